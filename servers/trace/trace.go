@@ -1,0 +1,131 @@
+// Package trace is the hop-event vocabulary of webflow-lab.
+//
+// A request crosses several hops on its way through a deployed web application:
+//
+//	browser ──HTTP──▶ proxy ──uwsgi──▶ app server ──WSGI──▶ app ──SQL──▶ database
+//
+// Each server is handed a Recorder and reports what happens at its hops as Events:
+// a connection accepted, a request queued for a worker, the app called, a query run,
+// a response written. The lab's screen, its logs and its lesson checks all read the
+// same events, so what a learner watches is what the servers really did.
+//
+// Servers never wait for a reader: a Recorder must return at once. Broker is the
+// bounded fan-out the lab uses; Nop is what a server uses when nobody listens.
+package trace
+
+import (
+	"sync/atomic"
+	"time"
+)
+
+// Phase says where on its hop an event was taken.
+type Phase uint8
+
+const (
+	Sent     Phase = iota // the sender handed the request (or response) to the hop
+	Arrived               // the receiver has it
+	Returned              // the answer went back across the hop
+	Failed                // the hop failed: refused, reset, timed out, malformed
+	Info                  // a decision or state change on the hop: balancer pick, queued, harakiri
+)
+
+var phaseNames = [...]string{"sent", "arrived", "returned", "failed", "info"}
+
+func (p Phase) String() string {
+	if int(p) < len(phaseNames) {
+		return phaseNames[p]
+	}
+	return "phase?"
+}
+
+// Node names used for hops. Instances are told apart by Event.Instance.
+const (
+	Browser = "browser"
+	Proxy   = "proxy"
+	Uwsgi   = "uwsgi"   // the app server (a uWSGI-compatible instance)
+	App     = "app"     // the WSGI application inside the app server
+	DB      = "db"      // the database behind the app
+	Disk    = "disk"    // static files read by the proxy or static-map
+	Backend = "backend" // an HTTP backend behind proxy_pass
+)
+
+// PDUKind says what a PDU's bytes are.
+type PDUKind uint8
+
+const (
+	HTTPHead    PDUKind = iota + 1 // raw HTTP request or response head
+	UwsgiPacket                    // uwsgi packet: 4-byte header and vars block
+	Environ                        // the WSGI environ, as "KEY=value\n" lines
+	SQL                            // a statement and its arguments, passwords masked
+)
+
+// A PDU is a snapshot of what crossed a hop, kept for the inspector.
+// Data is owned by the event: recorders may keep it.
+type PDU struct {
+	Kind PDUKind
+	Data []byte
+}
+
+// An Event is one thing that happened at one hop of one request.
+type Event struct {
+	ReqID    string        // the request id (proxy's X-Request-Id, or one the app server made)
+	From, To string        // the hop, as node names (Browser, Proxy, …)
+	Instance string        // which instance of To (or From, for returns): "uwsgi-1", "127.0.0.1:9001"
+	Phase    Phase         //
+	At       time.Duration // monotonic time since the process's trace epoch (see Now)
+	Bytes    int           // bytes that crossed, when known
+	Status   int           // HTTP status, when there is one
+	Why      string        // short human reason: "ip_hash 127.0.0 → peer 2 of 3", "worker 2 took it"
+	PDU      *PDU          // optional snapshot; only built when Watched(recorder) is true
+	State    bool          // a state change (peer down, instance stopped): never dropped by a Broker
+}
+
+var epoch = time.Now()
+
+// Now returns the monotonic time used in Event.At.
+func Now() time.Duration { return time.Since(epoch) }
+
+// A Recorder receives events. Record must not block and must be safe for concurrent use.
+type Recorder interface {
+	Record(Event)
+}
+
+// Nop is the Recorder of a server nobody watches.
+var Nop Recorder = nopRecorder{}
+
+type nopRecorder struct{}
+
+func (nopRecorder) Record(Event) {}
+
+// Watched reports whether r has a live reader that wants PDU snapshots.
+// Servers check it before copying bytes into a PDU, so recording costs almost
+// nothing when nobody watches.
+func Watched(r Recorder) bool {
+	if r == nil {
+		return false
+	}
+	if w, ok := r.(interface{ Watched() bool }); ok {
+		return w.Watched()
+	}
+	_, nop := r.(nopRecorder)
+	return !nop
+}
+
+// OrNop returns r, or Nop when r is nil, so callers never check for nil.
+func OrNop(r Recorder) Recorder {
+	if r == nil {
+		return Nop
+	}
+	return r
+}
+
+// Counter is a Recorder that only counts events; tests and benchmarks use it.
+type Counter struct{ n atomic.Int64 }
+
+func (c *Counter) Record(Event) { c.n.Add(1) }
+
+// Count returns the number of events recorded so far.
+func (c *Counter) Count() int64 { return c.n.Load() }
+
+// Watched reports false: a Counter does not want PDUs.
+func (c *Counter) Watched() bool { return false }
