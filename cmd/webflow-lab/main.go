@@ -1,0 +1,102 @@
+// Command webflow-lab is a terminal lab for learning how a deployed web
+// application answers a request: browser → nginx-like proxy → uWSGI-like app
+// server → WSGI app (the EMS) → SQLite, every hop real and on loopback.
+//
+// This file only parses the subcommand and dispatches; each subcommand lives
+// in its own file.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+)
+
+// A command is one subcommand: its name, a one-line summary and its entry point.
+type command struct {
+	name    string
+	summary string
+	run     func(args []string, stdout, stderr io.Writer) int
+}
+
+// commands is the subcommand table, in the order --help lists them.
+var commands = []command{
+	{"uwsgi", "run the uWSGI-compatible app server (like `uwsgi --ini app.ini`)", runUwsgi},
+	{"proxy", "run the nginx-compatible proxy (like `nginx -c nginx.conf`, -t, -s reload)", runProxy},
+	{"collectstatic", "copy the EMS's static files into STATIC_ROOT (like Django's collectstatic)", runCollectstatic},
+	{"version", "print the version", runVersion},
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	name := args[0]
+	switch name {
+	case "-h", "-help", "--help", "help":
+		usage(stdout)
+		return 0
+	case "-version", "--version":
+		name = "version"
+	}
+	for _, c := range commands {
+		if c.name == name {
+			return c.run(args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "webflow-lab: unknown command %q\n\n", name)
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "webflow-lab: watch, pause and break the real request path of a web application.\n\n")
+	fmt.Fprintf(w, "usage: webflow-lab <command> [arguments]\n\ncommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-14s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, "\n`webflow-lab <command> --help` explains a command's flags.\n")
+}
+
+func runVersion(args []string, stdout, stderr io.Writer) int {
+	fmt.Fprintf(stdout, "webflow-lab %s\n", version())
+	return 0
+}
+
+// version reports the module version, or the VCS revision of a local build.
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	v := info.Main.Version
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += " " + s.Value[:12]
+		}
+	}
+	return v
+}
+
+// flagSet returns a FlagSet that reports errors instead of exiting.
+func flagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("webflow-lab "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// exitCode maps a parse error to 0 for -h and 2 otherwise.
+func exitCode(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 2
+}
