@@ -1,5 +1,10 @@
 package uwsgiproto
 
+import (
+	"encoding/binary"
+	"fmt"
+)
+
 // A Var is one key/value pair of a vars block. Bytes are opaque: Python's
 // plugin decodes them as latin-1, Go keeps them as they came.
 type Var struct{ Key, Value string }
@@ -17,4 +22,96 @@ func (vs Vars) Get(key string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// Size returns the encoded size of the vars block.
+func (vs Vars) Size() int {
+	n := 0
+	for _, v := range vs {
+		n += 4 + len(v.Key) + len(v.Value)
+	}
+	return n
+}
+
+// AppendVars appends the encoded vars block to dst. Like nginx, it refuses a
+// block the u16 datasize cannot describe ("uwsgi request is too big").
+func AppendVars(dst []byte, vs Vars) ([]byte, error) {
+	if n := vs.Size(); n > MaxVarsSize {
+		return dst, fmt.Errorf("%w: uwsgi request is too big: %d", ErrVarsTooBig, n)
+	}
+	for _, v := range vs {
+		if len(v.Key) > 0xffff || len(v.Value) > 0xffff {
+			return dst, fmt.Errorf("%w: %q", ErrVarTooLong, v.Key)
+		}
+		dst = binary.LittleEndian.AppendUint16(dst, uint16(len(v.Key)))
+		dst = append(dst, v.Key...)
+		dst = binary.LittleEndian.AppendUint16(dst, uint16(len(v.Value)))
+		dst = append(dst, v.Value...)
+	}
+	return dst, nil
+}
+
+// EncodePacket returns header and vars block (the body follows separately).
+func EncodePacket(modifier1, modifier2 uint8, vs Vars) ([]byte, error) {
+	buf := make([]byte, HeaderLen, HeaderLen+vs.Size())
+	buf, err := AppendVars(buf, vs)
+	if err != nil {
+		return nil, err
+	}
+	h := Header{Modifier1: modifier1, Size: uint16(len(buf) - HeaderLen), Modifier2: modifier2}
+	b := h.Bytes()
+	copy(buf, b[:])
+	return buf, nil
+}
+
+// DecodeVars decodes a vars block the way uWSGI's uwsgi_parse_vars does,
+// quirks included:
+//   - a key length needs more than 2 bytes left (one byte alone cannot start a var);
+//   - a key length of 0 is rejected ("uwsgi key cannot be null");
+//   - a key must end strictly before the block does (a value length follows);
+//     when it does not, uWSGI silently moves on 2 bytes and reads again;
+//   - a value may be empty, even the last one, and must fit in the block;
+//   - at most MaxVars pairs.
+//
+// Strings share no memory with block.
+func DecodeVars(block []byte) (Vars, error) {
+	vs := make(Vars, 0, 24)
+	end := len(block)
+	p := 0
+	strsize := 0 // the last length read, which uWSGI prints in its error
+	for p < end {
+		if p+2 >= end {
+			return vs, decodeErr(ErrTruncatedVars, p, fmt.Sprintf("invalid uwsgi request (current strsize: %d). skip.", strsize))
+		}
+		strsize = int(binary.LittleEndian.Uint16(block[p:]))
+		if strsize == 0 {
+			return vs, decodeErr(ErrNullKey, p, "uwsgi key cannot be null. skip this var.")
+		}
+		p += 2
+		if p+strsize >= end {
+			// uWSGI has no else branch here: it re-reads from the byte after
+			// the length it just rejected.
+			continue
+		}
+		key := block[p : p+strsize]
+		p += strsize
+		if p+2 > end {
+			return vs, decodeErr(ErrVarOverrun, p, fmt.Sprintf("invalid uwsgi request (current strsize: %d). skip.", strsize))
+		}
+		strsize = int(binary.LittleEndian.Uint16(block[p:]))
+		p += 2
+		if p+strsize > end {
+			return vs, decodeErr(ErrVarOverrun, p, fmt.Sprintf("invalid uwsgi request (current strsize: %d). skip.", strsize))
+		}
+		if len(vs) >= MaxVars {
+			return vs, decodeErr(ErrTooManyVars, p, "max vec size reached. skip this var.")
+		}
+		vs = append(vs, Var{Key: string(key), Value: string(block[p : p+strsize])})
+		p += strsize
+	}
+	return vs, nil
+}
+
+func decodeErr(kind error, off int, log string) *DecodeError {
+	return &DecodeError{Kind: kind, Offset: off, Log: log}
 }
