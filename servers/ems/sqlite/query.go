@@ -1,0 +1,182 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"webflow-lab/servers/ems"
+	"webflow-lab/servers/trace"
+)
+
+// Secret marks a query argument that must not appear in traces (password
+// hashes, session data): the PDU shows '***' instead.
+type Secret string
+
+// Value passes the string to the driver unchanged.
+func (s Secret) Value() (driver.Value, error) { return string(s), nil }
+
+// hop is where a request's queries report: its recorder, request id and the
+// app instance running it.
+type hop struct {
+	rec      trace.Recorder
+	reqID    string
+	instance string
+}
+
+type hopKey struct{}
+
+// WithTrace returns ctx carrying the recorder, request id and instance name
+// that queries run with ctx report to (the WSGI environ's Trace and
+// RequestID). Without it, queries report nowhere.
+func WithTrace(ctx context.Context, rec trace.Recorder, reqID, instance string) context.Context {
+	return context.WithValue(ctx, hopKey{}, hop{trace.OrNop(rec), reqID, instance})
+}
+
+func hopOf(ctx context.Context) hop {
+	if h, ok := ctx.Value(hopKey{}).(hop); ok {
+		return h
+	}
+	return hop{rec: trace.Nop}
+}
+
+// traced runs fn (one statement) under the read lock and reports it: Sent
+// before, Returned or Failed after, with the duration in Why and, when
+// someone watches, the statement and masked arguments as a PDU.
+func (db *DB) traced(ctx context.Context, query string, args []any, fn func(*sql.DB) error) error {
+	h := hopOf(ctx)
+	summary := summarize(query)
+	h.rec.Record(trace.Event{ReqID: h.reqID, From: trace.App, To: trace.DB, Instance: h.instance,
+		Phase: trace.Sent, At: trace.Now(), Why: summary})
+	start := time.Now()
+	err := db.run(fn)
+	d := time.Since(start)
+	ev := trace.Event{ReqID: h.reqID, From: trace.App, To: trace.DB, Instance: h.instance,
+		Phase: trace.Returned, At: trace.Now(), Why: fmt.Sprintf("%s (%s)", summary, roundDuration(d))}
+	if err != nil {
+		ev.Phase = trace.Failed
+		ev.Why = fmt.Sprintf("%s: %v", summary, err)
+	}
+	if trace.Watched(h.rec) {
+		ev.PDU = &trace.PDU{Kind: trace.SQL, Data: []byte(FormatSQL(query, args, d))}
+	}
+	h.rec.Record(ev)
+	return err
+}
+
+func (db *DB) run(fn func(*sql.DB) error) error {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	if db.db == nil {
+		return ErrStopped
+	}
+	err := fn(db.db)
+	if errors.Is(err, sql.ErrConnDone) || err != nil && strings.Contains(err.Error(), "database is closed") {
+		return ErrStopped
+	}
+	return err
+}
+
+func (db *DB) exec(ctx context.Context, query string, args []any) (res sql.Result, err error) {
+	err = db.traced(ctx, query, args, func(d *sql.DB) error {
+		res, err = d.ExecContext(ctx, query, args...)
+		return err
+	})
+	return res, err
+}
+
+func (db *DB) queryRow(ctx context.Context, query string, args []any, dest ...any) error {
+	return db.traced(ctx, query, args, func(d *sql.DB) error {
+		return d.QueryRowContext(ctx, query, args...).Scan(dest...)
+	})
+}
+
+func (db *DB) query(ctx context.Context, query string, args []any, scan func(*sql.Rows) error) error {
+	return db.traced(ctx, query, args, func(d *sql.DB) error {
+		rows, err := d.QueryContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+}
+
+// summarize squeezes a statement's whitespace and cuts it to one short line.
+func summarize(q string) string {
+	s := strings.Join(strings.Fields(q), " ")
+	if len(s) > 72 {
+		s = s[:69] + "..."
+	}
+	return s
+}
+
+func roundDuration(d time.Duration) time.Duration {
+	switch {
+	case d > time.Millisecond:
+		return d.Round(10 * time.Microsecond)
+	case d > time.Microsecond:
+		return d.Round(time.Microsecond)
+	}
+	return d
+}
+
+// FormatSQL renders a statement and its arguments the way the inspector
+// shows them:
+//
+//	SELECT id FROM users WHERE username = ?
+//	-- args: ['alice']
+//	-- took: 52µs
+//
+// Secret arguments print as '***'.
+func FormatSQL(query string, args []any, took time.Duration) string {
+	var b strings.Builder
+	b.WriteString(strings.Join(strings.Fields(query), " "))
+	b.WriteString("\n-- args: [")
+	for i, a := range args {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		switch v := a.(type) {
+		case Secret:
+			b.WriteString("'***'")
+		case string:
+			b.WriteString(strconv.Quote(v))
+		case nil:
+			b.WriteString("NULL")
+		default:
+			fmt.Fprint(&b, v)
+		}
+	}
+	b.WriteString("]\n-- took: ")
+	b.WriteString(roundDuration(took).String())
+	b.WriteString("\n")
+	return b.String()
+}
+
+// isUnique reports whether err is a UNIQUE constraint failure.
+func isUnique(err error) bool {
+	var c interface{ Code() int }
+	if errors.As(err, &c) {
+		return c.Code() == 2067 || c.Code() == 1555 // SQLITE_CONSTRAINT_UNIQUE, _PRIMARYKEY
+	}
+	return false
+}
+
+// notFound turns sql.ErrNoRows into an ems ENOTFOUND error.
+func notFound(err error, what string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return ems.Errorf(ems.ENOTFOUND, "", what+"不存在", what+" not found")
+	}
+	return err
+}
