@@ -47,8 +47,8 @@ var ErrStopped = &ems.Error{
 type DB struct {
 	path string
 
-	mu sync.RWMutex // queries hold it for reading; Stop/Start/Close for writing
-	db *sql.DB      // nil while stopped or closed
+	mu     sync.RWMutex // queries hold it for reading; Stop/Start/Close for writing
+	db     *sql.DB      // nil while stopped or closed
 	closed bool
 }
 
