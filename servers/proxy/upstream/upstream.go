@@ -1,0 +1,600 @@
+// Package upstream is the proxy's dynamic path: what nginx does between
+// "this location has uwsgi_pass (or proxy_pass)" and "here is the response to
+// relay", with nginx's own retry rules and error.log lines.
+//
+// For one request, the Engine asks the upstream group's balancer for a peer,
+// connects, sends the uwsgi packet (or an HTTP/1.0 request), and reads the
+// response head within uwsgi_buffer_size. When an attempt fails it applies
+// *_next_upstream exactly as ngx_http_upstream_next does: which failures are
+// retried ("error timeout" by default; http_5xx only when listed), never a
+// POST, LOCK or PATCH once a peer got it (unless non_idempotent), at most
+// next_upstream_tries attempts within next_upstream_timeout, each failure
+// reported to the balancer (which may disable the peer after max_fails), and
+// the final status taken from the last failure: 504 for a timeout, else 502.
+// A client that goes away while nginx waits ends the request with 499.
+//
+// Read nginx's src/http/ngx_http_upstream.c (ngx_http_upstream_connect,
+// _send_request, _process_header, _next), modules/ngx_http_uwsgi_module.c and
+// modules/ngx_http_proxy_module.c to see the same decisions in C.
+//
+// What this version leaves out: response buffering to temp files (the body
+// streams from the peer as the client reads it), caches, keep-alive to
+// upstreams (nginx 1.22 proxies with HTTP/1.0 and uwsgi never reuses a
+// connection anyway), TLS (suwsgi://, https://), and unbuffered request
+// bodies (request_buffering off).
+package upstream
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"webflow-lab/servers/trace"
+	"webflow-lab/servers/uwsgiproto"
+)
+
+// A Dialer opens connections to peers. It is the fault-injection seam: the
+// lab's sim/fault supplies one that refuses, stalls or slows chosen peers.
+type Dialer interface {
+	DialContext(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// Settings are one location's uwsgi_* or proxy_* directives.
+type Settings struct {
+	Protocol       string        // "uwsgi" (uwsgi_pass) or "http" (proxy_pass)
+	ConnectTimeout time.Duration // *_connect_timeout; 0 = 60s
+	SendTimeout    time.Duration // *_send_timeout, between two writes; 0 = 60s
+	ReadTimeout    time.Duration // *_read_timeout, between two reads; 0 = 60s
+	// NextUpstream is *_next_upstream. The zero value means nginx's default,
+	// "error timeout"; use NextOff to switch retries off.
+	NextUpstream      NextUpstream
+	Tries             int           // *_next_upstream_tries; 0 = unlimited
+	TriesTimeout      time.Duration // *_next_upstream_timeout; 0 = unlimited
+	IgnoreClientAbort bool          // *_ignore_client_abort
+	// BufferSize is *_buffer_size, the most a response head may take;
+	// 0 = 4096 (one page). A bigger head is "upstream sent too big header".
+	BufferSize           int
+	Modifier1, Modifier2 byte // uwsgi_modifier1/2 (0 = WSGI)
+}
+
+// DefaultTimeout is nginx's connect/send/read timeout.
+const DefaultTimeout = 60 * time.Second
+
+// DefaultBufferSize is one page, nginx's uwsgi_buffer_size/proxy_buffer_size on x86-64.
+const DefaultBufferSize = 4096
+
+func (s Settings) withDefaults() Settings {
+	if s.ConnectTimeout <= 0 {
+		s.ConnectTimeout = DefaultTimeout
+	}
+	if s.SendTimeout <= 0 {
+		s.SendTimeout = DefaultTimeout
+	}
+	if s.ReadTimeout <= 0 {
+		s.ReadTimeout = DefaultTimeout
+	}
+	if s.NextUpstream == 0 {
+		s.NextUpstream = DefaultNextUpstream
+	}
+	if s.BufferSize <= 0 {
+		s.BufferSize = DefaultBufferSize
+	}
+	if s.Protocol == "" {
+		s.Protocol = "uwsgi"
+	}
+	return s
+}
+
+// A Target is where a location passes requests: an upstream group, or one
+// literal address ("127.0.0.1:9001", "unix:/run/app.sock") when Group is nil.
+type Target struct {
+	Group Group
+	Addr  string
+}
+
+func (t Target) name() string {
+	if t.Group != nil {
+		return t.Group.Name()
+	}
+	return t.Addr
+}
+
+// A Request is what the proxy hands over for one dynamic request. The body
+// is already read in full (request_buffering on).
+type Request struct {
+	Method string
+	// Vars is the uwsgi packet's vars block (uwsgi_param values, then the
+	// client headers as HTTP_*), CONTENT_LENGTH included. uwsgi only.
+	Vars uwsgiproto.Vars
+	// HTTPHead is the request line and headers for the backend, ending with
+	// the blank line (see HTTPHead). http only.
+	HTTPHead []byte
+	// URI is the URI sent to an http backend, used in error.log's upstream
+	// field ("http://127.0.0.1:9001/dead"). http only.
+	URI        string
+	Body       []byte
+	Client     netip.Addr      // for ip_hash
+	HashKey    string          // the evaluated `hash` key
+	ID         string          // the request id joining the trace's hops
+	ClientGone <-chan struct{} // closed when the client disconnects; nil = never
+}
+
+// An Attempt is one try at one peer: an entry of $upstream_addr,
+// $upstream_status and $upstream_response_time.
+type Attempt struct {
+	Addr   string        // the peer, or the group's name when none was live
+	Status int           // the peer's status, or the status its failure gave; 0 = none ("-")
+	Time   time.Duration // from connect to the end of the attempt (to Body.Close for the relayed one)
+}
+
+// A Result is the outcome of Do.
+type Result struct {
+	// Status is the status for the client: the peer's when Body is set,
+	// else nginx's error status (502, 504, 500, 499).
+	Status int
+	// Head is the response head to relay; nil on failure.
+	Head *Head
+	// Body streams the response body; nil on failure. The caller must Close
+	// it; Close frees the peer in the balancer. A Read error is a *BodyError
+	// whose Entry the proxy logs before cutting the client's connection.
+	Body     io.ReadCloser
+	Attempts []Attempt
+	Logs     []LogEntry // error.log entries in order
+}
+
+// UpstreamAddr is $upstream_addr: "127.0.0.1:9001, 127.0.0.1:9011".
+func (r *Result) UpstreamAddr() string {
+	s := make([]string, len(r.Attempts))
+	for i, a := range r.Attempts {
+		s[i] = a.Addr
+	}
+	return strings.Join(s, ", ")
+}
+
+// UpstreamStatus is $upstream_status: "502, 200".
+func (r *Result) UpstreamStatus() string {
+	s := make([]string, len(r.Attempts))
+	for i, a := range r.Attempts {
+		s[i] = "-"
+		if a.Status != 0 {
+			s[i] = fmt.Sprint(a.Status)
+		}
+	}
+	return strings.Join(s, ", ")
+}
+
+// UpstreamResponseTime is $upstream_response_time in nginx's seconds.millis form: "0.002, 0.013".
+func (r *Result) UpstreamResponseTime() string {
+	s := make([]string, len(r.Attempts))
+	for i, a := range r.Attempts {
+		ms := a.Time.Milliseconds()
+		s[i] = fmt.Sprintf("%d.%03d", ms/1000, ms%1000)
+	}
+	return strings.Join(s, ", ")
+}
+
+// An Engine runs the dynamic path. The zero value is ready: it dials with
+// net.Dialer and records nothing. An Engine is safe for concurrent use.
+type Engine struct {
+	Dialer   Dialer         // nil: a net.Dialer
+	Recorder trace.Recorder // nil: trace.Nop
+}
+
+var defaultDialer = &net.Dialer{}
+
+// dialAddr turns a peer address into Dial's arguments: "unix:/path" is a
+// UNIX socket, anything else TCP.
+func dialAddr(addr string) (network, address string) {
+	if p, ok := strings.CutPrefix(addr, "unix:"); ok {
+		return "unix", p
+	}
+	return "tcp", addr
+}
+
+// call is one Do in progress.
+type call struct {
+	e     *Engine
+	s     Settings
+	r     *Request
+	t     Target
+	rec   trace.Recorder
+	to    string // trace node of the peer side
+	res   *Result
+	ctx   context.Context
+	abort func() bool // the client went away (and we care)
+	// sent is nginx's u->request_sent: a peer accepted the connection and
+	// the request started going out. From then on POST is not retried.
+	sent bool
+}
+
+// Do passes one request to the target and returns the response to relay, or
+// nginx's error status with its error.log entries. ctx ending counts as the
+// client going away.
+func (e *Engine) Do(ctx context.Context, t Target, s Settings, r *Request) *Result {
+	s = s.withDefaults()
+	c := &call{e: e, s: s, r: r, t: t, rec: trace.OrNop(e.Recorder), res: &Result{}, to: trace.Uwsgi}
+	if s.Protocol == "http" {
+		c.to = trace.Backend
+	}
+
+	// The client watcher: nginx notices a closed client connection while it
+	// waits for the upstream (ngx_http_upstream_check_broken_connection) and,
+	// unless ignore_client_abort is on, gives up on the upstream as well.
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	c.ctx = wctx
+	var gone bool
+	var mu sync.Mutex
+	if r.ClientGone != nil && !s.IgnoreClientAbort {
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case <-r.ClientGone:
+				mu.Lock()
+				gone = true
+				mu.Unlock()
+				cancel()
+			case <-stop:
+			}
+		}()
+		defer func() { close(stop); wg.Wait() }()
+	}
+	c.abort = func() bool {
+		if ctx.Err() != nil {
+			return true
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return gone
+	}
+	if s.IgnoreClientAbort {
+		// Only the caller's own ctx (a fast shutdown) can stop the request.
+		c.ctx = ctx
+	}
+	c.run()
+	return c.res
+}
+
+// run is ngx_http_upstream_init_request → connect → … → next, as a loop.
+func (c *call) run() {
+	s, r := c.s, c.r
+	var packet []byte
+	if s.Protocol == "uwsgi" {
+		var err error
+		packet, err = uwsgiproto.EncodePacket(s.Modifier1, s.Modifier2, r.Vars)
+		if err != nil {
+			// ngx_http_uwsgi_create_request refuses before any peer is chosen.
+			c.log(LogEntry{Level: Alert, Msg: fmt.Sprintf("uwsgi request is too big: %d", r.Vars.Size())})
+			c.fail(500, fmt.Sprintf("uwsgi request is too big: %d", r.Vars.Size()), "")
+			return
+		}
+	} else {
+		packet = r.HTTPHead
+	}
+
+	var bal Balancer
+	if c.t.Group != nil {
+		bal = c.t.Group.NewBalancer(r.Client, r.HashKey)
+	} else {
+		bal = &single{addr: c.t.Addr}
+	}
+	tries := bal.Tries()
+	if s.Tries > 0 && tries > s.Tries {
+		tries = s.Tries
+	}
+	start := time.Now()
+
+	for {
+		addr, why, err := bal.Get()
+		if err != nil {
+			// ngx_http_upstream_connect: NGX_BUSY. NOLIVE is never in the
+			// next_upstream mask, so this ends the request with 502.
+			name := c.t.name()
+			c.res.Attempts = append(c.res.Attempts, Attempt{Addr: name, Status: 502})
+			c.log(LogEntry{Level: Error, Msg: "no live upstreams", Action: ActConnecting, Upstream: c.url(name)})
+			c.fail(502, "no live upstreams", name)
+			return
+		}
+		c.rec.Record(trace.Event{ReqID: r.ID, From: trace.Proxy, To: c.to, Instance: addr, Phase: trace.Info, At: trace.Now(), Why: why})
+
+		a := c.attempt(addr, packet)
+		if a.head != nil {
+			// ngx_http_upstream_test_next: a listed http_NNN goes to the next
+			// peer while tries remain; otherwise the response is relayed,
+			// even a 502 (the last peer's own answer).
+			ft := statusNext(a.head.Status)
+			mask := ft
+			if c.sent && nonIdempotent(r.Method) {
+				mask |= NextNonIdempotent
+			}
+			if ft != 0 && tries > 1 && s.NextUpstream&mask == mask && !expired(s, start) {
+				a.conn.Close()
+				c.endAttempt(a, a.head.Status)
+				disabled := bal.Free(ft != NextHTTP403 && ft != NextHTTP404)
+				tries--
+				c.failed(addr, a.head.StatusLine, failStatus(ft))
+				c.disabled(disabled, addr, ActReadHead)
+				continue
+			}
+			c.relay(a, bal)
+			return
+		}
+
+		// The attempt failed (ngx_http_upstream_next).
+		if a.ft == 0 { // the client went away: 499, and the peer is not blamed
+			c.endAttempt(a, 0)
+			bal.Free(false)
+			c.log(LogEntry{Level: Info, Msg: "client prematurely closed connection, so upstream connection is closed too", Action: a.action, Upstream: c.url(addr)})
+			c.fail(499, "client closed the connection", addr)
+			return
+		}
+		status := failStatus(a.ft)
+		c.endAttempt(a, status)
+		disabled := bal.Free(true)
+		tries--
+		c.disabled(disabled, addr, a.action)
+		if a.ft == NextTimeout {
+			// nginx logs the timeout in ngx_http_upstream_next, after the
+			// balancer's "temporarily disabled" warning.
+			c.log(LogEntry{Level: Error, Msg: timedOut, Action: a.action, Upstream: c.url(addr)})
+		}
+		c.failed(addr, a.why, status)
+		if c.abort() {
+			c.fail(499, "client closed the connection", addr)
+			return
+		}
+		ft := a.ft
+		if c.sent && nonIdempotent(r.Method) {
+			ft |= NextNonIdempotent
+		}
+		if tries == 0 || s.NextUpstream&ft != ft || expired(s, start) {
+			c.res.Status = status
+			return
+		}
+	}
+}
+
+func expired(s Settings, start time.Time) bool {
+	return s.TriesTimeout > 0 && time.Since(start) >= s.TriesTimeout
+}
+
+// url is the error log's upstream field: scheme, peer name, then the URI
+// (proxy_pass) — after a ':' for a UNIX peer, as ngx_http_log_error_handler does.
+func (c *call) url(peer string) string {
+	if c.s.Protocol == "http" {
+		sep := ""
+		if strings.HasPrefix(peer, "unix:") {
+			sep = ":"
+		}
+		return "http://" + peer + sep + c.r.URI
+	}
+	if strings.HasPrefix(peer, "unix:") {
+		return "uwsgi://" + peer + ":"
+	}
+	return "uwsgi://" + peer
+}
+
+func (c *call) log(e LogEntry) { c.res.Logs = append(c.res.Logs, e) }
+
+func (c *call) disabled(disabled bool, addr, action string) {
+	if !disabled {
+		return
+	}
+	c.log(LogEntry{Level: Warn, Msg: "upstream server temporarily disabled", Action: action, Upstream: c.url(addr)})
+	c.rec.Record(trace.Event{ReqID: c.r.ID, From: trace.Proxy, To: c.to, Instance: addr, Phase: trace.Info,
+		At: trace.Now(), Why: "upstream server temporarily disabled", State: true})
+}
+
+func (c *call) failed(addr, why string, status int) {
+	c.rec.Record(trace.Event{ReqID: c.r.ID, From: trace.Proxy, To: c.to, Instance: addr, Phase: trace.Failed,
+		At: trace.Now(), Status: status, Why: why})
+}
+
+// fail ends the request with an nginx error status.
+func (c *call) fail(status int, why, addr string) {
+	c.res.Status = status
+	c.res.Head, c.res.Body = nil, nil
+	if status == 500 {
+		c.failed(addr, why, status)
+	}
+}
+
+func (c *call) endAttempt(a *attempt, status int) {
+	c.res.Attempts = append(c.res.Attempts, Attempt{Addr: a.addr, Status: status, Time: time.Since(a.start)})
+}
+
+// attempt is one connection to one peer.
+type attempt struct {
+	addr   string
+	start  time.Time
+	conn   net.Conn
+	buf    []byte // the head buffer: head, then the first body bytes
+	n      int    // bytes in buf
+	head   *Head  // set when the head was read; conn stays open for the body
+	ft     NextUpstream
+	action string // nginx's log action when the attempt ended
+	why    string // the failure, for the trace
+}
+
+// attempt connects, sends and reads the head. On failure it logs what nginx
+// logs at that point and sets ft (0 when the client went away).
+func (c *call) attempt(addr string, packet []byte) *attempt {
+	a := &attempt{addr: addr, start: time.Now(), action: ActConnecting}
+	s := c.s
+	network, address := dialAddr(addr)
+	d := c.e.Dialer
+	if d == nil {
+		d = defaultDialer
+	}
+	dctx, cancel := context.WithTimeout(c.ctx, s.ConnectTimeout)
+	conn, err := d.DialContext(dctx, network, address)
+	timedOutDial := dctx.Err() == context.DeadlineExceeded
+	cancel()
+	if err != nil {
+		if conn != nil {
+			conn.Close()
+		}
+		switch {
+		case c.abort():
+			a.why = "client closed the connection"
+		case timedOutDial || isTimeout(err):
+			a.ft, a.why = NextTimeout, timedOut
+		default:
+			a.ft = NextError
+			level, msg := connectError(network, addr, err)
+			a.why = msg
+			c.log(LogEntry{Level: level, Msg: msg, Action: ActConnecting, Upstream: c.url(addr)})
+		}
+		return a
+	}
+	a.conn = conn
+	// Interrupt blocked I/O when the client goes away.
+	stop := context.AfterFunc(c.ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	c.sent = true
+
+	// Send: the packet (or HTTP head) and the body in one writev, as nginx
+	// chains them; send_timeout applies between two successful writes.
+	a.action = ActSending
+	bufs := net.Buffers{packet}
+	if len(c.r.Body) > 0 {
+		bufs = append(bufs, c.r.Body)
+	}
+	if c.rec != trace.Nop {
+		ev := trace.Event{ReqID: c.r.ID, From: trace.Proxy, To: c.to, Instance: addr, Phase: trace.Sent,
+			At: trace.Now(), Bytes: len(packet) + len(c.r.Body), Why: c.r.Method}
+		if trace.Watched(c.rec) {
+			kind := trace.UwsgiPacket
+			if s.Protocol == "http" {
+				kind = trace.HTTPHead
+			}
+			ev.PDU = &trace.PDU{Kind: kind, Data: bytes.Clone(packet)}
+		}
+		c.rec.Record(ev)
+	}
+	if err := writeAll(conn, bufs, s.SendTimeout); err != nil {
+		return c.ioFailed(a, stop, err, "writev() failed")
+	}
+
+	// Read the head into a buffer of uwsgi_buffer_size bytes.
+	a.action = ActReadHead
+	a.buf = make([]byte, s.BufferSize)
+	for {
+		conn.SetReadDeadline(time.Now().Add(s.ReadTimeout))
+		m, err := conn.Read(a.buf[a.n:])
+		a.n += m
+		if m > 0 {
+			h, perr := parseHead(a.buf[:a.n], s.Protocol)
+			if perr == nil {
+				if !stop() && c.abort() {
+					conn.Close()
+					a.why = "client closed the connection"
+					return a
+				}
+				conn.SetDeadline(time.Time{})
+				a.head = h
+				if h.HTTP09 {
+					c.log(LogEntry{Level: Error, Msg: "upstream sent no valid HTTP/1.0 header", Action: ActReadHead, Upstream: c.url(addr)})
+				}
+				return a
+			}
+			var inv *invalidHead
+			if errors.As(perr, &inv) {
+				return c.headFailed(a, stop, NextInvalidHeader, Error, inv.msg)
+			}
+			if a.n == len(a.buf) {
+				return c.headFailed(a, stop, NextInvalidHeader, Error, "upstream sent too big header")
+			}
+		}
+		if err != nil {
+			if isEOF(err) && !c.abort() {
+				return c.headFailed(a, stop, NextError, Error, "upstream prematurely closed connection")
+			}
+			return c.ioFailed(a, stop, err, "recv() failed")
+		}
+	}
+}
+
+func (c *call) headFailed(a *attempt, stop func() bool, ft NextUpstream, level Level, msg string) *attempt {
+	stop()
+	a.conn.Close()
+	a.ft, a.why = ft, msg
+	c.log(LogEntry{Level: level, Msg: msg, Action: a.action, Upstream: c.url(a.addr)})
+	return a
+}
+
+// ioFailed classifies a send or receive error: the client going away, a
+// timeout, or a system error logged as "writev() failed (32: Broken pipe)".
+func (c *call) ioFailed(a *attempt, stop func() bool, err error, what string) *attempt {
+	stop()
+	a.conn.Close()
+	switch {
+	case c.abort():
+		a.why = "client closed the connection"
+	case isTimeout(err):
+		a.ft, a.why = NextTimeout, timedOut
+	default:
+		a.ft = NextError
+		a.why = what + " " + errnoText(err)
+		c.log(LogEntry{Level: Error, Msg: a.why, Action: a.action, Upstream: c.url(a.addr)})
+	}
+	return a
+}
+
+// connectError words a failed connect() as nginx does. A TCP connect fails
+// asynchronously and ngx_http_upstream_test_connect says "connect() failed";
+// a UNIX socket fails at once in ngx_event_connect_peer, which names the
+// peer and logs at crit unless the error is one a peer may cause.
+func connectError(network, addr string, err error) (Level, string) {
+	if network != "unix" {
+		return Error, "connect() failed " + errnoText(err)
+	}
+	level := Crit
+	var en syscall.Errno
+	if errors.As(err, &en) {
+		switch en {
+		case syscall.ECONNREFUSED, syscall.EAGAIN, syscall.ECONNRESET, syscall.ENETDOWN,
+			syscall.ENETUNREACH, syscall.EHOSTDOWN, syscall.EHOSTUNREACH:
+			level = Error
+		}
+	}
+	return level, "connect() to " + addr + " failed " + errnoText(err)
+}
+
+// writeAll writes bufs with a deadline renewed after every successful write,
+// which is what send_timeout means ("between two successive write operations").
+func writeAll(conn net.Conn, bufs net.Buffers, timeout time.Duration) error {
+	for len(bufs) > 0 {
+		conn.SetWriteDeadline(time.Now().Add(timeout))
+		// Write at most 64 KiB per round so the deadline is per operation.
+		chunk := net.Buffers{}
+		size := 0
+		for len(bufs) > 0 && size < 64<<10 {
+			b := bufs[0]
+			if room := 64<<10 - size; len(b) > room {
+				chunk = append(chunk, b[:room])
+				bufs[0] = b[room:]
+				size += room
+				break
+			}
+			chunk = append(chunk, b)
+			size += len(b)
+			bufs = bufs[1:]
+		}
+		if _, err := chunk.WriteTo(conn); err != nil {
+			return err
+		}
+	}
+	conn.SetWriteDeadline(time.Time{})
+	return nil
+}
