@@ -1,0 +1,35 @@
+// Package uwsgi is a uWSGI-compatible application server: the program that
+// sits behind nginx's uwsgi_pass, speaks the uwsgi binary protocol on its
+// `socket`, calls a WSGI application for each request and writes the
+// application's HTTP response back, unframed, before closing the connection.
+//
+// What it does the way uWSGI 2.0 does:
+//   - `socket` (uwsgi protocol, TCP or UNIX), `http-socket` (workers speak
+//     HTTP themselves) and `http` (a separate router that accepts browsers and
+//     forwards each request over the uwsgi protocol to the workers, through an
+//     internal 127.0.0.1:0 socket when no `socket` is given), and `stats`;
+//   - `processes` × `threads` request slots ("cores"), each accepting on the
+//     shared socket and handling one connection start to finish, so that when
+//     all are busy new connections wait in the kernel's accept queue, whose
+//     size is `listen` (default 100), passed to listen(2) for real;
+//   - `harakiri`: a master check about once a second that kills a worker whose
+//     request runs too long (its connections are closed with 0 bytes and the
+//     worker is respawned), with uWSGI's log lines;
+//   - `static-map` with uWSGI's prefix matching and fall-through, the request
+//     log line of core/logging.c, the startup banner, the stats JSON, pidfile,
+//     vacuum, and uWSGI's startup errors followed by what to try.
+//
+// What this version leaves out, and why: there is no Python and there are no
+// processes. A worker is a group of goroutines (one per thread) inside this
+// one process, so every worker reports the real process's pid; "killing" a
+// worker closes its connections and cancels its requests' Context, because Go
+// cannot kill a goroutine: an app that ignores the Context keeps running until
+// it returns, and Shutdown waits for it. `chdir` does not change the process's
+// working directory (several instances share one process); it is the base
+// directory against which relative paths (sockets, wsgi-file, static-map) are
+// resolved, and it is checked the way uWSGI checks it. `daemonize` writes the
+// log to its file without forking. `virtualenv` is accepted and noted.
+//
+// Reference: https://uwsgi-docs.readthedocs.io/en/latest/ and the lab's
+// reference notes (uwsgi.md), checked against uWSGI 2.0.21.
+package uwsgi

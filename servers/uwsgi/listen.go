@@ -1,0 +1,220 @@
+package uwsgi
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"webflow-lab/servers/explain"
+)
+
+// A listener is one bound socket and what it speaks.
+type listener struct {
+	a     addr
+	proto string // "uwsgi" (socket), "http" (http-socket), "router" (http), "stats"
+	ln    net.Listener
+	raw   net.Listener // ln before the Listener hook, for TCP_INFO
+	fd    int          // the fd number uWSGI would print
+	// created: a UNIX socket file this server made, removed by vacuum.
+	created bool
+	// internal: the 127.0.0.1:0 socket uWSGI adds for the http router when
+	// no socket is configured.
+	internal bool
+}
+
+// name is the socket's name as uWSGI prints it in stats and logs.
+func (l *listener) name() string {
+	if l.internal {
+		return l.ln.Addr().String()
+	}
+	return l.a.raw
+}
+
+// somaxconn is Linux's cap on a listen backlog; uWSGI refuses to start above it.
+func somaxconn() int {
+	b, err := os.ReadFile("/proc/sys/net/core/somaxconn")
+	if err != nil {
+		return 4096
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return 4096
+	}
+	return n
+}
+
+// bind creates a listening socket with backlog really passed to listen(2)
+// (net.Listen always uses somaxconn, which would hide the `listen` option).
+// deferAccept sets TCP_DEFER_ACCEPT as uWSGI does on its uwsgi sockets, so a
+// connection that sends nothing never reaches a worker.
+func bind(a addr, backlog int, deferAccept int) (net.Listener, bool, error) {
+	var (
+		fd      int
+		err     error
+		sa      syscall.Sockaddr
+		created bool
+	)
+	switch a.network {
+	case "unix":
+		if a.path == "" {
+			return nil, false, &os.SyscallError{Syscall: "bind", Err: syscall.EINVAL}
+		}
+		// uWSGI unlinks a stale socket file before binding it.
+		if fi, err := os.Lstat(a.path); err == nil && fi.Mode()&os.ModeSocket != 0 {
+			os.Remove(a.path)
+		}
+		fd, err = syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+		sa = &syscall.SockaddrUnix{Name: a.path}
+	default:
+		if a.ip != nil && a.ip.To4() == nil {
+			fd, err = syscall.Socket(syscall.AF_INET6, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+			s6 := &syscall.SockaddrInet6{Port: a.port}
+			copy(s6.Addr[:], a.ip.To16())
+			sa = s6
+		} else {
+			fd, err = syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+			s4 := &syscall.SockaddrInet4{Port: a.port}
+			if a.ip != nil {
+				copy(s4.Addr[:], a.ip.To4())
+			}
+			sa = s4
+		}
+	}
+	if err != nil {
+		return nil, false, os.NewSyscallError("socket", err)
+	}
+	if a.network == "tcp" {
+		// uWSGI sets SO_REUSEADDR on TCP sockets: a restart does not wait for TIME_WAIT.
+		syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1)
+		if deferAccept > 0 {
+			syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_DEFER_ACCEPT, deferAccept)
+		}
+	}
+	if err := syscall.Bind(fd, sa); err != nil {
+		syscall.Close(fd)
+		return nil, false, os.NewSyscallError("bind", err)
+	}
+	created = a.network == "unix"
+	if err := syscall.Listen(fd, backlog); err != nil {
+		syscall.Close(fd)
+		return nil, created, os.NewSyscallError("listen", err)
+	}
+	f := os.NewFile(uintptr(fd), a.raw)
+	ln, err := net.FileListener(f)
+	f.Close() // FileListener dup'ed the fd
+	if err != nil {
+		return nil, created, err
+	}
+	if ul, ok := ln.(*net.UnixListener); ok {
+		ul.SetUnlinkOnClose(false) // vacuum decides, as in uWSGI
+	}
+	return ln, created, nil
+}
+
+// bindError turns a failed bind into uWSGI's log lines and the learner's
+// explanation. uWSGI prints the C function, strerror and its source line.
+func bindError(cfg *Config, opt string, a addr, err error) ([]string, *explain.Error) {
+	var lines []string
+	where := a.raw
+	if cfg.File != "" {
+		where = cfg.File + ": " + opt + " = " + a.raw
+	}
+	e := &explain.Error{Where: where, Err: err}
+	var errno syscall.Errno
+	errors.As(err, &errno)
+	switch errno {
+	case syscall.EADDRINUSE:
+		lines = append(lines,
+			fmt.Sprintf("probably another instance of uWSGI is running on the same address (%s).", a.raw),
+			"bind(): Address already in use [core/socket.c line 769]")
+		e.What = explain.T("uwsgi: the address "+a.raw+" is already in use", "uwsgi: 地址 "+a.raw+" 已被占用 (端口被占用)")
+		e.Why = explain.T("another program (often a uWSGI instance started earlier and never stopped) is listening on that port",
+			"另一个程序 (通常是之前启动后没有关闭的 uWSGI 实例) 正在监听这个端口")
+		e.Try = explain.T("stop the old instance (`uwsgi --stop <pidfile>`, or find it with `ss -ltnp | grep "+itoa(a.port)+"`), or pick another port",
+			"先关闭旧实例 (`uwsgi --stop <pidfile>`，或用 `ss -ltnp | grep "+itoa(a.port)+"` 找到它)，或换一个端口")
+	case syscall.EADDRNOTAVAIL:
+		lines = append(lines, "bind(): Cannot assign requested address [core/socket.c line 769]")
+		e.What = explain.T("uwsgi: cannot bind "+a.raw+": that IP address is not on this machine",
+			"uwsgi: 无法绑定 "+a.raw+"：这台机器上没有这个 IP 地址")
+		e.Why = explain.T("a socket can only listen on an address of one of this host's interfaces; config files copied from another machine often carry its IP",
+			"socket 只能监听本机网卡上的地址；从别的机器复制来的配置文件常常带着那台机器的 IP")
+		e.Try = explain.T("use 127.0.0.1 (this machine only), 0.0.0.0 or an empty host (all interfaces), or this host's real IP (`ip addr`)",
+			"改用 127.0.0.1 (仅本机)、0.0.0.0 或留空主机 (所有网卡)，或本机真实的 IP (`ip addr` 查看)")
+	case syscall.EACCES:
+		lines = append(lines, "bind(): Permission denied [core/socket.c line 769]")
+		e.What = explain.T("uwsgi: permission denied binding "+a.raw, "uwsgi: 没有权限绑定 "+a.raw)
+		e.Why = explain.T("ports below 1024 and some directories need privileges", "1024 以下的端口和某些目录需要特权")
+		e.Try = explain.T("use a port above 1024, or a socket path in a directory you own", "使用 1024 以上的端口，或放在自己有权限的目录里的 socket 路径")
+	default:
+		lines = append(lines, fmt.Sprintf("%s [core/socket.c line 769]", cError(err)))
+		e.What = explain.T("uwsgi: cannot listen on "+a.raw, "uwsgi: 无法监听 "+a.raw)
+		e.Why = explain.T(err.Error(), err.Error())
+		e.Try = explain.T("check the address in the "+opt+" option", "检查 "+opt+" 选项里的地址")
+	}
+	return lines, e
+}
+
+// cError renders an error the way uWSGI's uwsgi_error() does: "bind(): Strerror".
+func cError(err error) string {
+	var se *os.SyscallError
+	if errors.As(err, &se) {
+		return se.Syscall + "(): " + strerror(se.Err)
+	}
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Op + "(): " + strerror(pe.Err)
+	}
+	return err.Error()
+}
+
+// strerror capitalises Go's errno text as glibc's strerror does.
+func strerror(err error) string {
+	s := err.Error()
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// queue reads a TCP listening socket's accept queue: on a socket in LISTEN
+// state Linux reports the current queue length in tcpi_unacked and the
+// backlog in tcpi_sacked, which is what uWSGI's master samples each second.
+func queue(ln net.Listener) (cur, max int, ok bool) {
+	sc, isSC := ln.(syscall.Conn)
+	if !isSC {
+		return 0, 0, false
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return 0, 0, false
+	}
+	var info *unix.TCPInfo
+	var gerr error
+	if err := rc.Control(func(fd uintptr) {
+		info, gerr = unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO)
+	}); err != nil || gerr != nil {
+		return 0, 0, false
+	}
+	return int(info.Unacked), int(info.Sacked), true
+}
+
+// fdOf returns the listening socket's file descriptor number (for log lines).
+func fdOf(ln net.Listener) int {
+	sc, ok := ln.(syscall.Conn)
+	if !ok {
+		return -1
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return -1
+	}
+	n := -1
+	rc.Control(func(fd uintptr) { n = int(fd) })
+	return n
+}

@@ -1,0 +1,314 @@
+package uwsgi
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"webflow-lab/servers/trace"
+	"webflow-lab/servers/uwsgiproto"
+	"webflow-lab/servers/wsgi"
+)
+
+var (
+	readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
+	writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 8192) }}
+	reqSeq     atomic.Uint64
+)
+
+// timeoutConn applies uWSGI's socket-timeout to every read and write, so a
+// client that sends half a packet and stalls (or stops reading) frees its
+// worker after the timeout instead of holding it forever.
+type timeoutConn struct {
+	net.Conn
+	d time.Duration
+}
+
+func (c *timeoutConn) Read(p []byte) (int, error) {
+	c.Conn.SetReadDeadline(time.Now().Add(c.d))
+	return c.Conn.Read(p)
+}
+
+func (c *timeoutConn) Write(p []byte) (int, error) {
+	c.Conn.SetWriteDeadline(time.Now().Add(c.d))
+	return c.Conn.Write(p)
+}
+
+// serve handles one accepted connection on core c, start to finish.
+func (s *Server) serve(c *core, j job) {
+	conn := j.conn
+	defer conn.Close()
+	tc := &timeoutConn{Conn: conn, d: s.socketTimeout}
+	br := readerPool.Get().(*bufio.Reader)
+	br.Reset(tc)
+	bw := writerPool.Get().(*bufio.Writer)
+	bw.Reset(tc)
+	defer func() {
+		br.Reset(nil)
+		bw.Reset(nil)
+		readerPool.Put(br)
+		writerPool.Put(bw)
+	}()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c.begin(conn, cancel)
+	defer c.end()
+
+	var (
+		vars     uwsgiproto.Vars
+		varsSize int
+		raw      []byte
+		body     = br
+	)
+	switch j.l.proto {
+	case "http":
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			if err != io.EOF {
+				s.badRequest(c, j, "http-socket: invalid HTTP request: "+err.Error(), err)
+			}
+			return
+		}
+		vars = wsgi.HTTPVars(req, j.l.a.raw)
+		kept := vars[:0]
+		for _, v := range vars {
+			if v.Key != "UWSGI_ROUTER" { // workers parse HTTP themselves: no router
+				kept = append(kept, v)
+			}
+		}
+		vars = kept
+		varsSize = vars.Size()
+		if req.Body != nil && req.ContentLength != 0 {
+			body = bufio.NewReader(req.Body)
+		}
+	default:
+		pkt, err := uwsgiproto.ReadPacket(br, s.bufferSize)
+		if err != nil {
+			if err == io.EOF {
+				return // connected and closed without a byte: nothing to log
+			}
+			var de *uwsgiproto.DecodeError
+			msg := err.Error()
+			if errors.As(err, &de) {
+				msg = de.Log
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || strings.Contains(msg, "i/o timeout") {
+				msg += " -- the client stalled longer than socket-timeout (" + s.socketTimeout.String() + ")"
+			}
+			if errors.Is(err, uwsgiproto.ErrBlockTooBig) {
+				// uWSGI closes with the block unread, so the peer gets a
+				// reset (nginx: "recv() failed (104: Connection reset by peer)").
+				if tcp, ok := conn.(*net.TCPConn); ok {
+					tcp.SetLinger(0)
+				}
+			}
+			s.badRequest(c, j, msg, err)
+			return
+		}
+		if pkt.Header.Modifier1 != 0 {
+			s.badRequest(c, j, fmt.Sprintf("-- unavailable modifier requested: %d --", pkt.Header.Modifier1), nil)
+			return
+		}
+		vars, varsSize, raw = pkt.Vars, int(pkt.Header.Size), pkt.Raw
+	}
+	s.handle(ctx, c, j, vars, varsSize, raw, body, bw)
+}
+
+// badRequest logs a malformed request and records it; the caller closes.
+func (s *Server) badRequest(c *core, j job, msg string, err error) {
+	s.log.Print(msg)
+	c.w.slot.cores[c.id].readErrors.Add(1)
+	s.rec.Record(trace.Event{From: s.fromNode(j.l), To: trace.Uwsgi, Instance: s.name, Phase: trace.Failed,
+		At: trace.Now(), Why: msg})
+}
+
+// handle runs one decoded request: static-map first, then the app.
+func (s *Server) handle(ctx context.Context, c *core, j job, vars uwsgiproto.Vars, varsSize int, raw []byte,
+	body *bufio.Reader, bw *bufio.Writer) {
+	start := time.Now()
+	slot := c.w.slot
+	reqID, _ := vars.Get("HTTP_X_REQUEST_ID")
+	if reqID == "" {
+		reqID = s.name + "-" + strconv.FormatUint(reqSeq.Add(1), 36)
+	}
+	watched := trace.Watched(s.rec)
+	ev := trace.Event{ReqID: reqID, From: s.fromNode(j.l), To: trace.Uwsgi, Instance: s.name, Phase: trace.Arrived,
+		At: trace.Now(), Bytes: varsSize + uwsgiproto.HeaderLen,
+		Why: "worker " + itoa(slot.id) + " core " + itoa(c.id) + " took it"}
+	if watched && raw != nil {
+		ev.PDU = &trace.PDU{Kind: trace.UwsgiPacket, Data: raw}
+	}
+	s.rec.Record(ev)
+
+	get := func(k string) string { v, _ := vars.Get(k); return v }
+	proto := get("SERVER_PROTOCOL")
+	lg := requestLog{app: 0, remoteAddr: get("REMOTE_ADDR"), remoteUser: get("REMOTE_USER"),
+		vars: 2 * len(vars), varsBytes: varsSize, start: start, method: get("REQUEST_METHOD"),
+		uri: get("REQUEST_URI"), proto: proto, core: c.id}
+	if lg.uri == "" {
+		lg.uri = get("PATH_INFO")
+	}
+	if proto == "" {
+		lg.proto = "HTTP/1.0"
+	}
+
+	if sr, ok := s.lookupStatic(get("PATH_INFO"), lg.method); ok {
+		n, hn, hb, status, err := s.serveStatic(bw, proto, sr, vars)
+		bw.Flush()
+		s.rec.Record(trace.Event{ReqID: reqID, From: trace.Uwsgi, To: trace.Disk, Instance: s.name, Phase: trace.Info,
+			At: trace.Now(), Why: "static-map " + sr.mount + " → " + sr.path})
+		if c.w.dead.Load() {
+			return
+		}
+		slot.cores[c.id].staticRequests.Add(1)
+		if err != nil {
+			slot.cores[c.id].writeErrors.Add(1)
+		}
+		lg.app, lg.appReqs, lg.sendfile = -1, -1, true
+		lg.bodyBytes, lg.headers, lg.headerBytes, lg.status = n, hn, hb, status
+		s.finishRequest(c, &lg, start, reqID, false, int64(hb)+n)
+		return
+	}
+
+	h := s.app.Load()
+	if h == nil || h.app == nil {
+		// uWSGI 2.0 "full dynamic mode": no app, every request gets this.
+		s.log.Print("--- no python application found, check your startup logs for errors ---")
+		const msg = "Internal Server Error"
+		rw := &wsgi.RawWriter{W: bw, Protocol: proto}
+		hdr := []wsgi.Header{{Name: "Connection", Value: "close"}, {Name: "Content-Type", Value: "text/plain"}}
+		rw.WriteHead("500 Internal Server Error", hdr)
+		bw.WriteString(msg)
+		bw.Flush()
+		lg.app, lg.appReqs, lg.status, lg.bodyBytes = -1, -1, 500, int64(len(msg))
+		lg.headers, lg.headerBytes = len(hdr), wsgi.HeadSize(proto, "500 Internal Server Error", hdr)
+		s.finishRequest(c, &lg, start, reqID, false, int64(lg.headerBytes)+lg.bodyBytes)
+		return
+	}
+
+	env := wsgi.FromVars(vars, body)
+	env.Server = wsgi.ServerInfo{Instance: s.name, PID: s.pid, Worker: slot.id, Core: c.id}
+	env.Multithread = s.threads > 1
+	env.Multiprocess = s.processes != 1
+	env.Context = ctx
+	env.Trace = s.rec
+	env.RequestID = reqID
+	env.Errors = s.log
+	if watched {
+		s.rec.Record(trace.Event{ReqID: reqID, From: trace.Uwsgi, To: trace.App, Instance: s.name, Phase: trace.Sent,
+			At: trace.Now(), Why: "app called", PDU: &trace.PDU{Kind: trace.Environ, Data: environText(vars)}})
+	} else {
+		s.rec.Record(trace.Event{ReqID: reqID, From: trace.Uwsgi, To: trace.App, Instance: s.name, Phase: trace.Sent,
+			At: trace.Now(), Why: "app called"})
+	}
+	rw := &wsgi.RawWriter{W: bw, Protocol: proto}
+	res := wsgi.Call(h.app, env, rw)
+	if !res.WriteErr {
+		if err := bw.Flush(); err != nil {
+			res.WriteErr = true
+			if res.Err == nil {
+				res.Err = err
+			}
+		}
+	}
+	if c.w.dead.Load() {
+		// harakiri killed this worker: in uWSGI the process is gone and
+		// logs nothing more for the request.
+		return
+	}
+	slot.appRequests.Add(1)
+	lg.appReqs = slot.appRequests.Load()
+	lg.status = res.Status
+	lg.bodyBytes = res.BodyBytes
+	if res.HeadSent {
+		lg.headers, lg.headerBytes = res.Headers, res.HeaderBytes
+	}
+	switch {
+	case res.Err != nil && res.WriteErr:
+		slot.cores[c.id].writeErrors.Add(1)
+		s.log.Printf("uwsgi_response_write_body_do(): %s [core/writer.c line 429] during %s %s (%s)",
+			writeErrText(res.Err), lg.method, lg.uri, lg.remoteAddr)
+		lg.switches = 1
+	case res.Err != nil:
+		slot.exceptions.Add(1)
+		slot.appExceptions.Add(1)
+		s.log.Printf("wsgi app error on %s %s: %v", lg.method, lg.uri, res.Err)
+		if !res.HeadSent && res.Status == 0 {
+			lg.status = 500 // what uWSGI logs for an exception before start_response
+		}
+	default:
+		lg.switches = 1
+	}
+	if res.Err != nil {
+		s.rec.Record(trace.Event{ReqID: reqID, From: trace.App, To: trace.Uwsgi, Instance: s.name, Phase: trace.Failed,
+			At: trace.Now(), Status: lg.status, Why: res.Err.Error()})
+	}
+	s.finishRequest(c, &lg, start, reqID, true, int64(res.HeaderBytes)+res.BodyBytes)
+}
+
+// finishRequest updates the counters the stats server shows and logs the
+// request line.
+func (s *Server) finishRequest(c *core, lg *requestLog, start time.Time, reqID string, app bool, tx int64) {
+	slot := c.w.slot
+	rt := time.Since(start)
+	us := rt.Microseconds()
+	slot.requests.Add(1)
+	slot.deltaRequests.Add(1)
+	slot.cores[c.id].requests.Add(1)
+	slot.tx.Add(tx)
+	slot.runningTime.Add(us)
+	if app {
+		// core/utils.c: not a mean, a running halving (avg + rt) / 2.
+		for {
+			old := slot.avgRT.Load()
+			if slot.avgRT.CompareAndSwap(old, (old+us)/2) {
+				break
+			}
+		}
+	}
+	lg.totalReqs = s.totalRequests.Add(1)
+	lg.rt = rt
+	s.log.request(s.pid, lg)
+	s.rec.Record(trace.Event{ReqID: reqID, From: trace.Uwsgi, To: trace.Proxy, Instance: s.name, Phase: trace.Returned,
+		At: trace.Now(), Bytes: int(tx), Status: lg.status,
+		Why: "worker " + itoa(slot.id) + " answered in " + rt.Round(time.Microsecond).String()})
+}
+
+func writeErrText(err error) string {
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return "Connection timed out"
+	case strings.Contains(err.Error(), "broken pipe"):
+		return "Broken pipe"
+	case strings.Contains(err.Error(), "connection reset"):
+		return "Connection reset by peer"
+	}
+	return err.Error()
+}
+
+// environText renders the vars as the inspector's "KEY=value" lines.
+func environText(vars uwsgiproto.Vars) []byte {
+	n := 0
+	for _, v := range vars {
+		n += len(v.Key) + len(v.Value) + 2
+	}
+	b := make([]byte, 0, n)
+	for _, v := range vars {
+		b = append(b, v.Key...)
+		b = append(b, '=')
+		b = append(b, v.Value...)
+		b = append(b, '\n')
+	}
+	return b
+}

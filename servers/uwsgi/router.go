@@ -1,0 +1,205 @@
+package uwsgi
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"strconv"
+	"sync"
+	"time"
+
+	"webflow-lab/servers/trace"
+	"webflow-lab/servers/uwsgiproto"
+	"webflow-lab/servers/wsgi"
+)
+
+// routerIdleTimeout is how long a keep-alive client may stay silent
+// (uWSGI's http-timeout is 60 s).
+const routerIdleTimeout = 60 * time.Second
+
+// maxChunkedBody caps a chunked request body, which the router must hold to
+// learn its CONTENT_LENGTH before it can build the uwsgi packet.
+const maxChunkedBody = 64 << 20
+
+// router is uWSGI's HTTP router (`http = addr`): it accepts browsers, turns
+// each request into the vars uWSGI's http plugin sends (wsgi.HTTPVars) and
+// forwards it over the uwsgi protocol to the instance's first uwsgi socket,
+// where the workers pick it up like any other uwsgi request. Unlike uWSGI's
+// router it keeps client connections alive: a response with Content-Length
+// is relayed as is, one without is chunked for HTTP/1.1 clients, and HTTP/1.0
+// clients (or "Connection: close") get the response up to close.
+type router struct {
+	s      *Server
+	l      *listener
+	target *listener
+
+	mu    sync.Mutex
+	conns map[net.Conn]bool // true while idle between requests
+}
+
+func newRouter(s *Server, l, target *listener) *router {
+	return &router{s: s, l: l, target: target, conns: map[net.Conn]bool{}}
+}
+
+func (r *router) serve() {
+	defer r.s.acceptors.Done()
+	for {
+		conn, err := r.l.ln.Accept()
+		if err != nil {
+			return
+		}
+		r.mu.Lock()
+		select {
+		case <-r.s.closing:
+			r.mu.Unlock()
+			conn.Close()
+			return
+		default:
+		}
+		r.conns[conn] = true
+		r.s.acceptors.Add(1)
+		r.mu.Unlock()
+		go r.handle(conn)
+	}
+}
+
+// closeIdle closes the keep-alive connections waiting for a request; busy
+// ones close after their response (Shutdown).
+func (r *router) closeIdle() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for c, idle := range r.conns {
+		if idle {
+			c.Close()
+		}
+	}
+}
+
+func (r *router) setIdle(c net.Conn, idle bool) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	select {
+	case <-r.s.closing:
+		return false
+	default:
+	}
+	r.conns[c] = idle
+	return true
+}
+
+func (r *router) handle(conn net.Conn) {
+	defer r.s.acceptors.Done()
+	defer func() {
+		r.mu.Lock()
+		delete(r.conns, conn)
+		r.mu.Unlock()
+		conn.Close()
+	}()
+	br := bufio.NewReader(conn)
+	bw := bufio.NewWriter(conn)
+	for {
+		if !r.setIdle(conn, true) {
+			return
+		}
+		conn.SetReadDeadline(time.Now().Add(routerIdleTimeout))
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			return
+		}
+		if !r.setIdle(conn, false) {
+			// Shutdown began while the request arrived: it is still answered.
+			r.mu.Lock()
+			r.conns[conn] = false
+			r.mu.Unlock()
+		}
+		conn.SetReadDeadline(time.Time{})
+		if !r.forward(conn, req, bw) {
+			return
+		}
+		select {
+		case <-r.s.closing:
+			return
+		default:
+		}
+	}
+}
+
+// forward sends one request to the workers and relays the answer; it
+// reports whether the client connection can carry another request.
+func (r *router) forward(client net.Conn, req *http.Request, bw *bufio.Writer) bool {
+	s := r.s
+	reqID := req.Header.Get("X-Request-Id")
+	s.rec.Record(trace.Event{ReqID: reqID, From: trace.Browser, To: trace.Uwsgi, Instance: s.name, Phase: trace.Arrived,
+		At: trace.Now(), Why: "http router: " + req.Method + " " + req.RequestURI})
+	vars := wsgi.HTTPVars(req, r.l.a.raw)
+	var body io.Reader = req.Body
+	if req.ContentLength < 0 { // chunked: learn the length first
+		b, err := io.ReadAll(io.LimitReader(req.Body, maxChunkedBody+1))
+		if err != nil || len(b) > maxChunkedBody {
+			return false
+		}
+		vars = append(vars, uwsgiproto.Var{Key: "CONTENT_LENGTH", Value: strconv.Itoa(len(b))})
+		body = bytes.NewReader(b)
+	}
+	if r.target == nil {
+		return false
+	}
+	up, err := net.Dial(r.target.raw.Addr().Network(), r.target.raw.Addr().String())
+	if err != nil {
+		s.log.Printf("[uwsgi-http] unable to connect() to node \"%s\": %v", r.target.name(), err)
+		return false
+	}
+	defer up.Close()
+	// The body goes up while the answer comes down: an app that answers
+	// before reading its body must not deadlock the router.
+	sent := make(chan error, 1)
+	go func() {
+		_, err := uwsgiproto.WriteRequest(up, 0, 0, vars, body)
+		sent <- err
+	}()
+	ubr := bufio.NewReader(up)
+	resp, err := uwsgiproto.ReadResponse(ubr, 64<<10)
+	if err != nil {
+		// The worker closed without an answer (harakiri, bad packet): the
+		// client gets the same nothing uWSGI's router gives it.
+		up.Close()
+		<-sent
+		s.rec.Record(trace.Event{ReqID: reqID, From: trace.Uwsgi, To: trace.Browser, Instance: s.name, Phase: trace.Failed,
+			At: trace.Now(), Why: "http router: " + err.Error()})
+		return false
+	}
+	keep := req.ProtoAtLeast(1, 1) && !req.Close
+	noBody := req.Method == "HEAD" || resp.Status == 204 || resp.Status == 304 || resp.Status/100 == 1
+	_, hasCL := resp.Get("Content-Length")
+	head := resp.Head
+	switch {
+	case noBody:
+		bw.Write(head)
+	case hasCL:
+		bw.Write(head)
+		io.Copy(bw, resp.Body)
+	case keep:
+		bw.Write(head[:len(head)-2])
+		bw.WriteString("Transfer-Encoding: chunked\r\n\r\n")
+		cw := httputil.NewChunkedWriter(bw)
+		io.Copy(cw, resp.Body)
+		cw.Close()
+		bw.WriteString("\r\n")
+	default:
+		bw.Write(head)
+		io.Copy(bw, resp.Body)
+		keep = false
+	}
+	err = bw.Flush()
+	up.Close()
+	<-sent
+	s.rec.Record(trace.Event{ReqID: reqID, From: trace.Uwsgi, To: trace.Browser, Instance: s.name, Phase: trace.Returned,
+		At: trace.Now(), Status: resp.Status, Why: "http router relayed the answer"})
+	if req.Body != nil {
+		io.Copy(io.Discard, io.LimitReader(req.Body, 1<<20))
+	}
+	return keep && err == nil
+}

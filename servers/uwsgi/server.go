@@ -1,0 +1,641 @@
+package uwsgi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"webflow-lab/servers/explain"
+	"webflow-lab/servers/trace"
+	"webflow-lab/servers/wsgi"
+)
+
+// Version is the uWSGI version whose behaviour this server follows; it is
+// what the stats server reports.
+const Version = "2.0.21-webflow-lab"
+
+// ErrServerClosed is returned by Start after Shutdown.
+var ErrServerClosed = errors.New("uwsgi: server closed")
+
+// Server is one uWSGI-compatible instance. Build it with New, run it with
+// Start, stop it with Shutdown; Reload rebuilds the app and the workers while
+// keeping the sockets, as `uwsgi --reload` does.
+type Server struct {
+	cfg    Config
+	opts   Options
+	rec    trace.Recorder
+	log    *logger
+	name   string
+	pid    int
+	dir    string // chdir, absolute; "" = the process's working directory
+	loader func(AppRef) (wsgi.App, error)
+
+	processes, threads int
+	bufferSize         int
+	socketTimeout      time.Duration
+	statics            []staticMap
+
+	app     atomic.Pointer[appHolder]
+	started time.Time
+
+	listeners     []*listener // every bound socket, in bind order
+	workerSockets []*listener // the ones workers accept on
+	routers       []*router
+	stats         *listener
+
+	slots []*workerSlot
+
+	idleMu  sync.Mutex
+	idle    []*core
+	idleSig chan struct{}
+
+	lifeMu   sync.Mutex // serialises harakiri, reload and shutdown
+	closing  chan struct{}
+	quit     chan struct{}
+	stopOnce  sync.Once
+	quitO     sync.Once
+	closeOnce sync.Once
+	acceptors sync.WaitGroup // accept loops and routers: the front side
+	wg        sync.WaitGroup // cores, master, stats: drained after the front
+	state    atomic.Int32 // 0 new, 1 running, 2 closed
+
+	totalRequests atomic.Int64
+	listenQueue   atomic.Int64
+	queueErrors   atomic.Int64
+	pidfileMade   bool
+	logFile       *os.File
+}
+
+// appHolder is the loaded app; app is nil in uWSGI's "full dynamic mode"
+// (no app loaded: every request gets a 500).
+type appHolder struct {
+	app     wsgi.App
+	loadErr error
+}
+
+// New checks nothing and binds nothing: Start does, as uWSGI does at startup.
+func New(cfg Config, opts Options) *Server {
+	s := &Server{cfg: cfg, opts: opts, rec: trace.OrNop(opts.Recorder),
+		idleSig: make(chan struct{}, 1), closing: make(chan struct{}), quit: make(chan struct{}),
+		pid: os.Getpid()}
+	s.processes = max(cfg.Processes, 1)
+	s.threads = max(cfg.Threads, 1)
+	s.bufferSize = cfg.BufferSize
+	if s.bufferSize <= 0 {
+		s.bufferSize = 4096
+	}
+	s.socketTimeout = cfg.SocketTimeout
+	if s.socketTimeout <= 0 {
+		s.socketTimeout = 4 * time.Second
+	}
+	if s.cfg.Listen <= 0 {
+		s.cfg.Listen = 100
+	}
+	s.loader = opts.Loader
+	if s.loader == nil {
+		s.loader = BuiltinLoader
+	}
+	var out io.Writer = io.Discard
+	if opts.Logger != nil {
+		out = opts.Logger
+	}
+	s.log = &logger{w: out}
+	return s
+}
+
+// Start runs the startup sequence (pidfile, chdir, bind, load the app, spawn
+// the workers, the stats server, the http routers) and returns once the
+// instance is serving. A failure closes whatever was opened and returns a
+// *explain.Error (uWSGI's own lines are in the log; uWSGI exits with 1).
+func (s *Server) Start() error {
+	if !s.state.CompareAndSwap(0, 1) {
+		return ErrServerClosed
+	}
+	if err := s.start(); err != nil {
+		s.abort()
+		s.state.Store(2)
+		return err
+	}
+	return nil
+}
+
+func (s *Server) fail(code int, e *explain.Error, lines ...string) error {
+	_ = code // every fatal startup error ends uWSGI with exit status 1
+	for _, ln := range lines {
+		s.log.Print(ln)
+	}
+	return e
+}
+
+func (s *Server) start() error {
+	cfg := &s.cfg
+	if cfg.Daemonize != "" {
+		f, err := os.OpenFile(cfg.Daemonize, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return s.fail(1, &explain.Error{
+				What:  explain.T("uwsgi: cannot open the daemonize log "+cfg.Daemonize, "uwsgi: 无法打开 daemonize 日志文件 "+cfg.Daemonize),
+				Where: s.where("daemonize", cfg.Daemonize),
+				Why:   explain.T(err.Error(), err.Error()),
+				Try:   explain.T("make sure the directory exists and is writable (and that no comment follows the path on the same line)", "确认目录存在且可写 (并且同一行路径后面没有注释)"),
+				Err:   err,
+			}, fmt.Sprintf("open(\"%s\"): %s [core/logging.c line 288]", cfg.Daemonize, strerror(errors.Unwrap(err))))
+		}
+		s.logFile = f
+		s.log.w = f
+	}
+	s.started = time.Now()
+	for _, sm := range cfg.StaticMaps {
+		mount, docroot, ok := strings.Cut(sm, "=")
+		if !ok || docroot == "" {
+			return s.fail(1, &explain.Error{
+				What:  explain.T("uwsgi: invalid static-map "+sm, "uwsgi: static-map 写法错误: "+sm),
+				Where: s.where("static-map", sm),
+				Why:   explain.T("static-map needs mountpoint=docroot", "static-map 的格式是 挂载点=目录"),
+				Try:   explain.T("write it as static-map = /static=static", "写成 static-map = /static=static"),
+			}, "invalid document root in static map, syntax mountpoint=docroot")
+		}
+		s.log.Printf("[uwsgi-static] added mapping for %s => %s", mount, docroot)
+		s.statics = append(s.statics, staticMap{mount: mount, docroot: docroot})
+	}
+	s.log.Printf("*** Starting uWSGI %s (%dbit) on [%s] ***", Version, 32<<(^uint(0)>>63), asctime(s.started))
+	wd, _ := os.Getwd()
+	s.log.Printf("current working directory: %s", wd)
+	if cfg.Pidfile != "" {
+		// uWSGI writes the pidfile before chdir: a relative path is relative
+		// to where uwsgi was started.
+		s.log.Printf("writing pidfile to %s", cfg.Pidfile)
+		if err := os.WriteFile(cfg.Pidfile, []byte(itoa(s.pid)+"\n"), 0o644); err != nil {
+			return s.fail(1, &explain.Error{
+				What:  explain.T("uwsgi: cannot write the pidfile "+cfg.Pidfile, "uwsgi: 无法写入 pidfile "+cfg.Pidfile),
+				Where: s.where("pidfile", cfg.Pidfile),
+				Why:   explain.T(err.Error(), err.Error()),
+				Try:   explain.T("check that the directory exists and that no comment follows the path on the same line", "检查目录是否存在，以及同一行路径后面是否跟了注释"),
+				Err:   err,
+			}, fmt.Sprintf("uwsgi_write_pidfile()/open(): %s [core/utils.c line 4096]", strerror(errors.Unwrap(err))))
+		}
+		s.pidfileMade = true
+	}
+	if exe, err := os.Executable(); err == nil {
+		s.log.Printf("detected binary path: %s", exe)
+	}
+	if cfg.Chdir != "" {
+		dir := cfg.Chdir
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join(wd, dir)
+		}
+		s.log.Printf("chdir() to %s", cfg.Chdir)
+		fi, err := os.Stat(dir)
+		if err == nil && !fi.IsDir() {
+			err = &fs.PathError{Op: "chdir", Path: dir, Err: errNotDir}
+		}
+		if err != nil {
+			var pe *fs.PathError
+			msg := err.Error()
+			if errors.As(err, &pe) {
+				msg = strerror(pe.Err)
+			}
+			return s.fail(1, &explain.Error{
+				What:  explain.T("uwsgi: chdir() to "+cfg.Chdir+" failed", "uwsgi: chdir() 到 "+cfg.Chdir+" 失败"),
+				Where: s.where("chdir", cfg.Chdir),
+				Why: explain.T("the project directory does not exist: "+msg+". uWSGI has no inline comments, so text after the path is part of the path",
+					"项目目录不存在: "+msg+"。uWSGI 不支持行内注释，路径后面的文字也会被当成路径的一部分"),
+				Try: explain.T("write the project's absolute path alone on the line (put comments on their own line starting with # or ;)",
+					"这一行只写项目的绝对路径 (注释单独成行，以 # 或 ; 开头)"),
+				Err: err,
+			}, "chdir(): "+msg+" [core/uwsgi.c line 2624]")
+		}
+		s.dir = dir
+	}
+	if cfg.Virtualenv != "" {
+		s.log.Printf("Set PythonHome to %s", cfg.Virtualenv)
+		s.log.Printf("(webflow-lab: virtualenv is accepted and ignored; there is no Python here)")
+	}
+	for i := range s.statics {
+		if !filepath.IsAbs(s.statics[i].docroot) && s.dir != "" {
+			s.statics[i].docroot = filepath.Join(s.dir, s.statics[i].docroot)
+		}
+		if r, err := filepath.EvalSymlinks(s.statics[i].docroot); err == nil {
+			s.statics[i].real, _ = filepath.Abs(r)
+		}
+	}
+	if len(cfg.Sockets)+len(cfg.HTTP)+len(cfg.HTTPSockets) == 0 {
+		return s.fail(1, &explain.Error{
+			What:  explain.T("uwsgi: no socket to listen on", "uwsgi: 没有配置任何监听地址"),
+			Where: s.where("", ""),
+			Why: explain.T("the config has no socket, http or http-socket line (or its [uwsgi] section header is broken, e.g. a comment after it)",
+				"配置里没有 socket、http 或 http-socket (或者 [uwsgi] 段名那一行写坏了，比如后面跟了注释)"),
+			Try: explain.T("add `socket = 127.0.0.1:9001` for nginx, or `http = 127.0.0.1:9000` for a browser",
+				"给 nginx 用就加 `socket = 127.0.0.1:9001`，直接给浏览器用就加 `http = 127.0.0.1:9000`"),
+		}, "The -s/--socket option is missing and stdin is not a socket.")
+	}
+	if max := somaxconn(); s.cfg.Listen > max {
+		return s.fail(1, &explain.Error{
+			What:  explain.T("uwsgi: listen = "+itoa(s.cfg.Listen)+" is larger than the system allows", "uwsgi: listen = "+itoa(s.cfg.Listen)+" 超过了系统上限"),
+			Where: s.where("listen", itoa(s.cfg.Listen)),
+			Why:   explain.T("Linux caps every accept queue at net.core.somaxconn ("+itoa(max)+")", "Linux 用 net.core.somaxconn ("+itoa(max)+") 限制每个监听队列的长度"),
+			Try:   explain.T("lower listen, or raise the limit: sysctl -w net.core.somaxconn=N", "调小 listen，或调大系统上限: sysctl -w net.core.somaxconn=N"),
+		}, fmt.Sprintf("Listen queue size is greater than the system max net.core.somaxconn (%d).", max))
+	}
+	if err := s.bindAll(); err != nil {
+		return err
+	}
+	s.log.Printf("your server socket listen backlog is limited to %d connections", s.cfg.Listen)
+	s.log.Printf("your mercy for graceful operations on workers is 60 seconds")
+	s.log.Printf("*** Operational MODE: %s ***", s.mode())
+	s.loadApp()
+	if s.cfg.Master || s.cfg.Stats != "" {
+		s.log.Printf("spawned uWSGI master process (pid: %d)", s.pid)
+	}
+	for i := 1; i <= s.processes; i++ {
+		slot := &workerSlot{id: i}
+		for j := 0; j < s.threads; j++ {
+			slot.cores = append(slot.cores, &coreSlot{})
+		}
+		s.slots = append(s.slots, slot)
+		s.spawnWorker(slot)
+		s.log.Printf("spawned uWSGI worker %d (pid: %d, cores: %d)", i, s.pid, s.threads)
+	}
+	s.wg.Add(1)
+	go s.master()
+	acceptFirst := len(s.workerSockets) > 1
+	for _, l := range s.workerSockets {
+		s.acceptors.Add(1)
+		go s.acceptLoop(l, acceptFirst)
+	}
+	if s.stats != nil {
+		s.log.Printf("*** Stats server enabled on %s fd: %d ***", s.stats.name(), s.stats.fd)
+		s.wg.Add(1)
+		go s.serveStats(s.stats)
+	}
+	for i, r := range s.routers {
+		s.acceptors.Add(1)
+		go r.serve()
+		s.log.Printf("spawned uWSGI http %d (pid: %d)", i+1, s.pid)
+	}
+	s.rec.Record(trace.Event{To: trace.Uwsgi, Instance: s.name, Phase: trace.Info, At: trace.Now(), State: true,
+		Why: "instance started: " + itoa(s.processes) + " processes × " + itoa(s.threads) + " threads"})
+	return nil
+}
+
+var errNotDir = errors.New("not a directory")
+
+// where names the config line for an error.
+func (s *Server) where(opt, val string) string {
+	f := s.cfg.File
+	if f == "" {
+		f = "command line"
+	}
+	if opt == "" {
+		return f
+	}
+	return f + ": " + opt + " = " + val
+}
+
+func (s *Server) mode() string {
+	switch {
+	case s.processes > 1 && s.threads > 1:
+		return "preforking+threaded"
+	case s.processes > 1:
+		return "preforking"
+	case s.threads > 1:
+		return "threaded"
+	}
+	return "single process"
+}
+
+// bindAll binds every socket in uWSGI's order: the http routers' public
+// ports, then the uwsgi sockets (with the internal one for a lone http
+// router), then http-sockets, then stats.
+func (s *Server) bindAll() error {
+	cfg := &s.cfg
+	defer0 := int(s.socketTimeout / time.Second)
+	bindOne := func(opt, raw, proto string, deferAccept int) (*listener, error) {
+		a := parseAddr(raw, s.dir)
+		ln, created, err := bind(a, s.cfg.Listen, deferAccept)
+		if err != nil {
+			if created {
+				os.Remove(a.path)
+			}
+			lines, e := bindError(cfg, opt, a, err)
+			return nil, s.fail(1, e, lines...)
+		}
+		l := &listener{a: a, proto: proto, ln: ln, raw: ln, fd: fdOf(ln), created: created}
+		s.listeners = append(s.listeners, l)
+		return l, nil
+	}
+	for _, raw := range cfg.HTTP {
+		l, err := bindOne("http", raw, "router", 0)
+		if err != nil {
+			return err
+		}
+		s.log.Printf("uWSGI http bound on %s fd %d", raw, l.fd)
+	}
+	sockets := cfg.Sockets
+	internal := false
+	if len(sockets) == 0 && len(cfg.HTTP) > 0 {
+		sockets, internal = []string{"127.0.0.1:0"}, true
+	}
+	for i, raw := range sockets {
+		l, err := bindOne("socket", raw, "uwsgi", defer0)
+		if err != nil {
+			return err
+		}
+		l.internal = internal
+		kind := "TCP"
+		if l.a.network == "unix" {
+			kind = "UNIX"
+		}
+		s.log.Printf("uwsgi socket %d bound to %s address %s fd %d", i, kind, l.name(), l.fd)
+		s.workerSockets = append(s.workerSockets, l)
+	}
+	for i, raw := range cfg.HTTPSockets {
+		l, err := bindOne("http-socket", raw, "http", defer0)
+		if err != nil {
+			return err
+		}
+		s.log.Printf("uwsgi socket %d bound to TCP address %s fd %d", len(sockets)+i, raw, l.fd)
+		s.workerSockets = append(s.workerSockets, l)
+	}
+	for _, l := range s.workerSockets {
+		if s.opts.Listener != nil {
+			l.ln = s.opts.Listener(l.ln)
+		}
+	}
+	if cfg.Stats != "" {
+		l, err := bindOne("stats", cfg.Stats, "stats", 0)
+		if err != nil {
+			return err
+		}
+		s.stats = l
+	}
+	s.name = s.opts.Name
+	if s.name == "" {
+		if len(s.workerSockets) > 0 && !s.workerSockets[0].internal {
+			s.name = s.workerSockets[0].name()
+		} else {
+			s.name = s.listeners[0].name()
+		}
+	}
+	// The routers forward to the first uwsgi socket, as uWSGI's http router
+	// does when no http-to is given.
+	var target *listener
+	for _, l := range s.workerSockets {
+		if l.proto == "uwsgi" {
+			target = l
+			break
+		}
+	}
+	for _, l := range s.listeners {
+		if l.proto == "router" {
+			s.routers = append(s.routers, newRouter(s, l, target))
+		}
+	}
+	return nil
+}
+
+// loadApp asks the loader for the app. A failure is not fatal in uWSGI 2.0:
+// it logs, goes into "full dynamic mode" and answers every request with 500.
+func (s *Server) loadApp() {
+	ref := s.appRef()
+	h := &appHolder{}
+	t0 := time.Now()
+	if ref.WSGIFile == "" && ref.Module == "" {
+		h.loadErr = errors.New("no app configured")
+		s.log.Print("*** no app loaded. going in full dynamic mode ***")
+	} else if app, err := s.loader(ref); err != nil {
+		h.loadErr = err
+		if errors.Is(err, fs.ErrNotExist) && ref.WSGIFile != "" {
+			s.log.Printf("failed to open python file %s", ref.WSGIFile)
+		} else {
+			s.log.Printf("%v", err)
+		}
+		s.log.Print("unable to load app 0 (mountpoint='') (callable not found or import error)")
+		s.log.Print("*** no app loaded. going in full dynamic mode ***")
+	} else {
+		h.app = app
+		s.log.Printf("WSGI app 0 (mountpoint='') ready in %d seconds on interpreter %p pid: %d (default app)",
+			int(time.Since(t0).Seconds()), h, s.pid)
+	}
+	s.app.Store(h)
+}
+
+func (s *Server) appRef() AppRef {
+	dir := s.dir
+	if dir == "" {
+		dir, _ = os.Getwd()
+	}
+	ref := AppRef{WSGIFile: s.cfg.WSGIFile, Module: s.cfg.Module, Callable: s.cfg.Callable, Dir: dir, Env: s.cfg.Env}
+	if ref.Callable == "" {
+		ref.Callable = "application"
+	}
+	if ref.WSGIFile != "" {
+		ref.Path = ref.WSGIFile
+		if !filepath.IsAbs(ref.Path) {
+			ref.Path = filepath.Join(dir, ref.Path)
+		}
+	}
+	return ref
+}
+
+// AppLoaded reports whether an app is loaded (false = full dynamic mode).
+func (s *Server) AppLoaded() bool {
+	h := s.app.Load()
+	return h != nil && h.app != nil
+}
+
+// Addrs returns the bound addresses by option: "socket", "http",
+// "http-socket", "stats" (the internal router socket is not listed).
+func (s *Server) Addrs() map[string][]net.Addr {
+	m := map[string][]net.Addr{}
+	for _, l := range s.listeners {
+		opt := map[string]string{"uwsgi": "socket", "router": "http", "http": "http-socket", "stats": "stats"}[l.proto]
+		if l.internal {
+			continue
+		}
+		m[opt] = append(m[opt], l.raw.Addr())
+	}
+	return m
+}
+
+// Name is the instance's name in trace events.
+func (s *Server) Name() string { return s.name }
+
+// Shutdown stops accepting, lets every in-flight request finish, waits for
+// every goroutine, then closes the sockets and removes what vacuum removes:
+// uWSGI's SIGINT. If ctx ends first it returns ctx.Err() with the remaining
+// requests' Contexts cancelled; call it again to keep waiting.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.stopOnce.Do(func() {
+		s.lifeMu.Lock()
+		defer s.lifeMu.Unlock()
+		if s.state.Load() == 1 {
+			s.log.Print("SIGINT/SIGTERM received...killing workers...")
+		}
+		s.state.Store(2)
+		close(s.closing)
+		for _, l := range s.listeners {
+			l.ln.Close()
+		}
+		for _, r := range s.routers {
+			r.closeIdle()
+		}
+	})
+	done := make(chan struct{})
+	go func() {
+		s.waitAcceptors()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.cancelAll()
+		return ctx.Err()
+	}
+	return s.finish(ctx)
+}
+
+// waitAcceptors waits until the accept loops and routers have handed over
+// what they accepted; then the idle cores can be told to go.
+func (s *Server) waitAcceptors() {
+	s.acceptors.Wait()
+}
+
+func (s *Server) quitOnce() { s.quitO.Do(func() { close(s.quit) }) }
+
+func (s *Server) finish(ctx context.Context) error {
+	s.quitOnce()
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.cancelAll()
+		return ctx.Err()
+	}
+	s.closeOnce.Do(func() {
+		for _, slot := range s.slots {
+			s.log.Printf("worker %d buried after 1 seconds", slot.id)
+		}
+		s.log.Print("goodbye to uWSGI.")
+		s.vacuum()
+		if s.logFile != nil {
+			s.logFile.Close()
+		}
+	})
+	return nil
+}
+
+// cancelAll cancels every in-flight request's Context (Shutdown's deadline passed).
+func (s *Server) cancelAll() {
+	for _, slot := range s.slots {
+		if w := slot.cur.Load(); w != nil {
+			for _, c := range w.cores {
+				c.mu.Lock()
+				if c.cancel != nil {
+					c.cancel()
+				}
+				c.mu.Unlock()
+			}
+		}
+	}
+}
+
+// abort undoes a failed start.
+func (s *Server) abort() {
+	close(s.closing)
+	for _, l := range s.listeners {
+		l.ln.Close()
+	}
+	s.acceptors.Wait()
+	s.quitOnce()
+	s.wg.Wait()
+	s.vacuum()
+	if s.logFile != nil {
+		s.logFile.Close()
+	}
+}
+
+// vacuum removes the UNIX socket files and the pidfile this instance created.
+func (s *Server) vacuum() {
+	if !s.cfg.Vacuum {
+		return
+	}
+	for _, l := range s.listeners {
+		if l.created && l.a.path != "" {
+			if err := os.Remove(l.a.path); err == nil {
+				s.log.Printf("VACUUM: unix socket %s removed.", l.a.path)
+			}
+		}
+	}
+	if s.pidfileMade {
+		if err := os.Remove(s.cfg.Pidfile); err == nil {
+			s.log.Print("VACUUM: pidfile removed.")
+		}
+	}
+}
+
+// Reload is uWSGI's graceful reload (SIGHUP, `uwsgi --reload`): each worker
+// finishes its request and exits, the app is loaded again, and new workers
+// start on the same sockets; connections arriving meanwhile wait in the
+// accept queue.
+func (s *Server) Reload(ctx context.Context) error {
+	s.lifeMu.Lock()
+	defer s.lifeMu.Unlock()
+	if s.state.Load() != 1 {
+		return ErrServerClosed
+	}
+	s.log.Print("...gracefully killing workers...")
+	var old []*worker
+	for _, slot := range s.slots {
+		w := slot.cur.Load()
+		s.log.Printf("Gracefully killing worker %d (pid: %d)...", slot.id, s.pid)
+		close(w.quit)
+		s.removeIdle(w)
+		old = append(old, w)
+	}
+	for _, w := range old {
+		done := make(chan struct{})
+		go func() {
+			w.wg.Wait()
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		s.log.Printf("worker %d buried after %d seconds", w.slot.id, max(1, int(time.Since(w.start).Seconds())))
+	}
+	s.log.Print("binary reloading uWSGI...")
+	s.loadApp()
+	s.log.Printf("gracefully (RE)spawned uWSGI master process (pid: %d)", s.pid)
+	for _, slot := range s.slots {
+		s.spawnWorker(slot)
+		s.log.Printf("spawned uWSGI worker %d (pid: %d, cores: %d)", slot.id, s.pid, s.threads)
+	}
+	s.rec.Record(trace.Event{To: trace.Uwsgi, Instance: s.name, Phase: trace.Info, At: trace.Now(), State: true, Why: "instance reloaded"})
+	return nil
+}
+
+// NumGoroutineHint is for tests: the goroutines a running server owns.
+func (s *Server) numWorkersRunning() int {
+	n := 0
+	for _, slot := range s.slots {
+		if w := slot.cur.Load(); w != nil && !w.dead.Load() {
+			n++
+		}
+	}
+	return n
+}

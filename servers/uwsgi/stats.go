@@ -1,0 +1,239 @@
+package uwsgi
+
+import (
+	"bufio"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// serveStats is uWSGI's stats server: every connection gets the JSON and is
+// closed. With stats-http it first waits for the client to send something
+// and answers as HTTP/1.0 (verified on 2.0.21).
+func (s *Server) serveStats(l *listener) {
+	defer s.wg.Done()
+	for {
+		conn, err := l.ln.Accept()
+		if err != nil {
+			return // closed by Shutdown
+		}
+		s.writeStats(conn)
+	}
+}
+
+func (s *Server) writeStats(conn net.Conn) {
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(s.socketTimeout))
+	body := s.StatsJSON()
+	if s.cfg.StatsHTTP {
+		var b [1]byte
+		if _, err := conn.Read(b[:]); err != nil {
+			return
+		}
+		bw := bufio.NewWriter(conn)
+		bw.WriteString("HTTP/1.0 200 OK\r\nConnection: close\r\nAccess-Control-Allow-Origin: *\r\nContent-Type: application/json\r\n\r\n")
+		bw.Write(body)
+		bw.Flush()
+		return
+	}
+	conn.Write(body)
+}
+
+// jw writes JSON the way uWSGI's stats code does: one key per line, TAB
+// indentation, no space after ':' (core/master_utils.c).
+type jw struct {
+	b     []byte
+	depth int
+	first []bool
+}
+
+func (j *jw) indent() {
+	for i := 0; i < j.depth; i++ {
+		j.b = append(j.b, '\t')
+	}
+}
+
+func (j *jw) sep() {
+	if n := len(j.first); n > 0 {
+		if !j.first[n-1] {
+			j.b = append(j.b, ",\n"...)
+		}
+		j.first[n-1] = false
+	}
+}
+
+func (j *jw) open(c byte) {
+	j.b = append(j.b, c, '\n')
+	j.depth++
+	j.first = append(j.first, true)
+}
+
+func (j *jw) close(c byte) {
+	if !j.first[len(j.first)-1] {
+		j.b = append(j.b, '\n')
+	} else {
+		j.b = append(j.b, '\n') // uWSGI leaves an empty line in an empty list
+	}
+	j.first = j.first[:len(j.first)-1]
+	j.depth--
+	j.indent()
+	j.b = append(j.b, c)
+}
+
+func (j *jw) key(k string) {
+	j.sep()
+	j.indent()
+	j.b = strconv.AppendQuote(j.b, k)
+	j.b = append(j.b, ':')
+}
+
+func (j *jw) num(k string, v int64) { j.key(k); j.b = strconv.AppendInt(j.b, v, 10) }
+func (j *jw) str(k, v string)       { j.key(k); j.b = appendJSONString(j.b, v) }
+
+// obj starts an object as a list element.
+func (j *jw) obj() { j.sep(); j.indent(); j.open('{') }
+
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = append(b, `\u00`...)
+			b = append(b, "0123456789abcdef"[c>>4], "0123456789abcdef"[c&15])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
+}
+
+// StatsJSON returns what the stats server sends, in uWSGI 2.0.21's key order
+// and layout, with this instance's real counters.
+func (s *Server) StatsJSON() []byte {
+	j := &jw{b: make([]byte, 0, 4096)}
+	j.open('{')
+	j.str("version", Version)
+	j.num("listen_queue", s.listenQueue.Load())
+	j.num("listen_queue_errors", s.queueErrors.Load())
+	j.num("signal_queue", 0)
+	j.num("load", s.listenQueue.Load())
+	j.num("pid", int64(s.pid))
+	j.num("uid", int64(os.Getuid()))
+	j.num("gid", int64(os.Getgid()))
+	cwd := s.dir
+	if cwd == "" {
+		cwd, _ = os.Getwd()
+	}
+	j.str("cwd", cwd)
+	j.key("locks")
+	j.open('[')
+	for _, l := range []string{"user 0", "signal", "filemon", "timer", "rbtimer", "cron", "rpc", "snmp"} {
+		j.obj()
+		j.num(l, 0)
+		j.close('}')
+	}
+	j.close(']')
+	j.key("sockets")
+	j.open('[')
+	for _, l := range s.workerSockets {
+		cur, maxq, ok := queue(l.raw)
+		if !ok {
+			maxq = s.cfg.Listen
+		}
+		j.obj()
+		j.str("name", l.name())
+		j.str("proto", l.proto)
+		j.num("queue", int64(cur))
+		j.num("max_queue", int64(maxq))
+		j.num("shared", 0)
+		j.num("can_offload", 0)
+		j.close('}')
+	}
+	j.close(']')
+	j.key("workers")
+	j.open('[')
+	now := time.Now()
+	for _, slot := range s.slots {
+		w := slot.cur.Load()
+		busy := false
+		if w != nil {
+			for _, c := range w.cores {
+				if !c.busySince().IsZero() {
+					busy = true
+				}
+			}
+		}
+		status := "idle"
+		if busy {
+			status = "busy"
+		}
+		j.obj()
+		j.num("id", int64(slot.id))
+		j.num("pid", int64(s.pid))
+		j.num("accepting", 1)
+		j.num("requests", slot.requests.Load())
+		j.num("delta_requests", slot.deltaRequests.Load())
+		j.num("exceptions", slot.exceptions.Load())
+		j.num("harakiri_count", slot.harakiriCount.Load())
+		j.num("signals", 0)
+		j.num("signal_queue", 0)
+		j.str("status", status)
+		j.num("rss", 0) // 0 unless memory-report is on, as in uWSGI
+		j.num("vsz", 0)
+		j.num("running_time", slot.runningTime.Load())
+		j.num("last_spawn", slot.lastSpawn.Load())
+		j.num("respawn_count", slot.respawnCount.Load())
+		j.num("tx", slot.tx.Load())
+		j.num("avg_rt", slot.avgRT.Load())
+		j.key("apps")
+		j.open('[')
+		if h := s.app.Load(); h != nil && h.app != nil {
+			j.obj()
+			j.num("id", 0)
+			j.num("modifier1", 0)
+			j.str("mountpoint", "")
+			j.num("startup_time", 0)
+			j.num("requests", slot.appRequests.Load())
+			j.num("exceptions", slot.appExceptions.Load())
+			j.str("chdir", "")
+			j.close('}')
+		}
+		j.close(']')
+		j.key("cores")
+		j.open('[')
+		for i, cs := range slot.cores {
+			in := int64(0)
+			if w != nil && i < len(w.cores) && !w.cores[i].busySince().IsZero() {
+				in = 1
+			}
+			j.obj()
+			j.num("id", int64(i))
+			j.num("requests", cs.requests.Load())
+			j.num("static_requests", cs.staticRequests.Load())
+			j.num("routed_requests", 0)
+			j.num("offloaded_requests", 0)
+			j.num("write_errors", cs.writeErrors.Load())
+			j.num("read_errors", cs.readErrors.Load())
+			j.num("in_request", in)
+			j.key("vars")
+			j.open('[')
+			j.close(']')
+			j.key("req_info")
+			j.b = append(j.b, strings.Repeat("\t", j.depth)...)
+			j.open('{')
+			j.close('}')
+			j.close('}')
+		}
+		j.close(']')
+		j.close('}')
+	}
+	_ = now
+	j.close(']')
+	j.close('}')
+	return j.b
+}
