@@ -1,0 +1,559 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+
+	"webflow-lab/servers/explain"
+)
+
+// check runs the part of a directive's nginx "set" function that can fail:
+// "is duplicate", value syntax, and the rules of the directives the lab
+// supports. Messages are nginx's.
+func (p *parser) check(b *block, s spec, d *Directive) error {
+	bad := func(kind errKind, h hint, format string, args ...any) error {
+		if h.name == "" {
+			h.name = d.Name
+		}
+		return p.fail(d.File, d.EndLine, kind, h, format, args...)
+	}
+	dup := func() error {
+		return bad(errDuplicate, hint{}, `"%s" directive is duplicate`, d.Name)
+	}
+	invalid := func() error {
+		return bad(errValue, valueHint(d.Name, d.Args), `"%s" directive invalid value`, d.Name)
+	}
+	if s.set.once() && b.seen[d.Name] != nil {
+		return dup()
+	}
+	arg := d.Arg(0)
+	switch s.set {
+	case setFlag:
+		if !strings.EqualFold(arg, "on") && !strings.EqualFold(arg, "off") {
+			return bad(errValue, hint{
+				why: explain.T(fmt.Sprintf("%q is a switch: its value is on or off", d.Name), fmt.Sprintf("%q 是开关：取值为 on 或 off", d.Name)),
+				try: explain.T(fmt.Sprintf("write %s on; or %s off;", d.Name, d.Name), fmt.Sprintf("写成 %s on; 或 %s off;", d.Name, d.Name)),
+			}, `invalid value "%s" in "%s" directive, it must be "on" or "off"`, arg, d.Name)
+		}
+	case setNum:
+		if _, ok := atoi(arg); !ok {
+			return bad(errValue, valueHint(d.Name, d.Args), `"%s" directive invalid number`, d.Name)
+		}
+	case setSize:
+		if _, err := ParseSize(arg); err != nil {
+			return invalid()
+		}
+	case setOff:
+		if _, err := ParseOffset(arg); err != nil {
+			return invalid()
+		}
+	case setMsec:
+		if _, err := parseTime(arg, false); err != nil {
+			return invalid()
+		}
+	case setSec:
+		if _, err := parseTime(arg, true); err != nil {
+			return invalid()
+		}
+	case setEnum:
+		if vals := enumValues[d.Name]; vals != nil && !contains(vals, strings.ToLower(arg)) {
+			return bad(errValue, valueHint(d.Name, d.Args), `invalid value "%s"`, arg)
+		}
+	case setBitmask:
+		if vals := bitmaskValues[d.Name]; vals != nil {
+			seen := map[string]bool{}
+			for _, a := range d.Args {
+				if !contains(vals, strings.ToLower(a)) {
+					return bad(errValue, valueHint(d.Name, d.Args), `invalid value "%s"`, a)
+				}
+				if seen[a] {
+					p.warn(d, fmt.Sprintf(`duplicate value "%s"`, a), explain.T("the same value is listed twice", "同一个取值写了两次"))
+				}
+				seen[a] = true
+			}
+		}
+	}
+	if f := checks[d.Name]; f != nil {
+		return f(p, b, d, bad)
+	}
+	return nil
+}
+
+func (p *parser) warn(d *Directive, msg string, text explain.Text) {
+	p.cfg.Warnings = append(p.cfg.Warnings, Warning{Msg: msg, File: d.File, Line: d.EndLine, Text: text})
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+var enumValues = map[string][]string{
+	"server_tokens":      {"off", "on", "build"},
+	"proxy_http_version": {"1.0", "1.1"},
+}
+
+// bitmaskValues are the ngx_conf_bitmask_t tables. ⚠ uwsgi's list has no
+// http_502 and no http_504 (ngx_http_uwsgi_next_upstream_masks); proxy's has.
+var bitmaskValues = map[string][]string{
+	"uwsgi_next_upstream": {"error", "timeout", "invalid_header", "non_idempotent", "http_500", "http_503",
+		"http_403", "http_404", "http_429", "updating", "off"},
+	"proxy_next_upstream": {"error", "timeout", "invalid_header", "non_idempotent", "http_500", "http_502",
+		"http_503", "http_504", "http_403", "http_404", "http_429", "updating", "off"},
+}
+
+type badFunc func(kind errKind, h hint, format string, args ...any) error
+
+// checks are the set functions of supported directives that do more than a
+// generic slot.
+var checks map[string]func(p *parser, b *block, d *Directive, bad badFunc) error
+
+func init() {
+	checks = map[string]func(p *parser, b *block, d *Directive, bad badFunc) error{
+		"worker_processes":   checkWorkerProcesses,
+		"worker_connections": checkWorkerConnections,
+		"events":             checkOnce,
+		"http":               checkOnce,
+		"try_files":          checkOnce,
+		"uwsgi_pass":         checkPass,
+		"proxy_pass":         checkPass,
+		"root":               checkRoot,
+		"alias":              checkRoot,
+		"location":           checkLocation,
+		"listen":             checkListen,
+		"return":             checkReturn,
+		"error_page":         checkErrorPage,
+		"uwsgi_param":        checkParam,
+		"upstream":           checkUpstream,
+		"server":             checkUpstreamServer,
+		"ip_hash":            checkBalancer,
+		"least_conn":         checkBalancer,
+		"hash":               checkBalancer,
+		"random":             checkBalancer,
+		"log_format":         checkLogFormat,
+		"access_log":         checkAccessLog,
+		"error_log":          checkErrorLog,
+		"keepalive_timeout":  checkKeepalive,
+	}
+}
+
+func checkOnce(p *parser, b *block, d *Directive, bad badFunc) error {
+	if b.seen[d.Name] != nil {
+		return bad(errDuplicate, hint{}, `"%s" directive is duplicate`, d.Name)
+	}
+	return nil
+}
+
+func checkWorkerProcesses(p *parser, b *block, d *Directive, bad badFunc) error {
+	if err := checkOnce(p, b, d, bad); err != nil {
+		return err
+	}
+	if _, ok := atoi(d.Arg(0)); !ok && d.Arg(0) != "auto" {
+		return bad(errValue, hint{
+			why: explain.T("worker_processes is a number of processes, or auto (one per CPU)", "worker_processes 是进程数，或 auto（每个 CPU 一个）"),
+			try: explain.T("write worker_processes 1; or worker_processes auto;", "写成 worker_processes 1; 或 worker_processes auto;"),
+		}, `"worker_processes" directive invalid value`)
+	}
+	return nil
+}
+
+func checkWorkerConnections(p *parser, b *block, d *Directive, bad badFunc) error {
+	if err := checkOnce(p, b, d, bad); err != nil {
+		return err
+	}
+	if _, ok := atoi(d.Arg(0)); !ok {
+		return bad(errValue, valueHint(d.Name, d.Args), `invalid number "%s"`, d.Arg(0))
+	}
+	return nil
+}
+
+func checkPass(p *parser, b *block, d *Directive, bad badFunc) error {
+	if err := checkOnce(p, b, d, bad); err != nil {
+		return err
+	}
+	if d.Name == "proxy_pass" {
+		u := strings.ToLower(d.Arg(0))
+		if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") && !strings.Contains(u, "$") {
+			return bad(errValue, hint{
+				why: explain.T("proxy_pass takes a URL starting with http:// or https://", "proxy_pass 的参数是以 http:// 或 https:// 开头的 URL"),
+				try: explain.T("write proxy_pass http://"+d.Arg(0)+";", "写成 proxy_pass http://"+d.Arg(0)+";"),
+			}, "invalid URL prefix")
+		}
+	}
+	p.passes = append(p.passes, d)
+	return nil
+}
+
+func checkRoot(p *parser, b *block, d *Directive, bad badFunc) error {
+	other := map[string]string{"root": "alias", "alias": "root"}[d.Name]
+	if b.seen[d.Name] != nil {
+		return bad(errDuplicate, hint{}, `"%s" directive is duplicate`, d.Name)
+	}
+	if b.seen[other] != nil {
+		return bad(errDuplicate, hint{
+			why: explain.T("root and alias both say where files come from; a location may use only one",
+				"root 和 alias 都指定文件所在位置；一个 location 只能用其中一个"),
+			try: explain.T("root appends the whole URI; alias replaces the location prefix — keep the one you mean",
+				"root 会拼接完整 URI；alias 会替换 location 前缀——保留你需要的那个"),
+		}, `"%s" directive is duplicate, "%s" directive was specified earlier`, d.Name, other)
+	}
+	return nil
+}
+
+func checkLocation(p *parser, b *block, d *Directive, bad badFunc) error {
+	mod, name := "", d.Arg(0)
+	if len(d.Args) == 2 {
+		mod, name = d.Args[0], d.Args[1]
+		if mod != "=" && mod != "~" && mod != "~*" && mod != "^~" {
+			return bad(errLocation, hint{
+				why: explain.T("a location modifier is one of = ~ ~* ^~", "location 修饰符只能是 = ~ ~* ^~ 之一"),
+				try: explain.T("write location = /x, location ~ regex, location ~* regex or location ^~ /x", "写成 location = /x、location ~ 正则、location ~* 正则 或 location ^~ /x"),
+			}, `invalid location modifier "%s"`, mod)
+		}
+	} else if len(name) > 1 {
+		// "=/x", "~regex", "^~/x" written without a space (ngx_http_core_location).
+		switch {
+		case name[0] == '=':
+			mod, name = "=", name[1:]
+		case strings.HasPrefix(name, "^~"):
+			mod, name = "^~", name[2:]
+		case strings.HasPrefix(name, "~*"):
+			mod, name = "~*", name[2:]
+		case name[0] == '~':
+			mod, name = "~", name[1:]
+		}
+	}
+	outer := b.owner
+	if outer == nil || outer.Name != "location" {
+		return nil
+	}
+	omod, oname := locationParts(outer)
+	if omod == "=" {
+		return bad(errLocation, hint{why: explain.T("an exact location (=) matches one URI only; nothing can be nested in it", "精确匹配（=）的 location 只匹配一个 URI，里面不能再嵌套 location")},
+			`location "%s" cannot be inside the exact location "%s"`, name, oname)
+	}
+	if strings.HasPrefix(oname, "@") {
+		return bad(errLocation, hint{}, `location "%s" cannot be inside the named location "%s"`, name, oname)
+	}
+	if strings.HasPrefix(name, "@") {
+		return bad(errLocation, hint{}, `named location "%s" can be on the server level only`, name)
+	}
+	if mod != "~" && mod != "~*" && omod != "~" && omod != "~*" && !strings.HasPrefix(name, oname) {
+		return bad(errLocation, hint{
+			why: explain.T(fmt.Sprintf("a nested prefix location must start with its parent's prefix %q", oname), fmt.Sprintf("嵌套的前缀 location 必须以外层前缀 %q 开头", oname)),
+			try: explain.T("move the location out of its parent, or make its path start with the parent's", "把它移出外层 location，或让它的路径以外层路径开头"),
+		}, `location "%s" is outside location "%s"`, name, oname)
+	}
+	return nil
+}
+
+// locationParts splits a location's arguments into modifier and name.
+func locationParts(d *Directive) (mod, name string) {
+	if len(d.Args) == 2 {
+		return d.Args[0], d.Args[1]
+	}
+	name = d.Arg(0)
+	switch {
+	case strings.HasPrefix(name, "="):
+		return "=", name[1:]
+	case strings.HasPrefix(name, "^~"):
+		return "^~", name[2:]
+	case strings.HasPrefix(name, "~*"):
+		return "~*", name[2:]
+	case strings.HasPrefix(name, "~"):
+		return "~", name[1:]
+	}
+	return "", name
+}
+
+var listenParams = []string{"default_server", "default", "bind", "ssl", "http2", "spdy", "proxy_protocol",
+	"reuseport", "deferred", "quic"}
+
+var listenKV = []string{"backlog=", "rcvbuf=", "sndbuf=", "setfib=", "fastopen=", "accept_filter=",
+	"ipv6only=", "so_keepalive="}
+
+func checkListen(p *parser, b *block, d *Directive, bad badFunc) error {
+	if err := checkAddr(d.Arg(0), true); err != "" {
+		return bad(errValue, hint{
+			why: explain.T("listen takes a port (8080), an address and port (127.0.0.1:8080) or unix:/path", "listen 的参数是端口（8080）、地址加端口（127.0.0.1:8080）或 unix:/路径"),
+			try: explain.T("a port is a number from 1 to 65535", "端口是 1 到 65535 之间的数字"),
+		}, `%s in "%s" of the "listen" directive`, err, d.Arg(0))
+	}
+next:
+	for _, a := range d.Args[1:] {
+		for _, v := range listenParams {
+			if a == v {
+				continue next
+			}
+		}
+		for _, v := range listenKV {
+			if strings.HasPrefix(a, v) {
+				continue next
+			}
+		}
+		return bad(errValue, hint{
+			why: explain.T(fmt.Sprintf("%q is not a parameter of listen", a), fmt.Sprintf("%q 不是 listen 的参数", a)),
+			try: explain.T("to listen on two ports, write two listen lines", "要监听两个端口，请写两行 listen"),
+		}, `invalid parameter "%s"`, a)
+	}
+	// ngx_http_add_listen: the address is registered as the directive runs.
+	addr := listenAddr(d.Arg(0))
+	srv := b.owner
+	if p.listens == nil {
+		p.listens = map[string][]*Directive{}
+	}
+	for _, other := range p.listens[addr] {
+		if other == srv {
+			return bad(errValue, hint{
+				why: explain.T("the same server listens twice on one address", "同一个 server 在同一地址上监听了两次"),
+				try: explain.T("delete one of the two listen lines", "删除其中一行 listen"),
+			}, "a duplicate listen %s", addr)
+		}
+	}
+	p.listens[addr] = append(p.listens[addr], srv)
+	if contains(d.Args[1:], "default_server") || contains(d.Args[1:], "default") {
+		if p.defaults[addr] {
+			return bad(errValue, hint{
+				why: explain.T("only one server per address can be the default_server", "每个地址只能有一个 default_server"),
+				try: explain.T("remove default_server from one of the listen lines for "+addr, "从监听 "+addr+" 的其中一行 listen 去掉 default_server"),
+			}, "a duplicate default server for %s", addr)
+		}
+		if p.defaults == nil {
+			p.defaults = map[string]bool{}
+		}
+		p.defaults[addr] = true
+	}
+	return nil
+}
+
+// checkAddr mirrors the errors of ngx_parse_url for host:port, port, [v6]:port
+// and unix:/path. The lab does not resolve host names here.
+func checkAddr(s string, listen bool) string {
+	if strings.HasPrefix(s, "unix:") {
+		if len(s) == len("unix:") {
+			return "no path in the unix domain socket"
+		}
+		return ""
+	}
+	host, port := s, ""
+	if strings.HasPrefix(s, "[") {
+		end := strings.IndexByte(s, ']')
+		if end < 0 {
+			return "invalid host"
+		}
+		host, port = s[1:end], strings.TrimPrefix(s[end+1:], ":")
+		if net.ParseIP(host) == nil {
+			return "invalid IPv6 address"
+		}
+	} else if i := strings.LastIndexByte(s, ':'); i >= 0 {
+		host, port = s[:i], s[i+1:]
+	} else if _, err := strconv.Atoi(s); err == nil && listen {
+		host, port = "", s
+	}
+	if port != "" || (listen && host == "") {
+		n, ok := atoi(port)
+		if !ok || n < 1 || n > 65535 {
+			return "invalid port"
+		}
+	}
+	if host == "" && !listen {
+		return "no host"
+	}
+	return ""
+}
+
+func checkReturn(p *parser, b *block, d *Directive, bad badFunc) error {
+	code, ok := atoi(d.Arg(0))
+	if ok && code <= 999 {
+		return nil
+	}
+	a := d.Arg(0)
+	if !ok && len(d.Args) == 1 && (strings.HasPrefix(a, "http://") || strings.HasPrefix(a, "https://") || strings.HasPrefix(a, "$scheme")) {
+		return nil
+	}
+	return bad(errValue, hint{
+		why: explain.T("return takes a status code, optionally followed by a URL or text; or just a URL starting with http:// or https://",
+			"return 的参数是状态码，后面可跟 URL 或文本；或只写一个以 http:// 或 https:// 开头的 URL"),
+		try: explain.T("write return 200 \"text\"; or return 301 https://host$request_uri;", "写成 return 200 \"文本\"; 或 return 301 https://host$request_uri;"),
+	}, `invalid return code "%s"`, a)
+}
+
+func checkErrorPage(p *parser, b *block, d *Directive, bad badFunc) error {
+	n := len(d.Args) - 1
+	if strings.HasPrefix(d.Args[n-1], "=") {
+		n--
+	}
+	for _, a := range d.Args[:n] {
+		code, ok := atoi(a)
+		if !ok {
+			return bad(errValue, valueHint(d.Name, d.Args), `invalid value "%s"`, a)
+		}
+		if code < 300 || code > 599 {
+			return bad(errValue, hint{
+				why: explain.T("error_page handles error and redirect codes only", "error_page 只处理错误码和重定向码"),
+				try: explain.T("use codes from 300 to 599", "使用 300 到 599 之间的状态码"),
+			}, `value "%s" must be between 300 and 599`, a)
+		}
+	}
+	return nil
+}
+
+func checkParam(p *parser, b *block, d *Directive, bad badFunc) error {
+	if len(d.Args) == 3 && d.Args[2] != "if_not_empty" {
+		return bad(errValue, hint{
+			why: explain.T("the only third argument uwsgi_param takes is if_not_empty", "uwsgi_param 的第三个参数只能是 if_not_empty"),
+			try: explain.T("quote a value that contains spaces", "含空格的值要用引号括起来"),
+		}, `invalid parameter "%s"`, d.Args[2])
+	}
+	return nil
+}
+
+func checkUpstream(p *parser, b *block, d *Directive, bad badFunc) error {
+	name := strings.ToLower(d.Arg(0))
+	if p.upstreams == nil {
+		p.upstreams = map[string]*Directive{}
+	}
+	if p.upstreams[name] != nil {
+		return bad(errUpstream, hint{
+			why: explain.T("two upstream blocks have the same name", "两个 upstream 块同名"),
+			try: explain.T("rename one, or merge their server lines", "给其中一个改名，或合并它们的 server 行"),
+		}, `duplicate upstream "%s"`, d.Arg(0))
+	}
+	p.upstreams[name] = d
+	return nil
+}
+
+func checkUpstreamServer(p *parser, b *block, d *Directive, bad badFunc) error {
+	if b.ctx != Upstream {
+		p.servers = append(p.servers, d)
+		return nil
+	}
+	b.upstreamSrvs++
+	invalid := func(a string) error {
+		return bad(errValue, hint{
+			why: explain.T("a server line in upstream takes an address and weight=N max_fails=N fail_timeout=T max_conns=N backup down",
+				"upstream 中的 server 行取一个地址，以及 weight=N max_fails=N fail_timeout=T max_conns=N backup down"),
+			try: explain.T("check the spelling of the parameter and its value (weight must be at least 1)", "检查参数拼写及取值（weight 至少为 1）"),
+		}, `invalid parameter "%s"`, a)
+	}
+	for _, a := range d.Args[1:] {
+		k, v, hasEq := strings.Cut(a, "=")
+		switch {
+		case hasEq && (k == "weight" || k == "max_conns" || k == "max_fails"):
+			n, ok := atoi(v)
+			if !ok || (k == "weight" && n == 0) {
+				return invalid(a)
+			}
+		case hasEq && k == "fail_timeout":
+			if _, err := parseTime(v, true); err != nil {
+				return invalid(a)
+			}
+		case a == "backup":
+			if b.balancer == "ip_hash" || b.balancer == "hash" || b.balancer == "random" {
+				return bad(errUpstream, hint{
+					why: explain.T(b.balancer+" picks a peer from the key alone, so it cannot hold servers in reserve", b.balancer+" 只按键选择节点，无法保留备用服务器"),
+					try: explain.T("remove backup, or use round robin or least_conn", "去掉 backup，或改用轮询或 least_conn"),
+				}, `balancing method does not support parameter "%s"`, a)
+			}
+		case a == "down":
+		default:
+			return invalid(a)
+		}
+	}
+	if err := checkAddr(d.Arg(0), false); err != "" {
+		return bad(errUpstream, hint{
+			why: explain.T("a server address is host:port or unix:/path", "server 地址的格式是 主机:端口 或 unix:/路径"),
+			try: explain.T("a port is a number from 1 to 65535", "端口是 1 到 65535 之间的数字"),
+		}, `%s in upstream "%s"`, err, d.Arg(0))
+	}
+	return nil
+}
+
+func checkBalancer(p *parser, b *block, d *Directive, bad badFunc) error {
+	if b.balancer != "" {
+		p.warn(d, "load balancing method redefined", explain.T(
+			"an upstream has one balancing method; this line replaces the earlier one",
+			"一个 upstream 只有一种负载均衡方式；这一行替换了前面的设置"))
+	}
+	b.balancer = d.Name
+	switch d.Name {
+	case "hash":
+		if len(d.Args) == 2 && d.Args[1] != "consistent" {
+			return bad(errValue, hint{}, `invalid parameter "%s"`, d.Args[1])
+		}
+	case "random":
+		if len(d.Args) > 0 && d.Args[0] != "two" {
+			return bad(errValue, hint{}, `invalid parameter "%s"`, d.Args[0])
+		}
+		if len(d.Args) > 1 && d.Args[1] != "least_conn" {
+			return bad(errValue, hint{}, `invalid parameter "%s"`, d.Args[1])
+		}
+	}
+	return nil
+}
+
+func checkLogFormat(p *parser, b *block, d *Directive, bad badFunc) error {
+	if p.formats == nil {
+		p.formats = map[string]bool{"combined": true}
+	}
+	if p.formats[d.Arg(0)] {
+		return bad(errValue, hint{
+			why: explain.T("each log_format needs its own name (combined is built in)", "每个 log_format 都要有自己的名字（combined 是内置的）"),
+			try: explain.T("rename this format", "给这个格式改名"),
+		}, `duplicate "log_format" name "%s"`, d.Arg(0))
+	}
+	p.formats[d.Arg(0)] = true
+	return nil
+}
+
+func checkAccessLog(p *parser, b *block, d *Directive, bad badFunc) error {
+	if d.Arg(0) == "off" || len(d.Args) < 2 || strings.Contains(d.Args[1], "=") {
+		return nil
+	}
+	if d.Args[1] != "combined" && !p.formats[d.Args[1]] {
+		return bad(errValue, hint{
+			why: explain.T(fmt.Sprintf("no log_format named %q is defined before this line", d.Args[1]), fmt.Sprintf("在这一行之前没有定义名为 %q 的 log_format", d.Args[1])),
+			try: explain.T("define it with log_format in http { } above, or use combined", "在上方的 http { } 中用 log_format 定义它，或使用 combined"),
+		}, `unknown log format "%s"`, d.Args[1])
+	}
+	return nil
+}
+
+var logLevels = []string{"stderr", "emerg", "alert", "crit", "error", "warn", "notice", "info", "debug"}
+
+func checkErrorLog(p *parser, b *block, d *Directive, bad badFunc) error {
+	for _, a := range d.Args[1:] {
+		if !contains(logLevels, a) && !strings.HasPrefix(a, "debug_") {
+			return bad(errValue, hint{
+				why: explain.T("error_log takes a file and a level: debug info notice warn error crit alert emerg", "error_log 的参数是文件和级别：debug info notice warn error crit alert emerg"),
+				try: explain.T("write error_log logs/error.log warn;", "写成 error_log logs/error.log warn;"),
+			}, `invalid log level "%s"`, a)
+		}
+	}
+	return nil
+}
+
+func checkKeepalive(p *parser, b *block, d *Directive, bad badFunc) error {
+	if b.ctx == Upstream {
+		return nil
+	}
+	if err := checkOnce(p, b, d, bad); err != nil {
+		return err
+	}
+	// ngx_http_core_keepalive: the timeout in ms, then the header's seconds.
+	_, err1 := parseTime(d.Arg(0), false)
+	var err2 error
+	if len(d.Args) == 2 {
+		_, err2 = parseTime(d.Args[1], true)
+	}
+	if err1 != nil || err2 != nil {
+		return bad(errValue, valueHint("keepalive_timeout", d.Args), `"keepalive_timeout" directive invalid value`)
+	}
+	return nil
+}

@@ -1,0 +1,133 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+
+	"webflow-lab/servers/explain"
+)
+
+// closeBlock runs the checks nginx makes when a block's "}" has been read.
+func (p *parser) closeBlock(lx *lexer, b *block) error {
+	switch {
+	case b.owner.Name == "upstream":
+		if b.upstreamSrvs == 0 {
+			return p.fail(lx.file, lx.line, errUpstream, hint{
+				why: explain.T(fmt.Sprintf("upstream %q lists no server to send requests to", b.owner.Arg(0)),
+					fmt.Sprintf("upstream %q 中没有列出任何可转发请求的 server", b.owner.Arg(0))),
+				try: explain.T("add a line such as server 127.0.0.1:9001; inside the block", "在块中加入一行，例如 server 127.0.0.1:9001;"),
+			}, "no servers are inside upstream")
+		}
+	case b.owner.Name == "http":
+		return p.closeHTTP(lx)
+	}
+	return nil
+}
+
+// closeHTTP mirrors the end of ngx_http_block: upstreams are initialised
+// (an implicit upstream needs a port), then each server's locations are
+// sorted (duplicates refused), then listen addresses are merged.
+func (p *parser) closeHTTP(lx *lexer) error {
+	for _, d := range p.passes {
+		if err := p.checkTarget(d); err != nil {
+			return err
+		}
+	}
+	for _, srv := range p.servers {
+		if err := p.dupLocations(srv.Block); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// listenAddr is nginx's addr_text for a listen argument.
+func listenAddr(a string) string {
+	if strings.HasPrefix(a, "unix:") {
+		return a
+	}
+	if _, ok := atoi(a); ok {
+		return "0.0.0.0:" + a
+	}
+	if strings.HasPrefix(a, "*:") {
+		return "0.0.0.0" + a[1:]
+	}
+	if !strings.Contains(a, ":") {
+		return a + ":80"
+	}
+	return a
+}
+
+// checkTarget is ngx_http_upstream_init_round_robin for an implicit
+// upstream: a uwsgi_pass to a name that is no upstream block needs a port.
+func (p *parser) checkTarget(d *Directive) error {
+	t := d.Arg(0)
+	if strings.Contains(t, "$") {
+		return nil // resolved per request
+	}
+	lower := strings.ToLower(t)
+	for _, scheme := range []string{"uwsgi://", "suwsgi://", "http://", "https://"} {
+		if strings.HasPrefix(lower, scheme) {
+			t = t[len(scheme):]
+			break
+		}
+	}
+	if strings.HasPrefix(t, "unix:") {
+		return nil
+	}
+	if d.Name == "proxy_pass" {
+		return nil // http:// has a default port (80); host names are not resolved here
+	}
+	host := t
+	if i := strings.IndexByte(host, '/'); i >= 0 {
+		host = host[:i]
+	}
+	if p.upstreams[strings.ToLower(host)] != nil {
+		return nil
+	}
+	if checkAddr(host, false) == "" && strings.Contains(host, ":") && !strings.HasSuffix(host, "]") {
+		return nil
+	}
+	return p.fail(d.File, d.EndLine, errUpstream, hint{
+		why: explain.T(fmt.Sprintf("no upstream block is named %q, so nginx reads it as a host, and a host needs a port", host),
+			fmt.Sprintf("没有名为 %q 的 upstream 块，nginx 把它当作主机名，而主机需要端口", host)),
+		try: explain.T(fmt.Sprintf("define upstream %s { server 127.0.0.1:9001; } in http { }, or write %s 127.0.0.1:9001;", host, d.Name),
+			fmt.Sprintf("在 http { } 中定义 upstream %s { server 127.0.0.1:9001; }，或写成 %s 127.0.0.1:9001;", host, d.Name)),
+	}, `no port in upstream "%s"`, host)
+}
+
+// dupLocations mirrors ngx_http_join_exact_locations: two exact locations,
+// or two prefix locations (plain or ^~), with the same path.
+func (p *parser) dupLocations(list []*Directive) error {
+	seen := map[string]bool{}
+	for _, l := range All(list, "location") {
+		mod, name := locationParts(l)
+		key := ""
+		switch mod {
+		case "=":
+			key = "=" + name
+		case "", "^~":
+			if strings.HasPrefix(name, "@") {
+				break
+			}
+			key = "/" + name
+		}
+		if key != "" && seen[key] {
+			return p.fail(l.File, l.EndLine, errLocation, hint{
+				why: explain.T(fmt.Sprintf("two locations in the same block match the same prefix %q, so one could never be chosen", name),
+					fmt.Sprintf("同一块中有两个 location 匹配相同的前缀 %q，其中一个永远不会被选中", name)),
+				try: explain.T("merge the two blocks into one", "把这两个块合并成一个"),
+			}, `duplicate location "%s"`, name)
+		}
+		seen[key] = true
+	}
+	for _, l := range All(list, "location") {
+		if err := p.dupLocations(l.Block); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// finish runs checks that need the whole file.
+func (p *parser) finish() error { return nil }
