@@ -58,15 +58,15 @@ type Server struct {
 	idle    []*core
 	idleSig chan struct{}
 
-	lifeMu   sync.Mutex // serialises harakiri, reload and shutdown
-	closing  chan struct{}
-	quit     chan struct{}
+	lifeMu    sync.Mutex // serialises harakiri, reload and shutdown
+	closing   chan struct{}
+	quit      chan struct{}
 	stopOnce  sync.Once
 	quitO     sync.Once
 	closeOnce sync.Once
 	acceptors sync.WaitGroup // accept loops and routers: the front side
 	wg        sync.WaitGroup // cores, master, stats: drained after the front
-	state    atomic.Int32 // 0 new, 1 running, 2 closed
+	state     atomic.Int32   // 0 new, 1 running, 2 closed
 
 	totalRequests atomic.Int64
 	listenQueue   atomic.Int64

@@ -98,7 +98,7 @@ func TestBadInput(t *testing.T) {
 		{"vars entry overruns the block", overrun, false, "invalid uwsgi request"},
 		{"random garbage (HTTP on a uwsgi socket)", garbage, false, ""},
 		{"half a packet, then silence", append(hdr(0, 100, 0), 4, 0, 'P', 'A'), false, "the client stalled longer than socket-timeout"},
-		{"unavailable modifier1", append(hdr(5, 0, 0)), false, "-- unavailable modifier requested: 5 --"},
+		{"unavailable modifier1", hdr(5, 0, 0), false, "-- unavailable modifier requested: 5 --"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

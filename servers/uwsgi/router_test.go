@@ -1,0 +1,102 @@
+package uwsgi
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+
+	"webflow-lab/servers/wsgi"
+)
+
+// noLength answers without Content-Length, so the router must chunk it for
+// a keep-alive client.
+var noLength = wsgi.AppFunc(func(env *wsgi.Environ, start wsgi.StartResponse) (wsgi.Body, error) {
+	start("200 OK", []wsgi.Header{{Name: "Content-Type", Value: "text/plain"}})
+	return wsgi.Chunks([]byte("part1 "), []byte("part2")), nil
+})
+
+func TestRouterKeepAlive(t *testing.T) {
+	checkGoroutines(t)
+	apps := map[string]wsgi.App{"/hello": wsgi.Hello, "/nolen": noLength, "/echo": wsgi.Echo}
+	app := wsgi.AppFunc(func(env *wsgi.Environ, start wsgi.StartResponse) (wsgi.Body, error) {
+		return apps[env.Get("PATH_INFO")].ServeWSGI(env, start)
+	})
+	s, _ := startServer(t, Config{HTTP: []string{"127.0.0.1:0"}, WSGIFile: "x"},
+		Options{Loader: func(AppRef) (wsgi.App, error) { return app, nil }})
+	c, err := net.Dial("tcp", addrOf(t, s, "http"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	br := bufio.NewReader(c)
+	do := func(req string) (*http.Response, string) {
+		t.Helper()
+		io.WriteString(c, req)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("%q: %v", req, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	tests := []struct {
+		name, req, body string
+		chunked, close  bool
+	}{
+		{"Content-Length: kept alive", "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n", "Hello World\n", false, false},
+		{"second request on the same connection", "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n", "Hello World\n", false, false},
+		{"no Content-Length: chunked for HTTP/1.1", "GET /nolen HTTP/1.1\r\nHost: x\r\n\r\n", "part1 part2", true, false},
+		{"HTTP/1.0: relayed to close", "GET /nolen HTTP/1.0\r\n\r\n", "part1 part2", false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := do(tt.req)
+			if body != tt.body {
+				t.Errorf("body: got %q, want %q", body, tt.body)
+			}
+			chunked := len(resp.TransferEncoding) > 0 && resp.TransferEncoding[0] == "chunked"
+			if chunked != tt.chunked {
+				t.Errorf("chunked: got %v, want %v", chunked, tt.chunked)
+			}
+			if tt.close {
+				if n, err := br.ReadByte(); err != io.EOF {
+					t.Errorf("after HTTP/1.0: got %v, %v; want EOF (closed)", n, err)
+				}
+			}
+		})
+	}
+}
+
+func TestRouterEnviron(t *testing.T) {
+	s, _ := startServer(t, Config{HTTP: []string{"127.0.0.1:0"}, WSGIFile: "echo"}, Options{})
+	resp, err := http.Post("http://"+addrOf(t, s, "http")+"/u/%E4%B8%AD?x=1", "text/plain", strings.NewReader("body!"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got wsgi.EchoReply
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(addrOf(t, s, "http"))
+	_ = port
+	tests := []struct{ key, want string }{
+		{"UWSGI_ROUTER", "http"}, {"PATH_INFO", "/u/中"}, {"QUERY_STRING", "x=1"}, {"REQUEST_URI", "/u/%E4%B8%AD?x=1"},
+		{"SERVER_PORT", "0"}, // the text after the last ':' of the http option, as uWSGI sends it
+		{"CONTENT_TYPE", "text/plain"}, {"CONTENT_LENGTH", "5"}, {"SCRIPT_NAME", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key, func(t *testing.T) {
+			if g, ok := got.Environ[tt.key]; !ok || g != tt.want {
+				t.Errorf("environ[%s]: got %q (present %v), want %q", tt.key, g, ok, tt.want)
+			}
+		})
+	}
+	if got.Body.Length != 5 {
+		t.Errorf("body: got %d bytes, want 5", got.Body.Length)
+	}
+}
