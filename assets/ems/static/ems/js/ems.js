@@ -1,0 +1,107 @@
+// EMS front-end: ajax error hints (用户名已存在, 验证码错误, 用户名或密码错误)
+// without a page reload, a click-to-refresh captcha and an avatar preview.
+// Every POST carries the CSRF token from the form, as Django requires.
+(function () {
+  "use strict";
+
+  function refreshCaptcha(form) {
+    var img = form.querySelector("img.captcha");
+    if (img) img.src = img.src.split("?")[0] + "?t=" + Date.now();
+    var input = form.querySelector("input[name=captcha]");
+    if (input) input.value = "";
+  }
+
+  function showError(form, field, message) {
+    var box = form.querySelector('[data-error="' + field + '"]');
+    var input = form.querySelector('[name="' + field + '"]');
+    if (box) {
+      box.textContent = message || "";
+      box.className = box.className.replace(/\bfield-ok\b/, "field-error");
+      if (box.hasAttribute("hidden") || field === "__all__") box.hidden = !message;
+    }
+    if (input) input.setAttribute("aria-invalid", message ? "true" : "false");
+  }
+
+  function showOK(form, field, message) {
+    var box = form.querySelector('[data-error="' + field + '"]');
+    if (box) { box.textContent = message; box.className = box.className.replace(/\bfield-error\b/, "field-ok"); }
+    var input = form.querySelector('[name="' + field + '"]');
+    if (input) input.setAttribute("aria-invalid", "false");
+  }
+
+  function clearErrors(form) {
+    form.querySelectorAll("[data-error]").forEach(function (el) {
+      showError(form, el.getAttribute("data-error"), "");
+    });
+  }
+
+  document.querySelectorAll("img.captcha").forEach(function (img) {
+    img.addEventListener("click", function () { refreshCaptcha(img.closest("form")); });
+  });
+
+  // Username taken? Asked when the field loses focus.
+  document.querySelectorAll("input[data-check-username]").forEach(function (input) {
+    input.addEventListener("blur", function () {
+      var form = input.closest("form");
+      if (!input.value.trim()) return;
+      fetch(input.dataset.checkUsername + "?username=" + encodeURIComponent(input.value), { credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (d) { d.ok ? showOK(form, "username", d.message) : showError(form, "username", d.message); })
+        .catch(function () {});
+    });
+  });
+
+  // Captcha right? Asked once enough digits are typed; the code stays valid.
+  document.querySelectorAll("input[data-check-captcha]").forEach(function (input) {
+    input.addEventListener("input", function () {
+      var form = input.closest("form");
+      if (input.value.trim().length < 4) { showError(form, "captcha", ""); return; }
+      var body = new FormData();
+      body.append("csrfmiddlewaretoken", form.querySelector("[name=csrfmiddlewaretoken]").value);
+      body.append("captcha", input.value);
+      fetch(input.dataset.checkCaptcha, { method: "POST", body: body, credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (d) { d.ok ? showOK(form, "captcha", d.message) : showError(form, "captcha", d.message); })
+        .catch(function () {});
+    });
+  });
+
+  // Login and register submit through fetch and show the server's errors in place.
+  document.querySelectorAll("form[data-ajax]").forEach(function (form) {
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var button = form.querySelector("button[type=submit]");
+      if (button) button.disabled = true;
+      fetch(form.action, {
+        method: "POST", body: new FormData(form), credentials: "same-origin",
+        headers: { "X-Requested-With": "XMLHttpRequest" }
+      }).then(function (r) {
+        var type = r.headers.get("Content-Type") || "";
+        if (type.indexOf("application/json") !== 0) throw new Error("HTTP " + r.status);
+        return r.json();
+      }).then(function (d) {
+        if (d.ok) { window.location.assign(d.redirect); return; }
+        clearErrors(form);
+        Object.keys(d.errors || {}).forEach(function (k) { showError(form, k, d.errors[k]); });
+        refreshCaptcha(form); // the server used this code up
+        if (button) button.disabled = false;
+      }).catch(function (err) {
+        showError(form, "__all__", "服务器错误，请稍后再试（" + err.message + "）");
+        refreshCaptcha(form);
+        if (button) button.disabled = false;
+      });
+    });
+  });
+
+  // Avatar preview before upload.
+  document.querySelectorAll("input[type=file][name=avatar]").forEach(function (input) {
+    input.addEventListener("change", function () {
+      var box = document.querySelector("[data-avatar-preview]");
+      if (!box || !input.files || !input.files[0]) return;
+      var img = document.createElement("img");
+      img.alt = "预览";
+      img.src = URL.createObjectURL(input.files[0]);
+      box.replaceChildren(img);
+    });
+  });
+})();
