@@ -83,7 +83,7 @@ func (lx *lexer) next() ([]word, stop, error) {
 		if lx.pos-start == confBuffer {
 			switch {
 			case dQuoted:
-				return nil, 0, lx.errorf(startLine, errTooLong, `too long parameter, probably missing terminating '"' character`)
+				return nil, 0, lx.errorf(startLine, errTooLong, `too long parameter, probably missing terminating """ character`)
 			case sQuoted:
 				return nil, 0, lx.errorf(startLine, errTooLong, `too long parameter, probably missing terminating "'" character`)
 			}
