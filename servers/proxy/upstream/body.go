@@ -14,7 +14,7 @@ import (
 // relay hands the response to the caller: the head now, the body as a
 // reader that frees the peer when closed (nginx frees it in
 // ngx_http_upstream_finalize_request, after the last body byte).
-func (c *call) relay(a *attempt, bal Balancer) {
+func (c *call) relay(a *attempt, bal peers) {
 	h := a.head
 	c.res.Status = h.Status
 	c.res.Head = h
@@ -36,7 +36,7 @@ func (c *call) relay(a *attempt, bal Balancer) {
 		drain:   c.s.IgnoreClientAbort,
 		url:     c.url(a.addr),
 		onClose: func() {
-			bal.Free(false)
+			bal.free(false)
 			c.res.Attempts[idx].Time = time.Since(a.start)
 		},
 	}

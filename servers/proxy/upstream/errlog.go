@@ -1,10 +1,10 @@
 package upstream
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"strings"
 	"syscall"
@@ -117,12 +117,11 @@ func errnoText(err error) string {
 // timedOut is nginx's NGX_ETIMEDOUT text, used for every upstream timeout.
 var timedOut = "upstream timed out " + errnoText(syscall.ETIMEDOUT)
 
+// isTimeout reports a deadline that passed. (net.Error's Timeout is no
+// good here: it is also true for EAGAIN, which nginx reports as an error.)
 func isTimeout(err error) bool {
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		return true
-	}
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
+	return errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, syscall.ETIMEDOUT)
 }
 
 func isEOF(err error) bool {

@@ -37,6 +37,7 @@ import (
 	"syscall"
 	"time"
 
+	"webflow-lab/servers/proxy/balance"
 	"webflow-lab/servers/trace"
 	"webflow-lab/servers/uwsgiproto"
 )
@@ -93,10 +94,11 @@ func (s Settings) withDefaults() Settings {
 	return s
 }
 
-// A Target is where a location passes requests: an upstream group, or one
-// literal address ("127.0.0.1:9001", "unix:/run/app.sock") when Group is nil.
+// A Target is where a location passes requests: an upstream{} block's
+// balancer, or one literal address ("127.0.0.1:9001", "unix:/run/app.sock")
+// when Group is nil.
 type Target struct {
-	Group Group
+	Group *balance.Upstream
 	Addr  string
 }
 
@@ -283,20 +285,20 @@ func (c *call) run() {
 		packet = r.HTTPHead
 	}
 
-	var bal Balancer
+	var bal peers
 	if c.t.Group != nil {
-		bal = c.t.Group.NewBalancer(r.Client, r.HashKey)
+		bal = newGrouped(c.t.Group, r.Client, r.HashKey)
 	} else {
 		bal = &single{addr: c.t.Addr}
 	}
-	tries := bal.Tries()
+	tries := bal.tries()
 	if s.Tries > 0 && tries > s.Tries {
 		tries = s.Tries
 	}
 	start := time.Now()
 
 	for {
-		addr, why, err := bal.Get()
+		addr, why, err := bal.get()
 		if err != nil {
 			// ngx_http_upstream_connect: NGX_BUSY. NOLIVE is never in the
 			// next_upstream mask, so this ends the request with 502.
@@ -321,7 +323,7 @@ func (c *call) run() {
 			if ft != 0 && tries > 1 && s.NextUpstream&mask == mask && !expired(s, start) {
 				a.conn.Close()
 				c.endAttempt(a, a.head.Status)
-				disabled := bal.Free(ft != NextHTTP403 && ft != NextHTTP404)
+				disabled := bal.free(ft != NextHTTP403 && ft != NextHTTP404)
 				tries--
 				c.failed(addr, a.head.StatusLine, failStatus(ft))
 				c.disabled(disabled, addr, ActReadHead)
@@ -334,14 +336,14 @@ func (c *call) run() {
 		// The attempt failed (ngx_http_upstream_next).
 		if a.ft == 0 { // the client went away: 499, and the peer is not blamed
 			c.endAttempt(a, 0)
-			bal.Free(false)
+			bal.free(false)
 			c.log(LogEntry{Level: Info, Msg: "client prematurely closed connection, so upstream connection is closed too", Action: a.action, Upstream: c.url(addr)})
 			c.fail(499, "client closed the connection", addr)
 			return
 		}
 		status := failStatus(a.ft)
 		c.endAttempt(a, status)
-		disabled := bal.Free(true)
+		disabled := bal.free(true)
 		tries--
 		c.disabled(disabled, addr, a.action)
 		if a.ft == NextTimeout {
