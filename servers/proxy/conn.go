@@ -1,0 +1,290 @@
+package proxy
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"webflow-lab/servers/trace"
+)
+
+// conn is one client connection: nginx's ngx_connection_t with its
+// keep-alive loop.
+type conn struct {
+	s      *Server
+	nc     net.Conn
+	addr   string // the listen address it was accepted on
+	id     uint64 // nginx's connection number, the *N of error-log lines
+	br     *bufio.Reader
+	bw     *bufio.Writer
+	cw     countingWriter
+	mu     sync.Mutex
+	idle   bool
+	closed bool
+
+	remoteIP, remotePort string
+	localIP, localPort   string
+	requests             int
+}
+
+// countingWriter counts bytes that reached the client socket.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// ReadFrom lets io.Copy from a file reach the socket's sendfile path.
+func (c *countingWriter) ReadFrom(r io.Reader) (int64, error) {
+	n, err := io.Copy(c.w, r)
+	c.n += n
+	return n, err
+}
+
+func newConn(s *Server, nc net.Conn, addr string) *conn {
+	c := &conn{s: s, nc: nc, addr: addr, id: s.connSeq.Add(1)}
+	c.remoteIP, c.remotePort = splitAddr(nc.RemoteAddr())
+	c.localIP, c.localPort = splitAddr(nc.LocalAddr())
+	size := 8192
+	if g := s.cur.Load().groups[addr]; g != nil && g.def.headerBufLarge > size {
+		size = g.def.headerBufLarge
+	}
+	c.br = bufio.NewReaderSize(nc, size+2)
+	c.cw.w = nc
+	c.bw = bufio.NewWriterSize(&c.cw, 16<<10)
+	return c
+}
+
+func splitAddr(a net.Addr) (string, string) {
+	if a == nil {
+		return "", ""
+	}
+	if ta, ok := a.(*net.TCPAddr); ok {
+		ip := ta.IP.String()
+		if v4 := ta.IP.To4(); v4 != nil {
+			ip = v4.String()
+		}
+		return ip, strconv.Itoa(ta.Port)
+	}
+	h, p, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String(), ""
+	}
+	return h, p
+}
+
+// closeIfIdle closes the connection if it waits between requests; a busy one
+// notices the shutdown after its request.
+func (c *conn) closeIfIdle() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.idle && !c.closed {
+		c.closed = true
+		c.nc.Close()
+	}
+}
+
+// setIdle marks the connection idle, or reports false if the server is
+// shutting down (the connection must close).
+func (c *conn) setIdle(idle bool) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if idle {
+		select {
+		case <-c.s.done:
+			return false
+		default:
+		}
+	}
+	c.idle = idle
+	return !c.closed
+}
+
+func (c *conn) serve() {
+	defer func() {
+		c.mu.Lock()
+		c.closed = true
+		c.mu.Unlock()
+		c.nc.Close()
+	}()
+	for {
+		cf := c.s.cur.Load()
+		g := cf.groups[c.addr]
+		if g == nil {
+			return // the listen line was removed by a reload
+		}
+		timeout := 60 * time.Second // client_header_timeout
+		if c.requests > 0 {
+			timeout = g.def.keepaliveTimeout
+			if timeout <= 0 {
+				return
+			}
+		}
+		if !c.setIdle(true) {
+			return
+		}
+		c.nc.SetReadDeadline(time.Now().Add(timeout))
+		if _, err := c.br.Peek(1); err != nil {
+			return // closed, idle timeout or shutdown: nginx closes silently
+		}
+		if !c.setIdle(false) {
+			return
+		}
+		// Reload between requests: the request runs on the newest config.
+		cf = c.s.cur.Load()
+		if g = cf.groups[c.addr]; g == nil {
+			return
+		}
+		c.nc.SetReadDeadline(time.Now().Add(60 * time.Second))
+		c.requests++
+		r := newRequest(c, cf, g)
+		keep := r.serve()
+		if !keep {
+			return
+		}
+	}
+}
+
+// lingeringClose is nginx's lingering_close: after an early answer (413,
+// 400) the client may still be sending; closing with unread data would make
+// the kernel send RST and the client could lose the answer. So stop writing,
+// read and drop what comes for up to lingering_timeout, then close.
+func (c *conn) lingeringClose() {
+	if tc, ok := c.nc.(interface{ CloseWrite() error }); ok {
+		tc.CloseWrite()
+	}
+	deadline := time.Now().Add(30 * time.Second) // lingering_time
+	buf := make([]byte, 4096)
+	for time.Now().Before(deadline) {
+		select {
+		case <-c.s.done:
+			return
+		default:
+		}
+		c.nc.SetReadDeadline(time.Now().Add(5 * time.Second)) // lingering_timeout
+		if _, err := c.nc.Read(buf); err != nil {
+			return
+		}
+	}
+}
+
+// readHead reads the request line and headers with nginx's buffer limits.
+// raw receives the head bytes when a watcher wants the PDU.
+func (r *request) readHead(g *listenGroup) *parseError {
+	c := r.c
+	def := g.def
+	var hb headBuffers
+	hb.reset(def.headerBufSmall, def.headerBufLarge, def.headerBufCount)
+	watched := trace.Watched(c.s.rec)
+	// The request line; empty lines before it are skipped (nginx sw_start).
+	var line []byte
+	var err error
+	for {
+		line, err = readLine(c.br)
+		if err != nil {
+			return r.headReadError(err, true)
+		}
+		r.reqLen += int64(len(line))
+		if len(line) > 2 || (len(line) == 2 && line[0] != '\r') {
+			break
+		}
+	}
+	if watched {
+		r.rawHead = append(r.rawHead, line...)
+	}
+	if !hb.fits(len(line)) {
+		r.line = strings.TrimRight(string(line), "\r\n")
+		return &parseError{414, "client sent too long URI"}
+	}
+	r.line = strings.TrimRight(string(line), "\r\n")
+	rl, perr := parseRequestLine(r.line)
+	if perr != nil {
+		return perr
+	}
+	r.method, r.proto, r.major, r.minor = rl.method, rl.proto, rl.major, rl.minor
+	r.target = rl.target
+	r.absHost = rl.host
+	if err := r.splitTarget(); err != nil {
+		return &parseError{400, "client sent invalid request"}
+	}
+	if r.major == 0 { // HTTP/0.9: no headers follow
+		return nil
+	}
+	for {
+		line, err = readLine(c.br)
+		if err != nil {
+			return r.headReadError(err, false)
+		}
+		r.reqLen += int64(len(line))
+		if watched {
+			r.rawHead = append(r.rawHead, line...)
+		}
+		if !hb.fits(len(line)) {
+			return &parseError{statusHeaderTooLarge, "client sent too large request"}
+		}
+		trimmed := line[:len(line)-1]
+		if n := len(trimmed); n > 0 && trimmed[n-1] == '\r' {
+			trimmed = trimmed[:n-1]
+		}
+		if len(trimmed) == 0 {
+			return nil
+		}
+		h, valid, perr := parseHeaderLine(trimmed, def.underscores)
+		if perr != nil {
+			return perr
+		}
+		if !valid && def.ignoreInvalid {
+			r.logf(levelInfo, "client sent invalid header line: \"%s\"", string(trimmed))
+			continue
+		}
+		r.headers = append(r.headers, h)
+	}
+}
+
+func (r *request) headReadError(err error, firstLine bool) *parseError {
+	switch {
+	case errors.Is(err, errLineTooLong):
+		if firstLine {
+			return &parseError{414, "client sent too long URI"}
+		}
+		return &parseError{statusHeaderTooLarge, "client sent too long header line"}
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return &parseError{408, "client timed out"}
+	}
+	return &parseError{statusClientClosed, "client closed connection while reading client request line"}
+}
+
+// splitTarget splits the request target into $uri (normalized) and $args.
+func (r *request) splitTarget() error {
+	t := r.target
+	path, args := t, ""
+	q := strings.IndexByte(t, '?')
+	h := strings.IndexByte(t, '#')
+	switch {
+	case h >= 0 && (q < 0 || h < q):
+		path = t[:h]
+	case q >= 0:
+		path, args = t[:q], t[q+1:]
+		if h >= 0 {
+			args = t[q+1 : h]
+		}
+	}
+	r.args = args
+	uri, err := normalizeURI(path, r.mergeSlashes)
+	if err != nil {
+		return err
+	}
+	r.uri = uri
+	return nil
+}

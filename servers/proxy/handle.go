@@ -1,0 +1,765 @@
+package proxy
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"webflow-lab/servers/trace"
+)
+
+// request is one HTTP request on its way through the proxy: nginx's
+// ngx_http_request_t, reduced to what the lab serves.
+type request struct {
+	c   *conn
+	cf  *conf
+	g   *listenGroup
+	srv *vserver
+	loc *location
+
+	id        string
+	start     time.Time
+	line      string // raw request line: $request
+	method    string
+	target    string // raw target: $request_uri
+	uri       string // normalized: $uri
+	args      string
+	proto     string
+	major     int
+	minor     int
+	absHost   string
+	headers   []header
+	rawHead   []byte
+	captures  []string
+	reqLen    int64
+	keepalive bool
+
+	mergeSlashes  bool
+	contentLength int64 // -1: no body header
+	chunked       bool
+	bodyLimit     int64
+	body          io.Reader // the body still to be read from the client
+	bodyDone      bool
+
+	internal   bool // set after an internal redirect
+	uriChanges int  // nginx counts down from 11
+	errorPage  bool // an error_page redirect happened
+	errStatus  int  // status forced by error_page
+
+	// response
+	status       int
+	headerSent   bool
+	bodySent     int64
+	bytesSent    int64
+	sentHeaders  []header
+	lingering    bool
+	headerOnly   bool
+	noPadding    bool
+
+	upstreamAddr, upstreamStatus, upstreamTime, upstreamConnect, upstreamHeader string
+	upstreamURL                                                                string // for error-log context
+}
+
+func newRequest(c *conn, cf *conf, g *listenGroup) *request {
+	return &request{
+		c: c, cf: cf, g: g, srv: g.def,
+		start:         c.s.now(),
+		contentLength: -1,
+		uriChanges:    11,
+		mergeSlashes:  g.def.mergeSlashes,
+	}
+}
+
+// newID makes nginx's $request_id: 16 random bytes in hex.
+func newID() string {
+	const hex = "0123456789abcdef"
+	var b [32]byte
+	a, z := rand.Uint64(), rand.Uint64()
+	for i := 0; i < 16; i++ {
+		b[i] = hex[(a>>(60-4*i))&15]
+		b[16+i] = hex[(z>>(60-4*i))&15]
+	}
+	return string(b[:])
+}
+
+func (r *request) header(name string) (string, bool) {
+	for _, h := range r.headers {
+		if strings.EqualFold(h.Name, name) {
+			return h.Value, true
+		}
+	}
+	return "", false
+}
+
+func (r *request) sentHeader(name string) (string, bool) {
+	for _, h := range r.sentHeaders {
+		if strings.EqualFold(h.Name, name) {
+			return h.Value, true
+		}
+	}
+	return "", false
+}
+
+// hostVar is $host: the request line's host, else the Host header without
+// its port, else the server's first name.
+func (r *request) hostVar() string {
+	if r.absHost != "" {
+		return r.absHost
+	}
+	if h, ok := r.header("Host"); ok {
+		if n, ok := normalizeHost(h); ok && n != "" {
+			return n
+		}
+	}
+	if r.srv != nil {
+		return r.srv.firstName
+	}
+	return ""
+}
+
+// logf writes an error-log line with this request's context.
+func (r *request) logf(lvl level, format string, a ...any) {
+	el := r.cf.errorLog
+	if r.loc != nil && r.loc.s.errorLog != nil {
+		el = r.loc.s.errorLog
+	} else if r.srv != nil && r.srv.top != nil && r.srv.top.s != nil && r.srv.top.s.errorLog != nil {
+		el = r.srv.top.s.errorLog
+	}
+	if el == nil || lvl > el.level {
+		return
+	}
+	msg := fmt.Sprintf(format, a...)
+	el.log(r.c.s.now(), lvl, r.c.id, msg, r.logContext())
+}
+
+// logContext is ngx_http_log_error_handler's tail.
+func (r *request) logContext() string {
+	var b strings.Builder
+	b.WriteString(", client: ")
+	b.WriteString(r.c.remoteIP)
+	b.WriteString(", server: ")
+	if r.srv != nil {
+		b.WriteString(r.srv.firstName)
+	}
+	if r.line != "" {
+		b.WriteString(", request: \"")
+		b.WriteString(r.line)
+		b.WriteString("\"")
+	}
+	if r.upstreamURL != "" {
+		b.WriteString(", upstream: \"")
+		b.WriteString(r.upstreamURL)
+		b.WriteString("\"")
+	}
+	if h, ok := r.header("Host"); ok {
+		b.WriteString(", host: \"")
+		b.WriteString(h)
+		b.WriteString("\"")
+	}
+	if h, ok := r.header("Referer"); ok {
+		b.WriteString(", referrer: \"")
+		b.WriteString(h)
+		b.WriteString("\"")
+	}
+	return b.String()
+}
+
+func (r *request) event(e trace.Event) {
+	e.ReqID = r.id
+	e.At = trace.Now()
+	r.c.s.rec.Record(e)
+}
+
+// serve runs one request from its first byte to its access-log line and
+// reports whether the connection may carry another.
+func (r *request) serve() (keep bool) {
+	perr := r.readHead(r.g)
+	r.id = newID()
+	if perr != nil && perr.status == statusClientClosed {
+		return false
+	}
+	if perr == nil {
+		perr = r.processHeaders()
+	}
+	arrived := trace.Event{From: trace.Browser, To: trace.Proxy, Phase: trace.Arrived, Bytes: int(r.reqLen),
+		Instance: r.g.addr, Why: r.line}
+	if r.rawHead != nil {
+		arrived.PDU = &trace.PDU{Kind: trace.HTTPHead, Data: r.rawHead}
+	}
+	r.event(arrived)
+	if perr != nil {
+		// nginx logs these at info; the client gets the page and the
+		// connection closes (keepalive off for 400, 414, 494).
+		r.logf(levelInfo, "%s", perr.msg)
+		r.keepalive = false
+		if perr.status == 408 {
+			r.status = 408
+			r.finish()
+			return false
+		}
+		r.special(perr.status)
+	} else {
+		r.run()
+	}
+	r.flush()
+	if r.keepalive && !r.bodyDone {
+		r.discardBody()
+	}
+	r.finish()
+	if r.lingering {
+		r.c.lingeringClose()
+		return false
+	}
+	return r.keepalive
+}
+
+// processHeaders applies the request headers as ngx_http_process_request_header does.
+func (r *request) processHeaders() *parseError {
+	r.keepalive = r.major == 1 && r.minor >= 1
+	var hosts, lengths, te int
+	for _, h := range r.headers {
+		switch strings.ToLower(h.Name) {
+		case "host":
+			hosts++
+		case "content-length":
+			lengths++
+			if !digits(h.Value) || len(h.Value) > 18 {
+				return &parseError{400, "client sent invalid \"Content-Length\" header"}
+			}
+			r.contentLength, _ = strconv.ParseInt(h.Value, 10, 64)
+		case "transfer-encoding":
+			te++
+			if !strings.EqualFold(h.Value, "chunked") {
+				return &parseError{501, "client sent unknown \"Transfer-Encoding\": \"" + h.Value + "\""}
+			}
+			r.chunked = true
+		case "connection":
+			v := strings.ToLower(h.Value)
+			if strings.Contains(v, "close") {
+				r.keepalive = false
+			} else if strings.Contains(v, "keep-alive") && r.major == 1 {
+				r.keepalive = true
+			}
+		}
+	}
+	if r.major == 0 {
+		r.keepalive = false
+	}
+	if hosts > 1 {
+		return &parseError{400, "client sent duplicate host header: \"Host\""}
+	}
+	if lengths > 1 {
+		return &parseError{400, "client sent duplicate header line: \"Content-Length\""}
+	}
+	host := r.absHost
+	if h, ok := r.header("Host"); ok && host == "" {
+		n, valid := normalizeHost(h)
+		if !valid {
+			return &parseError{400, "client sent invalid host header"}
+		}
+		host = n
+	}
+	if hosts == 0 && r.major == 1 && r.minor >= 1 && r.absHost == "" {
+		return &parseError{400, "client sent HTTP/1.1 request without \"Host\" header"}
+	}
+	if te > 0 {
+		if r.major == 1 && r.minor == 0 {
+			return &parseError{400, "client sent HTTP/1.0 request with \"Transfer-Encoding\" header"}
+		}
+		if lengths > 0 {
+			return &parseError{400, "client sent \"Content-Length\" and \"Transfer-Encoding\" headers at the same time"}
+		}
+	}
+	r.srv = findServer(r.g, host)
+	return nil
+}
+
+const maxURIChanges = 11
+
+// run is the phase engine: server rewrite, find config, rewrite, access
+// (body size), try_files, content. Internal redirects loop back to find config.
+func (r *request) run() {
+	if r.srv.ret != nil {
+		if r.doReturn(r.srv.ret) {
+			return
+		}
+	}
+	r.find()
+}
+
+// find matches the location for r.uri and runs the phases after it.
+func (r *request) find() {
+	for {
+		m := findLocation(r.srv, r.uri)
+		r.loc, r.captures = m.loc, m.captures
+		r.event(trace.Event{From: trace.Proxy, To: trace.Proxy, Phase: trace.Info, Why: "location " + m.loc.String() + ": " + m.why})
+		if m.redirect {
+			// ngx_http_core_find_config_phase: 301 to the same URI with '/'.
+			loc := escapeURI(r.uri) + "/"
+			if r.args != "" {
+				loc += "?" + r.args
+			}
+			r.redirect(301, loc)
+			return
+		}
+		if m.loc.internal && !r.internal {
+			r.special(404)
+			return
+		}
+		// client_max_body_size is checked when the location is known.
+		if r.contentLength >= 0 && m.loc.s.maxBody > 0 && r.contentLength > m.loc.s.maxBody {
+			r.logf(levelError, "client intended to send too large body: %d bytes", r.contentLength)
+			r.lingering = true
+			r.special(413)
+			return
+		}
+		r.bodyLimit = m.loc.s.maxBody
+		next, code := r.content()
+		switch {
+		case next != "":
+			if !r.internalRedirect(next) {
+				return
+			}
+		case code > 0:
+			r.special(code)
+			return
+		default:
+			return
+		}
+	}
+}
+
+// internalRedirect changes the URI (splitting args after '?') and counts
+// the change; the 11th is nginx's redirection cycle → 500.
+func (r *request) internalRedirect(uri string) bool {
+	r.uriChanges--
+	if r.uriChanges == 0 {
+		r.logf(levelError, "rewrite or internal redirection cycle while internally redirecting to \"%s\"", uri)
+		r.special(500)
+		return false
+	}
+	if p, a, ok := strings.Cut(uri, "?"); ok {
+		uri, r.args = p, a
+	}
+	r.uri = uri
+	r.internal = true
+	return true
+}
+
+// content runs return, try_files and the content handler. It returns a URI
+// for an internal redirect, or a status to finalize with, or neither when the
+// response is written.
+func (r *request) content() (redirect string, status int) {
+	loc := r.loc
+	if loc.ret != nil {
+		r.doReturn(loc.ret)
+		return "", 0
+	}
+	if loc.tryFiles != nil {
+		next, code, named := r.tryFiles()
+		if named != nil {
+			return r.runNamed(named)
+		}
+		if next != "" || code != 0 {
+			return next, code
+		}
+	}
+	if loc.pass != nil {
+		r.pass()
+		return "", 0
+	}
+	return r.static()
+}
+
+// runNamed switches to a named location and runs its phases.
+func (r *request) runNamed(l *location) (string, int) {
+	r.uriChanges--
+	if r.uriChanges == 0 {
+		r.logf(levelError, "rewrite or internal redirection cycle while redirect to named location \"%s\"", l.name)
+		return "", 500
+	}
+	r.loc = l
+	r.internal = true
+	return r.content()
+}
+
+// doReturn is the rewrite module's return: 301/302/303/307/308 with a URL,
+// other codes with a text body, or a bare code answered by the built-in page.
+func (r *request) doReturn(ret *returnSpec) bool {
+	if ret.text == nil {
+		r.special(ret.code)
+		return true
+	}
+	text := ret.text.eval(r)
+	switch ret.code {
+	case 301, 302, 303, 307, 308:
+		r.redirect(ret.code, text)
+	default:
+		ct := r.loc0().s.defaultType
+		r.sendBody(ret.code, ct, []byte(text))
+	}
+	return true
+}
+
+func (r *request) loc0() *location {
+	if r.loc != nil {
+		return r.loc
+	}
+	return r.srv.top
+}
+
+// special finalizes with a status: an error_page if one matches, else the
+// built-in page (ngx_http_special_response_handler).
+func (r *request) special(code int) {
+	switch code {
+	case 400, 413, 414, 500, 501, statusHeaderTooLarge, 505:
+		r.keepalive = false
+	}
+	loc := r.loc0()
+	if !r.errorPage && r.uriChanges != 0 && r.method != "" {
+		for _, ep := range loc.s.errorPages {
+			for _, c := range ep.codes {
+				if c == code {
+					r.errorPage = true
+					r.sendErrorPage(ep, code)
+					return
+				}
+			}
+		}
+	}
+	status := code
+	if code == statusHeaderTooLarge {
+		status = 400
+	}
+	page := builtinPage(code, loc.s.serverTokens)
+	if page != "" && code >= 400 && r.major >= 1 && !r.noPadding {
+		if ua, _ := r.header("User-Agent"); wantsPadding(ua) {
+			page += strings.Repeat(msiePadding, 6)
+		}
+	}
+	r.writeResponse(status, "text/html", nil, []byte(page), page == "")
+}
+
+func (r *request) sendErrorPage(ep errorPage, code int) {
+	target := ep.target.eval(r)
+	if ep.overwrite >= 0 {
+		r.errStatus = ep.overwrite
+	} else {
+		r.errStatus = code
+	}
+	switch {
+	case strings.HasPrefix(target, "/"):
+		if r.method != "HEAD" {
+			r.method = "GET"
+		}
+		if !r.internalRedirect(target) {
+			return
+		}
+		r.find()
+	case strings.HasPrefix(target, "@"):
+		l := r.srv.named[target]
+		if l == nil {
+			r.logf(levelError, "named location \"%s\" not found", target)
+			r.errStatus = 0
+			r.special(500)
+			return
+		}
+		if r.method != "HEAD" {
+			r.method = "GET"
+		}
+		next, st := r.runNamed(l)
+		if next != "" {
+			if r.internalRedirect(next) {
+				r.find()
+			}
+		} else if st > 0 {
+			r.special(st)
+		}
+	default:
+		status := 302
+		switch ep.overwrite {
+		case 301, 302, 303, 307, 308:
+			status = ep.overwrite
+		}
+		r.errStatus = 0
+		r.redirect(status, target)
+	}
+}
+
+// redirect answers status with a Location and the built-in page. A relative
+// location becomes absolute as nginx's absolute_redirect does.
+func (r *request) redirect(status int, location string) {
+	if strings.HasPrefix(location, "/") && r.loc0().s.absRedirect {
+		location = r.absoluteURL(location)
+	}
+	page := builtinPage(status, r.loc0().s.serverTokens)
+	r.writeResponse(status, "text/html", []header{{"Location", location}}, []byte(page), page == "")
+}
+
+// absoluteURL prefixes a path with scheme, host and port as
+// ngx_http_header_filter does for a relative Location.
+func (r *request) absoluteURL(path string) string {
+	host := r.hostVar()
+	if r.loc0().s.nameRedirect || host == "" {
+		host = r.srv.firstName
+	}
+	if host == "" {
+		host = r.c.localIP
+	}
+	port := ""
+	if r.loc0().s.portRedirect && r.c.localPort != "80" {
+		port = ":" + r.c.localPort
+	}
+	return "http://" + host + port + path
+}
+
+// sendBody answers with a small in-memory body.
+func (r *request) sendBody(status int, ct string, body []byte) {
+	r.writeResponse(status, ct, nil, body, false)
+}
+
+// writeResponse writes a complete response with a known body.
+func (r *request) writeResponse(status int, ct string, extra []header, body []byte, empty bool) {
+	if r.headerSent {
+		return
+	}
+	h := respHead{status: status, contentLength: int64(len(body)), extra: extra}
+	if !empty {
+		h.contentType = ct
+	}
+	if status == 304 || status == 204 {
+		h.contentLength = -2
+	}
+	r.writeHead(&h)
+	if !r.headerOnly {
+		r.write(body)
+	}
+}
+
+// respHead is the response head nginx's header filter writes, in its order.
+type respHead struct {
+	status        int
+	contentType   string
+	contentLength int64 // -1 unknown (chunked or close), -2 none at all
+	lastModified  time.Time
+	etag          string
+	acceptRanges  bool
+	extra         []header // Location first, then the rest in order
+	chunked       bool
+}
+
+func (r *request) writeHead(h *respHead) {
+	if r.headerSent {
+		return
+	}
+	r.headerSent = true
+	status := h.status
+	if r.errStatus != 0 && status == 200 {
+		status = r.errStatus
+	}
+	r.status = status
+	r.headerOnly = r.method == "HEAD" || status == 304 || status == 204
+	if r.major == 0 { // HTTP/0.9: no head
+		return
+	}
+	bw := r.c.bw
+	start := r.c.cw.n + int64(bw.Buffered())
+	bw.WriteString("HTTP/1.1 ")
+	bw.WriteString(statusLine(status))
+	bw.WriteString("\r\nServer: ")
+	if r.loc0().s.serverTokens {
+		bw.WriteString(nginxVersion)
+	} else {
+		bw.WriteString("nginx")
+	}
+	bw.WriteString("\r\nDate: ")
+	bw.WriteString(httpDate(r.c.s.now()))
+	bw.WriteString("\r\n")
+	if h.contentType != "" {
+		bw.WriteString("Content-Type: ")
+		bw.WriteString(h.contentType)
+		bw.WriteString("\r\n")
+	}
+	if h.contentLength >= 0 {
+		bw.WriteString("Content-Length: ")
+		bw.WriteString(strconv.FormatInt(h.contentLength, 10))
+		bw.WriteString("\r\n")
+	}
+	if !h.lastModified.IsZero() {
+		bw.WriteString("Last-Modified: ")
+		bw.WriteString(httpDate(h.lastModified))
+		bw.WriteString("\r\n")
+	}
+	rest := h.extra
+	if len(rest) > 0 && rest[0].Name == "Location" {
+		bw.WriteString("Location: ")
+		bw.WriteString(rest[0].Value)
+		bw.WriteString("\r\n")
+		r.sentHeaders = append(r.sentHeaders, rest[0])
+		rest = rest[1:]
+	}
+	if h.chunked {
+		bw.WriteString("Transfer-Encoding: chunked\r\n")
+	}
+	if h.contentLength == -1 && !h.chunked && !r.headerOnly {
+		r.keepalive = false // the end of the body is the close
+	}
+	if r.keepalive {
+		bw.WriteString("Connection: keep-alive\r\n")
+	} else {
+		bw.WriteString("Connection: close\r\n")
+	}
+	for _, x := range rest {
+		bw.WriteString(x.Name)
+		bw.WriteString(": ")
+		bw.WriteString(x.Value)
+		bw.WriteString("\r\n")
+		r.sentHeaders = append(r.sentHeaders, x)
+	}
+	if h.etag != "" {
+		bw.WriteString("ETag: ")
+		bw.WriteString(h.etag)
+		bw.WriteString("\r\n")
+	}
+	if h.acceptRanges {
+		bw.WriteString("Accept-Ranges: bytes\r\n")
+	}
+	bw.WriteString("\r\n")
+	r.bytesSent += r.c.cw.n + int64(bw.Buffered()) - start
+}
+
+// write sends body bytes.
+func (r *request) write(p []byte) error {
+	if r.headerOnly || len(p) == 0 {
+		return nil
+	}
+	r.c.nc.SetWriteDeadline(time.Now().Add(r.loc0().s.sendTimeout))
+	n, err := r.c.bw.Write(p)
+	r.bodySent += int64(n)
+	r.bytesSent += int64(n)
+	return err
+}
+
+func (r *request) flush() {
+	r.c.nc.SetWriteDeadline(time.Now().Add(r.loc0().s.sendTimeout))
+	if err := r.c.bw.Flush(); err != nil {
+		r.keepalive = false
+	}
+}
+
+// finish writes the access-log line and the trace event for the response.
+func (r *request) finish() {
+	if r.status == 0 {
+		r.status = statusClientClosed
+	}
+	r.event(trace.Event{From: trace.Proxy, To: trace.Browser, Phase: trace.Returned, Status: r.status,
+		Bytes: int(r.bytesSent), Instance: r.g.addr})
+	s := r.loc0().s
+	if s.accessOff {
+		return
+	}
+	logs := s.accessLogs
+	if logs == nil {
+		logs = r.srvAccessLogs()
+	}
+	var buf [512]byte
+	for _, al := range logs {
+		b := al.line(r, buf[:0])
+		al.f.write(b)
+	}
+}
+
+func (r *request) srvAccessLogs() []*accessLog {
+	if r.srv != nil && r.srv.top != nil && r.srv.top.s != nil {
+		return r.srv.top.s.accessLogs
+	}
+	return nil
+}
+
+// readBody returns the whole request body, reading it from the client as
+// nginx does with request buffering on (de-chunked, limited by
+// client_max_body_size). ok false means the response (413, 400, 499) is
+// already decided and returned as status.
+func (r *request) readBody() (body []byte, status int) {
+	if r.bodyDone {
+		return nil, 0
+	}
+	r.bodyDone = true
+	if r.contentLength <= 0 && !r.chunked {
+		return nil, 0
+	}
+	if v, _ := r.header("Expect"); strings.EqualFold(v, "100-continue") && r.minor >= 1 {
+		r.c.bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n")
+		r.c.bw.Flush()
+	}
+	r.c.nc.SetReadDeadline(time.Now().Add(r.loc0().s.bodyTimeout))
+	var rd io.Reader
+	if r.chunked {
+		rd = &chunkedReader{br: r.c.br, limit: r.bodyLimit}
+	} else {
+		rd = io.LimitReader(r.c.br, r.contentLength)
+	}
+	var buf bytes.Buffer
+	if r.contentLength > 0 {
+		buf.Grow(int(min(r.contentLength, 64<<20)))
+	}
+	_, err := buf.ReadFrom(rd)
+	if err == nil && !r.chunked && int64(buf.Len()) < r.contentLength {
+		err = io.ErrUnexpectedEOF
+	}
+	switch {
+	case err == errTooLarge:
+		r.logf(levelError, "client intended to send too large chunked body: %d+%d bytes", buf.Len(), 0)
+		r.lingering = true
+		return nil, 413
+	case err == errBadChunked:
+		r.logf(levelInfo, "client sent invalid chunked body")
+		r.keepalive = false
+		return nil, 400
+	case err != nil:
+		r.logf(levelInfo, "client prematurely closed connection")
+		r.keepalive = false
+		return nil, statusClientClosed
+	}
+	if r.chunked {
+		r.contentLength = int64(buf.Len())
+	}
+	r.reqLen += int64(buf.Len())
+	return buf.Bytes(), 0
+}
+
+// discardBody reads and drops a body nobody consumed, so the next request on
+// the connection starts at the right byte (ngx_http_discard_request_body).
+func (r *request) discardBody() {
+	r.bodyDone = true
+	if r.contentLength <= 0 && !r.chunked {
+		return
+	}
+	r.c.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var rd io.Reader
+	if r.chunked {
+		rd = &chunkedReader{br: r.c.br}
+	} else {
+		rd = io.LimitReader(r.c.br, r.contentLength)
+	}
+	n, err := io.Copy(io.Discard, rd)
+	if err != nil || (!r.chunked && n < r.contentLength) {
+		r.keepalive = false
+	}
+}
+
+// clientAddr is the client's address for ip_hash.
+func (r *request) clientAddr() netip.Addr {
+	a, _ := netip.ParseAddr(r.c.remoteIP)
+	return a
+}
+
+// date cache: nginx updates its cached time once per event loop turn.
+func httpDate(t time.Time) string {
+	return t.UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT")
+}

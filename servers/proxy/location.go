@@ -1,0 +1,197 @@
+package proxy
+
+import (
+	"strings"
+)
+
+// Results of a location lookup, named after nginx's return codes in
+// ngx_http_core_find_location.
+type findRC uint8
+
+const (
+	rcDeclined findRC = iota // nothing matched at this level
+	rcAgain                  // a prefix matched (look deeper / try regexes)
+	rcOK                     // an exact match or a regex: stop
+	rcDone                   // auto-redirect: "/app" for a *_pass location "/app/"
+)
+
+// match is a location lookup's result: the location, why it was chosen
+// (for the trace and the lab's explanations), and the regex captures.
+type match struct {
+	loc      *location
+	redirect bool // rcDone: 301 to uri + "/"
+	why      string
+	captures []string
+}
+
+// findLocation picks the location for uri in srv, in nginx's exact order:
+// exact "=" match stops; else the longest prefix, then its nested locations
+// (a nested match wins); a "^~" prefix skips the regexes of its level; else
+// the regexes of the level in config order, the first match winning (and
+// its nested locations searched in turn); else the longest prefix.
+func findLocation(srv *vserver, uri string) match {
+	m := match{loc: srv.top}
+	rc := findIn(srv.top, uri, &m)
+	m.redirect = rc == rcDone
+	if m.why == "" {
+		m.why = "no location matched: server-level settings"
+	}
+	return m
+}
+
+// findIn mirrors ngx_http_core_find_location for the level below parent;
+// m.loc plays the role of r->loc_conf.
+func findIn(parent *location, uri string, m *match) findRC {
+	rc, found := findStatic(parent, uri)
+	noregex := false
+	switch rc {
+	case rcOK, rcDone:
+		m.loc = found
+		if rc == rcOK {
+			m.why = "exact match \"= " + found.name + "\""
+		} else {
+			m.why = "\"" + uri + "\" is \"" + found.name + "\" without its slash: 301"
+		}
+		return rc
+	case rcAgain:
+		m.loc = found
+		noregex = found.mod == modNoRegex
+		if noregex {
+			m.why = "longest prefix \"^~ " + found.name + "\": regexes skipped"
+		} else {
+			m.why = "longest prefix \"" + found.name + "\""
+		}
+		rc = findIn(found, uri, m)
+		if rc == rcOK || rc == rcDone {
+			return rc
+		}
+	}
+	if !noregex {
+		for _, l := range parent.regex {
+			sub := l.re.FindStringSubmatch(uri)
+			if sub == nil {
+				continue
+			}
+			m.loc = l
+			m.captures = sub
+			if found != nil {
+				m.why = "regex \"" + l.String() + "\" beats prefix \"" + found.name + "\""
+			} else {
+				m.why = "regex \"" + l.String() + "\" matched"
+			}
+			findIn(l, uri, m)
+			return rcOK
+		}
+	}
+	return rc
+}
+
+// findStatic is ngx_http_core_find_static_location over this level's exact
+// and prefix locations (nginx builds a tree; the result is the same).
+func findStatic(parent *location, uri string) (findRC, *location) {
+	for _, l := range parent.exact {
+		if l.name == uri {
+			return rcOK, l
+		}
+	}
+	var best *location
+	sameName := false
+	for _, l := range parent.prefix {
+		if strings.HasPrefix(uri, l.name) && (best == nil || len(l.name) > len(best.name)) {
+			best = l
+		}
+		if l.name == uri {
+			sameName = true
+		}
+	}
+	if !sameName {
+		// "/app" asked, "location /app/ { uwsgi_pass … }" exists: 301 to "/app/"
+		// unless a location named "/app" exists (checked above for "=").
+		for _, list := range [][]*location{parent.prefix, parent.exact} {
+			for _, l := range list {
+				if l.autoRedirect && len(l.name) == len(uri)+1 && strings.HasPrefix(l.name, uri) {
+					return rcDone, l
+				}
+			}
+		}
+	}
+	if best != nil {
+		return rcAgain, best
+	}
+	return rcDeclined, nil
+}
+
+// findServer picks the virtual server for host among those listening on g:
+// exact name, longest "*.x" wildcard, longest "x.*" wildcard, first regex,
+// else the default server (ngx_http_find_virtual_server).
+func findServer(g *listenGroup, host string) *vserver {
+	if host == "" || len(g.servers) == 1 {
+		return g.def
+	}
+	for _, s := range g.servers {
+		for _, n := range s.names {
+			if n.exact != "" && n.exact == host {
+				return s
+			}
+		}
+	}
+	var best *vserver
+	bestLen := 0
+	for _, s := range g.servers {
+		for _, n := range s.names {
+			if n.suffix != "" && strings.HasSuffix(host, n.suffix) && len(n.suffix) > bestLen {
+				best, bestLen = s, len(n.suffix)
+			}
+		}
+	}
+	if best != nil {
+		return best
+	}
+	for _, s := range g.servers {
+		for _, n := range s.names {
+			if n.prefix != "" && strings.HasPrefix(host, n.prefix) && len(n.prefix) > bestLen {
+				best, bestLen = s, len(n.prefix)
+			}
+		}
+	}
+	if best != nil {
+		return best
+	}
+	for _, s := range g.servers {
+		for _, n := range s.names {
+			if n.re != nil && n.re.MatchString(host) {
+				return s
+			}
+		}
+	}
+	return g.def
+}
+
+// normalizeHost lowercases a Host value and strips its port and trailing dot,
+// refusing what ngx_http_validate_host refuses: "/" , "\", NUL, a leading dot
+// or ".." (those get 400 "client sent invalid host header").
+func normalizeHost(h string) (string, bool) {
+	if h == "" {
+		return "", true
+	}
+	if h[0] == '[' {
+		end := strings.IndexByte(h, ']')
+		if end < 0 {
+			return "", false
+		}
+		return strings.ToLower(h[:end+1]), true
+	}
+	if i := strings.LastIndexByte(h, ':'); i >= 0 {
+		h = h[:i]
+	}
+	h = strings.TrimSuffix(h, ".")
+	if h == "" || h[0] == '.' || strings.Contains(h, "..") {
+		return "", false
+	}
+	for i := 0; i < len(h); i++ {
+		if c := h[i]; c == '/' || c == '\\' || c == 0 || c < 0x20 {
+			return "", false
+		}
+	}
+	return strings.ToLower(h), true
+}

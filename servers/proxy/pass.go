@@ -1,0 +1,454 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"webflow-lab/servers/proxy/balance"
+	"webflow-lab/servers/proxy/config"
+	"webflow-lab/servers/proxy/upstream"
+	"webflow-lab/servers/uwsgiproto"
+	"webflow-lab/servers/wsgi"
+)
+
+// balancer is one upstream block's balancer state for one conf. A reload
+// builds new ones: nginx's new workers start with fresh weights and fails.
+type balancer struct {
+	u   *balance.Upstream
+	key *tmpl // hash key, evaluated per request
+}
+
+// newBalancer reads an upstream { } block: server lines with weight=,
+// max_fails=, fail_timeout=, max_conns=, backup, down, and one balancing
+// method (ip_hash, least_conn, hash KEY [consistent], random [two …]).
+func newBalancer(ub *upstreamBlock) (*balancer, error) {
+	d := ub.dir
+	var peers []*balance.Peer
+	var method balance.Balancer
+	var methodDir *config.Directive
+	var opts []balance.Option
+	b := &balancer{}
+	for _, c := range d.Block {
+		switch c.Name {
+		case "server":
+			if len(c.Args) == 0 {
+				return nil, errAt(c, "invalid number of arguments in \"server\" directive")
+			}
+			addr := c.Args[0]
+			if !strings.HasPrefix(addr, "unix:") {
+				if !strings.Contains(addr, ":") {
+					addr += ":80"
+				}
+				if strings.HasPrefix(addr, "localhost:") {
+					addr = "127.0.0.1" + addr[len("localhost"):]
+				}
+			}
+			p := balance.NewPeer(addr)
+			p.Name = c.Args[0]
+			for _, a := range c.Args[1:] {
+				k, v, _ := strings.Cut(a, "=")
+				var err error
+				switch k {
+				case "weight":
+					p.Weight, err = strconv.Atoi(v)
+					if err == nil && p.Weight < 1 {
+						err = errors.New("bad")
+					}
+				case "max_fails":
+					p.MaxFails, err = strconv.Atoi(v)
+				case "fail_timeout":
+					p.FailTimeout, err = parseTime(v)
+				case "max_conns":
+					p.MaxConns, err = strconv.Atoi(v)
+				case "backup":
+					p.Backup = true
+				case "down":
+					p.Down = true
+				default:
+					err = errors.New("bad")
+				}
+				if err != nil {
+					return nil, errAt(c, "invalid parameter \"%s\"", a)
+				}
+			}
+			if p.Backup && method != nil {
+				if _, ok := method.(balance.RoundRobin); !ok {
+					if _, ok := method.(balance.LeastConn); !ok {
+						return nil, errAt(c, "balancing method does not support parameter \"backup\"")
+					}
+				}
+			}
+			peers = append(peers, p)
+		case "ip_hash", "least_conn", "hash", "random":
+			if methodDir != nil {
+				return nil, errAt(c, "load balancing method redefined")
+			}
+			m, err := balance.ByDirective(c.Name, c.Args, nil)
+			if err != nil {
+				return nil, errAt(c, "%v", err)
+			}
+			method, methodDir = m, c
+			if len(peers) > 0 {
+				opts = append(opts, balance.MethodAfterServers())
+			}
+			if c.Name == "hash" {
+				t, err := compileTmpl(c.Args[0])
+				if err != nil {
+					return nil, errAt(c, "%v", err)
+				}
+				b.key = t
+			}
+		}
+	}
+	if len(peers) == 0 {
+		return nil, errAt(d, "no servers are inside upstream")
+	}
+	u, err := balance.NewUpstream(ub.name, peers, method, opts...)
+	if err != nil {
+		return nil, errAt(d, "%v", err)
+	}
+	b.u = u
+	return b, nil
+}
+
+// engine returns the dynamic-path engine with the server's hooks.
+func (s *Server) engine() *upstream.Engine {
+	return &upstream.Engine{Dialer: s.dialer, Recorder: s.rec}
+}
+
+// pass handles a uwsgi_pass or proxy_pass location: read the body (request
+// buffering on), build the uwsgi packet or HTTP/1.0 request, let the upstream
+// engine pick peers and retry, then relay the response.
+func (r *request) pass() {
+	p := r.loc.pass
+	body, st := r.readBody()
+	if st != 0 {
+		r.special(st)
+		return
+	}
+	set := r.passSettings(p)
+	ur := &upstream.Request{Method: r.method, Body: body, Client: r.clientAddr(), ID: r.id}
+	if p.upstream != nil && p.upstream.bal != nil && p.upstream.bal.key != nil {
+		ur.HashKey = p.upstream.bal.key.eval(r)
+	}
+	var target upstream.Target
+	scheme := p.kind
+	if p.upstream != nil {
+		target.Group = r.cf.upstreams[p.target].bal.u
+	} else {
+		target.Addr = p.target
+	}
+	if p.kind == "uwsgi" {
+		ur.Vars = r.uwsgiVars()
+	} else {
+		uri := r.proxyURI(p)
+		ur.URI = uri
+		var hs []wsgi.Header
+		for _, h := range r.headers {
+			if strings.EqualFold(h.Name, "X-Request-Id") {
+				continue
+			}
+			hs = append(hs, wsgi.Header{Name: h.Name, Value: h.Value})
+		}
+		hs = append(hs, wsgi.Header{Name: "X-Request-Id", Value: r.id})
+		bodyLen := int64(-1)
+		if body != nil || r.contentLength >= 0 {
+			bodyLen = int64(len(body))
+		}
+		ur.HTTPHead = upstream.HTTPHead(r.method, uri, p.target, hs, bodyLen)
+	}
+	_ = scheme
+
+	// Watch the client while waiting for the upstream: a client that hangs
+	// up is nginx's 499 ("client prematurely closed connection").
+	gone := make(chan struct{})
+	stop := r.watchClient(gone)
+	ur.ClientGone = gone
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		select {
+		case <-r.c.s.done:
+		case <-ctx.Done():
+		}
+	}()
+	res := r.c.s.engine().Do(ctx, target, set, ur)
+	cancel()
+	stop()
+
+	r.upstreamAddr = res.UpstreamAddr()
+	r.upstreamStatus = res.UpstreamStatus()
+	r.upstreamTime = res.UpstreamResponseTime()
+	for _, e := range res.Logs {
+		r.upstreamURL = e.Upstream
+		r.logf(level(e.Level), "%s", e.Text())
+	}
+	if res.Head == nil {
+		if res.Status == statusClientClosed {
+			r.status = statusClientClosed
+			r.keepalive = false
+			r.headerSent = true
+			return
+		}
+		r.special(res.Status)
+		return
+	}
+	defer res.Body.Close()
+	r.relay(res, p)
+}
+
+// passSettings turns the location's uwsgi_*/proxy_* directives into the
+// engine's settings.
+func (r *request) passSettings(p *passSpec) upstream.Settings {
+	s := r.loc.s
+	pre := p.kind + "_"
+	if p.kind == "http" {
+		pre = "proxy_"
+	}
+	set := upstream.Settings{
+		Protocol:          p.kind,
+		ConnectTimeout:    s.passTimeouts[pre+"connect_timeout"],
+		SendTimeout:       s.passTimeouts[pre+"send_timeout"],
+		ReadTimeout:       s.passTimeouts[pre+"read_timeout"],
+		TriesTimeout:      s.passTimeouts[pre+"next_upstream_timeout"],
+		IgnoreClientAbort: s.ignoreAbort,
+	}
+	if args, ok := s.passArgs[pre+"next_upstream"]; ok {
+		if m, _, err := upstream.ParseNextUpstream(p.kind, args); err == nil {
+			set.NextUpstream = m
+		}
+	}
+	if args, ok := s.passArgs[pre+"next_upstream_tries"]; ok && len(args) == 1 {
+		set.Tries, _ = strconv.Atoi(args[0])
+	}
+	if args, ok := s.passArgs[pre+"buffer_size"]; ok && len(args) == 1 {
+		if n, err := parseSize(args[0]); err == nil {
+			set.BufferSize = int(n)
+		}
+	}
+	if args, ok := s.passArgs["uwsgi_modifier1"]; ok && p.kind == "uwsgi" && len(args) == 1 {
+		n, _ := strconv.Atoi(args[0])
+		set.Modifier1 = byte(n)
+	}
+	if args, ok := s.passArgs["uwsgi_modifier2"]; ok && p.kind == "uwsgi" && len(args) == 1 {
+		n, _ := strconv.Atoi(args[0])
+		set.Modifier2 = byte(n)
+	}
+	return set
+}
+
+// uwsgiVars builds the vars block as ngx_http_uwsgi_create_request does:
+// the uwsgi_param list (if_not_empty ones skipped when empty), then every
+// client header as HTTP_NAME unless a param already names it; our request
+// id travels as HTTP_X_REQUEST_ID so the app server's hops join this trace.
+func (r *request) uwsgiVars() uwsgiproto.Vars {
+	params := r.loc.s.uwsgiParams
+	vars := make(uwsgiproto.Vars, 0, len(params)+len(r.headers)+1)
+	named := map[string]bool{}
+	for _, p := range params {
+		v := p.val.eval(r)
+		if p.ifNotEmpty && v == "" {
+			continue
+		}
+		vars = append(vars, uwsgiproto.Var{Key: p.key, Value: v})
+		if strings.HasPrefix(p.key, "HTTP_") {
+			named[p.key] = true
+		}
+	}
+	if args, ok := r.loc.s.passArgs["uwsgi_pass_request_headers"]; !ok || len(args) != 1 || args[0] != "off" {
+		for _, h := range r.headers {
+			key := cgiName(h.Name)
+			if named[key] || key == "HTTP_X_REQUEST_ID" {
+				continue
+			}
+			vars = append(vars, uwsgiproto.Var{Key: key, Value: h.Value})
+		}
+	}
+	if !named["HTTP_X_REQUEST_ID"] {
+		vars = append(vars, uwsgiproto.Var{Key: "HTTP_X_REQUEST_ID", Value: r.id})
+	}
+	return vars
+}
+
+// cgiName is "HTTP_" + the header name upper-cased with '-' → '_'.
+func cgiName(name string) string {
+	b := make([]byte, 0, 5+len(name))
+	b = append(b, "HTTP_"...)
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= 'a' && c <= 'z':
+			c -= 'a' - 'A'
+		case c == '-':
+			c = '_'
+		}
+		b = append(b, c)
+	}
+	return string(b)
+}
+
+// proxyURI is the URI proxy_pass sends: the client's original URI when the
+// pass has no URI part (and $uri was not changed), else the location prefix
+// replaced by the pass's URI.
+func (r *request) proxyURI(p *passSpec) string {
+	if !p.hasURI {
+		if !r.internal {
+			return r.target
+		}
+		u := escapeURI(r.uri)
+		if r.args != "" {
+			u += "?" + r.args
+		}
+		return u
+	}
+	repl := p.uri.eval(r)
+	rest := r.uri
+	if strings.HasPrefix(rest, r.loc.name) {
+		rest = rest[len(r.loc.name):]
+	}
+	u := repl + escapeURI(rest)
+	if r.args != "" {
+		u += "?" + r.args
+	}
+	return u
+}
+
+// hiddenHeaders are upstream headers nginx does not pass to the client by
+// default (uwsgi_hide_header / proxy_hide_header defaults), plus the hop-by-hop
+// ones it handles itself.
+var hiddenHeaders = map[string]bool{
+	"status": true, "x-accel-expires": true, "x-accel-redirect": true, "x-accel-limit-rate": true,
+	"x-accel-buffering": true, "x-accel-charset": true,
+	"connection": true, "keep-alive": true, "transfer-encoding": true, "content-length": true,
+	"content-type": true, "last-modified": true,
+}
+
+// relay writes the upstream's response to the client: its status and
+// headers (minus the hidden ones), then the body with Content-Length when
+// known, else chunked to HTTP/1.1 clients and close-delimited to HTTP/1.0.
+func (r *request) relay(res *upstream.Result, p *passSpec) {
+	h := res.Head
+	head := respHead{status: h.Status, contentLength: h.ContentLength}
+	if ct, ok := h.Get("Content-Type"); ok {
+		head.contentType = ct
+	}
+	if lm, ok := h.Get("Last-Modified"); ok {
+		if t, err := time.Parse("Mon, 02 Jan 2006 15:04:05 GMT", lm); err == nil {
+			head.lastModified = t
+		}
+	}
+	var loc *header
+	for _, x := range h.Header {
+		n := strings.ToLower(x.Name)
+		if hiddenHeaders[n] {
+			continue
+		}
+		if p.kind == "http" && (n == "date" || n == "server" || n == "x-pad") {
+			continue
+		}
+		if n == "location" {
+			loc = &header{"Location", x.Value}
+			continue
+		}
+		head.extra = append(head.extra, header{x.Name, x.Value})
+	}
+	if loc != nil {
+		head.extra = append([]header{*loc}, head.extra...)
+	}
+	if h.Chunked || head.contentLength < 0 {
+		head.contentLength = -1
+		if r.minor >= 1 && r.major == 1 {
+			head.chunked = true
+		}
+	}
+	if r.method == "HEAD" {
+		head.chunked = false
+	}
+	r.writeHead(&head)
+	if r.headerOnly {
+		return
+	}
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := res.Body.Read(buf)
+		if n > 0 {
+			var werr error
+			if head.chunked {
+				werr = r.writeChunk(buf[:n])
+			} else {
+				werr = r.write(buf[:n])
+				if werr == nil && r.c.bw.Buffered() > 0 {
+					werr = r.c.bw.Flush()
+				}
+			}
+			if werr != nil {
+				r.keepalive = false
+				return
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var be *upstream.BodyError
+			if errors.As(err, &be) {
+				r.upstreamURL = be.Entry.Upstream
+				r.logf(level(be.Entry.Level), "%s", be.Entry.Text())
+			}
+			// nginx cannot change the status any more: it cuts the client
+			// connection so the client sees a truncated response.
+			r.keepalive = false
+			r.flush()
+			return
+		}
+	}
+	if head.chunked {
+		r.c.bw.WriteString("0\r\n\r\n")
+		r.bytesSent += 5
+	}
+}
+
+func (r *request) writeChunk(p []byte) error {
+	r.c.nc.SetWriteDeadline(time.Now().Add(r.loc0().s.sendTimeout))
+	size := strconv.FormatInt(int64(len(p)), 16)
+	r.c.bw.WriteString(size)
+	r.c.bw.WriteString("\r\n")
+	n, err := r.c.bw.Write(p)
+	r.c.bw.WriteString("\r\n")
+	r.bodySent += int64(n)
+	r.bytesSent += int64(n + len(size) + 4)
+	if err == nil {
+		err = r.c.bw.Flush()
+	}
+	return err
+}
+
+// watchClient notices the client hanging up while the upstream works: it
+// peeks at the connection (as ngx_http_upstream_check_broken_connection
+// does with recv(MSG_PEEK)). stop ends the watch and waits for it.
+func (r *request) watchClient(gone chan struct{}) (stop func()) {
+	done := make(chan struct{})
+	r.c.nc.SetReadDeadline(time.Time{})
+	go func() {
+		defer close(done)
+		if _, err := r.c.br.Peek(1); err != nil && !isTimeoutErr(err) {
+			close(gone)
+		}
+	}()
+	return func() {
+		r.c.nc.SetReadDeadline(time.Unix(1, 0)) // wake the Peek
+		<-done
+		r.c.nc.SetReadDeadline(time.Time{})
+	}
+}
+
+func isTimeoutErr(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
+}
+
+var _ = fmt.Sprint

@@ -1,0 +1,409 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"path/filepath"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"webflow-lab/servers/explain"
+	"webflow-lab/servers/proxy/config"
+	"webflow-lab/servers/trace"
+)
+
+// A Dialer opens connections to upstream peers. *net.Dialer is one; the lab's
+// fault injector supplies another (refuse, delay, reset) through this seam.
+type Dialer interface {
+	DialContext(ctx context.Context, network, address string) (net.Conn, error)
+}
+
+// Options are a Server's hooks. Every field is optional; what nil means is
+// said for each.
+type Options struct {
+	// Prefix is nginx's -p: relative paths in the config resolve against it.
+	// Empty: the directory of ConfFile's parent (nginx's conf/ layout), or ".".
+	Prefix string
+	// ConfFile names the main config file in messages; empty: "nginx.conf".
+	ConfFile string
+	// Recorder receives hop events; nil records nothing.
+	Recorder trace.Recorder
+	// Dialer connects to upstream peers; nil uses a net.Dialer.
+	Dialer Dialer
+	// ErrorLog and AccessLog, when set, receive every error-log and access-log
+	// line instead of the files the config names (tests and the TUI use them).
+	ErrorLog  io.Writer
+	AccessLog io.Writer
+	// Now is the clock for logs and Date headers; nil is time.Now.
+	Now func() time.Time
+	// Listen opens a listening socket; nil is net.Listen. The lab wraps it
+	// to inject faults (a firewall, a full backlog).
+	Listen func(network, address string) (net.Listener, error)
+}
+
+// A Server is the running proxy: nginx's master and one worker in one
+// process. Start opens the listeners; Reload swaps the configuration the way
+// nginx -s reload does; Shutdown stops gracefully.
+type Server struct {
+	opts   Options
+	rec    trace.Recorder
+	dialer Dialer
+	files  *logFiles
+
+	cur atomic.Pointer[conf]
+
+	mu        sync.Mutex
+	listeners map[string]*listener // by listen address
+	conns     map[*conn]struct{}
+	started   bool
+	closing   bool
+	wg        sync.WaitGroup // accept loops and connections
+
+	connSeq atomic.Uint64
+	done    chan struct{} // closed by Shutdown/Close
+}
+
+type listener struct {
+	addr string
+	ln   net.Listener
+	done chan struct{} // closed when its accept loop returned
+}
+
+// New compiles cfg and returns a Server ready to Start. Errors are
+// *explain.Error with the file and line nginx would print.
+func New(cfg *config.Config, opts Options) (*Server, error) {
+	if opts.ConfFile == "" && cfg != nil {
+		opts.ConfFile = cfg.Path
+	}
+	return newServer(directivesOf(cfg), opts)
+}
+
+func directivesOf(cfg *config.Config) []*config.Directive {
+	if cfg == nil {
+		return nil
+	}
+	return cfg.Directives
+}
+
+func newServer(root []*config.Directive, opts Options) (*Server, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.ConfFile == "" {
+		opts.ConfFile = "nginx.conf"
+	}
+	if opts.Prefix == "" {
+		opts.Prefix = filepath.Dir(opts.ConfFile)
+	}
+	s := &Server{
+		opts:      opts,
+		rec:       trace.OrNop(opts.Recorder),
+		dialer:    opts.Dialer,
+		files:     newLogFiles(opts.AccessLog, opts.ErrorLog),
+		listeners: map[string]*listener{},
+		conns:     map[*conn]struct{}{},
+		done:      make(chan struct{}),
+	}
+	if s.dialer == nil {
+		s.dialer = &net.Dialer{}
+	}
+	cf, err := compile(root, opts.Prefix, opts.ConfFile, s.files)
+	if err != nil {
+		s.files.close()
+		return nil, configError(opts.ConfFile, err)
+	}
+	s.cur.Store(cf)
+	return s, nil
+}
+
+// configError wraps a compile error for a learner.
+func configError(file string, err error) error {
+	var ce *confError
+	where := file
+	if errors.As(err, &ce) && ce.file != "" {
+		where = fmt.Sprintf("%s:%d", ce.file, ce.line)
+	}
+	msg := err.Error()
+	if ce != nil {
+		msg = ce.msg
+	}
+	return &explain.Error{
+		What:  explain.T("proxy: [emerg] "+msg, "proxy: [emerg] "+msg),
+		Where: where,
+		Why: explain.T("nginx refuses this configuration and would not start",
+			"nginx 拒绝这个配置文件，不会启动"),
+		Try: explain.T("fix the line shown, then run `webflow-lab proxy -t` to check the configuration",
+			"修改所示的那一行，然后运行 `webflow-lab proxy -t` 检查配置文件"),
+		Err: err,
+	}
+}
+
+// Warnings returns what the current configuration is legal but dangerous
+// about (the alias missing-slash traversal).
+func (s *Server) Warnings() []Warning { return s.cur.Load().warnings }
+
+// PidFile is the pid directive's path (default logs/nginx.pid under the prefix).
+func (s *Server) PidFile() string { return s.cur.Load().pidFile }
+
+func (s *Server) now() time.Time { return s.opts.Now() }
+
+func (s *Server) listen(addr string) (net.Listener, error) {
+	if s.opts.Listen != nil {
+		return s.opts.Listen("tcp", addr)
+	}
+	return net.Listen("tcp", addr)
+}
+
+// Start opens every listening socket of the configuration and starts
+// serving. A busy port is an *explain.Error naming the listen line.
+func (s *Server) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started {
+		return errors.New("proxy: already started")
+	}
+	cf := s.cur.Load()
+	opened, err := s.openListeners(cf)
+	if err != nil {
+		return err
+	}
+	s.started = true
+	for _, l := range opened {
+		s.serveListener(l)
+	}
+	for _, w := range cf.warnings {
+		cf.errorLog.log(s.now(), levelWarn, 0, w.Text+" in "+fmt.Sprintf("%s:%d", w.File, w.Line), "")
+	}
+	return nil
+}
+
+// openListeners opens the sockets of cf that are not open yet; on error it
+// closes those it opened and leaves the running ones alone.
+func (s *Server) openListeners(cf *conf) ([]*listener, error) {
+	var opened []*listener
+	for _, addr := range cf.order {
+		if _, ok := s.listeners[addr]; ok {
+			continue
+		}
+		ln, err := s.listen(addr)
+		if err != nil {
+			for _, l := range opened {
+				l.ln.Close()
+			}
+			return nil, bindError(cf, addr, err)
+		}
+		opened = append(opened, &listener{addr: addr, ln: ln, done: make(chan struct{})})
+	}
+	return opened, nil
+}
+
+func bindError(cf *conf, addr string, err error) error {
+	msg := fmt.Sprintf("bind() to %s failed (%s)", addr, errnoText(err))
+	cf.errorLog.log(time.Now(), levelEmerg, 0, msg, "")
+	e := &explain.Error{
+		What:  explain.T("proxy: [emerg] "+msg, "proxy: [emerg] "+msg),
+		Where: addr,
+		Why:   explain.T("another program is listening on this address", "端口被占用：另一个程序正在监听这个地址"),
+		Try: explain.T("stop the other program (ss -ltnp shows it) or change the listen line",
+			"停止占用端口的程序（ss -ltnp 可以看到它），或者修改 listen 指令"),
+		Err: err,
+	}
+	return e
+}
+
+// serveListener starts the accept loop for l; s.mu is held.
+func (s *Server) serveListener(l *listener) {
+	s.listeners[l.addr] = l
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer close(l.done)
+		var backoff time.Duration
+		for {
+			nc, err := l.ln.Accept()
+			if err != nil {
+				if errors.Is(err, net.ErrClosed) {
+					return
+				}
+				var ne net.Error
+				if errors.As(err, &ne) && ne.Timeout() || isTemporary(err) {
+					// EMFILE and friends: nginx logs "accept() failed" and retries.
+					backoff = min(max(backoff*2, 5*time.Millisecond), time.Second)
+					s.cur.Load().errorLog.log(s.now(), levelCrit, 0, "accept() failed ("+errnoText(err)+")", "")
+					select {
+					case <-time.After(backoff):
+					case <-s.done:
+						return
+					}
+					continue
+				}
+				return
+			}
+			backoff = 0
+			if !s.track(nc, l.addr) {
+				nc.Close()
+			}
+		}
+	}()
+}
+
+func isTemporary(err error) bool {
+	var t interface{ Temporary() bool }
+	return errors.As(err, &t) && t.Temporary()
+}
+
+// track registers a new connection and starts its goroutine.
+func (s *Server) track(nc net.Conn, addr string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	c := newConn(s, nc, addr)
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		c.serve()
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+	}()
+	return true
+}
+
+// Addrs returns the listening addresses, in config order.
+func (s *Server) Addrs() []net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []net.Addr
+	for _, addr := range s.cur.Load().order {
+		if l, ok := s.listeners[addr]; ok {
+			out = append(out, l.ln.Addr())
+		}
+	}
+	if len(out) == 0 {
+		keys := make([]string, 0, len(s.listeners))
+		for k := range s.listeners {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			out = append(out, s.listeners[k].ln.Addr())
+		}
+	}
+	return out
+}
+
+// Reload switches to a new configuration as nginx -s reload does: the new
+// config serves every request that starts from now on, requests in flight
+// finish on the old one, listening sockets present in both stay open (no
+// connection is refused meanwhile), new ones are opened and dropped ones
+// closed, and balancer state starts from zero. If the new config is broken
+// or a new port cannot be bound, the old configuration keeps running and the
+// error is returned (and logged, as nginx's master logs it).
+func (s *Server) Reload(cfg *config.Config) error { return s.reload(directivesOf(cfg)) }
+
+func (s *Server) reload(root []*config.Directive) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.cur.Load()
+	now := s.now()
+	old.errorLog.log(now, levelNotice, 0, "signal 1 (SIGHUP) received, reconfiguring", "")
+	cf, err := compile(root, s.opts.Prefix, s.opts.ConfFile, s.files)
+	if err != nil {
+		var ce *confError
+		msg := err.Error()
+		if errors.As(err, &ce) {
+			msg = ce.Error()
+		}
+		old.errorLog.log(now, levelEmerg, 0, msg, "")
+		return configError(s.opts.ConfFile, err)
+	}
+	if s.closing {
+		return errors.New("proxy: server is shutting down")
+	}
+	var opened []*listener
+	if s.started {
+		opened, err = s.openListeners(cf)
+		if err != nil {
+			return err
+		}
+	}
+	cf.errorLog.log(now, levelNotice, 0, "reconfiguring", "")
+	s.cur.Store(cf)
+	for _, l := range opened {
+		s.serveListener(l)
+	}
+	for addr, l := range s.listeners {
+		if _, keep := cf.groups[addr]; !keep {
+			l.ln.Close()
+			delete(s.listeners, addr)
+		}
+	}
+	for _, w := range cf.warnings {
+		cf.errorLog.log(now, levelWarn, 0, w.Text+" in "+fmt.Sprintf("%s:%d", w.File, w.Line), "")
+	}
+	s.rec.Record(trace.Event{From: trace.Proxy, To: trace.Proxy, Phase: trace.Info, At: trace.Now(),
+		Why: "configuration reloaded", State: true})
+	return nil
+}
+
+// ReopenLogs reopens the log files (nginx -s reopen).
+func (s *Server) ReopenLogs() { s.files.reopen() }
+
+// Shutdown stops gracefully, as nginx -s quit: listeners close at once, idle
+// keep-alive connections are closed, requests in flight finish. If ctx ends
+// first, the remaining connections are cut and ctx's error returned. Shutdown
+// returns after every goroutine of the server has exited.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	if !s.closing {
+		s.closing = true
+		close(s.done)
+	}
+	for addr, l := range s.listeners {
+		l.ln.Close()
+		delete(s.listeners, addr)
+	}
+	for c := range s.conns {
+		c.closeIfIdle()
+	}
+	s.mu.Unlock()
+
+	finished := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(finished)
+	}()
+	var err error
+	select {
+	case <-finished:
+	case <-ctx.Done():
+		err = ctx.Err()
+		s.mu.Lock()
+		for c := range s.conns {
+			c.nc.Close()
+		}
+		s.mu.Unlock()
+		<-finished
+	}
+	s.files.close()
+	return err
+}
+
+// Close stops at once, as nginx -s stop: every connection is cut.
+func (s *Server) Close() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := s.Shutdown(ctx)
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	return err
+}

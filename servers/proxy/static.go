@@ -1,0 +1,477 @@
+package proxy
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"webflow-lab/servers/trace"
+)
+
+// documentRoot is $document_root: root, or alias for an alias location.
+func (r *request) documentRoot() string {
+	s := r.loc.s
+	if s.alias != nil {
+		return strings.TrimSuffix(s.alias.eval(r), "/")
+	}
+	return s.root.eval(r)
+}
+
+// mapURIToPath is ngx_http_map_uri_to_path: root + URI, or for alias the
+// alias + the URI minus the location's prefix. The result is not cleaned:
+// "/static../secret" with "alias /srv/data/" gives "/srv/data/../secret",
+// which the kernel resolves outside the alias directory, exactly the
+// missing-slash pitfall nginx has. Apart from that pitfall, $uri is already
+// normalized, so no path climbs above its root.
+func (r *request) mapURIToPath(uri string) (path string, rootLen int) {
+	s := r.loc.s
+	if s.alias != nil {
+		a := s.alias.eval(r)
+		if s.aliasRegex {
+			return a, len(a)
+		}
+		rest := ""
+		if s.aliasLen <= len(uri) {
+			rest = uri[s.aliasLen:]
+		}
+		return a + rest, len(a)
+	}
+	root := s.root.eval(r)
+	return root + uri, len(root)
+}
+
+// static runs the content phase for files: index, autoindex, static, in
+// nginx's order; each may decline to the next.
+func (r *request) static() (redirect string, status int) {
+	if strings.HasSuffix(r.uri, "/") {
+		if next, code, handled := r.index(); handled {
+			return next, code
+		}
+		if r.loc.s.autoindex && (r.method == "GET" || r.method == "HEAD") {
+			return "", r.autoindex()
+		}
+		if r.method != "GET" && r.method != "HEAD" && r.method != "POST" {
+			return "", 405
+		}
+		path, _ := r.mapURIToPath(r.uri)
+		r.logf(levelError, "directory index of \"%s\" is forbidden", path)
+		return "", 403
+	}
+	return "", r.serveFile()
+}
+
+// index is ngx_http_index_handler: the first index file that exists becomes
+// an internal redirect to URI + name.
+func (r *request) index() (redirect string, status int, handled bool) {
+	if r.method != "GET" && r.method != "HEAD" && r.method != "POST" {
+		return "", 0, false
+	}
+	base, _ := r.mapURIToPath(r.uri)
+	dirTested := false
+	for _, t := range r.loc.s.index {
+		name := t.eval(r)
+		if strings.HasPrefix(name, "/") {
+			return name, 0, true
+		}
+		path := base + name
+		fi, err := os.Stat(path)
+		r.event(trace.Event{From: trace.Proxy, To: trace.Disk, Phase: trace.Sent, Why: "index " + path})
+		if err == nil && !fi.IsDir() {
+			return r.uri + name, 0, true
+		}
+		if err == nil && fi.IsDir() {
+			// nginx's open with test_only succeeds on a directory, and the
+			// redirect then meets the static handler's 301.
+			return r.uri + name, 0, true
+		}
+		switch {
+		case errors.Is(err, syscall.ENOTDIR), errors.Is(err, syscall.ENAMETOOLONG):
+			r.logf(levelError, "\"%s\" is not found (%s)", path, errnoText(err))
+			return "", 404, true
+		case errors.Is(err, syscall.EACCES):
+			r.logf(levelError, "\"%s\" is forbidden (%s)", path, errnoText(err))
+			return "", 403, true
+		}
+		if !dirTested {
+			dirTested = true
+			dir := strings.TrimSuffix(base, "/")
+			if dir == "" {
+				dir = "/"
+			}
+			if _, derr := os.Stat(dir); derr != nil && errors.Is(derr, fs.ErrNotExist) {
+				if r.loc.s.logNotFound {
+					r.logf(levelError, "\"%s\" is not found (%s)", path, errnoText(derr))
+				}
+				return "", 404, true
+			}
+		}
+	}
+	return "", 0, false
+}
+
+// serveFile is ngx_http_static_handler.
+func (r *request) serveFile() int {
+	if r.method != "GET" && r.method != "HEAD" && r.method != "POST" {
+		return 405
+	}
+	path, _ := r.mapURIToPath(r.uri)
+	r.event(trace.Event{From: trace.Proxy, To: trace.Disk, Phase: trace.Sent, Why: path})
+	f, err := os.Open(path)
+	var fi os.FileInfo
+	if err == nil {
+		fi, err = f.Stat()
+		if err != nil {
+			f.Close()
+		}
+	}
+	if err != nil {
+		r.event(trace.Event{From: trace.Disk, To: trace.Proxy, Phase: trace.Failed, Why: errnoText(err)})
+		switch {
+		case errors.Is(err, syscall.ENOENT), errors.Is(err, syscall.ENOTDIR), errors.Is(err, syscall.ENAMETOOLONG):
+			if r.loc.s.logNotFound {
+				r.logf(levelError, "open() \"%s\" failed (%s)", path, errnoText(err))
+			}
+			return 404
+		case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.ELOOP):
+			r.logf(levelError, "open() \"%s\" failed (%s)", path, errnoText(err))
+			return 403
+		}
+		r.logf(levelCrit, "open() \"%s\" failed (%s)", path, errnoText(err))
+		return 500
+	}
+	defer f.Close()
+	if fi.IsDir() {
+		loc := escapeURI(r.uri) + "/"
+		if r.args != "" {
+			loc += "?" + r.args
+		}
+		r.redirect(301, loc)
+		return 0
+	}
+	if !fi.Mode().IsRegular() {
+		r.logf(levelCrit, "\"%s\" is not a regular file", path)
+		return 404
+	}
+	if r.method == "POST" {
+		return 405
+	}
+	r.discardBody()
+	size, mtime := fi.Size(), fi.ModTime().Truncate(time.Second)
+	h := respHead{status: 200, contentLength: size, lastModified: mtime, acceptRanges: true,
+		contentType: r.contentType()}
+	if r.loc.s.etag {
+		h.etag = fmt.Sprintf("\"%x-%x\"", mtime.Unix(), size)
+	}
+	if r.errStatus == 0 && r.notModified(mtime, h.etag) {
+		h.status, h.contentType, h.contentLength, h.acceptRanges = 304, "", -2, false
+		r.writeHead(&h)
+		r.event(trace.Event{From: trace.Disk, To: trace.Proxy, Phase: trace.Returned, Status: 304, Why: path})
+		return 0
+	}
+	r.writeHead(&h)
+	r.event(trace.Event{From: trace.Disk, To: trace.Proxy, Phase: trace.Returned, Bytes: int(size), Why: path})
+	if r.headerOnly || size == 0 {
+		return 0
+	}
+	r.c.nc.SetWriteDeadline(time.Now().Add(r.loc.s.sendTimeout))
+	var n int64
+	if size <= 32<<10 {
+		// small file: into the buffer with the head, one write to the socket
+		n, err = io.CopyN(r.c.bw, f, size)
+	} else {
+		// large file: flush the head, then sendfile(2) via io.Copy
+		if err = r.c.bw.Flush(); err == nil {
+			before := r.c.cw.n
+			_, err = io.Copy(&r.c.cw, io.LimitReader(f, size))
+			n = r.c.cw.n - before
+		}
+	}
+	r.bodySent += n
+	r.bytesSent += n
+	if err != nil {
+		r.keepalive = false
+	}
+	return 0
+}
+
+// contentType picks the MIME type by the URI's extension (types, default_type).
+func (r *request) contentType() string {
+	uri := r.uri
+	slash := strings.LastIndexByte(uri, '/')
+	dot := strings.LastIndexByte(uri, '.')
+	if dot > slash && dot >= 0 {
+		ext := uri[dot+1:]
+		if t, ok := r.loc.s.types[ext]; ok {
+			return t
+		}
+		if t, ok := r.loc.s.types[strings.ToLower(ext)]; ok {
+			return t
+		}
+	}
+	return r.loc.s.defaultType
+}
+
+// notModified is ngx_http_not_modified_filter for If-Modified-Since and
+// If-None-Match.
+func (r *request) notModified(mtime time.Time, etag string) bool {
+	ims, hasIMS := r.header("If-Modified-Since")
+	inm, hasINM := r.header("If-None-Match")
+	if !hasIMS && !hasINM {
+		return false
+	}
+	if hasIMS {
+		t, err := time.Parse("Mon, 02 Jan 2006 15:04:05 GMT", ims)
+		if err != nil {
+			return false
+		}
+		switch r.loc.s.ifModSince {
+		case "off":
+			return false
+		case "before":
+			if t.Before(mtime) {
+				return false
+			}
+		default:
+			if !t.Equal(mtime) {
+				return false
+			}
+		}
+	}
+	if hasINM {
+		if etag == "" {
+			return false
+		}
+		if strings.TrimSpace(inm) == "*" {
+			return true
+		}
+		weak := "W/" + etag
+		for _, v := range strings.Split(inm, ",") {
+			v = strings.TrimSpace(v)
+			if v == etag || v == weak {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
+
+// tryFiles is the try_files phase: the first argument that exists on disk
+// becomes the URI and the same location goes on; else the last argument is
+// an internal redirect, a status (=404) or a named location.
+func (r *request) tryFiles() (redirect string, status int, named *location) {
+	args := r.loc.tryFiles
+	for _, t := range args[:len(args)-1] {
+		v := t.eval(r)
+		testDir := strings.HasSuffix(v, "/")
+		name := v
+		path, _ := r.mapTry(name)
+		if testDir {
+			path = strings.TrimSuffix(path, "/")
+			if path == "" {
+				path = "/"
+			}
+		}
+		fi, err := os.Stat(path)
+		ok := err == nil && (fi.IsDir() == testDir)
+		r.event(trace.Event{From: trace.Proxy, To: trace.Disk, Phase: trace.Sent, Why: "try_files " + path + map[bool]string{true: " found", false: " missing"}[ok]})
+		if !ok {
+			continue
+		}
+		r.uri = name
+		return "", 0, nil
+	}
+	last := args[len(args)-1].eval(r)
+	switch {
+	case strings.HasPrefix(last, "="):
+		code, err := strconv.Atoi(last[1:])
+		if err != nil || code < 0 || code > 999 {
+			r.logf(levelError, "invalid code \"%s\"", last)
+			return "", 500, nil
+		}
+		return "", code, nil
+	case strings.HasPrefix(last, "@"):
+		l := r.srv.named[last]
+		if l == nil {
+			r.logf(levelError, "could not find named location \"%s\"", last)
+			return "", 500, nil
+		}
+		return "", 0, l
+	}
+	if !strings.Contains(last, "?") {
+		r.args = "" // nginx splits args off the fallback: none given, none kept
+	}
+	if last == "" {
+		return "", 500, nil
+	}
+	return last, 0, nil
+}
+
+func (r *request) locName() string { return r.loc.name }
+
+// mapTry maps a try_files name: root + name, or for alias the alias + the
+// name minus the location prefix when it starts with it.
+func (r *request) mapTry(name string) (string, int) {
+	s := r.loc.s
+	if s.alias != nil && !s.aliasRegex {
+		a := s.alias.eval(r)
+		if strings.HasPrefix(name, r.loc.name) {
+			return a + name[s.aliasLen:], len(a)
+		}
+		return a + name, len(a)
+	}
+	if s.alias != nil {
+		a := s.alias.eval(r)
+		return a, len(a)
+	}
+	root := s.root.eval(r)
+	return root + name, len(root)
+}
+
+// autoindex lists a directory as ngx_http_autoindex_module's HTML format.
+func (r *request) autoindex() int {
+	path, _ := r.mapURIToPath(r.uri)
+	dir := strings.TrimSuffix(path, "/")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		switch {
+		case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
+			if r.loc.s.logNotFound {
+				r.logf(levelError, "\"%s\" is not found (%s)", path, errnoText(err))
+			}
+			return 404
+		case errors.Is(err, fs.ErrPermission):
+			r.logf(levelError, "opendir() \"%s\" failed (%s)", path, errnoText(err))
+			return 403
+		}
+		return 500
+	}
+	type entry struct {
+		name  string
+		dir   bool
+		size  int64
+		mtime time.Time
+	}
+	var list []entry
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		fi, err := os.Stat(dir + "/" + e.Name())
+		if err != nil {
+			continue
+		}
+		list = append(list, entry{e.Name(), fi.IsDir(), fi.Size(), fi.ModTime()})
+	}
+	sort.Slice(list, func(i, j int) bool {
+		if list[i].dir != list[j].dir {
+			return list[i].dir
+		}
+		return list[i].name < list[j].name
+	})
+	var b strings.Builder
+	b.WriteString("<html>\r\n<head><title>Index of ")
+	b.WriteString(htmlEscape(r.uri))
+	b.WriteString("</title></head>\r\n<body>\r\n<h1>Index of ")
+	b.WriteString(htmlEscape(r.uri))
+	b.WriteString("</h1><hr><pre><a href=\"../\">../</a>\r\n")
+	const nameLen = 50
+	months := [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
+	for _, e := range list {
+		b.WriteString("<a href=\"")
+		b.WriteString(escapeComponent(e.name))
+		if e.dir {
+			b.WriteByte('/')
+		}
+		b.WriteString("\">")
+		n := len(e.name)
+		if n > nameLen {
+			b.WriteString(htmlEscape(e.name[:nameLen-3]))
+			b.WriteString("..&gt;</a>")
+		} else {
+			b.WriteString(htmlEscape(e.name))
+			if e.dir && nameLen-n > 0 {
+				b.WriteByte('/')
+				n++
+			}
+			b.WriteString("</a>")
+			if nameLen-n > 0 {
+				b.WriteString(strings.Repeat(" ", nameLen-n))
+			}
+		}
+		b.WriteByte(' ')
+		t := e.mtime.UTC()
+		if r.loc.s.autoindexLocal {
+			t = e.mtime.Local()
+		}
+		fmt.Fprintf(&b, "%02d-%s-%d %02d:%02d ", t.Day(), months[t.Month()-1], t.Year(), t.Hour(), t.Minute())
+		switch {
+		case r.loc.s.autoindexExact && e.dir:
+			b.WriteString("                  -")
+		case r.loc.s.autoindexExact:
+			fmt.Fprintf(&b, "%19d", e.size)
+		case e.dir:
+			b.WriteString("      -")
+		default:
+			b.WriteString(humanSize(e.size))
+		}
+		b.WriteString("\r\n")
+	}
+	b.WriteString("</pre><hr></body>\r\n</html>\r\n")
+	r.writeResponse(200, "text/html", nil, []byte(b.String()), false)
+	return 0
+}
+
+func humanSize(length int64) string {
+	const g, m = 1 << 30, 1 << 20
+	switch {
+	case length > g-1:
+		size := length / g
+		if length%g > g/2-1 {
+			size++
+		}
+		return fmt.Sprintf("%6d%c", size, 'G')
+	case length > m-1:
+		size := length / m
+		if length%m > m/2-1 {
+			size++
+		}
+		return fmt.Sprintf("%6d%c", size, 'M')
+	case length > 9999:
+		size := length / 1024
+		if length%1024 > 511 {
+			size++
+		}
+		return fmt.Sprintf("%6d%c", size, 'K')
+	}
+	return fmt.Sprintf(" %6d", length)
+}
+
+func htmlEscape(s string) string {
+	return strings.NewReplacer("<", "&lt;", ">", "&gt;", "&", "&amp;", "\"", "&quot;").Replace(s)
+}
+
+// escapeComponent is NGX_ESCAPE_URI_COMPONENT: everything but unreserved
+// characters is %XX.
+func escapeComponent(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if isAlpha(c) || isDigit(c) || c == '-' || c == '.' || c == '_' || c == '~' {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	return b.String()
+}
