@@ -1,0 +1,166 @@
+// Package realpeer starts the real nginx and uWSGI installed on the machine
+// for interop tests: configs under t.TempDir(), loopback ports, processes
+// stopped in t.Cleanup. When a binary is missing the test is skipped with
+// the reason, never passed silently.
+package realpeer
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// FreePort returns a loopback TCP port that was free a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// WaitDial polls address until it accepts a connection or d passes; polling
+// is how one waits for an external process to be ready.
+func WaitDial(t testing.TB, network, address string, d time.Duration, logs func() string) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		c, err := net.DialTimeout(network, address, time.Second)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never accepted: %v\n%s", address, err, logs())
+		}
+		<-time.After(20 * time.Millisecond)
+	}
+}
+
+// Proc is a running external process with its combined output.
+type Proc struct {
+	Cmd *exec.Cmd
+	mu  sync.Mutex
+	out bytes.Buffer
+	Dir string
+}
+
+func (p *Proc) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out.Write(b)
+}
+
+// Output returns what the process printed so far.
+func (p *Proc) Output() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out.String()
+}
+
+func start(t testing.TB, dir, name string, args ...string) *Proc {
+	t.Helper()
+	p := &Proc{Dir: dir}
+	p.Cmd = exec.Command(name, args...)
+	p.Cmd.Dir = dir
+	p.Cmd.Stdout, p.Cmd.Stderr = p, p
+	p.Cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := p.Cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	done := make(chan struct{})
+	go func() {
+		p.Cmd.Wait()
+		close(done)
+	}()
+	t.Cleanup(func() {
+		// SIGINT: both nginx (fast shutdown) and uWSGI (shutdown) stop on it.
+		p.Cmd.Process.Signal(syscall.SIGINT)
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			syscall.Kill(-p.Cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+	})
+	return p
+}
+
+// Nginx runs real nginx with an http block made of servers (each a full
+// `server { … }` text), the stock uwsgi_params next to nginx.conf, and
+// waits until every port in ports accepts.
+func Nginx(t testing.TB, uwsgiParams []byte, servers string, ports ...int) *Proc {
+	t.Helper()
+	bin, err := exec.LookPath("nginx")
+	if err != nil {
+		t.Skipf("nginx not in PATH: %v", err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "uwsgi_params"), uwsgiParams, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"logs", "tmp"} {
+		os.MkdirAll(filepath.Join(dir, d), 0o755)
+	}
+	// user root: the temp dirs under t.TempDir() are private to the test's
+	// user, and nginx's workers write request bodies there (ignored, with a
+	// warning, when the tests do not run as root).
+	conf := fmt.Sprintf(`user root;
+error_log %[1]s/logs/error.log info;
+events { worker_connections 1024; }
+http {
+	access_log %[1]s/logs/access.log;
+	client_body_temp_path %[1]s/tmp/body;
+	proxy_temp_path %[1]s/tmp/proxy;
+	fastcgi_temp_path %[1]s/tmp/fastcgi;
+	uwsgi_temp_path %[1]s/tmp/uwsgi;
+	scgi_temp_path %[1]s/tmp/scgi;
+%[2]s
+}
+`, dir, servers)
+	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := start(t, dir, bin, "-p", dir, "-c", filepath.Join(dir, "nginx.conf"),
+		"-g", "daemon off; master_process on; worker_processes 1; pid "+filepath.Join(dir, "nginx.pid")+";")
+	for _, port := range ports {
+		WaitDial(t, "tcp", fmt.Sprintf("127.0.0.1:%d", port), 10*time.Second, func() string { return p.Output() + ErrorLog(p) })
+	}
+	return p
+}
+
+// ErrorLog returns nginx's error.log.
+func ErrorLog(p *Proc) string {
+	b, _ := os.ReadFile(filepath.Join(p.Dir, "logs/error.log"))
+	return string(b)
+}
+
+// UWSGI runs real uWSGI (Debian's, with its python3 plugin) in dir with
+// args and waits until address accepts.
+func UWSGI(t testing.TB, dir, address string, args ...string) *Proc {
+	t.Helper()
+	bin, err := exec.LookPath("uwsgi")
+	if err != nil {
+		t.Skipf("uwsgi not in PATH: %v", err)
+	}
+	if _, err := os.Stat("/usr/lib/uwsgi/plugins/python3_plugin.so"); err != nil {
+		t.Skipf("uWSGI's python3 plugin is not installed: %v", err)
+	}
+	p := start(t, dir, bin, args...)
+	network := "tcp"
+	if !strings.Contains(address, ":") {
+		network = "unix"
+	}
+	WaitDial(t, network, address, 10*time.Second, p.Output)
+	return p
+}
