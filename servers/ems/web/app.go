@@ -120,7 +120,9 @@ func (a *App) Config() Config { return a.cfg }
 
 // Reverse returns the path of a named route ("employee_edit", 3 →
 // "/employees/3/edit/"), for lesson checks and tests.
-func (a *App) Reverse(name string, args ...any) (string, error) { return a.router.reverse(name, args...) }
+func (a *App) Reverse(name string, args ...any) (string, error) {
+	return a.router.reverse(name, args...)
+}
 
 // A view is a Django view function.
 type view func(a *App, r *request) (*response, error)

@@ -1,0 +1,554 @@
+package web
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"hash/crc32"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"webflow-lab/servers/ems"
+)
+
+func mustContain(t *testing.T, what, body string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(body, w) {
+			t.Fatalf("%s: want %q in:\n%s", what, w, body)
+		}
+	}
+}
+
+func TestRegisterLoginLogout(t *testing.T) {
+	a, _ := openApp(t, testConfig(t, ""))
+	srv := serve(t, a)
+	c := newClient(t, srv.URL)
+
+	res := c.register("", "alice", "secret1", "爱丽丝")
+	if res.status != 302 || res.header.Get("Location") != "/login/?registered=alice" {
+		t.Fatalf("register: got %d Location %q, want 302 /login/?registered=alice", res.status, res.header.Get("Location"))
+	}
+	page := c.get("/login/?registered=alice")
+	mustContain(t, "login page after register", page.body, "注册成功", `value="alice"`, `src="/captcha.png"`,
+		`href="/static/ems/css/style.css"`, "served by <b>")
+
+	res = c.login("alice", "secret1")
+	if res.status != 302 || res.header.Get("Location") != "/employees/" {
+		t.Fatalf("login: got %d Location %q, want 302 /employees/", res.status, res.header.Get("Location"))
+	}
+	for _, ck := range strings.Split(strings.Join(res.header.Values("Set-Cookie"), "\n"), "\n") {
+		if strings.HasPrefix(ck, "sessionid=") && (!strings.Contains(ck, "HttpOnly") || !strings.Contains(ck, "SameSite=Lax")) {
+			t.Fatalf("session cookie %q: want HttpOnly and SameSite=Lax", ck)
+		}
+	}
+	list := c.get("/employees/")
+	if list.status != 200 {
+		t.Fatalf("list: got %d, want 200", list.status)
+	}
+	mustContain(t, "list after login", list.body, "欢迎回来，爱丽丝！", "还没有员工", "退出")
+	if again := c.get("/employees/"); strings.Contains(again.body, "欢迎回来") {
+		t.Fatalf("flash shown twice, want once")
+	}
+
+	res = c.post("/logout/", url.Values{"csrfmiddlewaretoken": {c.token(list.body)}})
+	if res.status != 302 || res.header.Get("Location") != "/login/" {
+		t.Fatalf("logout: got %d %q, want 302 /login/", res.status, res.header.Get("Location"))
+	}
+	res = c.get("/employees/")
+	if res.status != 302 || res.header.Get("Location") != "/login/?next=%2Femployees%2F" {
+		t.Fatalf("list after logout: got %d %q, want 302 to login with next", res.status, res.header.Get("Location"))
+	}
+	if res := c.get("/logout/"); res.status != 405 || res.header.Get("Allow") != "POST" {
+		t.Fatalf("GET /logout/: got %d Allow %q, want 405 POST", res.status, res.header.Get("Allow"))
+	}
+}
+
+func TestLoginFailures(t *testing.T) {
+	a, _ := openApp(t, testConfig(t, ""))
+	srv := serve(t, a)
+	newClient(t, srv.URL).register("", "bob", "secret1", "鲍勃")
+
+	tests := []struct {
+		name, user, pass, captcha string
+		skipCaptchaImage          bool
+		want                      string
+	}{
+		{"wrong password", "bob", "nope123", "1234", false, "用户名或密码错误"},
+		{"unknown user", "carol", "secret1", "1234", false, "用户名或密码错误"},
+		{"wrong captcha", "bob", "secret1", "9999", false, "验证码错误"},
+		{"captcha never drawn", "bob", "secret1", "1234", true, "验证码错误"},
+		{"sql injection", "bob' --", "x", "1234", false, "用户名或密码错误"},
+		{"sql injection always true", "' OR '1'='1", "' OR '1'='1", "1234", false, "用户名或密码错误"},
+	}
+	for _, tt := range tests {
+		for _, ajax := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/ajax=%v", tt.name, ajax), func(t *testing.T) {
+				c := newClient(t, srv.URL)
+				page := c.get("/login/")
+				if !tt.skipCaptchaImage {
+					c.get("/captcha.png")
+				}
+				form := url.Values{"csrfmiddlewaretoken": {c.token(page.body)}, "username": {tt.user}, "password": {tt.pass}, "captcha": {tt.captcha}}
+				var hdr []string
+				if ajax {
+					hdr = []string{"X-Requested-With", "XMLHttpRequest"}
+				}
+				res := c.post("/login/", form, hdr...)
+				if res.status != 200 {
+					t.Fatalf("got status %d, want 200 with the form's error", res.status)
+				}
+				if ajax {
+					var got struct {
+						OK     bool
+						Errors map[string]string
+					}
+					if err := json.Unmarshal([]byte(res.body), &got); err != nil {
+						t.Fatalf("ajax answer %q: %v", res.body, err)
+					}
+					all := got.Errors["__all__"] + got.Errors["captcha"]
+					if got.OK || all != tt.want {
+						t.Fatalf("got %+v, want ok=false with %q", got, tt.want)
+					}
+					return
+				}
+				mustContain(t, "login page", res.body, tt.want)
+				if c.get("/employees/").status != 302 {
+					t.Fatalf("logged in after a failed login")
+				}
+			})
+		}
+	}
+}
+
+func TestRegisterFailures(t *testing.T) {
+	a, _ := openApp(t, testConfig(t, ""))
+	srv := serve(t, a)
+	newClient(t, srv.URL).register("", "taken", "secret1", "已注册")
+
+	tests := []struct {
+		name                             string
+		user, real, pass, pass2, captcha string
+		field, want                      string
+	}{
+		{"taken username", "taken", "张三", "secret1", "secret1", "1234", "username", "用户名已存在"},
+		{"wrong captcha", "fresh", "张三", "secret1", "secret1", "0000", "captcha", "验证码错误"},
+		{"passwords differ", "fresh", "张三", "secret1", "secret2", "1234", "password2", "两次输入的密码不一致"},
+		{"short password", "fresh", "张三", "123", "123", "1234", "password", "密码至少 6 个字符"},
+		{"bad username", "a b", "张三", "secret1", "secret1", "1234", "username", "用户名只能包含"},
+		{"no real name", "fresh", " ", "secret1", "secret1", "1234", "real_name", "请输入姓名"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newClient(t, srv.URL)
+			page := c.get("/register/")
+			c.get("/captcha.png")
+			res := c.post("/register/", url.Values{"csrfmiddlewaretoken": {c.token(page.body)}, "username": {tt.user},
+				"real_name": {tt.real}, "password": {tt.pass}, "password2": {tt.pass2}, "captcha": {tt.captcha}},
+				"X-Requested-With", "XMLHttpRequest")
+			var got struct {
+				OK     bool
+				Errors map[string]string
+			}
+			if err := json.Unmarshal([]byte(res.body), &got); err != nil {
+				t.Fatalf("answer %q: %v", res.body, err)
+			}
+			if got.OK || !strings.Contains(got.Errors[tt.field], tt.want) {
+				t.Fatalf("got %+v, want %q on %s", got, tt.want, tt.field)
+			}
+		})
+	}
+
+	t.Run("form post shows errors", func(t *testing.T) {
+		c := newClient(t, srv.URL)
+		res := c.register("", "taken", "secret1", "<b>x</b>")
+		if res.status != 200 {
+			t.Fatalf("got %d, want 200", res.status)
+		}
+		mustContain(t, "register page", res.body, "用户名已存在", `value="&lt;b&gt;x&lt;/b&gt;"`)
+	})
+
+	t.Run("ajax username check", func(t *testing.T) {
+		c := newClient(t, srv.URL)
+		for _, tc := range []struct{ name, want string }{
+			{"taken", `{"message":"用户名已存在","ok":false}`},
+			{"newname", `{"message":"用户名可用","ok":true}`},
+			{"x", `{"message":"用户名长度须为 3–30 个字符","ok":false}`},
+		} {
+			res := c.get("/api/check-username/?username=" + tc.name)
+			if res.body != tc.want || res.header.Get("Content-Type") != "application/json" {
+				t.Fatalf("check %q: got %s (%s), want %s", tc.name, res.body, res.header.Get("Content-Type"), tc.want)
+			}
+		}
+	})
+
+	t.Run("ajax captcha check keeps the code", func(t *testing.T) {
+		c := newClient(t, srv.URL)
+		page := c.get("/register/")
+		c.get("/captcha.png")
+		tok := c.token(page.body)
+		for _, tc := range []struct{ answer, want string }{
+			{"1111", `"ok":false`}, {"1234", `"ok":true`}, {"1234", `"ok":true`},
+		} {
+			res := c.post("/api/check-captcha/", url.Values{"captcha": {tc.answer}}, "X-CSRFToken", tok)
+			mustContain(t, "captcha check "+tc.answer, res.body, tc.want)
+		}
+	})
+}
+
+func TestCSRF(t *testing.T) {
+	a, log := openApp(t, testConfig(t, ""))
+	srv := serve(t, a)
+	tests := []struct {
+		name   string
+		cookie bool
+		token  func(page string, c *client) string
+		want   string
+	}{
+		{"no cookie", false, func(string, *client) string { return "" }, reasonNoCookie},
+		{"no token", true, func(string, *client) string { return "" }, reasonNoToken},
+		{"wrong token", true, func(string, *client) string { return strings.Repeat("a", 64) }, reasonBadToken},
+		{"short token", true, func(string, *client) string { return "abc" }, reasonBadLength},
+		{"bad characters", true, func(string, *client) string { return strings.Repeat("!", 64) }, reasonBadToken},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newClient(t, srv.URL)
+			page := ""
+			if tt.cookie {
+				page = c.get("/login/").body
+				c.get("/captcha.png")
+			}
+			form := url.Values{"username": {"x"}, "password": {"y"}, "captcha": {"1234"}}
+			if tok := tt.token(page, c); tok != "" {
+				form.Set("csrfmiddlewaretoken", tok)
+			}
+			res := c.post("/login/", form)
+			if res.status != 403 {
+				t.Fatalf("got %d, want 403", res.status)
+			}
+			mustContain(t, "403 page", res.body, "CSRF 验证失败", tt.want)
+			mustContain(t, "log", log.String(), "403: Forbidden ("+tt.want+")")
+		})
+	}
+	t.Run("header token accepted", func(t *testing.T) {
+		c := newClient(t, srv.URL)
+		page := c.get("/register/")
+		res := c.post("/api/check-captcha/", url.Values{"captcha": {"1"}}, "X-CSRFToken", c.token(page.body))
+		if res.status != 200 {
+			t.Fatalf("got %d, want 200", res.status)
+		}
+	})
+}
+
+// loggedIn returns a client logged in as a fresh user.
+func loggedIn(t *testing.T, base string) *client {
+	t.Helper()
+	c := newClient(t, base)
+	c.register("", "admin", "secret1", "管理员")
+	if res := c.login("admin", "secret1"); res.status != 302 {
+		t.Fatalf("login: got %d, want 302\n%s", res.status, res.body)
+	}
+	return c
+}
+
+var avatarRE = regexp.MustCompile(`src="/media/(avatars/[a-z0-9]+\.png)"`)
+
+func TestEmployeeAddEditDelete(t *testing.T) {
+	a, _ := openApp(t, testConfig(t, ""))
+	srv := serve(t, a)
+	c := loggedIn(t, srv.URL)
+
+	form := c.get("/employees/add/")
+	tok := c.token(form.body)
+	res := c.multipart("/employees/add/", map[string]string{"csrfmiddlewaretoken": tok, "name": "张三丰", "salary": "12000", "age": "35"}, pngBytes(t, 20, 20))
+	// The redirect after adding carries a path parameter: /employees/<id>/edit/.
+	if res.status != 302 || res.header.Get("Location") != "/employees/1/edit/" {
+		t.Fatalf("add: got %d %q, want 302 /employees/1/edit/\n%s", res.status, res.header.Get("Location"), res.body)
+	}
+	edit := c.get("/employees/1/edit/")
+	mustContain(t, "edit page", edit.body, "已添加员工「张三丰」", `value="张三丰"`, `value="12000"`)
+	list := c.get("/employees/")
+	mustContain(t, "list", list.body, "张三丰", "¥12,000", `href="/employees/1/edit/"`, `href="/employees/1/delete/"`)
+	m := avatarRE.FindStringSubmatch(list.body)
+	if m == nil {
+		t.Fatalf("no avatar on the list:\n%s", list.body)
+	}
+	if _, err := os.Stat(mediaFile(a, m[1])); err != nil {
+		t.Fatalf("avatar file: %v", err)
+	}
+	// The app never serves media itself: that is nginx's or static-map's job.
+	if res := c.get("/media/" + m[1]); res.status != 404 {
+		t.Fatalf("GET /media/…: got %d, want 404 from the app", res.status)
+	}
+
+	res = c.multipart("/employees/1/edit/", map[string]string{"csrfmiddlewaretoken": c.token(edit.body), "name": "张三", "salary": "15000", "age": "36"}, pngBytes(t, 8, 8))
+	if res.status != 302 || res.header.Get("Location") != "/employees/" {
+		t.Fatalf("edit: got %d %q, want 302 /employees/", res.status, res.header.Get("Location"))
+	}
+	list = c.get("/employees/")
+	mustContain(t, "list after edit", list.body, "已保存员工「张三」", "¥15,000")
+	m2 := avatarRE.FindStringSubmatch(list.body)
+	if m2 == nil || m2[1] == m[1] {
+		t.Fatalf("avatar after edit %v, want a new one", m2)
+	}
+	if _, err := os.Stat(mediaFile(a, m[1])); !os.IsNotExist(err) {
+		t.Fatalf("old avatar still there: %v", err)
+	}
+
+	confirm := c.get("/employees/1/delete/")
+	mustContain(t, "confirm page", confirm.body, "确定要删除这位员工吗", "张三", `method="post"`)
+	if e, err := a.employees.FindEmployee(t.Context(), 1); err != nil || e.Name != "张三" {
+		t.Fatalf("GET delete removed the employee: %v", err)
+	}
+	res = c.post("/employees/1/delete/", url.Values{"csrfmiddlewaretoken": {c.token(confirm.body)}})
+	if res.status != 302 {
+		t.Fatalf("delete: got %d, want 302", res.status)
+	}
+	mustContain(t, "list after delete", c.get("/employees/").body, "已删除员工「张三」", "还没有员工")
+	if _, err := os.Stat(mediaFile(a, m2[1])); !os.IsNotExist(err) {
+		t.Fatalf("avatar kept after delete: %v", err)
+	}
+	if res := c.get("/employees/1/edit/"); res.status != 404 {
+		t.Fatalf("edit deleted: got %d, want 404", res.status)
+	}
+	if res := c.get("/employees/99999999999999999999/edit/"); res.status != 404 {
+		t.Fatalf("edit huge id: got %d, want 404", res.status)
+	}
+}
+
+func TestEmployeeFormErrors(t *testing.T) {
+	cfg := testConfig(t, "")
+	cfg.MaxUpload = 4096
+	a, log := openApp(t, cfg)
+	srv := serve(t, a)
+	c := loggedIn(t, srv.URL)
+	tok := c.token(c.get("/employees/add/").body)
+
+	// A PNG header claiming 60000×60000 pixels: DecodeConfig reads only this.
+	bomb := pngBytes(t, 1, 1)
+	bomb[16], bomb[17], bomb[18], bomb[19] = 0, 0, 0xea, 0x60
+	bomb[20], bomb[21], bomb[22], bomb[23] = 0, 0, 0xea, 0x60
+	binary.BigEndian.PutUint32(bomb[29:33], crc32.ChecksumIEEE(bomb[12:29])) // IHDR's CRC
+
+	tests := []struct {
+		name   string
+		fields map[string]string
+		file   []byte
+		status int
+		want   string
+	}{
+		{"not an image", map[string]string{"name": "李四", "salary": "1", "age": "30"}, []byte("#!/bin/sh\necho pwned\n"), 200, "请上传 PNG、JPEG 或 GIF 图片"},
+		{"html disguised", map[string]string{"name": "李四", "salary": "1", "age": "30"}, []byte("<html><script>alert(1)</script>"), 200, "请上传 PNG、JPEG 或 GIF 图片"},
+		{"huge dimensions", map[string]string{"name": "李四", "salary": "1", "age": "30"}, bomb, 200, "图片尺寸须在 4096×4096 以内"},
+		{"oversized", map[string]string{"name": "李四", "salary": "1", "age": "30"}, make([]byte, 5000), 413, "上传文件过大"},
+		{"salary not a number", map[string]string{"name": "李四", "salary": "lots", "age": "30"}, nil, 200, "请输入整数：工资"},
+		{"age out of range", map[string]string{"name": "李四", "salary": "1", "age": "7"}, nil, 200, "年龄须在 16 到 100 之间"},
+		{"empty name", map[string]string{"name": "", "salary": "1", "age": "30"}, nil, 200, "请输入姓名"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.fields["csrfmiddlewaretoken"] = tok
+			res := c.multipart("/employees/add/", tt.fields, tt.file)
+			if res.status != tt.status {
+				t.Fatalf("got %d, want %d", res.status, tt.status)
+			}
+			mustContain(t, "answer", res.body, tt.want)
+		})
+	}
+	if _, total, _ := a.employees.FindEmployees(t.Context(), ems.EmployeeFilter{}); total != 0 {
+		t.Fatalf("got %d employees after only bad forms, want 0", total)
+	}
+	if entries, _ := os.ReadDir(mediaFile(a, "avatars")); len(entries) != 0 {
+		t.Fatalf("rejected uploads left %d files in MEDIA_ROOT", len(entries))
+	}
+	mustContain(t, "log", log.String(), "413: request body over EMS_MAX_UPLOAD=4096 bytes")
+}
+
+func TestInjectionAndXSSStoredEscaped(t *testing.T) {
+	a, _ := openApp(t, testConfig(t, ""))
+	srv := serve(t, a)
+	c := newClient(t, srv.URL)
+	xssName := `<script>alert("x")</script>`
+	if res := c.register("", "mallory", "secret1", xssName); res.status != 302 {
+		t.Fatalf("register: got %d, want 302", res.status)
+	}
+	if res := c.login("mallory", "secret1"); res.status != 302 {
+		t.Fatalf("login: got %d", res.status)
+	}
+	payloads := []string{
+		`<img src=x onerror=alert(1)>`,
+		`'); DROP TABLE employees; --`,
+		`" OR 1=1 --`,
+		`{{.}} {% csrf_token %}`,
+		`javascript:alert(1)`,
+	}
+	for _, p := range payloads {
+		tok := c.token(c.get("/employees/add/").body)
+		if res := c.multipart("/employees/add/", map[string]string{"csrfmiddlewaretoken": tok, "name": p, "salary": "1", "age": "30"}, nil); res.status != 302 {
+			t.Fatalf("add %q: got %d\n%s", p, res.status, res.body)
+		}
+	}
+	list := c.get("/employees/")
+	for _, bad := range []string{"<script>alert", "<img src=x", `" OR 1=1`} {
+		if strings.Contains(list.body, bad) {
+			t.Fatalf("list contains unescaped %q", bad)
+		}
+	}
+	mustContain(t, "list", list.body, "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;", "&lt;img src=x onerror=alert(1)&gt;",
+		"&#39;); DROP TABLE employees; --", "{{.}} {% csrf_token %}", "共 5 名员工")
+	list2, total, err := a.employees.FindEmployees(t.Context(), ems.EmployeeFilter{})
+	if err != nil || total != 5 {
+		t.Fatalf("table after injection attempts: %d rows, %v; want 5", total, err)
+	}
+	for i, e := range list2 {
+		if e.Name != payloads[i] {
+			t.Fatalf("stored %q, want it verbatim %q", e.Name, payloads[i])
+		}
+	}
+	// A hostile sort or page parameter is ignored, not executed.
+	for _, q := range []string{"?sort=name;DROP%20TABLE%20users", "?page=-1", "?page=abc", "?dir=%27"} {
+		if res := c.get("/employees/" + q); res.status != 200 {
+			t.Fatalf("GET /employees/%s: got %d, want 200", q, res.status)
+		}
+	}
+	if _, err := a.users.FindUserByUsername(t.Context(), "mallory"); err != nil {
+		t.Fatalf("users table damaged: %v", err)
+	}
+}
+
+func TestListPagingAndSorting(t *testing.T) {
+	a, _ := openApp(t, testConfig(t, ""))
+	srv := serve(t, a)
+	c := loggedIn(t, srv.URL)
+	names := []string{"赵", "钱", "孙", "李", "周", "吴", "郑", "王", "冯", "陈", "褚", "卫", "蒋", "沈", "韩", "杨", "朱", "秦", "尤", "许", "何", "吕", "施", "张", "孔"}
+	for i, n := range names {
+		if err := a.employees.CreateEmployee(t.Context(), &ems.Employee{Name: n + "某", Salary: int64(1000 + i), Age: 20 + i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name, query string
+		want        []string
+		absent      []string
+	}{
+		{"first page", "", []string{"共 25 名员工", "第 1–10 名", "赵某", "陈某", `href="/employees/?page=2"`}, []string{"褚某"}},
+		{"last page", "?page=3", []string{"第 21–25 名", "何某", "孔某", `<span class="current">3</span>`}, []string{"赵某"}},
+		{"salary desc", "?sort=salary&dir=desc", []string{"孔某", "¥1,024", `href="/employees/?sort=salary"`, "▼"}, []string{"赵某"}},
+		{"age asc", "?sort=age", []string{"赵某", `href="/employees/?dir=desc&amp;sort=age"`, "▲"}, []string{"孔某"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := c.get("/employees/" + tt.query)
+			if res.status != 200 {
+				t.Fatalf("got %d", res.status)
+			}
+			mustContain(t, "list", res.body, tt.want...)
+			for _, s := range tt.absent {
+				if strings.Contains(res.body, s) {
+					t.Fatalf("want no %q on this page", s)
+				}
+			}
+		})
+	}
+	if res := c.get("/employees/?page=9"); res.status != 302 || res.header.Get("Location") != "/employees/?page=3" {
+		t.Fatalf("page past the end: got %d %q, want 302 to page 3", res.status, res.header.Get("Location"))
+	}
+}
+
+func TestDatabaseStoppedMidSession(t *testing.T) {
+	// With sessions in the database every page needs it; with sessions in
+	// memory the login page and its captcha still work (as Django with cache
+	// sessions), but anything that loads the user fails.
+	for _, tc := range []struct {
+		engine string
+		paths  []string
+	}{
+		{SessionsDB, []string{"/employees/", "/login/", "/captcha.png"}},
+		{SessionsMemory, []string{"/employees/", "/employees/add/"}},
+	} {
+		engine := tc.engine
+		t.Run(engine, func(t *testing.T) {
+			cfg := testConfig(t, "")
+			cfg.Sessions = engine
+			a, log := openApp(t, cfg)
+			srv := serve(t, a)
+			c := loggedIn(t, srv.URL)
+			if err := a.employees.CreateEmployee(t.Context(), &ems.Employee{Name: "钱七", Salary: 1, Age: 30}); err != nil {
+				t.Fatal(err)
+			}
+			if err := a.DB().Stop(); err != nil {
+				t.Fatal(err)
+			}
+			for _, path := range tc.paths {
+				res := c.get(path)
+				if res.status != 500 {
+					t.Fatalf("GET %s with the database stopped: got %d, want 500", path, res.status)
+				}
+				mustContain(t, "500 page", res.body, "服务器错误 Server Error (500)")
+				if strings.Contains(res.body, "sqlite") || strings.Contains(res.body, "database") {
+					t.Fatalf("500 page leaks internals:\n%s", res.body)
+				}
+			}
+			mustContain(t, "log", log.String(), "GET /employees/ → 500: ems: database service not started (unavailable) — 数据库服务未启动")
+			if err := a.DB().Start(); err != nil {
+				t.Fatal(err)
+			}
+			res := c.get("/employees/")
+			if res.status != 200 {
+				t.Fatalf("after Start: got %d, want 200 (still logged in)", res.status)
+			}
+			mustContain(t, "list after recovery", res.body, "钱七")
+		})
+	}
+}
+
+func TestRoutingErrors(t *testing.T) {
+	a, _ := openApp(t, testConfig(t, ""))
+	srv := serve(t, a)
+	c := newClient(t, srv.URL)
+	tests := []struct {
+		name, method, path string
+		status             int
+		location           string
+	}{
+		{"home redirects", "GET", "/", 302, "/employees/"},
+		{"append slash", "GET", "/login", 301, "/login/"},
+		{"append slash keeps query", "GET", "/employees?page=2", 301, "/employees/?page=2"},
+		{"unknown", "GET", "/nope/", 404, ""},
+		{"static is not served by the app", "GET", "/static/ems/css/style.css", 404, ""},
+		{"id not int", "GET", "/employees/abc/edit/", 404, ""},
+		{"wrong method", "POST", "/captcha.png", 405, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var res result
+			if tt.method == "POST" {
+				res = c.post(tt.path, url.Values{})
+			} else {
+				res = c.get(tt.path)
+			}
+			if res.status != tt.status || res.header.Get("Location") != tt.location {
+				t.Fatalf("got %d %q, want %d %q", res.status, res.header.Get("Location"), tt.status, tt.location)
+			}
+		})
+	}
+}
+
+func TestCaptchaImage(t *testing.T) {
+	cfg := testConfig(t, "")
+	cfg.Captcha = "" // real random codes
+	a, _ := openApp(t, cfg)
+	srv := serve(t, a)
+	c := newClient(t, srv.URL)
+	res := c.get("/captcha.png")
+	if res.status != 200 || res.header.Get("Content-Type") != "image/png" || res.header.Get("Cache-Control") != "no-store, max-age=0" {
+		t.Fatalf("got %d %q %q", res.status, res.header.Get("Content-Type"), res.header.Get("Cache-Control"))
+	}
+	if !strings.HasPrefix(res.body, "\x89PNG\r\n\x1a\n") {
+		t.Fatalf("body is not a PNG")
+	}
+}
