@@ -63,6 +63,9 @@ func normalizeURI(raw string, mergeSlashes bool) (string, error) {
 			}
 		} else if ch == '#' {
 			break // a fragment ends the path
+		} else if ch < 0x20 || ch == 0x7f {
+			// the request-line parser refuses these before we get here
+			return "", errBadURI
 		}
 		if literal {
 			u = append(u, ch)

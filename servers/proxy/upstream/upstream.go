@@ -337,7 +337,7 @@ func (c *call) run() {
 		if a.ft == 0 { // the client went away: 499, and the peer is not blamed
 			c.endAttempt(a, 0)
 			bal.free(false)
-			c.log(LogEntry{Level: Info, Msg: "client prematurely closed connection, so upstream connection is closed too", Action: a.action, Upstream: c.url(addr)})
+			c.log(LogEntry{Level: Info, Msg: clientClosed, Action: a.action, Upstream: c.url(addr)})
 			c.fail(499, "client closed the connection", addr)
 			return
 		}
@@ -366,6 +366,11 @@ func (c *call) run() {
 		}
 	}
 }
+
+// clientClosed is what nginx on Linux logs when epoll reports the client's
+// hang-up while it waits for the upstream (ngx_http_upstream_check_broken_connection,
+// the EPOLLRDHUP branch; verified on nginx 1.22.1).
+const clientClosed = "epoll_wait() reported that client prematurely closed connection, so upstream connection is closed too"
 
 func expired(s Settings, start time.Time) bool {
 	return s.TriesTimeout > 0 && time.Since(start) >= s.TriesTimeout
@@ -488,13 +493,18 @@ func (c *call) attempt(addr string, packet []byte) *attempt {
 		return c.ioFailed(a, stop, err, "writev() failed")
 	}
 
-	// Read the head into a buffer of uwsgi_buffer_size bytes.
-	a.action = ActReadHead
+	// Read the head into a buffer of uwsgi_buffer_size bytes. nginx only
+	// switches its log action to "reading response header" when the peer's
+	// first read event fires (bytes, close, or read timeout); a client that
+	// leaves before that is logged "while sending request to upstream".
 	a.buf = make([]byte, s.BufferSize)
 	for {
 		conn.SetReadDeadline(time.Now().Add(s.ReadTimeout))
 		m, err := conn.Read(a.buf[a.n:])
 		a.n += m
+		if m > 0 || !c.abort() {
+			a.action = ActReadHead
+		}
 		if m > 0 {
 			h, perr := parseHead(a.buf[:a.n], s.Protocol)
 			if perr == nil {

@@ -422,7 +422,7 @@ func TestClientAbort(t *testing.T) {
 		<-a.got // the request reached the app
 		close(gone)
 		res := <-done
-		want := `[info] client prematurely closed connection, so upstream connection is closed too while reading response header from upstream, upstream: "uwsgi://` + a.addr + `"`
+		want := `[info] epoll_wait() reported that client prematurely closed connection, so upstream connection is closed too while sending request to upstream, upstream: "uwsgi://` + a.addr + `"`
 		if res.Status != 499 || res.Body != nil || !reflect.DeepEqual(logLines(res), []string{want}) {
 			t.Errorf("got %d, logs %q; want 499 and %q", res.Status, logLines(res), want)
 		}

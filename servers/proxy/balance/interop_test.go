@@ -1,0 +1,299 @@
+package balance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The interop tests run real nginx with the same upstream block and compare
+// which backend answered each request with what this package picks, the
+// attempts replayed the way nginx's upstream module makes them.
+
+// backend is one server line of an interop upstream.
+type backend struct {
+	letter string
+	params string // server parameters: "weight=5 backup"
+	dead   bool   // a port nobody listens on: connect() is refused
+	addr   string
+}
+
+// startBackends starts an HTTP server answering its letter for each live
+// backend, and finds a refused port for each dead one.
+func startBackends(t *testing.T, bs []backend) {
+	t.Helper()
+	for i := range bs {
+		if bs[i].dead {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			bs[i].addr = ln.Addr().String()
+			ln.Close()
+			continue
+		}
+		letter := bs[i].letter
+		s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, letter)
+		}))
+		t.Cleanup(s.Close)
+		bs[i].addr = strings.TrimPrefix(s.URL, "http://")
+	}
+}
+
+// startNginx runs nginx with one worker in front of the upstream and
+// returns the address it listens on.
+func startNginx(t *testing.T, method string, bs []backend, listenHost string) string {
+	t.Helper()
+	bin, err := exec.LookPath("nginx")
+	if err != nil {
+		t.Skipf("nginx not in PATH: %v", err)
+	}
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", net.JoinHostPort(listenHost, "0"))
+	if err != nil {
+		t.Skipf("cannot listen on %s: %v", listenHost, err)
+	}
+	listen := ln.Addr().String()
+	ln.Close()
+
+	var servers strings.Builder
+	for _, b := range bs {
+		fmt.Fprintf(&servers, "        server %s %s;\n", b.addr, b.params)
+	}
+	if method != "" {
+		method += ";"
+	}
+	conf := fmt.Sprintf(`error_log %[1]s/error.log notice;
+events { worker_connections 64; }
+http {
+    access_log %[1]s/access.log;
+    client_body_temp_path %[1]s/client;
+    proxy_temp_path %[1]s/proxy;
+    fastcgi_temp_path %[1]s/fastcgi;
+    uwsgi_temp_path %[1]s/uwsgi;
+    scgi_temp_path %[1]s/scgi;
+    upstream u {
+        %[2]s
+%[3]s    }
+    server {
+        listen %[4]s;
+        location / { proxy_pass http://u; }
+    }
+}
+`, dir, method, servers.String(), listen)
+	confPath := filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-p", dir, "-c", confPath, "-g",
+		"daemon off; master_process on; worker_processes 1; pid "+dir+"/nginx.pid;")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start nginx: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", listen, time.Second)
+		if err == nil {
+			c.Close()
+			return listen
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("nginx exited: %v\n%s", err, stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nginx did not listen on %s: %v\n%s", listen, err, stderr.String())
+		}
+	}
+}
+
+// fetch makes one request through nginx from the given source address on a
+// fresh connection and returns the body ("502" for a 502).
+func fetch(t *testing.T, listen string, from netip.Addr, uri string) string {
+	t.Helper()
+	d := &net.Dialer{Timeout: 5 * time.Second}
+	if from.IsValid() {
+		d.LocalAddr = &net.TCPAddr{IP: from.AsSlice()}
+	}
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		DisableKeepAlives: true,
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return d.DialContext(ctx, network, listen)
+		},
+	}}
+	resp, err := c.Get("http://lab" + uri)
+	if err != nil {
+		t.Fatalf("GET %s from %v: %v", uri, from, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		return fmt.Sprint(resp.StatusCode)
+	}
+	return string(body)
+}
+
+// model builds our Upstream from the same server lines.
+func model(t *testing.T, method Balancer, bs []backend) (*Upstream, map[string]backend) {
+	t.Helper()
+	var ps []*Peer
+	byAddr := map[string]backend{}
+	for _, b := range bs {
+		p := NewPeer(b.addr)
+		for _, f := range strings.Fields(b.params) {
+			k, v, _ := strings.Cut(f, "=")
+			switch k {
+			case "weight":
+				p.Weight = atoi(v)
+			case "max_fails":
+				p.MaxFails = atoi(v)
+			case "backup":
+				p.Backup = true
+			case "down":
+				p.Down = true
+			default:
+				t.Fatalf("model: unknown parameter %s", f)
+			}
+		}
+		ps = append(ps, p)
+		byAddr[b.addr] = b
+	}
+	u, err := NewUpstream("u", ps, method)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u, byAddr
+}
+
+// replay makes the attempts nginx makes for one request with
+// `proxy_next_upstream error timeout`: a refused peer is a failure and the
+// request moves on while tries are left.
+func replay(t *testing.T, u *Upstream, byAddr map[string]backend, from netip.Addr, key string) string {
+	t.Helper()
+	r := u.NewRequest(from, key)
+	for {
+		p, _, err := u.Get(r)
+		if errors.Is(err, ErrNoLive) {
+			return "502"
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := byAddr[p.Addr]
+		u.Free(r, p, b.dead)
+		if !b.dead {
+			return b.letter
+		}
+		if r.TriesLeft() == 0 {
+			return "502"
+		}
+	}
+}
+
+func TestInteropNginx(t *testing.T) {
+	addrs := func(ss ...string) []netip.Addr {
+		var out []netip.Addr
+		for _, s := range ss {
+			out = append(out, netip.MustParseAddr(s))
+		}
+		return out
+	}
+	manyClients := addrs("127.0.0.1", "127.0.0.2", "127.0.1.5", "127.0.2.9", "127.1.2.3",
+		"127.200.100.50", "127.9.9.9", "127.44.0.1", "127.0.7.7", "127.128.0.1", "127.3.0.0", "127.250.1.1")
+	var uris []string
+	for i := range 24 {
+		uris = append(uris, fmt.Sprintf("/emp/%d?page=%d", i*7, i%3))
+	}
+	tests := []struct {
+		name      string
+		directive string
+		method    Balancer
+		backends  []backend
+		requests  int          // sequential requests from 127.0.0.1 to "/"
+		clients   []netip.Addr // or: one request per client
+		uris      []string     // or: one request per URI
+	}{
+		{name: "round robin 5,1,1", backends: []backend{{letter: "A", params: "weight=5"}, {letter: "B"}, {letter: "C"}}, requests: 14},
+		{name: "round robin 3,2,1", backends: []backend{{letter: "A", params: "weight=3"}, {letter: "B", params: "weight=2"}, {letter: "C"}}, requests: 12},
+		{name: "round robin with a refused peer", backends: []backend{{letter: "A", dead: true}, {letter: "B", params: "weight=2"}, {letter: "C"}}, requests: 10},
+		{name: "refused peer max_fails=3 weight=3", backends: []backend{{letter: "A", params: "weight=3 max_fails=3", dead: true}, {letter: "B"}, {letter: "C"}}, requests: 12},
+		{name: "down and backup", backends: []backend{{letter: "A", params: "down"}, {letter: "B", dead: true}, {letter: "C", params: "backup"}, {letter: "D", params: "backup weight=2"}}, requests: 6},
+		{name: "ip_hash", directive: "ip_hash", method: IPHash{}, backends: []backend{{letter: "A"}, {letter: "B"}, {letter: "C"}}, clients: manyClients},
+		{name: "ip_hash weighted with down", directive: "ip_hash", method: IPHash{}, backends: []backend{{letter: "A", params: "weight=2"}, {letter: "B", params: "down"}, {letter: "C"}, {letter: "D", params: "weight=3"}}, clients: manyClients},
+		{name: "ip_hash with a refused peer", directive: "ip_hash", method: IPHash{}, backends: []backend{{letter: "A"}, {letter: "B", dead: true}, {letter: "C"}}, clients: manyClients},
+		{name: "least_conn idle 5,1,1", directive: "least_conn", method: LeastConn{}, backends: []backend{{letter: "A", params: "weight=5"}, {letter: "B"}, {letter: "C"}}, requests: 14},
+		{name: "least_conn with a refused peer", directive: "least_conn", method: LeastConn{}, backends: []backend{{letter: "A", dead: true}, {letter: "B"}, {letter: "C", params: "backup"}}, requests: 5},
+		{name: "hash $request_uri", directive: "hash $request_uri", method: Hash{Key: "$request_uri"}, backends: []backend{{letter: "A", params: "weight=2"}, {letter: "B"}, {letter: "C", params: "down"}, {letter: "D"}}, uris: uris},
+		{name: "hash $request_uri consistent", directive: "hash $request_uri consistent", method: Hash{Key: "$request_uri", Consistent: true}, backends: []backend{{letter: "A"}, {letter: "B", params: "weight=2"}, {letter: "C"}}, uris: uris},
+		{name: "hash consistent with a refused peer", directive: "hash $request_uri consistent", method: Hash{Key: "$request_uri", Consistent: true}, backends: []backend{{letter: "A", dead: true}, {letter: "B"}, {letter: "C", params: "down"}}, uris: uris},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			startBackends(t, tt.backends)
+			listen := startNginx(t, tt.directive, tt.backends, "127.0.0.1")
+			u, byAddr := model(t, tt.method, tt.backends)
+			var got, want []string
+			switch {
+			case tt.clients != nil:
+				for _, c := range tt.clients {
+					got = append(got, fetch(t, listen, c, "/"))
+					want = append(want, replay(t, u, byAddr, c, ""))
+				}
+			case tt.uris != nil:
+				for _, uri := range tt.uris {
+					got = append(got, fetch(t, listen, lo, uri))
+					want = append(want, replay(t, u, byAddr, lo, uri))
+				}
+			default:
+				for range tt.requests {
+					got = append(got, fetch(t, listen, lo, "/"))
+					want = append(want, replay(t, u, byAddr, lo, ""))
+				}
+			}
+			if strings.Join(got, " ") != strings.Join(want, " ") {
+				t.Errorf("nginx answered %v\nwe picked     %v", got, want)
+			}
+		})
+	}
+}
+
+// TestInteropNginxIPv6 checks ip_hash over all 16 bytes of an IPv6 client.
+func TestInteropNginxIPv6(t *testing.T) {
+	bs := []backend{{letter: "A"}, {letter: "B"}, {letter: "C"}, {letter: "D"}, {letter: "E"}}
+	startBackends(t, bs)
+	listen := startNginx(t, "ip_hash", bs, "::1")
+	u, byAddr := model(t, IPHash{}, bs)
+	client := netip.MustParseAddr("::1")
+	got := fetch(t, listen, client, "/")
+	want := replay(t, u, byAddr, client, "")
+	if got != want {
+		t.Errorf("nginx answered %s, we picked %s", got, want)
+	}
+}

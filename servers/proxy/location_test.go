@@ -1,0 +1,106 @@
+package proxy
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// compileForTest compiles an http { } body with no log files touched.
+func compileForTest(t *testing.T, httpBody string) *conf {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := loadConf(t, dir, "events {}\nhttp {\naccess_log off;\nerror_log "+filepath.Join(dir, "error.log")+";\n"+httpBody+"\n}\n")
+	cf, err := compile(cfg.Directives, dir, cfg.Path, newLogFiles(os.Stderr, os.Stderr))
+	if err != nil {
+		t.Fatalf("compile: %v", err)
+	}
+	return cf
+}
+
+// TestFindLocation is the reference's table (nginx.md §3), verified there on
+// nginx 1.22.1, plus nesting and auto-redirect cases.
+func TestFindLocation(t *testing.T) {
+	cf := compileForTest(t, `
+    server {
+        listen 127.0.0.1:FREEPORT;
+        location ~ \.txt$ { }
+        location ^~ /pre/ { }
+        location /pre2/ { }
+        location = /exact { }
+        location /exact { }
+        location ~* \.TXT$ { }
+        location /static { }
+        location /app/ { uwsgi_pass 127.0.0.1:9; }
+        location = /api { }
+        location /api/ { uwsgi_pass 127.0.0.1:9; }
+        location /outer/ {
+            location ~ \.png$ { }
+            location ^~ /outer/inner/ { }
+        }
+    }`)
+	srv := cf.servers[0]
+	tests := []struct {
+		uri      string
+		want     string
+		redirect bool
+	}{
+		{"/pre/a.txt", "^~ /pre/", false},
+		{"/pre2/a.txt", `~ \.txt$`, false},
+		{"/pre2/A.TXT", `~* \.TXT$`, false},
+		{"/static/x/f.txt", `~ \.txt$`, false},
+		{"/exact", "= /exact", false},
+		{"/exact/", "/exact", false},
+		{"/exactly", "/exact", false},
+		{"/static", "/static", false},
+		{"/nothing", "server", false},
+		{"/app", "/app/", true},
+		{"/app/x", "/app/", false},
+		{"/api", "= /api", false},
+		{"/outer/x.png", `~ \.png$`, false},
+		{"/outer/inner/x.png", "^~ /outer/inner/", false},
+		// a nested ^~ only stops its own level's regexes: the server level's
+		// \.txt$ still wins (ngx_http_core_find_location returns NGX_AGAIN)
+		{"/outer/inner/x.txt", `~ \.txt$`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.uri, func(t *testing.T) {
+			m := findLocation(srv, tt.uri)
+			if got := m.loc.String(); got != tt.want || m.redirect != tt.redirect {
+				t.Errorf("got %q (redirect %v), want %q (redirect %v); why: %s", got, m.redirect, tt.want, tt.redirect, m.why)
+			}
+		})
+	}
+}
+
+func TestFindServer(t *testing.T) {
+	cf := compileForTest(t, `
+    server { listen 127.0.0.1:FREEPORT; server_name first; }
+    server { listen 127.0.0.1:FREEPORT; server_name lab.local www.lab.local; }
+    server { listen 127.0.0.1:FREEPORT; server_name *.example.com; }
+    server { listen 127.0.0.1:FREEPORT; server_name www.example.*; }
+    server { listen 127.0.0.1:FREEPORT; server_name ~^api\d+\.test$; }
+    server { listen 127.0.0.1:FREEPORT default_server; server_name dflt; }`)
+	// all servers listen on different free ports: put them in one group as
+	// if they shared the address, which is what the test is about.
+	g := &listenGroup{servers: cf.servers, def: cf.servers[5]}
+	tests := []struct{ host, want string }{
+		{"lab.local", "lab.local"},
+		{"www.lab.local", "lab.local"},
+		{"a.example.com", "*.example.com"},
+		{"www.example.org", "www.example.*"},
+		{"www.example.com", "*.example.com"}, // leading wildcard beats trailing
+		{"api12.test", "~^api\\d+\\.test$"},
+		{"unknown", "dflt"},
+		{"", "dflt"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.host, func(t *testing.T) {
+			s := findServer(g, tt.host)
+			got := s.firstName
+			if got != tt.want {
+				t.Errorf("got server %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
