@@ -79,6 +79,7 @@ func (s *Server) serve(c *core, j job) {
 			}
 			return
 		}
+		req.RemoteAddr = conn.RemoteAddr().String()
 		vars = wsgi.HTTPVars(req, j.l.a.raw)
 		kept := vars[:0]
 		for _, v := range vars {

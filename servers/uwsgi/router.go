@@ -134,6 +134,7 @@ func (r *router) forward(client net.Conn, req *http.Request, bw *bufio.Writer) b
 	reqID := req.Header.Get("X-Request-Id")
 	s.rec.Record(trace.Event{ReqID: reqID, From: trace.Browser, To: trace.Uwsgi, Instance: s.name, Phase: trace.Arrived,
 		At: trace.Now(), Why: "http router: " + req.Method + " " + req.RequestURI})
+	req.RemoteAddr = client.RemoteAddr().String() // http.ReadRequest leaves it empty
 	vars := wsgi.HTTPVars(req, r.l.a.raw)
 	var body io.Reader = req.Body
 	if req.ContentLength < 0 { // chunked: learn the length first

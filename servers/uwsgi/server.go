@@ -59,6 +59,7 @@ type Server struct {
 	idleSig chan struct{}
 
 	lifeMu    sync.Mutex // serialises harakiri, reload and shutdown
+	reloadMu  sync.Mutex // one reload at a time
 	closing   chan struct{}
 	quit      chan struct{}
 	stopOnce  sync.Once
@@ -354,7 +355,11 @@ func (s *Server) bindAll() error {
 		if l.a.network == "unix" {
 			kind = "UNIX"
 		}
-		s.log.Printf("uwsgi socket %d bound to %s address %s fd %d", i, kind, l.name(), l.fd)
+		name := l.a.raw // uWSGI prints the option's text, inline comment and all
+		if l.a.network == "tcp" && l.a.port == 0 {
+			name = l.ln.Addr().String() + " (port auto-assigned)"
+		}
+		s.log.Printf("uwsgi socket %d bound to %s address %s fd %d", i, kind, name, l.fd)
 		s.workerSockets = append(s.workerSockets, l)
 	}
 	for i, raw := range cfg.HTTPSockets {
@@ -426,6 +431,21 @@ func (s *Server) loadApp() {
 			int(time.Since(t0).Seconds()), h, s.pid)
 	}
 	s.app.Store(h)
+}
+
+// closeApp closes the loaded app if it holds resources (the EMS's database):
+// in uWSGI the worker processes exit on reload and shutdown, and with them
+// every connection the app had open.
+func (s *Server) closeApp() {
+	h := s.app.Swap(nil)
+	if h == nil || h.app == nil {
+		return
+	}
+	if c, ok := h.app.(io.Closer); ok {
+		if err := c.Close(); err != nil {
+			s.log.Printf("closing the app: %v", err)
+		}
+	}
 }
 
 func (s *Server) appRef() AppRef {
@@ -529,6 +549,7 @@ func (s *Server) finish(ctx context.Context) error {
 			s.log.Printf("worker %d buried after 1 seconds", slot.id)
 		}
 		s.log.Print("goodbye to uWSGI.")
+		s.closeApp()
 		s.vacuum()
 		if s.logFile != nil {
 			s.logFile.Close()
@@ -561,6 +582,7 @@ func (s *Server) abort() {
 	s.acceptors.Wait()
 	s.quitOnce()
 	s.wg.Wait()
+	s.closeApp()
 	s.vacuum()
 	if s.logFile != nil {
 		s.logFile.Close()
@@ -591,9 +613,11 @@ func (s *Server) vacuum() {
 // start on the same sockets; connections arriving meanwhile wait in the
 // accept queue.
 func (s *Server) Reload(ctx context.Context) error {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
 	s.lifeMu.Lock()
-	defer s.lifeMu.Unlock()
 	if s.state.Load() != 1 {
+		s.lifeMu.Unlock()
 		return ErrServerClosed
 	}
 	s.log.Print("...gracefully killing workers...")
@@ -601,10 +625,14 @@ func (s *Server) Reload(ctx context.Context) error {
 	for _, slot := range s.slots {
 		w := slot.cur.Load()
 		s.log.Printf("Gracefully killing worker %d (pid: %d)...", slot.id, s.pid)
-		close(w.quit)
+		w.retiring.Store(true)
+		w.stop()
 		s.removeIdle(w)
 		old = append(old, w)
 	}
+	// Harakiri keeps running while the workers finish (it may kill one
+	// that hangs), so the lock is not held while waiting.
+	s.lifeMu.Unlock()
 	for _, w := range old {
 		done := make(chan struct{})
 		go func() {
@@ -618,7 +646,13 @@ func (s *Server) Reload(ctx context.Context) error {
 		}
 		s.log.Printf("worker %d buried after %d seconds", w.slot.id, max(1, int(time.Since(w.start).Seconds())))
 	}
+	s.lifeMu.Lock()
+	defer s.lifeMu.Unlock()
+	if s.state.Load() != 1 {
+		return ErrServerClosed
+	}
 	s.log.Print("binary reloading uWSGI...")
+	s.closeApp()
 	s.loadApp()
 	s.log.Printf("gracefully (RE)spawned uWSGI master process (pid: %d)", s.pid)
 	for _, slot := range s.slots {
@@ -626,6 +660,33 @@ func (s *Server) Reload(ctx context.Context) error {
 		s.log.Printf("spawned uWSGI worker %d (pid: %d, cores: %d)", slot.id, s.pid, s.threads)
 	}
 	s.rec.Record(trace.Event{To: trace.Uwsgi, Instance: s.name, Phase: trace.Info, At: trace.Now(), State: true, Why: "instance reloaded"})
+	return nil
+}
+
+// BrutalReload is uWSGI 2.0's answer to SIGTERM: the workers are killed at
+// once (requests in flight get nothing), the app is loaded again and new
+// workers start on the same sockets. The instance keeps running.
+func (s *Server) BrutalReload() error {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	s.lifeMu.Lock()
+	defer s.lifeMu.Unlock()
+	if s.state.Load() != 1 {
+		return ErrServerClosed
+	}
+	s.log.Print("...brutally killing workers...")
+	for _, slot := range s.slots {
+		s.terminate(slot.cur.Load())
+	}
+	s.log.Print("binary reloading uWSGI...")
+	s.closeApp()
+	s.loadApp()
+	s.log.Printf("gracefully (RE)spawned uWSGI master process (pid: %d)", s.pid)
+	for _, slot := range s.slots {
+		s.spawnWorker(slot)
+		s.log.Printf("spawned uWSGI worker %d (pid: %d, cores: %d)", slot.id, s.pid, s.threads)
+	}
+	s.rec.Record(trace.Event{To: trace.Uwsgi, Instance: s.name, Phase: trace.Info, At: trace.Now(), State: true, Why: "instance reloaded brutally (SIGTERM)"})
 	return nil
 }
 

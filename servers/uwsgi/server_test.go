@@ -32,7 +32,7 @@ func TestUwsgiHello(t *testing.T) {
 	if !re.MatchString(log.String()) {
 		t.Errorf("request log line: got\n%s\nwant a match for %s", log.String(), re)
 	}
-	for _, want := range []string{"uwsgi socket 0 bound to TCP address 127.0.0.1:0 fd ", "*** Operational MODE: preforking+threaded ***",
+	for _, want := range []string{"uwsgi socket 0 bound to TCP address 127.0.0.1:", "*** Operational MODE: preforking+threaded ***",
 		"spawned uWSGI worker 1 (pid: ", ", cores: 2)", "spawned uWSGI worker 2 (pid: ",
 		"WSGI app 0 (mountpoint='') ready in 0 seconds"} {
 		if !strings.Contains(log.String(), want) {

@@ -45,6 +45,9 @@ type worker struct {
 	cores []*core
 	quit  chan struct{} // closed when the worker is killed or retired
 	dead  atomic.Bool   // killed by harakiri: its in-flight results are dropped
+	// retiring: a graceful reload asked it to finish and go; it is not respawned.
+	retiring atomic.Bool
+	quitOnce sync.Once
 	wg    sync.WaitGroup
 	start time.Time
 }
@@ -69,6 +72,8 @@ type job struct {
 	l        *listener
 	accepted time.Time
 }
+
+func (w *worker) stop() { w.quitOnce.Do(func() { close(w.quit) }) }
 
 func (c *core) begin(conn net.Conn, cancel context.CancelFunc) {
 	c.mu.Lock()
@@ -293,7 +298,9 @@ func (s *Server) master() {
 		case <-t.C:
 			s.checkQueues()
 			if s.cfg.Harakiri > 0 {
+				s.lifeMu.Lock()
 				s.checkHarakiri(time.Now())
+				s.lifeMu.Unlock()
 			}
 		case <-s.quit:
 			return
@@ -353,8 +360,28 @@ func (s *Server) kill(w *worker) {
 	pid := s.pid
 	s.log.Printf("*** HARAKIRI ON WORKER %d (pid: %d, try: 1) ***", slot.id, pid)
 	slot.harakiriCount.Add(1)
+	s.terminate(w)
+	s.rec.Record(trace.Event{To: trace.Uwsgi, Instance: s.name, Phase: trace.Failed, At: trace.Now(), State: true,
+		Why: "harakiri: worker " + itoa(slot.id) + " killed after " + itoa(s.cfg.Harakiri) + " s"})
+	s.log.Printf("DAMN ! worker %d (pid: %d) died, killed by signal 9 :( trying respawn ...", slot.id, pid)
+	select {
+	case <-s.closing:
+		return
+	default:
+	}
+	if w.retiring.Load() {
+		return // a graceful reload is replacing it anyway
+	}
+	s.spawnWorker(slot)
+	s.log.Printf("Respawned uWSGI worker %d (new pid: %d)", slot.id, pid)
+}
+
+// terminate is SIGKILL for a worker: it is marked dead (its results are
+// dropped), its connections are closed with nothing written and its
+// requests' Contexts are cancelled.
+func (s *Server) terminate(w *worker) {
 	w.dead.Store(true)
-	close(w.quit)
+	w.stop()
 	s.removeIdle(w)
 	for _, c := range w.cores {
 		c.mu.Lock()
@@ -369,14 +396,4 @@ func (s *Server) kill(w *worker) {
 		}
 		c.mu.Unlock()
 	}
-	s.rec.Record(trace.Event{To: trace.Uwsgi, Instance: s.name, Phase: trace.Failed, At: trace.Now(), State: true,
-		Why: "harakiri: worker " + itoa(slot.id) + " killed after " + itoa(s.cfg.Harakiri) + " s"})
-	s.log.Printf("DAMN ! worker %d (pid: %d) died, killed by signal 9 :( trying respawn ...", slot.id, pid)
-	select {
-	case <-s.closing:
-		return
-	default:
-	}
-	s.spawnWorker(slot)
-	s.log.Printf("Respawned uWSGI worker %d (new pid: %d)", slot.id, pid)
 }
