@@ -72,6 +72,7 @@ func newRequest(c *conn, cf *conf, g *listenGroup) *request {
 		contentLength: -1,
 		uriChanges:    11,
 		mergeSlashes:  g.def.mergeSlashes,
+		major:         1, // nginx answers an unparsable request as HTTP/1.0
 	}
 }
 
@@ -401,6 +402,9 @@ func (r *request) doReturn(ret *returnSpec) bool {
 		r.redirect(ret.code, text)
 	default:
 		ct := r.loc0().s.defaultType
+		if r.loc != nil {
+			ct = r.contentType() // nginx types the text by the URI's extension
+		}
 		r.sendBody(ret.code, ct, []byte(text))
 	}
 	return true
@@ -541,6 +545,24 @@ func (r *request) writeResponse(status int, ct string, extra []header, body []by
 	}
 }
 
+// writeStream answers with a body whose length nginx does not announce
+// (autoindex): chunked on a keep-alive HTTP/1.1 connection, else ended by close.
+func (r *request) writeStream(status int, ct string, body []byte) {
+	h := respHead{status: status, contentType: ct, contentLength: -1}
+	h.chunked = r.keepalive && r.major == 1 && r.minor >= 1
+	r.writeHead(&h)
+	if r.headerOnly {
+		return
+	}
+	if h.chunked {
+		r.writeChunk(body)
+		r.c.bw.WriteString("0\r\n\r\n")
+		r.bytesSent += 5
+		return
+	}
+	r.write(body)
+}
+
 // respHead is the response head nginx's header filter writes, in its order.
 type respHead struct {
 	status        int
@@ -589,6 +611,14 @@ func (r *request) writeHead(h *respHead) {
 		bw.WriteString("Content-Length: ")
 		bw.WriteString(strconv.FormatInt(h.contentLength, 10))
 		bw.WriteString("\r\n")
+	}
+	// ngx_http_header_filter drops Last-Modified unless 200/206/304; the
+	// range filter offers ranges only on a 200.
+	if status != 200 && status != 206 && status != 304 {
+		h.lastModified = time.Time{}
+	}
+	if status != 200 {
+		h.acceptRanges = false
 	}
 	if !h.lastModified.IsZero() {
 		bw.WriteString("Last-Modified: ")

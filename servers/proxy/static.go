@@ -425,7 +425,7 @@ func (r *request) autoindex() int {
 		b.WriteString("\r\n")
 	}
 	b.WriteString("</pre><hr></body>\r\n</html>\r\n")
-	r.writeResponse(200, "text/html", nil, []byte(b.String()), false)
+	r.writeStream(200, "text/html", []byte(b.String()))
 	return 0
 }
 

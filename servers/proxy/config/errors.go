@@ -127,6 +127,11 @@ func explainFor(ne *NginxError, kind errKind, h hint) (why, try explain.Text) {
 	T := explain.T
 	switch kind {
 	case errUnexpectedEOF:
+		if len(h.words) > 0 {
+			return T(fmt.Sprintf("the file ended inside the directive %q that starts at line %d: its ';' is missing", h.words[0].text, h.words[0].line),
+					fmt.Sprintf("文件在第 %d 行开始的指令 %q 中间结束了：缺少 ';'", h.words[0].line, h.words[0].text)),
+				missingSemicolon(h.words)
+		}
 		return T("the file ended in the middle of a directive: its closing ';' (or a '}') is missing",
 				"文件在一条指令中间结束了：缺少结尾的 ';'（或 '}'）"),
 			T("every simple directive ends with ';' — look at the last directive of the file and add the ';'",
@@ -138,7 +143,15 @@ func explainFor(ne *NginxError, kind errKind, h hint) (why, try explain.Text) {
 				"在该块末尾补上对应的 '}'；数一数文件中的 '{' 和 '}' 是否成对")
 	case errUnexpectedChar:
 		switch h.char {
-		case ';', '{':
+		case '{':
+			if h.name != "" && len(h.words) > 0 {
+				return T(fmt.Sprintf("inside %s { } every line is a plain list of words; no block can open there", h.name),
+						fmt.Sprintf("在 %s { } 中每一行只是一串词，不能再打开块", h.name)),
+					T(fmt.Sprintf("end the line %q with ';', and close the %s block with '}'", argsOf(append([]word{{}}, h.words...)), h.name),
+						fmt.Sprintf("用 ';' 结束 %q 这一行，并用 '}' 关闭 %s 块", argsOf(append([]word{{}}, h.words...)), h.name))
+			}
+			fallthrough
+		case ';':
 			return T(fmt.Sprintf("a '%c' stands where a directive name should start", h.char),
 					fmt.Sprintf("在应当出现指令名的位置出现了 '%c'", h.char)),
 				T("remove the extra character, or write the directive's name before it",
@@ -149,6 +162,17 @@ func explainFor(ne *NginxError, kind errKind, h hint) (why, try explain.Text) {
 			T("put a space after the closing quote, or move the text inside the quotes",
 				"在右引号后面加一个空格，或把这段文字移到引号里面")
 	case errUnexpectedBrace:
+		if len(h.words) > 0 {
+			why := T(fmt.Sprintf("the directive %q before this '}' was never ended with ';'", h.words[0].text),
+				fmt.Sprintf("这个 '}' 之前的指令 %q 没有以 ';' 结束", h.words[0].text))
+			for _, w := range h.words {
+				if strings.HasSuffix(w.text, "}") {
+					return why, T(fmt.Sprintf("in %q the '}' is part of the word: end the directive with ';' and put a space before '}'", w.text),
+						fmt.Sprintf("在 %q 中 '}' 成了这个词的一部分：用 ';' 结束指令，并在 '}' 前加空格", w.text))
+				}
+			}
+			return why, missingSemicolon(h.words)
+		}
 		return T("this '}' closes a block that was never opened here (or the directive before it is missing its ';')",
 				"这个 '}' 要关闭的块在此处并未打开（或者它前面的指令缺少 ';'）"),
 			T("check the braces above: each '{' has exactly one '}', and a block cannot close across an include",
@@ -167,10 +191,13 @@ func explainFor(ne *NginxError, kind errKind, h hint) (why, try explain.Text) {
 	case errArgs:
 		return argsText(ne, h)
 	case errNotTerminated:
-		return T(fmt.Sprintf("%q is a simple directive, but a '{' follows it", h.name),
-				fmt.Sprintf("%q 是简单指令，后面却跟了 '{'", h.name)),
-			T(fmt.Sprintf("every simple directive ends with ';' — end %q with ';' at line %d (a block needs a block directive such as location)", h.name, ne.Line),
-				fmt.Sprintf("每条简单指令都以 ';' 结尾——在第 %d 行用 ';' 结束 %q（块需要 location 之类的块指令）", ne.Line, h.name))
+		why = T(fmt.Sprintf("%q is a simple directive, but a '{' follows it", h.name),
+			fmt.Sprintf("%q 是简单指令，后面却跟了 '{'", h.name))
+		if next := firstOnLaterLine(h.words); next != nil {
+			return why, missingSemicolon(h.words)
+		}
+		return why, T(fmt.Sprintf("every simple directive ends with ';' — end %q with ';' at line %d (a block needs a block directive such as location)", h.name, ne.Line),
+			fmt.Sprintf("每条简单指令都以 ';' 结尾——在第 %d 行用 ';' 结束 %q（块需要 location 之类的块指令）", ne.Line, h.name))
 	case errNoOpening:
 		return T(fmt.Sprintf("%q is a block directive: it needs { ... } after its arguments", h.name),
 				fmt.Sprintf("%q 是块指令：参数后面需要 { ... }", h.name)),
@@ -194,6 +221,37 @@ func explainFor(ne *NginxError, kind errKind, h hint) (why, try explain.Text) {
 			T("flatten the includes", "减少 include 的嵌套层数")
 	}
 	return h.why, h.try
+}
+
+// firstOnLaterLine is the first word of a statement that is not on the line
+// of the directive's name: with a missing ';' it is the next directive.
+func firstOnLaterLine(words []word) *word {
+	for i := 1; i < len(words); i++ {
+		if words[i].line > words[0].line {
+			return &words[i]
+		}
+	}
+	return nil
+}
+
+// missingSemicolon says where the ';' belongs: after the last word before
+// the statement ran onto a new line.
+func missingSemicolon(words []word) explain.Text {
+	last := words[len(words)-1]
+	if next := firstOnLaterLine(words); next != nil {
+		for i := range words {
+			if &words[i] == next {
+				last = words[i-1]
+				break
+			}
+		}
+		return explain.T(
+			fmt.Sprintf("every simple directive ends with ';' — add one at the end of line %d, after %q (the words after it, %q…, were read as more arguments)", last.line, last.text, next.text),
+			fmt.Sprintf("每条简单指令都以 ';' 结尾——在第 %d 行 %q 之后加上 ';'（后面的 %q… 被当成了更多参数）", last.line, last.text, next.text))
+	}
+	return explain.T(
+		fmt.Sprintf("every simple directive ends with ';' — add one at the end of line %d, after %q", last.line, last.text),
+		fmt.Sprintf("每条简单指令都以 ';' 结尾——在第 %d 行 %q 之后加上 ';'", last.line, last.text))
 }
 
 func argsOf(words []word) string {
@@ -289,13 +347,8 @@ func argsText(ne *NginxError, h hint) (why, try explain.Text) {
 	why = explain.T(fmt.Sprintf("%q takes %s; here it has %d", h.name, en, h.n),
 		fmt.Sprintf("%q 需要%s；这里给了 %d 个", h.name, zh, h.n))
 	// A missing ';' makes the next line's words arguments of this directive.
-	for _, w := range h.words[1:] {
-		if w.line > h.words[0].line {
-			prevLine := w.line - 1
-			return why, explain.T(
-				fmt.Sprintf("every simple directive ends with ';' — add one at the end of line %d (the next line's words were read as arguments)", prevLine),
-				fmt.Sprintf("每条简单指令都以 ';' 结尾——在第 %d 行末尾加上 ';'（下一行的词被当成了参数）", prevLine))
-		}
+	if firstOnLaterLine(h.words) != nil {
+		return why, missingSemicolon(h.words)
 	}
 	return why, explain.T("add or remove arguments; quote an argument that contains spaces",
 		"增加或删除参数；含空格的参数要用引号括起来")

@@ -44,8 +44,9 @@ type lexError struct {
 	file string
 	line int
 	kind errKind
-	char byte
-	msg  string
+	char  byte
+	msg   string
+	words []word // the statement's words before the error
 }
 
 func (e *lexError) Error() string { return fmt.Sprintf("%s in %s:%d", e.msg, e.file, e.line) }
@@ -74,7 +75,9 @@ func (lx *lexer) next() ([]word, stop, error) {
 	for {
 		if lx.pos >= len(lx.src) {
 			if len(words) > 0 || !lastSpace {
-				return nil, 0, lx.errorf(lx.line, errUnexpectedEOF, `unexpected end of file, expecting ";" or "}"`)
+				err := lx.errorf(lx.line, errUnexpectedEOF, `unexpected end of file, expecting ";" or "}"`)
+				err.(*lexError).words = words
+				return nil, 0, err
 			}
 			return nil, stopFileDone, nil
 		}
@@ -138,7 +141,9 @@ func (lx *lexer) next() ([]word, stop, error) {
 				return words, stopSemicolon, nil
 			case '}':
 				if len(words) != 0 {
-					return nil, 0, lx.errorf(lx.line, errUnexpectedBrace, `unexpected "}"`)
+					err := lx.errorf(lx.line, errUnexpectedBrace, `unexpected "}"`)
+				err.(*lexError).words = words
+				return nil, 0, err
 				}
 				return nil, stopBlockDone, nil
 			case '#':

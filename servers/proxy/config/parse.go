@@ -82,7 +82,7 @@ func (p *parser) wrap(err error, b *block) error {
 	if !ok {
 		return err
 	}
-	h := hint{char: le.char}
+	h := hint{char: le.char, words: le.words}
 	if b.owner != nil {
 		h.name, h.line, h.file = b.owner.Name, b.owner.EndLine, b.owner.File
 	}
@@ -163,7 +163,7 @@ func (p *parser) run(lx *lexer, b *block, s spec, words []word) error {
 // gives to a custom handler: any words, no nested blocks, include allowed.
 func (p *parser) rawStatement(lx *lexer, b *block, words []word, st stop) error {
 	if st == stopBlockStart {
-		return p.fail(lx.file, lx.line, errUnexpectedChar, hint{char: '{', name: b.raw}, `unexpected "{"`)
+		return p.fail(lx.file, lx.line, errUnexpectedChar, hint{char: '{', name: b.raw, words: words}, `unexpected "{"`)
 	}
 	d := &Directive{Name: words[0].text, File: lx.file, Line: words[0].line, EndLine: lx.line}
 	for _, w := range words[1:] {

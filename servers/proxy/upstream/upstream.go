@@ -212,8 +212,9 @@ type call struct {
 	res   *Result
 	ctx   context.Context
 	abort func() bool // the client went away (and we care)
-	// sent is nginx's u->request_sent: a peer accepted the connection and
-	// the request started going out. From then on POST is not retried.
+	// sent is nginx's u->request_sent: this attempt's peer accepted the
+	// connection and the request started going out, so a POST failing now
+	// is not retried.
 	sent bool
 }
 
@@ -451,6 +452,12 @@ func (c *call) attempt(addr string, packet []byte) *attempt {
 	if err != nil {
 		if conn != nil {
 			conn.Close()
+		}
+		if network == "tcp" {
+			// nginx's TCP connect is asynchronous: ngx_http_upstream_connect
+			// has already cleared request_sent when the refusal shows up. A
+			// UNIX connect fails at once and leaves the previous attempt's flag.
+			c.sent = false
 		}
 		switch {
 		case c.abort():
