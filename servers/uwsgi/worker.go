@@ -48,8 +48,8 @@ type worker struct {
 	// retiring: a graceful reload asked it to finish and go; it is not respawned.
 	retiring atomic.Bool
 	quitOnce sync.Once
-	wg    sync.WaitGroup
-	start time.Time
+	wg       sync.WaitGroup
+	start    time.Time
 }
 
 // A core is one request slot: a goroutine that takes a connection, serves it
