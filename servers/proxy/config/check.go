@@ -59,14 +59,27 @@ func (p *parser) check(b *block, s spec, d *Directive) error {
 		}
 	case setEnum:
 		if vals := enumValues[d.Name]; vals != nil && !contains(vals, strings.ToLower(arg)) {
-			return bad(errValue, valueHint(d.Name, d.Args), `invalid value "%s"`, arg)
+			return bad(errValue, hint{
+				why: explain.T(fmt.Sprintf("%q accepts only: %s", d.Name, strings.Join(vals, " ")),
+					fmt.Sprintf("%q 只接受：%s", d.Name, strings.Join(vals, " "))),
+				try: explain.T(fmt.Sprintf("write %s %s;", d.Name, vals[0]), fmt.Sprintf("写成 %s %s;", d.Name, vals[0])),
+			}, `invalid value "%s"`, arg)
 		}
 	case setBitmask:
 		if vals := bitmaskValues[d.Name]; vals != nil {
 			seen := map[string]bool{}
 			for _, a := range d.Args {
 				if !contains(vals, strings.ToLower(a)) {
-					return bad(errValue, valueHint(d.Name, d.Args), `invalid value "%s"`, a)
+					h := hint{
+						why: explain.T(fmt.Sprintf("%q accepts only: %s", d.Name, strings.Join(vals, " ")),
+							fmt.Sprintf("%q 只接受：%s", d.Name, strings.Join(vals, " "))),
+						try: explain.T("remove "+a, "删除 "+a),
+					}
+					if d.Name == "uwsgi_next_upstream" && (a == "http_502" || a == "http_504") {
+						h.try = explain.T("unlike proxy_next_upstream, uwsgi_next_upstream has no http_502 and no http_504 in nginx: remove "+a,
+							"与 proxy_next_upstream 不同，nginx 的 uwsgi_next_upstream 没有 http_502 和 http_504：删除 "+a)
+					}
+					return bad(errValue, h, `invalid value "%s"`, a)
 				}
 				if seen[a] {
 					p.warn(d, fmt.Sprintf(`duplicate value "%s"`, a), explain.T("the same value is listed twice", "同一个取值写了两次"))
@@ -235,14 +248,23 @@ func checkLocation(p *parser, b *block, d *Directive, bad badFunc) error {
 	}
 	omod, oname := locationParts(outer)
 	if omod == "=" {
-		return bad(errLocation, hint{why: explain.T("an exact location (=) matches one URI only; nothing can be nested in it", "精确匹配（=）的 location 只匹配一个 URI，里面不能再嵌套 location")},
-			`location "%s" cannot be inside the exact location "%s"`, name, oname)
+		return bad(errLocation, hint{
+			why: explain.T("an exact location (=) matches one URI only; nothing can be nested in it", "精确匹配（=）的 location 只匹配一个 URI，里面不能再嵌套 location"),
+			try: explain.T("move the inner location out, next to the exact one", "把内层 location 移出来，与精确匹配的 location 并列"),
+		}, `location "%s" cannot be inside the exact location "%s"`, name, oname)
 	}
+	moveOut := explain.T("move it out to the server level", "把它移到 server 层")
 	if strings.HasPrefix(oname, "@") {
-		return bad(errLocation, hint{}, `location "%s" cannot be inside the named location "%s"`, name, oname)
+		return bad(errLocation, hint{
+			why: explain.T("a named location (@name) is only a target of internal redirects; nothing can be nested in it", "命名 location（@name）只是内部跳转的目标，里面不能嵌套 location"),
+			try: moveOut,
+		}, `location "%s" cannot be inside the named location "%s"`, name, oname)
 	}
 	if strings.HasPrefix(name, "@") {
-		return bad(errLocation, hint{}, `named location "%s" can be on the server level only`, name)
+		return bad(errLocation, hint{
+			why: explain.T("named locations (@name) belong directly in server { }", "命名 location（@name）必须直接写在 server { } 中"),
+			try: moveOut,
+		}, `named location "%s" can be on the server level only`, name)
 	}
 	if mod != "~" && mod != "~*" && omod != "~" && omod != "~*" && !strings.HasPrefix(name, oname) {
 		return bad(errLocation, hint{
@@ -485,14 +507,21 @@ func checkBalancer(p *parser, b *block, d *Directive, bad badFunc) error {
 	switch d.Name {
 	case "hash":
 		if len(d.Args) == 2 && d.Args[1] != "consistent" {
-			return bad(errValue, hint{}, `invalid parameter "%s"`, d.Args[1])
+			return bad(errValue, hint{
+				why: explain.T("hash takes a key and, optionally, the word consistent", "hash 的参数是一个键，可选再加 consistent"),
+				try: explain.T("write hash $request_uri; or hash $request_uri consistent;", "写成 hash $request_uri; 或 hash $request_uri consistent;"),
+			}, `invalid parameter "%s"`, d.Args[1])
 		}
 	case "random":
+		h := hint{
+			why: explain.T("random takes nothing, or two, or two least_conn", "random 不带参数，或带 two，或带 two least_conn"),
+			try: explain.T("write random; or random two least_conn;", "写成 random; 或 random two least_conn;"),
+		}
 		if len(d.Args) > 0 && d.Args[0] != "two" {
-			return bad(errValue, hint{}, `invalid parameter "%s"`, d.Args[0])
+			return bad(errValue, h, `invalid parameter "%s"`, d.Args[0])
 		}
 		if len(d.Args) > 1 && d.Args[1] != "least_conn" {
-			return bad(errValue, hint{}, `invalid parameter "%s"`, d.Args[1])
+			return bad(errValue, h, `invalid parameter "%s"`, d.Args[1])
 		}
 	}
 	return nil

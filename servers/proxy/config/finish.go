@@ -88,9 +88,18 @@ func (p *parser) checkTarget(d *Directive) error {
 	if checkAddr(host, false) == "" && strings.Contains(host, ":") && !strings.HasSuffix(host, "]") {
 		return nil
 	}
+	why := explain.T(fmt.Sprintf("no upstream block is named %q, so nginx reads it as a host, and a host needs a port", host),
+		fmt.Sprintf("没有名为 %q 的 upstream 块，nginx 把它当作主机名，而主机需要端口", host))
+	for name, up := range p.upstreams {
+		if editDistance(strings.ToLower(host), name) <= 2 {
+			return p.fail(d.File, d.EndLine, errUpstream, hint{why: why,
+				try: explain.T(fmt.Sprintf("did you mean the upstream %q defined at %s:%d?", up.Arg(0), up.File, up.Line),
+					fmt.Sprintf("是不是想写 %s:%d 定义的 upstream %q？", up.File, up.Line, up.Arg(0))),
+			}, `no port in upstream "%s"`, host)
+		}
+	}
 	return p.fail(d.File, d.EndLine, errUpstream, hint{
-		why: explain.T(fmt.Sprintf("no upstream block is named %q, so nginx reads it as a host, and a host needs a port", host),
-			fmt.Sprintf("没有名为 %q 的 upstream 块，nginx 把它当作主机名，而主机需要端口", host)),
+		why: why,
 		try: explain.T(fmt.Sprintf("define upstream %s { server 127.0.0.1:9001; } in http { }, or write %s 127.0.0.1:9001;", host, d.Name),
 			fmt.Sprintf("在 http { } 中定义 upstream %s { server 127.0.0.1:9001; }，或写成 %s 127.0.0.1:9001;", host, d.Name)),
 	}, `no port in upstream "%s"`, host)
