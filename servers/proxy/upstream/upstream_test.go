@@ -585,3 +585,81 @@ func TestParseNextUpstream(t *testing.T) {
 		})
 	}
 }
+
+// TestClientAbortWhileConnecting: the client leaves while connect() is
+// still pending; nginx's action is still "connecting to upstream".
+func TestClientAbortWhileConnecting(t *testing.T) {
+	checkLeaks(t)
+	gone := make(chan struct{})
+	req := uwsgiReq("GET", "/", "")
+	req.ClientGone = gone
+	close(gone)
+	res := (&Engine{Dialer: stallDialer{}}).Do(context.Background(), Target{Addr: "127.0.0.1:9001"}, Settings{}, req)
+	want := []string{`[info] epoll_wait() reported that client prematurely closed connection, so upstream connection is closed too while connecting to upstream, upstream: "uwsgi://127.0.0.1:9001"`}
+	if res.Status != 499 || !reflect.DeepEqual(logLines(res), want) {
+		t.Errorf("got %d %q, want 499 %q", res.Status, logLines(res), want)
+	}
+	if got := res.UpstreamStatus(); got != "-" {
+		t.Errorf("$upstream_status: got %q, want %q", got, "-")
+	}
+}
+
+// TestShutdownCancels: the caller's ctx ending (a fast shutdown) stops a
+// request stuck on a silent peer, even with ignore_client_abort on.
+func TestShutdownCancels(t *testing.T) {
+	checkLeaks(t)
+	a := newBackend(t, "uwsgi", hang)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan *Result)
+	go func() {
+		done <- (&Engine{}).Do(ctx, Target{Addr: a.addr}, Settings{IgnoreClientAbort: true}, uwsgiReq("GET", "/", ""))
+	}()
+	<-a.got
+	cancel()
+	if res := <-done; res.Status != 499 || res.Body != nil {
+		t.Errorf("got %d, want 499 without a body", res.Status)
+	}
+}
+
+// TestTimeoutAfterDisable: for a timeout nginx writes the balancer's warning
+// first and "upstream timed out" after it (both from ngx_http_upstream_next).
+func TestTimeoutAfterDisable(t *testing.T) {
+	checkLeaks(t)
+	a := newBackend(t, "uwsgi", hang)
+	b := newBackend(t, "uwsgi", respond(okResponse))
+	res := (&Engine{}).Do(context.Background(), Target{Group: group(t, "app", peer(a.addr), peer(b.addr))},
+		Settings{ReadTimeout: 50 * time.Millisecond}, uwsgiReq("GET", "/", ""))
+	readBody(t, res)
+	want := []string{
+		`[warn] upstream server temporarily disabled while reading response header from upstream, upstream: "uwsgi://` + a.addr + `"`,
+		`[error] upstream timed out (110: Connection timed out) while reading response header from upstream, upstream: "uwsgi://` + a.addr + `"`,
+	}
+	if res.Status != 200 || !reflect.DeepEqual(logLines(res), want) {
+		t.Errorf("got %d %q, want 200 %q", res.Status, logLines(res), want)
+	}
+}
+
+// FuzzParseNextUpstream: whatever words parse, the mask's String parses back to itself.
+func FuzzParseNextUpstream(f *testing.F) {
+	f.Add("error timeout", true)
+	f.Add("error http_502 non_idempotent", true)
+	f.Add("off error", false)
+	f.Add("http_500 http_503 http_403 http_404 http_429 invalid_header updating", false)
+	f.Fuzz(func(t *testing.T, words string, http bool) {
+		protocol := "uwsgi"
+		if http {
+			protocol = "http"
+		}
+		m, _, err := ParseNextUpstream(protocol, strings.Fields(words))
+		if err != nil {
+			return
+		}
+		again, warnings, err := ParseNextUpstream(protocol, strings.Fields(m.String()))
+		if m == 0 {
+			return // no words at all: String says "off", which is another mask
+		}
+		if err != nil || again != m || len(warnings) != 0 {
+			t.Fatalf("%q → %v (%q) → %v %q %v", words, m, m.String(), again, warnings, err)
+		}
+	})
+}
