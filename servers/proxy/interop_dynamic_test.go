@@ -179,7 +179,7 @@ func TestInteropDynamic(t *testing.T) {
 						t.Errorf("status: nginx %d, ours %d\n%s", n.status, o.status, o.raw)
 					}
 					for _, h := range []string{"Content-Type", "Content-Length", "Transfer-Encoding"} {
-						if h == "Content-Length" && strings.HasPrefix(o.body, "{") {
+						if h == "Content-Length" && (strings.HasPrefix(o.body, "{") || tt.name == "head") {
 							continue // ours carries one more var, HTTP_X_REQUEST_ID
 						}
 						if n.header.Get(h) != o.header.Get(h) {

@@ -16,7 +16,7 @@ import (
 type Config struct {
 	Path       string       // the main file, as given
 	Directives []*Directive // top-level directives (main context)
-	Files      []File       // every file read, main file first, in reading order
+	Files      []File       // every file read, once each, main file first, in reading order
 	Warnings   []Warning    // directives accepted but without effect here, and nginx's own warnings
 }
 

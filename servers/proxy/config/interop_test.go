@@ -223,3 +223,58 @@ func TestAssetsLoad(t *testing.T) {
 func filepathGlobFS(pattern string) ([]string, error) {
 	return globMatches(fsSource{assets.FS}, pattern)
 }
+
+// TestInteropWarnings compares nginx's own [warn] lines (not the lab's "has
+// no effect" ones) for every config of the corpus.
+func TestInteropWarnings(t *testing.T) {
+	bin, err := exec.LookPath("nginx")
+	if err != nil {
+		t.Skipf("nginx not in PATH: %v", err)
+	}
+	dir := t.TempDir()
+	copyTree(t, "testdata/check", dir)
+	files, _ := filepath.Glob(filepath.Join(dir, "*.conf"))
+	re := regexp.MustCompile(`\[warn\] (?:\d+#\d+: )?(.*)`)
+	for _, main := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(main), ".conf"), func(t *testing.T) {
+			out, _ := exec.Command(bin, "-t", "-p", dir, "-c", main, "-g", "error_log "+filepath.Join(dir, "error.log")+";").CombinedOutput()
+			var want []string
+			for _, m := range re.FindAllStringSubmatch(string(out), -1) {
+				want = append(want, m[1])
+			}
+			cfg, _ := Load(main)
+			var got []string
+			for _, w := range cfg.Warnings {
+				if !strings.Contains(w.Msg, "has no effect in webflow-lab") {
+					got = append(got, strings.TrimPrefix(w.String(), "nginx: [warn] "))
+				}
+			}
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("got warnings %q, want (nginx -t) %q", got, want)
+			}
+		})
+	}
+}
+
+// TestInteropDump compares Dump with `nginx -T`'s stdout.
+func TestInteropDump(t *testing.T) {
+	bin, err := exec.LookPath("nginx")
+	if err != nil {
+		t.Skipf("nginx not in PATH: %v", err)
+	}
+	dir := t.TempDir()
+	copyTree(t, "testdata/check", dir)
+	main := filepath.Join(dir, "good-syntax.conf")
+	cmd := exec.Command(bin, "-T", "-p", dir, "-c", main, "-g", "error_log "+filepath.Join(dir, "error.log")+";")
+	want, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("nginx -T: %v", err)
+	}
+	cfg, err := Load(main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := Dump(cfg); got != string(want) {
+		t.Errorf("got:\n%s\nwant (nginx -T):\n%s", got, want)
+	}
+}

@@ -41,9 +41,9 @@ func newLexer(file string, src []byte) *lexer {
 
 // lexError is a tokenizer failure before the parser adds its explanation.
 type lexError struct {
-	file string
-	line int
-	kind errKind
+	file  string
+	line  int
+	kind  errKind
 	char  byte
 	msg   string
 	words []word // the statement's words before the error
@@ -142,8 +142,8 @@ func (lx *lexer) next() ([]word, stop, error) {
 			case '}':
 				if len(words) != 0 {
 					err := lx.errorf(lx.line, errUnexpectedBrace, `unexpected "}"`)
-				err.(*lexError).words = words
-				return nil, 0, err
+					err.(*lexError).words = words
+					return nil, 0, err
 				}
 				return nil, stopBlockDone, nil
 			case '#':

@@ -235,7 +235,14 @@ func (p *parser) includeFile(lx *lexer, b *block, name string) error {
 	if err != nil {
 		return openError(name, lx.file, lx.line, err)
 	}
-	p.cfg.Files = append(p.cfg.Files, File{Path: name, Text: src})
+	// Like nginx's config_dump tree: a file included twice is listed once.
+	listed := false
+	for _, f := range p.cfg.Files {
+		listed = listed || f.Path == name
+	}
+	if !listed {
+		p.cfg.Files = append(p.cfg.Files, File{Path: name, Text: src})
+	}
 	p.stack = append(p.stack, clean)
 	defer func() { p.stack = p.stack[:len(p.stack)-1] }()
 	return p.parseFile(newLexer(name, src), b, false)

@@ -82,16 +82,14 @@ func plain(s string) bool {
 	return true
 }
 
-// Dump is `nginx -T`: the -t transcript's first line, then every file read,
-// each under a "# configuration file NAME:" header.
+// Dump is what `nginx -T` writes to stdout after a successful test: every
+// file read, once each, in the order first read, under a
+// "# configuration file NAME:" header and followed by a newline.
 func Dump(cfg *Config) string {
 	var b strings.Builder
 	for _, f := range cfg.Files {
 		fmt.Fprintf(&b, "# configuration file %s:\n", f.Path)
 		b.Write(f.Text)
-		if len(f.Text) > 0 && f.Text[len(f.Text)-1] != '\n' {
-			b.WriteByte('\n')
-		}
 		b.WriteByte('\n')
 	}
 	return b.String()
