@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"strings"
 
 	"webflow-lab/servers/explain"
@@ -90,6 +91,14 @@ func (p *parser) checkTarget(d *Directive) error {
 	}
 	why := explain.T(fmt.Sprintf("no upstream block is named %q, so nginx reads it as a host, and a host needs a port", host),
 		fmt.Sprintf("没有名为 %q 的 upstream 块，nginx 把它当作主机名，而主机需要端口", host))
+	if net.ParseIP(strings.Trim(host, "[]")) != nil {
+		return p.fail(d.File, d.EndLine, errUpstream, hint{
+			why: explain.T(fmt.Sprintf("%s gives the app server's address but not the port of its uwsgi socket", d.Name),
+				fmt.Sprintf("%s 给出了应用服务器的地址，但没有给出其 uwsgi socket 的端口", d.Name)),
+			try: explain.T(fmt.Sprintf("add the port of uWSGI's socket= line: %s %s:9001; (the lab's instances use 9001 and 9011)", d.Name, host),
+				fmt.Sprintf("加上 uWSGI 的 socket= 端口：%s %s:9001;（实验中的实例使用 9001 和 9011）", d.Name, host)),
+		}, `no port in upstream "%s"`, host)
+	}
 	for name, up := range p.upstreams {
 		if editDistance(strings.ToLower(host), name) <= 2 {
 			return p.fail(d.File, d.EndLine, errUpstream, hint{why: why,

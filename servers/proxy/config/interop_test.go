@@ -140,6 +140,10 @@ func TestInteropAssets(t *testing.T) {
 	mains := []string{filepath.Join(dir, "nginx.conf")}
 	examples, _ := filepath.Glob(filepath.Join(dir, "examples", "*.conf"))
 	for _, ex := range examples {
+		if strings.HasPrefix(filepath.Base(ex), "nginx-") {
+			mains = append(mains, ex) // a whole main config
+			continue
+		}
 		main := filepath.Join(dir, "wrap-"+filepath.Base(ex))
 		if err := os.WriteFile(main, []byte(exampleWrapper(filepath.Base(ex))), 0o644); err != nil {
 			t.Fatal(err)
@@ -201,6 +205,22 @@ func TestAssetsLoad(t *testing.T) {
 	for _, ex := range examples {
 		name := filepath.Base(ex)
 		t.Run(name, func(t *testing.T) {
+			if strings.HasPrefix(name, "nginx-") {
+				cfg, err := LoadFS(assets.FS, ex)
+				if err != nil {
+					t.Fatalf("%s: %v", ex, err)
+				}
+				var got []string
+				for _, w := range cfg.Warnings {
+					got = append(got, w.Msg)
+				}
+				want := []string{`"user" directive has no effect in webflow-lab`, `"tcp_nopush" directive has no effect in webflow-lab`,
+					`"tcp_nodelay" directive has no effect in webflow-lab`, `"types_hash_max_size" directive has no effect in webflow-lab`}
+				if strings.Join(got, "\n") != strings.Join(want, "\n") {
+					t.Errorf("got warnings %q, want %q", got, want)
+				}
+				return
+			}
 			fsys := fstest.MapFS{"nginx/wrap.conf": {Data: []byte(exampleWrapper(name))}}
 			for _, f := range []string{ex, "nginx/uwsgi_params"} {
 				b, err := assets.FS.ReadFile(f)
