@@ -85,13 +85,13 @@ type serverName struct {
 type modifier uint8
 
 const (
-	modPrefix   modifier = iota // location /x
-	modExact                    // location = /x
-	modNoRegex                  // location ^~ /x
-	modRegex                    // location ~ re
-	modRegexCI                  // location ~* re
-	modNamed                    // location @name
-	modServerTop                // the server block itself
+	modPrefix    modifier = iota // location /x
+	modExact                     // location = /x
+	modNoRegex                   // location ^~ /x
+	modRegex                     // location ~ re
+	modRegexCI                   // location ~* re
+	modNamed                     // location @name
+	modServerTop                 // the server block itself
 )
 
 // location is one location block with its settings merged from the levels
@@ -133,35 +133,35 @@ func (l *location) String() string {
 
 // settings are the location-level directives that inherit into nested blocks.
 type settings struct {
-	root          *tmpl
-	alias         *tmpl
-	aliasLen      int // length of the location name that alias replaces (0: regex location)
-	aliasRegex    bool
-	index         []*tmpl
-	autoindex     bool
+	root           *tmpl
+	alias          *tmpl
+	aliasLen       int // length of the location name that alias replaces (0: regex location)
+	aliasRegex     bool
+	index          []*tmpl
+	autoindex      bool
 	autoindexExact bool
 	autoindexLocal bool
-	types         map[string]string
-	defaultType   string
-	errorPages    []errorPage
-	maxBody       int64
-	serverTokens  bool
-	logNotFound   bool
-	accessLogs    []*accessLog // nil with accessOff: access_log off
-	accessOff     bool
-	errorLog      *errorLogger
-	uwsgiParams   []param
-	proxyHeaders  []param
-	passTimeouts  map[string]time.Duration // "uwsgi_read_timeout" → d
-	passArgs      map[string][]string      // other uwsgi_*/proxy_* directives, for the upstream package
-	etag          bool
-	ifModSince    string // off | exact | before
-	absRedirect   bool
-	portRedirect  bool
-	nameRedirect  bool
-	sendTimeout   time.Duration
-	bodyTimeout   time.Duration
-	ignoreAbort   bool
+	types          map[string]string
+	defaultType    string
+	errorPages     []errorPage
+	maxBody        int64
+	serverTokens   bool
+	logNotFound    bool
+	accessLogs     []*accessLog // nil with accessOff: access_log off
+	accessOff      bool
+	errorLog       *errorLogger
+	uwsgiParams    []param
+	proxyHeaders   []param
+	passTimeouts   map[string]time.Duration // "uwsgi_read_timeout" → d
+	passArgs       map[string][]string      // other uwsgi_*/proxy_* directives, for the upstream package
+	etag           bool
+	ifModSince     string // off | exact | before
+	absRedirect    bool
+	portRedirect   bool
+	nameRedirect   bool
+	sendTimeout    time.Duration
+	bodyTimeout    time.Duration
+	ignoreAbort    bool
 }
 
 type param struct {
@@ -220,22 +220,22 @@ func errAt(d *config.Directive, format string, a ...any) *confError {
 // defaultSettings are nginx's defaults for the settings above.
 func defaultSettings(prefix string) *settings {
 	return &settings{
-		root:         mustTmpl(filepath.Join(prefix, "html")),
-		index:        []*tmpl{mustTmpl("index.html")},
-		types:        defaultTypes,
-		defaultType:  "text/plain",
-		maxBody:      1 << 20,
-		serverTokens: true,
-		logNotFound:  true,
-		etag:         true,
-		ifModSince:   "exact",
-		absRedirect:  true,
+		root:           mustTmpl(filepath.Join(prefix, "html")),
+		index:          []*tmpl{mustTmpl("index.html")},
+		types:          defaultTypes,
+		defaultType:    "text/plain",
+		maxBody:        1 << 20,
+		serverTokens:   true,
+		logNotFound:    true,
+		etag:           true,
+		ifModSince:     "exact",
+		absRedirect:    true,
 		autoindexExact: true,
-		portRedirect: true,
-		passTimeouts: map[string]time.Duration{},
-		passArgs:     map[string][]string{},
-		sendTimeout:  60 * time.Second,
-		bodyTimeout:  60 * time.Second,
+		portRedirect:   true,
+		passTimeouts:   map[string]time.Duration{},
+		passArgs:       map[string][]string{},
+		sendTimeout:    60 * time.Second,
+		bodyTimeout:    60 * time.Second,
 	}
 }
 

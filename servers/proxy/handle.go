@@ -52,17 +52,17 @@ type request struct {
 	errStatus  int  // status forced by error_page
 
 	// response
-	status       int
-	headerSent   bool
-	bodySent     int64
-	bytesSent    int64
-	sentHeaders  []header
-	lingering    bool
-	headerOnly   bool
-	noPadding    bool
+	status      int
+	headerSent  bool
+	bodySent    int64
+	bytesSent   int64
+	sentHeaders []header
+	lingering   bool
+	headerOnly  bool
+	noPadding   bool
 
 	upstreamAddr, upstreamStatus, upstreamTime, upstreamConnect, upstreamHeader string
-	upstreamURL                                                                string // for error-log context
+	upstreamURL                                                                 string // for error-log context
 }
 
 func newRequest(c *conn, cf *conf, g *listenGroup) *request {

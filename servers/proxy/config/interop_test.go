@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -298,3 +299,5 @@ func TestInteropDump(t *testing.T) {
 		t.Errorf("got:\n%s\nwant (nginx -T):\n%s", got, want)
 	}
 }
+
+func assetsFS() fs.FS { return assets.FS }
