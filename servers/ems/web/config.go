@@ -132,6 +132,18 @@ func ConfigFromEnv(env map[string]string, dir string) (Config, error) {
 	return c, nil
 }
 
+// EnvMap turns `env = KEY=value` lines into a map; a line without '='
+// is skipped, a repeated key keeps its last value (uWSGI's putenv order).
+func EnvMap(lines []string) map[string]string {
+	m := make(map[string]string, len(lines))
+	for _, l := range lines {
+		if k, v, ok := strings.Cut(l, "="); ok {
+			m[strings.TrimSpace(k)] = v
+		}
+	}
+	return m
+}
+
 func validCode(s string) bool {
 	if len(s) < 1 || len(s) > 6 {
 		return false

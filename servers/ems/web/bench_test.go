@@ -1,0 +1,65 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"webflow-lab/servers/ems"
+	"webflow-lab/servers/wsgi"
+)
+
+// BenchmarkListPage renders the employee list (page 1 of 1,000 employees,
+// sorted by name, logged in, sessions in the database) straight through
+// ServeWSGI, the cost a worker pays per request. The target is 20 ms.
+//
+//	go test -run XXX -bench ListPage -benchmem ./servers/ems/web/
+func BenchmarkListPage(b *testing.B) {
+	for _, engine := range []string{SessionsDB, SessionsMemory} {
+		b.Run("sessions="+engine, func(b *testing.B) {
+			cfg := testConfig(b, "")
+			cfg.Sessions = engine
+			a, _ := openApp(b, cfg)
+			for i := range 1000 {
+				e := &ems.Employee{Name: fmt.Sprintf("员工%04d", i), Salary: int64(5000 + i), Age: 20 + i%40}
+				if i%3 == 0 {
+					e.Avatar = "avatars/x.png"
+				}
+				if err := a.employees.CreateEmployee(context.Background(), e); err != nil {
+					b.Fatal(err)
+				}
+			}
+			srv := httptest.NewServer(wsgi.Handler(a))
+			defer srv.Close()
+			c := newClient(b, srv.URL)
+			c.register("", "bench", "secret1", "压测")
+			if res := c.login("bench", "secret1"); res.status != 302 {
+				b.Fatalf("login: %d", res.status)
+			}
+			cookie := ""
+			for _, ck := range c.http.Jar.Cookies(mustURL(srv.URL).URL) {
+				cookie += ck.Name + "=" + ck.Value + "; "
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				req := httptest.NewRequest("GET", "/employees/?sort=name&page=37", nil)
+				req.Header.Set("Cookie", cookie)
+				rec := httptest.NewRecorder()
+				wsgi.Handler(a).ServeHTTP(rec, req)
+				if rec.Code != 200 {
+					b.Fatalf("got %d", rec.Code)
+				}
+				io.Discard.Write(rec.Body.Bytes())
+			}
+		})
+	}
+}
+
+func mustURL(s string) *http.Request {
+	r, _ := http.NewRequest("GET", s, nil)
+	return r
+}
