@@ -549,7 +549,7 @@ func (r *request) writeResponse(status int, ct string, extra []header, body []by
 // (autoindex): chunked on a keep-alive HTTP/1.1 connection, else ended by close.
 func (r *request) writeStream(status int, ct string, body []byte) {
 	h := respHead{status: status, contentType: ct, contentLength: -1}
-	h.chunked = r.keepalive && r.major == 1 && r.minor >= 1
+	h.chunked = r.major == 1 && r.minor >= 1 // even with Connection: close, as nginx's chunked filter does
 	r.writeHead(&h)
 	if r.headerOnly {
 		return
@@ -580,6 +580,11 @@ func (r *request) writeHead(h *respHead) {
 		return
 	}
 	r.headerSent = true
+	if r.chunked && !r.bodyDone {
+		if b, _ := r.c.br.Peek(r.c.br.Buffered()); chunkedPrefixBroken(b) {
+			r.keepalive = false
+		}
+	}
 	status := h.status
 	if r.errStatus != 0 && status == 200 {
 		status = r.errStatus

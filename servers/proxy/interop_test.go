@@ -113,6 +113,9 @@ func comparable(r response, port string) string {
 	if strings.Contains(r.raw, "\r\nConnection: close\r\n") {
 		b.WriteString("Connection: close\n")
 	}
+	if strings.Contains(r.raw, "\r\nTransfer-Encoding: chunked\r\n") {
+		b.WriteString("Transfer-Encoding: chunked\n")
+	}
 	if strings.Contains(r.raw, "\r\nConnection: keep-alive\r\n") {
 		b.WriteString("Connection: keep-alive\n")
 	}
@@ -237,6 +240,12 @@ var interopRequests = []struct{ name, req string }{
 	{"huge uri", "GET /" + strings.Repeat("a", 9000) + " HTTP/1.1\r\nHost: lab.test\r\n\r\n"},
 	{"huge header", "GET / HTTP/1.1\r\nHost: lab.test\r\nX-Big: " + strings.Repeat("b", 9000) + "\r\n\r\n"},
 	{"many headers", "GET / HTTP/1.1\r\nHost: lab.test\r\n" + strings.Repeat("X-Many: "+strings.Repeat("m", 4000)+"\r\n", 9) + "\r\n"},
+	{"no colon header", "GET / HTTP/1.1\r\nHost: lab.test\r\nNoColonHere\r\n\r\n"},
+	{"folded header", "GET / HTTP/1.1\r\nHost: lab.test\r\n continued\r\n\r\n"},
+	{"space in header name", "GET / HTTP/1.1\r\nHost: lab.test\r\nX Y: z\r\nConnection: close\r\n\r\n"},
+	{"tls hello garbage", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 tls hello\r\n\r\n"},
+	{"bad chunk", "POST /a.txt HTTP/1.1\r\nHost: lab.test\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"},
+	{"lf only", "GET /a.txt HTTP/1.1\nHost: lab.test\nConnection: close\n\n"},
 	{"absolute uri", "GET http://lab.test/a.txt HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n"},
 	{"underscore header ignored", "GET /a.txt HTTP/1.1\r\nHost: lab.test\r\nX_Under: 1\r\nConnection: close\r\n\r\n"},
 }

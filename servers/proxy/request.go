@@ -174,37 +174,82 @@ func digits(s string) bool {
 	return true
 }
 
-// parseHeaderLine splits "Name: value". valid is false for a name nginx
-// ignores (ignore_invalid_headers on: bytes other than letters, digits and
-// '-', or '_' with underscores_in_headers off); err is set for a line nginx
-// refuses outright (no colon, NUL, a folded continuation line).
+// parseHeaderLine splits "Name: value" as ngx_http_parse_header_line does.
+// valid is false for a name nginx ignores (ignore_invalid_headers on: bytes
+// other than letters, digits and '-', or '_' with underscores_in_headers
+// off); err is set for a line nginx refuses with 400 (a first byte that is a
+// space, control or ':', a space or control inside the name, a NUL in the
+// value). A line without ':' is a header with an empty value, as in nginx.
 func parseHeaderLine(line []byte, underscores bool) (h header, valid bool, err *parseError) {
 	bad := &parseError{400, "client sent invalid header line"}
-	if len(line) == 0 || line[0] == ' ' || line[0] == '\t' || bytes.IndexByte(line, 0) >= 0 {
+	if len(line) == 0 || line[0] <= 0x20 || line[0] == 0x7f || line[0] == ':' {
 		return h, false, bad
 	}
 	colon := bytes.IndexByte(line, ':')
-	if colon <= 0 {
-		return h, false, bad
+	name, value := line, []byte(nil)
+	if colon >= 0 {
+		name, value = line[:colon], line[colon+1:]
 	}
-	name := line[:colon]
 	valid = true
 	for _, c := range name {
 		switch {
 		case isAlpha(c), isDigit(c), c == '-':
-		case c == '_' && underscores:
-		case c == ' ' || c == '\t':
-			// "Name : v": nginx 1.22 treats the space as an invalid name byte
-			valid = false
-		case c < 0x20 || c == 0x7f:
+		case c == '_':
+			valid = valid && underscores
+		case c <= 0x20 || c == 0x7f:
 			return h, false, bad
 		default:
 			valid = false
 		}
 	}
-	value := bytes.Trim(line[colon+1:], " \t")
-	h = header{Name: string(name), Value: string(value)}
-	return h, valid, nil
+	if bytes.IndexByte(value, 0) >= 0 {
+		return h, false, bad
+	}
+	value = bytes.Trim(value, " \t")
+	return header{Name: string(name), Value: string(value)}, valid, nil
+}
+
+// chunkedPrefixBroken reports whether the bytes of a chunked body received so
+// far already break the syntax (a chunk size that is not hex). nginx finds
+// this while discarding the body before an error page, and closes the
+// connection instead of keeping it alive.
+func chunkedPrefixBroken(b []byte) bool {
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		line := b
+		if i >= 0 {
+			line = b[:i]
+		}
+		line = bytes.TrimRight(line, "\r")
+		if j := bytes.IndexByte(line, ';'); j >= 0 {
+			line = line[:j]
+		}
+		for _, c := range line {
+			if !(isDigit(c) || (c|0x20 >= 'a' && c|0x20 <= 'f')) {
+				return true
+			}
+		}
+		if i < 0 || len(line) == 0 {
+			return false
+		}
+		n, err := strconv.ParseInt(string(line), 16, 64)
+		if err != nil {
+			return true
+		}
+		b = b[i+1:]
+		if n == 0 {
+			return false
+		}
+		if int64(len(b)) < n+2 {
+			return false
+		}
+		b = b[n:]
+		if !bytes.HasPrefix(b, []byte("\r\n")) && !bytes.HasPrefix(b, []byte("\n")) {
+			return true
+		}
+		b = b[bytes.IndexByte(b, '\n')+1:]
+	}
+	return false
 }
 
 // chunkedReader decodes a chunked request body (RFC 9112 §7.1) as nginx's

@@ -20,7 +20,10 @@ func (p *parser) closeBlock(lx *lexer, b *block) error {
 			}, "no servers are inside upstream")
 		}
 	case b.owner.Name == "http":
-		return p.closeHTTP(lx)
+		if err := p.closeHTTP(lx); err != nil {
+			return err
+		}
+		return p.checkVars(b.owner)
 	}
 	return nil
 }
