@@ -141,7 +141,7 @@ func (p *parser) checkVars(http *Directive) error {
 	walk = func(list []*Directive) error {
 		for _, d := range list {
 			from, ok := scriptArgs[d.Name]
-			if ok && !(d.Name == "set" || d.Name == "map") || (ok && d.Name == "map") {
+			if ok && d.Name != "set" {
 				args := d.Args
 				if from > 0 && from < len(args) {
 					args = args[from:]
