@@ -1,6 +1,7 @@
 package uwsgi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -49,17 +50,16 @@ func somaxconn() int {
 	return n
 }
 
-// bind creates a listening socket with backlog really passed to listen(2)
-// (net.Listen always uses somaxconn, which would hide the `listen` option).
-// deferAccept sets TCP_DEFER_ACCEPT as uWSGI does on its uwsgi sockets, so a
-// connection that sends nothing never reaches a worker.
+// bind creates a listening socket with backlog really passed to listen(2):
+// net.Listen always asks for somaxconn, which would hide the `listen`
+// option, so the socket is listened on again with the configured backlog
+// (Linux lets listen(2) change a listening socket's backlog). deferAccept
+// sets TCP_DEFER_ACCEPT as uWSGI does on its uwsgi sockets, so a connection
+// that sends nothing never reaches a worker. TCP keep-alive probes stay off
+// on accepted connections, as in uWSGI (and each would cost syscalls).
 func bind(a addr, backlog int, deferAccept int) (net.Listener, bool, error) {
-	var (
-		fd      int
-		err     error
-		sa      syscall.Sockaddr
-		created bool
-	)
+	lc := net.ListenConfig{KeepAlive: -1}
+	var address string
 	switch a.network {
 	case "unix":
 		if a.path == "" {
@@ -69,50 +69,58 @@ func bind(a addr, backlog int, deferAccept int) (net.Listener, bool, error) {
 		if fi, err := os.Lstat(a.path); err == nil && fi.Mode()&os.ModeSocket != 0 {
 			os.Remove(a.path)
 		}
-		fd, err = syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
-		sa = &syscall.SockaddrUnix{Name: a.path}
+		address = a.path
 	default:
-		if a.ip != nil && a.ip.To4() == nil {
-			fd, err = syscall.Socket(syscall.AF_INET6, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
-			s6 := &syscall.SockaddrInet6{Port: a.port}
-			copy(s6.Addr[:], a.ip.To16())
-			sa = s6
-		} else {
-			fd, err = syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
-			s4 := &syscall.SockaddrInet4{Port: a.port}
-			if a.ip != nil {
-				copy(s4.Addr[:], a.ip.To4())
+		ip := net.IPv4zero
+		if a.ip != nil {
+			ip = a.ip
+		}
+		address = net.JoinHostPort(ip.String(), strconv.Itoa(a.port))
+		lc.Control = func(network, address string, c syscall.RawConn) error {
+			var serr error
+			err := c.Control(func(fd uintptr) {
+				// Go sets SO_REUSEADDR itself; uWSGI does too.
+				if deferAccept > 0 {
+					serr = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, syscall.TCP_DEFER_ACCEPT, deferAccept)
+				}
+			})
+			if err != nil {
+				return err
 			}
-			sa = s4
+			return serr
 		}
 	}
-	if err != nil {
-		return nil, false, os.NewSyscallError("socket", err)
-	}
-	if a.network == "tcp" {
-		// uWSGI sets SO_REUSEADDR on TCP sockets: a restart does not wait for TIME_WAIT.
-		syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1)
-		if deferAccept > 0 {
-			syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_DEFER_ACCEPT, deferAccept)
+	network := a.network
+	if network == "tcp" {
+		network = "tcp4"
+		if a.ip != nil && a.ip.To4() == nil {
+			network = "tcp6"
 		}
 	}
-	if err := syscall.Bind(fd, sa); err != nil {
-		syscall.Close(fd)
-		return nil, false, os.NewSyscallError("bind", err)
-	}
-	created = a.network == "unix"
-	if err := syscall.Listen(fd, backlog); err != nil {
-		syscall.Close(fd)
-		return nil, created, os.NewSyscallError("listen", err)
-	}
-	f := os.NewFile(uintptr(fd), a.raw)
-	ln, err := net.FileListener(f)
-	f.Close() // FileListener dup'ed the fd
+	ln, err := lc.Listen(context.Background(), network, address)
 	if err != nil {
-		return nil, created, err
+		var oe *net.OpError
+		if errors.As(err, &oe) && oe.Err != nil {
+			err = oe.Err // the *os.SyscallError: bind(): …
+		}
+		return nil, false, err
 	}
+	created := a.network == "unix"
 	if ul, ok := ln.(*net.UnixListener); ok {
 		ul.SetUnlinkOnClose(false) // vacuum decides, as in uWSGI
+	}
+	sc := ln.(syscall.Conn)
+	rc, err := sc.SyscallConn()
+	if err == nil {
+		var lerr error
+		err = rc.Control(func(fd uintptr) { lerr = syscall.Listen(int(fd), backlog) })
+		if err == nil {
+			err = lerr
+		}
+	}
+	if err != nil {
+		ln.Close()
+		return nil, created, os.NewSyscallError("listen", err)
 	}
 	return ln, created, nil
 }

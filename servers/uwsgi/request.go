@@ -143,14 +143,16 @@ func (s *Server) handle(ctx context.Context, c *core, j job, vars uwsgiproto.Var
 	if reqID == "" {
 		reqID = s.name + "-" + strconv.FormatUint(reqSeq.Add(1), 36)
 	}
-	watched := trace.Watched(s.rec)
-	ev := trace.Event{ReqID: reqID, From: s.fromNode(j.l), To: trace.Uwsgi, Instance: s.name, Phase: trace.Arrived,
-		At: trace.Now(), Bytes: varsSize + uwsgiproto.HeaderLen,
-		Why: "worker " + itoa(slot.id) + " core " + itoa(c.id) + " took it"}
-	if watched && raw != nil {
-		ev.PDU = &trace.PDU{Kind: trace.UwsgiPacket, Data: raw}
+	watched := s.tracing && trace.Watched(s.rec)
+	if s.tracing {
+		ev := trace.Event{ReqID: reqID, From: s.fromNode(j.l), To: trace.Uwsgi, Instance: s.name, Phase: trace.Arrived,
+			At: trace.Now(), Bytes: varsSize + uwsgiproto.HeaderLen,
+			Why: "worker " + itoa(slot.id) + " core " + itoa(c.id) + " took it"}
+		if watched && raw != nil {
+			ev.PDU = &trace.PDU{Kind: trace.UwsgiPacket, Data: raw}
+		}
+		s.rec.Record(ev)
 	}
-	s.rec.Record(ev)
 
 	get := func(k string) string { v, _ := vars.Get(k); return v }
 	proto := get("SERVER_PROTOCOL")
@@ -209,7 +211,7 @@ func (s *Server) handle(ctx context.Context, c *core, j job, vars uwsgiproto.Var
 	if watched {
 		s.rec.Record(trace.Event{ReqID: reqID, From: trace.Uwsgi, To: trace.App, Instance: s.name, Phase: trace.Sent,
 			At: trace.Now(), Why: "app called", PDU: &trace.PDU{Kind: trace.Environ, Data: environText(vars)}})
-	} else {
+	} else if s.tracing {
 		s.rec.Record(trace.Event{ReqID: reqID, From: trace.Uwsgi, To: trace.App, Instance: s.name, Phase: trace.Sent,
 			At: trace.Now(), Why: "app called"})
 	}
@@ -281,6 +283,9 @@ func (s *Server) finishRequest(c *core, lg *requestLog, start time.Time, reqID s
 	lg.totalReqs = s.totalRequests.Add(1)
 	lg.rt = rt
 	s.log.request(s.pid, lg)
+	if !s.tracing {
+		return
+	}
 	s.rec.Record(trace.Event{ReqID: reqID, From: trace.Uwsgi, To: trace.Proxy, Instance: s.name, Phase: trace.Returned,
 		At: trace.Now(), Bytes: int(tx), Status: lg.status,
 		Why: "worker " + itoa(slot.id) + " answered in " + rt.Round(time.Microsecond).String()})

@@ -33,6 +33,9 @@ type Server struct {
 	cfg    Config
 	opts   Options
 	rec    trace.Recorder
+	// tracing is false when nobody listens, so the hot path builds no
+	// events (their Why strings cost allocations).
+	tracing bool
 	log    *logger
 	name   string
 	pid    int
@@ -85,7 +88,7 @@ type appHolder struct {
 
 // New checks nothing and binds nothing: Start does, as uWSGI does at startup.
 func New(cfg Config, opts Options) *Server {
-	s := &Server{cfg: cfg, opts: opts, rec: trace.OrNop(opts.Recorder),
+	s := &Server{cfg: cfg, opts: opts, rec: trace.OrNop(opts.Recorder), tracing: trace.OrNop(opts.Recorder) != trace.Nop,
 		idleSig: make(chan struct{}, 1), closing: make(chan struct{}), quit: make(chan struct{}),
 		pid: os.Getpid()}
 	s.processes = max(cfg.Processes, 1)

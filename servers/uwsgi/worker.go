@@ -249,8 +249,10 @@ func (s *Server) acceptLoop(l *listener, acceptFirst bool) {
 		}
 		backoff = 0
 		j := job{conn: conn, l: l, accepted: time.Now()}
-		s.rec.Record(trace.Event{From: s.fromNode(l), To: trace.Uwsgi, Instance: s.name, Phase: trace.Arrived,
-			At: trace.Now(), Why: "connection accepted on " + l.name()})
+		if s.tracing {
+			s.rec.Record(trace.Event{From: s.fromNode(l), To: trace.Uwsgi, Instance: s.name, Phase: trace.Arrived,
+				At: trace.Now(), Why: "connection accepted on " + l.name()})
+		}
 		for {
 			if c == nil {
 				if acceptFirst {
