@@ -153,6 +153,7 @@ func init() {
 		"access_log":         checkAccessLog,
 		"error_log":          checkErrorLog,
 		"keepalive_timeout":  checkKeepalive,
+		"if":                 checkIf,
 	}
 }
 
