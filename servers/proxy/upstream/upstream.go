@@ -496,7 +496,7 @@ func (c *call) attempt(addr string, packet []byte) *attempt {
 		}
 		c.rec.Record(ev)
 	}
-	if err := writeAll(conn, bufs, s.SendTimeout); err != nil {
+	if err := c.writeAll(conn, bufs, s.SendTimeout); err != nil {
 		return c.ioFailed(a, stop, err, "writev() failed")
 	}
 
@@ -506,7 +506,7 @@ func (c *call) attempt(addr string, packet []byte) *attempt {
 	// leaves before that is logged "while sending request to upstream".
 	a.buf = make([]byte, s.BufferSize)
 	for {
-		conn.SetReadDeadline(time.Now().Add(s.ReadTimeout))
+		c.setDeadline(conn.SetReadDeadline, s.ReadTimeout)
 		m, err := conn.Read(a.buf[a.n:])
 		a.n += m
 		if m > 0 || !c.abort() {
@@ -590,11 +590,20 @@ func connectError(network, addr string, err error) (Level, string) {
 	return level, "connect() to " + addr + " failed " + errnoText(err)
 }
 
+// setDeadline renews an I/O deadline unless the client already went away:
+// the abort hook may have fired just before, and its past deadline must win.
+func (c *call) setDeadline(set func(time.Time) error, d time.Duration) {
+	set(time.Now().Add(d))
+	if c.ctx.Err() != nil {
+		set(time.Unix(1, 0))
+	}
+}
+
 // writeAll writes bufs with a deadline renewed after every successful write,
 // which is what send_timeout means ("between two successive write operations").
-func writeAll(conn net.Conn, bufs net.Buffers, timeout time.Duration) error {
+func (c *call) writeAll(conn net.Conn, bufs net.Buffers, timeout time.Duration) error {
 	for len(bufs) > 0 {
-		conn.SetWriteDeadline(time.Now().Add(timeout))
+		c.setDeadline(conn.SetWriteDeadline, timeout)
 		// Write at most 64 KiB per round so the deadline is per operation.
 		chunk := net.Buffers{}
 		size := 0
