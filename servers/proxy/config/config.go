@@ -29,13 +29,16 @@ type File struct {
 // Warning is a non-fatal message, printed as nginx's "[warn]" lines.
 type Warning struct {
 	Msg  string // in nginx's style, e.g. `"tcp_nopush" directive has no effect in webflow-lab`
-	File string
+	File string // "" when nginx names no position
 	Line int
 	Text explain.Text // a plain explanation in both languages
 }
 
 // String is the line `nginx -t` would print.
 func (w Warning) String() string {
+	if w.File == "" {
+		return "nginx: [warn] " + w.Msg
+	}
 	return fmt.Sprintf("nginx: [warn] %s in %s:%d", w.Msg, w.File, w.Line)
 }
 

@@ -23,7 +23,10 @@ func (p *parser) closeBlock(lx *lexer, b *block) error {
 		if err := p.closeHTTP(lx); err != nil {
 			return err
 		}
-		return p.checkVars(b.owner)
+		if err := p.checkVars(b.owner); err != nil {
+			return err
+		}
+		p.warnServerNames()
 	}
 	return nil
 }

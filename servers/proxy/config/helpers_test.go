@@ -1,6 +1,7 @@
 package config
 
 import (
+	"os"
 	"reflect"
 	"testing"
 	"time"
@@ -85,5 +86,21 @@ func BenchmarkParseAssets(b *testing.B) {
 		if _, err := LoadFS(assetsFS(), "nginx/nginx.conf"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestImplicitListen: a server without listen is on *:80 as root and *:8000
+// otherwise, as nginx's ngx_http_core_merge_srv_conf decides.
+func TestImplicitListen(t *testing.T) {
+	cfg, err := Parse("t.conf", []byte("events { }\nhttp {\n  server { server_name x; }\n  server { server_name x; }\n}\n"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `nginx: [warn] conflicting server name "x" on 0.0.0.0:8000, ignored`
+	if os.Getuid() == 0 {
+		want = `nginx: [warn] conflicting server name "x" on 0.0.0.0:80, ignored`
+	}
+	if len(cfg.Warnings) != 1 || cfg.Warnings[0].String() != want {
+		t.Errorf("got %v, want [%s]", cfg.Warnings, want)
 	}
 }
