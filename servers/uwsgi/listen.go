@@ -136,18 +136,23 @@ func bindError(cfg *Config, opt string, a addr, err error) ([]string, *explain.E
 	e := &explain.Error{Where: where, Err: err}
 	var errno syscall.Errno
 	errors.As(err, &errno)
+	// uWSGI's bind_to_unix and bind_to_tcp report from these source lines.
+	src := "[core/socket.c line 769]"
+	if a.network == "unix" {
+		src = "[core/socket.c line 230]"
+	}
 	switch errno {
 	case syscall.EADDRINUSE:
 		lines = append(lines,
 			fmt.Sprintf("probably another instance of uWSGI is running on the same address (%s).", a.raw),
-			"bind(): Address already in use [core/socket.c line 769]")
+			"bind(): Address already in use "+src)
 		e.What = explain.T("uwsgi: the address "+a.raw+" is already in use", "uwsgi: 地址 "+a.raw+" 已被占用 (端口被占用)")
 		e.Why = explain.T("another program (often a uWSGI instance started earlier and never stopped) is listening on that port",
 			"另一个程序 (通常是之前启动后没有关闭的 uWSGI 实例) 正在监听这个端口")
 		e.Try = explain.T("stop the old instance (`uwsgi --stop <pidfile>`, or find it with `ss -ltnp | grep "+itoa(a.port)+"`), or pick another port",
 			"先关闭旧实例 (`uwsgi --stop <pidfile>`，或用 `ss -ltnp | grep "+itoa(a.port)+"` 找到它)，或换一个端口")
 	case syscall.EADDRNOTAVAIL:
-		lines = append(lines, "bind(): Cannot assign requested address [core/socket.c line 769]")
+		lines = append(lines, "bind(): Cannot assign requested address "+src)
 		e.What = explain.T("uwsgi: cannot bind "+a.raw+": that IP address is not on this machine",
 			"uwsgi: 无法绑定 "+a.raw+"：这台机器上没有这个 IP 地址")
 		e.Why = explain.T("a socket can only listen on an address of one of this host's interfaces; config files copied from another machine often carry its IP",
@@ -155,12 +160,12 @@ func bindError(cfg *Config, opt string, a addr, err error) ([]string, *explain.E
 		e.Try = explain.T("use 127.0.0.1 (this machine only), 0.0.0.0 or an empty host (all interfaces), or this host's real IP (`ip addr`)",
 			"改用 127.0.0.1 (仅本机)、0.0.0.0 或留空主机 (所有网卡)，或本机真实的 IP (`ip addr` 查看)")
 	case syscall.EACCES:
-		lines = append(lines, "bind(): Permission denied [core/socket.c line 769]")
+		lines = append(lines, "bind(): Permission denied "+src)
 		e.What = explain.T("uwsgi: permission denied binding "+a.raw, "uwsgi: 没有权限绑定 "+a.raw)
 		e.Why = explain.T("ports below 1024 and some directories need privileges", "1024 以下的端口和某些目录需要特权")
 		e.Try = explain.T("use a port above 1024, or a socket path in a directory you own", "使用 1024 以上的端口，或放在自己有权限的目录里的 socket 路径")
 	default:
-		lines = append(lines, fmt.Sprintf("%s [core/socket.c line 769]", cError(err)))
+		lines = append(lines, cError(err)+" "+src)
 		e.What = explain.T("uwsgi: cannot listen on "+a.raw, "uwsgi: 无法监听 "+a.raw)
 		e.Why = explain.T(err.Error(), err.Error())
 		e.Try = explain.T("check the address in the "+opt+" option", "检查 "+opt+" 选项里的地址")

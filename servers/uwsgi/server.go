@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"webflow-lab/servers/explain"
@@ -30,17 +31,17 @@ var ErrServerClosed = errors.New("uwsgi: server closed")
 // Start, stop it with Shutdown; Reload rebuilds the app and the workers while
 // keeping the sockets, as `uwsgi --reload` does.
 type Server struct {
-	cfg    Config
-	opts   Options
-	rec    trace.Recorder
+	cfg  Config
+	opts Options
+	rec  trace.Recorder
 	// tracing is false when nobody listens, so the hot path builds no
 	// events (their Why strings cost allocations).
 	tracing bool
-	log    *logger
-	name   string
-	pid    int
-	dir    string // chdir, absolute; "" = the process's working directory
-	loader func(AppRef) (wsgi.App, error)
+	log     *logger
+	name    string
+	pid     int
+	dir     string // chdir, absolute; "" = the process's working directory
+	loader  func(AppRef) (wsgi.App, error)
 
 	processes, threads int
 	bufferSize         int
@@ -142,21 +143,9 @@ func (s *Server) fail(code int, e *explain.Error, lines ...string) error {
 
 func (s *Server) start() error {
 	cfg := &s.cfg
-	if cfg.Daemonize != "" {
-		f, err := os.OpenFile(cfg.Daemonize, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-		if err != nil {
-			return s.fail(1, &explain.Error{
-				What:  explain.T("uwsgi: cannot open the daemonize log "+cfg.Daemonize, "uwsgi: 无法打开 daemonize 日志文件 "+cfg.Daemonize),
-				Where: s.where("daemonize", cfg.Daemonize),
-				Why:   explain.T(err.Error(), err.Error()),
-				Try:   explain.T("make sure the directory exists and is writable (and that no comment follows the path on the same line)", "确认目录存在且可写 (并且同一行路径后面没有注释)"),
-				Err:   err,
-			}, fmt.Sprintf("open(\"%s\"): %s [core/logging.c line 288]", cfg.Daemonize, strerror(errors.Unwrap(err))))
-		}
-		s.logFile = f
-		s.log.w = f
-	}
 	s.started = time.Now()
+	// static-map lines are parsed (and logged) with the options, before
+	// daemonize moves the log to its file, as in uWSGI.
 	for _, sm := range cfg.StaticMaps {
 		mount, docroot, ok := strings.Cut(sm, "=")
 		if !ok || docroot == "" {
@@ -170,6 +159,20 @@ func (s *Server) start() error {
 		s.log.Printf("[uwsgi-static] added mapping for %s => %s", mount, docroot)
 		s.statics = append(s.statics, staticMap{mount: mount, docroot: docroot})
 	}
+	if cfg.Daemonize != "" {
+		f, err := os.OpenFile(cfg.Daemonize, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return s.fail(1, &explain.Error{
+				What:  explain.T("uwsgi: cannot open the daemonize log "+cfg.Daemonize, "uwsgi: 无法打开 daemonize 日志文件 "+cfg.Daemonize),
+				Where: s.where("daemonize", cfg.Daemonize),
+				Why:   pathWhy(cfg.Daemonize, err),
+				Try:   explain.T("make sure the directory exists and is writable (and that no comment follows the path on the same line)", "确认目录存在且可写 (并且同一行路径后面没有注释)"),
+				Err:   err,
+			}, fmt.Sprintf("open(\"%s\"): %s [core/logging.c line 288]", cfg.Daemonize, strerror(errors.Unwrap(err))))
+		}
+		s.logFile = f
+		s.log.w = f
+	}
 	s.log.Printf("*** Starting uWSGI %s (%dbit) on [%s] ***", Version, 32<<(^uint(0)>>63), asctime(s.started))
 	wd, _ := os.Getwd()
 	s.log.Printf("current working directory: %s", wd)
@@ -181,10 +184,10 @@ func (s *Server) start() error {
 			return s.fail(1, &explain.Error{
 				What:  explain.T("uwsgi: cannot write the pidfile "+cfg.Pidfile, "uwsgi: 无法写入 pidfile "+cfg.Pidfile),
 				Where: s.where("pidfile", cfg.Pidfile),
-				Why:   explain.T(err.Error(), err.Error()),
+				Why:   pathWhy(cfg.Pidfile, err),
 				Try:   explain.T("check that the directory exists and that no comment follows the path on the same line", "检查目录是否存在，以及同一行路径后面是否跟了注释"),
 				Err:   err,
-			}, fmt.Sprintf("uwsgi_write_pidfile()/open(): %s [core/utils.c line 4096]", strerror(errors.Unwrap(err))))
+			}, fmt.Sprintf("open(\"%s\"): %s [core/utils.c line 3624]", cfg.Pidfile, strerror(errors.Unwrap(err))))
 		}
 		s.pidfileMade = true
 	}
@@ -203,19 +206,19 @@ func (s *Server) start() error {
 		}
 		if err != nil {
 			var pe *fs.PathError
-			msg := err.Error()
+			msg, msgZH := err.Error(), err.Error()
 			if errors.As(err, &pe) {
-				msg = strerror(pe.Err)
+				msg, msgZH = strerror(pe.Err), errnoZH(pe.Err)
 			}
 			return s.fail(1, &explain.Error{
 				What:  explain.T("uwsgi: chdir() to "+cfg.Chdir+" failed", "uwsgi: chdir() 到 "+cfg.Chdir+" 失败"),
 				Where: s.where("chdir", cfg.Chdir),
-				Why: explain.T("the project directory does not exist: "+msg+". uWSGI has no inline comments, so text after the path is part of the path",
-					"项目目录不存在: "+msg+"。uWSGI 不支持行内注释，路径后面的文字也会被当成路径的一部分"),
+				Why: explain.T("the project directory cannot be entered: "+msg+". uWSGI has no inline comments, so text after the path is part of the path",
+					"无法进入项目目录: "+msgZH+"。uWSGI 不支持行内注释，路径后面的文字也会被当成路径的一部分"),
 				Try: explain.T("write the project's absolute path alone on the line (put comments on their own line starting with # or ;)",
 					"这一行只写项目的绝对路径 (注释单独成行，以 # 或 ; 开头)"),
 				Err: err,
-			}, "chdir(): "+msg+" [core/uwsgi.c line 2624]")
+			}, "chdir(): "+msg+" [core/uwsgi.c line 2625]")
 		}
 		s.dir = dir
 	}
@@ -290,7 +293,33 @@ func (s *Server) start() error {
 	return nil
 }
 
-var errNotDir = errors.New("not a directory")
+var errNotDir = syscall.ENOTDIR
+
+// pathWhy explains a file that could not be created, quoting the path as
+// uWSGI read it (an inline comment shows up inside the quotes).
+func pathWhy(path string, err error) explain.Text {
+	var pe *fs.PathError
+	cause, causeZH := err.Error(), err.Error()
+	if errors.As(err, &pe) {
+		cause, causeZH = strerror(pe.Err), errnoZH(pe.Err)
+	}
+	dir := filepath.Dir(path)
+	return explain.T(fmt.Sprintf("%s: the path is read literally as %q; its directory %q must exist", cause, path, dir),
+		fmt.Sprintf("%s: 路径按字面读取为 %q，它所在的目录 %q 必须存在", causeZH, path, dir))
+}
+
+// errnoZH is strerror in Chinese for the errors a learner meets.
+func errnoZH(err error) string {
+	switch {
+	case errors.Is(err, syscall.ENOENT):
+		return "没有那个文件或目录 (No such file or directory)"
+	case errors.Is(err, syscall.ENOTDIR):
+		return "不是目录 (Not a directory)"
+	case errors.Is(err, syscall.EACCES):
+		return "权限不够 (Permission denied)"
+	}
+	return strerror(err)
+}
 
 // where names the config line for an error.
 func (s *Server) where(opt, val string) string {
