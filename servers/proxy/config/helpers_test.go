@@ -4,6 +4,7 @@ import (
 	"os"
 	"reflect"
 	"testing"
+	"testing/fstest"
 	"time"
 )
 
@@ -103,4 +104,12 @@ func TestImplicitListen(t *testing.T) {
 	if len(cfg.Warnings) != 1 || cfg.Warnings[0].String() != want {
 		t.Errorf("got %v, want [%s]", cfg.Warnings, want)
 	}
+}
+
+func fsOf(files map[string][]byte) fstest.MapFS {
+	m := fstest.MapFS{}
+	for k, v := range files {
+		m[k] = &fstest.MapFile{Data: v}
+	}
+	return m
 }
