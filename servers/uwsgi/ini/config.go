@@ -111,6 +111,7 @@ type Config struct {
 
 // effect is what one option line does, in both languages.
 type effect struct {
-	text explain.Text
-	note *explain.Error // the note about this line, if any
+	text       explain.Text
+	note       *explain.Error // the note about this line, if any
+	overridden int            // index of the later option that replaces this one; 0 = none
 }

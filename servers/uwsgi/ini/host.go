@@ -27,6 +27,9 @@ type Host struct {
 	// only; ok false makes the address 255.255.255.255 as in uWSGI. nil: the
 	// system resolver with a 2 s deadline.
 	LookupIPv4 func(host string) (ip string, ok bool)
+	// InterfaceIPv4 lists this machine's IPv4 addresses, for a '*' in a
+	// socket address; nil: net.InterfaceAddrs.
+	InterfaceIPv4 func() []string
 	// Somaxconn is net.core.somaxconn; 0: read /proc/sys/net/core/somaxconn
 	// (no check when it cannot be read, as uWSGI).
 	Somaxconn int
