@@ -105,15 +105,17 @@ http {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start nginx: %v", err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	// exited is closed when nginx has exited and waitErr is set.
+	exited := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGTERM)
 		select {
-		case <-done:
+		case <-exited:
 		case <-time.After(10 * time.Second):
 			cmd.Process.Kill()
-			<-done
+			<-exited
 		}
 	})
 	deadline := time.Now().Add(10 * time.Second)
@@ -124,8 +126,8 @@ http {
 			return listen
 		}
 		select {
-		case err := <-done:
-			t.Fatalf("nginx exited: %v\n%s", err, stderr.String())
+		case <-exited:
+			t.Fatalf("nginx exited: %v\n%s", waitErr, stderr.String())
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
@@ -250,9 +252,9 @@ func TestInteropNginx(t *testing.T) {
 		{name: "ip_hash with a refused peer", directive: "ip_hash", method: IPHash{}, backends: []backend{{letter: "A"}, {letter: "B", dead: true}, {letter: "C"}}, clients: manyClients},
 		{name: "least_conn idle 5,1,1", directive: "least_conn", method: LeastConn{}, backends: []backend{{letter: "A", params: "weight=5"}, {letter: "B"}, {letter: "C"}}, requests: 14},
 		{name: "least_conn with a refused peer", directive: "least_conn", method: LeastConn{}, backends: []backend{{letter: "A", dead: true}, {letter: "B"}, {letter: "C", params: "backup"}}, requests: 5},
-		{name: "hash $request_uri", directive: "hash $request_uri", method: Hash{Key: "$request_uri"}, backends: []backend{{letter: "A", params: "weight=2"}, {letter: "B"}, {letter: "C", params: "down"}, {letter: "D"}}, uris: uris},
-		{name: "hash $request_uri consistent", directive: "hash $request_uri consistent", method: Hash{Key: "$request_uri", Consistent: true}, backends: []backend{{letter: "A"}, {letter: "B", params: "weight=2"}, {letter: "C"}}, uris: uris},
-		{name: "hash consistent with a refused peer", directive: "hash $request_uri consistent", method: Hash{Key: "$request_uri", Consistent: true}, backends: []backend{{letter: "A", dead: true}, {letter: "B"}, {letter: "C", params: "down"}}, uris: uris},
+		{name: "hash request_uri", directive: "hash $request_uri", method: Hash{Key: "$request_uri"}, backends: []backend{{letter: "A", params: "weight=2"}, {letter: "B"}, {letter: "C", params: "down"}, {letter: "D"}}, uris: uris},
+		{name: "hash request_uri consistent", directive: "hash $request_uri consistent", method: Hash{Key: "$request_uri", Consistent: true}, backends: []backend{{letter: "A"}, {letter: "B", params: "weight=2"}, {letter: "C"}}, uris: uris},
+		{name: "hash consistent with a refused peer", directive: "hash $request_uri consistent", method: Hash{Key: "$request_uri", Consistent: true}, backends: []backend{{letter: "A", dead: true}, {letter: "B"}, {letter: "C", params: "down"}, {letter: "D"}}, uris: uris},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -277,6 +279,7 @@ func TestInteropNginx(t *testing.T) {
 					want = append(want, replay(t, u, byAddr, lo, ""))
 				}
 			}
+			t.Logf("nginx: %v", got)
 			if strings.Join(got, " ") != strings.Join(want, " ") {
 				t.Errorf("nginx answered %v\nwe picked     %v", got, want)
 			}
