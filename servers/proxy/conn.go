@@ -193,6 +193,10 @@ func (r *request) readHead(g *listenGroup) *parseError {
 	for {
 		line, err = readLine(c.br)
 		if err != nil {
+			if errors.Is(err, errLineTooLong) {
+				// nginx logs the large buffer it gave up on as $request
+				r.line = string(line[:min(len(line), def.headerBufLarge)])
+			}
 			return r.headReadError(err, true)
 		}
 		r.reqLen += int64(len(line))

@@ -558,6 +558,7 @@ func (r *request) writeStream(status int, ct string, body []byte) {
 		r.writeChunk(body)
 		r.c.bw.WriteString("0\r\n\r\n")
 		r.bytesSent += 5
+		r.bodySent += 5
 		return
 	}
 	r.write(body)

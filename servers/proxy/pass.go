@@ -409,6 +409,7 @@ func (r *request) relay(res *upstream.Result, p *passSpec) {
 	if head.chunked {
 		r.c.bw.WriteString("0\r\n\r\n")
 		r.bytesSent += 5
+		r.bodySent += 5
 	}
 }
 
@@ -419,7 +420,8 @@ func (r *request) writeChunk(p []byte) error {
 	r.c.bw.WriteString("\r\n")
 	n, err := r.c.bw.Write(p)
 	r.c.bw.WriteString("\r\n")
-	r.bodySent += int64(n)
+	// nginx counts the chunk framing in $body_bytes_sent too
+	r.bodySent += int64(n + len(size) + 4)
 	r.bytesSent += int64(n + len(size) + 4)
 	if err == nil {
 		err = r.c.bw.Flush()

@@ -55,7 +55,7 @@ func (hb *headBuffers) fits(n int) bool {
 func readLine(br *bufio.Reader) ([]byte, error) {
 	line, err := br.ReadSlice('\n')
 	if err == bufio.ErrBufferFull {
-		return nil, errLineTooLong
+		return line, errLineTooLong // the bytes read so far: nginx logs them
 	}
 	return line, err
 }
