@@ -48,7 +48,14 @@ type Config struct {
 	BufferSize    int           // max vars block; ≤ 0 means 4096
 	SocketTimeout time.Duration // per-read/write timeout; ≤ 0 means 4 s (uWSGI's socket-timeout)
 
+	DisableLogging bool // disable-logging: no request log lines
+	NeedApp        bool // need-app: no app is fatal ("GAME OVER") instead of full dynamic mode
+	DieOnTerm      bool // die-on-term: SIGTERM stops instead of uWSGI 2.0's brutal reload (for the CLI)
+
 	Notes []*explain.Error // config warnings from the parser, printed at start
+	// Where maps an option ("chdir") or an option and value ("socket=:9001")
+	// to the file:line it came from, for error messages.
+	Where map[string]string
 }
 
 // AppRef says where the app comes from: what wsgi-file or module names,

@@ -282,7 +282,9 @@ func (s *Server) finishRequest(c *core, lg *requestLog, start time.Time, reqID s
 	}
 	lg.totalReqs = s.totalRequests.Add(1)
 	lg.rt = rt
-	s.log.request(s.pid, lg)
+	if !s.cfg.DisableLogging {
+		s.log.request(s.pid, lg)
+	}
 	if !s.tracing {
 		return
 	}

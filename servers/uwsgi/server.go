@@ -24,6 +24,10 @@ import (
 // what the stats server reports.
 const Version = "2.0.21-webflow-lab"
 
+// ErrNoApp is wrapped by Start's error when need-app is set and the app
+// could not be loaded (uWSGI: "*** no app loaded. GAME OVER ***", exit 22).
+var ErrNoApp = errors.New("uwsgi: no app loaded")
+
 // ErrServerClosed is returned by Start after Shutdown.
 var ErrServerClosed = errors.New("uwsgi: server closed")
 
@@ -259,6 +263,11 @@ func (s *Server) start() error {
 	s.log.Printf("your mercy for graceful operations on workers is 60 seconds")
 	s.log.Printf("*** Operational MODE: %s ***", s.mode())
 	s.loadApp()
+	if s.cfg.NeedApp && !s.AppLoaded() {
+		e := s.AppError()
+		e.Err = ErrNoApp
+		return e // uWSGI exits with status 22
+	}
 	if s.cfg.Master || s.cfg.Stats != "" {
 		s.log.Printf("spawned uWSGI master process (pid: %d)", s.pid)
 	}
@@ -329,6 +338,11 @@ func (s *Server) where(opt, val string) string {
 	}
 	if opt == "" {
 		return f
+	}
+	if w, ok := s.cfg.Where[opt+"="+val]; ok {
+		f = w
+	} else if w, ok := s.cfg.Where[opt]; ok {
+		f = w
 	}
 	return f + ": " + opt + " = " + val
 }
@@ -456,7 +470,11 @@ func (s *Server) loadApp() {
 			s.log.Printf("%v", err)
 		}
 		s.log.Print("unable to load app 0 (mountpoint='') (callable not found or import error)")
-		s.log.Print("*** no app loaded. going in full dynamic mode ***")
+		if s.cfg.NeedApp {
+			s.log.Print("*** no app loaded. GAME OVER ***")
+		} else {
+			s.log.Print("*** no app loaded. going in full dynamic mode ***")
+		}
 	} else {
 		h.app = app
 		s.log.Printf("WSGI app 0 (mountpoint='') ready in %d seconds on interpreter %p pid: %d (default app)",
@@ -496,6 +514,41 @@ func (s *Server) appRef() AppRef {
 		}
 	}
 	return ref
+}
+
+// AppError explains why the app did not load (nil when it did): uWSGI 2.0
+// keeps running in "full dynamic mode" and answers every request with 500,
+// which is what a learner then sees in the browser.
+func (s *Server) AppError() *explain.Error {
+	h := s.app.Load()
+	if h == nil || h.app != nil {
+		return nil
+	}
+	ref := s.appRef()
+	e := &explain.Error{
+		What: explain.T("uwsgi: no app loaded: every request will get 500 Internal Server Error",
+			"uwsgi: 没有加载任何应用：每个请求都会得到 500 Internal Server Error"),
+		Where: s.where("wsgi-file", ref.WSGIFile),
+		Err:   h.loadErr,
+	}
+	switch {
+	case ref.WSGIFile == "" && ref.Module == "":
+		e.Where = s.where("", "")
+		e.Why = explain.T("the config names no app (no wsgi-file or module line)", "配置里没有指定应用 (没有 wsgi-file 或 module)")
+		e.Try = explain.T("add wsgi-file = project/wsgi.py (relative to chdir)", "加上 wsgi-file = 项目名/wsgi.py (相对于 chdir)")
+	case errors.Is(h.loadErr, fs.ErrNotExist):
+		e.Why = explain.T("the file "+ref.Path+" does not exist: wsgi-file is relative to chdir, and an inline comment becomes part of the name",
+			"文件 "+ref.Path+" 不存在：wsgi-file 是相对于 chdir 的路径，行内注释也会变成文件名的一部分")
+		e.Try = explain.T("check chdir and wsgi-file together: chdir + wsgi-file must be the project's wsgi.py",
+			"把 chdir 和 wsgi-file 放在一起检查：chdir + wsgi-file 必须正好是项目的 wsgi.py")
+	default:
+		e.Why = explain.T(h.loadErr.Error(), h.loadErr.Error())
+		e.Try = explain.T("the log above shows the error the app raised while loading", "上面的日志里有应用加载时抛出的错误")
+	}
+	if ref.Module != "" {
+		e.Where = s.where("module", ref.Module)
+	}
+	return e
 }
 
 // AppLoaded reports whether an app is loaded (false = full dynamic mode).
