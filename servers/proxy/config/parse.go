@@ -3,6 +3,8 @@ package config
 import (
 	"fmt"
 	"strings"
+
+	"webflow-lab/servers/explain"
 )
 
 // parser holds the state of one Parse: the nginx cycle's view of the config.
@@ -169,7 +171,14 @@ func (p *parser) rawStatement(lx *lexer, b *block, words []word, st stop) error 
 	for _, w := range words[1:] {
 		d.Args = append(d.Args, w.text)
 	}
-	if d.Name == "include" && (b.raw == "types" || b.raw == "map" || b.raw == "geo") {
+	if b.raw == "map" {
+		if err := p.mapEntry(lx, b, d); err != nil || d.Name == "include" {
+			return err
+		}
+		*b.list = append(*b.list, d)
+		return nil
+	}
+	if d.Name == "include" && (b.raw == "types" || b.raw == "geo") {
 		if len(d.Args) != 1 {
 			return p.fail(lx.file, lx.line, errArgs, hint{name: "include", n: len(d.Args)},
 				`invalid number of arguments in "include" directive`)
@@ -195,6 +204,39 @@ func (p *parser) rawStatement(lx *lexer, b *block, words []word, st stop) error 
 		}
 	}
 	*b.list = append(*b.list, d)
+	return nil
+}
+
+// mapEntry mirrors the handler of map { } (ngx_http_map): "hostnames",
+// "volatile", or exactly a key and a value; one default; a string key once
+// (compared without case).
+func (p *parser) mapEntry(lx *lexer, b *block, d *Directive) error {
+	mapHint := hint{
+		why: explain.T("each line of a map block is a source value and a result: key value;", "map 块的每一行是一个源值和一个结果：键 值;"),
+		try: explain.T("quote a value that contains spaces; end each line with ';'", "含空格的值要加引号；每行以 ';' 结尾"),
+	}
+	if len(d.Args) == 0 && (d.Name == "hostnames" || d.Name == "volatile") {
+		return nil
+	}
+	if len(d.Args) != 1 {
+		return p.fail(lx.file, lx.line, errValue, mapHint, "invalid number of the map parameters")
+	}
+	if d.Name == "include" {
+		return p.include(lx, b, d)
+	}
+	key := strings.ToLower(d.Name)
+	if strings.HasPrefix(key, "~") {
+		return nil
+	}
+	for _, prev := range *b.list {
+		if strings.ToLower(prev.Name) != key {
+			continue
+		}
+		if key == "default" {
+			return p.fail(lx.file, lx.line, errValue, mapHint, "duplicate default map parameter")
+		}
+		return p.fail(lx.file, lx.line, errValue, mapHint, `conflicting parameter "%s"`, key) // nginx prints the lower-cased key
+	}
 	return nil
 }
 
