@@ -306,7 +306,11 @@ func (c *call) run() {
 			name := c.t.name()
 			c.res.Attempts = append(c.res.Attempts, Attempt{Addr: name, Status: 502})
 			c.log(LogEntry{Level: Error, Msg: "no live upstreams", Action: ActConnecting, Upstream: c.url(name)})
-			c.fail(502, "no live upstreams", name)
+			if why == "" {
+				why = "no live upstreams"
+			}
+			c.failed(name, why, 502)
+			c.fail(502, why, name)
 			return
 		}
 		c.rec.Record(trace.Event{ReqID: r.ID, From: trace.Proxy, To: c.to, Instance: addr, Phase: trace.Info, At: trace.Now(), Why: why})

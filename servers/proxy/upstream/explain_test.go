@@ -1,0 +1,63 @@
+package upstream
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// TestExplainGolden renders the learner's block for every error.log entry
+// the engine writes, in English and Chinese, against testdata/explain/*.golden.
+func TestExplainGolden(t *testing.T) {
+	const up = "uwsgi://127.0.0.1:9001"
+	tests := []struct {
+		name string
+		e    LogEntry
+	}{
+		{"refused", LogEntry{Level: Error, Msg: "connect() failed (111: Connection refused)", Action: ActConnecting, Upstream: up}},
+		{"unix-missing", LogEntry{Level: Crit, Msg: "connect() to unix:/run/app.sock failed (2: No such file or directory)", Action: ActConnecting, Upstream: "uwsgi://unix:/run/app.sock:"}},
+		{"unix-permission", LogEntry{Level: Crit, Msg: "connect() to unix:/run/app.sock failed (13: Permission denied)", Action: ActConnecting, Upstream: "uwsgi://unix:/run/app.sock:"}},
+		{"unix-backlog", LogEntry{Level: Error, Msg: "connect() to unix:/run/app.sock failed (11: Resource temporarily unavailable)", Action: ActConnecting, Upstream: "uwsgi://unix:/run/app.sock:"}},
+		{"no-live", LogEntry{Level: Error, Msg: "no live upstreams", Action: ActConnecting, Upstream: "http://dead/dead"}},
+		{"disabled", LogEntry{Level: Warn, Msg: "upstream server temporarily disabled", Action: ActReadHead, Upstream: up}},
+		{"connect-timeout", LogEntry{Level: Error, Msg: timedOut, Action: ActConnecting, Upstream: up}},
+		{"send-timeout", LogEntry{Level: Error, Msg: timedOut, Action: ActSending, Upstream: up}},
+		{"read-timeout", LogEntry{Level: Error, Msg: timedOut, Action: ActReadHead, Upstream: up}},
+		{"body-timeout", LogEntry{Level: Error, Msg: timedOut, Action: ActReadBody, Upstream: up}},
+		{"closed", LogEntry{Level: Error, Msg: "upstream prematurely closed connection", Action: ActReadHead, Upstream: up}},
+		{"closed-mid-body", LogEntry{Level: Error, Msg: "upstream prematurely closed connection", Action: ActReadBody, Upstream: up}},
+		{"reset", LogEntry{Level: Error, Msg: "recv() failed (104: Connection reset by peer)", Action: ActReadHead, Upstream: up}},
+		{"too-big-header", LogEntry{Level: Error, Msg: "upstream sent too big header", Action: ActReadHead, Upstream: up}},
+		{"invalid-header", LogEntry{Level: Error, Msg: `upstream sent invalid header: "<html>\x20..."`, Action: ActReadHead, Upstream: up}},
+		{"http09", LogEntry{Level: Error, Msg: "upstream sent no valid HTTP/1.0 header", Action: ActReadHead, Upstream: "http://127.0.0.1:9001/"}},
+		{"request-too-big", LogEntry{Level: Alert, Msg: "uwsgi request is too big: 70095"}},
+		{"client-abort", LogEntry{Level: Info, Msg: clientClosed, Action: ActSending, Upstream: up}},
+		{"send-failed", LogEntry{Level: Error, Msg: "writev() failed (32: Broken pipe)", Action: ActSending, Upstream: up}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			x := tt.e.Explain()
+			got := x.Block("en") + "\n\n" + x.Block("zh") + "\n"
+			path := filepath.Join("testdata", "explain", tt.name+".golden")
+			if *update {
+				os.MkdirAll(filepath.Dir(path), 0o755)
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("got\n%s\nwant\n%s", got, want)
+			}
+			if x.Why.EN == "" || x.Why.ZH == "" || x.Try.ZH == "" {
+				t.Errorf("no commentary for %q", tt.e.Text())
+			}
+		})
+	}
+}
