@@ -1,0 +1,86 @@
+package uwsgi
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"webflow-lab/servers/internal/realpeer"
+	"webflow-lab/servers/wsgi"
+)
+
+// The course's ini files (testdata/course) put comments after values. uWSGI
+// has no inline comments, so the server sees the comment as part of each
+// value. These tests check what the server then does, against real uWSGI.
+
+func getEcho(t *testing.T, url string) wsgi.EchoReply {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r wsgi.EchoReply
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		t.Fatalf("GET %s: status %d: %v", url, resp.StatusCode, err)
+	}
+	return r
+}
+
+// TestCourseHTTPWithComment: `http = 127.0.0.1:PORT # comment` binds PORT
+// (atoi stops at the space) and every request gets SERVER_PORT = "PORT #
+// comment", with real uWSGI and with us.
+func TestCourseHTTPWithComment(t *testing.T) {
+	const comment = " # uWSGI服务器访问地址  保证ip地址正确"
+	port := realpeer.FreePort(t)
+	value := fmt.Sprintf("127.0.0.1:%d%s", port, comment)
+	_, log := startServer(t, Config{HTTP: []string{value}, WSGIFile: "echo"}, Options{})
+	if want := "uWSGI http bound on " + value + " fd "; !strings.Contains(log.String(), want) {
+		t.Errorf("log: missing %q", want)
+	}
+	got := getEcho(t, fmt.Sprintf("http://127.0.0.1:%d/", port))
+	if want := fmt.Sprintf("%d%s", port, comment); got.Environ["SERVER_PORT"] != want {
+		t.Errorf("SERVER_PORT: got %q, want %q", got.Environ["SERVER_PORT"], want)
+	}
+
+	theirPort := realpeer.FreePort(t)
+	echoPy, _ := filepath.Abs("testdata/echo.py")
+	theirValue := fmt.Sprintf("127.0.0.1:%d%s", theirPort, comment)
+	p := realpeer.UWSGI(t, t.TempDir(), fmt.Sprintf("127.0.0.1:%d", theirPort),
+		"--plugins", "python3,http", "--http", theirValue, "--wsgi-file", echoPy)
+	want := getEcho(t, fmt.Sprintf("http://127.0.0.1:%d/", theirPort))
+	if w := fmt.Sprintf("%d%s", theirPort, comment); want.Environ["SERVER_PORT"] != w {
+		t.Errorf("real uWSGI's SERVER_PORT: got %q, want %q", want.Environ["SERVER_PORT"], w)
+	}
+	if !strings.Contains(p.Output(), "uWSGI http bound on "+theirValue+" fd ") {
+		t.Errorf("real uWSGI's log: missing the bound line with the comment:\n%s", p.Output())
+	}
+}
+
+// TestCourseStaticMapWithComment: the docroot "static  # comment" does not
+// exist, so static-map never matches and /static/... reaches the app
+// (the course's "no CSS" symptom), with real uWSGI and with us.
+func TestCourseStaticMapWithComment(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "static"), 0o755)
+	mustWrite(t, filepath.Join(dir, "static", "style.css"), "body{}")
+	const value = "/static=static  # 只在你写的static-map中找静态资源"
+	port := realpeer.FreePort(t)
+	startServer(t, Config{HTTP: []string{fmt.Sprintf("127.0.0.1:%d", port)}, Chdir: dir, WSGIFile: "echo", StaticMaps: []string{value}}, Options{})
+	got := getEcho(t, fmt.Sprintf("http://127.0.0.1:%d/static/style.css", port))
+	if got.Environ["PATH_INFO"] != "/static/style.css" {
+		t.Errorf("ours: got PATH_INFO %q at the app, want /static/style.css (static-map missed)", got.Environ["PATH_INFO"])
+	}
+	theirPort := realpeer.FreePort(t)
+	echoPy, _ := filepath.Abs("testdata/echo.py")
+	realpeer.UWSGI(t, dir, fmt.Sprintf("127.0.0.1:%d", theirPort), "--plugins", "python3,http",
+		"--http", fmt.Sprintf("127.0.0.1:%d", theirPort), "--wsgi-file", echoPy, "--static-map", value)
+	want := getEcho(t, fmt.Sprintf("http://127.0.0.1:%d/static/style.css", theirPort))
+	if want.Environ["PATH_INFO"] != "/static/style.css" {
+		t.Errorf("real uWSGI: got PATH_INFO %q at the app, want /static/style.css", want.Environ["PATH_INFO"])
+	}
+}
