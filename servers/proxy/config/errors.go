@@ -17,6 +17,11 @@ type NginxError struct {
 	Msg   string // e.g. `unknown directive "x"`
 	File  string // where nginx reports it; "" when not tied to a file
 	Line  int
+
+	// AfterParse is set for errors nginx finds after the whole file was
+	// read (ngx_init_cycle's init_conf step): `nginx -t` has then already
+	// printed "syntax is ok" before the error.
+	AfterParse bool
 }
 
 func (e *NginxError) Error() string {

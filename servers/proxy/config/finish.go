@@ -153,5 +153,17 @@ func (p *parser) dupLocations(list []*Directive) error {
 	return nil
 }
 
-// finish runs checks that need the whole file.
-func (p *parser) finish() error { return nil }
+// finish runs the checks nginx makes after parsing, when the core modules
+// initialise their configuration (ngx_init_cycle).
+func (p *parser) finish() error {
+	if First(p.cfg.Directives, "events") == nil {
+		ne := &NginxError{Level: "emerg", Msg: `no "events" section in configuration`, AfterParse: true}
+		return &explain.Error{What: explain.T(ne.Msg, ne.Msg), Where: p.cfg.Path,
+			Why: explain.T("nginx needs an events { } block at the top level, even an empty one",
+				"nginx 需要在最外层有一个 events { } 块，哪怕是空的"),
+			Try: explain.T("add events { worker_connections 1024; } before http { }",
+				"在 http { } 前面加上 events { worker_connections 1024; }"),
+			Err: ne}
+	}
+	return nil
+}

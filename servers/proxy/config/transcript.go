@@ -35,6 +35,9 @@ func Transcript(path string, cfg *Config, err error, lang string) string {
 	}
 	var ne *NginxError
 	if errors.As(err, &ne) {
+		if ne.AfterParse {
+			b.WriteString("nginx: the configuration file " + path + " syntax is ok\n")
+		}
 		b.WriteString("nginx: [" + ne.Level + "] " + ne.Error() + "\n")
 	} else {
 		b.WriteString("nginx: [emerg] " + err.Error() + "\n")
