@@ -36,7 +36,8 @@ func runNginx(t *testing.T, serverBody, httpBody string) (addr, errLog string) {
 error_log %[1]s/logs/error.log info;
 events { worker_connections 64; }
 http {
-    access_log off;
+    log_format up '$request_uri|$status|$upstream_addr|$upstream_status';
+    access_log %[1]s/logs/access.log up;
     uwsgi_temp_path %[1]s/uwsgi_temp;
     proxy_temp_path %[1]s/proxy_temp;
     client_body_temp_path %[1]s/body_temp;
@@ -199,6 +200,7 @@ func TestAgainstNginx(t *testing.T) {
 			nginxStatus, nginxBody := rawRequest(t, addr, sc.method, sc.path)
 			var nlogs []nginxLog
 			nlogs, offset = readNginxLog(t, logPath, offset)
+			nginxVars := lastAccess(t, filepath.Join(filepath.Dir(logPath), "access.log"), sc.path)
 
 			// The engine.
 			req := uwsgiReq(sc.method, sc.path, "")
@@ -220,6 +222,9 @@ func TestAgainstNginx(t *testing.T) {
 			}
 			if res.Status != nginxStatus || ourBody != stripErrorPage(nginxBody, nginxStatus, res.Body == nil) {
 				t.Errorf("got %d %q, nginx %d %q", res.Status, ourBody, nginxStatus, nginxBody)
+			}
+			if got := fmt.Sprintf("%s|%s", res.UpstreamAddr(), res.UpstreamStatus()); got != nginxVars {
+				t.Errorf("$upstream_addr|$upstream_status: got %q, nginx %q", got, nginxVars)
 			}
 			var ours, theirs []string
 			for _, e := range res.Logs {
@@ -262,7 +267,34 @@ func TestAgainstNginx(t *testing.T) {
 		if len(nlogs) != 1 || len(res.Logs) != 1 || nlogs[0].text != res.Logs[0].Text() || nlogs[0].level != res.Logs[0].Level.String() {
 			t.Errorf("got %q, nginx %+v", logLines(res), nlogs)
 		}
+		nginxVars := lastAccess(t, filepath.Join(filepath.Dir(logPath), "access.log"), "/abort")
+		if got, want := res.UpstreamStatus(), nginxVars[strings.Index(nginxVars, "|")+1:]; got != want || res.Status != 499 {
+			t.Errorf("got %d and $upstream_status %q, nginx 499 and %q", res.Status, got, want)
+		}
 	})
+}
+
+// lastAccess returns "$upstream_addr|$upstream_status" of the access.log
+// line for uri (each scenario has its own URI).
+func lastAccess(t *testing.T, path, uri string) string {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ln := range strings.Split(string(b), "\n") {
+			if f := strings.Split(ln, "|"); len(f) == 4 && f[0] == uri {
+				return f[2] + "|" + f[3]
+			}
+		}
+		if time.Now().After(deadline) {
+			return ""
+		}
+		// After a POST nginx closes lingering, and logs when that ends.
+		<-time.After(10 * time.Millisecond) // polling a log file, with a deadline
+	}
 }
 
 // rawRequest sends one HTTP/1.0 request and reads the answer to EOF. A
