@@ -115,12 +115,24 @@ func argCountError(name string) error {
 }
 
 func paramError(name, arg string) error {
-	want := map[string]string{"hash": "consistent", "random": "two [least_conn]"}[name]
+	var why, try explain.Text
+	switch name {
+	case "hash":
+		why = explain.T("the only word allowed after the hash key is consistent",
+			"hash 的键后面只能跟 consistent")
+		try = explain.T("write hash $request_uri consistent; or leave the word out for plain hashing",
+			"写成 hash $request_uri consistent;，或去掉这个词改用普通哈希")
+	default:
+		why = explain.T("random takes only two, optionally followed by least_conn (its only method)",
+			"random 后面只能跟 two，再可选跟 least_conn（唯一支持的方法）")
+		try = explain.T("write random; or random two; or random two least_conn;",
+			"写成 random; 或 random two; 或 random two least_conn;")
+	}
 	return &explain.Error{
 		What: explain.T(fmt.Sprintf("invalid parameter %q", arg), fmt.Sprintf("无效参数 %q", arg)),
-		Why: explain.T(fmt.Sprintf("%s accepts only %s there", name, want),
-			fmt.Sprintf("%s 在这个位置只接受 %s", name, want)),
-		Err: ErrDirective,
+		Why:  why,
+		Try:  try,
+		Err:  ErrDirective,
 	}
 }
 

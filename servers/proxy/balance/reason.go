@@ -77,7 +77,11 @@ func (r Reason) render(zh bool) string {
 			case StepHash, StepPoint:
 				b.WriteString(" → ")
 			default:
-				b.WriteString("; ")
+				if zh {
+					b.WriteString("；")
+				} else {
+					b.WriteString("; ")
+				}
 			}
 		}
 		s.render(&b, zh)
