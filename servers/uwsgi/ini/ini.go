@@ -104,9 +104,9 @@ func Parse(path string, data []byte, section string, magic Magic) *File {
 			l.Kind = Blank
 		case l.Text[0] == '[':
 			l.Kind = Header
-			cur = l.Text[1 : len(l.Text)-1]
-			if len(l.Text) == 1 {
-				cur = "" // "[" alone: uWSGI cuts the '[' itself
+			cur = ""
+			if len(l.Text) > 1 { // "[" alone: uWSGI cuts the '[' itself
+				cur = l.Text[1 : len(l.Text)-1]
 			}
 			l.Section = cur
 		case l.Text[0] == ';' || l.Text[0] == '#':
