@@ -131,7 +131,7 @@ func parseAddr(raw, dir string) addr {
 	default:
 		if ip := net.ParseIP(host); ip != nil && ip.To4() != nil {
 			a.ip = ip.To4()
-		} else if ips, err := net.LookupIP(host); err == nil && len(ips) > 0 && ips[0].To4() != nil {
+		} else if ips, err := lookupIP(host); err == nil && len(ips) > 0 && ips[0].To4() != nil {
 			a.ip = ips[0].To4()
 		} else {
 			a.ip = net.IPv4bcast
@@ -139,6 +139,9 @@ func parseAddr(raw, dir string) addr {
 	}
 	return a
 }
+
+// lookupIP resolves a host name as uWSGI's gethostbyname does; tests replace it.
+var lookupIP = net.LookupIP
 
 // atoi is C's atoi: optional spaces and sign, then leading digits; anything
 // else gives 0. uWSGI 2.0 reads every number this way, so "2 # two" is 2.
