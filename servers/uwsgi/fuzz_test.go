@@ -2,8 +2,8 @@ package uwsgi
 
 import (
 	"bufio"
-	"errors"
 	"bytes"
+	"errors"
 	"net"
 	"os"
 	"path/filepath"
