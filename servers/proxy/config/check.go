@@ -199,6 +199,23 @@ func checkPass(p *parser, b *block, d *Directive, bad badFunc) error {
 				try: explain.T("write proxy_pass http://"+d.Arg(0)+";", "写成 proxy_pass http://"+d.Arg(0)+";"),
 			}, "invalid URL prefix")
 		}
+		// ngx_http_proxy_pass: where the matched prefix is not a plain
+		// string there is nothing to replace with the URI part.
+		rest := d.Arg(0)[strings.Index(d.Arg(0), "//")+2:]
+		if !strings.Contains(rest, "$") && strings.Contains(rest, "/") {
+			mod, name := "", ""
+			if b.owner != nil && b.owner.Name == "location" {
+				mod, name = locationParts(b.owner)
+			}
+			if b.ctx == LocationIf || b.ctx == LimitExcept || mod == "~" || mod == "~*" || strings.HasPrefix(name, "@") {
+				return bad(errValue, hint{
+					why: explain.T("proxy_pass with a URI part replaces the matched location prefix; a regex, named location, if or limit_except has no prefix to replace",
+						"带 URI 部分的 proxy_pass 会替换匹配到的 location 前缀；正则、命名 location、if 或 limit_except 中没有可替换的前缀"),
+					try: explain.T("drop the path after host:port (proxy_pass http://"+rest[:strings.IndexByte(rest, '/')]+";), or rewrite the URI first",
+						"去掉 主机:端口 后面的路径（proxy_pass http://"+rest[:strings.IndexByte(rest, '/')]+";），或先 rewrite URI"),
+				}, `"proxy_pass" cannot have URI part in location given by regular expression, or inside named location, or inside "if" statement, or inside "limit_except" block`)
+			}
+		}
 	}
 	p.passes = append(p.passes, d)
 	return nil
