@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"webflow-lab/servers/trace"
@@ -187,12 +188,14 @@ func (r *request) serve() (keep bool) {
 	if perr == nil {
 		perr = r.processHeaders()
 	}
-	arrived := trace.Event{From: trace.Browser, To: trace.Proxy, Phase: trace.Arrived, Bytes: int(r.reqLen),
-		Instance: r.g.addr, Why: r.line}
-	if r.rawHead != nil {
-		arrived.PDU = &trace.PDU{Kind: trace.HTTPHead, Data: r.rawHead}
+	if r.c.s.traced {
+		arrived := trace.Event{From: trace.Browser, To: trace.Proxy, Phase: trace.Arrived, Bytes: int(r.reqLen),
+			Instance: r.g.addr, Why: r.line}
+		if r.rawHead != nil {
+			arrived.PDU = &trace.PDU{Kind: trace.HTTPHead, Data: r.rawHead}
+		}
+		r.event(arrived)
 	}
-	r.event(arrived)
 	if perr != nil {
 		// nginx logs these at info; the client gets the page and the
 		// connection closes (keepalive off for 400, 414, 494).
@@ -296,9 +299,11 @@ func (r *request) run() {
 // find matches the location for r.uri and runs the phases after it.
 func (r *request) find() {
 	for {
-		m := findLocation(r.srv, r.uri)
+		m := findLocation(r.srv, r.uri, r.c.s.traced)
 		r.loc, r.captures = m.loc, m.captures
-		r.event(trace.Event{From: trace.Proxy, To: trace.Proxy, Phase: trace.Info, Why: "location " + m.loc.String() + ": " + m.why})
+		if r.c.s.traced {
+			r.event(trace.Event{From: trace.Proxy, To: trace.Proxy, Phase: trace.Info, Why: "location " + m.loc.String() + ": " + m.why})
+		}
 		if m.redirect {
 			// ngx_http_core_find_config_phase: 301 to the same URI with '/'.
 			loc := escapeURI(r.uri) + "/"
@@ -628,7 +633,7 @@ func (r *request) writeHead(h *respHead) {
 	}
 	if !h.lastModified.IsZero() {
 		bw.WriteString("Last-Modified: ")
-		bw.WriteString(httpDate(h.lastModified))
+		bw.WriteString(h.lastModified.UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT"))
 		bw.WriteString("\r\n")
 	}
 	rest := h.extra
@@ -693,8 +698,10 @@ func (r *request) finish() {
 	if r.status == 0 {
 		r.status = statusClientClosed
 	}
-	r.event(trace.Event{From: trace.Proxy, To: trace.Browser, Phase: trace.Returned, Status: r.status,
-		Bytes: int(r.bytesSent), Instance: r.g.addr})
+	if r.c.s.traced {
+		r.event(trace.Event{From: trace.Proxy, To: trace.Browser, Phase: trace.Returned, Status: r.status,
+			Bytes: int(r.bytesSent), Instance: r.g.addr})
+	}
 	s := r.loc0().s
 	if s.accessOff {
 		return
@@ -795,7 +802,32 @@ func (r *request) clientAddr() netip.Addr {
 	return a
 }
 
-// date cache: nginx updates its cached time once per event loop turn.
+// httpDate formats t for Date and Last-Modified. Like nginx's cached time
+// strings (ngx_cached_http_time), the formatted second is reused.
 func httpDate(t time.Time) string {
-	return t.UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT")
+	sec := t.Unix()
+	if c := dateCache.Load(); c != nil && c.sec == sec {
+		return c.s
+	}
+	s := t.UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT")
+	dateCache.Store(&cachedTime{sec, s})
+	return s
+}
+
+type cachedTime struct {
+	sec int64
+	s   string
+}
+
+var dateCache, localCache atomic.Pointer[cachedTime]
+
+// timeLocalString is $time_local, cached per second the same way.
+func timeLocalString(t time.Time) string {
+	sec := t.Unix()
+	if c := localCache.Load(); c != nil && c.sec == sec {
+		return c.s
+	}
+	s := t.Format(timeLocal)
+	localCache.Store(&cachedTime{sec, s})
+	return s
 }

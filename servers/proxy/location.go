@@ -22,6 +22,7 @@ type match struct {
 	redirect bool // rcDone: 301 to uri + "/"
 	why      string
 	captures []string
+	explain  bool // build why (only when someone watches the trace)
 }
 
 // findLocation picks the location for uri in srv, in nginx's exact order:
@@ -29,8 +30,8 @@ type match struct {
 // (a nested match wins); a "^~" prefix skips the regexes of its level; else
 // the regexes of the level in config order, the first match winning (and
 // its nested locations searched in turn); else the longest prefix.
-func findLocation(srv *vserver, uri string) match {
-	m := match{loc: srv.top}
+func findLocation(srv *vserver, uri string, explain bool) match {
+	m := match{loc: srv.top, explain: explain}
 	rc := findIn(srv.top, uri, &m)
 	m.redirect = rc == rcDone
 	if m.why == "" {
@@ -47,6 +48,9 @@ func findIn(parent *location, uri string, m *match) findRC {
 	switch rc {
 	case rcOK, rcDone:
 		m.loc = found
+		if !m.explain {
+			return rc
+		}
 		if rc == rcOK {
 			m.why = "exact match \"= " + found.name + "\""
 		} else {
@@ -56,7 +60,8 @@ func findIn(parent *location, uri string, m *match) findRC {
 	case rcAgain:
 		m.loc = found
 		noregex = found.mod == modNoRegex
-		if noregex {
+		if !m.explain {
+		} else if noregex {
 			m.why = "longest prefix \"^~ " + found.name + "\": regexes skipped"
 		} else {
 			m.why = "longest prefix \"" + found.name + "\""
@@ -74,7 +79,8 @@ func findIn(parent *location, uri string, m *match) findRC {
 			}
 			m.loc = l
 			m.captures = sub
-			if found != nil {
+			if !m.explain {
+			} else if found != nil {
 				m.why = "regex \"" + l.String() + "\" beats prefix \"" + found.name + "\""
 			} else {
 				m.why = "regex \"" + l.String() + "\" matched"

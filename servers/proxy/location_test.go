@@ -65,7 +65,7 @@ func TestFindLocation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.uri, func(t *testing.T) {
-			m := findLocation(srv, tt.uri)
+			m := findLocation(srv, tt.uri, true)
 			if got := m.loc.String(); got != tt.want || m.redirect != tt.redirect {
 				t.Errorf("got %q (redirect %v), want %q (redirect %v); why: %s", got, m.redirect, tt.want, tt.redirect, m.why)
 			}

@@ -52,6 +52,7 @@ type Options struct {
 type Server struct {
 	opts   Options
 	rec    trace.Recorder
+	traced bool // rec is not trace.Nop: build hop events
 	dialer Dialer
 	files  *logFiles
 
@@ -112,6 +113,7 @@ func newServer(root []*config.Directive, opts Options) (*Server, error) {
 	if s.dialer == nil {
 		s.dialer = &net.Dialer{}
 	}
+	s.traced = s.rec != trace.Nop
 	cf, err := compile(root, opts.Prefix, opts.ConfFile, s.files)
 	if err != nil {
 		s.files.close()

@@ -82,7 +82,9 @@ func (r *request) index() (redirect string, status int, handled bool) {
 		}
 		path := base + name
 		fi, err := os.Stat(path)
-		r.event(trace.Event{From: trace.Proxy, To: trace.Disk, Phase: trace.Sent, Why: "index " + path})
+		if r.c.s.traced {
+			r.event(trace.Event{From: trace.Proxy, To: trace.Disk, Phase: trace.Sent, Why: "index " + path})
+		}
 		if err == nil && !fi.IsDir() {
 			return r.uri + name, 0, true
 		}
@@ -122,7 +124,9 @@ func (r *request) serveFile() int {
 		return 405
 	}
 	path, _ := r.mapURIToPath(r.uri)
-	r.event(trace.Event{From: trace.Proxy, To: trace.Disk, Phase: trace.Sent, Why: path})
+	if r.c.s.traced {
+		r.event(trace.Event{From: trace.Proxy, To: trace.Disk, Phase: trace.Sent, Why: path})
+	}
 	f, err := os.Open(path)
 	var fi os.FileInfo
 	if err == nil {
@@ -132,7 +136,9 @@ func (r *request) serveFile() int {
 		}
 	}
 	if err != nil {
-		r.event(trace.Event{From: trace.Disk, To: trace.Proxy, Phase: trace.Failed, Why: errnoText(err)})
+		if r.c.s.traced {
+			r.event(trace.Event{From: trace.Disk, To: trace.Proxy, Phase: trace.Failed, Why: errnoText(err)})
+		}
 		switch {
 		case errors.Is(err, syscall.ENOENT), errors.Is(err, syscall.ENOTDIR), errors.Is(err, syscall.ENAMETOOLONG):
 			if r.loc.s.logNotFound {
@@ -167,16 +173,21 @@ func (r *request) serveFile() int {
 	h := respHead{status: 200, contentLength: size, lastModified: mtime, acceptRanges: true,
 		contentType: r.contentType()}
 	if r.loc.s.etag {
-		h.etag = fmt.Sprintf("\"%x-%x\"", mtime.Unix(), size)
+		h.etag = "\"" + strconv.FormatInt(mtime.Unix(), 16) + "-" + strconv.FormatInt(size, 16) + "\""
+
 	}
 	if r.errStatus == 0 && r.notModified(mtime, h.etag) {
 		h.status, h.contentType, h.contentLength, h.acceptRanges = 304, "", -2, false
 		r.writeHead(&h)
-		r.event(trace.Event{From: trace.Disk, To: trace.Proxy, Phase: trace.Returned, Status: 304, Why: path})
+		if r.c.s.traced {
+			r.event(trace.Event{From: trace.Disk, To: trace.Proxy, Phase: trace.Returned, Status: 304, Why: path})
+		}
 		return 0
 	}
 	r.writeHead(&h)
-	r.event(trace.Event{From: trace.Disk, To: trace.Proxy, Phase: trace.Returned, Bytes: int(size), Why: path})
+	if r.c.s.traced {
+		r.event(trace.Event{From: trace.Disk, To: trace.Proxy, Phase: trace.Returned, Bytes: int(size), Why: path})
+	}
 	if r.headerOnly || size == 0 {
 		return 0
 	}
@@ -281,7 +292,9 @@ func (r *request) tryFiles() (redirect string, status int, named *location) {
 		}
 		fi, err := os.Stat(path)
 		ok := err == nil && (fi.IsDir() == testDir)
-		r.event(trace.Event{From: trace.Proxy, To: trace.Disk, Phase: trace.Sent, Why: "try_files " + path + map[bool]string{true: " found", false: " missing"}[ok]})
+		if r.c.s.traced {
+			r.event(trace.Event{From: trace.Proxy, To: trace.Disk, Phase: trace.Sent, Why: "try_files " + path + map[bool]string{true: " found", false: " missing"}[ok]})
+		}
 		if !ok {
 			continue
 		}

@@ -172,7 +172,7 @@ var variables = map[string]varFunc{
 	"connection_requests":    func(r *request) (string, bool) { return found(strconv.Itoa(r.c.requests)) },
 	"pid":                    func(r *request) (string, bool) { return found(strconv.Itoa(pid)) },
 	"msec":                   func(r *request) (string, bool) { return found(msec(r.c.s.now())) },
-	"time_local":             func(r *request) (string, bool) { return found(r.c.s.now().Format(timeLocal)) },
+	"time_local":             func(r *request) (string, bool) { return found(timeLocalString(r.c.s.now())) },
 	"time_iso8601":           func(r *request) (string, bool) { return found(r.c.s.now().Format(time.RFC3339)) },
 	"request_time":           func(r *request) (string, bool) { return found(seconds(r.c.s.now().Sub(r.start))) },
 	"upstream_addr":          func(r *request) (string, bool) { return r.upstreamAddr, r.upstreamAddr != "" },
