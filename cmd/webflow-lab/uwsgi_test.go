@@ -1,0 +1,168 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestUwsgiHelperProcess is not a test: it is `webflow-lab` itself when the
+// tests below run this binary as a child (the os/exec tests' pattern).
+func TestUwsgiHelperProcess(t *testing.T) {
+	if os.Getenv("WEBFLOW_LAB_HELPER") != "1" {
+		t.Skip("helper process only")
+	}
+	args := os.Args
+	for i, a := range args {
+		if a == "--" {
+			args = args[i+1:]
+			break
+		}
+	}
+	os.Exit(run(args, os.Stdout, os.Stderr))
+}
+
+type lockedBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// waitUntil polls cond (an external process's state) until it holds or d passes.
+func waitUntil(t *testing.T, what string, d time.Duration, cond func() bool, out func() string) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("never: %s\n%s", what, out())
+		}
+		<-time.After(20 * time.Millisecond)
+	}
+}
+
+func get(url string) (string, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
+}
+
+// TestUwsgiStopReload runs `webflow-lab uwsgi app.ini` as a real process,
+// then `--reload` and `--stop` on its pidfile, as the course does.
+func TestUwsgiStopReload(t *testing.T) {
+	dir := t.TempDir()
+	port := freePort(t)
+	pid := filepath.Join(dir, "uwsgi.pid")
+	ini := fmt.Sprintf("[uwsgi]\nhttp = 127.0.0.1:%d\nwsgi-file = hello\nprocesses = 2\nmaster = true\npidfile = %s\nvacuum = true\n", port, pid)
+	if err := os.WriteFile(filepath.Join(dir, "app.ini"), []byte(ini), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out lockedBuf
+	cmd := exec.Command(os.Args[0], "-test.run=^TestUwsgiHelperProcess$", "--", "uwsgi", "app.ini")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "WEBFLOW_LAB_HELPER=1")
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+	})
+	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	waitUntil(t, "the instance answers", 10*time.Second, func() bool { b, _ := get(url); return b == "Hello World\n" }, out.String)
+	if b, err := os.ReadFile(pid); err != nil || strings.TrimSpace(string(b)) != fmt.Sprint(cmd.Process.Pid) {
+		t.Fatalf("pidfile: got %q, %v; want %d", b, err, cmd.Process.Pid)
+	}
+	if !strings.Contains(out.String(), "[uWSGI] getting INI configuration from app.ini") {
+		t.Errorf("output: missing the ini line:\n%s", out.String())
+	}
+
+	var rout, rerr bytes.Buffer
+	if code := run([]string{"uwsgi", "--reload", pid}, &rout, &rerr); code != 0 {
+		t.Fatalf("--reload: exit %d: %s", code, rerr.String())
+	}
+	waitUntil(t, "the reload is logged", 10*time.Second, func() bool {
+		return strings.Contains(out.String(), "gracefully (RE)spawned uWSGI master process")
+	}, out.String)
+	if b, err := get(url); b != "Hello World\n" {
+		t.Errorf("after --reload: got %q, %v", b, err)
+	}
+
+	if code := run([]string{"uwsgi", "--stop", pid}, &rout, &rerr); code != 0 {
+		t.Fatalf("--stop: exit %d: %s", code, rerr.String())
+	}
+	select {
+	case err := <-exited:
+		exited <- err
+		if err != nil {
+			t.Errorf("instance after --stop: %v, want exit 0\n%s", err, out.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("instance still running 10 s after --stop\n%s", out.String())
+	}
+	for _, want := range []string{"SIGINT/SIGTERM received...killing workers...", "goodbye to uWSGI.", "VACUUM: pidfile removed."} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output: missing %q", want)
+		}
+	}
+	if _, err := os.Stat(pid); !os.IsNotExist(err) {
+		t.Errorf("pidfile after --stop with vacuum: got %v, want removed", err)
+	}
+
+	rerr.Reset()
+	if code := run([]string{"uwsgi", "--stop", pid}, &rout, &rerr); code != 1 {
+		t.Errorf("--stop on a removed pidfile: exit %d, want 1", code)
+	}
+	if want := fmt.Sprintf("open(\"%s\"): No such file or directory [core/io.c line 525]", pid); !strings.Contains(rerr.String(), want) {
+		t.Errorf("--stop on a removed pidfile: got %q, want %q", rerr.String(), want)
+	}
+}
+
+func TestUwsgiExplain(t *testing.T) {
+	dir := t.TempDir()
+	ini := filepath.Join(dir, "app.ini")
+	os.WriteFile(ini, []byte("[uwsgi]\nhttp = 127.0.0.1:9000 # web\nprocesses = 2\n"), 0o644)
+	var out, errb bytes.Buffer
+	if code := run([]string{"uwsgi", "--explain", "--ini", ini}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), `SERVER_PORT = "9000 # web"`) || !strings.Contains(out.String(), "processes = 2") {
+		t.Errorf("--explain: got\n%s", out.String())
+	}
+}
