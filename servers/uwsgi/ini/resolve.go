@@ -276,7 +276,7 @@ func (ld *loader) apply(c *Config, lo labOpt, o Option, ef *effect) error {
 			}
 		}
 		c.Plugins = append(c.Plugins, names...)
-		ef.text = explain.T("loads plugins "+strings.Join(names, ", ")+" (built into the lab)", "加载插件 "+strings.Join(names, ", ")+"（本实验内置）")
+		ef.text = explain.T("loads plugins "+strings.Join(names, ", ")+" (the lab has python and http built in)", "加载插件 "+strings.Join(names, ", ")+"（本实验内置 python 和 http）")
 		ef.note = pluginNote(o, names)
 	case kPythonPath:
 		c.PythonPath = append(c.PythonPath, v)
