@@ -1,0 +1,72 @@
+#!/bin/sh
+# wrk.sh: real nginx 1.22.1 (worker_processes 1) and webflow-lab proxy
+# (GOMAXPROCS=1, one thread of Go code at a time: the fair match for one
+# single-threaded nginx worker) on the same files and the same app server,
+# measured in alternation so machine noise hits both alike.
+#
+#   go build -o /tmp/wfl ./cmd/webflow-lab
+#   sh servers/proxy/testdata/bench/wrk.sh /tmp/wfl [rounds] [seconds]
+#
+# Prints req/s per run and the median ratio ours/nginx per case.
+set -eu
+WFL=${1:?path to the webflow-lab binary}
+ROUNDS=${2:-5}
+SECS=${3:-5}
+D=$(mktemp -d /tmp/wfl-bench.XXXXXX)
+chmod 755 "$D"
+mkdir -p "$D/html" "$D/logs"
+head -c 1024 /dev/urandom > "$D/html/1k.bin"
+head -c 102400 /dev/urandom > "$D/html/100k.bin"
+conf() { # port
+cat <<CONF
+user root;
+events { worker_connections 4096; }
+http {
+    access_log logs/access-$1.log;
+    error_log logs/error-$1.log;
+    server {
+        listen 127.0.0.1:$1;
+        root $D/html;
+        location /app/ { include $D/uwsgi_params; uwsgi_pass 127.0.0.1:18411; }
+    }
+}
+CONF
+}
+cat > "$D/uwsgi_params" <<'P'
+uwsgi_param  QUERY_STRING       $query_string;
+uwsgi_param  REQUEST_METHOD     $request_method;
+uwsgi_param  CONTENT_TYPE       $content_type;
+uwsgi_param  CONTENT_LENGTH     $content_length;
+uwsgi_param  REQUEST_URI        $request_uri;
+uwsgi_param  PATH_INFO          $document_uri;
+uwsgi_param  DOCUMENT_ROOT      $document_root;
+uwsgi_param  SERVER_PROTOCOL    $server_protocol;
+uwsgi_param  REQUEST_SCHEME     $scheme;
+uwsgi_param  HTTPS              $https if_not_empty;
+uwsgi_param  REMOTE_ADDR        $remote_addr;
+uwsgi_param  REMOTE_PORT        $remote_port;
+uwsgi_param  SERVER_PORT        $server_port;
+uwsgi_param  SERVER_NAME        $server_name;
+P
+conf 18401 > "$D/nginx.conf"
+conf 18402 > "$D/ours.conf"
+nginx -p "$D" -c "$D/nginx.conf" -g "daemon on; master_process on; worker_processes 1; pid $D/nginx.pid;"
+GOMAXPROCS=1 "$WFL" proxy -c "$D/ours.conf" -p "$D" > "$D/ours.out" 2>&1 &
+OURS=$!
+"$WFL" uwsgi --socket 127.0.0.1:18411 --wsgi-file hello --processes 2 --threads 8 --listen 1024 > "$D/uwsgi.out" 2>&1 &
+APP=$!
+trap 'kill $OURS $APP 2>/dev/null; kill $(cat $D/nginx.pid) 2>/dev/null; rm -rf $D' EXIT
+sleep 1
+rps() { wrk -t1 -c50 -d"${SECS}s" "$1" | awk '/Requests\/sec/ {print $2}'; }
+for case in 1k.bin 100k.bin app/hello; do
+    ratios=""
+    for i in $(seq "$ROUNDS"); do
+        n=$(rps "http://127.0.0.1:18401/$case")
+        o=$(rps "http://127.0.0.1:18402/$case")
+        r=$(echo "$o $n" | awk '{printf "%.2f", $1/$2}')
+        echo "$case round $i: nginx $n req/s, ours $o req/s, ratio $r"
+        ratios="$ratios $r"
+    done
+    echo "$case median ratio: $(echo $ratios | tr ' ' '\n' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')"
+done
+echo "ours RSS: $(ps -o rss= -p $OURS) KiB"
