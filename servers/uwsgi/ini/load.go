@@ -40,7 +40,13 @@ func (h Host) ParseArgs(args []string) (*Config, error) {
 	ld := &loader{h: h}
 	if err := ld.run(args); err != nil {
 		if errors.Is(err, errAction) {
-			return &Config{Options: ld.optionList(), Action: ld.action, ActionArg: ld.actionArg, Notes: ld.notes}, nil
+			// uWSGI signals the pidfile and exits here: what came before is
+			// read, nothing after it.
+			c := &Config{Options: ld.optionList(), Action: ld.action, ActionArg: ld.actionArg, Notes: ld.notes}
+			c.effects = make([]effect, len(c.Options))
+			c.effects[len(c.effects)-1].text = explain.T("sends "+map[string]string{"stop": "SIGINT (shut down)", "reload": "SIGHUP (graceful reload)"}[ld.action]+" to the pid in "+ld.actionArg+", then exits",
+				"向 "+ld.actionArg+" 中记录的进程发送 "+map[string]string{"stop": "SIGINT（关闭）", "reload": "SIGHUP（平滑重启）"}[ld.action]+"，然后退出")
+			return c, nil
 		}
 		return nil, err
 	}
