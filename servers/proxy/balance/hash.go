@@ -52,12 +52,12 @@ func (h Hash) pick(u *Upstream, r *Request, now int64) *Peer {
 	r.note(Step{Kind: StepHashKey, Key: r.key})
 	var buf [20]byte
 	for {
-		c := crc32.NewIEEE()
+		var crc uint32
 		if r.rehash > 0 {
-			c.Write(strconv.AppendUint(buf[:0], uint64(r.rehash), 10))
+			crc = crc32.Update(crc, crc32.IEEETable, strconv.AppendUint(buf[:0], uint64(r.rehash), 10))
 		}
-		c.Write([]byte(r.key))
-		r.hash += (c.Sum32() >> 16) & 0x7fff
+		crc = crc32.Update(crc, crc32.IEEETable, []byte(r.key))
+		r.hash += (crc >> 16) & 0x7fff
 		r.rehash++
 		p := l.byWeight(int(r.hash % uint32(l.totalWeight)))
 		s := Step{Kind: StepHash, Value: int64(r.hash), Peer: p.index + 1, Of: len(l.peers), Backup: l.backup}

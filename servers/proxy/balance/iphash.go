@@ -25,24 +25,24 @@ func (IPHash) String() string { return "ip_hash" }
 // look at up to 21 candidates before falling back to round robin.
 const maxHashTries = 20
 
-// ipHashKey returns the bytes nginx's ip_hash feeds to the hash.
-func ipHashKey(a netip.Addr) []byte {
+// ipHashKey returns the bytes nginx's ip_hash feeds to the hash: k[:n].
+func ipHashKey(a netip.Addr) (k [16]byte, n int) {
 	switch {
 	case a.Is4():
 		b := a.As4()
-		return b[:3]
+		copy(k[:], b[:3])
+		return k, 3
 	case a.Is6():
-		b := a.As16()
-		return b[:]
+		return a.As16(), 16
 	}
-	return []byte{0, 0, 0}
+	return k, 3 // ngx_http_upstream_ip_hash_pseudo_addr: three zero bytes
 }
 
-func ipHashKeyText(key []byte) string {
-	if len(key) == 3 {
-		return fmt.Sprintf("%d.%d.%d", key[0], key[1], key[2])
+func ipHashKeyText(k [16]byte, n int) string {
+	if n == 3 {
+		return fmt.Sprintf("%d.%d.%d", k[0], k[1], k[2])
 	}
-	return netip.AddrFrom16([16]byte(key)).String()
+	return netip.AddrFrom16(k).String()
 }
 
 func (IPHash) pick(u *Upstream, r *Request, now int64) *Peer {
@@ -50,8 +50,11 @@ func (IPHash) pick(u *Upstream, r *Request, now int64) *Peer {
 	if r.mtries > maxHashTries || l.single {
 		return u.getRR(r, now)
 	}
-	key := ipHashKey(r.client)
-	r.note(Step{Kind: StepIPKey, Key: ipHashKeyText(key)})
+	k, n := ipHashKey(r.client)
+	key := k[:n]
+	if !r.quiet {
+		r.note(Step{Kind: StepIPKey, Key: ipHashKeyText(k, n)})
+	}
 	hash := r.hash
 	for {
 		for _, b := range key {

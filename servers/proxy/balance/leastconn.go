@@ -25,9 +25,11 @@ func (m LeastConn) pick(u *Upstream, r *Request, now int64) *Peer {
 			r.note(r.skipStep(p, c, now))
 			continue
 		}
-		least.Peers = append(least.Peers, p.index+1)
-		least.Values = append(least.Values, p.conns)
-		least.Weights = append(least.Weights, p.Weight)
+		if !r.quiet {
+			least.Peers = append(least.Peers, p.index+1)
+			least.Values = append(least.Values, p.conns)
+			least.Weights = append(least.Weights, p.Weight)
+		}
 		switch {
 		case best == nil || p.conns*best.Weight < best.conns*p.Weight:
 			best, many = p, false
@@ -53,8 +55,10 @@ func (m LeastConn) pick(u *Upstream, r *Request, now int64) *Peer {
 			if p.effectiveWeight < p.Weight {
 				p.effectiveWeight++
 			}
-			tie.Peers = append(tie.Peers, p.index+1)
-			tie.Values = append(tie.Values, p.currentWeight)
+			if !r.quiet {
+				tie.Peers = append(tie.Peers, p.index+1)
+				tie.Values = append(tie.Values, p.currentWeight)
+			}
 			if p.currentWeight > best.currentWeight {
 				best = p
 			}

@@ -82,8 +82,10 @@ func (m Random) pick(u *Upstream, r *Request, now int64) *Peer {
 				if p.conns*prev.Weight > prev.conns*p.Weight {
 					win = prev
 				}
-				r.note(Step{Kind: StepTwo, Peers: []int{prev.index + 1, p.index + 1},
-					Values: []int{prev.conns, p.conns}, Peer: win.index + 1})
+				if !r.quiet {
+					r.note(Step{Kind: StepTwo, Peers: []int{prev.index + 1, p.index + 1},
+						Values: []int{prev.conns, p.conns}, Peer: win.index + 1})
+				}
 				win.touch(now)
 				r.markTried(win)
 				return win

@@ -59,14 +59,18 @@ func (u *Upstream) smoothWRR(r *Request, now int64) *Peer {
 			r.note(r.skipStep(p, c, now))
 			continue
 		}
-		step.Peers = append(step.Peers, p.index+1)
-		step.Weights = append(step.Weights, p.effectiveWeight)
+		if !r.quiet {
+			step.Peers = append(step.Peers, p.index+1)
+			step.Weights = append(step.Weights, p.effectiveWeight)
+		}
 		p.currentWeight += p.effectiveWeight
 		total += p.effectiveWeight
 		if p.effectiveWeight < p.Weight {
 			p.effectiveWeight++
 		}
-		step.Values = append(step.Values, p.currentWeight)
+		if !r.quiet {
+			step.Values = append(step.Values, p.currentWeight)
+		}
 		if best == nil || p.currentWeight > best.currentWeight {
 			best = p
 		}

@@ -207,6 +207,7 @@ type Request struct {
 	u       *Upstream
 	l       *list
 	tried   []uint64
+	small   [1]uint64 // tried's storage for up to 64 peers, as nginx's rrp->data
 	tries   int
 	current *Peer
 	client  netip.Addr
@@ -218,6 +219,7 @@ type Request struct {
 	mtries int    // tries of the method before it falls back to round robin
 	crc    uint32 // consistent: crc32 of the key, for the reason
 
+	quiet  bool // no reasons: nobody is watching
 	reason Reason
 }
 
@@ -235,10 +237,14 @@ func (u *Upstream) NewRequest(client netip.Addr, key string) *Request {
 	r := &Request{
 		u:      u,
 		l:      &u.primary,
-		tried:  make([]uint64, (n+63)/64),
 		tries:  u.primary.tries,
 		client: client,
 		key:    key,
+	}
+	if n <= 64 {
+		r.tried = r.small[:]
+	} else {
+		r.tried = make([]uint64, (n+63)/64)
 	}
 	if u.backup != nil {
 		r.tries += u.backup.tries
@@ -276,6 +282,15 @@ func (r *Request) LimitTries(n int) {
 	}
 }
 
+// Quiet stops the request from recording reasons: Get returns an empty
+// why and Reason is empty. The proxy sets it when nobody watches the trace,
+// which makes a pick several times cheaper.
+func (r *Request) Quiet() {
+	r.u.mu.Lock()
+	defer r.u.mu.Unlock()
+	r.quiet = true
+}
+
 // Reason returns the steps of the last Get.
 func (r *Request) Reason() Reason {
 	r.u.mu.Lock()
@@ -306,7 +321,11 @@ func (r *Request) skipStep(p *Peer, c Cause, now int64) Step {
 	return s
 }
 
-func (r *Request) note(s Step) { r.reason.Steps = append(r.reason.Steps, s) }
+func (r *Request) note(s Step) {
+	if !r.quiet {
+		r.reason.Steps = append(r.reason.Steps, s)
+	}
+}
 
 // Get picks the peer for the request's next attempt and takes a connection
 // slot on it (conns++), with the reason in English. It returns ErrNoLive
@@ -320,17 +339,24 @@ func (u *Upstream) Get(r *Request) (p *Peer, why string, err error) {
 	if r.current != nil {
 		return nil, "", ErrNotFreed
 	}
-	r.reason = Reason{}
+	r.reason = Reason{Steps: r.reason.Steps[:0]}
 	now := u.now().Unix()
 	p = u.method.pick(u, r, now)
 	if p == nil {
 		r.note(Step{Kind: StepNoLive})
-		return nil, r.reason.String(), ErrNoLive
+		return nil, r.why(), ErrNoLive
 	}
 	p.conns++
 	r.current = p
 	r.reason.Peer, r.reason.Backup = p.index+1, p.Backup
-	return p, r.reason.String(), nil
+	return p, r.why(), nil
+}
+
+func (r *Request) why() string {
+	if r.quiet {
+		return ""
+	}
+	return r.reason.String()
 }
 
 // Free ends the attempt on p: conns--, and nginx's failure bookkeeping.
