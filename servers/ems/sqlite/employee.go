@@ -33,9 +33,10 @@ func scanEmployee(s interface{ Scan(...any) error }) (*ems.Employee, error) {
 
 // FindEmployee returns the employee with id.
 func (db *DB) FindEmployee(ctx context.Context, id int64) (*ems.Employee, error) {
+	const q = "SELECT " + employeeColumns + " FROM employees WHERE id = ?"
 	var e *ems.Employee
-	err := db.traced(ctx, "SELECT "+employeeColumns+" FROM employees WHERE id = ?", []any{id}, func(d *sql.DB) (err error) {
-		e, err = scanEmployee(d.QueryRowContext(ctx, "SELECT "+employeeColumns+" FROM employees WHERE id = ?", id))
+	err := db.traced(ctx, q, []any{id}, func(d *sql.DB) (err error) {
+		e, err = scanEmployee(d.QueryRowContext(ctx, q, id))
 		return err
 	})
 	if err != nil {

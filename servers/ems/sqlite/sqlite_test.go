@@ -1,8 +1,10 @@
 package sqlite_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -298,5 +300,42 @@ func TestConcurrentWritersTwoHandles(t *testing.T) {
 	}
 	if _, total, _ := handles[0].FindEmployees(ctx, ems.EmployeeFilter{}); total != 40 {
 		t.Fatalf("got %d employees, want 40", total)
+	}
+}
+
+// TestUnreadableFile: a database file that is not a database (overwritten,
+// or the wrong file) cannot be started, and works again once restored.
+func TestUnreadableFile(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "db.sqlite3")
+	db, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.CreateEmployee(ctx, &ems.Employee{Name: "孙八", Salary: 1, Age: 30}); err != nil {
+		t.Fatal(err)
+	}
+	db.Stop()
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, bytes.Repeat([]byte("garbage!"), 512), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err = db.Start()
+	if err == nil || !strings.Contains(err.Error(), "ems: cannot open the database") || !strings.Contains(err.Error(), "not a database") {
+		t.Fatalf("Start on garbage: got %v, want a cannot-open error saying it is not a database", err)
+	}
+	if _, err := db.FindEmployee(ctx, 1); !errors.Is(err, sqlite.ErrStopped) {
+		t.Fatalf("query after a failed Start: got %v, want ErrStopped", err)
+	}
+	os.WriteFile(path, good, 0o644)
+	if err := db.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if e, err := db.FindEmployee(ctx, 1); err != nil || e.Name != "孙八" {
+		t.Fatalf("after restore: %v, %v", e, err)
 	}
 }

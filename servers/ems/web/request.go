@@ -167,7 +167,7 @@ func (r *request) parseMultipart(mr *multipart.Reader, maxUpload int64) error {
 	}
 }
 
-// absURLPath makes a "next" parameter safe: only a local path is followed
+// safeNext makes a "next" parameter safe: only a local path is followed
 // (Django's url_has_allowed_host_and_scheme), anything else gives def.
 func safeNext(next, def string) string {
 	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
