@@ -1,6 +1,14 @@
 package balance
 
-import "math/rand/v2"
+import (
+	"math/rand/v2"
+	"sync"
+)
+
+// randMu guards every injected *rand.Rand: one generator may be handed to
+// several upstreams (or survive a reload), and a *rand.Rand is not safe
+// for concurrent use.
+var randMu sync.Mutex
 
 // Random is `random;` or `random two [least_conn];`
 // (ngx_http_upstream_random_module). A draw is x = random() % total_weight
@@ -18,9 +26,7 @@ type Random struct {
 var _ Balancer = Random{}
 
 // NewRandom returns `random;` (two=false) or `random two least_conn;`
-// drawing from rnd (nil: the global generator). Keep one per Upstream:
-// a *rand.Rand is not safe for concurrent use, and the Upstream's lock
-// guards it.
+// drawing from rnd (nil: the global generator). rnd may be shared.
 func NewRandom(two bool, rnd *rand.Rand) Random { return Random{Two: two, rnd: rnd} }
 
 func (m Random) String() string {
@@ -35,7 +41,9 @@ func (m Random) String() string {
 func (m Random) peek(u *Upstream) (i int, x int) {
 	total := uint64(u.primary.totalWeight)
 	if m.rnd != nil {
+		randMu.Lock()
 		x = int(m.rnd.Uint64() % total)
+		randMu.Unlock()
 	} else {
 		x = int(rand.Uint64() % total)
 	}
