@@ -140,6 +140,14 @@ http {
 // fresh connection and returns the body ("502" for a 502).
 func fetch(t *testing.T, listen string, from netip.Addr, uri string) string {
 	t.Helper()
+	body, err := fetchErr(listen, from, uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body
+}
+
+func fetchErr(listen string, from netip.Addr, uri string) (string, error) {
 	d := &net.Dialer{Timeout: 5 * time.Second}
 	if from.IsValid() {
 		d.LocalAddr = &net.TCPAddr{IP: from.AsSlice()}
@@ -152,14 +160,17 @@ func fetch(t *testing.T, listen string, from netip.Addr, uri string) string {
 	}}
 	resp, err := c.Get("http://lab" + uri)
 	if err != nil {
-		t.Fatalf("GET %s from %v: %v", uri, from, err)
+		return "", fmt.Errorf("GET %s from %v: %w", uri, from, err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		return fmt.Sprint(resp.StatusCode)
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", fmt.Errorf("GET %s from %v: %w", uri, from, err)
 	}
-	return string(body)
+	if resp.StatusCode != 200 {
+		return fmt.Sprint(resp.StatusCode), nil
+	}
+	return string(body), nil
 }
 
 // model builds our Upstream from the same server lines.
@@ -298,5 +309,82 @@ func TestInteropNginxIPv6(t *testing.T) {
 	want := replay(t, u, byAddr, client, "")
 	if got != want {
 		t.Errorf("nginx answered %s, we picked %s", got, want)
+	}
+}
+
+// TestInteropNginxLeastConnHeld holds connections open on the backends and
+// checks that nginx's least_conn and ours agree while they are held, and
+// after they are released.
+func TestInteropNginxLeastConnHeld(t *testing.T) {
+	if _, err := exec.LookPath("nginx"); err != nil {
+		t.Skipf("nginx not in PATH: %v", err)
+	}
+	bs := []backend{{letter: "A", params: "weight=2"}, {letter: "B"}, {letter: "C"}}
+	arrived := make(chan string, 16)
+	release := make(chan struct{})
+	for i := range bs {
+		letter := bs[i].letter
+		s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/hold" {
+				arrived <- letter
+				select {
+				case <-release:
+				case <-r.Context().Done():
+				}
+			}
+			io.WriteString(w, letter)
+		}))
+		t.Cleanup(s.Close)
+		bs[i].addr = strings.TrimPrefix(s.URL, "http://")
+	}
+	released := false
+	t.Cleanup(func() {
+		if !released {
+			close(release)
+		}
+	})
+	listen := startNginx(t, "least_conn", bs, "127.0.0.1")
+	u, byAddr := model(t, LeastConn{}, bs)
+
+	// Six held requests, one after the other has reached its backend.
+	const held = 6
+	done := make(chan error, held)
+	var got, want []string
+	var open []*Request
+	var openPeers []*Peer
+	for range held {
+		go func() { _, err := fetchErr(listen, lo, "/hold"); done <- err }()
+		select {
+		case l := <-arrived:
+			got = append(got, l)
+		case <-time.After(10 * time.Second):
+			t.Fatal("held request never reached a backend")
+		}
+		r := u.NewRequest(lo, "")
+		p, _, err := u.Get(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, byAddr[p.Addr].letter)
+		open, openPeers = append(open, r), append(openPeers, p)
+	}
+	close(release)
+	released = true
+	for range held {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+	for i, r := range open {
+		u.Free(r, openPeers[i], false)
+	}
+	// Idle again: the ties rotate from where the held ones left off.
+	for range 6 {
+		got = append(got, fetch(t, listen, lo, "/"))
+		want = append(want, replay(t, u, byAddr, lo, ""))
+	}
+	t.Logf("nginx: %v", got)
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("nginx answered %v\nwe picked     %v", got, want)
 	}
 }
