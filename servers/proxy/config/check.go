@@ -89,7 +89,20 @@ func (p *parser) check(b *block, s spec, d *Directive) error {
 		}
 	}
 	if f := checks[d.Name]; f != nil {
-		return f(p, b, d, bad)
+		if err := f(p, b, d, bad); err != nil {
+			return err
+		}
+	}
+	if handlerScripts[d.Name] || d.Name == "if" {
+		scripts, _ := scriptStrings(d)
+		for _, s := range scripts {
+			if msg := scriptError(s); msg != "" {
+				return bad(errValue, hint{
+					why: explain.T("a '$' starts a variable: $name or ${name}, with letters, digits and _", "'$' 表示变量：$name 或 ${name}，由字母、数字和 _ 组成"),
+					try: explain.T("complete the variable name, or close the ${…} bracket", "补全变量名，或补上 ${…} 的右括号"),
+				}, "%s", msg)
+			}
+		}
 	}
 	return nil
 }
@@ -199,9 +212,20 @@ func checkPass(p *parser, b *block, d *Directive, bad badFunc) error {
 				try: explain.T("write proxy_pass http://"+d.Arg(0)+";", "写成 proxy_pass http://"+d.Arg(0)+";"),
 			}, "invalid URL prefix")
 		}
+		rest := d.Arg(0)[strings.Index(d.Arg(0), "//")+2:]
+		if !strings.Contains(rest, "$") {
+			hostport, _, _ := strings.Cut(rest, "/")
+			if i := strings.LastIndexByte(hostport, ':'); i >= 0 && !strings.HasSuffix(hostport, "]") && !strings.HasPrefix(hostport, "unix:") {
+				if n, ok := atoi(hostport[i+1:]); !ok || n < 1 || n > 65535 {
+					return bad(errValue, hint{
+						why: explain.T("the port after ':' must be a number from 1 to 65535", "':' 后面的端口必须是 1 到 65535 之间的数字"),
+						try: explain.T("write proxy_pass http://127.0.0.1:9000;", "写成 proxy_pass http://127.0.0.1:9000;"),
+					}, `invalid port in upstream "%s"`, rest)
+				}
+			}
+		}
 		// ngx_http_proxy_pass: where the matched prefix is not a plain
 		// string there is nothing to replace with the URI part.
-		rest := d.Arg(0)[strings.Index(d.Arg(0), "//")+2:]
 		if !strings.Contains(rest, "$") && strings.Contains(rest, "/") {
 			mod, name := "", ""
 			if b.owner != nil && b.owner.Name == "location" {
@@ -284,7 +308,9 @@ func checkLocation(p *parser, b *block, d *Directive, bad badFunc) error {
 			try: moveOut,
 		}, `named location "%s" can be on the server level only`, name)
 	}
-	if mod != "~" && mod != "~*" && omod != "~" && omod != "~*" && !strings.HasPrefix(name, oname) {
+	// Only the inner location's kind matters: a prefix inside a regex
+	// location must still start with the regex's text (ngx_filename_cmp).
+	if mod != "~" && mod != "~*" && !strings.HasPrefix(name, oname) {
 		return bad(errLocation, hint{
 			why: explain.T(fmt.Sprintf("a nested prefix location must start with its parent's prefix %q", oname), fmt.Sprintf("嵌套的前缀 location 必须以外层前缀 %q 开头", oname)),
 			try: explain.T("move the location out of its parent, or make its path start with the parent's", "把它移出外层 location，或让它的路径以外层路径开头"),
@@ -372,6 +398,62 @@ next:
 	return nil
 }
 
+func validHostname(h string) bool {
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// inetAton reports whether a host written with digits and dots only is an
+// address for glibc's inet_aton (which getaddrinfo uses): 1 to 4 parts,
+// decimal or octal with a leading 0, the last part filling the remaining
+// bytes ("127.1" is 127.0.0.1). Other names are not judged here.
+func inetAton(h string) bool {
+	for i := 0; i < len(h); i++ {
+		if h[i] != '.' && (h[i] < '0' || h[i] > '9') {
+			return true
+		}
+	}
+	parts := strings.Split(h, ".")
+	for _, p := range parts {
+		if p == "" {
+			return true // not numeric: left to DNS, which the lab does not ask
+		}
+	}
+	if len(parts) > 4 {
+		return false
+	}
+	for i, p := range parts {
+		base := uint64(10)
+		if len(p) > 1 && p[0] == '0' {
+			base, p = 8, p[1:]
+		}
+		var v uint64
+		for j := 0; j < len(p); j++ {
+			d := uint64(p[j] - '0')
+			if d >= base {
+				return false
+			}
+			v = v*base + d
+			if v > 1<<32 {
+				return false
+			}
+		}
+		limit := uint64(255)
+		if i == len(parts)-1 {
+			limit = 1<<(8*(5-len(parts))) - 1
+		}
+		if v > limit {
+			return false
+		}
+	}
+	return true
+}
+
 // checkAddr mirrors the errors of ngx_parse_url for host:port, port, [v6]:port
 // and unix:/path. The lab does not resolve host names here.
 func checkAddr(s string, listen bool) string {
@@ -404,6 +486,11 @@ func checkAddr(s string, listen bool) string {
 	}
 	if host == "" && !listen {
 		return "no host"
+	}
+	// nginx resolves names here; the lab cannot, but a name with
+	// characters no host name has will not resolve anywhere.
+	if host != "" && host != "*" && net.ParseIP(host) == nil && (!validHostname(host) || !inetAton(host)) {
+		return "host not found"
 	}
 	return ""
 }

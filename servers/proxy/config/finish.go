@@ -82,15 +82,27 @@ func (p *parser) checkTarget(d *Directive) error {
 	if strings.HasPrefix(t, "unix:") {
 		return nil
 	}
-	if d.Name == "proxy_pass" {
-		return nil // http:// has a default port (80); host names are not resolved here
-	}
 	host := t
 	if i := strings.IndexByte(host, '/'); i >= 0 {
 		host = host[:i]
 	}
 	if p.upstreams[strings.ToLower(host)] != nil {
 		return nil
+	}
+	// ngx_http_upstream_init_round_robin resolves an implicit upstream's
+	// host; the lab judges only what cannot be a host at all.
+	name := host
+	if i := strings.LastIndexByte(name, ':'); i >= 0 && !strings.HasSuffix(name, "]") {
+		name = name[:i]
+	}
+	if name != "" && net.ParseIP(strings.Trim(name, "[]")) == nil && (!validHostname(name) || !inetAton(name)) {
+		return p.fail(d.File, d.EndLine, errUpstream, hint{
+			why: explain.T(fmt.Sprintf("%q is neither an address nor a host name", name), fmt.Sprintf("%q 既不是地址也不是主机名", name)),
+			try: explain.T("write an address like 127.0.0.1:9001, or the name of an upstream block", "写成 127.0.0.1:9001 这样的地址，或 upstream 块的名字"),
+		}, `host not found in upstream "%s"`, name)
+	}
+	if d.Name == "proxy_pass" {
+		return nil // http:// has a default port (80); host names are not resolved here
 	}
 	if checkAddr(host, false) == "" && strings.Contains(host, ":") && !strings.HasSuffix(host, "]") {
 		return nil

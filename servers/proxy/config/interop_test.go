@@ -24,7 +24,9 @@ func nginxVerdict(t *testing.T, bin, dir, main string) string {
 	if cmd.ProcessState.ExitCode() == 0 {
 		return "ok"
 	}
-	m := regexp.MustCompile(`\[emerg\] (?:\d+#\d+: )?(.*)`).FindStringSubmatch(string(out))
+	// The message may hold a newline (an escaped one in a word), so it runs
+	// up to the next line nginx itself starts.
+	m := regexp.MustCompile(`\[emerg\] (?:\d+#\d+: )?((?s).*?)\n(?:nginx: |\d{4}/\d\d/\d\d )`).FindStringSubmatch(string(out))
 	if m == nil {
 		t.Fatalf("nginx -t failed without an emerg line:\n%s", out)
 	}

@@ -112,3 +112,17 @@ func itoa(n int) string {
 		}
 	}
 }
+
+func TestScriptError(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"plain", ""}, {"$uri", ""}, {"${uri}x", ""}, {"a$1b", ""}, {"$uri$", "invalid variable name"},
+		{"$ x", "invalid variable name"}, {"${}", "invalid variable name"}, {"${", "invalid variable name"},
+		{"${uri", `the closing bracket in "uri" variable is missing`}, {"${a-b}", `the closing bracket in "a" variable is missing`},
+		{"$#x", "invalid variable name"}, {"$0", ""},
+	}
+	for _, tt := range tests {
+		if got := scriptError(tt.in); got != tt.want {
+			t.Errorf("scriptError(%q): got %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

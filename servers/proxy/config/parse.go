@@ -224,6 +224,12 @@ func (p *parser) mapEntry(lx *lexer, b *block, d *Directive) error {
 	if d.Name == "include" {
 		return p.include(lx, b, d)
 	}
+	if msg := scriptError(d.Args[0]); msg != "" {
+		return p.fail(lx.file, lx.line, errValue, hint{
+			why: explain.T("a '$' starts a variable: $name or ${name}, with letters, digits and _", "'$' 表示变量：$name 或 ${name}，由字母、数字和 _ 组成"),
+			try: explain.T("complete the variable name, or close the ${…} bracket", "补全变量名，或补上 ${…} 的右括号"),
+		}, "%s", msg)
+	}
 	key := strings.ToLower(d.Name)
 	if strings.HasPrefix(key, "~") {
 		return nil

@@ -98,17 +98,18 @@ func (a Arity) accepts(n int) bool {
 type setKind uint8
 
 const (
-	setCustom  setKind = iota // the module's own function
-	setFlag                   // on | off
-	setStr                    // any string, once
-	setNum                    // a decimal number, once
-	setSize                   // 1024, 8k, 1m; once
-	setOff                    // like size, also g; once
-	setMsec                   // 500ms, 60s, 1m30s; once
-	setSec                    // like msec, in seconds; once
-	setEnum                   // one of a fixed list; once
-	setBitmask                // any of a fixed list
-	setPath                   // a path with levels; once
+	setCustom     setKind = iota // the module's own function
+	setFlag                      // on | off
+	setStr                       // any string, once
+	setNum                       // a decimal number, once
+	setSize                      // 1024, 8k, 1m; once
+	setOff                       // like size, also g; once
+	setMsec                      // 500ms, 60s, 1m30s; once
+	setSec                       // like msec, in seconds; once
+	setEnum                      // one of a fixed list; once
+	setBitmask                   // any of a fixed list
+	setPath                      // a path with levels; once
+	setCustomOnce                // the module's own function, which refuses a second copy
 )
 
 // once reports whether nginx rejects the directive twice in one block.

@@ -170,3 +170,19 @@ func TestDirectiveHelpers(t *testing.T) {
 		t.Errorf("Size error: got %v", err)
 	}
 }
+
+func TestInetAton(t *testing.T) {
+	tests := []struct {
+		in   string
+		want bool
+	}{
+		{"127.0.0.1", true}, {"127.1", true}, {"2130706433", true}, {"127.0.1", true}, {"0177.0.0.1", true},
+		{"127.0.0.18080", false}, {"127.0.", true}, {"1.2.3.4.5", false}, {"09.1.1.1", false}, {"256.1.1.1", false},
+		{"localhost", true}, {"ems", true},
+	}
+	for _, tt := range tests {
+		if got := inetAton(tt.in); got != tt.want {
+			t.Errorf("inetAton(%q): got %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}

@@ -94,6 +94,128 @@ func varRefs(s string) []string {
 	return out
 }
 
+// scriptError is the error ngx_http_script_compile reports for s, or "".
+func scriptError(s string) string {
+	for i := 0; i < len(s); {
+		if s[i] != '$' {
+			i++
+			continue
+		}
+		i++
+		if i == len(s) {
+			return "invalid variable name"
+		}
+		if s[i] >= '1' && s[i] <= '9' {
+			i++ // a regex capture
+			continue
+		}
+		bracket := s[i] == '{'
+		if bracket {
+			i++
+			if i == len(s) {
+				return "invalid variable name"
+			}
+		}
+		start, n := i, 0
+		for i < len(s) {
+			c := s[i]
+			if c == '}' && bracket {
+				i++
+				bracket = false
+				break
+			}
+			if c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' {
+				i++
+				n++
+				continue
+			}
+			break
+		}
+		if bracket {
+			return fmt.Sprintf(`the closing bracket in "%s" variable is missing`, s[start:start+n])
+		}
+		if n == 0 {
+			return "invalid variable name"
+		}
+	}
+	return ""
+}
+
+// handlerScripts are the arguments a directive compiles as it is read (so a
+// bad "$" fails right there): the same as scriptArgs for these directives.
+var handlerScripts = map[string]bool{
+	"return": true, "try_files": true, "root": true, "alias": true, "index": true,
+	"set": true, "rewrite": true, "error_page": true,
+}
+
+// scriptStrings are the arguments of d that nginx compiles as scripts, and
+// the whole-word variable names it looks up (if's first operand, set's name).
+func scriptStrings(d *Directive) (scripts, names []string) {
+	switch d.Name {
+	case "set":
+		return []string{d.Arg(1)}, nil
+	case "if":
+		ops := ifOperands(d.Args)
+		if len(ops) == 0 {
+			return nil, nil
+		}
+		if len(ops[0]) > 1 && ops[0][0] == '$' {
+			names = []string{ops[0][1:]}
+			if len(ops) == 3 && (ops[1] == "=" || ops[1] == "!=") {
+				scripts = []string{ops[2]}
+			}
+			return scripts, names
+		}
+		if len(ops) == 2 {
+			return []string{ops[1]}, nil // -f path
+		}
+		return nil, nil
+	case "map", "split_clients":
+		// The source is a script; the second word names the new variable.
+		return d.Args[:1], nil
+	case "return":
+		if _, ok := atoi(d.Arg(0)); ok {
+			return d.Args[1:], nil
+		}
+		return d.Args, nil
+	}
+	from, ok := scriptArgs[d.Name]
+	if !ok {
+		return nil, nil
+	}
+	if from < 0 {
+		from = 0
+	}
+	if from < len(d.Args) {
+		return d.Args[from:], nil
+	}
+	return nil, nil
+}
+
+// ifOperands strips the parentheses of an if condition as
+// ngx_http_rewrite_if_condition does.
+func ifOperands(args []string) []string {
+	ops := append([]string{}, args...)
+	if len(ops) == 0 || !strings.HasPrefix(ops[0], "(") || !strings.HasSuffix(ops[len(ops)-1], ")") {
+		return nil
+	}
+	if ops[0] == "(" {
+		ops = ops[1:]
+	} else {
+		ops[0] = ops[0][1:]
+	}
+	if len(ops) == 0 {
+		return nil
+	}
+	last := len(ops) - 1
+	if ops[last] == ")" {
+		ops = ops[:last]
+	} else {
+		ops[last] = ops[last][:len(ops[last])-1]
+	}
+	return ops
+}
+
 var namedCapture = regexp.MustCompile(`\(\?(?:P?<([A-Za-z0-9_]+)>|'([A-Za-z0-9_]+)')`)
 
 // defineVars adds the variables list defines: set, map, geo, split_clients,
@@ -140,30 +262,30 @@ func (p *parser) checkVars(http *Directive) error {
 	var walk func(list []*Directive) error
 	walk = func(list []*Directive) error {
 		for _, d := range list {
-			from, ok := scriptArgs[d.Name]
-			if ok && d.Name != "set" {
-				args := d.Args
-				if from > 0 && from < len(args) {
-					args = args[from:]
-				} else if from > 0 {
-					args = nil
-				}
-				for _, a := range args {
-					for _, v := range varRefs(a) {
-						if !p.knownVar(v, defined) {
-							return p.unknownVar(v, d)
-						}
-					}
+			scripts, names := scriptStrings(d)
+			for _, v := range names {
+				if !p.knownVar(v, defined) {
+					return p.unknownVar(v, d)
 				}
 			}
-			if d.Name == "set" {
-				for _, v := range varRefs(d.Arg(1)) {
+			for _, a := range scripts {
+				for _, v := range varRefs(a) {
 					if !p.knownVar(v, defined) {
 						return p.unknownVar(v, d)
 					}
 				}
 			}
-			if d.IsBlock() && d.Name != "types" {
+			if d.Name == "map" {
+				// Each result of a map is a script too.
+				for _, e := range d.Block {
+					for _, v := range varRefs(e.Arg(0)) {
+						if !p.knownVar(v, defined) {
+							return p.unknownVar(v, e)
+						}
+					}
+				}
+			}
+			if d.IsBlock() && !rawBlocks[d.Name] {
 				if err := walk(d.Block); err != nil {
 					return err
 				}
