@@ -210,24 +210,14 @@ func model(t *testing.T, method Balancer, bs []backend) (*Upstream, map[string]b
 // request moves on while tries are left.
 func replay(t *testing.T, u *Upstream, byAddr map[string]backend, from netip.Addr, key string) string {
 	t.Helper()
-	r := u.NewRequest(from, key)
-	for {
-		p, _, err := u.Get(r)
-		if errors.Is(err, ErrNoLive) {
-			return "502"
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		b := byAddr[p.Addr]
-		u.Free(r, p, b.dead)
-		if !b.dead {
-			return b.letter
-		}
-		if r.TriesLeft() == 0 {
-			return "502"
-		}
+	tried, _, err := u.Attempts(from, key, func(p *Peer) bool { return byAddr[p.Addr].dead })
+	if err != nil && !errors.Is(err, ErrNoLive) {
+		t.Fatal(err)
 	}
+	if len(tried) == 0 || byAddr[tried[len(tried)-1].Addr].dead {
+		return "502"
+	}
+	return byAddr[tried[len(tried)-1].Addr].letter
 }
 
 func TestInteropNginx(t *testing.T) {

@@ -401,3 +401,34 @@ func TestMisuse(t *testing.T) {
 		}
 	}
 }
+
+func TestAttempts(t *testing.T) {
+	tests := []struct {
+		name   string
+		peers  []string
+		dead   string
+		want   string
+		err    error
+		whyEnd string
+	}{
+		{"first answers", []string{"A", "B"}, "", "A", nil, "→ peer 1"},
+		{"retry on the next", []string{"A", "B", "C"}, "A", "AB", nil, "→ peer 2"},
+		{"backup after all primaries", []string{"A", "B", "C backup"}, "AB", "ABC", nil, "→ backup 1"},
+		{"all fail: tries run out", []string{"A", "B"}, "AB", "AB", nil, "→ peer 2"},
+		{"single peer: one attempt", []string{"A"}, "A", "A", nil, "max_fails not applied"},
+		{"all down", []string{"A down", "B down"}, "", "", ErrNoLive, "no live upstreams"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			u := mustUpstream(t, nil, newClock(), peers(tt.peers...))
+			tried, whys, err := u.Attempts(lo, "", func(p *Peer) bool { return strings.Contains(tt.dead, p.Name) })
+			var got string
+			for _, p := range tried {
+				got += p.Name
+			}
+			if got != tt.want || !errors.Is(err, tt.err) || !strings.HasSuffix(whys[len(whys)-1], tt.whyEnd) {
+				t.Errorf("got %s %v %q, want %s %v …%q", got, err, whys, tt.want, tt.err, tt.whyEnd)
+			}
+		})
+	}
+}

@@ -339,7 +339,7 @@ func (u *Upstream) Get(r *Request) (p *Peer, why string, err error) {
 	if r.current != nil {
 		return nil, "", ErrNotFreed
 	}
-	r.reason = Reason{Steps: r.reason.Steps[:0]}
+	r.reason = Reason{} // a Reason handed out earlier keeps its steps
 	now := u.now().Unix()
 	p = u.method.pick(u, r, now)
 	if p == nil {
@@ -443,4 +443,27 @@ func (u *Upstream) Snapshot() []PeerState {
 		add(u.backup)
 	}
 	return out
+}
+
+// Attempts makes one request's attempts the way nginx's upstream module
+// does with `*_next_upstream error timeout`: it picks a peer, calls try,
+// frees the peer with try's verdict, and moves on while the attempt failed
+// and tries are left. It returns the peers tried in order, with their
+// reasons; err is ErrNoLive when the last pick found nothing. A test (or a
+// lesson check) uses it to predict which instance serves a request.
+func (u *Upstream) Attempts(client netip.Addr, key string, try func(p *Peer) (failed bool)) (tried []*Peer, whys []string, err error) {
+	r := u.NewRequest(client, key)
+	for {
+		p, why, err := u.Get(r)
+		whys = append(whys, why)
+		if err != nil {
+			return tried, whys, err
+		}
+		tried = append(tried, p)
+		failed := try(p)
+		u.Free(r, p, failed)
+		if !failed || r.TriesLeft() == 0 {
+			return tried, whys, nil
+		}
+	}
 }
