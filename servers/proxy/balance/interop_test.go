@@ -56,6 +56,12 @@ func startBackends(t *testing.T, bs []backend) {
 // startNginx runs nginx with one worker in front of the upstream and
 // returns the address it listens on.
 func startNginx(t *testing.T, method string, bs []backend, listenHost string) string {
+	return startNginxOrder(t, method, bs, listenHost, false)
+}
+
+// startNginxOrder can put the balancing directive after the server lines,
+// where nginx no longer checks `backup` against it.
+func startNginxOrder(t *testing.T, method string, bs []backend, listenHost string, methodLast bool) string {
 	t.Helper()
 	bin, err := exec.LookPath("nginx")
 	if err != nil {
@@ -76,6 +82,10 @@ func startNginx(t *testing.T, method string, bs []backend, listenHost string) st
 	if method != "" {
 		method += ";"
 	}
+	before, after := method, ""
+	if methodLast {
+		before, after = "", method
+	}
 	conf := fmt.Sprintf(`error_log %[1]s/error.log notice;
 events { worker_connections 64; }
 http {
@@ -87,13 +97,14 @@ http {
     scgi_temp_path %[1]s/scgi;
     upstream u {
         %[2]s
-%[3]s    }
+%[3]s        %[5]s
+    }
     server {
         listen %[4]s;
         location / { proxy_pass http://u; }
     }
 }
-`, dir, method, servers.String(), listen)
+`, dir, before, servers.String(), listen, after)
 	confPath := filepath.Join(dir, "nginx.conf")
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
@@ -174,7 +185,7 @@ func fetchErr(listen string, from netip.Addr, uri string) (string, error) {
 }
 
 // model builds our Upstream from the same server lines.
-func model(t *testing.T, method Balancer, bs []backend) (*Upstream, map[string]backend) {
+func model(t *testing.T, method Balancer, bs []backend, opts ...Option) (*Upstream, map[string]backend) {
 	t.Helper()
 	var ps []*Peer
 	byAddr := map[string]backend{}
@@ -198,7 +209,7 @@ func model(t *testing.T, method Balancer, bs []backend) (*Upstream, map[string]b
 		ps = append(ps, p)
 		byAddr[b.addr] = b
 	}
-	u, err := NewUpstream("u", ps, method)
+	u, err := NewUpstream("u", ps, method, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,6 +250,7 @@ func TestInteropNginx(t *testing.T) {
 		directive string
 		method    Balancer
 		backends  []backend
+		last      bool         // the directive after the server lines
 		requests  int          // sequential requests from 127.0.0.1 to "/"
 		clients   []netip.Addr // or: one request per client
 		uris      []string     // or: one request per URI
@@ -255,13 +267,19 @@ func TestInteropNginx(t *testing.T) {
 		{name: "least_conn with a refused peer", directive: "least_conn", method: LeastConn{}, backends: []backend{{letter: "A", dead: true}, {letter: "B"}, {letter: "C", params: "backup"}}, requests: 5},
 		{name: "hash request_uri", directive: "hash $request_uri", method: Hash{Key: "$request_uri"}, backends: []backend{{letter: "A", params: "weight=2"}, {letter: "B"}, {letter: "C", params: "down"}, {letter: "D"}}, uris: uris},
 		{name: "hash request_uri consistent", directive: "hash $request_uri consistent", method: Hash{Key: "$request_uri", Consistent: true}, backends: []backend{{letter: "A"}, {letter: "B", params: "weight=2"}, {letter: "C"}}, uris: uris},
+		{name: "hash with an empty key is round robin", directive: "hash $arg_id", method: Hash{Key: "$arg_id"}, backends: []backend{{letter: "A", params: "weight=5"}, {letter: "B"}, {letter: "C"}}, requests: 7},
+		{name: "ip_hash after servers keeps backup", directive: "ip_hash", method: IPHash{}, last: true, backends: []backend{{letter: "A", dead: true}, {letter: "B", dead: true}, {letter: "C", params: "backup"}, {letter: "D", params: "backup"}}, clients: manyClients[:6]},
 		{name: "hash consistent with a refused peer", directive: "hash $request_uri consistent", method: Hash{Key: "$request_uri", Consistent: true}, backends: []backend{{letter: "A", dead: true}, {letter: "B"}, {letter: "C", params: "down"}, {letter: "D"}}, uris: uris},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			startBackends(t, tt.backends)
-			listen := startNginx(t, tt.directive, tt.backends, "127.0.0.1")
-			u, byAddr := model(t, tt.method, tt.backends)
+			listen := startNginxOrder(t, tt.directive, tt.backends, "127.0.0.1", tt.last)
+			var opts []Option
+			if tt.last {
+				opts = append(opts, MethodAfterServers())
+			}
+			u, byAddr := model(t, tt.method, tt.backends, opts...)
 			var got, want []string
 			switch {
 			case tt.clients != nil:
