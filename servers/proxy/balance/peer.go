@@ -120,6 +120,25 @@ func (p *Peer) touch(now int64) {
 	}
 }
 
+// snapshot copies the peer's state; the caller holds the Upstream's lock.
+func (p *Peer) snapshot(now int64) PeerState {
+	s := PeerState{
+		Index: p.index, Addr: p.Addr, Name: p.Name, Backup: p.Backup,
+		Weight: p.Weight, CurrentWeight: p.currentWeight, EffectiveWeight: p.effectiveWeight,
+		Fails: p.fails, MaxFails: p.MaxFails, FailTimeout: time.Duration(p.failTimeout) * time.Second,
+		Conns: p.conns, MaxConns: p.MaxConns,
+	}
+	switch p.state(now) {
+	case CauseDown:
+		s.State = StateDown
+	case CauseFailed:
+		s.State, s.RetryIn = StateFailed, p.retryIn(now)
+	case CauseFull:
+		s.State = StateFull
+	}
+	return s
+}
+
 // PeerState is a copy of one peer's configuration and runtime state, for
 // the screen.
 type PeerState struct {

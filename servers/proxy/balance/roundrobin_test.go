@@ -2,6 +2,7 @@ package balance
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -430,5 +431,31 @@ func TestAttempts(t *testing.T) {
 				t.Errorf("got %s %v %q, want %s %v …%q", got, err, whys, tt.want, tt.err, tt.whyEnd)
 			}
 		})
+	}
+}
+
+func TestOnChange(t *testing.T) {
+	c := newClock()
+	var got []string
+	u, err := NewUpstream("ems", peers("A mf=2", "B"), nil, WithClock(c.now), OnChange(func(ch Change) {
+		got = append(got, fmt.Sprintf("%s %s %s fails=%d", ch.Upstream, ch.Peer.Name, ch.What, ch.Peer.Fails))
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fail := func(name string) {
+		t.Helper()
+		u.Attempts(lo, "", func(p *Peer) bool { return p.Name == name })
+	}
+	fail("A") // A fails 1/2: no change; B answers
+	fail("A") // B answers (A's turn comes later)
+	fail("A") // A fails 2/2: disabled
+	c.advance(11 * time.Second)
+	for range 6 {
+		u.Attempts(lo, "", func(*Peer) bool { return false }) // the probe of A succeeds
+	}
+	want := []string{"ems A disabled fails=2", "ems A recovered fails=0"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }

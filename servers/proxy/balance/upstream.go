@@ -56,7 +56,8 @@ type Upstream struct {
 	primary list
 	backup  *list
 
-	lateMethod bool // MethodAfterServers
+	lateMethod bool         // MethodAfterServers
+	onChange   func(Change) // OnChange
 
 	// Built once from the primaries, as nginx does at config time.
 	ring   []point // hash ... consistent: the ketama continuum
@@ -85,6 +86,42 @@ func WithClock(now func() time.Time) Option {
 // the round-robin fallback.
 func MethodAfterServers() Option {
 	return func(u *Upstream) { u.lateMethod = true }
+}
+
+// OnChange registers f to hear of the state changes a screen must not
+// miss: a peer disabled (fails reached max_fails; nginx's "[warn] upstream
+// server temporarily disabled") and a peer recovered (a probe after
+// fail_timeout succeeded and its failures were forgotten). f runs in the
+// goroutine that called Free, after the Upstream's lock is released; it
+// must not block for long.
+func OnChange(f func(Change)) Option {
+	return func(u *Upstream) { u.onChange = f }
+}
+
+// Change is one peer state change, with the peer's state after it.
+type Change struct {
+	Upstream string
+	What     ChangeKind
+	Peer     PeerState
+}
+
+// ChangeKind says what happened to a peer.
+type ChangeKind uint8
+
+const (
+	PeerDisabled  ChangeKind = iota + 1 // fails reached max_fails
+	PeerRecovered                       // a probe succeeded: fails reset to 0
+)
+
+// String returns "disabled" or "recovered".
+func (k ChangeKind) String() string {
+	switch k {
+	case PeerDisabled:
+		return "disabled"
+	case PeerRecovered:
+		return "recovered"
+	}
+	return fmt.Sprintf("ChangeKind(%d)", k)
 }
 
 // NewUpstream builds the balancer for `upstream name { ... }` with peers in
@@ -374,9 +411,20 @@ func (u *Upstream) Free(r *Request, p *Peer, failed bool) (disabled bool) {
 		return false
 	}
 	u.mu.Lock()
-	defer u.mu.Unlock()
+	disabled, change := u.free(r, p, failed)
+	u.mu.Unlock()
+	if change != 0 && u.onChange != nil {
+		u.mu.Lock()
+		c := Change{Upstream: u.name, What: change, Peer: p.snapshot(u.now().Unix())}
+		u.mu.Unlock()
+		u.onChange(c)
+	}
+	return disabled
+}
+
+func (u *Upstream) free(r *Request, p *Peer, failed bool) (disabled bool, change ChangeKind) {
 	if r.current != p {
-		return false
+		return false, 0
 	}
 	r.current = nil
 	if r.l.single {
@@ -384,7 +432,7 @@ func (u *Upstream) Free(r *Request, p *Peer, failed bool) (disabled bool) {
 		// marked failed, and pc->tries = 0 ends the retries.
 		p.conns--
 		r.tries = 0
-		return false
+		return false, 0
 	}
 	if failed {
 		now := u.now().Unix()
@@ -393,6 +441,9 @@ func (u *Upstream) Free(r *Request, p *Peer, failed bool) (disabled bool) {
 		if p.MaxFails > 0 {
 			p.effectiveWeight -= p.Weight / p.MaxFails
 			disabled = p.fails >= p.MaxFails
+			if disabled {
+				change = PeerDisabled
+			}
 		}
 		if p.effectiveWeight < 0 {
 			p.effectiveWeight = 0
@@ -400,13 +451,16 @@ func (u *Upstream) Free(r *Request, p *Peer, failed bool) (disabled bool) {
 	} else if p.accessed < p.checked {
 		// The peer was picked as a probe after fail_timeout and answered:
 		// it is live again.
+		if p.fails > 0 {
+			change = PeerRecovered
+		}
 		p.fails = 0
 	}
 	p.conns--
 	if r.tries > 0 {
 		r.tries--
 	}
-	return disabled
+	return disabled, change
 }
 
 // Snapshot copies every peer's state, primaries first, then backups.
@@ -421,21 +475,7 @@ func (u *Upstream) Snapshot() []PeerState {
 	out := make([]PeerState, 0, n)
 	add := func(l *list) {
 		for _, p := range l.peers {
-			s := PeerState{
-				Index: p.index, Addr: p.Addr, Name: p.Name, Backup: p.Backup,
-				Weight: p.Weight, CurrentWeight: p.currentWeight, EffectiveWeight: p.effectiveWeight,
-				Fails: p.fails, MaxFails: p.MaxFails, FailTimeout: time.Duration(p.failTimeout) * time.Second,
-				Conns: p.conns, MaxConns: p.MaxConns,
-			}
-			switch p.state(now) {
-			case CauseDown:
-				s.State = StateDown
-			case CauseFailed:
-				s.State, s.RetryIn = StateFailed, p.retryIn(now)
-			case CauseFull:
-				s.State = StateFull
-			}
-			out = append(out, s)
+			out = append(out, p.snapshot(now))
 		}
 	}
 	add(&u.primary)
