@@ -338,8 +338,8 @@ func (r *Request) Reason() Reason {
 func (r *Request) isTried(p *Peer) bool { return r.tried[p.index/64]&(1<<(p.index%64)) != 0 }
 func (r *Request) markTried(p *Peer)    { r.tried[p.index/64] |= 1 << (p.index % 64) }
 
-// check is the availability test every method makes: tried, down, failed,
-// full. A peer that fails it is noted in the reason when note is set.
+// check is the availability test every method makes, in nginx's order:
+// tried, down, failed, full.
 func (r *Request) check(p *Peer, now int64) Cause {
 	if r.isTried(p) {
 		return CauseTried
