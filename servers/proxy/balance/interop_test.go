@@ -190,21 +190,9 @@ func model(t *testing.T, method Balancer, bs []backend, opts ...Option) (*Upstre
 	var ps []*Peer
 	byAddr := map[string]backend{}
 	for _, b := range bs {
-		p := NewPeer(b.addr)
-		for _, f := range strings.Fields(b.params) {
-			k, v, _ := strings.Cut(f, "=")
-			switch k {
-			case "weight":
-				p.Weight = atoi(v)
-			case "max_fails":
-				p.MaxFails = atoi(v)
-			case "backup":
-				p.Backup = true
-			case "down":
-				p.Down = true
-			default:
-				t.Fatalf("model: unknown parameter %s", f)
-			}
+		p, err := ParseServer(strings.Fields(b.addr+" "+b.params), nil)
+		if err != nil {
+			t.Fatal(err)
 		}
 		ps = append(ps, p)
 		byAddr[b.addr] = b
@@ -320,14 +308,30 @@ func TestInteropNginxIPv6(t *testing.T) {
 	}
 }
 
-// TestInteropNginxLeastConnHeld holds connections open on the backends and
-// checks that nginx's least_conn and ours agree while they are held, and
-// after they are released.
-func TestInteropNginxLeastConnHeld(t *testing.T) {
+// TestInteropNginxHeld holds connections open on the backends and checks
+// that nginx and we agree while they are held (least_conn's counts,
+// max_conns), and after they are released.
+func TestInteropNginxHeld(t *testing.T) {
+	tests := []struct {
+		name      string
+		directive string
+		method    Balancer
+		backends  []backend
+		held      int
+	}{
+		{"least_conn", "least_conn", LeastConn{}, []backend{{letter: "A", params: "weight=2"}, {letter: "B"}, {letter: "C"}}, 6},
+		{"round robin with max_conns", "", RoundRobin{}, []backend{{letter: "A", params: "weight=3 max_conns=1"}, {letter: "B", params: "max_conns=2"}, {letter: "C"}}, 6},
+		{"least_conn with max_conns and backup", "least_conn", LeastConn{}, []backend{{letter: "A", params: "max_conns=1"}, {letter: "B", params: "max_conns=1"}, {letter: "C", params: "backup"}}, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { testHeld(t, tt.directive, tt.method, tt.backends, tt.held) })
+	}
+}
+
+func testHeld(t *testing.T, directive string, method Balancer, bs []backend, held int) {
 	if _, err := exec.LookPath("nginx"); err != nil {
 		t.Skipf("nginx not in PATH: %v", err)
 	}
-	bs := []backend{{letter: "A", params: "weight=2"}, {letter: "B"}, {letter: "C"}}
 	arrived := make(chan string, 16)
 	release := make(chan struct{})
 	for i := range bs {
@@ -351,11 +355,10 @@ func TestInteropNginxLeastConnHeld(t *testing.T) {
 			close(release)
 		}
 	})
-	listen := startNginx(t, "least_conn", bs, "127.0.0.1")
-	u, byAddr := model(t, LeastConn{}, bs)
+	listen := startNginx(t, directive, bs, "127.0.0.1")
+	u, byAddr := model(t, method, bs)
 
-	// Six held requests, one after the other has reached its backend.
-	const held = 6
+	// Held requests, each sent once the one before has reached its backend.
 	done := make(chan error, held)
 	var got, want []string
 	var open []*Request
@@ -386,7 +389,7 @@ func TestInteropNginxLeastConnHeld(t *testing.T) {
 	for i, r := range open {
 		u.Free(r, openPeers[i], false)
 	}
-	// Idle again: the ties rotate from where the held ones left off.
+	// Idle again: the weights go on from where the held ones left them.
 	for range 6 {
 		got = append(got, fetch(t, listen, lo, "/"))
 		want = append(want, replay(t, u, byAddr, lo, ""))
