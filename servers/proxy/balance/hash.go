@@ -82,7 +82,7 @@ func (h Hash) pick(u *Upstream, r *Request, now int64) *Peer {
 // available peers that share that server name.
 func (u *Upstream) pickConsistent(r *Request, now int64) *Peer {
 	r.note(Step{Kind: StepHashKey, Key: r.key})
-	for {
+	for again := false; ; again = true {
 		pt := int(r.hash % uint32(len(u.ring)))
 		server := u.ring[pt].server
 		var best *Peer
@@ -100,7 +100,7 @@ func (u *Upstream) pickConsistent(r *Request, now int64) *Peer {
 				best = p
 			}
 		}
-		s := Step{Kind: StepPoint, Value: int64(r.crc), Of: pt, Key: server, Backup: r.l.backup}
+		s := Step{Kind: StepPoint, Value: int64(r.crc), Of: pt, Key: server, Backup: r.l.backup, Again: again}
 		if best != nil {
 			s.Peer = best.index + 1
 			r.note(s)

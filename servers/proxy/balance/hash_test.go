@@ -186,3 +186,26 @@ func TestConsistentSharedName(t *testing.T) {
 		}
 	}
 }
+
+func TestConsistentReason(t *testing.T) {
+	u := mustUpstream(t, Hash{Key: "$uri", Consistent: true}, newClock(), peers("a:1", "b:2 down", "c:3"))
+	for i := range 200 {
+		key := fmt.Sprintf("/%d", i)
+		r := u.NewRequest(lo, key)
+		p, why, err := u.Get(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		crc := crc32.ChecksumIEEE([]byte(key))
+		prefix := fmt.Sprintf("hash %q → crc32 %08x → ring point %d → ", key, crc, int(findPoint(u.ring, crc))%len(u.ring))
+		if !strings.HasPrefix(why, prefix) || strings.Count(why, "crc32") != 1 ||
+			!strings.HasSuffix(why, fmt.Sprintf("%s → peer %d", p.Name, p.Index()+1)) {
+			t.Fatalf("why got %q, want %q…%s → peer %d", why, prefix, p.Name, p.Index()+1)
+		}
+		// The down server's points are passed over, never chosen.
+		if strings.Count(why, "b:2") != strings.Count(why, "b:2 (none available)") {
+			t.Fatalf("why got %q: b:2 chosen while down", why)
+		}
+		u.Free(r, p, false)
+	}
+}

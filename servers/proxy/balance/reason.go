@@ -50,6 +50,7 @@ type Step struct {
 	Values  []int
 	Weights []int
 	Backup  bool // the peers named are backups
+	Again   bool // StepPoint: a further point of the same search (the crc32 is not repeated)
 
 	// For a skipped peer.
 	Cause    Cause
@@ -195,10 +196,13 @@ func (s Step) render(b *strings.Builder, zh bool) {
 		}
 		skipped()
 	case StepPoint:
+		if !s.Again {
+			fmt.Fprintf(b, "crc32 %08x → ", s.Value)
+		}
 		if zh {
-			fmt.Fprintf(b, "crc32 %08x → 环上第 %d 点 → %s", s.Value, s.Of, s.Key)
+			fmt.Fprintf(b, "环上第 %d 点 → %s", s.Of, s.Key)
 		} else {
-			fmt.Fprintf(b, "crc32 %08x → ring point %d → %s", s.Value, s.Of, s.Key)
+			fmt.Fprintf(b, "ring point %d → %s", s.Of, s.Key)
 		}
 		if s.Peer > 0 {
 			fmt.Fprintf(b, " → %s", p)
@@ -213,9 +217,9 @@ func (s Step) render(b *strings.Builder, zh bool) {
 			w := ""
 			if s.Weights[i] != 1 {
 				if zh {
-					w = fmt.Sprintf("，权重 %d", s.Weights[i])
+					w = fmt.Sprintf("（权重 %d）", s.Weights[i])
 				} else {
-					w = fmt.Sprintf(", weight %d", s.Weights[i])
+					w = fmt.Sprintf(" (weight %d)", s.Weights[i])
 				}
 			}
 			if zh {
