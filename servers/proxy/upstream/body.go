@@ -29,6 +29,7 @@ func (c *call) relay(a *attempt, bal peers) {
 	c.rec.Record(ev)
 
 	b := &body{
+		buf:     a.buf,
 		conn:    a.conn,
 		pre:     a.buf[h.Size:a.n],
 		left:    bodyLength(c.s.Protocol, c.r.Method, h),
@@ -67,6 +68,7 @@ func bodyLength(protocol, method string, h *Head) int64 {
 
 // body is Result.Body.
 type body struct {
+	buf     []byte // the head buffer, recycled on Close
 	conn    net.Conn
 	pre     []byte // body bytes that came with the head
 	left    int64  // bytes still expected; -1 = until the peer closes
@@ -154,6 +156,9 @@ func (b *body) Close() error {
 		if b.err == nil {
 			b.err = errors.New("upstream: body closed")
 		}
+		b.pre = nil
+		putBuf(b.buf)
+		b.buf = nil
 		b.onClose()
 	})
 	return nil

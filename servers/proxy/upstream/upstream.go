@@ -145,9 +145,12 @@ type Result struct {
 	// Head is the response head to relay; nil on failure.
 	Head *Head
 	// Body streams the response body; nil on failure. The caller must Close
-	// it; Close frees the peer in the balancer. A Read error is a *BodyError
-	// whose Entry the proxy logs before cutting the client's connection.
+	// it (not concurrently with a Read); Close frees the peer in the
+	// balancer. A Read error is a *BodyError whose Entry the proxy logs
+	// before cutting the client's connection.
 	Body     io.ReadCloser
+	// Attempts are the tries in order. The relayed attempt's Time is final
+	// once Body is closed (nginx counts the body into $upstream_response_time).
 	Attempts []Attempt
 	Logs     []LogEntry // error.log entries in order
 }
@@ -327,6 +330,7 @@ func (c *call) run() {
 			}
 			if ft != 0 && tries > 1 && s.NextUpstream&mask == mask && !expired(s, start) {
 				a.conn.Close()
+				putBuf(a.buf)
 				c.endAttempt(a, a.head.Status)
 				disabled := bal.free(ft != NextHTTP403 && ft != NextHTTP404)
 				tries--
@@ -508,7 +512,7 @@ func (c *call) attempt(addr string, packet []byte) *attempt {
 	// switches its log action to "reading response header" when the peer's
 	// first read event fires (bytes, close, or read timeout); a client that
 	// leaves before that is logged "while sending request to upstream".
-	a.buf = make([]byte, s.BufferSize)
+	a.buf = getBuf(s.BufferSize)
 	for {
 		c.setDeadline(conn.SetReadDeadline, s.ReadTimeout)
 		m, err := conn.Read(a.buf[a.n:])
@@ -521,6 +525,7 @@ func (c *call) attempt(addr string, packet []byte) *attempt {
 			if perr == nil {
 				if !stop() && c.abort() {
 					conn.Close()
+					putBuf(a.buf)
 					a.why = "client closed the connection"
 					return a
 				}
@@ -551,6 +556,7 @@ func (c *call) attempt(addr string, packet []byte) *attempt {
 func (c *call) headFailed(a *attempt, stop func() bool, ft NextUpstream, level Level, msg string) *attempt {
 	stop()
 	a.conn.Close()
+	putBuf(a.buf)
 	a.ft, a.why = ft, msg
 	c.log(LogEntry{Level: level, Msg: msg, Action: a.action, Upstream: c.url(a.addr)})
 	return a
@@ -561,6 +567,7 @@ func (c *call) headFailed(a *attempt, stop func() bool, ft NextUpstream, level L
 func (c *call) ioFailed(a *attempt, stop func() bool, err error, what string) *attempt {
 	stop()
 	a.conn.Close()
+	putBuf(a.buf) // nil when the send failed: putBuf ignores it
 	switch {
 	case c.abort():
 		a.why = "client closed the connection"
@@ -572,6 +579,23 @@ func (c *call) ioFailed(a *attempt, stop func() bool, err error, what string) *a
 		c.log(LogEntry{Level: Error, Msg: a.why, Action: a.action, Upstream: c.url(a.addr)})
 	}
 	return a
+}
+
+// headBufs recycles head buffers of the default size; a head buffer lives
+// until the attempt fails or the relayed body is closed.
+var headBufs = sync.Pool{New: func() any { return new([DefaultBufferSize]byte) }}
+
+func getBuf(n int) []byte {
+	if n == DefaultBufferSize {
+		return headBufs.Get().(*[DefaultBufferSize]byte)[:]
+	}
+	return make([]byte, n)
+}
+
+func putBuf(b []byte) {
+	if cap(b) == DefaultBufferSize {
+		headBufs.Put((*[DefaultBufferSize]byte)(b[:DefaultBufferSize]))
+	}
 }
 
 // connectError words a failed connect() as nginx does. A TCP connect fails
