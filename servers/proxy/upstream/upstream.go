@@ -148,7 +148,7 @@ type Result struct {
 	// it (not concurrently with a Read); Close frees the peer in the
 	// balancer. A Read error is a *BodyError whose Entry the proxy logs
 	// before cutting the client's connection.
-	Body     io.ReadCloser
+	Body io.ReadCloser
 	// Attempts are the tries in order. The relayed attempt's Time is final
 	// once Body is closed (nginx counts the body into $upstream_response_time).
 	Attempts []Attempt
