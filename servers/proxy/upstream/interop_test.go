@@ -135,6 +135,8 @@ func TestAgainstNginx(t *testing.T) {
 	http502b := newBackend(t, "http", respond("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 3\r\n\r\nbad"))
 	httpOK2 := newBackend(t, "http", respond("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nfine"))
 	ok3 := newBackend(t, "uwsgi", respond(okResponse))
+	hanger2 := newBackend(t, "uwsgi", hang)
+	ok4 := newBackend(t, "uwsgi", respond(okResponse))
 	refused2 := refusedAddr(t)
 	// nginx's worker runs as nobody: let it reach the directory, so that
 	// the socket's absence (not a permission) is what it reports.
@@ -179,6 +181,7 @@ func TestAgainstNginx(t *testing.T) {
 		{"502 retried when listed", "GET", "/p502b", "proxy_next_upstream error http_502; proxy_pass http://p502b;", grp("p502b", http502b.addr, httpOK2.addr),
 			Settings{Protocol: "http", NextUpstream: NextError | NextHTTP502}},
 		{"POST retried after refused", "POST", "/postref", "uwsgi_pass postref;", grp("postref", refused2, ok3.addr), Settings{}},
+		{"read timeout retried", "GET", "/slow", "uwsgi_read_timeout 300ms; uwsgi_pass slow;", grp("slow", hanger2.addr, ok4.addr), Settings{ReadTimeout: 300 * time.Millisecond}},
 		{"UNIX socket missing", "GET", "/unix", "uwsgi_pass unix:" + missing + ";", lit("unix:" + missing), Settings{}},
 	}
 	var body strings.Builder
@@ -188,8 +191,9 @@ func TestAgainstNginx(t *testing.T) {
 	fmt.Fprintf(&body, "        location = /abort { uwsgi_pass %s; }\n", abortNginx.addr)
 	ups := fmt.Sprintf("    upstream retry { server %s; server %s; }\n    upstream post { server %s; server %s; }\n"+
 		"    upstream dead { server 127.0.0.1:1 down; }\n    upstream p502 { server %s; server %s; }\n"+
-		"    upstream p502b { server %s; server %s; }\n    upstream postref { server %s; server %s; }\n",
-		closer.addr, ok.addr, closer2.addr, ok2.addr, http502.addr, httpOK.addr, http502b.addr, httpOK2.addr, refused2, ok3.addr)
+		"    upstream p502b { server %s; server %s; }\n    upstream postref { server %s; server %s; }\n"+
+		"    upstream slow { server %s; server %s; }\n",
+		closer.addr, ok.addr, closer2.addr, ok2.addr, http502.addr, httpOK.addr, http502b.addr, httpOK2.addr, refused2, ok3.addr, hanger2.addr, ok4.addr)
 	addr, logPath := runNginx(t, body.String(), ups)
 
 	var offset int64

@@ -663,3 +663,32 @@ func FuzzParseNextUpstream(f *testing.F) {
 		}
 	})
 }
+
+// TestSendTimeout: a peer that stops reading while a big body is sent;
+// send_timeout is between two writes, so the stall ends the attempt with 504.
+func TestSendTimeout(t *testing.T) {
+	checkLeaks(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		io.ReadFull(c, make([]byte, 4)) // the packet header, then nothing more
+		<-release
+	}()
+	t.Cleanup(func() { close(release); ln.Close(); <-done })
+	body := strings.Repeat("x", 64<<20) // more than loopback's socket buffers hold
+	res := (&Engine{}).Do(context.Background(), Target{Addr: ln.Addr().String()}, Settings{SendTimeout: 100 * time.Millisecond}, uwsgiReq("POST", "/upload", body))
+	want := []string{`[error] upstream timed out (110: Connection timed out) while sending request to upstream, upstream: "uwsgi://` + ln.Addr().String() + `"`}
+	if res.Status != 504 || !reflect.DeepEqual(logLines(res), want) {
+		t.Errorf("got %d %q, want 504 %q", res.Status, logLines(res), want)
+	}
+}
