@@ -685,7 +685,7 @@ func TestSendTimeout(t *testing.T) {
 		<-release
 	}()
 	t.Cleanup(func() { close(release); ln.Close(); <-done })
-	body := strings.Repeat("x", 64<<20) // more than loopback's socket buffers hold
+	body := strings.Repeat("x", 24<<20) // more than loopback's socket buffers hold (wmem 4 MB, rmem grows only when read)
 	res := (&Engine{}).Do(context.Background(), Target{Addr: ln.Addr().String()}, Settings{SendTimeout: 100 * time.Millisecond}, uwsgiReq("POST", "/upload", body))
 	want := []string{`[error] upstream timed out (110: Connection timed out) while sending request to upstream, upstream: "uwsgi://` + ln.Addr().String() + `"`}
 	if res.Status != 504 || !reflect.DeepEqual(logLines(res), want) {
