@@ -229,6 +229,7 @@ func TestInteropNginx(t *testing.T) {
 	}
 	manyClients := addrs("127.0.0.1", "127.0.0.2", "127.0.1.5", "127.0.2.9", "127.1.2.3",
 		"127.200.100.50", "127.9.9.9", "127.44.0.1", "127.0.7.7", "127.128.0.1", "127.3.0.0", "127.250.1.1")
+	edge := ipHashEdgeClients(t)
 	var uris []string
 	for i := range 24 {
 		uris = append(uris, fmt.Sprintf("/emp/%d?page=%d", i*7, i%3))
@@ -255,6 +256,9 @@ func TestInteropNginx(t *testing.T) {
 		{name: "least_conn with a refused peer", directive: "least_conn", method: LeastConn{}, backends: []backend{{letter: "A", dead: true}, {letter: "B"}, {letter: "C", params: "backup"}}, requests: 5},
 		{name: "hash request_uri", directive: "hash $request_uri", method: Hash{Key: "$request_uri"}, backends: []backend{{letter: "A", params: "weight=2"}, {letter: "B"}, {letter: "C", params: "down"}, {letter: "D"}}, uris: uris},
 		{name: "hash request_uri consistent", directive: "hash $request_uri consistent", method: Hash{Key: "$request_uri", Consistent: true}, backends: []backend{{letter: "A"}, {letter: "B", params: "weight=2"}, {letter: "C"}}, uris: uris},
+		// Clients whose first 20 candidates land on the down peer: nginx
+		// looks at a 21st (++tries > 20) before falling back to round robin.
+		{name: "ip_hash 21st candidate and fallback", directive: "ip_hash", method: IPHash{}, backends: []backend{{letter: "A", params: "weight=20 down"}, {letter: "B"}, {letter: "C"}}, clients: edge},
 		{name: "hash with an empty key is round robin", directive: "hash $arg_id", method: Hash{Key: "$arg_id"}, backends: []backend{{letter: "A", params: "weight=5"}, {letter: "B"}, {letter: "C"}}, requests: 7},
 		{name: "ip_hash after servers keeps backup", directive: "ip_hash", method: IPHash{}, last: true, backends: []backend{{letter: "A", dead: true}, {letter: "B", dead: true}, {letter: "C", params: "backup"}, {letter: "D", params: "backup"}}, clients: manyClients[:6]},
 		{name: "hash consistent with a refused peer", directive: "hash $request_uri consistent", method: Hash{Key: "$request_uri", Consistent: true}, backends: []backend{{letter: "A", dead: true}, {letter: "B"}, {letter: "C", params: "down"}, {letter: "D"}}, uris: uris},
@@ -398,4 +402,45 @@ func testHeld(t *testing.T, directive string, method Balancer, bs []backend, hel
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("nginx answered %v\nwe picked     %v", got, want)
 	}
+}
+
+// ipHashEdgeClients finds loopback clients for the ip_hash try limit with
+// peers of weights 20 (down), 1, 1: two whose 21st candidate is the third
+// peer after 20 on the first, and two whose first 21 are all on the first
+// (round robin then decides).
+func ipHashEdgeClients(t *testing.T) []netip.Addr {
+	t.Helper()
+	var at21, fallback []netip.Addr
+	for a := 0; a < 256 && (len(at21) < 2 || len(fallback) < 2); a++ {
+		for b := 0; b < 256; b++ {
+			var c [16]byte
+			c[0], c[1], c[2] = 127, byte(a), byte(b)
+			hash := uint32(89)
+			first := 0 // how many leading candidates were the down peer
+			next := -1 // the candidate after them
+			for range 22 {
+				for _, x := range c[:3] {
+					hash = (hash*113 + uint32(x)) % 6271
+				}
+				w := int(hash % 22)
+				if w < 20 {
+					first++
+					continue
+				}
+				next = w - 19 // 1 or 2: the second or third peer
+				break
+			}
+			addr := netip.AddrFrom4([4]byte{127, byte(a), byte(b), 1})
+			switch {
+			case first == 20 && next == 2 && len(at21) < 2:
+				at21 = append(at21, addr)
+			case first >= 21 && len(fallback) < 2:
+				fallback = append(fallback, addr)
+			}
+		}
+	}
+	if len(at21) < 2 || len(fallback) < 2 {
+		t.Fatalf("no edge clients found: %v %v", at21, fallback)
+	}
+	return append(at21, fallback...)
 }
