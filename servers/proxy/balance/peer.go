@@ -82,6 +82,25 @@ const (
 
 const causeSameDraw = CauseSameDraw
 
+// String names the cause: "tried", "down", "failed", "full", "same draw".
+func (c Cause) String() string {
+	switch c {
+	case CauseNone:
+		return "available"
+	case CauseTried:
+		return "tried"
+	case CauseDown:
+		return "down"
+	case CauseFailed:
+		return "failed"
+	case CauseFull:
+		return "full"
+	case CauseSameDraw:
+		return "same draw"
+	}
+	return fmt.Sprintf("Cause(%d)", c)
+}
+
 // state is a peer's availability before the per-request tried bitmap:
 // down, failed or full. The order of the tests is nginx's.
 func (p *Peer) state(now int64) Cause {
