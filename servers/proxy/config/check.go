@@ -146,7 +146,7 @@ func init() {
 		"worker_connections": checkWorkerConnections,
 		"events":             checkOnce,
 		"http":               checkOnce,
-		"try_files":          checkOnce,
+		"try_files":          checkTryFiles,
 		"uwsgi_pass":         checkPass,
 		"proxy_pass":         checkPass,
 		"root":               checkRoot,
@@ -163,6 +163,9 @@ func init() {
 		"hash":               checkBalancer,
 		"random":             checkBalancer,
 		"log_format":         checkLogFormat,
+		"map":                checkMap,
+		"set":                checkSet,
+		"server_name":        checkServerName,
 		"access_log":         checkAccessLog,
 		"error_log":          checkErrorLog,
 		"keepalive_timeout":  checkKeepalive,
@@ -175,6 +178,31 @@ func checkOnce(p *parser, b *block, d *Directive, bad badFunc) error {
 		return bad(errDuplicate, hint{}, `"%s" directive is duplicate`, d.Name)
 	}
 	return nil
+}
+
+func checkTryFiles(p *parser, b *block, d *Directive, bad badFunc) error {
+	if err := checkOnce(p, b, d, bad); err != nil {
+		return err
+	}
+	last := d.Args[len(d.Args)-1]
+	if strings.HasPrefix(last, "=") {
+		if code, ok := atoi(last[1:]); !ok || code > 999 {
+			return bad(errValue, hint{
+				why: explain.T("the last try_files argument is a URI, a @name, or =code with a status code", "try_files 的最后一个参数是 URI、@名称，或 =状态码"),
+				try: explain.T("write try_files $uri $uri/ =404;", "写成 try_files $uri $uri/ =404;"),
+			}, `invalid code "%s"`, tryFilesCodeText(last))
+		}
+	}
+	return nil
+}
+
+// tryFilesCodeText is the argument as nginx prints it: a word with a
+// variable was compiled as a script, whose length excludes the final byte.
+func tryFilesCodeText(s string) string {
+	if strings.Contains(s, "$") {
+		return s[:len(s)-1]
+	}
+	return s
 }
 
 func checkWorkerProcesses(p *parser, b *block, d *Directive, bad badFunc) error {
@@ -215,6 +243,12 @@ func checkPass(p *parser, b *block, d *Directive, bad badFunc) error {
 		rest := d.Arg(0)[strings.Index(d.Arg(0), "//")+2:]
 		if !strings.Contains(rest, "$") {
 			hostport, _, _ := strings.Cut(rest, "/")
+			if hostport == "" {
+				return bad(errValue, hint{
+					why: explain.T("proxy_pass needs a host after http://", "proxy_pass 在 http:// 后面需要主机"),
+					try: explain.T("write proxy_pass http://127.0.0.1:9000; or the name of an upstream block", "写成 proxy_pass http://127.0.0.1:9000; 或 upstream 块的名字"),
+				}, `no host in upstream "%s"`, rest)
+			}
 			if i := strings.LastIndexByte(hostport, ':'); i >= 0 && !strings.HasSuffix(hostport, "]") && !strings.HasPrefix(hostport, "unix:") {
 				if n, ok := atoi(hostport[i+1:]); !ok || n < 1 || n > 65535 {
 					return bad(errValue, hint{
@@ -238,6 +272,22 @@ func checkPass(p *parser, b *block, d *Directive, bad badFunc) error {
 					try: explain.T("drop the path after host:port (proxy_pass http://"+rest[:strings.IndexByte(rest, '/')]+";), or rewrite the URI first",
 						"去掉 主机:端口 后面的路径（proxy_pass http://"+rest[:strings.IndexByte(rest, '/')]+";），或先 rewrite URI"),
 				}, `"proxy_pass" cannot have URI part in location given by regular expression, or inside named location, or inside "if" statement, or inside "limit_except" block`)
+			}
+		}
+	}
+	if d.Name == "uwsgi_pass" && !strings.Contains(d.Arg(0), "$") {
+		u := d.Arg(0)
+		for _, scheme := range []string{"uwsgi://", "suwsgi://"} {
+			if strings.HasPrefix(strings.ToLower(u), scheme) {
+				u = u[len(scheme):]
+			}
+		}
+		if i := strings.LastIndexByte(u, ':'); i >= 0 && !strings.HasPrefix(u, "unix:") && !strings.HasSuffix(u, "]") {
+			if n, ok := atoi(u[i+1:]); !ok || n < 1 || n > 65535 {
+				return bad(errValue, hint{
+					why: explain.T("the port after ':' must be a number from 1 to 65535: the port of uWSGI's socket= line", "':' 后面的端口必须是 1 到 65535 之间的数字：即 uWSGI 的 socket= 端口"),
+					try: explain.T("write uwsgi_pass 127.0.0.1:9001;", "写成 uwsgi_pass 127.0.0.1:9001;"),
+				}, `invalid port in upstream "%s"`, u)
 			}
 		}
 	}
@@ -463,22 +513,27 @@ func checkAddr(s string, listen bool) string {
 		}
 		return ""
 	}
-	host, port := s, ""
+	// ngx_parse_inet_url: a URI part is not allowed in listen or server.
+	if strings.IndexByte(s, '/') >= 0 {
+		return "invalid host"
+	}
+	host, port, colon := s, "", false
 	if strings.HasPrefix(s, "[") {
 		end := strings.IndexByte(s, ']')
 		if end < 0 {
 			return "invalid host"
 		}
 		host, port = s[1:end], strings.TrimPrefix(s[end+1:], ":")
+		colon = strings.HasPrefix(s[end+1:], ":")
 		if net.ParseIP(host) == nil {
 			return "invalid IPv6 address"
 		}
 	} else if i := strings.LastIndexByte(s, ':'); i >= 0 {
-		host, port = s[:i], s[i+1:]
+		host, port, colon = s[:i], s[i+1:], true
 	} else if _, err := strconv.Atoi(s); err == nil && listen {
 		host, port = "", s
 	}
-	if port != "" || (listen && host == "") {
+	if colon || port != "" || (listen && host == "") {
 		n, ok := atoi(port)
 		if !ok || n < 1 || n > 65535 {
 			return "invalid port"
@@ -553,6 +608,7 @@ func checkUpstream(p *parser, b *block, d *Directive, bad badFunc) error {
 		}, `duplicate upstream "%s"`, d.Arg(0))
 	}
 	p.upstreams[name] = d
+	p.passes = append(p.passes, d) // initialised in creation order, with the implicit ones
 	return nil
 }
 
@@ -643,6 +699,109 @@ func checkLogFormat(p *parser, b *block, d *Directive, bad badFunc) error {
 		}, `duplicate "log_format" name "%s"`, d.Arg(0))
 	}
 	p.formats[d.Arg(0)] = true
+	return logFormatError(d.Args[1:], bad)
+}
+
+// logFormatError mirrors ngx_http_log_compile_format's own reading of
+// $variables, which words its errors differently from other scripts.
+func logFormatError(args []string, bad badFunc) error {
+	h := hint{
+		why: explain.T("in a log format '$' starts a variable: $name or ${name}", "日志格式中 '$' 表示变量：$name 或 ${name}"),
+		try: explain.T("complete or remove the '$'", "补全或删除这个 '$'"),
+	}
+	if len(args) > 0 && strings.HasPrefix(args[0], "escape=") {
+		if e := args[0][7:]; e != "json" && e != "none" && e != "default" {
+			return bad(errValue, h, `unknown log format escaping "%s"`, e)
+		}
+		args = args[1:]
+	}
+	for _, a := range args {
+		for i := 0; i < len(a); i++ {
+			if a[i] != '$' {
+				continue
+			}
+			start := i
+			i++
+			if i == len(a) {
+				return bad(errValue, h, `invalid parameter "%s"`, a[start:])
+			}
+			bracket := a[i] == '{'
+			if bracket {
+				i++
+				if i == len(a) {
+					return bad(errValue, h, `invalid parameter "%s"`, a[start:])
+				}
+			}
+			nameStart, n := i, 0
+			for ; i < len(a); i++ {
+				c := a[i]
+				if c == '}' && bracket {
+					bracket = false
+					break
+				}
+				if !(c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+					break
+				}
+				n++
+			}
+			if bracket {
+				return bad(errValue, h, `the closing bracket in "%s" variable is missing`, a[nameStart:nameStart+n])
+			}
+			if n == 0 {
+				return bad(errValue, h, `invalid parameter "%s"`, a[start:])
+			}
+			if i < len(a) && a[i] == '}' {
+				continue
+			}
+			i--
+		}
+	}
+	return nil
+}
+
+func checkMap(p *parser, b *block, d *Directive, bad badFunc) error {
+	if name := d.Arg(1); name == "" || name[0] != '$' {
+		return bad(errValue, hint{
+			why: explain.T("map's second argument is the variable it defines, written with '$'", "map 的第二个参数是它定义的变量，要以 '$' 开头"),
+			try: explain.T("write map $source $result { … }", "写成 map $源变量 $结果变量 { … }"),
+		}, `invalid variable name "%s"`, d.Arg(1))
+	}
+	return nil
+}
+
+func checkSet(p *parser, b *block, d *Directive, bad badFunc) error {
+	if name := d.Arg(0); name == "" || name[0] != '$' {
+		return bad(errValue, hint{
+			why: explain.T("set's first argument is the variable it sets, written with '$'", "set 的第一个参数是要设置的变量，要以 '$' 开头"),
+			try: explain.T("write set $name value;", "写成 set $变量名 值;"),
+		}, `invalid variable name "%s"`, d.Arg(0))
+	}
+	return nil
+}
+
+// checkServerName mirrors ngx_http_core_server_name.
+func checkServerName(p *parser, b *block, d *Directive, bad badFunc) error {
+	for _, n := range d.Args {
+		if n == "" {
+			continue // nginx allows "" (requests without a Host)
+		}
+		if (n[0] == '*' && (len(n) < 3 || n[1] != '.')) || (n[0] == '.' && len(n) < 2) {
+			return bad(errValue, hint{
+				why: explain.T("a wildcard name has '*' as a whole first or last label: *.example.com or www.example.*", "通配符名称中 '*' 必须是完整的首段或末段：*.example.com 或 www.example.*"),
+				try: explain.T("write server_name *.lab.local; or a plain name", "写成 server_name *.lab.local; 或普通名称"),
+			}, `server name "%s" is invalid`, n)
+		}
+		if strings.Contains(n, "/") {
+			p.warn(d, fmt.Sprintf(`server name "%s" has suspicious symbols`, n), explain.T(
+				"a server name is a host name, without scheme or path", "server_name 是主机名，不带协议和路径"))
+		}
+		if n == "~" {
+			return bad(errValue, hint{
+				why: explain.T("'~' starts a regex server name, and none follows", "'~' 表示正则形式的 server_name，但后面没有正则"),
+				try: explain.T(`write server_name ~^(?<sub>.+)\.lab\.local$;`, `写成 server_name ~^(?<sub>.+)\.lab\.local$;`),
+			}, `empty regex in server name "%s"`, n)
+		}
+	}
 	return nil
 }
 

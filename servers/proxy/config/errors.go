@@ -118,12 +118,20 @@ func errnoText(err error) string {
 // (2: No such file or directory) in including-file:line`. A directory opens
 // but cannot be read, which nginx reports from pread().
 func openError(name, from string, line int, err error) error {
-	op := "open()"
 	var no syscall.Errno
 	if errors.As(err, &no) && no == syscall.EISDIR {
-		op = "pread()"
+		// open() succeeds on a directory; ngx_read_file's pread() then
+		// fails, logged at crit level and without the config position.
+		ne := &NginxError{Level: "crit", Msg: fmt.Sprintf(`pread() "%s" failed %s`, name, errnoText(err))}
+		e := newError(ne, errInclude, hint{arg: name})
+		if from != "" {
+			e.Where = fmt.Sprintf("%s:%d", from, line)
+		}
+		e.Why = explain.T(fmt.Sprintf("%q is a directory; include reads files", name), fmt.Sprintf("%q 是目录；include 读取的是文件", name))
+		e.Try = explain.T("include the files in it with a pattern: "+name+"/*.conf", "用通配符包含其中的文件："+name+"/*.conf")
+		return e
 	}
-	ne := &NginxError{Level: "emerg", Msg: fmt.Sprintf(`%s "%s" failed %s`, op, name, errnoText(err)), File: from, Line: line}
+	ne := &NginxError{Level: "emerg", Msg: fmt.Sprintf(`open() "%s" failed %s`, name, errnoText(err)), File: from, Line: line}
 	return newError(ne, errInclude, hint{arg: name})
 }
 

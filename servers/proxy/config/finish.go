@@ -36,6 +36,12 @@ func (p *parser) closeBlock(lx *lexer, b *block) error {
 // sorted (duplicates refused), then listen addresses are merged.
 func (p *parser) closeHTTP(lx *lexer) error {
 	for _, d := range p.passes {
+		if d.Name == "upstream" {
+			if err := p.checkPrimary(d); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := p.checkTarget(d); err != nil {
 			return err
 		}
@@ -46,6 +52,21 @@ func (p *parser) closeHTTP(lx *lexer) error {
 		}
 	}
 	return nil
+}
+
+// checkPrimary is ngx_http_upstream_init_round_robin for an upstream block:
+// backup servers alone cannot serve.
+func (p *parser) checkPrimary(up *Directive) error {
+	for _, s := range up.FindAll("server") {
+		if !s.HasParam("backup") {
+			return nil
+		}
+	}
+	return p.fail(up.File, up.EndLine, errUpstream, hint{
+		why: explain.T(fmt.Sprintf("every server of upstream %q is a backup; backups only stand in when a primary server fails", up.Arg(0)),
+			fmt.Sprintf("upstream %q 中的 server 全是 backup；backup 只在主服务器失败时才顶替", up.Arg(0))),
+		try: explain.T("remove backup from at least one server line", "至少从一行 server 中去掉 backup"),
+	}, `no servers in upstream "%s"`, up.Arg(0))
 }
 
 // listenAddr is nginx's addr_text for a listen argument.
@@ -95,7 +116,8 @@ func (p *parser) checkTarget(d *Directive) error {
 	if i := strings.LastIndexByte(name, ':'); i >= 0 && !strings.HasSuffix(name, "]") {
 		name = name[:i]
 	}
-	if name != "" && net.ParseIP(strings.Trim(name, "[]")) == nil && (!validHostname(name) || !inetAton(name)) {
+	noPort := d.Name == "uwsgi_pass" && name == host
+	if !noPort && name != "" && net.ParseIP(strings.Trim(name, "[]")) == nil && (!validHostname(name) || !inetAton(name)) {
 		return p.fail(d.File, d.EndLine, errUpstream, hint{
 			why: explain.T(fmt.Sprintf("%q is neither an address nor a host name", name), fmt.Sprintf("%q 既不是地址也不是主机名", name)),
 			try: explain.T("write an address like 127.0.0.1:9001, or the name of an upstream block", "写成 127.0.0.1:9001 这样的地址，或 upstream 块的名字"),

@@ -59,7 +59,7 @@ func TestInclude(t *testing.T) {
 		{"a block cannot close in an included file", "etc/close.conf", nil, nil,
 			`unexpected "}" in etc/close-inner.conf:1`},
 		{"a directory", "etc/dir.conf", nil, nil,
-			`pread() "etc/conf.d" failed (21: Is a directory) in etc/dir.conf:1`},
+			`pread() "etc/conf.d" failed (21: Is a directory)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

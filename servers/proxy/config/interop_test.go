@@ -26,7 +26,7 @@ func nginxVerdict(t *testing.T, bin, dir, main string) string {
 	}
 	// The message may hold a newline (an escaped one in a word), so it runs
 	// up to the next line nginx itself starts.
-	m := regexp.MustCompile(`\[emerg\] (?:\d+#\d+: )?((?s).*?)\n(?:nginx: |\d{4}/\d\d/\d\d )`).FindStringSubmatch(string(out))
+	m := regexp.MustCompile(`\[(?:emerg|crit)\] (?:\d+#\d+: )?((?s).*?)\n(?:nginx: |\d{4}/\d\d/\d\d )`).FindStringSubmatch(string(out))
 	if m == nil {
 		t.Fatalf("nginx -t failed without an emerg line:\n%s", out)
 	}

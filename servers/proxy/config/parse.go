@@ -253,7 +253,7 @@ func (p *parser) include(lx *lexer, b *block, d *Directive) error {
 	if !strings.ContainsAny(full, "*?[") {
 		return p.includeFile(lx, b, full)
 	}
-	files, err := globMatches(p.src, full)
+	files, err := globMatches(p.src, strings.ReplaceAll(full, `\/`, "/"))
 	if err != nil {
 		return p.fail(lx.file, lx.line, errInclude, hint{arg: full},
 			`glob() "%s" failed (22: Invalid argument)`, full)

@@ -145,7 +145,7 @@ func scriptError(s string) string {
 // bad "$" fails right there): the same as scriptArgs for these directives.
 var handlerScripts = map[string]bool{
 	"return": true, "try_files": true, "root": true, "alias": true, "index": true,
-	"set": true, "rewrite": true, "error_page": true,
+	"set": true, "rewrite": true, "error_page": true, "uwsgi_pass": true, "proxy_pass": true, "map": true,
 }
 
 // scriptStrings are the arguments of d that nginx compiles as scripts, and
@@ -233,12 +233,26 @@ func defineVars(list []*Directive, defined map[string]bool) {
 		case "map", "split_clients":
 			defined[strings.ToLower(strings.TrimPrefix(d.Arg(1), "$"))] = true
 			for _, e := range d.Block {
-				captures(e.Name)
+				if strings.HasPrefix(e.Name, "~") {
+					captures(e.Name)
+				}
 			}
-		case "location", "server_name", "if", "rewrite":
+		case "location":
+			if mod, path := d.LocationMatch(); mod == "~" || mod == "~*" {
+				captures(path)
+			}
+		case "server_name":
 			for _, a := range d.Args {
-				captures(a)
+				if strings.HasPrefix(a, "~") {
+					captures(a)
+				}
 			}
+		case "if":
+			if ops := ifOperands(d.Args); len(ops) == 3 && strings.Contains(ops[1], "~") {
+				captures(ops[2])
+			}
+		case "rewrite":
+			captures(d.Arg(0))
 		}
 		if d.IsBlock() && !rawBlocks[d.Name] {
 			defineVars(d.Block, defined)
