@@ -136,6 +136,39 @@ func paramError(name, arg string) error {
 	}
 }
 
+// normalize turns a pointer to a method (which also satisfies Balancer)
+// into its value, so the type switches on the method see it; nil and nil
+// pointers mean round robin.
+func normalize(b Balancer) Balancer {
+	switch m := b.(type) {
+	case nil:
+		return RoundRobin{}
+	case *RoundRobin:
+		return RoundRobin{}
+	case *IPHash:
+		if m != nil {
+			return IPHash{}
+		}
+		return RoundRobin{}
+	case *LeastConn:
+		if m != nil {
+			return LeastConn{}
+		}
+		return RoundRobin{}
+	case *Hash:
+		if m != nil {
+			return *m
+		}
+		return RoundRobin{}
+	case *Random:
+		if m != nil {
+			return *m
+		}
+		return RoundRobin{}
+	}
+	return b
+}
+
 // supportsBackup reports whether nginx lets the method's upstream have
 // `backup` servers (the NGX_HTTP_UPSTREAM_BACKUP flag): round robin and
 // least_conn do; ip_hash, hash and random do not.

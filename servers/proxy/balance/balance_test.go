@@ -3,6 +3,7 @@ package balance
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -160,5 +161,30 @@ func TestReasonChinese(t *testing.T) {
 	}
 	if en := r.Reason().Text().EN; !strings.HasSuffix(en, "→ backup 1") {
 		t.Errorf("English got %q", en)
+	}
+}
+
+func TestPointerMethods(t *testing.T) {
+	tests := []struct {
+		m    Balancer
+		want Balancer
+	}{
+		{&Hash{Key: "$uri", Consistent: true}, Hash{Key: "$uri", Consistent: true}},
+		{&IPHash{}, IPHash{}},
+		{&LeastConn{}, LeastConn{}},
+		{&Random{Two: true}, Random{Two: true}},
+		{(*Hash)(nil), RoundRobin{}},
+		{nil, RoundRobin{}},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%T", tt.m), func(t *testing.T) {
+			u := mustUpstream(t, tt.m, newClock(), peers("A", "B"))
+			if u.Method() != tt.want {
+				t.Errorf("got %#v, want %#v", u.Method(), tt.want)
+			}
+			if got := once(t, u, lo, "/k"); got == "-" {
+				t.Errorf("no peer picked")
+			}
+		})
 	}
 }

@@ -89,7 +89,15 @@ func checkEvents(t *testing.T, data []byte) {
 		switch op % 6 {
 		case 0:
 			if len(reqs) < 8 {
-				reqs = append(reqs, &fuzzReq{r: u.NewRequest(fuzzClient(arg), fmt.Sprintf("/k/%d", arg%7)), tried: map[*Peer]bool{}})
+				key := fmt.Sprintf("/k/%d", arg%7)
+				if arg%7 == 6 {
+					key = "" // hash falls back to round robin
+				}
+				fr := &fuzzReq{r: u.NewRequest(fuzzClient(arg), key), tried: map[*Peer]bool{}}
+				if arg&0x40 != 0 {
+					fr.r.Quiet()
+				}
+				reqs = append(reqs, fr)
 			}
 		case 1:
 			if len(reqs) == 0 {

@@ -130,9 +130,7 @@ func (k ChangeKind) String() string {
 // primary peer ("no servers in upstream"), and `backup` with ip_hash, hash
 // or random.
 func NewUpstream(name string, peers []*Peer, method Balancer, opts ...Option) (*Upstream, error) {
-	if method == nil {
-		method = RoundRobin{}
-	}
+	method = normalize(method)
 	u := &Upstream{name: name, method: method, now: time.Now}
 	for _, o := range opts {
 		o(u)
