@@ -20,6 +20,9 @@ func (m LeastConn) pick(u *Upstream, r *Request, now int64) *Peer {
 	var best *Peer
 	many := false
 	least := Step{Kind: StepLeast, Backup: l.backup}
+	if !r.quiet {
+		least.Peers, least.Values, least.Weights = r.ints(len(l.peers)), r.ints(len(l.peers)), r.ints(len(l.peers))
+	}
 	for _, p := range l.peers {
 		if c := r.check(p, now); c != CauseNone {
 			r.note(r.skipStep(p, c, now))
@@ -45,6 +48,9 @@ func (m LeastConn) pick(u *Upstream, r *Request, now int64) *Peer {
 	if many {
 		// Round robin among the tied peers, scanning from best onward.
 		tie := Step{Kind: StepTie, Backup: l.backup}
+		if !r.quiet {
+			tie.Peers, tie.Values = r.ints(len(l.peers)), r.ints(len(l.peers))
+		}
 		for _, p := range l.peers[best.index:] {
 			if r.isTried(p) || p.Down || p.conns*best.Weight != best.conns*p.Weight ||
 				p.failed(now) || (p.MaxConns > 0 && p.conns >= p.MaxConns) {

@@ -91,23 +91,43 @@ func (r Reason) render(zh bool) string {
 }
 
 func peerName(n int, backup, zh bool) string {
+	var b strings.Builder
+	writePeer(&b, n, backup, zh)
+	return b.String()
+}
+
+func writePeer(b *strings.Builder, n int, backup, zh bool) {
 	switch {
 	case backup && zh:
-		return "备用节点 " + strconv.Itoa(n)
+		b.WriteString("备用节点 ")
 	case backup:
-		return "backup " + strconv.Itoa(n)
+		b.WriteString("backup ")
 	case zh:
-		return "节点 " + strconv.Itoa(n)
+		b.WriteString("节点 ")
+	default:
+		b.WriteString("peer ")
 	}
-	return "peer " + strconv.Itoa(n)
+	writeInt(b, n)
+}
+
+func writeInt(b *strings.Builder, n int) {
+	var buf [20]byte
+	b.Write(strconv.AppendInt(buf[:0], int64(n), 10))
 }
 
 func joinInts(v []int) string {
-	s := make([]string, len(v))
+	var b strings.Builder
+	writeInts(&b, v)
+	return b.String()
+}
+
+func writeInts(b *strings.Builder, v []int) {
 	for i, x := range v {
-		s[i] = strconv.Itoa(x)
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		writeInt(b, x)
 	}
-	return strings.Join(s, ",")
 }
 
 func (s Step) causeText(zh bool) string {
@@ -212,27 +232,39 @@ func (s Step) render(b *strings.Builder, zh bool) {
 			b.WriteString(" (none available)")
 		}
 	case StepLeast:
-		parts := make([]string, len(s.Peers))
+		b.WriteString("least_conn: ")
 		for i, n := range s.Peers {
-			w := ""
-			if s.Weights[i] != 1 {
+			if i > 0 {
 				if zh {
-					w = fmt.Sprintf("（权重 %d）", s.Weights[i])
+					b.WriteString("，")
 				} else {
-					w = fmt.Sprintf(" (weight %d)", s.Weights[i])
+					b.WriteString(", ")
 				}
 			}
+			writePeer(b, n, s.Backup, zh)
 			if zh {
-				parts[i] = fmt.Sprintf("%s 有 %d 个活动连接%s", peerName(n, s.Backup, zh), s.Values[i], w)
+				b.WriteString(" 有 ")
+				writeInt(b, s.Values[i])
+				b.WriteString(" 个活动连接")
 			} else {
-				parts[i] = fmt.Sprintf("%s has %d active%s", peerName(n, s.Backup, zh), s.Values[i], w)
+				b.WriteString(" has ")
+				writeInt(b, s.Values[i])
+				b.WriteString(" active")
+			}
+			if s.Weights[i] != 1 {
+				if zh {
+					b.WriteString("（权重 ")
+					writeInt(b, s.Weights[i])
+					b.WriteString("）")
+				} else {
+					b.WriteString(" (weight ")
+					writeInt(b, s.Weights[i])
+					b.WriteString(")")
+				}
 			}
 		}
-		sep := ", "
-		if zh {
-			sep = "，"
-		}
-		fmt.Fprintf(b, "least_conn: %s → %s", strings.Join(parts, sep), p)
+		b.WriteString(" → ")
+		b.WriteString(p)
 	case StepTie:
 		if zh {
 			fmt.Fprintf(b, "节点 %s 并列 → 在并列者中轮询：当前权重 %s → %s", joinInts(s.Peers), joinInts(s.Values), p)

@@ -54,6 +54,10 @@ func (u *Upstream) smoothWRR(r *Request, now int64) *Peer {
 	var best *Peer
 	total := 0
 	step := Step{Kind: StepWeights, Of: len(r.l.peers), Backup: r.l.backup}
+	if !r.quiet {
+		n := len(r.l.peers)
+		step.Peers, step.Weights, step.Values = r.ints(n), r.ints(n), r.ints(n)
+	}
 	for _, p := range r.l.peers {
 		if c := r.check(p, now); c != CauseNone {
 			r.note(r.skipStep(p, c, now))

@@ -254,8 +254,9 @@ type Request struct {
 	mtries int    // tries of the method before it falls back to round robin
 	crc    uint32 // consistent: crc32 of the key, for the reason
 
-	quiet  bool // no reasons: nobody is watching
-	reason Reason
+	quiet   bool // no reasons: nobody is watching
+	reason  Reason
+	scratch []int // storage for the reason's lists
 }
 
 // NewRequest starts the balancing state of one client request. client is
@@ -356,6 +357,17 @@ func (r *Request) skipStep(p *Peer, c Cause, now int64) Step {
 	return s
 }
 
+// ints returns an empty slice with room for n, cut from one allocation
+// per Get, for the numbers a step lists.
+func (r *Request) ints(n int) []int {
+	if cap(r.scratch)-len(r.scratch) < n {
+		r.scratch = make([]int, 0, max(8*n, 32))
+	}
+	s := r.scratch[len(r.scratch) : len(r.scratch) : len(r.scratch)+n]
+	r.scratch = r.scratch[:len(r.scratch)+n]
+	return s
+}
+
 func (r *Request) note(s Step) {
 	if !r.quiet {
 		r.reason.Steps = append(r.reason.Steps, s)
@@ -375,6 +387,10 @@ func (u *Upstream) Get(r *Request) (p *Peer, why string, err error) {
 		return nil, "", ErrNotFreed
 	}
 	r.reason = Reason{} // a Reason handed out earlier keeps its steps
+	if !r.quiet {
+		r.reason.Steps = make([]Step, 0, 2)
+		r.scratch = nil // and its lists
+	}
 	now := u.now().Unix()
 	p = u.method.pick(u, r, now)
 	if p == nil {
