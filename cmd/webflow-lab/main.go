@@ -24,6 +24,7 @@ type command struct {
 
 // commands is the subcommand table, in the order --help lists them.
 var commands = []command{
+	{"serve", "run the default lab topology (proxy → 2 app servers → EMS → SQLite) and print hop events", runServe},
 	{"uwsgi", "run the uWSGI-compatible app server (like `uwsgi --ini app.ini`)", runUwsgi},
 	{"proxy", "run the nginx-compatible proxy (like `nginx -c nginx.conf`, -t, -s reload)", runProxy},
 	{"collectstatic", "copy the EMS's static files into STATIC_ROOT (like Django's collectstatic)", runCollectstatic},
@@ -36,8 +37,9 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		usage(stderr)
-		return 2
+		// The TUI is not built yet: run the same topology without it.
+		fmt.Fprintln(stderr, "webflow-lab: the TUI is not built yet; running the lab as `webflow-lab serve` (see --help)")
+		return runServe(nil, stdout, stderr)
 	}
 	name := args[0]
 	switch name {

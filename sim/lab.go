@@ -1,0 +1,150 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"webflow-lab/servers/proxy"
+	"webflow-lab/servers/proxy/config"
+	"webflow-lab/servers/trace"
+	"webflow-lab/servers/uwsgi"
+	"webflow-lab/servers/uwsgi/ini"
+)
+
+// A Lab is the running default topology: one proxy in front of the app-server
+// instances named by the workspace's uwsgi-N.ini files.
+type Lab struct {
+	Dir       string
+	Events    *trace.Broker // every hop event of every server
+	Proxy     *proxy.Server
+	Instances []*uwsgi.Server
+	Notes     []string // config notes (the ini inline-comment trap, proxy warnings), one per line
+
+	logs []io.Closer
+}
+
+// Start builds the topology from the workspace at dir (creating it first if
+// needed) and starts it: app servers first, then the proxy, as a real
+// deployment does. On any error everything already started is stopped.
+func Start(dir string) (*Lab, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := EnsureWorkspace(abs); err != nil {
+		return nil, err
+	}
+	l := &Lab{Dir: abs, Events: trace.NewBroker()}
+	if err := l.start(); err != nil {
+		l.Shutdown(context.Background())
+		return nil, err
+	}
+	return l, nil
+}
+
+func (l *Lab) start() error {
+	inis, err := InstanceFiles(l.Dir)
+	if err != nil {
+		return err
+	}
+	for _, path := range inis {
+		c, err := ini.LoadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, n := range c.Notes {
+			l.Notes = append(l.Notes, n.Error())
+		}
+		name := strings.TrimSuffix(filepath.Base(path), ".ini")
+		logf, err := l.openLog(name + ".log")
+		if err != nil {
+			return err
+		}
+		s := uwsgi.New(uwsgi.FromINI(c), uwsgi.Options{
+			Recorder: l.Events, Logger: logf, Loader: Loader, Name: name,
+		})
+		if err := s.Start(); err != nil {
+			return fmt.Errorf("%s: %w", filepath.Base(path), err)
+		}
+		l.Instances = append(l.Instances, s)
+		if e := s.AppError(); e != nil {
+			l.Notes = append(l.Notes, name+": "+e.Error())
+		}
+	}
+	conf := filepath.Join(l.Dir, "nginx.conf")
+	cfg, err := config.Load(conf)
+	if err != nil {
+		return err
+	}
+	p, err := proxy.New(cfg, proxy.Options{Prefix: l.Dir, ConfFile: conf, Recorder: l.Events})
+	if err != nil {
+		return err
+	}
+	for _, w := range p.Warnings() {
+		l.Notes = append(l.Notes, fmt.Sprint(w))
+	}
+	if err := p.Start(); err != nil {
+		return err
+	}
+	l.Proxy = p
+	return nil
+}
+
+func (l *Lab) openLog(name string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(l.Dir, "logs", name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	l.logs = append(l.logs, f)
+	return f, nil
+}
+
+// Addrs lists what listens where, for the screen and `serve`.
+func (l *Lab) Addrs() []string {
+	var out []string
+	if l.Proxy != nil {
+		for _, a := range l.Proxy.Addrs() {
+			out = append(out, fmt.Sprintf("proxy     http://%s/", a))
+		}
+	}
+	for _, s := range l.Instances {
+		byKind := s.Addrs()
+		for _, kind := range slices.Sorted(maps.Keys(byKind)) {
+			for _, a := range byKind[kind] {
+				out = append(out, fmt.Sprintf("%-9s %-6s %s", s.Name(), kind, addrString(a)))
+			}
+		}
+	}
+	return out
+}
+
+func addrString(a net.Addr) string {
+	if a.Network() == "tcp" {
+		return a.String()
+	}
+	return a.Network() + ":" + a.String()
+}
+
+// Shutdown stops the proxy first, then the app servers, each finishing its
+// in-flight requests (until ctx ends), and closes the logs.
+func (l *Lab) Shutdown(ctx context.Context) error {
+	var errs []error
+	if l.Proxy != nil {
+		errs = append(errs, l.Proxy.Shutdown(ctx))
+	}
+	for i := len(l.Instances) - 1; i >= 0; i-- {
+		errs = append(errs, l.Instances[i].Shutdown(ctx))
+	}
+	for _, c := range l.logs {
+		errs = append(errs, c.Close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,108 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"webflow-lab/assets"
+	"webflow-lab/servers/ems/web"
+	"webflow-lab/servers/explain"
+)
+
+// workspaceFiles maps a shipped file (below assets/) to its place in a new
+// workspace. A folder entry copies every file below it.
+var workspaceFiles = []struct{ from, to string }{
+	{"nginx/nginx.conf", "nginx.conf"},
+	{"nginx/mime.types", "mime.types"},
+	{"nginx/uwsgi_params", "uwsgi_params"},
+	{"nginx/conf.d", "conf.d"},
+	{"uwsgi/uwsgi-1.ini", "uwsgi-1.ini"},
+	{"uwsgi/uwsgi-2.ini", "uwsgi-2.ini"},
+	{"ems/ems_project/wsgi.py", "ems_project/wsgi.py"},
+}
+
+// workspaceDirs are created empty: collected static files, uploads, logs.
+var workspaceDirs = []string{"static", "media", "logs"}
+
+// EnsureWorkspace makes dir a lab workspace if it is not one yet: the
+// default configs, the EMS project's wsgi.py, and static/ filled by
+// collectstatic. An existing workspace (one with nginx.conf) is left exactly
+// as the learner left it, deleted files included, so a broken setup stays
+// broken until they fix it. It reports whether it created the workspace.
+func EnsureWorkspace(dir string) (created bool, err error) {
+	if _, err := os.Stat(filepath.Join(dir, "nginx.conf")); err == nil {
+		return false, nil
+	}
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+		return false, &explain.Error{
+			What:  explain.T("lab: "+dir+" is not a lab workspace", "lab: "+dir+" 不是实验工作区"),
+			Where: dir,
+			Why:   explain.T("the folder is not empty and has no nginx.conf; the lab writes only inside its own workspace", "该文件夹不为空，且没有 nginx.conf；实验只在自己的工作区里写文件"),
+			Try:   explain.T("pass --workspace with a new or empty folder", "用 --workspace 指定一个新的或空的文件夹"),
+		}
+	}
+	for _, f := range workspaceFiles {
+		if err := copyAsset(f.from, filepath.Join(dir, filepath.FromSlash(f.to))); err != nil {
+			return false, err
+		}
+	}
+	for _, d := range workspaceDirs {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			return false, err
+		}
+	}
+	if _, err := web.CollectStatic(filepath.Join(dir, "static")); err != nil {
+		return false, fmt.Errorf("lab: collectstatic: %w", err)
+	}
+	return true, nil
+}
+
+// copyAsset copies one shipped file, or every file below a shipped folder.
+func copyAsset(from, to string) error {
+	return fs.WalkDir(assets.FS, from, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rel, _ := filepath.Rel(filepath.FromSlash(from), filepath.FromSlash(p))
+		dst := to
+		if rel != "." {
+			dst = filepath.Join(to, rel)
+		}
+		b, err := fs.ReadFile(assets.FS, p)
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		if _, err := os.Stat(dst); err == nil {
+			return nil // never overwrite what is there
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		return os.WriteFile(dst, b, 0o644)
+	})
+}
+
+// InstanceFiles returns the workspace's app-server configs, uwsgi-1.ini,
+// uwsgi-2.ini, … in order.
+func InstanceFiles(dir string) ([]string, error) {
+	var out []string
+	for i := 1; ; i++ {
+		p := filepath.Join(dir, fmt.Sprintf("uwsgi-%d.ini", i))
+		if _, err := os.Stat(p); err != nil {
+			break
+		}
+		out = append(out, p)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("lab: no uwsgi-1.ini in %s", dir)
+	}
+	return out, nil
+}
