@@ -10,7 +10,7 @@ import (
 
 // FormatEvent renders one hop event as a line of `webflow-lab serve`:
 //
-//	   12.345ms  3f9c0a1e  browser→proxy     arrived   GET /employees/
+//	12.345ms  3f9c0a1e  browser→proxy     arrived   GET /employees/
 func FormatEvent(e trace.Event) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%12s  %-8s  %-16s %-8s", fmtDur(e.At), shortID(e.ReqID), e.From+"→"+e.To, e.Phase)
