@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"os/user"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -17,7 +18,7 @@ import (
 type Host struct {
 	LookupEnv func(string) (string, bool)  // $(NAME); nil: os.LookupEnv
 	Environ   func() []string              // UWSGI_* variables become options; nil: os.Environ
-	ReadFile  func(string) ([]byte, error) // ini files and @(file); nil: os.ReadFile
+	ReadFile  func(string) ([]byte, error) // ini files and @(file); nil: os.ReadFile, relative to Cwd when set
 	Abs       func(string) (string, error) // realpath of an ini file, for %p and %d; nil: filepath.EvalSymlinks of the absolute path
 	Cwd       string                       // %v; "": os.Getwd
 	Hostname  string                       // %h; "": os.Hostname
@@ -52,6 +53,9 @@ func (h Host) environ() []string {
 func (h Host) readFile(p string) ([]byte, error) {
 	if h.ReadFile != nil {
 		return h.ReadFile(p)
+	}
+	if h.Cwd != "" && !filepath.IsAbs(p) {
+		p = filepath.Join(h.Cwd, p) // relative to the directory uWSGI would run in
 	}
 	return os.ReadFile(p)
 }

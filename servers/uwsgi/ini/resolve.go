@@ -341,7 +341,8 @@ func (ld *loader) applyString(c *Config, lo labOpt, o Option, ef *effect) error 
 	case "daemonize":
 		c.Daemonize = v
 		ef.text = explain.T("detaches and logs to "+quote(v), "转入后台运行，日志写到 "+quote(v))
-		en, zh = "the log goes to a file literally named "+quote(v)+" (or fails if its directory does not exist)", "日志写进名字就是 "+quote(v)+" 的文件（目录不存在时直接失败）"
+		en = "uWSGI detaches at once and `uwsgi --ini` returns with no error on screen; everything it logs after that, startup errors included, goes to a file literally named " + quote(v) + " (if its directory does not exist, it stops: open(...): No such file or directory)"
+		zh = "uWSGI 立即转入后台，`uwsgi --ini` 在屏幕上不报任何错误就返回；之后的所有日志（包括启动错误）都写进名字就是 " + quote(v) + " 的文件（所在目录不存在时直接退出：open(...): No such file or directory）"
 	case "logto":
 		c.Logto = v
 		en, zh = "the log goes to a file literally named "+quote(v), "日志写进名字就是 "+quote(v)+" 的文件"
