@@ -22,8 +22,8 @@ func (o Option) Where() string {
 	if o.Flag {
 		return fmt.Sprintf("command line, argument %d", o.Line)
 	}
-	if o.File == "" {
-		return "environment"
+	if o.Line == 0 {
+		return o.File // "environment variable UWSGI_…"
 	}
 	return fmt.Sprintf("%s:%d", o.File, o.Line)
 }
