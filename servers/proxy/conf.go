@@ -162,6 +162,8 @@ type settings struct {
 	sendTimeout    time.Duration
 	bodyTimeout    time.Duration
 	ignoreAbort    bool
+	charset        string          // charset directive; "" = off
+	charsetTypes   map[string]bool // charset_types
 }
 
 type param struct {
@@ -235,9 +237,14 @@ func defaultSettings(prefix string) *settings {
 		passTimeouts:   map[string]time.Duration{},
 		passArgs:       map[string][]string{},
 		sendTimeout:    60 * time.Second,
+		charsetTypes:   defaultCharsetTypes,
 		bodyTimeout:    60 * time.Second,
 	}
 }
+
+// defaultCharsetTypes are charset_types' default (ngx_http_charset_filter_module.c).
+var defaultCharsetTypes = map[string]bool{"text/html": true, "text/xml": true, "text/plain": true,
+	"text/vnd.wap.wml": true, "application/javascript": true, "application/rss+xml": true}
 
 // defaultTypes is nginx's built-in types { } when no types block is given
 // (ngx_http_core_module.c: text/html html, image/gif gif, image/jpeg jpg).
@@ -790,6 +797,19 @@ func (cf *conf) applyLevel(block *config.Directive, parent *settings, loc *locat
 				for _, ext := range t.Args {
 					s.types[strings.ToLower(ext)] = t.Name
 				}
+			}
+		case "charset":
+			if len(d.Args) != 1 {
+				return nil, errAt(d, "invalid number of arguments in \"charset\" directive")
+			}
+			s.charset = d.Args[0]
+			if s.charset == "off" {
+				s.charset = ""
+			}
+		case "charset_types":
+			s.charsetTypes = map[string]bool{}
+			for _, a := range d.Args {
+				s.charsetTypes[strings.ToLower(a)] = true
 			}
 		case "default_type":
 			if len(d.Args) != 1 {

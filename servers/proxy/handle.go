@@ -550,6 +550,14 @@ func (r *request) writeResponse(status int, ct string, extra []header, body []by
 	}
 }
 
+// mediaType is a Content-Type without its parameters, lower-cased.
+func mediaType(ct string) string {
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	return strings.ToLower(strings.TrimSpace(ct))
+}
+
 // writeStream answers with a body whose length nginx does not announce
 // (autoindex): chunked on a keep-alive HTTP/1.1 connection, else ended by close.
 func (r *request) writeStream(status int, ct string, body []byte) {
@@ -616,6 +624,12 @@ func (r *request) writeHead(h *respHead) {
 	if h.contentType != "" {
 		bw.WriteString("Content-Type: ")
 		bw.WriteString(h.contentType)
+		// the charset filter: "charset utf-8;" labels text types that have none
+		if cs := r.loc0().s.charset; cs != "" && r.loc0().s.charsetTypes[mediaType(h.contentType)] &&
+			!strings.Contains(strings.ToLower(h.contentType), "charset=") {
+			bw.WriteString("; charset=")
+			bw.WriteString(cs)
+		}
 		bw.WriteString("\r\n")
 	}
 	if h.contentLength >= 0 {

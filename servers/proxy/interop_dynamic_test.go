@@ -60,8 +60,9 @@ func startRealUwsgi(t *testing.T, dir string) string {
 func startOurUwsgi(t testing.TB, app string) string {
 	t.Helper()
 	addr := "127.0.0.1:" + freePort(t)
+	log := &syncBuffer{}
 	s := uwsgi.New(uwsgi.Config{Sockets: []string{addr}, WSGIFile: app, Processes: 2, Threads: 4, BufferSize: 32768},
-		uwsgi.Options{})
+		uwsgi.Options{Logger: log})
 	if err := s.Start(); err != nil {
 		t.Fatalf("uwsgi Start: %v", err)
 	}
@@ -69,6 +70,9 @@ func startOurUwsgi(t testing.TB, app string) string {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		s.Shutdown(ctx)
+		if t.Failed() {
+			t.Logf("uwsgi %s log:\n%s", addr, log.String())
+		}
 	})
 	return addr
 }
