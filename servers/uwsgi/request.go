@@ -48,11 +48,14 @@ func (c *timeoutConn) Write(p []byte) (int, error) {
 func (s *Server) serve(c *core, j job) {
 	conn := j.conn
 	defer conn.Close()
-	tc := &timeoutConn{Conn: conn, d: s.socketTimeout}
+	var rw io.ReadWriter = conn // an fdConn times out by itself (SO_RCVTIMEO)
+	if _, ok := conn.(*fdConn); !ok {
+		rw = &timeoutConn{Conn: conn, d: s.socketTimeout}
+	}
 	br := readerPool.Get().(*bufio.Reader)
-	br.Reset(tc)
+	br.Reset(rw)
 	bw := writerPool.Get().(*bufio.Writer)
-	bw.Reset(tc)
+	bw.Reset(rw)
 	defer func() {
 		br.Reset(nil)
 		bw.Reset(nil)
@@ -110,8 +113,11 @@ func (s *Server) serve(c *core, j job) {
 			if errors.Is(err, uwsgiproto.ErrBlockTooBig) {
 				// uWSGI closes with the block unread, so the peer gets a
 				// reset (nginx: "recv() failed (104: Connection reset by peer)").
-				if tcp, ok := conn.(*net.TCPConn); ok {
-					tcp.SetLinger(0)
+				switch c := conn.(type) {
+				case *net.TCPConn:
+					c.SetLinger(0)
+				case *fdConn:
+					c.resetOnClose()
 				}
 			}
 			s.badRequest(c, j, msg, err)
@@ -171,7 +177,7 @@ func (s *Server) handle(ctx context.Context, c *core, j job, vars uwsgiproto.Var
 		bw.Flush()
 		s.rec.Record(trace.Event{ReqID: reqID, From: trace.Uwsgi, To: trace.Disk, Instance: s.name, Phase: trace.Info,
 			At: trace.Now(), Why: "static-map " + sr.mount + " → " + sr.path})
-		if c.w.dead.Load() {
+		if c.killed.Load() {
 			return
 		}
 		slot.cores[c.id].staticRequests.Add(1)
@@ -225,7 +231,7 @@ func (s *Server) handle(ctx context.Context, c *core, j job, vars uwsgiproto.Var
 			}
 		}
 	}
-	if c.w.dead.Load() {
+	if c.killed.Load() {
 		// harakiri killed this worker: in uWSGI the process is gone and
 		// logs nothing more for the request.
 		return

@@ -58,6 +58,7 @@ type Server struct {
 	listeners     []*listener // every bound socket, in bind order
 	workerSockets []*listener // the ones workers accept on
 	routers       []*router
+	direct        *listener // the one worker socket when cores accept on it themselves (direct.go)
 	stats         *listener
 
 	slots []*workerSlot
@@ -268,6 +269,12 @@ func (s *Server) start() error {
 		e.Err = ErrNoApp
 		return e // uWSGI exits with status 22
 	}
+	if len(s.workerSockets) == 1 && s.opts.Listener == nil {
+		l := s.workerSockets[0]
+		if openDirect(l) == nil {
+			s.direct = l
+		}
+	}
 	if s.cfg.Master || s.cfg.Stats != "" {
 		s.log.Printf("spawned uWSGI master process (pid: %d)", s.pid)
 	}
@@ -284,6 +291,9 @@ func (s *Server) start() error {
 	go s.master()
 	acceptFirst := len(s.workerSockets) > 1
 	for _, l := range s.workerSockets {
+		if s.direct != nil {
+			break // the cores accept themselves
+		}
 		s.acceptors.Add(1)
 		go s.acceptLoop(l, acceptFirst)
 	}
@@ -589,6 +599,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		close(s.closing)
 		for _, l := range s.listeners {
 			l.ln.Close()
+			if l.file != nil {
+				l.file.Close()
+			}
 		}
 		for _, r := range s.routers {
 			r.closeIdle()
@@ -663,6 +676,9 @@ func (s *Server) abort() {
 	close(s.closing)
 	for _, l := range s.listeners {
 		l.ln.Close()
+		if l.file != nil {
+			l.file.Close()
+		}
 	}
 	s.acceptors.Wait()
 	s.quitOnce()
@@ -718,6 +734,12 @@ func (s *Server) Reload(ctx context.Context) error {
 	// Harakiri keeps running while the workers finish (it may kill one
 	// that hangs), so the lock is not held while waiting.
 	s.lifeMu.Unlock()
+	if s.direct != nil {
+		// Wake the idle cores waiting in accept so they see they are retired;
+		// new connections wait in the kernel's queue meanwhile.
+		s.direct.nudge(true)
+		defer s.direct.nudge(false)
+	}
 	for _, w := range old {
 		done := make(chan struct{})
 		go func() {
@@ -739,6 +761,9 @@ func (s *Server) Reload(ctx context.Context) error {
 	s.log.Print("binary reloading uWSGI...")
 	s.closeApp()
 	s.loadApp()
+	if s.direct != nil {
+		s.direct.nudge(false)
+	}
 	s.log.Printf("gracefully (RE)spawned uWSGI master process (pid: %d)", s.pid)
 	for _, slot := range s.slots {
 		s.spawnWorker(slot)

@@ -2,6 +2,9 @@ package uwsgi
 
 import (
 	"context"
+	"errors"
+	"os"
+	"syscall"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -64,6 +67,9 @@ type core struct {
 	cancel   context.CancelFunc // cancels the request's Context
 	started  time.Time          // zero when idle
 	harakiri bool               // this core's request triggered the kill
+	// killed: harakiri killed the worker while this core was in a request;
+	// that request's result is dropped (the process would be gone).
+	killed atomic.Bool
 }
 
 // A job is an accepted connection on its way to a core.
@@ -115,6 +121,10 @@ func (s *Server) spawnWorker(slot *workerSlot) *worker {
 func (s *Server) runCore(c *core) {
 	defer s.wg.Done()
 	defer c.w.wg.Done()
+	if s.direct != nil {
+		s.runCoreDirect(c, s.direct)
+		return
+	}
 	for {
 		if !s.putIdle(c) {
 			return
@@ -127,6 +137,60 @@ func (s *Server) runCore(c *core) {
 		case <-s.quit:
 			return
 		}
+	}
+}
+
+// runCoreDirect is a core that accept()s on the socket itself, as a uWSGI
+// worker thread does: while it serves, it does not accept, so when every core
+// is busy new connections wait in the kernel's accept queue.
+func (s *Server) runCoreDirect(c *core, l *listener) {
+	var backoff time.Duration
+	tv := syscall.NsecToTimeval(s.socketTimeout.Nanoseconds())
+	for {
+		select {
+		case <-c.w.quit:
+			return
+		case <-s.closing:
+			return
+		default:
+		}
+		conn, err := acceptDirect(l, &tv)
+		if err != nil {
+			select {
+			case <-s.closing:
+				return
+			case <-c.w.quit:
+				return
+			default:
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue // nudged by a reload for another worker
+			}
+			if errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.EINTR) {
+				continue
+			}
+			if errors.Is(err, net.ErrClosed) || errors.Is(err, os.ErrClosed) {
+				return
+			}
+			// EMFILE and friends: uWSGI logs and goes on accepting.
+			s.log.Printf("accept(): %v", err)
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			t := time.NewTimer(backoff)
+			select {
+			case <-t.C:
+			case <-s.closing:
+				t.Stop()
+				return
+			}
+			continue
+		}
+		backoff = 0
+		if s.tracing {
+			s.rec.Record(trace.Event{From: s.fromNode(l), To: trace.Uwsgi, Instance: s.name, Phase: trace.Arrived,
+				At: trace.Now(), Why: "connection accepted on " + l.name()})
+		}
+		s.serve(c, job{conn: conn, l: l, accepted: time.Now()})
 	}
 }
 
@@ -388,10 +452,16 @@ func (s *Server) terminate(w *worker) {
 	for _, c := range w.cores {
 		c.mu.Lock()
 		if c.conn != nil {
-			if tc, ok := c.conn.(*net.TCPConn); ok {
-				tc.SetLinger(0)
+			c.killed.Store(true)
+			switch conn := c.conn.(type) {
+			case *fdConn:
+				conn.abort() // its core closes it
+			case *net.TCPConn:
+				conn.SetLinger(0)
+				conn.Close()
+			default:
+				conn.Close()
 			}
-			c.conn.Close()
 		}
 		if c.cancel != nil {
 			c.cancel()
