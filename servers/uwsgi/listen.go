@@ -20,10 +20,10 @@ type listener struct {
 	a     addr
 	proto string // "uwsgi" (socket), "http" (http-socket), "router" (http), "stats"
 	ln    net.Listener
-	raw   net.Listener // ln before the Listener hook, for TCP_INFO
+	raw   net.Listener    // ln before the Listener hook, for TCP_INFO
 	rc    syscall.RawConn // file's, for the direct path (direct.go)
 	file  *os.File        // a pollable dup of raw's fd, for the direct path
-	fd    int          // the fd number uWSGI would print
+	fd    int             // the fd number uWSGI would print
 	// created: a UNIX socket file this server made, removed by vacuum.
 	created bool
 	// internal: the 127.0.0.1:0 socket uWSGI adds for the http router when

@@ -3,11 +3,11 @@ package uwsgi
 import (
 	"context"
 	"errors"
-	"os"
-	"syscall"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"webflow-lab/servers/trace"
