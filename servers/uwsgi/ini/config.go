@@ -15,6 +15,10 @@ type Option struct {
 	File  string // the ini file it came from; "" for the command line
 	Line  int    // 1-based line in File; for a flag, its 1-based position in argv
 	Flag  bool   // came from the command line
+	// NoValue marks a flag given without a value ("--master", "-M"): uWSGI
+	// stores NULL, which setters read as true/1/"" but which %(name) does
+	// not resolve to.
+	NoValue bool
 }
 
 // Where is "file:line" (or "command line, argument N"), for messages.

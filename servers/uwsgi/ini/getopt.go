@@ -43,7 +43,8 @@ func getopt(args []string, flag func(Option) error, bare func(Option)) error {
 					value = args[i]
 				}
 			}
-			if err := flag(Option{Key: opt.name, Value: value, Line: pos, Flag: true}); err != nil {
+			noValue := opt.arg == argNone || opt.arg == argOptional && !hasValue
+			if err := flag(Option{Key: opt.name, Value: value, Line: pos, Flag: true, NoValue: noValue}); err != nil {
 				return err
 			}
 		case len(a) > 1 && a[0] == '-':
@@ -53,8 +54,10 @@ func getopt(args []string, flag func(Option) error, bare func(Option)) error {
 				if !ok {
 					return getoptError(pos, fmt.Sprintf("uwsgi: invalid option -- '%c'", c))
 				}
-				value := ""
+				value, noValue := "", false
 				switch opt.arg {
+				case argNone:
+					noValue = true
 				case argRequired:
 					if k+1 < len(a) {
 						value = a[k+1:]
@@ -67,10 +70,10 @@ func getopt(args []string, flag func(Option) error, bare func(Option)) error {
 					}
 					k = len(a)
 				case argOptional:
-					value = a[k+1:]
+					value, noValue = a[k+1:], k+1 == len(a)
 					k = len(a)
 				}
-				if err := flag(Option{Key: opt.name, Value: value, Line: pos, Flag: true}); err != nil {
+				if err := flag(Option{Key: opt.name, Value: value, Line: pos, Flag: true, NoValue: noValue}); err != nil {
 					return err
 				}
 			}

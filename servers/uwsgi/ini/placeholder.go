@@ -23,7 +23,7 @@ const maxExpansions = 1000
 func (ld *loader) pass(symbol byte, hook func(string) (string, bool, error)) error {
 	for i := range ld.list {
 		e := &ld.list[i]
-		if e.configured {
+		if e.configured || e.NoValue {
 			continue
 		}
 		v := e.Value
@@ -124,7 +124,7 @@ func (ld *loader) first(key string) (string, bool) {
 func (ld *loader) firstValue(key string) (string, bool) {
 	for _, e := range ld.list {
 		if e.Key == key {
-			return e.Value, true
+			return e.Value, !e.NoValue // a flag without a value is NULL in uWSGI
 		}
 	}
 	return "", false

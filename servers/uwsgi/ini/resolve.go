@@ -167,6 +167,9 @@ func (ld *loader) apply(c *Config, lo labOpt, o Option, ef *effect) error {
 		}
 	case kInt:
 		n := atoi(v)
+		if o.NoValue {
+			n = 1 // uwsgi_opt_set_int(NULL)
+		}
 		if n < 0 {
 			return negativeError(o)
 		}
@@ -194,6 +197,9 @@ func (ld *loader) apply(c *Config, lo labOpt, o Option, ef *effect) error {
 		}
 	case kUint64, kUint16:
 		n := strtoul(v)
+		if o.NoValue {
+			n = 1
+		}
 		if lo.kind == kUint16 && n > 65535 {
 			n = 65535
 		}
