@@ -806,14 +806,27 @@ func checkServerName(p *parser, b *block, d *Directive, bad badFunc) error {
 }
 
 func checkAccessLog(p *parser, b *block, d *Directive, bad badFunc) error {
-	if d.Arg(0) == "off" || len(d.Args) < 2 || strings.Contains(d.Args[1], "=") {
+	if d.Arg(0) == "off" || len(d.Args) < 2 {
 		return nil
 	}
-	if d.Args[1] != "combined" && !p.formats[d.Args[1]] {
+	// ngx_http_log_set_log: the format name first, then the parameters.
+	if f := d.Args[1]; !strings.Contains(f, "=") && f != "combined" && !p.formats[f] {
 		return bad(errValue, hint{
-			why: explain.T(fmt.Sprintf("no log_format named %q is defined before this line", d.Args[1]), fmt.Sprintf("在这一行之前没有定义名为 %q 的 log_format", d.Args[1])),
+			why: explain.T(fmt.Sprintf("no log_format named %q is defined before this line", f), fmt.Sprintf("在这一行之前没有定义名为 %q 的 log_format", f)),
 			try: explain.T("define it with log_format in http { } above, or use combined", "在上方的 http { } 中用 log_format 定义它，或使用 combined"),
-		}, `unknown log format "%s"`, d.Args[1])
+		}, `unknown log format "%s"`, f)
+	}
+	params := d.Args[2:]
+	if strings.Contains(d.Args[1], "=") {
+		params = d.Args[1:]
+	}
+	for _, a := range params {
+		if !(strings.HasPrefix(a, "buffer=") || strings.HasPrefix(a, "flush=") || strings.HasPrefix(a, "gzip") || strings.HasPrefix(a, "if=")) {
+			return bad(errValue, hint{
+				why: explain.T("access_log takes a path, a format name, then only buffer=, gzip, flush= or if=", "access_log 的参数是路径、格式名，之后只能是 buffer=、gzip、flush= 或 if="),
+				try: explain.T("end the access_log line with ';'", "用 ';' 结束 access_log 这一行"),
+			}, `invalid parameter "%s"`, a)
+		}
 	}
 	return nil
 }

@@ -126,7 +126,11 @@ func (osSource) full(prefix, name string) string {
 	if filepath.IsAbs(name) {
 		return name
 	}
-	return filepath.Join(prefix, name)
+	// ngx_get_full_name concatenates without cleaning: "inc/" stays "inc/".
+	if prefix == "" || prefix == "." {
+		return name
+	}
+	return strings.TrimSuffix(prefix, "/") + "/" + name
 }
 func (osSource) dir(name string) string   { return filepath.Dir(name) }
 func (osSource) clean(name string) string { return filepath.Clean(name) }

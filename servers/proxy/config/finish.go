@@ -20,6 +20,7 @@ func (p *parser) closeBlock(lx *lexer, b *block) error {
 			}, "no servers are inside upstream")
 		}
 	case b.owner.Name == "http":
+		p.http = b.owner
 		if err := p.closeHTTP(lx); err != nil {
 			return err
 		}
@@ -46,9 +47,41 @@ func (p *parser) closeHTTP(lx *lexer) error {
 			return err
 		}
 	}
+	// proxy_set_header and uwsgi_param values are compiled when the
+	// levels are merged, after the whole http block: nginx then reports a
+	// bad "$" at the position of http's closing brace.
+	if err := p.mergeScripts(lx, p.http); err != nil {
+		return err
+	}
 	for _, srv := range p.servers {
 		if err := p.dupLocations(srv.Block); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+var mergeScripted = map[string]bool{"proxy_set_header": true, "uwsgi_param": true, "fastcgi_param": true, "scgi_param": true, "grpc_set_header": true}
+
+func (p *parser) mergeScripts(lx *lexer, d *Directive) error {
+	if d == nil {
+		return nil
+	}
+	for _, c := range d.Block {
+		if mergeScripted[c.Name] {
+			if msg := scriptError(c.Arg(1)); msg != "" {
+				err := p.fail(lx.file, lx.line, errValue, hint{
+					why: explain.T("a '$' starts a variable: $name or ${name}, with letters, digits and _", "'$' 表示变量：$name 或 ${name}，由字母、数字和 _ 组成"),
+					try: explain.T(fmt.Sprintf("fix the value of %s at %s:%d (nginx reports it where http { } ends)", c.Name, c.File, c.Line),
+						fmt.Sprintf("修改 %s:%d 处 %s 的值（nginx 在 http { } 结束处报告它）", c.File, c.Line, c.Name)),
+				}, "%s", msg)
+				return err
+			}
+		}
+		if c.IsBlock() && !rawBlocks[c.Name] {
+			if err := p.mergeScripts(lx, c); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

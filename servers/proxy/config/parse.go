@@ -18,6 +18,7 @@ type parser struct {
 	upstreams map[string]*Directive   // upstream blocks by lower-cased name
 	passes    []*Directive            // uwsgi_pass/proxy_pass to check once all upstreams are known
 	servers   []*Directive            // http server blocks, for duplicate locations
+	http      *Directive              // the http block
 	formats   map[string]bool         // log_format names defined so far
 	listens   map[string][]*Directive // server blocks by listen address
 	defaults  map[string]bool         // addresses that have a default_server

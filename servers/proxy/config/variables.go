@@ -58,7 +58,7 @@ var scriptArgs = map[string]int{
 	"return": 0, "try_files": -1, "root": 0, "alias": 0, "index": -1,
 	"uwsgi_param": 1, "proxy_set_header": 1, "fastcgi_param": 1, "scgi_param": 1, "add_header": 1,
 	"proxy_pass": 0, "uwsgi_pass": 0, "log_format": 1, "access_log": 0, "error_page": -1,
-	"set": 1, "if": -1, "rewrite": 1, "hash": 0, "charset": 0, "map": 0,
+	"set": 1, "if": -1, "rewrite": 1, "hash": 0, "map": 0,
 }
 
 // varRefs lists the variable names referenced in s, as ngx_http_script_compile
@@ -168,6 +168,12 @@ func scriptStrings(d *Directive) (scripts, names []string) {
 		}
 		if len(ops) == 2 {
 			return []string{ops[1]}, nil // -f path
+		}
+		return nil, nil
+	case "charset", "source_charset":
+		// ngx_http_set_charset_slot: a whole word starting with '$'.
+		if strings.HasPrefix(d.Arg(0), "$") {
+			return nil, []string{d.Arg(0)[1:]}
 		}
 		return nil, nil
 	case "map", "split_clients":

@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net"
@@ -11,9 +12,18 @@ import (
 	"webflow-lab/servers/trace"
 )
 
-// relay hands the response to the caller: the head now, the body as a
-// reader that frees the peer when closed (nginx frees it in
-// ngx_http_upstream_finalize_request, after the last body byte).
+// MaxBuffered is how much of a response body the engine holds in memory
+// ahead of the client. nginx (uwsgi_buffering/proxy_buffering on) reads the
+// upstream as fast as it answers, into memory buffers and then a temp file,
+// and frees the peer as soon as the upstream is done, however slow the
+// client. The lab keeps up to MaxBuffered in memory and has no temp file:
+// past it, the upstream waits for the client.
+const MaxBuffered = 1 << 20
+
+// relay hands the response to the caller: the head now, the body through a
+// pump that reads the upstream independently of the client and frees the
+// peer when the upstream is done (ngx_event_pipe, then
+// ngx_http_upstream_finalize_request).
 func (c *call) relay(a *attempt, bal peers) {
 	h := a.head
 	c.res.Status = h.Status
@@ -28,22 +38,36 @@ func (c *call) relay(a *attempt, bal peers) {
 	}
 	c.rec.Record(ev)
 
-	b := &body{
+	src := &source{
 		buf:     a.buf,
 		conn:    a.conn,
 		pre:     a.buf[h.Size:a.n],
 		left:    bodyLength(c.s.Protocol, c.r.Method, h),
 		timeout: c.s.ReadTimeout,
-		drain:   c.s.IgnoreClientAbort,
 		url:     c.url(a.addr),
-		onClose: func() {
-			bal.free(false)
-			c.res.Attempts[idx].Time = time.Since(a.start)
-		},
 	}
-	if c.s.Protocol == "http" && h.Chunked && b.left != 0 {
-		b.chunked = httputil.NewChunkedReader(rawReader{b})
-		b.left = -1
+	if c.s.Protocol == "http" && h.Chunked && src.left != 0 {
+		src.chunked = httputil.NewChunkedReader(rawReader{src})
+		src.left = -1
+	}
+	b := &body{src: src, drain: c.s.IgnoreClientAbort, done: make(chan struct{})}
+	b.cond.L = &b.mu
+	var ended time.Time
+	finish := func() {
+		src.close()
+		bal.free(false)
+		ended = time.Now()
+	}
+	// $upstream_response_time ends when the upstream did; it is written on
+	// the caller's goroutine (in Close), which reads the Result.
+	b.onClose = func() { c.res.Attempts[idx].Time = ended.Sub(a.start) }
+	if src.left == 0 {
+		// Nothing to read: nginx finalizes the upstream at once.
+		b.err = io.EOF
+		finish()
+		close(b.done)
+	} else {
+		go b.pump(finish)
 	}
 	c.res.Body = b
 }
@@ -66,28 +90,116 @@ func bodyLength(protocol, method string, h *Head) int64 {
 	return h.ContentLength
 }
 
-// body is Result.Body.
+// body is Result.Body: what the pump has read, waiting for the client.
 type body struct {
-	buf     []byte // the head buffer, recycled on Close
+	src   *source
+	drain bool // ignore_client_abort: after Close the pump reads on and discards
+
+	mu     sync.Mutex
+	cond   sync.Cond
+	buf    bytes.Buffer  // read from the upstream, not yet by the client
+	err    error         // the pump's end: io.EOF or a *BodyError
+	closed bool          // the client side is done
+	done   chan struct{} // closed when the pump has freed the peer
+
+	onClose func() // after done, on the caller's goroutine
+}
+
+// pump reads the upstream until it is done, then frees the peer. Its owner
+// is the body: Close waits for it.
+func (b *body) pump(finish func()) {
+	defer close(b.done)
+	defer finish()
+	chunk := make([]byte, 16<<10)
+	for {
+		b.mu.Lock()
+		for b.buf.Len() >= MaxBuffered && !b.closed {
+			b.cond.Wait()
+		}
+		stop := b.closed && !b.drain
+		b.mu.Unlock()
+		if stop {
+			return
+		}
+		n, err := b.src.Read(chunk)
+		b.mu.Lock()
+		if !b.closed {
+			b.buf.Write(chunk[:n])
+		}
+		if err != nil {
+			b.err = err
+		}
+		b.cond.Broadcast()
+		b.mu.Unlock()
+		if err != nil {
+			return
+		}
+	}
+}
+
+// Read returns body bytes as the pump gets them; after the last one, io.EOF
+// or the *BodyError that ended the upstream.
+func (b *body) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for b.buf.Len() == 0 && b.err == nil && !b.closed {
+		b.cond.Wait()
+	}
+	if b.buf.Len() > 0 {
+		n, _ := b.buf.Read(p)
+		b.cond.Broadcast() // room for the pump
+		return n, nil
+	}
+	if b.closed {
+		return 0, errBodyClosed
+	}
+	return 0, b.err
+}
+
+var errBodyClosed = errors.New("upstream: body closed")
+
+// Close ends the relay. With ignore_client_abort off an unfinished upstream
+// is cut off, as nginx closes it when the client goes; with it on, the
+// upstream runs to its end and the rest is thrown away. Close returns once
+// the peer is freed.
+func (b *body) Close() error {
+	b.mu.Lock()
+	first := !b.closed
+	if first {
+		b.closed = true
+		b.buf.Reset()
+		b.cond.Broadcast()
+		if !b.drain {
+			b.src.interrupt()
+		}
+	}
+	b.mu.Unlock()
+	<-b.done
+	if first {
+		b.onClose()
+	}
+	return nil
+}
+
+// source reads the upstream's body bytes: what came with the head first,
+// then the connection, stopping at Content-Length, at the end of a chunked
+// body, or at EOF, with read_timeout between two reads.
+type source struct {
+	buf     []byte // the head buffer, recycled by close
 	conn    net.Conn
 	pre     []byte // body bytes that came with the head
 	left    int64  // bytes still expected; -1 = until the peer closes
 	chunked io.Reader
 	timeout time.Duration
-	drain   bool // ignore_client_abort: Close reads the rest first
 	url     string
-	onClose func()
 
-	err       error // sticky
-	closeOnce sync.Once
+	mu          sync.Mutex
+	interrupted bool
 }
 
-func (b *body) Read(p []byte) (int, error) {
-	if b.err != nil {
-		return 0, b.err
-	}
-	if b.chunked != nil {
-		n, err := b.chunked.Read(p)
+func (s *source) Read(p []byte) (int, error) {
+	if s.chunked != nil {
+		n, err := s.chunked.Read(p)
 		if err != nil && err != io.EOF {
 			var be *BodyError
 			if !errors.As(err, &be) {
@@ -95,45 +207,43 @@ func (b *body) Read(p []byte) (int, error) {
 				if isEOF(err) {
 					msg = "upstream prematurely closed connection"
 				}
-				err = &BodyError{Entry: LogEntry{Level: Error, Msg: msg, Action: ActReadBody, Upstream: b.url}, Err: err}
+				err = &BodyError{Entry: LogEntry{Level: Error, Msg: msg, Action: ActReadBody, Upstream: s.url}, Err: err}
 			}
-		}
-		if err != nil {
-			b.err = err
 		}
 		return n, err
 	}
-	if b.left == 0 {
-		b.err = io.EOF
+	if s.left == 0 {
 		return 0, io.EOF
 	}
-	if b.left > 0 && int64(len(p)) > b.left {
-		p = p[:b.left]
+	if s.left > 0 && int64(len(p)) > s.left {
+		p = p[:s.left]
 	}
-	n, err := b.raw(p)
-	if b.left > 0 {
-		b.left -= int64(n)
+	n, err := s.raw(p)
+	if s.left > 0 {
+		s.left -= int64(n)
 	}
-	if err == io.EOF && b.left > 0 {
+	if err == io.EOF && s.left > 0 {
 		err = &BodyError{Entry: LogEntry{Level: Error, Msg: "upstream prematurely closed connection",
-			Action: ActReadBody, Upstream: b.url}, Err: io.ErrUnexpectedEOF}
-	}
-	if err != nil {
-		b.err = err
+			Action: ActReadBody, Upstream: s.url}, Err: io.ErrUnexpectedEOF}
 	}
 	return n, err
 }
 
 // raw reads the connection: leftover head-buffer bytes first, then reads
 // with read_timeout between two of them.
-func (b *body) raw(p []byte) (int, error) {
-	if len(b.pre) > 0 {
-		n := copy(p, b.pre)
-		b.pre = b.pre[n:]
+func (s *source) raw(p []byte) (int, error) {
+	if len(s.pre) > 0 {
+		n := copy(p, s.pre)
+		s.pre = s.pre[n:]
 		return n, nil
 	}
-	b.conn.SetReadDeadline(time.Now().Add(b.timeout))
-	n, err := b.conn.Read(p)
+	s.mu.Lock()
+	s.conn.SetReadDeadline(time.Now().Add(s.timeout))
+	if s.interrupted {
+		s.conn.SetReadDeadline(time.Unix(1, 0))
+	}
+	s.mu.Unlock()
+	n, err := s.conn.Read(p)
 	if err == nil || err == io.EOF {
 		return n, err
 	}
@@ -141,30 +251,25 @@ func (b *body) raw(p []byte) (int, error) {
 	if isTimeout(err) {
 		msg = timedOut
 	}
-	return n, &BodyError{Entry: LogEntry{Level: Error, Msg: msg, Action: ActReadBody, Upstream: b.url}, Err: err}
+	return n, &BodyError{Entry: LogEntry{Level: Error, Msg: msg, Action: ActReadBody, Upstream: s.url}, Err: err}
 }
 
-// Close ends the relay and frees the peer. With ignore_client_abort on, nginx
-// lets the upstream finish even when the client is gone, so Close first
-// reads the rest of the body and throws it away.
-func (b *body) Close() error {
-	b.closeOnce.Do(func() {
-		if b.drain && b.err == nil {
-			io.Copy(io.Discard, b)
-		}
-		b.conn.Close()
-		if b.err == nil {
-			b.err = errors.New("upstream: body closed")
-		}
-		b.pre = nil
-		putBuf(b.buf)
-		b.buf = nil
-		b.onClose()
-	})
-	return nil
+// interrupt makes a blocked or future read return at once.
+func (s *source) interrupt() {
+	s.mu.Lock()
+	s.interrupted = true
+	s.conn.SetReadDeadline(time.Unix(1, 0))
+	s.mu.Unlock()
+}
+
+func (s *source) close() {
+	s.conn.Close()
+	s.pre = nil
+	putBuf(s.buf)
+	s.buf = nil
 }
 
 // rawReader feeds the chunked decoder.
-type rawReader struct{ b *body }
+type rawReader struct{ s *source }
 
-func (r rawReader) Read(p []byte) (int, error) { return r.b.raw(p) }
+func (r rawReader) Read(p []byte) (int, error) { return r.s.raw(p) }

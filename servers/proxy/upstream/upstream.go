@@ -144,10 +144,12 @@ type Result struct {
 	Status int
 	// Head is the response head to relay; nil on failure.
 	Head *Head
-	// Body streams the response body; nil on failure. The caller must Close
-	// it (not concurrently with a Read); Close frees the peer in the
-	// balancer. A Read error is a *BodyError whose Entry the proxy logs
-	// before cutting the client's connection.
+	// Body is the response body; nil on failure. As with nginx's
+	// buffering on, the engine reads the upstream ahead of the client (up to
+	// MaxBuffered) and frees the peer as soon as the upstream is done. The
+	// caller must Close it; Close cuts off an unfinished upstream (or, with
+	// IgnoreClientAbort, lets it finish). A Read error is a *BodyError whose
+	// Entry the proxy logs before cutting the client's connection.
 	Body io.ReadCloser
 	// Attempts are the tries in order. The relayed attempt's Time is final
 	// once Body is closed (nginx counts the body into $upstream_response_time).

@@ -692,3 +692,47 @@ func TestSendTimeout(t *testing.T) {
 		t.Errorf("got %d %q, want 504 %q", res.Status, logLines(res), want)
 	}
 }
+
+// TestBufferingFreesPeerEarly: like nginx with uwsgi_buffering on, the
+// upstream connection is read to its end and closed, and the peer freed in
+// the balancer, before the client has read a byte.
+func TestBufferingFreesPeerEarly(t *testing.T) {
+	checkLeaks(t)
+	hungUp := make(chan struct{})
+	a := newBackend(t, "uwsgi", func(c net.Conn) {
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
+		waitEOF(c)
+		close(hungUp)
+	})
+	u := group(t, "app", peer(a.addr), peer(refusedAddr(t)))
+	res := (&Engine{}).Do(context.Background(), Target{Group: u}, Settings{}, uwsgiReq("GET", "/", ""))
+	<-hungUp // the proxy hung up on the app server while the client has read nothing
+	for _, p := range u.Snapshot() {
+		if p.Conns != 0 {
+			t.Errorf("peer %s: got %d conns, want 0 once the upstream is done", p.Addr, p.Conns)
+		}
+	}
+	if body, err := readBody(t, res); body != "hello" || err != nil {
+		t.Errorf("got %q, %v; want \"hello\"", body, err)
+	}
+}
+
+// TestSlowClientBounded: a body bigger than MaxBuffered waits for the
+// client; closing early cuts the upstream off.
+func TestSlowClientBounded(t *testing.T) {
+	checkLeaks(t)
+	big := strings.Repeat("z", 3*MaxBuffered)
+	a := newBackend(t, "uwsgi", func(c net.Conn) {
+		io.WriteString(c, "HTTP/1.1 200 OK\r\n\r\n"+big)
+		hang(c)
+	})
+	res := (&Engine{}).Do(context.Background(), Target{Addr: a.addr}, Settings{}, uwsgiReq("GET", "/", ""))
+	p := make([]byte, 10)
+	if n, err := io.ReadFull(res.Body, p); n != 10 || err != nil {
+		t.Fatalf("got %d, %v", n, err)
+	}
+	res.Body.Close() // the pump stops and the app server sees the hang-up
+	if n, err := res.Body.Read(p); n != 0 || err == nil {
+		t.Errorf("read after Close: got %d, %v; want an error", n, err)
+	}
+}

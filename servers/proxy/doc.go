@@ -1,0 +1,42 @@
+// Package proxy is webflow-lab's nginx: the web server in front of the app
+// servers, reading the same nginx.conf a learner writes for real nginx and
+// answering with the same statuses, pages, headers and log lines as nginx
+// 1.22.1 (the version the course uses).
+//
+// What real nginx is: a master process that reads the config and binds the
+// listening sockets, and worker processes, each a single-threaded event
+// loop, that accept connections and run every request through phases: find
+// the virtual server (listen + server_name), normalize the URI (decode %XX,
+// resolve "." and "..", merge "//"), find the location (exact "=", the
+// longest prefix, nested locations, "^~", regexes in file order), check
+// client_max_body_size, run return / try_files, then a content handler:
+// static files (root, alias, index, autoindex) or a proxy module
+// (uwsgi_pass, proxy_pass) that passes the request to an upstream peer
+// chosen by the balancer. Every request ends with an access-log line;
+// problems go to the error log.
+//
+// This package does those phases in the same order with the same rules,
+// checked against nginx's source and against the real binary (see the
+// interop tests): a Server is the master and one worker in one process, a
+// goroutine per connection instead of an event loop. The dynamic path is
+// servers/proxy/upstream (connect, send, retry per next_upstream) with
+// servers/proxy/balance (nginx's algorithms); the config syntax is
+// servers/proxy/config.
+//
+// What this version leaves out: TLS and HTTP/2, the rewrite module beyond
+// return (no rewrite, if, set, map), gzip, caching, limit_req/limit_conn,
+// Range requests (Accept-Ranges is sent as nginx does but ranges are not
+// served), sub-requests, open_file_cache, FastCGI/SCGI/gRPC, UNIX listen
+// sockets, variables in *_pass targets, and more than one worker (so
+// balancer state is shared by every connection, as one nginx worker's is).
+// A port-only "listen 8080;" binds 127.0.0.1 (nginx binds every address):
+// the lab stays on loopback unless the config names an address.
+//
+// The lab's own additions: every request gets an id ($request_id, sent to
+// the app as X-Request-Id, so it arrives as HTTP_X_REQUEST_ID) and hop
+// events (trace.Event) for the screen; alias locations that have nginx's
+// missing-slash traversal are served exactly as nginx serves them — that is
+// the lesson — and flagged with a warning at start-up and by -t.
+//
+// Reference: https://nginx.org/en/docs/http/ngx_http_core_module.html
+package proxy
