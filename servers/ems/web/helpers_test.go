@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -94,6 +95,7 @@ func newClient(t testing.TB, base string) *client {
 	jar, _ := cookiejar.New(nil)
 	return &client{t: t, base: base, http: &http.Client{
 		Jar:           jar,
+		Timeout:       30 * time.Second, // a hung server fails the test instead of hanging it
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
 }
