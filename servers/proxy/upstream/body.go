@@ -61,12 +61,15 @@ func (c *call) relay(a *attempt, bal peers) {
 	// $upstream_response_time ends when the upstream did; it is written on
 	// the caller's goroutine (in Close), which reads the Result.
 	b.onClose = func() { c.res.Attempts[idx].Time = ended.Sub(a.start) }
-	if src.left == 0 {
-		// Nothing to read: nginx finalizes the upstream at once.
+	switch {
+	case src.chunked == nil && src.left >= 0 && int64(len(src.pre)) >= src.left:
+		// The whole body came with the head (or there is none): nginx
+		// finalizes the upstream at once, and so do we, without a pump.
+		b.buf.Write(src.pre[:src.left])
 		b.err = io.EOF
 		finish()
 		close(b.done)
-	} else {
+	default:
 		go b.pump(finish)
 	}
 	c.res.Body = b
@@ -90,6 +93,8 @@ func bodyLength(protocol, method string, h *Head) int64 {
 	return h.ContentLength
 }
 
+var chunks = sync.Pool{New: func() any { return new([16 << 10]byte) }}
+
 // body is Result.Body: what the pump has read, waiting for the client.
 type body struct {
 	src   *source
@@ -110,7 +115,9 @@ type body struct {
 func (b *body) pump(finish func()) {
 	defer close(b.done)
 	defer finish()
-	chunk := make([]byte, 16<<10)
+	cp := chunks.Get().(*[16 << 10]byte)
+	defer chunks.Put(cp)
+	chunk := cp[:]
 	for {
 		b.mu.Lock()
 		for b.buf.Len() >= MaxBuffered && !b.closed {
