@@ -22,6 +22,7 @@ cat <<CONF
 user root;
 events { worker_connections 4096; }
 http {
+    sendfile on;    # nginx reads files through buffers without it; ours always uses sendfile(2)
     access_log logs/access-$1.log;
     error_log logs/error-$1.log;
     server {
