@@ -38,7 +38,7 @@ type Addr struct {
 	Raw     string // the value as written, comment and all: uWSGI logs this ("uWSGI http bound on …")
 	Network string // "tcp" or "unix"
 	Address string // ready for net.Listen: "127.0.0.1:9000", "0.0.0.0:9000", "[::1]:9000", "/tmp/app.sock", "@abstract"
-	Port    string // the text after the last ':' (the http router sends it as SERVER_PORT); "" for unix
+	Port    string // the text after the last ':', as written: the http router and http-socket send it as SERVER_PORT ("9000 # web"); "" for unix
 	Opt     Option // where it was configured
 }
 

@@ -428,24 +428,32 @@ func writeINI(t *testing.T, text string) (string, *Config) {
 
 func TestInteropHTTPInlineComment(t *testing.T) {
 	needUWSGI(t)
-	port := freePort(t)
-	dir, c := writeINI(t, fmt.Sprintf("[uwsgi]\nhttp = 127.0.0.1:%d # inline comment\nwsgi-file = app.py\n", port))
-	a := c.HTTP[0]
-	if a.Address != fmt.Sprintf("127.0.0.1:%d", port) || a.Port != fmt.Sprintf("%d # inline comment", port) {
-		t.Fatalf("Config: got %+v", a)
+	tests := []struct{ key, bound string }{
+		{"http", "uWSGI http bound on %s fd"},
+		{"http-socket", "uwsgi socket 0 bound to TCP address %s fd"},
 	}
-	p := startUWSGI(t, dir, "--ini", "app.ini")
-	if !p.waitLog(t, "uWSGI http bound on "+a.Raw+" fd") || !p.waitLog(t, "spawned uWSGI worker 1") {
-		return
-	}
-	resp, err := http.Get("http://" + a.Address + "/")
-	if err != nil {
-		t.Fatalf("GET %s: %v", a.Address, err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if string(body) != a.Port {
-		t.Errorf("SERVER_PORT: uWSGI sent %q, Config says %q", body, a.Port)
+	for _, tt := range tests {
+		t.Run(tt.key, func(t *testing.T) {
+			port := freePort(t)
+			dir, c := writeINI(t, fmt.Sprintf("[uwsgi]\n%s = 127.0.0.1:%d # inline comment\nwsgi-file = app.py\n", tt.key, port))
+			a := append(c.HTTP, c.HTTPSockets...)[0]
+			if a.Address != fmt.Sprintf("127.0.0.1:%d", port) || a.Port != fmt.Sprintf("%d # inline comment", port) {
+				t.Fatalf("Config: got %+v", a)
+			}
+			p := startUWSGI(t, dir, "--ini", "app.ini")
+			if !p.waitLog(t, fmt.Sprintf(tt.bound, a.Raw)) || !p.waitLog(t, "spawned uWSGI worker 1") {
+				return
+			}
+			resp, err := http.Get("http://" + a.Address + "/")
+			if err != nil {
+				t.Fatalf("GET %s: %v", a.Address, err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if string(body) != a.Port {
+				t.Errorf("SERVER_PORT: uWSGI sent %q, Config says %q", body, a.Port)
+			}
+		})
 	}
 }
 

@@ -64,17 +64,19 @@ type entry struct {
 }
 
 type loader struct {
-	h         Host
-	list      []entry
-	strict    bool
-	notes     []*explain.Error
-	files     []*File
-	masterBy  string // the first option whose mere presence turned the master on
-	action    string
-	actionArg string
-	depth     int
-	firstINI  bool // the upper-case magic twins are set
-	upper     Magic
+	h          Host
+	list       []entry
+	strict     bool
+	notes      []*explain.Error
+	files      []*File
+	masterBy   string // the first option whose mere presence turned the master on
+	action     string
+	actionArg  string
+	depth      int
+	firstINI   bool // the upper-case magic twins are set
+	upper      Magic
+	phNotes    map[int]*explain.Error // placeholder notes by option index
+	referenced map[string]bool        // names read by %(name)
 }
 
 func (ld *loader) optionList() []Option {

@@ -85,7 +85,7 @@ func addrEffect(canon string, a Addr) explain.Text {
 	}
 	en := fmt.Sprintf("%s on %s", canon, a.Address)
 	zh := fmt.Sprintf("%s 监听 %s", canon, a.Address)
-	if canon == "http" {
+	if canon == "http" || canon == "http-socket" {
 		en += fmt.Sprintf(", SERVER_PORT = %q", a.Port)
 		zh += fmt.Sprintf("，SERVER_PORT = %q", a.Port)
 	}
@@ -130,6 +130,10 @@ func addrNote(o Option, canon string, a Addr) *explain.Error {
 		if canon == "http" && a.Port != port {
 			en = append(en, fmt.Sprintf("the router logs \"uWSGI http bound on %s\" and every request gets SERVER_PORT = %q", a.Raw, a.Port))
 			zh = append(zh, fmt.Sprintf("路由进程日志是 \"uWSGI http bound on %s\"，每个请求的 SERVER_PORT 都是 %q", a.Raw, a.Port))
+		}
+		if canon == "http-socket" && a.Port != port {
+			en = append(en, fmt.Sprintf("uWSGI logs \"uwsgi socket 0 bound to TCP address %s\" and every request gets SERVER_PORT = %q", a.Raw, a.Port))
+			zh = append(zh, fmt.Sprintf("uWSGI 日志是 \"uwsgi socket 0 bound to TCP address %s\"，每个请求的 SERVER_PORT 都是 %q", a.Raw, a.Port))
 		}
 		if len(en) == 0 {
 			return nil

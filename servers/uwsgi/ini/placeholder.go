@@ -54,7 +54,14 @@ func (ld *loader) pass(symbol byte, hook func(string) (string, bool, error)) err
 					}
 					state = 0
 					if !ok {
+						// log-format's %(addr) and friends are meant to stay.
+						if symbol != '%' || !strings.Contains(e.Key, "log") {
+							ld.notePlaceholder(i, unresolvedNote(e.Option, symbol, key))
+						}
 						continue
+					}
+					if symbol == '%' {
+						ld.notePlaceholder(i, ld.firstOfMany(e.Option, key))
 					}
 					expansions++
 					if expansions > maxExpansions || len(v) > 1<<20 {
@@ -136,6 +143,12 @@ func (ld *loader) firstValue(key string) (string, bool) {
 // the value so far with the next word as 64-bit integers; ++ and -- add or
 // subtract one.
 func (ld *loader) reference(key string) (string, bool, error) {
+	if ld.referenced == nil {
+		ld.referenced = map[string]bool{}
+	}
+	for _, k := range strings.Split(key, " ") {
+		ld.referenced[k] = true
+	}
 	if !strings.Contains(key, " ") {
 		v, ok := ld.first(key)
 		return v, ok, nil
@@ -246,4 +259,55 @@ func isNumber(s string) bool {
 		}
 	}
 	return true
+}
+
+// notePlaceholder keeps the first placeholder note of option i.
+func (ld *loader) notePlaceholder(i int, n *explain.Error) {
+	if n == nil {
+		return
+	}
+	if ld.phNotes == nil {
+		ld.phNotes = map[int]*explain.Error{}
+	}
+	if _, dup := ld.phNotes[i]; !dup {
+		ld.phNotes[i] = n
+	}
+}
+
+// firstOfMany notes a %(name) whose name is set more than once: uWSGI
+// takes the first, where a reader expects the last.
+func (ld *loader) firstOfMany(o Option, key string) *explain.Error {
+	var all []Option
+	for _, e := range ld.list {
+		if e.Key == key {
+			all = append(all, e.Option)
+		}
+	}
+	if len(all) < 2 {
+		return nil
+	}
+	first, last := all[0], all[len(all)-1]
+	return &explain.Error{
+		What: explain.T(fmt.Sprintf("uwsgi: %%(%s) is the FIRST %s (%s), not the last", key, key, first.Value),
+			fmt.Sprintf("uwsgi: %%(%s) 取的是第一个 %s（%s），而不是最后一个", key, key, first.Value)),
+		Where: o.Where(),
+		Why: explain.T(fmt.Sprintf("%s is set %d times (%s and %s); a placeholder reads the first one, while the option itself takes the last (%s)", key, len(all), first.Where(), last.Where(), last.Value),
+			fmt.Sprintf("%s 被设置了 %d 次（%s 和 %s）；占位符读取第一个，而选项本身以最后一个为准（%s）", key, len(all), first.Where(), last.Where(), last.Value)),
+		Try: explain.T("set "+key+" once", key+" 只设置一次"),
+	}
+}
+
+// unresolvedNote: a placeholder uWSGI leaves as written.
+func unresolvedNote(o Option, symbol byte, key string) *explain.Error {
+	ph := string(symbol) + "(" + key + ")"
+	why := explain.T("no option is called "+key+", so uWSGI leaves "+ph+" in the value as written", "没有名为 "+key+" 的选项，uWSGI 原样保留 "+ph)
+	try := explain.T("define "+key+" = … in the file (any key works as a variable), or fix the name", "在文件里定义 "+key+" = …（任何键都可以当变量），或修正名字")
+	if symbol == '$' {
+		why = explain.T("the environment has no variable "+key+", so uWSGI leaves "+ph+" in the value as written", "环境变量里没有 "+key+"，uWSGI 原样保留 "+ph)
+		try = explain.T("export "+key+"=… before starting uWSGI", "启动 uWSGI 前先 export "+key+"=…")
+	}
+	return &explain.Error{
+		What:  explain.T(fmt.Sprintf("uwsgi: %s in %s = %s is not replaced", ph, o.Key, o.Value), fmt.Sprintf("uwsgi: %s = %s 中的 %s 没有被替换", o.Key, o.Value, ph)),
+		Where: o.Where(), Why: why, Try: try,
+	}
 }

@@ -48,6 +48,10 @@ func (ld *loader) resolve() (*Config, error) {
 			if ld.strict {
 				return nil, strictError(o)
 			}
+			if ld.referenced[o.Key] {
+				ef.text = explain.T("not a uWSGI option: a variable, read by %("+o.Key+")", "不是 uWSGI 选项：一个变量，由 %("+o.Key+") 读取")
+				continue
+			}
 			ef.note = unknownNote(o)
 			ef.text = explain.T("not a uWSGI option: ignored, usable as %("+o.Key+")", "不是 uWSGI 选项：被忽略，可作 %("+o.Key+") 变量")
 			continue
@@ -63,6 +67,7 @@ func (ld *loader) resolve() (*Config, error) {
 		if ef.note == nil {
 			ef.note = quotedNote(o)
 		}
+
 		switch lo.kind {
 		case kBool, kBoolNeg, kInt, kUint64, kUint16, kString:
 			if prev, ok := last[lo.canon]; ok {
@@ -72,6 +77,13 @@ func (ld *loader) resolve() (*Config, error) {
 			if lo.canon == "master" {
 				masterSet = i
 			}
+		}
+	}
+	for i, n := range ld.phNotes {
+		if c.effects[i].note == nil {
+			c.effects[i].note = n
+		} else {
+			c.Notes = append(c.Notes, n)
 		}
 	}
 	for i := range c.effects {
