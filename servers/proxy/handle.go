@@ -596,7 +596,9 @@ func (r *request) writeHead(h *respHead) {
 	r.headerSent = true
 	if r.chunked && !r.bodyDone {
 		if b, _ := r.c.br.Peek(r.c.br.Buffered()); chunkedPrefixBroken(b) {
+			r.logf(levelError, "client sent invalid chunked body")
 			r.keepalive = false
+			r.bodyDone = true
 		}
 	}
 	status := h.status
@@ -775,7 +777,7 @@ func (r *request) readBody() (body []byte, status int) {
 		r.lingering = true
 		return nil, 413
 	case err == errBadChunked:
-		r.logf(levelInfo, "client sent invalid chunked body")
+		r.logf(levelError, "client sent invalid chunked body")
 		r.keepalive = false
 		return nil, 400
 	case err != nil:

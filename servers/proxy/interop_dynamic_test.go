@@ -174,7 +174,12 @@ func TestInteropDynamic(t *testing.T) {
 				return r.Replace(dynamicConf)
 			}
 			startNginx(t, dir, conf(nginxPort), "127.0.0.1:"+nginxPort)
-			startOurs(t, dir, conf(ourPort))
+			ours := startOurs(t, dir, conf(ourPort))
+			defer func() {
+				ours.Shutdown(context.Background())
+				compareErrorLogs(t, filepath.Join(dir, "logs/error-"+nginxPort+".log"),
+					filepath.Join(dir, "logs/error-"+ourPort+".log"), nginxPort, ourPort)
+			}()
 			for _, tt := range requests {
 				t.Run(tt.name, func(t *testing.T) {
 					n := do(t, "127.0.0.1:"+nginxPort, tt.req)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -292,6 +293,7 @@ func TestInteropStatic(t *testing.T) {
 	if len(nginxLog) != len(ourLog) {
 		t.Errorf("access log: nginx has %d lines, ours %d", len(nginxLog), len(ourLog))
 	}
+	compareErrorLogs(t, filepath.Join(dir, "logs/error-"+nginxPort+".log"), filepath.Join(dir, "logs/error-"+ourPort+".log"), nginxPort, ourPort)
 	shown := 0
 	for i := 0; i < min(len(nginxLog), len(ourLog)) && shown < 3; i++ {
 		if nginxLog[i] != ourLog[i] {
@@ -300,6 +302,34 @@ func TestInteropStatic(t *testing.T) {
 		}
 	}
 }
+
+// compareErrorLogs checks that the two error logs have the same lines once
+// the time, pid and connection number are blanked.
+func compareErrorLogs(t *testing.T, nginxPath, ourPath, nginxPort, ourPort string) {
+	t.Helper()
+	norm := func(path, port string) []string {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			if line == "" || strings.Contains(line, "[notice]") {
+				continue
+			}
+			line = errLogPrefix.ReplaceAllString(line, "[$1] *N ")
+			out = append(out, strings.ReplaceAll(line, ":"+port, ":PORT"))
+		}
+		sort.Strings(out)
+		return out
+	}
+	n, o := norm(nginxPath, nginxPort), norm(ourPath, ourPort)
+	if strings.Join(n, "\n") != strings.Join(o, "\n") {
+		t.Errorf("error logs differ\n--- nginx:\n%s\n--- ours:\n%s", strings.Join(n, "\n"), strings.Join(o, "\n"))
+	}
+}
+
+var errLogPrefix = regexp.MustCompile(`^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[(\w+)\] \d+#\d+: (?:\*\d+ )?`)
 
 // readLogLines reads an access log with the [time] field blanked.
 func readLogLines(t *testing.T, path string) []string {
