@@ -71,6 +71,11 @@ func Open(cfg Config) (*App, error) {
 	if cfg.Sessions == SessionsMemory {
 		a.sessions = newMemorySessions()
 	}
+	// What `manage.py clearsessions` does from cron: expired rows go at start.
+	if _, err := db.DeleteExpiredSessions(context.Background()); err != nil {
+		db.Close()
+		return nil, err
+	}
 	a.secret = cfg.SecretKey
 	if a.secret == "" {
 		if a.secret, err = db.SecretKey(context.Background()); err != nil {

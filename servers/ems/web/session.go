@@ -200,16 +200,38 @@ func (ms *memorySessions) LoadSession(_ context.Context, id string) (map[string]
 func (ms *memorySessions) SaveSession(_ context.Context, id string, data map[string]string, expires time.Time) error {
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
-	if len(ms.m) > 100_000 { // bound memory under a flood of new visitors
-		now := time.Now()
-		for k, s := range ms.m {
-			if now.After(s.expires) {
-				delete(ms.m, k)
-			}
-		}
+	if len(ms.m) >= maxMemorySessions {
+		ms.cull()
 	}
 	ms.m[id] = memorySession{data: maps.Clone(data), expires: expires}
 	return nil
+}
+
+// maxMemorySessions bounds an instance's session memory. A load generator
+// fetching /captcha.png without cookies makes a new session per request.
+const maxMemorySessions = 10_000
+
+// cull makes room the way Django's LocMemCache does when it reaches
+// MAX_ENTRIES: expired entries go, then one entry in CULL_FREQUENCY (3) of
+// the rest. A culled visitor simply gets a new session (and, if logged in,
+// logs in again) — what a busy cache-backed Django site does too.
+func (ms *memorySessions) cull() {
+	now := time.Now()
+	for k, s := range ms.m {
+		if now.After(s.expires) {
+			delete(ms.m, k)
+		}
+	}
+	if len(ms.m) < maxMemorySessions {
+		return
+	}
+	i := 0
+	for k := range ms.m {
+		if i%3 == 0 {
+			delete(ms.m, k)
+		}
+		i++
+	}
 }
 
 func (ms *memorySessions) DeleteSession(_ context.Context, id string) error {
