@@ -1,6 +1,7 @@
 package ini
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -163,5 +164,20 @@ func TestMagicInINIFile(t *testing.T) {
 	}
 	if !strings.HasSuffix(c.Chdir, "/") {
 		t.Errorf("chdir from %%d: got %q, want a trailing /", c.Chdir)
+	}
+}
+
+// BenchmarkLoad reads and resolves the lab's default instance file.
+func BenchmarkLoad(b *testing.B) {
+	text, err := os.ReadFile("../../../assets/uwsgi/uwsgi-1.ini")
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := labHost(map[string]string{"/lab/uwsgi-1.ini": string(text)}, nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := h.ParseArgs([]string{"--ini", "uwsgi-1.ini"}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
