@@ -136,6 +136,12 @@ func TestAgainstNginx(t *testing.T) {
 	httpOK2 := newBackend(t, "http", respond("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nfine"))
 	ok3 := newBackend(t, "uwsgi", respond(okResponse))
 	hanger2 := newBackend(t, "uwsgi", hang)
+	okBackup := newBackend(t, "uwsgi", respond(okResponse))
+	closer3 := newBackend(t, "uwsgi", closeNow)
+	closer4 := newBackend(t, "uwsgi", closeNow)
+	closer5 := newBackend(t, "uwsgi", closeNow)
+	ok5 := newBackend(t, "uwsgi", respond(okResponse))
+	refused3 := refusedAddr(t)
 	ok4 := newBackend(t, "uwsgi", respond(okResponse))
 	refused2 := refusedAddr(t)
 	// nginx's worker runs as nobody: let it reach the directory, so that
@@ -182,6 +188,12 @@ func TestAgainstNginx(t *testing.T) {
 			Settings{Protocol: "http", NextUpstream: NextError | NextHTTP502}},
 		{"POST retried after refused", "POST", "/postref", "uwsgi_pass postref;", grp("postref", refused2, ok3.addr), Settings{}},
 		{"read timeout retried", "GET", "/slow", "uwsgi_read_timeout 300ms; uwsgi_pass slow;", grp("slow", hanger2.addr, ok4.addr), Settings{ReadTimeout: 300 * time.Millisecond}},
+		{"backup after refused primary", "GET", "/backup", "uwsgi_pass withbackup;", func(t *testing.T) Target {
+			return Target{Group: group(t, "withbackup", peer(refused3), peer(okBackup.addr, asBackup))}
+		}, Settings{}},
+		{"next_upstream_tries 1", "GET", "/tries", "uwsgi_next_upstream_tries 1; uwsgi_pass tries;", grp("tries", closer3.addr, closer4.addr), Settings{Tries: 1}},
+		{"POST retried with non_idempotent", "POST", "/nonidem", "uwsgi_next_upstream error timeout non_idempotent; uwsgi_pass nonidem;",
+			grp("nonidem", closer5.addr, ok5.addr), Settings{NextUpstream: NextError | NextTimeout | NextNonIdempotent}},
 		{"UNIX socket missing", "GET", "/unix", "uwsgi_pass unix:" + missing + ";", lit("unix:" + missing), Settings{}},
 	}
 	var body strings.Builder
@@ -192,8 +204,11 @@ func TestAgainstNginx(t *testing.T) {
 	ups := fmt.Sprintf("    upstream retry { server %s; server %s; }\n    upstream post { server %s; server %s; }\n"+
 		"    upstream dead { server 127.0.0.1:1 down; }\n    upstream p502 { server %s; server %s; }\n"+
 		"    upstream p502b { server %s; server %s; }\n    upstream postref { server %s; server %s; }\n"+
-		"    upstream slow { server %s; server %s; }\n",
-		closer.addr, ok.addr, closer2.addr, ok2.addr, http502.addr, httpOK.addr, http502b.addr, httpOK2.addr, refused2, ok3.addr, hanger2.addr, ok4.addr)
+		"    upstream slow { server %s; server %s; }\n"+
+		"    upstream withbackup { server %s; server %s backup; }\n    upstream tries { server %s; server %s; }\n"+
+		"    upstream nonidem { server %s; server %s; }\n",
+		closer.addr, ok.addr, closer2.addr, ok2.addr, http502.addr, httpOK.addr, http502b.addr, httpOK2.addr, refused2, ok3.addr, hanger2.addr, ok4.addr,
+		refused3, okBackup.addr, closer3.addr, closer4.addr, closer5.addr, ok5.addr)
 	addr, logPath := runNginx(t, body.String(), ups)
 
 	var offset int64
