@@ -385,3 +385,40 @@ func waitFile(t *testing.T, path, s string) string {
 		<-time.After(20 * time.Millisecond)
 	}
 }
+
+// TestInteropPathComments: a comment after wsgi-file, pidfile or static-map
+// becomes part of the path. uWSGI cannot open "app.py # the app" (no app,
+// every request 500), writes its pid to "u.pid # pid", and its static-map
+// misses the file that exists, falling through to the (missing) app.
+func TestInteropPathComments(t *testing.T) {
+	needUWSGI(t)
+	base := t.TempDir()
+	if err := os.Mkdir(filepath.Join(base, "static"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(base, "static", "x.txt"), []byte("hello"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir, c := writeINI(t, fmt.Sprintf("[uwsgi]\nhttp-socket = 127.0.0.1:%d\nwsgi-file = app.py # the app\npidfile = %s/u.pid # pid\nstatic-map = /static=%s/static # files\n",
+		freePort(t), base, base))
+	if c.WSGIFile != "app.py # the app" || c.Pidfile != base+"/u.pid # pid" || c.StaticMaps[0].Dir != base+"/static # files" {
+		t.Fatalf("Config: wsgi-file %q pidfile %q static-map dir %q", c.WSGIFile, c.Pidfile, c.StaticMaps[0].Dir)
+	}
+	p := startUWSGI(t, dir, "--ini", "app.ini")
+	if !p.waitLog(t, "failed to open python file "+c.WSGIFile+"\n") || !p.waitLog(t, "spawned uWSGI worker 1") {
+		return
+	}
+	if _, err := os.Stat(c.Pidfile); err != nil {
+		t.Errorf("pidfile named as Config says: %v", err)
+	}
+	httpReady(t, p, c.HTTPSockets[0].Address)
+	resp, err := http.Get("http://" + c.HTTPSockets[0].Address + "/static/x.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 500 || string(body) == "hello" {
+		t.Errorf("GET /static/x.txt: got %d %q, want 500 from the missing app (the static-map dir has the comment in it)", resp.StatusCode, body)
+	}
+}
