@@ -254,6 +254,10 @@ func (r *request) processHeaders() *parseError {
 	if r.major == 0 {
 		r.keepalive = false
 	}
+	// keepalive_requests (default 1000): the last one says Connection: close
+	if n := r.g.def.keepaliveReqs; n > 0 && r.c.requests >= n {
+		r.keepalive = false
+	}
 	if hosts > 1 {
 		return &parseError{400, "client sent duplicate host header: \"Host\""}
 	}

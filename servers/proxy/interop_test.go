@@ -238,6 +238,9 @@ var interopRequests = []struct{ name, req string }{
 	{"unknown te", "POST / HTTP/1.1\r\nHost: lab.test\r\nTransfer-Encoding: gzip\r\n\r\n"},
 	{"chrome padding", "GET /nope HTTP/1.1\r\nHost: lab.test\r\nUser-Agent: Mozilla/5.0 Chrome/120.0\r\nConnection: close\r\n\r\n"},
 	{"if-none-match", "GET /a.txt HTTP/1.1\r\nHost: lab.test\r\nIf-None-Match: ETAG\r\nConnection: close\r\n\r\n"},
+	{"if-modified-since", "GET /a.txt HTTP/1.1\r\nHost: lab.test\r\nIf-Modified-Since: LASTMOD\r\nConnection: close\r\n\r\n"},
+	{"if-modified-since other", "GET /a.txt HTTP/1.1\r\nHost: lab.test\r\nIf-Modified-Since: Mon, 01 Jan 2001 00:00:00 GMT\r\nConnection: close\r\n\r\n"},
+	{"keep-alive pipelined", "GET /a.txt HTTP/1.1\r\nHost: lab.test\r\n\r\nGET /nope HTTP/1.1\r\nHost: lab.test\r\nConnection: close\r\n\r\n"},
 	{"huge uri", "GET /" + strings.Repeat("a", 9000) + " HTTP/1.1\r\nHost: lab.test\r\n\r\n"},
 	{"huge header", "GET / HTTP/1.1\r\nHost: lab.test\r\nX-Big: " + strings.Repeat("b", 9000) + "\r\n\r\n"},
 	{"many headers", "GET / HTTP/1.1\r\nHost: lab.test\r\n" + strings.Repeat("X-Many: "+strings.Repeat("m", 4000)+"\r\n", 9) + "\r\n"},
@@ -270,11 +273,12 @@ func TestInteropStatic(t *testing.T) {
 	startNginx(t, dir, conf(nginxPort), "127.0.0.1:"+nginxPort)
 	ours := startOurs(t, dir, conf(ourPort))
 
-	etag := do(t, "127.0.0.1:"+nginxPort, get("/a.txt")).header.Get("ETag")
+	first := do(t, "127.0.0.1:"+nginxPort, get("/a.txt"))
+	etag, lastMod := first.header.Get("ETag"), first.header.Get("Last-Modified")
 	do(t, "127.0.0.1:"+ourPort, get("/a.txt")) // keep the access logs in step
 	for _, tt := range interopRequests {
 		t.Run(tt.name, func(t *testing.T) {
-			req := strings.ReplaceAll(tt.req, "ETAG", etag)
+			req := strings.NewReplacer("ETAG", etag, "LASTMOD", lastMod).Replace(tt.req)
 			want := comparable(do(t, "127.0.0.1:"+nginxPort, req), nginxPort)
 			got := comparable(do(t, "127.0.0.1:"+ourPort, req), ourPort)
 			if got != want {

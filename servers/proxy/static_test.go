@@ -1,8 +1,14 @@
 package proxy
 
 import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestStatic(t *testing.T) {
@@ -116,5 +122,63 @@ func TestStatic(t *testing.T) {
 	}
 	if w := l.srv.Warnings(); len(w) != 1 || !strings.Contains(w[0].Fix, "location /static/ {") {
 		t.Errorf("alias pitfall warning: got %v", w)
+	}
+}
+
+// TestKeepAlive: keepalive_requests closes after the Nth request, and
+// keepalive_timeout closes an idle connection.
+func TestKeepAlive(t *testing.T) {
+	l := startLab(t, `
+    keepalive_requests 3;
+    keepalive_timeout 200ms;
+    log_format ids '$request_id $status $request_time "$uri" $connection_requests';
+    access_log DIR/logs/ids.log ids;
+    server { listen 127.0.0.1:FREEPORT; location / { return 200 "ok"; } }`, nil)
+	c, err := net.Dial("tcp", l.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(c)
+	for i := 1; i <= 3; i++ {
+		io.WriteString(c, "GET /x HTTP/1.1\r\nHost: lab.test\r\n\r\n")
+		got := readResponse(t, br, false)
+		want := "keep-alive"
+		if i == 3 {
+			want = "close"
+		}
+		if !strings.Contains(got.raw, "\r\nConnection: "+want+"\r\n") {
+			t.Errorf("request %d: want Connection: %s in\n%s", i, want, got.raw)
+		}
+	}
+	if _, err := br.ReadByte(); err != io.EOF {
+		t.Errorf("after keepalive_requests: got %v, want EOF", err)
+	}
+	// an idle connection is closed after keepalive_timeout
+	c2, err := net.Dial("tcp", l.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	c2.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(c2, "GET /y HTTP/1.1\r\nHost: lab.test\r\n\r\n")
+	br2 := bufio.NewReader(c2)
+	readResponse(t, br2, false)
+	start := time.Now()
+	if _, err := br2.ReadByte(); err != io.EOF {
+		t.Errorf("idle connection: got %v, want EOF", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("idle connection closed after %v, want about 200ms", d)
+	}
+	l.srv.Shutdown(context.Background())
+	b := l.accLog.String() // Options.AccessLog takes every access_log's lines
+	lines := strings.Split(strings.TrimSpace(b), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("ids.log has %d lines, want 4:\n%s", len(lines), b)
+	}
+	if !regexp.MustCompile(`^[0-9a-f]{32} 200 \d+\.\d{3} "/x" 3$`).MatchString(lines[2]) {
+		t.Errorf("log_format line: got %q", lines[2])
 	}
 }

@@ -1,10 +1,13 @@
 package upstream
 
 import (
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"webflow-lab/servers/explain"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -39,25 +42,50 @@ func TestExplainGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			x := tt.e.Explain()
-			got := x.Block("en") + "\n\n" + x.Block("zh") + "\n"
-			path := filepath.Join("testdata", "explain", tt.name+".golden")
-			if *update {
-				os.MkdirAll(filepath.Dir(path), 0o755)
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("got\n%s\nwant\n%s", got, want)
-			}
-			if x.Why.EN == "" || x.Why.ZH == "" || x.Try.ZH == "" {
-				t.Errorf("no commentary for %q", tt.e.Text())
-			}
+			golden(t, tt.name, tt.e.Explain())
 		})
+	}
+}
+
+func TestValueErrorGolden(t *testing.T) {
+	tests := []struct {
+		name, protocol, value string
+	}{
+		{"next-upstream-uwsgi-http_502", "uwsgi", "http_502"},
+		{"next-upstream-uwsgi-typo", "uwsgi", "eror"},
+		{"next-upstream-proxy-typo", "http", "http_418"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := ParseNextUpstream(tt.protocol, []string{"error", tt.value})
+			var ve *ValueError
+			if !errors.As(err, &ve) || err.Error() != `invalid value "`+tt.value+`"` {
+				t.Fatalf("got %v, want nginx's invalid value error", err)
+			}
+			golden(t, tt.name, ve.Explain())
+		})
+	}
+}
+
+// golden compares a learner's block, English then Chinese, with testdata/explain/NAME.golden.
+func golden(t *testing.T, name string, x *explain.Error) {
+	t.Helper()
+	got := x.Block("en") + "\n\n" + x.Block("zh") + "\n"
+	path := filepath.Join("testdata", "explain", name+".golden")
+	if *update {
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	if x.Why.EN == "" || x.Why.ZH == "" || x.Try.ZH == "" {
+		t.Errorf("no commentary for %q", x.What.EN)
 	}
 }

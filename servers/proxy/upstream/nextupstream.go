@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"webflow-lab/servers/explain"
 )
 
 // NextUpstream is the *_next_upstream bit mask: the failures after which
@@ -75,7 +77,7 @@ func ParseNextUpstream(protocol string, args []string) (mask NextUpstream, warni
 			mask |= n.bit
 		}
 		if !found {
-			return 0, warnings, fmt.Errorf("%w %q", ErrInvalidValue, a)
+			return 0, warnings, &ValueError{Protocol: protocol, Value: a}
 		}
 	}
 	if mask&NextOff != 0 {
@@ -96,6 +98,44 @@ func (m NextUpstream) String() string {
 		return "off"
 	}
 	return strings.Join(w, " ")
+}
+
+// A ValueError is a word *_next_upstream does not know. Its Error is
+// nginx's own text (`invalid value "http_502"`); Explain adds the lab's
+// commentary for the learner.
+type ValueError struct {
+	Protocol string // "uwsgi" or "http"
+	Value    string
+}
+
+func (e *ValueError) Error() string { return fmt.Sprintf("%v %q", ErrInvalidValue, e.Value) }
+func (e *ValueError) Unwrap() error { return ErrInvalidValue }
+
+// Explain says why the word is refused and what to write instead.
+func (e *ValueError) Explain() *explain.Error {
+	dir := "uwsgi_next_upstream"
+	if e.Protocol == "http" {
+		dir = "proxy_next_upstream"
+	}
+	x := &explain.Error{
+		What: explain.T(fmt.Sprintf("proxy: %s: invalid value %q", dir, e.Value),
+			fmt.Sprintf("proxy: %s: 无效的值 %q", dir, e.Value)),
+		Why: explain.T("it knows error, timeout, invalid_header, http_500, http_503, http_403, http_404, http_429, non_idempotent and off",
+			"它只认识 error、timeout、invalid_header、http_500、http_503、http_403、http_404、http_429、non_idempotent 和 off"),
+		Try: explain.T("check the spelling", "检查拼写"),
+		Err: e,
+	}
+	if e.Protocol == "http" {
+		x.Why = explain.T("it knows error, timeout, invalid_header, http_500, http_502, http_503, http_504, http_403, http_404, http_429, non_idempotent and off",
+			"它只认识 error、timeout、invalid_header、http_500、http_502、http_503、http_504、http_403、http_404、http_429、non_idempotent 和 off")
+	} else if e.Value == "http_502" || e.Value == "http_504" {
+		x.Why = explain.T(
+			"uwsgi_next_upstream has no http_502 or http_504: only proxy_next_upstream has them (an app server behind uwsgi_pass does not answer 502/504 itself)",
+			"uwsgi_next_upstream 没有 http_502 和 http_504，只有 proxy_next_upstream 才有（uwsgi_pass 后面的应用服务器自己不会返回 502/504）")
+		x.Try = explain.T("list error and timeout (they cover a dead or silent app server), or http_500/http_503",
+			"改用 error 和 timeout（它们覆盖了应用服务器挂掉或无响应的情况），或者 http_500/http_503")
+	}
+	return x
 }
 
 // statusNext maps a response status to its http_NNN bit (ngx_http_upstream_next_errors).
