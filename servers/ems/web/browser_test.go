@@ -236,6 +236,11 @@ func TestBrowserJourney(t *testing.T) {
 		typeIn(`input[name=password]`, "secret123"),
 		typeIn(`input[name=password2]`, "secret123"),
 		typeIn(`input[name=captcha]`, "1234"),
+		chromedp.Blur(chromedp.CSS(`input[name=captcha]`)),
+		until(`document.querySelector('[data-error=captcha]').textContent === '验证码正确'`),
+	)
+	p.screenshot("register.png")
+	p.do("submit register",
 		click(`main button[type=submit]`),
 		at("/login/?registered=alice"),
 		visible(`img.captcha`),
@@ -283,6 +288,10 @@ func TestBrowserJourney(t *testing.T) {
 		typeIn(`input[name=salary]`, "18000"),
 		typeIn(`input[name=age]`, "36"),
 		chromedp.SetUploadFiles(chromedp.CSS(`input[name=avatar]`), []string{avatar}),
+		until(`document.querySelector('[data-avatar-preview] img') !== null`),
+	)
+	p.screenshot("add.png")
+	p.do("submit add",
 		click(`main button[type=submit]`),
 		at("/employees/1/edit/"),
 		visible(`.flash`),
