@@ -193,3 +193,40 @@ func TestStrict(t *testing.T) {
 		})
 	}
 }
+
+func TestNestedINI(t *testing.T) {
+	files := map[string]string{
+		"/lab/app.ini":    "[uwsgi]\nprocesses = 2\nini = base.ini\nthreads = 3\n",
+		"/lab/base.ini":   "[uwsgi]\nsocket = :1\nprocesses = 5\nthreads = 9\n",
+		"/lab/loop.ini":   "[uwsgi]\nsocket = :1\ninclude = loop.ini\n",
+		"/lab/nosect.ini": "[other]\nsocket = :1\n",
+	}
+	t.Run("an ini line reads the file where it stands", func(t *testing.T) {
+		c, err := labHost(files, nil).ParseArgs([]string{"--ini", "app.ini"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Processes != 5 || c.Threads != 3 {
+			t.Errorf("got processes %d threads %d, want 5 (from base.ini, after line 2) and 3 (line 4, after base.ini)", c.Processes, c.Threads)
+		}
+		if got := kv(c.Options); got != "ini=app.ini@1; processes=2@2; ini=base.ini@3; socket=:1@2; processes=5@3; threads=9@4; threads=3@4" {
+			t.Errorf("list: got %q", got)
+		}
+	})
+	t.Run("a file that includes itself stops", func(t *testing.T) {
+		_, err := labHost(files, nil).ParseArgs([]string{"--ini", "loop.ini"})
+		var e *explain.Error
+		if !errors.As(err, &e) || !strings.Contains(e.What.EN, "nested more than") {
+			t.Errorf("got %v, want the nesting error", err)
+		}
+	})
+	t.Run("a file without the section warns", func(t *testing.T) {
+		c, err := labHost(files, nil).ParseArgs([]string{"--socket", ":2", "--ini", "nosect.ini"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(notesText(c), `Can't find section "uwsgi" in INI configuration file nosect.ini`) {
+			t.Errorf("notes: %s", notesText(c))
+		}
+	})
+}

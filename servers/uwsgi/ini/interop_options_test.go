@@ -226,3 +226,39 @@ func TestInteropFatal(t *testing.T) {
 		})
 	}
 }
+
+// TestInteropSymlinkMagic: for an ini file reached through a symlink, %d
+// and %p name the link, not its target (uWSGI does not resolve it).
+func TestInteropSymlinkMagic(t *testing.T) {
+	bin := needUWSGI(t)
+	dir, real := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(real, "target.ini"), []byte("[uwsgi]\nd = %d\np = %p\nn = %n\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(real, "target.ini"), filepath.Join(dir, "link.ini")); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--socket", "127.0.0.1:1", "--ini", "link.ini"}
+	cmd := exec.Command(bin, append(append(append([]string{}, plugins...), args...), "--get", "d", "--get", "p", "--get", "n")...)
+	cmd.Dir, cmd.Env = dir, minimalEnv(nil)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := realHost(dir, minimalEnv(nil)).ParseArgs(append(append([]string{}, plugins...), args...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want strings.Builder
+	for _, o := range c.Options {
+		if o.Key == "d" || o.Key == "p" || o.Key == "n" {
+			want.WriteString(o.Value + "\n")
+		}
+	}
+	if string(out) != want.String() {
+		t.Errorf("uWSGI printed %q, Config holds %q", out, want.String())
+	}
+	if !strings.HasPrefix(want.String(), dir) {
+		t.Errorf("%%d should be the link's directory %s: %q", dir, want.String())
+	}
+}

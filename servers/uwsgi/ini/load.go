@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -260,14 +261,24 @@ func (ld *loader) loadINI(from Option, spec string) error {
 	return nil
 }
 
+// realpath is the path uWSGI's magic variables are computed from
+// (config_magic_table_fill): realpath() of the file, except that a symlink
+// is taken as cwd + "/" + name, unresolved, so %d is the link's directory.
 func (ld *loader) realpath(p string) (string, error) {
 	if ld.h.Abs != nil {
 		return ld.h.Abs(p)
 	}
+	full := p
 	if !filepath.IsAbs(p) {
-		p = filepath.Join(ld.h.cwd(), p)
+		full = filepath.Join(ld.h.cwd(), p)
 	}
-	return filepath.EvalSymlinks(p)
+	if fi, err := os.Lstat(full); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		if filepath.IsAbs(p) {
+			return p, nil
+		}
+		return ld.h.cwd() + "/" + p, nil
+	}
+	return filepath.EvalSymlinks(full)
 }
 
 // cError is the strerror text uWSGI prints for err.
