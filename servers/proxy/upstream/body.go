@@ -50,7 +50,10 @@ func (c *call) relay(a *attempt, bal peers) {
 		src.chunked = httputil.NewChunkedReader(rawReader{src})
 		src.left = -1
 	}
-	b := &body{src: src, drain: c.s.IgnoreClientAbort, done: make(chan struct{})}
+	b := &body{src: src, drain: c.s.IgnoreClientAbort, done: make(chan struct{}), max: MaxBuffered}
+	if c.s.NoBuffering {
+		b.max = c.s.BufferSize
+	}
 	b.cond.L = &b.mu
 	var ended time.Time
 	finish := func() {
@@ -99,6 +102,7 @@ var chunks = sync.Pool{New: func() any { return new([16 << 10]byte) }}
 type body struct {
 	src   *source
 	drain bool // ignore_client_abort: after Close the pump reads on and discards
+	max   int  // how far the pump may read ahead of the client
 
 	mu     sync.Mutex
 	cond   sync.Cond
@@ -120,7 +124,7 @@ func (b *body) pump(finish func()) {
 	chunk := cp[:]
 	for {
 		b.mu.Lock()
-		for b.buf.Len() >= MaxBuffered && !b.closed {
+		for b.buf.Len() >= b.max && !b.closed {
 			b.cond.Wait()
 		}
 		stop := b.closed && !b.drain
@@ -128,7 +132,7 @@ func (b *body) pump(finish func()) {
 		if stop {
 			return
 		}
-		n, err := b.src.Read(chunk)
+		n, err := b.src.Read(chunk[:min(len(chunk), b.max)])
 		b.mu.Lock()
 		if !b.closed {
 			b.buf.Write(chunk[:n])

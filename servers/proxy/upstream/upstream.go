@@ -60,6 +60,10 @@ type Settings struct {
 	Tries             int           // *_next_upstream_tries; 0 = unlimited
 	TriesTimeout      time.Duration // *_next_upstream_timeout; 0 = unlimited
 	IgnoreClientAbort bool          // *_ignore_client_abort
+	// NoBuffering is "*_buffering off": the body is read from the upstream
+	// only as fast as the client takes it (BufferSize at a time), so a slow
+	// client holds the peer. The default, on, reads ahead (see MaxBuffered).
+	NoBuffering bool
 	// BufferSize is *_buffer_size, the most a response head may take;
 	// 0 = 4096 (one page). A bigger head is "upstream sent too big header".
 	BufferSize           int

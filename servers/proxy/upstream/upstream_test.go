@@ -736,3 +736,40 @@ func TestSlowClientBounded(t *testing.T) {
 		t.Errorf("read after Close: got %d, %v; want an error", n, err)
 	}
 }
+
+// TestBufferingHoldsPeer: a body the pump cannot take in at once keeps the
+// peer busy until the client has read it; with buffering off that happens
+// past BufferSize, with it on past MaxBuffered.
+func TestBufferingHoldsPeer(t *testing.T) {
+	tests := []struct {
+		name string
+		s    Settings
+		size int
+	}{
+		{"buffering off", Settings{NoBuffering: true}, 256 << 10},
+		{"buffering on", Settings{}, 3 * MaxBuffered},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkLeaks(t)
+			big := strings.Repeat("z", tt.size)
+			a := newBackend(t, "uwsgi", respond("HTTP/1.1 200 OK\r\nContent-Length: "+strconv.Itoa(len(big))+"\r\n\r\n"+big))
+			u := group(t, "app", peer(a.addr), peer(refusedAddr(t)))
+			res := (&Engine{}).Do(context.Background(), Target{Group: u}, tt.s, uwsgiReq("GET", "/", ""))
+			if _, err := io.ReadFull(res.Body, make([]byte, 10)); err != nil {
+				t.Fatal(err)
+			}
+			if got := u.Snapshot()[0].Conns; got != 1 {
+				t.Errorf("while the client reads: got %d conns, want 1", got)
+			}
+			rest, err := io.ReadAll(res.Body)
+			res.Body.Close()
+			if err != nil || len(rest) != tt.size-10 {
+				t.Errorf("got %d more bytes, %v; want %d", len(rest), err, tt.size-10)
+			}
+			if got := u.Snapshot()[0].Conns; got != 0 {
+				t.Errorf("after the body: got %d conns, want 0", got)
+			}
+		})
+	}
+}
