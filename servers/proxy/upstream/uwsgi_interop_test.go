@@ -63,7 +63,9 @@ func runUwsgi(t *testing.T) string {
 // TestAgainstUwsgi puts the engine in front of real uWSGI 2.0: a normal
 // answer, a POST body, and the failures nginx.md and uwsgi.md describe.
 func TestAgainstUwsgi(t *testing.T) {
+	checkLeaks(t)
 	addr := runUwsgi(t)
+	big := strings.Repeat("0123456789abcdef", 128<<10) // 2 MiB
 	tests := []struct {
 		name   string
 		req    *Request
@@ -73,6 +75,7 @@ func TestAgainstUwsgi(t *testing.T) {
 	}{
 		{name: "GET", req: uwsgiReq("GET", "/hello", ""), status: 200, body: "GET /hello "},
 		{name: "POST body", req: uwsgiReq("POST", "/echo", "name=张三"), status: 200, body: "POST /echo name=张三"},
+		{name: "POST 2 MiB", req: uwsgiReq("POST", "/big", big), status: 200, body: "POST /big " + big},
 		{name: "exception before start_response", req: uwsgiReq("GET", "/raise", ""), status: 502,
 			logs: []string{`[error] upstream prematurely closed connection while reading response header from upstream, upstream: "uwsgi://` + addr + `"`}},
 		{name: "exception after start_response", req: uwsgiReq("GET", "/half", ""), status: 200, body: ""},
