@@ -4,6 +4,8 @@ import (
 	"net"
 	"strconv"
 	"strings"
+
+	"webflow-lab/servers/explain"
 )
 
 // addrKind is which uWSGI code path reads an address.
@@ -32,8 +34,8 @@ func (h Host) parseAddr(o Option, kind addrKind) (Addr, error) {
 		name = strings.TrimLeft(name, " \t\n\v\f\r")
 		if name == "" {
 			return Addr{}, fatal(o, "invalid/empty uwsgi socket name",
-				explainT("the "+o.Key+" option has no address", o.Key+" 选项没有写地址"),
-				explainT("write an address: "+o.Key+" = 127.0.0.1:9001 (TCP) or "+o.Key+" = /tmp/app.sock (UNIX)",
+				explain.T("the "+o.Key+" option has no address", o.Key+" 选项没有写地址"),
+				explain.T("write an address: "+o.Key+" = 127.0.0.1:9001 (TCP) or "+o.Key+" = /tmp/app.sock (UNIX)",
 					"写上地址："+o.Key+" = 127.0.0.1:9001（TCP）或 "+o.Key+" = /tmp/app.sock（UNIX）"))
 		}
 	}
@@ -43,8 +45,8 @@ func (h Host) parseAddr(o Option, kind addrKind) (Addr, error) {
 		a.Network, a.Address = "unix", name
 		if len(name) > 102 {
 			return Addr{}, fatal(o, "invalid UNIX socket address: "+name,
-				explainT("a UNIX socket path is at most 102 bytes in uWSGI", "uWSGI 的 UNIX socket 路径最长 102 字节"),
-				explainT("use a shorter path, e.g. /tmp/app.sock", "换一个短路径，例如 /tmp/app.sock"))
+				explain.T("a UNIX socket path is at most 102 bytes in uWSGI", "uWSGI 的 UNIX socket 路径最长 102 字节"),
+				explain.T("use a shorter path, e.g. /tmp/app.sock", "换一个短路径，例如 /tmp/app.sock"))
 		}
 		return a, nil
 	}
@@ -64,9 +66,9 @@ func (h Host) parseAddr(o Option, kind addrKind) (Addr, error) {
 		}
 		if !found {
 			return Addr{}, fatal(o, "unable to find a valid socket address",
-				explainT("a '*' in a socket address asks uWSGI to pick a local IPv4 address starting with the text before it, and none does",
+				explain.T("a '*' in a socket address asks uWSGI to pick a local IPv4 address starting with the text before it, and none does",
 					"socket 地址里的 '*' 让 uWSGI 去找以它前面文字开头的本机 IPv4 地址，但一个也没有"),
-				explainT("write the address without '*' (check for a '*' in a trailing comment)", "写出不带 '*' 的地址（检查行尾注释里是否有 '*'）"))
+				explain.T("write the address without '*' (check for a '*' in a trailing comment)", "写出不带 '*' 的地址（检查行尾注释里是否有 '*'）"))
 		}
 	}
 	host, port := name[:i], name[i+1:]

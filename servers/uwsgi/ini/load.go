@@ -327,5 +327,3 @@ func negativeError(o Option) *explain.Error {
 			fmt.Sprintf("%s = %s 按数字读出来是负数（uWSGI 只读前面的数字）", o.Key, o.Value)),
 		explain.T("give a number ≥ 0", "填一个 ≥ 0 的数字"))
 }
-
-func explainT(en, zh string) explain.Text { return explain.T(en, zh) }

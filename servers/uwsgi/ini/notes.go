@@ -43,9 +43,6 @@ func trapNote(o Option, en, zh string) *explain.Error {
 	}
 }
 
-// pathTrap: a text value with a comment in it.
-func pathTrap(o Option, en, zh string) *explain.Error { return trapNote(o, en, zh) }
-
 func boolTrap(o Option, b bool) *explain.Error {
 	if b {
 		return trapNote(o,

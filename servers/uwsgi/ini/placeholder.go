@@ -125,10 +125,6 @@ func (ld *loader) atFile(path string) (string, bool, error) {
 // first is uwsgi_get_exported_opt: the FIRST option with this key, as it is
 // now (earlier passes may have changed it).
 func (ld *loader) first(key string) (string, bool) {
-	return ld.firstValue(key)
-}
-
-func (ld *loader) firstValue(key string) (string, bool) {
 	for _, e := range ld.list {
 		if e.Key == key {
 			return e.Value, !e.NoValue // a flag without a value is NULL in uWSGI

@@ -149,9 +149,6 @@ func (ld *loader) apply(c *Config, lo labOpt, o Option, ef *effect) error {
 	case kBool, kBoolNeg:
 		b := truth(v)
 		ef.text = onOff(lo.canon, b)
-		if lo.kind == kBoolNeg {
-			ef.text = onOff(lo.canon, b)
-		}
 		switch lo.canon {
 		case "master":
 			c.Master = b
@@ -240,7 +237,7 @@ func (ld *loader) apply(c *Config, lo labOpt, o Option, ef *effect) error {
 		}
 		ef.text = explain.T("adds "+quote(v), "添加 "+quote(v))
 		if trap {
-			ef.note = pathTrap(o, "static lookups use the path "+quote(v)+" and find nothing", "静态文件查找使用路径 "+quote(v)+"，什么也找不到")
+			ef.note = trapNote(o, "static lookups use the path "+quote(v)+" and find nothing", "静态文件查找使用路径 "+quote(v)+"，什么也找不到")
 		}
 	case kSocket, kRouter:
 		kind := addrSocket
@@ -271,7 +268,7 @@ func (ld *loader) apply(c *Config, lo labOpt, o Option, ef *effect) error {
 		c.StaticMaps = append(c.StaticMaps, StaticMap{Mount: mount, Dir: dir, Opt: o})
 		ef.text = explain.T("serves "+mount+"… from "+quote(dir)+", else falls through to the app", "从 "+quote(dir)+" 提供 "+mount+"… 的文件，找不到就交给应用")
 		if trap {
-			ef.note = pathTrap(o, "the directory is "+quote(dir)+", which does not exist: every "+mount+" request misses and falls through to the app (no CSS, no images)",
+			ef.note = trapNote(o, "the directory is "+quote(dir)+", which does not exist: every "+mount+" request misses and falls through to the app (no CSS, no images)",
 				"目录变成了 "+quote(dir)+"，并不存在：所有 "+mount+" 请求都找不到文件，转给应用处理（页面没有样式和图片）")
 		}
 	case kEnv:
@@ -284,7 +281,7 @@ func (ld *loader) apply(c *Config, lo labOpt, o Option, ef *effect) error {
 			ef.note = envNote(o)
 		}
 		if trap && ok {
-			ef.note = pathTrap(o, "the variable "+k+" is "+quote(val)+", comment included", "环境变量 "+k+" 的值是 "+quote(val)+"，连注释一起")
+			ef.note = trapNote(o, "the variable "+k+" is "+quote(val)+", comment included", "环境变量 "+k+" 的值是 "+quote(val)+"，连注释一起")
 		}
 	case kPlugins:
 		var names []string
@@ -366,12 +363,7 @@ func (ld *loader) applyString(c *Config, lo labOpt, o Option, ef *effect) error 
 		en, zh = "the log goes to a file literally named "+quote(v), "日志写进名字就是 "+quote(v)+" 的文件"
 	}
 	if trap && en != "" {
-		n := pathTrap(o, en, zh)
-		if ef.note == nil {
-			ef.note = n
-		} else {
-			ef.note = n // the trap is the more urgent of the two
-		}
+		ef.note = trapNote(o, en, zh) // more urgent than any other note on the line
 	}
 	return nil
 }
