@@ -25,8 +25,7 @@
 //
 // What this version leaves out: TLS and HTTP/2, the rewrite module beyond
 // return (no rewrite, if, set, map), gzip, caching, limit_req/limit_conn,
-// Range requests (Accept-Ranges is sent as nginx does but ranges are not
-// served), sub-requests, open_file_cache, FastCGI/SCGI/gRPC, UNIX listen
+// multi-range requests (one range is served as nginx does), sub-requests, open_file_cache, FastCGI/SCGI/gRPC, UNIX listen
 // sockets, variables in *_pass targets, and more than one worker (so
 // balancer state is shared by every connection, as one nginx worker's is).
 // A port-only "listen 8080;" binds 127.0.0.1 (nginx binds every address):

@@ -184,12 +184,36 @@ func (r *request) serveFile() int {
 		}
 		return 0
 	}
+	var off int64
+	if rng, ok := r.header("Range"); ok && r.errStatus == 0 && r.major == 1 {
+		// ngx_http_range_filter_module: one "bytes=" range gives 206,
+		// an unsatisfiable one 416; several ranges are answered whole here
+		// (nginx sends multipart/byteranges).
+		switch a, b, st := parseRange(rng, size); st {
+		case 206:
+			h.status, h.acceptRanges = 206, false
+			h.extra = append(h.extra, header{"Content-Range", fmt.Sprintf("bytes %d-%d/%d", a, b, size)})
+			off, size = a, b-a+1
+			h.contentLength = size
+		case 416:
+			r.noPadding = false
+			r.writeResponse(416, "text/html", []header{{"Content-Range", fmt.Sprintf("bytes */%d", size)}},
+				[]byte(builtinPage(416, r.loc.s.serverTokens)), false)
+			return 0
+		}
+	}
 	r.writeHead(&h)
 	if r.c.s.traced {
 		r.event(trace.Event{From: trace.Disk, To: trace.Proxy, Phase: trace.Returned, Bytes: int(size), Why: path})
 	}
 	if r.headerOnly || size == 0 {
 		return 0
+	}
+	if off > 0 {
+		if _, err := f.Seek(off, io.SeekStart); err != nil {
+			r.keepalive = false
+			return 0
+		}
 	}
 	r.c.nc.SetWriteDeadline(time.Now().Add(r.loc.s.sendTimeout))
 	var n int64
@@ -210,6 +234,50 @@ func (r *request) serveFile() int {
 		r.keepalive = false
 	}
 	return 0
+}
+
+// parseRange reads a single "bytes=a-b", "bytes=a-" or "bytes=-n" range
+// as ngx_http_range_parse does: 206 with the inclusive bounds; 416 when it
+// starts past the end or is malformed after "bytes="; 200 (ignore it) when
+// it is not a bytes range or names several ranges (not served here).
+func parseRange(v string, size int64) (from, to int64, status int) {
+	spec, ok := strings.CutPrefix(v, "bytes=")
+	if !ok || strings.Contains(spec, ",") {
+		return 0, 0, 200
+	}
+	a, b, ok := strings.Cut(strings.TrimSpace(spec), "-")
+	if !ok {
+		return 0, 0, 416
+	}
+	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
+	switch {
+	case a == "" && digits(b): // suffix: the last n bytes
+		n, _ := strconv.ParseInt(b, 10, 64)
+		if n == 0 {
+			return 0, 0, 416
+		}
+		if n > size {
+			n = size
+		}
+		return size - n, size - 1, 206
+	case digits(a) && (b == "" || digits(b)):
+		from, _ = strconv.ParseInt(a, 10, 64)
+		to = size - 1
+		if b != "" {
+			to, _ = strconv.ParseInt(b, 10, 64)
+			if to < from {
+				return 0, 0, 416
+			}
+			if to >= size {
+				to = size - 1
+			}
+		}
+		if from >= size {
+			return 0, 0, 416
+		}
+		return from, to, 206
+	}
+	return 0, 0, 416
 }
 
 // contentType picks the MIME type by the URI's extension (types, default_type).

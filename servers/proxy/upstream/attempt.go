@@ -1,0 +1,238 @@
+package upstream
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"syscall"
+	"time"
+
+	"webflow-lab/servers/trace"
+)
+
+// attempt is one connection to one peer.
+type attempt struct {
+	addr   string
+	start  time.Time
+	conn   net.Conn
+	buf    []byte // the head buffer: head, then the first body bytes
+	n      int    // bytes in buf
+	head   *Head  // set when the head was read; conn stays open for the body
+	ft     NextUpstream
+	action string // nginx's log action when the attempt ended
+	why    string // the failure, for the trace
+}
+
+// attempt connects, sends and reads the head. On failure it logs what nginx
+// logs at that point and sets ft (0 when the client went away).
+func (c *call) attempt(addr string, packet []byte) *attempt {
+	a := &attempt{addr: addr, start: time.Now(), action: ActConnecting}
+	s := c.s
+	network, address := dialAddr(addr)
+	d := c.e.Dialer
+	if d == nil {
+		d = defaultDialer
+	}
+	dctx, cancel := context.WithTimeout(c.ctx, s.ConnectTimeout)
+	conn, err := d.DialContext(dctx, network, address)
+	timedOutDial := dctx.Err() == context.DeadlineExceeded
+	cancel()
+	if err != nil {
+		if conn != nil {
+			conn.Close()
+		}
+		if network == "tcp" {
+			// nginx's TCP connect is asynchronous: ngx_http_upstream_connect
+			// has already cleared request_sent when the refusal shows up. A
+			// UNIX connect fails at once and leaves the previous attempt's flag.
+			c.sent = false
+		}
+		switch {
+		case c.abort():
+			a.why = "client closed the connection"
+		case timedOutDial || isTimeout(err):
+			a.ft, a.why = NextTimeout, timedOut
+		default:
+			a.ft = NextError
+			level, msg := connectError(network, addr, err)
+			a.why = msg
+			c.log(LogEntry{Level: level, Msg: msg, Action: ActConnecting, Upstream: c.url(addr)})
+		}
+		return a
+	}
+	a.conn = conn
+	// Interrupt blocked I/O when the client goes away.
+	stop := context.AfterFunc(c.ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	c.sent = true
+
+	// Send: the packet (or HTTP head) and the body in one writev, as nginx
+	// chains them; send_timeout applies between two successful writes.
+	a.action = ActSending
+	bufs := net.Buffers{packet}
+	if len(c.r.Body) > 0 {
+		bufs = append(bufs, c.r.Body)
+	}
+	if c.rec != trace.Nop {
+		ev := trace.Event{ReqID: c.r.ID, From: trace.Proxy, To: c.to, Instance: addr, Phase: trace.Sent,
+			At: trace.Now(), Bytes: len(packet) + len(c.r.Body), Why: c.r.Method}
+		if trace.Watched(c.rec) {
+			kind := trace.UwsgiPacket
+			if s.Protocol == "http" {
+				kind = trace.HTTPHead
+			}
+			ev.PDU = &trace.PDU{Kind: kind, Data: bytes.Clone(packet)}
+		}
+		c.rec.Record(ev)
+	}
+	if err := c.writeAll(conn, bufs, s.SendTimeout); err != nil {
+		return c.ioFailed(a, stop, err, "writev() failed")
+	}
+
+	// Read the head into a buffer of uwsgi_buffer_size bytes. nginx only
+	// switches its log action to "reading response header" when the peer's
+	// first read event fires (bytes, close, or read timeout); a client that
+	// leaves before that is logged "while sending request to upstream".
+	a.buf = getBuf(s.BufferSize)
+	for {
+		c.setDeadline(conn.SetReadDeadline, s.ReadTimeout)
+		m, err := conn.Read(a.buf[a.n:])
+		a.n += m
+		if m > 0 || !c.abort() {
+			a.action = ActReadHead
+		}
+		if m > 0 {
+			h, perr := parseHead(a.buf[:a.n], s.Protocol)
+			if perr == nil {
+				if !stop() && c.abort() {
+					conn.Close()
+					putBuf(a.buf)
+					a.why = "client closed the connection"
+					return a
+				}
+				conn.SetDeadline(time.Time{})
+				a.head = h
+				if h.HTTP09 {
+					c.log(LogEntry{Level: Error, Msg: "upstream sent no valid HTTP/1.0 header", Action: ActReadHead, Upstream: c.url(addr)})
+				}
+				return a
+			}
+			var inv *invalidHead
+			if errors.As(perr, &inv) {
+				return c.headFailed(a, stop, NextInvalidHeader, Error, inv.msg)
+			}
+			if a.n == len(a.buf) {
+				return c.headFailed(a, stop, NextInvalidHeader, Error, "upstream sent too big header")
+			}
+		}
+		if err != nil {
+			if isEOF(err) && !c.abort() {
+				return c.headFailed(a, stop, NextError, Error, "upstream prematurely closed connection")
+			}
+			return c.ioFailed(a, stop, err, "recv() failed")
+		}
+	}
+}
+
+func (c *call) headFailed(a *attempt, stop func() bool, ft NextUpstream, level Level, msg string) *attempt {
+	stop()
+	a.conn.Close()
+	putBuf(a.buf)
+	a.ft, a.why = ft, msg
+	c.log(LogEntry{Level: level, Msg: msg, Action: a.action, Upstream: c.url(a.addr)})
+	return a
+}
+
+// ioFailed classifies a send or receive error: the client going away, a
+// timeout, or a system error logged as "writev() failed (32: Broken pipe)".
+func (c *call) ioFailed(a *attempt, stop func() bool, err error, what string) *attempt {
+	stop()
+	a.conn.Close()
+	putBuf(a.buf) // nil when the send failed: putBuf ignores it
+	switch {
+	case c.abort():
+		a.why = "client closed the connection"
+	case isTimeout(err):
+		a.ft, a.why = NextTimeout, timedOut
+	default:
+		a.ft = NextError
+		a.why = what + " " + errnoText(err)
+		c.log(LogEntry{Level: Error, Msg: a.why, Action: a.action, Upstream: c.url(a.addr)})
+	}
+	return a
+}
+
+// headBufs recycles head buffers of the default size; a head buffer lives
+// until the attempt fails or the relayed body is closed.
+var headBufs = sync.Pool{New: func() any { return new([DefaultBufferSize]byte) }}
+
+func getBuf(n int) []byte {
+	if n == DefaultBufferSize {
+		return headBufs.Get().(*[DefaultBufferSize]byte)[:]
+	}
+	return make([]byte, n)
+}
+
+func putBuf(b []byte) {
+	if cap(b) == DefaultBufferSize {
+		headBufs.Put((*[DefaultBufferSize]byte)(b[:DefaultBufferSize]))
+	}
+}
+
+// connectError words a failed connect() as nginx does. A TCP connect fails
+// asynchronously and ngx_http_upstream_test_connect says "connect() failed";
+// a UNIX socket fails at once in ngx_event_connect_peer, which names the
+// peer and logs at crit unless the error is one a peer may cause.
+func connectError(network, addr string, err error) (Level, string) {
+	if network != "unix" {
+		return Error, "connect() failed " + errnoText(err)
+	}
+	level := Crit
+	var en syscall.Errno
+	if errors.As(err, &en) {
+		switch en {
+		case syscall.ECONNREFUSED, syscall.EAGAIN, syscall.ECONNRESET, syscall.ENETDOWN,
+			syscall.ENETUNREACH, syscall.EHOSTDOWN, syscall.EHOSTUNREACH:
+			level = Error
+		}
+	}
+	return level, "connect() to " + addr + " failed " + errnoText(err)
+}
+
+// setDeadline renews an I/O deadline unless the client already went away:
+// the abort hook may have fired just before, and its past deadline must win.
+func (c *call) setDeadline(set func(time.Time) error, d time.Duration) {
+	set(time.Now().Add(d))
+	if c.ctx.Err() != nil {
+		set(time.Unix(1, 0))
+	}
+}
+
+// writeAll writes bufs with a deadline renewed after every successful write,
+// which is what send_timeout means ("between two successive write operations").
+func (c *call) writeAll(conn net.Conn, bufs net.Buffers, timeout time.Duration) error {
+	for len(bufs) > 0 {
+		c.setDeadline(conn.SetWriteDeadline, timeout)
+		// Write at most 64 KiB per round so the deadline is per operation.
+		chunk := net.Buffers{}
+		size := 0
+		for len(bufs) > 0 && size < 64<<10 {
+			b := bufs[0]
+			if room := 64<<10 - size; len(b) > room {
+				chunk = append(chunk, b[:room])
+				bufs[0] = b[room:]
+				size += room
+				break
+			}
+			chunk = append(chunk, b)
+			size += len(b)
+			bufs = bufs[1:]
+		}
+		if _, err := chunk.WriteTo(conn); err != nil {
+			return err
+		}
+	}
+	conn.SetWriteDeadline(time.Time{})
+	return nil
+}
