@@ -2,6 +2,7 @@ package ini
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -205,6 +206,9 @@ func TestNestedINI(t *testing.T) {
 		c, err := labHost(files, nil).ParseArgs([]string{"--ini", "app.ini"})
 		if err != nil {
 			t.Fatal(err)
+		}
+		if want := []string{"app.ini", "base.ini"}; !reflect.DeepEqual(c.Files, want) {
+			t.Errorf("files: got %q, want %q", c.Files, want)
 		}
 		if c.Processes != 5 || c.Threads != 3 {
 			t.Errorf("got processes %d threads %d, want 5 (from base.ini, after line 2) and 3 (line 4, after base.ini)", c.Processes, c.Threads)

@@ -43,7 +43,7 @@ func (h Host) ParseArgs(args []string) (*Config, error) {
 		if errors.Is(err, errAction) {
 			// uWSGI signals the pidfile and exits here: what came before is
 			// read, nothing after it.
-			c := &Config{Options: ld.optionList(), Action: ld.action, ActionArg: ld.actionArg, Notes: ld.notes}
+			c := &Config{Options: ld.optionList(), Files: ld.fileNames(), Action: ld.action, ActionArg: ld.actionArg, Notes: ld.notes}
 			c.effects = make([]effect, len(c.Options))
 			c.effects[len(c.effects)-1].text = explain.T("sends "+map[string]string{"stop": "SIGINT (shut down)", "reload": "SIGHUP (graceful reload)"}[ld.action]+" to the pid in "+ld.actionArg+", then exits",
 				"向 "+ld.actionArg+" 中记录的进程发送 "+map[string]string{"stop": "SIGINT（关闭）", "reload": "SIGHUP（平滑重启）"}[ld.action]+"，然后退出")
@@ -84,6 +84,14 @@ func (ld *loader) optionList() []Option {
 	out := make([]Option, 0, len(ld.list))
 	for _, e := range ld.list {
 		out = append(out, e.Option)
+	}
+	return out
+}
+
+func (ld *loader) fileNames() []string {
+	var out []string
+	for _, f := range ld.files {
+		out = append(out, f.Path)
 	}
 	return out
 }

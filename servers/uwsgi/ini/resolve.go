@@ -31,6 +31,7 @@ func (ld *loader) resolve() (*Config, error) {
 		HTTPTimeout: DefaultHTTPTimeout, Callable: DefaultCallable,
 	}
 	c.Options = ld.optionList()
+	c.Files = ld.fileNames()
 	c.effects = make([]effect, len(ld.list))
 	c.Notes = append(c.Notes, ld.notes...)
 	last := map[string]int{} // canon of a scalar option → index of its last setting
