@@ -13,15 +13,22 @@
 // the final status taken from the last failure: 504 for a timeout, else 502.
 // A client that goes away while nginx waits ends the request with 499.
 //
+// The body is then relayed as with uwsgi_buffering on: the engine reads the
+// upstream ahead of the client and frees the peer as soon as the upstream is
+// done, so a slow client does not hold an app server's worker. Every
+// error.log entry comes back in the Result (LogEntry, with Explain for the
+// learner), and $upstream_addr, $upstream_status and $upstream_response_time
+// come from its Attempts.
+//
 // Read nginx's src/http/ngx_http_upstream.c (ngx_http_upstream_connect,
 // _send_request, _process_header, _next), modules/ngx_http_uwsgi_module.c and
 // modules/ngx_http_proxy_module.c to see the same decisions in C.
 //
-// What this version leaves out: response buffering to temp files (the body
-// streams from the peer as the client reads it), caches, keep-alive to
-// upstreams (nginx 1.22 proxies with HTTP/1.0 and uwsgi never reuses a
-// connection anyway), TLS (suwsgi://, https://), and unbuffered request
-// bodies (request_buffering off).
+// What this version leaves out: temp files (the read-ahead stops at
+// MaxBuffered in memory), caches, keep-alive to upstreams (nginx 1.22
+// proxies with HTTP/1.0 and uwsgi never reuses a connection anyway), TLS
+// (suwsgi://, https://), unbuffered request bodies (request_buffering off),
+// and the X-Accel-* headers' special meanings.
 package upstream
 
 import (
