@@ -105,6 +105,7 @@ type Config struct {
 	Env     []string // env = KEY=value, in order (the EMS reads its settings from these)
 	Plugins []string // plugins, plugin: one entry per comma-separated name
 
+	Files     []string         // the ini files read, in order, as named: uWSGI logs "[uWSGI] getting INI configuration from <file>" for each
 	Options   []Option         // the whole list in order, after placeholders: what uWSGI's --show-config prints
 	Notes     []*explain.Error // warnings: every line uWSGI reads differently from how it looks, and what the lab ignores
 	Action    string           // "stop" or "reload" when --stop/--reload was given: act on ActionArg and exit
