@@ -1,6 +1,7 @@
 package uwsgi
 
 import (
+	"encoding/binary"
 	"errors"
 	"io"
 	"net"
@@ -8,71 +9,106 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // The direct path is how a uWSGI worker thread really works: accept(2) on
-// the shared socket, then plain blocking read(2)/write(2)/close(2) on the
-// connection, with the socket-timeout as SO_RCVTIMEO/SO_SNDTIMEO. It skips
-// what Go's net package adds per connection (registering it with epoll and
-// removing it again, getsockname, TCP_NODELAY, a hand-off between
-// goroutines), which costs more than the whole request for a small app.
-// Waiting for a connection still goes through Go's poller, so Shutdown and
-// Reload can wake idle workers.
+// the shared socket, then read(2), write(2) and close(2) on a non-blocking
+// connection, waiting in poll(2) with the socket-timeout (4 s) when the peer
+// is slow — uWSGI's own loop (core/socket.c, core/utils.c uwsgi_waitfd).
+// It skips what Go's net package adds per connection (registering it with
+// epoll and removing it again, getsockname, TCP_NODELAY, keep-alive, a
+// hand-off between goroutines), which costs more than the whole request for
+// a small app. Calls that cannot block are made without telling Go's
+// scheduler (RawSyscall); poll(2), which can, is an ordinary syscall.
+// Waiting for a connection goes through Go's poller, so Shutdown and Reload
+// can wake idle workers.
 //
 // It is used when the workers accept on exactly one socket and no Listener
 // hook wraps it; otherwise connections go through net.Conn.
 
-// fdConn is an accepted connection driven with blocking syscalls. Only its
-// core reads, writes and closes it; harakiri may abort it from the master.
+// fdConn is an accepted, non-blocking connection. Only its core reads,
+// writes and closes it; harakiri may abort it from the master.
 type fdConn struct {
-	fd     int
-	mu     sync.Mutex // guards closed against a concurrent abort
-	closed bool
-	laddr  net.Addr
-	raddr  net.Addr
+	fd      int
+	timeout time.Duration // socket-timeout, per wait
+	mu      sync.Mutex    // guards closed against a concurrent abort
+	closed  bool
+	laddr   net.Addr
+	raddr   net.Addr
 }
 
-// errTimeout is what a read or write past SO_RCVTIMEO/SO_SNDTIMEO returns;
-// it reads "i/o timeout" and is a net.Error with Timeout() true.
+// errTimeout is what a read or write past socket-timeout returns; it reads
+// "i/o timeout" and is a net.Error with Timeout() true.
 var errTimeout = os.ErrDeadlineExceeded
+
+// wait blocks in poll(2) until fd is ready for events or the timeout passes.
+func (c *fdConn) wait(events int16) error {
+	deadline := time.Now().Add(c.timeout)
+	for {
+		ms := int(time.Until(deadline).Milliseconds())
+		if ms <= 0 {
+			return errTimeout
+		}
+		fds := []unix.PollFd{{Fd: int32(c.fd), Events: events}}
+		n, err := unix.Poll(fds, ms)
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err != nil:
+			return os.NewSyscallError("poll", err)
+		case n == 0:
+			return errTimeout
+		}
+		return nil // ready, or an error/hang-up the next call reports
+	}
+}
+
+func (c *fdConn) opError(op string, err error) error {
+	return &net.OpError{Op: op, Net: "tcp", Source: c.laddr, Addr: c.raddr, Err: os.NewSyscallError(op, err)}
+}
 
 func (c *fdConn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
 	for {
-		n, err := syscall.Read(c.fd, p)
-		switch err {
-		case nil:
+		n, _, e := syscall.RawSyscall(syscall.SYS_READ, uintptr(c.fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+		switch e {
+		case 0:
 			if n == 0 {
 				return 0, io.EOF
 			}
-			return n, nil
+			return int(n), nil
 		case syscall.EINTR:
 			continue
 		case syscall.EAGAIN:
-			return 0, errTimeout
+			if err := c.wait(unix.POLLIN); err != nil {
+				return 0, err
+			}
+			continue
 		}
-		return 0, &net.OpError{Op: "read", Net: "tcp", Source: c.laddr, Addr: c.raddr, Err: os.NewSyscallError("read", err)}
+		return 0, c.opError("read", e)
 	}
 }
 
 func (c *fdConn) Write(p []byte) (int, error) {
 	done := 0
 	for done < len(p) {
-		n, err := syscall.Write(c.fd, p[done:])
-		if n > 0 {
-			done += n
-		}
-		switch err {
-		case nil:
-			continue
+		n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(c.fd), uintptr(unsafe.Pointer(&p[done])), uintptr(len(p)-done))
+		switch e {
+		case 0:
+			done += int(n)
 		case syscall.EINTR:
-			continue
 		case syscall.EAGAIN:
-			return done, errTimeout
+			if err := c.wait(unix.POLLOUT); err != nil {
+				return done, err
+			}
+		default:
+			return done, c.opError("write", e)
 		}
-		return done, &net.OpError{Op: "write", Net: "tcp", Source: c.laddr, Addr: c.raddr, Err: os.NewSyscallError("write", err)}
 	}
 	return done, nil
 }
@@ -85,19 +121,22 @@ func (c *fdConn) Close() error {
 		return nil
 	}
 	c.closed = true
-	return syscall.Close(c.fd)
+	if _, _, e := syscall.RawSyscall(syscall.SYS_CLOSE, uintptr(c.fd), 0, 0); e != 0 {
+		return os.NewSyscallError("close", e)
+	}
+	return nil
 }
 
-// abort is harakiri's kill: the peer gets a reset and the core's blocked
-// read or write returns at once. The core still closes the fd itself, so
-// the number is never reused under its feet.
+// abort is harakiri's kill: the peer gets a reset and the core's poll, read
+// or write returns at once. The core still closes the fd itself, so the
+// number is never reused under its feet.
 func (c *fdConn) abort() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return
 	}
-	syscall.SetsockoptLinger(c.fd, syscall.SOL_SOCKET, syscall.SO_LINGER, &syscall.Linger{Onoff: 1, Linger: 0})
+	c.resetOnClose()
 	syscall.Shutdown(c.fd, syscall.SHUT_RDWR)
 }
 
@@ -109,57 +148,24 @@ func (c *fdConn) resetOnClose() {
 func (c *fdConn) LocalAddr() net.Addr  { return c.laddr }
 func (c *fdConn) RemoteAddr() net.Addr { return c.raddr }
 
-// Deadlines are the socket's SO_RCVTIMEO/SO_SNDTIMEO (socket-timeout).
+// Deadlines are the socket-timeout applied to each wait.
 func (c *fdConn) SetDeadline(time.Time) error      { return nil }
 func (c *fdConn) SetReadDeadline(time.Time) error  { return nil }
 func (c *fdConn) SetWriteDeadline(time.Time) error { return nil }
 
-func sockaddrToAddr(sa syscall.Sockaddr) net.Addr {
-	switch a := sa.(type) {
-	case *syscall.SockaddrInet4:
-		return &net.TCPAddr{IP: net.IP(append([]byte(nil), a.Addr[:]...)), Port: a.Port}
-	case *syscall.SockaddrInet6:
-		return &net.TCPAddr{IP: net.IP(append([]byte(nil), a.Addr[:]...)), Port: a.Port}
-	case *syscall.SockaddrUnix:
-		return &net.UnixAddr{Name: a.Name, Net: "unix"}
+// rawAddr decodes the peer address accept4 filled in.
+func rawAddr(rsa *syscall.RawSockaddrAny) net.Addr {
+	switch rsa.Addr.Family {
+	case syscall.AF_INET:
+		pp := (*syscall.RawSockaddrInet4)(unsafe.Pointer(rsa))
+		port := binary.BigEndian.Uint16((*[2]byte)(unsafe.Pointer(&pp.Port))[:])
+		return &net.TCPAddr{IP: net.IPv4(pp.Addr[0], pp.Addr[1], pp.Addr[2], pp.Addr[3]), Port: int(port)}
+	case syscall.AF_INET6:
+		pp := (*syscall.RawSockaddrInet6)(unsafe.Pointer(rsa))
+		port := binary.BigEndian.Uint16((*[2]byte)(unsafe.Pointer(&pp.Port))[:])
+		return &net.TCPAddr{IP: net.IP(append([]byte(nil), pp.Addr[:]...)), Port: int(port)}
 	}
-	return &net.UnixAddr{Name: "@", Net: "unix"} // an unnamed UNIX peer
-}
-
-// setTimeouts applies socket-timeout to an accepted socket as SO_RCVTIMEO
-// and SO_SNDTIMEO (checked on this kernel: sockets accepted from a Go
-// listener do not inherit them from it, so each connection gets its own).
-func setTimeouts(fd int, tv *syscall.Timeval) error {
-	if err := syscall.SetsockoptTimeval(fd, syscall.SOL_SOCKET, syscall.SO_RCVTIMEO, tv); err != nil {
-		return err
-	}
-	return syscall.SetsockoptTimeval(fd, syscall.SOL_SOCKET, syscall.SO_SNDTIMEO, tv)
-}
-
-// acceptDirect waits (in Go's poller) until the socket has a connection and
-// accepts it as a blocking fd. An error from the poller means the listener
-// was closed or nudged (its deadline passed).
-func acceptDirect(l *listener, timeout *syscall.Timeval) (net.Conn, error) {
-	var (
-		nfd  int
-		sa   syscall.Sockaddr
-		aerr error
-	)
-	err := l.rc.Read(func(fd uintptr) bool {
-		nfd, sa, aerr = syscall.Accept4(int(fd), syscall.SOCK_CLOEXEC)
-		return aerr != syscall.EAGAIN
-	})
-	if err != nil {
-		return nil, err
-	}
-	if aerr != nil {
-		return nil, os.NewSyscallError("accept", aerr)
-	}
-	if err := setTimeouts(nfd, timeout); err != nil {
-		syscall.Close(nfd)
-		return nil, os.NewSyscallError("setsockopt", err)
-	}
-	return &fdConn{fd: nfd, laddr: l.raw.Addr(), raddr: sockaddrToAddr(sa)}, nil
+	return &net.UnixAddr{Name: "@", Net: "unix"} // UNIX peers are unnamed
 }
 
 // openDirect prepares l for acceptDirect. A listener's own RawConn cannot
@@ -192,6 +198,37 @@ func openDirect(l *listener) error {
 	}
 	l.file, l.rc = f, frc
 	return nil
+}
+
+// acceptDirect takes the next connection from the accept queue. It first
+// tries at once (under load the queue is rarely empty) and only then waits
+// in Go's poller. An error from the poller means the listener was closed or
+// nudged (its deadline passed).
+func acceptDirect(l *listener, timeout time.Duration) (net.Conn, error) {
+	var (
+		nfd  uintptr
+		rsa  syscall.RawSockaddrAny
+		aerr syscall.Errno
+	)
+	try := func(fd uintptr) bool {
+		n := uintptr(syscall.SizeofSockaddrAny)
+		nfd, _, aerr = syscall.RawSyscall6(syscall.SYS_ACCEPT4, fd, uintptr(unsafe.Pointer(&rsa)),
+			uintptr(unsafe.Pointer(&n)), syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0, 0)
+		return aerr != syscall.EAGAIN
+	}
+	var ready bool
+	if err := l.rc.Control(func(fd uintptr) { ready = try(fd) }); err != nil {
+		return nil, err
+	}
+	if !ready {
+		if err := l.rc.Read(try); err != nil {
+			return nil, err
+		}
+	}
+	if aerr != 0 {
+		return nil, os.NewSyscallError("accept", aerr)
+	}
+	return &fdConn{fd: int(nfd), timeout: timeout, laddr: l.raw.Addr(), raddr: rawAddr(&rsa)}, nil
 }
 
 // nudge wakes the cores waiting in acceptDirect: they get a timeout, look

@@ -145,7 +145,6 @@ func (s *Server) runCore(c *core) {
 // is busy new connections wait in the kernel's accept queue.
 func (s *Server) runCoreDirect(c *core, l *listener) {
 	var backoff time.Duration
-	tv := syscall.NsecToTimeval(s.socketTimeout.Nanoseconds())
 	for {
 		select {
 		case <-c.w.quit:
@@ -154,7 +153,7 @@ func (s *Server) runCoreDirect(c *core, l *listener) {
 			return
 		default:
 		}
-		conn, err := acceptDirect(l, &tv)
+		conn, err := acceptDirect(l, s.socketTimeout)
 		if err != nil {
 			select {
 			case <-s.closing:

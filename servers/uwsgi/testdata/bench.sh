@@ -6,6 +6,10 @@
 #
 #   servers/uwsgi/testdata/bench.sh            (from the repository root)
 #   DURATION=30s CONNS=64 servers/uwsgi/testdata/bench.sh
+#   OURS_ENV="env GOMAXPROCS=1" servers/uwsgi/testdata/bench.sh
+#
+# Besides wrk's figures it prints the CPU time each program used per request
+# (from /proc), which stays meaningful on a machine busy with other work.
 #
 # Needs nginx, uwsgi (+ uwsgi-plugin-python3) and wrk. Everything binds to
 # 127.0.0.1 and lives in a temporary directory removed at exit.
@@ -33,7 +37,7 @@ go build -o "$dir/webflow-lab" ./cmd/webflow-lab
 cp assets/nginx/uwsgi_params "$dir/uwsgi_params"
 mkdir -p "$dir/tmp"
 
-"$dir/webflow-lab" uwsgi --socket "127.0.0.1:$OURS" --wsgi-file hello --processes 2 --threads 2 --master \
+${OURS_ENV:-} "$dir/webflow-lab" uwsgi --socket "127.0.0.1:$OURS" --wsgi-file hello --processes 2 --threads 2 --master \
 	2>"$dir/ours.log" &
 pids+=($!)
 uwsgi --plugins python3 --socket "127.0.0.1:$THEIRS" --wsgi-file servers/uwsgi/testdata/hello.py \
@@ -89,13 +93,14 @@ for run in "webflow-lab:$NGX_OURS" "uWSGI-2.0:$NGX_THEIRS"; do
 	echo "== $name behind nginx: wrk -t2 -c$CONNS -d$DURATION --latency http://127.0.0.1:$port/"
 	s0=$(cpu_ticks "${server_pid[$name]}")
 	n0=$(cpu_ticks "$nginx_pid")
-	wrk -t2 -c"$CONNS" -d"$DURATION" --latency "http://127.0.0.1:$port/" | tee "$dir/wrk.out"
+	/usr/bin/time -f '%U %S' -o "$dir/wrk.cpu" wrk -t2 -c"$CONNS" -d"$DURATION" --latency "http://127.0.0.1:$port/" | tee "$dir/wrk.out"
 	s1=$(cpu_ticks "${server_pid[$name]}")
 	n1=$(cpu_ticks "$nginx_pid")
 	reqs=$(awk '/requests in/ {print $1}' "$dir/wrk.out")
-	awk -v s=$((s1 - s0)) -v n=$((n1 - n0)) -v hz="$hz" -v r="$reqs" -v name="$name" 'BEGIN {
-		printf "CPU: %s %.2f s (%.1f µs/request), nginx %.2f s (%.1f µs/request)\n",
-			name, s / hz, s / hz / r * 1e6, n / hz, n / hz / r * 1e6 }'
+	read -r wu ws <"$dir/wrk.cpu"
+	awk -v s=$((s1 - s0)) -v n=$((n1 - n0)) -v hz="$hz" -v r="$reqs" -v name="$name" -v w="$wu" -v ws="$ws" 'BEGIN {
+		printf "CPU: %s %.2f s (%.1f µs/request), nginx %.2f s (%.1f µs/request), wrk %.2f s (%.1f µs/request)\n",
+			name, s / hz, s / hz / r * 1e6, n / hz, n / hz / r * 1e6, w + ws, (w + ws) / r * 1e6 }'
 done
 echo "== nginx error.log (should be empty):"
 cat "$dir/error.log"
