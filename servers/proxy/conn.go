@@ -205,7 +205,7 @@ func (r *request) readHead(g *listenGroup) *parseError {
 		}
 	}
 	if watched {
-		r.rawHead = append(r.rawHead, line...)
+		r.rawHead = append(make([]byte, 0, 512), line...)
 	}
 	if !hb.fits(len(line)) {
 		r.line = strings.TrimRight(string(line), "\r\n")

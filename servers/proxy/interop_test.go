@@ -111,13 +111,17 @@ func comparable(r response, port string) string {
 	for _, k := range keys {
 		b.WriteString(k + ": " + strings.Join(r.header[k], ", ") + "\n")
 	}
-	if strings.Contains(r.raw, "\r\nConnection: close\r\n") {
+	head := r.raw
+	if i := strings.Index(head, "\r\n\r\n"); i >= 0 {
+		head = head[:i+2] // this response's head only (a pipelined one may follow)
+	}
+	if strings.Contains(head, "\r\nConnection: close\r\n") {
 		b.WriteString("Connection: close\n")
 	}
-	if strings.Contains(r.raw, "\r\nTransfer-Encoding: chunked\r\n") {
+	if strings.Contains(head, "\r\nTransfer-Encoding: chunked\r\n") {
 		b.WriteString("Transfer-Encoding: chunked\n")
 	}
-	if strings.Contains(r.raw, "\r\nConnection: keep-alive\r\n") {
+	if strings.Contains(head, "\r\nConnection: keep-alive\r\n") {
 		b.WriteString("Connection: keep-alive\n")
 	}
 	b.WriteString("\n" + r.body)

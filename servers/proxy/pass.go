@@ -137,7 +137,6 @@ func (r *request) pass() {
 		ur.HashKey = p.upstream.bal.key.eval(r)
 	}
 	var target upstream.Target
-	scheme := p.kind
 	if p.upstream != nil {
 		target.Group = r.cf.upstreams[p.target].bal.u
 	} else {
@@ -162,22 +161,15 @@ func (r *request) pass() {
 		}
 		ur.HTTPHead = upstream.HTTPHead(r.method, uri, p.target, hs, bodyLen)
 	}
-	_ = scheme
 
 	// Watch the client while waiting for the upstream: a client that hangs
 	// up is nginx's 499 ("client prematurely closed connection").
 	gone := make(chan struct{})
 	stop := r.watchClient(gone)
 	ur.ClientGone = gone
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		select {
-		case <-r.c.s.done:
-		case <-ctx.Done():
-		}
-	}()
-	res := r.c.s.engine().Do(ctx, target, set, ur)
-	cancel()
+	// A fast shutdown (Close) cuts the client connection, which the watch
+	// above sees; a graceful one lets the upstream answer.
+	res := r.c.s.engine().Do(context.Background(), target, set, ur)
 	stop()
 
 	r.upstreamAddr = res.UpstreamAddr()
