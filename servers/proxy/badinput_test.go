@@ -183,3 +183,20 @@ func TestMalformedThenServes(t *testing.T) {
 		t.Errorf("access log does not escape the garbage line as nginx does:\n%s", l.accLog.String())
 	}
 }
+
+// TestUpstreamServerAndDate: an app that sends its own Server and Date gets
+// them through uwsgi_pass once each, as nginx relays them.
+func TestUpstreamServerAndDate(t *testing.T) {
+	app := fakeBackend(t, func(c net.Conn) {
+		readUwsgiRequest(c)
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nServer: gunicorn\r\nDate: Mon, 01 Jan 2001 00:00:00 GMT\r\nContent-Length: 2\r\n\r\nok")
+	})
+	l := startLab(t, `server { listen 127.0.0.1:FREEPORT; location / { uwsgi_pass `+app+`; } }`, nil)
+	got := do(t, l.addr, get("/"))
+	if s := got.header.Values("Server"); len(s) != 1 || s[0] != "gunicorn" {
+		t.Errorf("Server: got %q, want [gunicorn]", s)
+	}
+	if d := got.header.Values("Date"); len(d) != 1 || d[0] != "Mon, 01 Jan 2001 00:00:00 GMT" {
+		t.Errorf("Date: got %q", d)
+	}
+}

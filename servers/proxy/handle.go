@@ -591,6 +591,8 @@ type respHead struct {
 	acceptRanges  bool
 	extra         []header // Location first, then the rest in order
 	chunked       bool
+	ownServer     bool // the upstream sent Server: nginx prints it instead of its own
+	ownDate       bool // likewise for Date
 }
 
 func (r *request) writeHead(h *respHead) {
@@ -618,15 +620,21 @@ func (r *request) writeHead(h *respHead) {
 	start := r.c.cw.n + int64(bw.Buffered())
 	bw.WriteString("HTTP/1.1 ")
 	bw.WriteString(statusLine(status))
-	bw.WriteString("\r\nServer: ")
-	if r.loc0().s.serverTokens {
-		bw.WriteString(nginxVersion)
-	} else {
-		bw.WriteString("nginx")
-	}
-	bw.WriteString("\r\nDate: ")
-	bw.WriteString(httpDate(r.c.s.now()))
 	bw.WriteString("\r\n")
+	if !h.ownServer {
+		bw.WriteString("Server: ")
+		if r.loc0().s.serverTokens {
+			bw.WriteString(nginxVersion)
+		} else {
+			bw.WriteString("nginx")
+		}
+		bw.WriteString("\r\n")
+	}
+	if !h.ownDate {
+		bw.WriteString("Date: ")
+		bw.WriteString(httpDate(r.c.s.now()))
+		bw.WriteString("\r\n")
+	}
 	if h.contentType != "" {
 		bw.WriteString("Content-Type: ")
 		bw.WriteString(h.contentType)

@@ -346,6 +346,13 @@ func (r *request) relay(res *upstream.Result, p *passSpec) {
 			loc = &header{"Location", x.Value}
 			continue
 		}
+		// uwsgi passes the app's Server and Date; nginx then prints no own
+		switch n {
+		case "server":
+			head.ownServer = true
+		case "date":
+			head.ownDate = true
+		}
 		head.extra = append(head.extra, header{x.Name, x.Value})
 	}
 	if loc != nil {
