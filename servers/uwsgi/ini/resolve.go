@@ -116,12 +116,20 @@ func (ld *loader) resolve() (*Config, error) {
 		}
 	}
 	if len(c.Sockets)+len(c.HTTP)+len(c.HTTPSockets) == 0 {
-		return nil, &explain.Error{
+		e := &explain.Error{
 			What: explain.T("The -s/--socket option is missing and stdin is not a socket.", "The -s/--socket option is missing and stdin is not a socket."),
 			Why: explain.T("no socket, http or http-socket line was read, so uWSGI has nothing to listen on (check that the options are under [uwsgi] and that the header line has nothing after ']')",
 				"没有读到任何 socket、http 或 http-socket，uWSGI 没有可监听的地址（检查选项是否在 [uwsgi] 下面，节标题的 ']' 后面是否还有文字）"),
 			Try: explain.T("add socket = 127.0.0.1:9001 (for nginx) or http = 127.0.0.1:9000 (for a browser)", "加上 socket = 127.0.0.1:9001（给 nginx 用）或 http = 127.0.0.1:9000（给浏览器用）"),
 		}
+		// The usual cause is a file whose section was not found: say which.
+		for _, n := range ld.notes {
+			e.Where = n.Where
+			e.Why = explain.T(n.What.EN+"; "+n.Why.EN, n.What.ZH+"；"+n.Why.ZH)
+			e.Try = n.Try
+			break
+		}
+		return nil, e
 	}
 	if max := ld.h.somaxconn(); max > 0 && c.Listen > max {
 		msg := fmt.Sprintf("Listen queue size is greater than the system max net.core.somaxconn (%d).", max)
