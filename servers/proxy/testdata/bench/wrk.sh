@@ -13,6 +13,9 @@ WFL=${1:?path to the webflow-lab binary}
 ROUNDS=${2:-5}
 SECS=${3:-5}
 D=$(mktemp -d /tmp/wfl-bench.XXXXXX)
+OURS= APP=
+# the app server stops on SIGINT (SIGTERM is uWSGI 2.0's brutal reload)
+trap 'kill $OURS 2>/dev/null; kill -INT $APP 2>/dev/null; kill $(cat $D/nginx.pid 2>/dev/null) 2>/dev/null; rm -rf $D' EXIT
 chmod 755 "$D"
 mkdir -p "$D/html" "$D/logs"
 head -c 1024 /dev/urandom > "$D/html/1k.bin"
@@ -56,7 +59,6 @@ GOMAXPROCS=1 "$WFL" proxy -c "$D/ours.conf" -p "$D" > "$D/ours.out" 2>&1 &
 OURS=$!
 "$WFL" uwsgi --socket 127.0.0.1:18411 --wsgi-file hello --processes 2 --threads 8 --listen 1024 > "$D/uwsgi.out" 2>&1 &
 APP=$!
-trap 'kill $OURS $APP 2>/dev/null; kill $(cat $D/nginx.pid) 2>/dev/null; rm -rf $D' EXIT
 sleep 1
 rps() { wrk -t1 -c50 -d"${SECS}s" "$1" | awk '/Requests\/sec/ {print $2}'; }
 for case in 1k.bin 100k.bin app/hello; do
