@@ -205,3 +205,47 @@ func TestTraceEvents(t *testing.T) {
 }
 
 func runtimeGosched() { runtime.Gosched() }
+
+// TestTraceDynamic: a uwsgi_pass request's hops carry one request id from
+// the browser to the app server and back, and the id reaches the app as
+// HTTP_X_REQUEST_ID.
+func TestTraceDynamic(t *testing.T) {
+	b := trace.NewBroker()
+	sub := b.Subscribe(100)
+	defer sub.Close()
+	app := startOurUwsgi(t, "echo.py")
+	dir := t.TempDir()
+	cfg := loadConf(t, dir, "events {}\nhttp { upstream app { server "+app+"; } server { listen 127.0.0.1:FREEPORT; location / { uwsgi_pass app; } } }\n")
+	srv, err := New(cfg, Options{Prefix: dir, Recorder: b, AccessLog: io.Discard, ErrorLog: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown(context.Background())
+	got := do(t, srv.Addrs()[0].String(), get("/x"))
+	var hops []string
+	var id string
+	for _, e := range sub.Drain() {
+		if e.From != trace.Browser && e.From != trace.Proxy && e.To != trace.Proxy {
+			continue // the app server's own hops
+		}
+		if id == "" {
+			id = e.ReqID
+		}
+		if e.ReqID != id {
+			t.Errorf("event %s→%s %s has id %q, want %q", e.From, e.To, e.Phase, e.ReqID, id)
+		}
+		hops = append(hops, e.From+"→"+e.To+" "+e.Phase.String())
+	}
+	joined := strings.Join(hops, ", ")
+	for _, want := range []string{"browser→proxy arrived", "proxy→uwsgi info", "proxy→uwsgi sent", "proxy→browser returned"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("hops lack %q: %s", want, joined)
+		}
+	}
+	if !strings.Contains(got.body, `"HTTP_X_REQUEST_ID": "`+id+`"`) {
+		t.Errorf("the app did not get HTTP_X_REQUEST_ID %s:\n%s", id, got.body)
+	}
+}
