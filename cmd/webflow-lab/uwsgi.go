@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -46,10 +47,12 @@ func runUwsgi(args []string, stdout, stderr io.Writer) int {
 		}
 		rest = append(rest, a)
 	}
-	for i, a := range rest {
+	for i := 0; i < len(rest); i++ {
 		// uWSGI announces each ini file as it reads it.
+		a := rest[i]
 		if a == "--ini" && i+1 < len(rest) {
 			fmt.Fprintf(stderr, "[uWSGI] getting INI configuration from %s\n", rest[i+1])
+			i++
 		} else if v, ok := strings.CutPrefix(a, "--ini="); ok {
 			fmt.Fprintf(stderr, "[uWSGI] getting INI configuration from %s\n", v)
 		} else if !strings.HasPrefix(a, "-") && (strings.HasSuffix(a, ".ini") || strings.Contains(a, ".ini:")) {
@@ -145,10 +148,17 @@ func lang() string {
 	return "en"
 }
 
-// labLoader finds the app: a Django-style `project/wsgi.py` is the EMS,
-// configured from the instance's `env = EMS_…` lines; everything else is a
-// built-in app (hello, echo).
+// labLoader finds the app: a Django-style `project/wsgi.py` that exists
+// (relative to chdir, as uWSGI resolves it) is the EMS, configured from the
+// instance's `env = EMS_…` lines; a missing one fails as uWSGI fails
+// ("failed to open python file"); everything else is a built-in app (hello,
+// echo).
 func labLoader(ref uwsgi.AppRef) (wsgi.App, error) {
+	if ref.WSGIFile != "" && filepath.Base(ref.WSGIFile) == "wsgi.py" {
+		if _, err := os.Stat(ref.Path); err != nil {
+			return nil, &fs.PathError{Op: "open", Path: ref.WSGIFile, Err: fs.ErrNotExist}
+		}
+	}
 	if ref.WSGIFile != "" && filepath.Base(ref.WSGIFile) == "wsgi.py" ||
 		ref.Module != "" && strings.HasSuffix(strings.SplitN(ref.Module, ":", 2)[0], ".wsgi") {
 		env := map[string]string{}
