@@ -71,7 +71,7 @@ func TestInteropMutations(t *testing.T) {
 // the package doc): resolving host names, binding sockets, and PCRE syntax.
 var knownLimit = regexp.MustCompile(`^host not found in (upstream )?"[^"]*([A-Za-z_-][^"]*|\.)"|^bind\(\) to |^open\(\) "[^"]*\.log" failed|^pcre2?_compile\(\) failed` +
 	// the own rules of directives the lab only accepts (user, limit_req_zone …)
-	`|^get(pw|gr)nam\(|^zone "|^limit_(req|conn)_zone "|^invalid zone size|^invalid rate|^invalid key`)
+	`|^get(pw|gr)nam\(|^zone "|^limit_(req|conn)_zone "|^invalid zone size|^invalid rate|^invalid key|^zero size shared memory zone`)
 
 // onIgnoredDirective reports whether nginx's error points at a line holding
 // a directive the lab only accepts (its own value rules are not checked).
