@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"webflow-lab/servers/internal/realpeer"
+	"webflow-lab/servers/uwsgi/ini"
 	"webflow-lab/servers/wsgi"
 )
 
@@ -82,5 +85,75 @@ func TestCourseStaticMapWithComment(t *testing.T) {
 	want := getEcho(t, fmt.Sprintf("http://127.0.0.1:%d/static/style.css", theirPort))
 	if want.Environ["PATH_INFO"] != "/static/style.css" {
 		t.Errorf("real uWSGI: got PATH_INFO %q at the app, want /static/style.css", want.Environ["PATH_INFO"])
+	}
+}
+
+// TestCourseIniFiles loads the course's two ini files, as shipped in
+// assets/uwsgi/course, through the ini package and starts the server:
+// each stops where real uWSGI 2.0.21 stops, with uWSGI's line.
+func TestCourseIniFiles(t *testing.T) {
+	if _, err := os.Stat("/usr/local/django_projects"); err == nil {
+		t.Skip("/usr/local/django_projects exists on this machine; the course's paths would resolve")
+	}
+	tests := []struct {
+		file    string
+		logFile string // where the lines go: daemonize's file, or "" for the log stream
+		want    string
+	}{
+		{"config.ini", "", `open("/usr/local/django_projects/ems/uwsgi.log    # 路径要正确"): No such file or directory [core/logging.c line 288]`},
+		{"uwsgi.ini", "uwsgi.log", "chdir(): No such file or directory [core/uwsgi.c line 2625]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			src, err := os.ReadFile(filepath.Join("..", "..", "assets", "uwsgi", "course", tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ours, theirs := t.TempDir(), t.TempDir()
+			for _, d := range []string{ours, theirs} {
+				mustWrite(t, filepath.Join(d, tt.file), string(src))
+			}
+			t.Chdir(ours) // relative pidfile and daemonize paths are relative to where uwsgi starts
+			c, err := ini.LoadFile(tt.file)
+			if err != nil {
+				t.Fatalf("ini.LoadFile: %v", err)
+			}
+			stream := newSyncBuf()
+			s := New(FromINI(c), Options{Logger: stream})
+			if err := s.Start(); err == nil {
+				s.Shutdown(t.Context())
+				t.Fatal("Start: got nil, want the course's failure")
+			}
+			got := stream.String()
+			if tt.logFile != "" {
+				b, _ := os.ReadFile(filepath.Join(ours, tt.logFile))
+				got = string(b)
+			}
+			if !strings.Contains(got, tt.want) {
+				t.Errorf("ours: missing %q in\n%s", tt.want, got)
+			}
+
+			bin, err := exec.LookPath("uwsgi")
+			if err != nil {
+				t.Skipf("uwsgi not in PATH: %v", err)
+			}
+			cmd := exec.Command(bin, "--plugins", "python3", "--ini", tt.file)
+			cmd.Dir = theirs
+			out, _ := cmd.CombinedOutput() // daemonize: the parent returns at once
+			waitFor := func() string {
+				if tt.logFile == "" {
+					return string(out)
+				}
+				b, _ := os.ReadFile(filepath.Join(theirs, tt.logFile))
+				return string(b)
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for !strings.Contains(waitFor(), tt.want) && time.Now().Before(deadline) {
+				<-time.After(50 * time.Millisecond) // the daemonized child writes its log
+			}
+			if !strings.Contains(waitFor(), tt.want) {
+				t.Errorf("real uWSGI: missing %q in\n%s", tt.want, waitFor())
+			}
+		})
 	}
 }
