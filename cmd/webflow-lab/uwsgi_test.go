@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"webflow-lab/assets"
 )
 
 // TestUwsgiHelperProcess is not a test: it is `webflow-lab` itself when the
@@ -164,5 +166,55 @@ func TestUwsgiExplain(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), `SERVER_PORT = "9000 # web"`) || !strings.Contains(out.String(), "processes = 2") {
 		t.Errorf("--explain: got\n%s", out.String())
+	}
+}
+
+// TestUwsgiLabIniRunsEMS: the lab's own uwsgi-1.ini (ports moved to free
+// ones) with the shipped ems_project/wsgi.py serves the EMS.
+func TestUwsgiLabIniRunsEMS(t *testing.T) {
+	dir := t.TempDir()
+	src, err := assets.FS.ReadFile("uwsgi/uwsgi-1.ini")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wsgiPy, err := assets.FS.ReadFile("ems/ems_project/wsgi.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(dir, "ems_project"), 0o755)
+	os.WriteFile(filepath.Join(dir, "ems_project", "wsgi.py"), wsgiPy, 0o644)
+	port := freePort(t)
+	ini := string(src)
+	for old, p := range map[string]int{"127.0.0.1:9000": port, "127.0.0.1:9001": freePort(t), "127.0.0.1:9002": freePort(t)} {
+		ini = strings.ReplaceAll(ini, old, fmt.Sprintf("127.0.0.1:%d", p))
+	}
+	os.WriteFile(filepath.Join(dir, "uwsgi-1.ini"), []byte(ini), 0o644)
+	var out lockedBuf
+	cmd := exec.Command(os.Args[0], "-test.run=^TestUwsgiHelperProcess$", "--", "uwsgi", "--ini", "uwsgi-1.ini")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "WEBFLOW_LAB_HELPER=1")
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
+	})
+	url := fmt.Sprintf("http://127.0.0.1:%d/login/", port)
+	var body string
+	waitUntil(t, "the EMS answers", 15*time.Second, func() bool { body, _ = get(url); return body != "" }, out.String)
+	if !strings.Contains(body, "<form") {
+		t.Errorf("GET /login/: got %.300q, want the EMS login page", body)
+	}
+	if !strings.Contains(out.String(), "WSGI app 0 (mountpoint='') ready") {
+		t.Errorf("log: the app did not load:\n%s", out.String())
 	}
 }
