@@ -126,7 +126,8 @@ func TestHarakiri(t *testing.T) {
 	if took < 900*time.Millisecond || took > 3*time.Second {
 		t.Errorf("harakiri fired after %v, want between 1 s and 2 s (the master checks once a second)", took)
 	}
-	for _, want := range []string{"*** HARAKIRI ON WORKER 1 (pid: ", ", try: 1) ***",
+	for _, want := range []string{" - *** HARAKIRI ON WORKER 1 (pid: ", ", try: 1) ***", " - HARAKIRI !!! worker 1 status !!!",
+		" - HARAKIRI [core 0] 127.0.0.1 - GET /slow since ", " - HARAKIRI !!! end of worker 1 status !!!",
 		"DAMN ! worker 1 (pid: ", ") died, killed by signal 9 :( trying respawn ...", "Respawned uWSGI worker 1 (new pid: "} {
 		log.waitFor(t, want, 5*time.Second)
 	}

@@ -66,6 +66,7 @@ type core struct {
 	conn     net.Conn           // the connection in service, for harakiri
 	cancel   context.CancelFunc // cancels the request's Context
 	started  time.Time          // zero when idle
+	reqInfo  string             // "127.0.0.1 - GET /path" for harakiri's status lines
 	harakiri bool               // this core's request triggered the kill
 	// killed: harakiri killed the worker while this core was in a request;
 	// that request's result is dropped (the process would be gone).
@@ -89,7 +90,14 @@ func (c *core) begin(conn net.Conn, cancel context.CancelFunc) {
 
 func (c *core) end() {
 	c.mu.Lock()
-	c.conn, c.cancel, c.started = nil, nil, time.Time{}
+	c.conn, c.cancel, c.started, c.reqInfo = nil, nil, time.Time{}, ""
+	c.mu.Unlock()
+}
+
+// setRequest records what the core is serving, for harakiri's status lines.
+func (c *core) setRequest(remote, method, uri string) {
+	c.mu.Lock()
+	c.reqInfo = remote + " - " + method + " " + uri
 	c.mu.Unlock()
 }
 
@@ -423,7 +431,19 @@ func (s *Server) checkHarakiri(now time.Time) {
 func (s *Server) kill(w *worker) {
 	slot := w.slot
 	pid := s.pid
-	s.log.Printf("*** HARAKIRI ON WORKER %d (pid: %d, try: 1) ***", slot.id, pid)
+	// uWSGI's master prefixes these lines with the time, then lists what
+	// each core was doing (core/master_checks.c).
+	now := asctime(time.Now())
+	s.log.Printf("%s - *** HARAKIRI ON WORKER %d (pid: %d, try: 1) ***", now, slot.id, pid)
+	s.log.Printf("%s - HARAKIRI !!! worker %d status !!!", now, slot.id)
+	for _, c := range w.cores {
+		c.mu.Lock()
+		if !c.started.IsZero() && c.reqInfo != "" {
+			s.log.Printf("%s - HARAKIRI [core %d] %s since %d", now, c.id, c.reqInfo, c.started.Unix())
+		}
+		c.mu.Unlock()
+	}
+	s.log.Printf("%s - HARAKIRI !!! end of worker %d status !!!", now, slot.id)
 	slot.harakiriCount.Add(1)
 	s.terminate(w)
 	s.rec.Record(trace.Event{To: trace.Uwsgi, Instance: s.name, Phase: trace.Failed, At: trace.Now(), State: true,
