@@ -397,7 +397,7 @@ func (s *Server) checkQueues() {
 		}
 		if maxq > 0 && cur >= maxq {
 			s.queueErrors.Add(1)
-			s.log.Printf("*** uWSGI listen queue of socket \"%s\" (fd: %d) full !!! (%d/%d) ***", l.name(), l.fd, cur, maxq)
+			s.log.Printf("%s - *** uWSGI listen queue of socket \"%s\" (fd: %d) full !!! (%d/%d) ***", asctime(time.Now()), l.name(), l.fd, cur, maxq)
 		}
 	}
 	s.listenQueue.Store(int64(total))
