@@ -11,13 +11,20 @@
 //   - `processes` × `threads` request slots ("cores"), each accepting on the
 //     shared socket and handling one connection start to finish, so that when
 //     all are busy new connections wait in the kernel's accept queue, whose
-//     size is `listen` (default 100), passed to listen(2) for real;
+//     size is `listen` (default 100), passed to listen(2) for real; a core
+//     drives its connection with non-blocking read/write/close and waits in
+//     poll(2) for at most `socket-timeout` (4 s), as a uWSGI thread does
+//     (direct.go), so a client that stalls mid-packet frees its core;
 //   - `harakiri`: a master check about once a second that kills a worker whose
 //     request runs too long (its connections are closed with 0 bytes and the
 //     worker is respawned), with uWSGI's log lines;
 //   - `static-map` with uWSGI's prefix matching and fall-through, the request
 //     log line of core/logging.c, the startup banner, the stats JSON, pidfile,
 //     vacuum, and uWSGI's startup errors followed by what to try.
+//
+// The lab's own additions: every hop is reported to a trace.Recorder (the
+// raw packet and the environ when someone watches), and every startup error
+// also comes as an explain.Error saying what to try, in English and Chinese.
 //
 // What this version leaves out, and why: there is no Python and there are no
 // processes. A worker is a group of goroutines (one per thread) inside this
@@ -28,7 +35,10 @@
 // working directory (several instances share one process); it is the base
 // directory against which relative paths (sockets, wsgi-file, static-map) are
 // resolved, and it is checked the way uWSGI checks it. `daemonize` writes the
-// log to its file without forking. `virtualenv` is accepted and noted.
+// log to its file without forking. `virtualenv` is accepted and noted. The
+// master always runs (harakiri and the listen-queue check need it). Options
+// beyond the lab's (max-requests, cheaper, offloading, routing, caches,
+// signals, spooler, mules…) are not implemented.
 //
 // Reference: https://uwsgi-docs.readthedocs.io/en/latest/ and the lab's
 // reference notes (uwsgi.md), checked against uWSGI 2.0.21.
