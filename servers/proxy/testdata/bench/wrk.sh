@@ -60,16 +60,29 @@ OURS=$!
 "$WFL" uwsgi --socket 127.0.0.1:18411 --wsgi-file hello --processes 2 --threads 8 --listen 1024 > "$D/uwsgi.out" 2>&1 &
 APP=$!
 sleep 1
-rps() { wrk -t1 -c50 -d"${SECS}s" "$1" | awk '/Requests\/sec/ {print $2}'; }
+# cpu PID: user+system CPU ticks (1/100 s) of PID and its children threads.
+cpu() { awk '{print $14+$15}' /proc/$1/stat; }
+NGINX_WORKER=$(pgrep -P "$(cat "$D/nginx.pid")")
+# run URL PID: req/s, and the server's CPU microseconds per request, which
+# other load on the machine disturbs far less than req/s.
+run() {
+    c0=$(cpu "$2")
+    out=$(wrk -t1 -c50 -d"${SECS}s" "$1")
+    c1=$(cpu "$2")
+    n=$(echo "$out" | awk '/requests in/ {print $1}')
+    r=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+    echo "$r $(( (c1 - c0) * 10000 / n ))"
+}
 for case in 1k.bin 100k.bin app/hello; do
-    ratios=""
+    ratios="" cpuratios=""
     for i in $(seq "$ROUNDS"); do
-        n=$(rps "http://127.0.0.1:18401/$case")
-        o=$(rps "http://127.0.0.1:18402/$case")
-        r=$(echo "$o $n" | awk '{printf "%.2f", $1/$2}')
-        echo "$case round $i: nginx $n req/s, ours $o req/s, ratio $r"
-        ratios="$ratios $r"
+        set -- $(run "http://127.0.0.1:18401/$case" "$NGINX_WORKER") $(run "http://127.0.0.1:18402/$case" "$OURS")
+        r=$(echo "$3 $1" | awk '{printf "%.2f", $1/$2}')
+        c=$(echo "$2 $4" | awk '{ if ($2 == 0) print "inf"; else printf "%.2f", $1/$2}')
+        echo "$case round $i: nginx $1 req/s ${2}us cpu/req, ours $3 req/s ${4}us cpu/req; req/s ratio $r, cpu efficiency ratio $c"
+        ratios="$ratios $r" cpuratios="$cpuratios $c"
     done
-    echo "$case median ratio: $(echo $ratios | tr ' ' '\n' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')"
+    med() { echo $* | tr ' ' '\n' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+    echo "$case median req/s ratio (ours/nginx): $(med $ratios); median CPU-efficiency ratio (nginx cpu/req ÷ ours): $(med $cpuratios)"
 done
 echo "ours RSS: $(ps -o rss= -p $OURS) KiB"
