@@ -552,3 +552,30 @@ func TestCaptchaImage(t *testing.T) {
 		t.Fatalf("body is not a PNG")
 	}
 }
+
+func TestLoginNext(t *testing.T) {
+	a, _ := openApp(t, testConfig(t, ""))
+	srv := serve(t, a)
+	newClient(t, srv.URL).register("", "nina", "secret1", "妮娜")
+	tests := []struct{ name, next, want string }{
+		{"local path", "/employees/add/", "/employees/add/"},
+		{"protocol-relative", "//evil.example/", "/employees/"},
+		{"absolute", "http://evil.example/", "/employees/"},
+		{"backslash trick", "/\\evil.example", "/employees/"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newClient(t, srv.URL)
+			q := "?next=" + url.QueryEscape(tt.next)
+			page := c.get("/login/" + q)
+			if !strings.Contains(page.body, `action="/login/?next=`) {
+				t.Fatalf("form action lost next:\n%s", page.body)
+			}
+			c.get("/captcha.png")
+			res := c.post("/login/"+q, url.Values{"csrfmiddlewaretoken": {c.token(page.body)}, "username": {"nina"}, "password": {"secret1"}, "captcha": {"1234"}})
+			if res.status != 302 || res.header.Get("Location") != tt.want {
+				t.Fatalf("got %d %q, want 302 %q", res.status, res.header.Get("Location"), tt.want)
+			}
+		})
+	}
+}
