@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"webflow-lab/servers/proxy/balance"
@@ -240,27 +241,32 @@ func (r *request) passSettings(p *passSpec) upstream.Settings {
 func (r *request) uwsgiVars() uwsgiproto.Vars {
 	params := r.loc.s.uwsgiParams
 	vars := make(uwsgiproto.Vars, 0, len(params)+len(r.headers)+1)
-	named := map[string]bool{}
 	for _, p := range params {
 		v := p.val.eval(r)
 		if p.ifNotEmpty && v == "" {
 			continue
 		}
 		vars = append(vars, uwsgiproto.Var{Key: p.key, Value: v})
-		if strings.HasPrefix(p.key, "HTTP_") {
-			named[p.key] = true
+	}
+	// a configured uwsgi_param HTTP_X replaces the client's X header
+	named := func(key string) bool {
+		for _, p := range params {
+			if p.key == key {
+				return true
+			}
 		}
+		return false
 	}
 	if args, ok := r.loc.s.passArgs["uwsgi_pass_request_headers"]; !ok || len(args) != 1 || args[0] != "off" {
 		for _, h := range r.headers {
 			key := cgiName(h.Name)
-			if named[key] || key == "HTTP_X_REQUEST_ID" {
+			if key == "HTTP_X_REQUEST_ID" || named(key) {
 				continue
 			}
 			vars = append(vars, uwsgiproto.Var{Key: key, Value: h.Value})
 		}
 	}
-	if !named["HTTP_X_REQUEST_ID"] {
+	if !named("HTTP_X_REQUEST_ID") {
 		vars = append(vars, uwsgiproto.Var{Key: "HTTP_X_REQUEST_ID", Value: r.id})
 	}
 	return vars
@@ -308,6 +314,10 @@ func (r *request) proxyURI(p *passSpec) string {
 	}
 	return u
 }
+
+// relayBufs are the buffers response bodies stream through (nginx's
+// uwsgi_buffers), reused between requests.
+var relayBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 // hiddenHeaders are upstream headers nginx does not pass to the client by
 // default (uwsgi_hide_header / proxy_hide_header defaults), plus the hop-by-hop
@@ -371,7 +381,9 @@ func (r *request) relay(res *upstream.Result, p *passSpec) {
 	if r.headerOnly {
 		return
 	}
-	buf := make([]byte, 32<<10)
+	bp := relayBufs.Get().(*[]byte)
+	defer relayBufs.Put(bp)
+	buf := *bp
 	for {
 		n, err := res.Body.Read(buf)
 		if n > 0 {

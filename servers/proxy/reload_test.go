@@ -180,6 +180,7 @@ func TestTraceEvents(t *testing.T) {
 	}
 	defer srv.Shutdown(context.Background())
 	do(t, srv.Addrs()[0].String(), get("/a.txt"))
+	srv.Shutdown(context.Background()) // the last event is recorded after the flush
 	var got []string
 	var id string
 	var pdu *trace.PDU
@@ -225,6 +226,7 @@ func TestTraceDynamic(t *testing.T) {
 	}
 	defer srv.Shutdown(context.Background())
 	got := do(t, srv.Addrs()[0].String(), get("/x"))
+	srv.Shutdown(context.Background()) // the last event is recorded after the flush
 	var hops []string
 	var id string
 	for _, e := range sub.Drain() {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"webflow-lab/servers/trace"
+	"webflow-lab/servers/uwsgiproto"
 )
 
 // attempt is one connection to one peer.
@@ -103,7 +104,7 @@ func (c *call) attempt(addr string, packet []byte) *attempt {
 			a.action = ActReadHead
 		}
 		if m > 0 {
-			h, perr := parseHead(a.buf[:a.n], s.Protocol)
+			h, perr := uwsgiproto.ParseHead(a.buf[:a.n], headModule(s.Protocol))
 			if perr == nil {
 				if !stop() && c.abort() {
 					conn.Close()
@@ -118,17 +119,17 @@ func (c *call) attempt(addr string, packet []byte) *attempt {
 				}
 				return a
 			}
-			var inv *invalidHead
+			var inv *uwsgiproto.InvalidHeaderError
 			if errors.As(perr, &inv) {
-				return c.headFailed(a, stop, NextInvalidHeader, Error, inv.msg)
+				return c.headFailed(a, stop, NextInvalidHeader, Error, inv.Log)
 			}
 			if a.n == len(a.buf) {
-				return c.headFailed(a, stop, NextInvalidHeader, Error, "upstream sent too big header")
+				return c.headFailed(a, stop, NextInvalidHeader, Error, uwsgiproto.ErrHeadTooBig.Error())
 			}
 		}
 		if err != nil {
 			if isEOF(err) && !c.abort() {
-				return c.headFailed(a, stop, NextError, Error, "upstream prematurely closed connection")
+				return c.headFailed(a, stop, NextError, Error, uwsgiproto.ErrPrematureClose.Error())
 			}
 			return c.ioFailed(a, stop, err, "recv() failed")
 		}

@@ -52,7 +52,7 @@ func BenchmarkParseHead(b *testing.B) {
 	b.SetBytes(int64(len(head)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := parseHead(head, "uwsgi"); err != nil {
+		if _, err := uwsgiproto.ParseHead(head, uwsgiproto.UwsgiModule); err != nil {
 			b.Fatal(err)
 		}
 	}
