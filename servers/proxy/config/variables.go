@@ -59,7 +59,7 @@ var scriptArgs = map[string]int{
 	"uwsgi_param": 1, "proxy_set_header": 1, "fastcgi_param": 1, "scgi_param": 1, "add_header": 1,
 	"proxy_pass": 0, "uwsgi_pass": 0, "log_format": 1, "access_log": 0, "error_page": -1,
 	"set": 1, "if": -1, "rewrite": 1, "hash": 0, "map": 0,
-	"limit_req_zone": 0, "limit_conn_zone": 0,
+	"limit_req_zone": 0, "limit_conn_zone": 0, "proxy_redirect": -1,
 }
 
 // varRefs lists the variable names referenced in s, as ngx_http_script_compile
