@@ -140,3 +140,18 @@ func TestIncludeOS(t *testing.T) {
 		}
 	}
 }
+
+// TestIncludePrefix: Options.Prefix replaces the main file's directory as
+// the base of relative includes (nginx's conf prefix).
+func TestIncludePrefix(t *testing.T) {
+	fsys := fstest.MapFS{
+		"conf/site.conf": {Data: []byte("default_type text/plain;\n")},
+	}
+	cfg, err := Parse("elsewhere/main.conf", []byte("events { }\nhttp { include site.conf; }\n"), Options{FS: fsys, Prefix: "conf"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := First(cfg.Directives, "http").Find("default_type"); got == nil || got.File != "conf/site.conf" {
+		t.Errorf("got %v, want default_type read from conf/site.conf", got)
+	}
+}
