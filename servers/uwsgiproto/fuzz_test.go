@@ -3,8 +3,12 @@ package uwsgiproto
 import (
 	"bufio"
 	"bytes"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 // FuzzDecodeVars checks that any bytes decode without panic and that what
@@ -65,19 +69,47 @@ func FuzzReadPacket(f *testing.F) {
 	})
 }
 
-// FuzzReadResponse: any head never panics; a parsed status is a 3-digit code.
+// FuzzReadResponse: any head never panics; a parsed status is a 3-digit
+// code; ReadResponse agrees with ParseHead over the same bytes (head, status,
+// body cut at Content-Length); and reading one byte per read through a small
+// buffer gives the same answer as reading it whole.
 func FuzzReadResponse(f *testing.F) {
 	f.Add("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nok")
 	f.Add("Status: 404 Not Found\r\n\r\n")
 	f.Add("Location: /x\n\n")
 	f.Add("garbage")
+	seeds, _ := filepath.Glob("testdata/heads/*")
+	for _, s := range seeds {
+		b, err := os.ReadFile(s)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(b) + "body")
+	}
 	f.Fuzz(func(t *testing.T, wire string) {
 		resp, err := ReadResponse(bufio.NewReader(strings.NewReader(wire)), 4096)
+		slow, slowErr := ReadResponse(bufio.NewReaderSize(iotest.OneByteReader(strings.NewReader(wire)), 16), 4096)
+		if (err == nil) != (slowErr == nil) || err != nil && err.Error() != slowErr.Error() {
+			t.Fatalf("whole: %v; one byte at a time: %v", err, slowErr)
+		}
 		if err != nil {
 			return
 		}
 		if resp.Status < 100 || resp.Status > 999 {
 			t.Fatalf("status %d out of range", resp.Status)
+		}
+		h, err := ParseHead([]byte(wire), UwsgiModule)
+		if err != nil || h.Status != resp.Status || string(resp.Head) != wire[:h.Size] {
+			t.Fatalf("ParseHead: got %+v, %v; ReadResponse read status %d head %q", h, err, resp.Status, resp.Head)
+		}
+		rest := wire[h.Size:]
+		if h.ContentLength >= 0 && int64(len(rest)) > h.ContentLength {
+			rest = rest[:h.ContentLength]
+		}
+		body, _ := io.ReadAll(resp.Body)
+		slowBody, _ := io.ReadAll(slow.Body)
+		if string(body) != rest || string(slowBody) != rest || slow.Status != resp.Status {
+			t.Fatalf("body %q, one byte at a time %q (status %d), want %q", body, slowBody, slow.Status, rest)
 		}
 	})
 }
