@@ -27,22 +27,37 @@ type Lab struct {
 	Proxy     *proxy.Server
 	Instances []*uwsgi.Server
 	Notes     []string // config notes (the ini inline-comment trap, proxy warnings), one per line
+	Created   bool     // the workspace was created by this Start (so Options.Ports were written into it)
 
 	logs []io.Closer
 }
 
-// Start builds the topology from the workspace at dir (creating it first if
-// needed) and starts it: app servers first, then the proxy, as a real
-// deployment does. On any error everything already started is stopped.
-func Start(dir string) (*Lab, error) {
+// Options are how a lab is made; the zero value is the course's defaults.
+type Options struct {
+	// Ports are written into the configs when the workspace is created
+	// (zero fields: DefaultPorts). An existing workspace runs on the ports
+	// its files name.
+	Ports Ports
+}
+
+// Start is StartWith(dir, Options{}): the course's default ports.
+func Start(dir string) (*Lab, error) { return StartWith(dir, Options{}) }
+
+// StartWith builds the topology from the workspace at dir (creating it
+// first if needed, with opts) and starts it: app servers first, then the
+// proxy, as a real deployment does. On any error — a busy port is an
+// *explain.Error from the server that could not bind — everything already
+// started is stopped before the error is returned.
+func StartWith(dir string, opts Options) (*Lab, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := EnsureWorkspace(abs); err != nil {
+	created, err := EnsureWorkspace(abs, opts)
+	if err != nil {
 		return nil, err
 	}
-	l := &Lab{Dir: abs, Events: trace.NewBroker()}
+	l := &Lab{Dir: abs, Events: trace.NewBroker(), Created: created}
 	if err := l.start(); err != nil {
 		l.Shutdown(context.Background())
 		return nil, err
@@ -105,6 +120,15 @@ func (l *Lab) openLog(name string) (*os.File, error) {
 	}
 	l.logs = append(l.logs, f)
 	return f, nil
+}
+
+// URL is the proxy's first listening address as a URL ("http://127.0.0.1:8080"),
+// what a learner opens in the browser; "" when the proxy does not run.
+func (l *Lab) URL() string {
+	if l.Proxy == nil || len(l.Proxy.Addrs()) == 0 {
+		return ""
+	}
+	return "http://" + l.Proxy.Addrs()[0].String()
 }
 
 // Addrs lists what listens where, for the screen and `serve`.

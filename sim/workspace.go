@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 
 	"webflow-lab/assets"
@@ -28,11 +29,12 @@ var workspaceFiles = []struct{ from, to string }{
 var workspaceDirs = []string{"static", "media", "logs"}
 
 // EnsureWorkspace makes dir a lab workspace if it is not one yet: the
-// default configs, the EMS project's wsgi.py, and static/ filled by
-// collectstatic. An existing workspace (one with nginx.conf) is left exactly
-// as the learner left it, deleted files included, so a broken setup stays
-// broken until they fix it. It reports whether it created the workspace.
-func EnsureWorkspace(dir string) (created bool, err error) {
+// default configs (with opts.Ports written in), the EMS project's wsgi.py,
+// and static/ filled by collectstatic. An existing workspace (one with
+// nginx.conf) is left exactly as the learner left it, deleted files and
+// ports included, so a broken setup stays broken until they fix it. It
+// reports whether it created the workspace.
+func EnsureWorkspace(dir string, opts Options) (created bool, err error) {
 	if _, err := os.Stat(filepath.Join(dir, "nginx.conf")); err == nil {
 		return false, nil
 	}
@@ -44,10 +46,18 @@ func EnsureWorkspace(dir string) (created bool, err error) {
 			Try:   explain.T("pass --workspace with a new or empty folder", "用 --workspace 指定一个新的或空的文件夹"),
 		}
 	}
+	ports := opts.Ports.withDefaults()
+	if err := ports.check(opts.Ports); err != nil {
+		return false, err
+	}
+	edits := ports.edits()
 	for _, f := range workspaceFiles {
-		if err := copyAsset(f.from, filepath.Join(dir, filepath.FromSlash(f.to))); err != nil {
+		if err := copyAsset(f.from, dir, f.to, edits); err != nil {
 			return false, err
 		}
+	}
+	for name := range edits {
+		return false, fmt.Errorf("lab: %s is not among the shipped files; cannot set its port", name)
 	}
 	for _, d := range workspaceDirs {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
@@ -60,8 +70,9 @@ func EnsureWorkspace(dir string) (created bool, err error) {
 	return true, nil
 }
 
-// copyAsset copies one shipped file, or every file below a shipped folder.
-func copyAsset(from, to string) error {
+// copyAsset copies one shipped file, or every file below a shipped folder,
+// to dir/to, applying the port edits named for each file.
+func copyAsset(from, dir, to string, edits map[string][]portEdit) error {
 	return fs.WalkDir(assets.FS, from, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -70,13 +81,22 @@ func copyAsset(from, to string) error {
 			return nil
 		}
 		rel, _ := filepath.Rel(filepath.FromSlash(from), filepath.FromSlash(p))
-		dst := to
+		name := to
 		if rel != "." {
-			dst = filepath.Join(to, rel)
+			name = path.Join(to, filepath.ToSlash(rel))
 		}
+		dst := filepath.Join(dir, filepath.FromSlash(name))
 		b, err := fs.ReadFile(assets.FS, p)
 		if err != nil {
 			return err
+		}
+		if e, ok := edits[name]; ok {
+			text, err := applyEdits(name, string(b), e)
+			if err != nil {
+				return err
+			}
+			b = []byte(text)
+			delete(edits, name)
 		}
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 			return err

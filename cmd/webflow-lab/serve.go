@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -12,28 +14,48 @@ import (
 )
 
 // runServe is `webflow-lab serve`: the default topology without the TUI —
-// proxy :8080 → uwsgi-1, uwsgi-2 → EMS → SQLite — built from the workspace's
+// proxy :8080 (or --port) → uwsgi-1, uwsgi-2 → EMS → SQLite — built from the workspace's
 // own config files, with addresses and every hop event on stdout.
 func runServe(args []string, stdout, stderr io.Writer) int {
 	fs := flagSet("serve", stderr)
 	dir := fs.String("workspace", "workspace", "the lab's workspace folder (created from the defaults if missing)")
 	quiet := fs.Bool("quiet", false, "print addresses only, not every hop event")
+	port := fs.Int("port", sim.DefaultPorts.Proxy,
+		"the proxy's port (nginx's listen line), written into a new workspace's conf.d/ems.conf")
+	appPort := fs.Int("app-port", sim.DefaultPorts.Instances[0].HTTP,
+		"the first app server's http port N, written into a new workspace: uwsgi-1 gets http N, socket N+1, stats N+2; uwsgi-2 gets N+10, N+11, N+12")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: webflow-lab serve [--workspace DIR] [--port 8080] [--app-port 9000] [--quiet]\n\n")
+		fmt.Fprintf(fs.Output(), "Runs proxy → uwsgi-1, uwsgi-2 → EMS → SQLite from the workspace's own config files.\n")
+		fmt.Fprintf(fs.Output(), "Ports are written into the configs when the workspace is created; in an existing\n")
+		fmt.Fprintf(fs.Output(), "workspace, edit conf.d/ems.conf and uwsgi-N.ini to change them.\n\n")
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		return exitCode(err)
 	}
-	lab, err := sim.Start(*dir)
+	portsSet := false
+	fs.Visit(func(f *flag.Flag) { portsSet = portsSet || f.Name == "port" || f.Name == "app-port" })
+	lab, err := sim.StartWith(*dir, sim.Options{Ports: sim.PortsFrom(*port, *appPort)})
 	if err != nil {
 		printErr(stderr, err)
+		if errors.Is(err, syscall.EADDRINUSE) {
+			fmt.Fprintf(stderr, "  or run a separate lab on free ports: webflow-lab serve --workspace NEW_DIR --port %d --app-port %d\n",
+				*port+100, *appPort+100)
+		}
 		return 1
 	}
 	fmt.Fprintf(stdout, "webflow-lab: workspace %s\n", lab.Dir)
+	if portsSet && !lab.Created {
+		fmt.Fprintf(stdout, "  note: --port/--app-port apply to a new workspace; this one runs on the ports its config files name\n")
+	}
 	for _, a := range lab.Addrs() {
 		fmt.Fprintf(stdout, "  %s\n", a)
 	}
 	for _, n := range lab.Notes {
 		fmt.Fprintf(stdout, "  note: %s\n", n)
 	}
-	fmt.Fprintf(stdout, "open http://127.0.0.1:8080/ in a browser; logs are in %s/logs; Ctrl-C stops.\n\n", lab.Dir)
+	fmt.Fprintf(stdout, "open %s/ in a browser; logs are in %s/logs; Ctrl-C stops.\n\n", lab.URL(), lab.Dir)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
