@@ -3,11 +3,13 @@ package uwsgi
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"webflow-lab/servers/wsgi"
 )
@@ -99,4 +101,31 @@ func TestRouterEnviron(t *testing.T) {
 	if got.Body.Length != 5 {
 		t.Errorf("body: got %d bytes, want 5", got.Body.Length)
 	}
+}
+
+// TestHTTPSocket: with http-socket the workers parse HTTP themselves (no
+// router: no UWSGI_ROUTER var) and answer as on a uwsgi socket: the app's
+// head and body, unframed, then close.
+func TestHTTPSocket(t *testing.T) {
+	s, log := startServer(t, Config{HTTPSockets: []string{"127.0.0.1:0"}, WSGIFile: "x"},
+		Options{Loader: func(AppRef) (wsgi.App, error) {
+			return wsgi.AppFunc(func(env *wsgi.Environ, start wsgi.StartResponse) (wsgi.Body, error) {
+				if _, ok := env.Lookup("UWSGI_ROUTER"); ok {
+					return nil, errors.New("UWSGI_ROUTER present on an http-socket")
+				}
+				return noLength.ServeWSGI(env, start)
+			}), nil
+		}})
+	c, err := net.Dial("tcp", addrOf(t, s, "http-socket"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "GET /x?y=1 HTTP/1.1\r\nHost: lab\r\n\r\n")
+	got, _ := readAllConn(c)
+	want := "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\npart1 part2"
+	if string(got) != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	log.waitFor(t, "GET /x?y=1 => generated 11 bytes", 5*time.Second)
 }
