@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -322,5 +323,43 @@ func TestTraceEvents(t *testing.T) {
 	}
 	if !sawPacket || !sawEnviron || !sawReturned {
 		t.Errorf("events: packet %v environ %v returned %v, want all true; got %+v", sawPacket, sawEnviron, sawReturned, rec.all())
+	}
+}
+
+// countingListener is a fault-injection stand-in: it sees every accept.
+type countingListener struct {
+	net.Listener
+	mu sync.Mutex
+	n  int
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.mu.Lock()
+		l.n++
+		l.mu.Unlock()
+	}
+	return c, err
+}
+
+// TestListenerHook: a wrapped listener (sim's faults) carries the traffic.
+func TestListenerHook(t *testing.T) {
+	checkGoroutines(t)
+	var hooked *countingListener
+	s, _ := startServer(t, Config{Sockets: []string{"127.0.0.1:0"}, WSGIFile: "hello", Threads: 2},
+		Options{Listener: func(ln net.Listener) net.Listener {
+			hooked = &countingListener{Listener: ln}
+			return hooked
+		}})
+	for i := 0; i < 3; i++ {
+		if got := string(uwsgiDo(t, "tcp", addrOf(t, s, "socket"), nginxVars("GET", "/"), nil)); got != helloResponse {
+			t.Fatalf("response: got %q", got)
+		}
+	}
+	hooked.mu.Lock()
+	defer hooked.mu.Unlock()
+	if hooked.n != 3 {
+		t.Errorf("accepts through the hook: got %d, want 3", hooked.n)
 	}
 }
