@@ -45,9 +45,9 @@ func (r *Response) Get(name string) (string, bool) {
 }
 
 // ReadResponse reads a response head the way nginx's uwsgi module does:
-// ParseHead with UwsgiModule rules over a buffer of maxHead bytes
-// (uwsgi_buffer_size; ≤ 0: 4096), parsed again after every read as nginx
-// does after every recv(). A head that does not fit is ErrHeadTooBig, a
+// ParseHead's parser with UwsgiModule rules over a buffer of maxHead bytes
+// (uwsgi_buffer_size; ≤ 0: 4096), resumed after every read as nginx resumes
+// after every recv(). A head that does not fit is ErrHeadTooBig, a
 // close before its end ErrPrematureClose, a line nginx refuses an
 // *InvalidHeaderError (errors.Is ErrInvalidHeader).
 //
@@ -62,7 +62,12 @@ func ReadResponse(r *bufio.Reader, maxHead int) (*Response, error) {
 	if maxHead <= 0 {
 		maxHead = DefaultBufferSize
 	}
-	var buf []byte
+	var (
+		buf   []byte
+		sc    = headScan{m: UwsgiModule}
+		local [16]span
+		spans = local[:0]
+	)
 	for {
 		// Wait for bytes, then take all that arrived, as one recv() would.
 		if _, err := r.Peek(1); err != nil {
@@ -74,7 +79,8 @@ func ReadResponse(r *bufio.Reader, maxHead int) (*Response, error) {
 		chunk, _ := r.Peek(min(r.Buffered(), maxHead-len(buf)))
 		old := len(buf)
 		buf = append(buf, chunk...)
-		h, err := ParseHead(buf, UwsgiModule)
+		h, more, err := sc.scan(buf, spans)
+		spans = more
 		if err == nil {
 			// A proper prefix of a head is always ErrNeedMore, so the head
 			// ends inside this chunk: leave the body bytes after it in r.

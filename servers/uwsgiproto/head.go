@@ -106,29 +106,57 @@ type span struct{ name, nameEnd, val, valEnd int }
 // reads that then turns out invalid. Callers read into one buffer and call
 // again with more bytes; buf is not kept.
 func ParseHead(buf []byte, m Module) (*Head, error) {
-	code, text, textEnd, pos, st := parseStatusLine(buf)
-	switch st {
-	case parseAgain:
-		return nil, ErrNeedMore
-	case parseError:
-		if m == ProxyModule {
-			return &Head{Status: 200, StatusLine: "200 OK", ContentLength: -1, HTTP09: true}, nil
-		}
-		pos = 0
-	}
-	// Headers are located first and turned into strings once the head is
-	// complete: an incomplete head costs no allocation, and a complete one
-	// costs one string for all its text.
-	var local [16]span
-	spans := local[:0]
-	cl, chunked := int64(-1), false
-	for done := false; !done; {
-		sp, next, st := parseHeaderLine(buf, pos)
+	var local [16]span // most heads have fewer lines: no allocation for them
+	sc := headScan{m: m}
+	h, _, err := sc.scan(buf, local[:0])
+	return h, err
+}
+
+// A headScan is ParseHead's progress through one buffer, kept between
+// calls by ReadResponse so that a head arriving in many reads is parsed
+// once, line by line, as nginx's state machines resume: only the line still
+// incomplete is read again.
+type headScan struct {
+	m       Module
+	decided bool // the status line was read (or found missing)
+	line    bool // and it was a valid one
+	code    int
+	text    int // status text, buf[text:textEnd]
+	textEnd int
+	pos     int   // where the next header line starts
+	cl      int64 // last Content-Length (ngx_atoof), valid once decided
+	chunked bool
+}
+
+// scan continues over buf, which must hold the bytes seen before and
+// possibly more; spans holds the header lines found so far and comes back
+// with the new ones (a parameter, not a field, so that ParseHead's spans
+// can live on its stack). Headers are located first and turned into strings
+// once the head is complete: an incomplete head costs no allocation, and a
+// complete one costs one string for all its text.
+func (sc *headScan) scan(buf []byte, spans []span) (*Head, []span, error) {
+	if !sc.decided {
+		code, text, textEnd, n, st := parseStatusLine(buf)
 		switch st {
 		case parseAgain:
-			return nil, ErrNeedMore
+			return nil, spans, ErrNeedMore
+		case parseError:
+			if sc.m == ProxyModule {
+				return &Head{Status: 200, StatusLine: "200 OK", ContentLength: -1, HTTP09: true}, spans, nil
+			}
+			n = 0
+		case parseOK:
+			sc.line, sc.code, sc.text, sc.textEnd = true, code, text, textEnd
+		}
+		sc.decided, sc.pos, sc.cl = true, n, -1
+	}
+	for done := false; !done; {
+		sp, next, st := parseHeaderLine(buf, sc.pos)
+		switch st {
+		case parseAgain:
+			return nil, spans, ErrNeedMore
 		case parseInvalid:
-			return nil, invalidHeader(buf, sp.name, sp.valEnd)
+			return nil, spans, invalidHeader(buf, sp.name, sp.valEnd)
 		case parseDone:
 			done = true
 		case parseOK:
@@ -136,20 +164,20 @@ func ParseHead(buf []byte, m Module) (*Head, error) {
 			name, value := buf[sp.name:sp.nameEnd], buf[sp.val:sp.valEnd]
 			switch {
 			case foldEqual(name, "Content-Length"):
-				cl = atoof(value)
+				sc.cl = atoof(value)
 			case foldEqual(name, "Transfer-Encoding"):
 				if foldContains(value, "chunked") {
-					chunked = true
+					sc.chunked = true
 				}
 			}
 		}
-		pos = next
+		sc.pos = next
 	}
-	s := string(buf[:pos])
-	h := &Head{Status: code, ContentLength: cl, Chunked: chunked, Size: pos}
-	if st == parseOK {
+	s := string(buf[:sc.pos])
+	h := &Head{Status: sc.code, ContentLength: sc.cl, Chunked: sc.chunked, Size: sc.pos}
+	if sc.line {
 		h.Proto = s[:indexSpace(s)]
-		h.StatusLine = s[text:textEnd]
+		h.StatusLine = s[sc.text:sc.textEnd]
 	}
 	if len(spans) > 0 {
 		h.Header = make([]Field, len(spans))
@@ -157,7 +185,7 @@ func ParseHead(buf []byte, m Module) (*Head, error) {
 			h.Header[i] = Field{Name: s[sp.name:sp.nameEnd], Value: s[sp.val:sp.valEnd]}
 		}
 	}
-	return h, h.finish(m)
+	return h, spans, h.finish(sc.m)
 }
 
 // finish applies ngx_http_uwsgi_process_header's status rules. Like nginx

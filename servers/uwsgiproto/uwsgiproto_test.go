@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 // packetTests pairs a packet's bytes with its meaning, checked both ways.
@@ -186,6 +187,60 @@ func TestReadResponse(t *testing.T) {
 	}
 }
 
+// TestReadResponseReads covers what ReadResponse adds to ParseHead: the
+// buffer limit, reads that split the head anywhere, and a body left intact.
+func TestReadResponseReads(t *testing.T) {
+	okHead := "HTTP/1.1 200 OK\r\nX-Pad: "
+	exact := func(n int) string { // a head of exactly n bytes
+		return okHead + strings.Repeat("a", n-len(okHead)-4) + "\r\n\r\n"
+	}
+	tests := []struct {
+		name    string
+		wire    string
+		maxHead int
+		oneByte bool // one byte per read through a 16-byte bufio.Reader
+		status  int
+		body    string
+		err     error
+		log     string // the InvalidHeaderError's nginx text
+	}{
+		{name: "head exactly the buffer", wire: exact(4096) + "body", maxHead: 4096, status: 200, body: "body"},
+		{name: "head one byte over the buffer", wire: exact(4097) + "body", maxHead: 4096, err: ErrHeadTooBig},
+		{name: "head over the default buffer", wire: exact(4097), err: ErrHeadTooBig},
+		{name: "head bigger than bufio's buffer, one byte per read", wire: exact(5000) + "body", maxHead: 64 << 10, oneByte: true, status: 200, body: "body"},
+		{name: "CGI head one byte per read", wire: "Status: 201 Created\r\nContent-Length: 2\r\n\r\nokEXTRA", oneByte: true, status: 201, body: "ok"},
+		{name: "invalid before the peer closes", wire: "hello world", err: ErrInvalidHeader, log: `upstream sent invalid header: "hello\x20..."`},
+		{name: "status below 100 refused", wire: "Status: 001 x\r\n\r\n", err: ErrInvalidHeader, log: `upstream sent invalid status "001 x"`},
+		{name: "last Content-Length cuts the body", wire: "HTTP/1.1 200 OK\r\nContent-Length: 9\r\nContent-Length: 2\r\n\r\nokEXTRA", status: 200, body: "ok"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var src io.Reader = strings.NewReader(tt.wire)
+			br := bufio.NewReader(src)
+			if tt.oneByte {
+				br = bufio.NewReaderSize(iotest.OneByteReader(src), 16)
+			}
+			resp, err := ReadResponse(br, tt.maxHead)
+			if !errors.Is(err, tt.err) {
+				t.Fatalf("got error %v, want %v", err, tt.err)
+			}
+			if tt.log != "" {
+				var inv *InvalidHeaderError
+				if !errors.As(err, &inv) || inv.Log != tt.log {
+					t.Fatalf("got %v, want log %q", err, tt.log)
+				}
+			}
+			if err != nil {
+				return
+			}
+			b, _ := io.ReadAll(resp.Body)
+			if resp.Status != tt.status || string(b) != tt.body {
+				t.Errorf("got %d %q, want %d %q", resp.Status, b, tt.status, tt.body)
+			}
+		})
+	}
+}
+
 func TestWriteRequest(t *testing.T) {
 	var buf bytes.Buffer
 	vs := Vars{{"REQUEST_METHOD", "POST"}, {"CONTENT_LENGTH", "4"}}
@@ -203,5 +258,26 @@ func TestWriteRequest(t *testing.T) {
 	}
 	if rest, _ := io.ReadAll(br); string(rest) != "data" {
 		t.Errorf("got body %q, want %q", rest, "data")
+	}
+}
+
+// BenchmarkReadResponse is the http router's read of a worker's answer: the
+// head a Django view sends, then a short body.
+func BenchmarkReadResponse(b *testing.B) {
+	wire := "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: 5\r\nSet-Cookie: sessionid=abcdef0123456789; HttpOnly; Path=/\r\nX-Frame-Options: DENY\r\n\r\nhello"
+	sr := strings.NewReader(wire)
+	br := bufio.NewReader(sr)
+	b.SetBytes(int64(len(wire)))
+	b.ReportAllocs()
+	for b.Loop() {
+		sr.Reset(wire)
+		br.Reset(sr)
+		resp, err := ReadResponse(br, 0)
+		if err != nil || resp.Status != 200 {
+			b.Fatalf("got %v, %v", resp, err)
+		}
+		if n, _ := io.Copy(io.Discard, resp.Body); n != 5 {
+			b.Fatalf("body %d bytes", n)
+		}
 	}
 }
