@@ -4,7 +4,8 @@
 //
 // For one request, the Engine asks the upstream group's balancer for a peer,
 // connects, sends the uwsgi packet (or an HTTP/1.0 request), and reads the
-// response head within uwsgi_buffer_size. When an attempt fails it applies
+// response head within uwsgi_buffer_size (parsed by uwsgiproto.ParseHead,
+// nginx's own parser, shared with our uWSGI http router). When an attempt fails it applies
 // *_next_upstream exactly as ngx_http_upstream_next does: which failures are
 // retried ("error timeout" by default; http_5xx only when listed), never a
 // POST, LOCK or PATCH once a peer got it (unless non_idempotent), at most
