@@ -1,15 +1,28 @@
 """
-WSGI config for ems_project project.
+WSGI config for ems_project.
 
-It exposes the WSGI callable as a module-level variable named ``application``.
-Django's startproject writes this file; uWSGI loads it with
-``wsgi-file = ems_project/wsgi.py`` (relative to ``chdir``).
+In the course's Django project this file exposes the WSGI callable as a
+module-level variable named ``application``, and uWSGI loads it with
 
-webflow-lab: there is no Python in the lab. When an app server's wsgi-file
-names a project's wsgi.py that exists, it runs the lab's EMS (written in Go)
-in its place, configured from the instance's ``env = EMS_...`` lines. Move or
-rename this file, or point chdir elsewhere, and the app server says
-"failed to open python file", exactly as uWSGI does.
+    chdir = /usr/local/django_projects/ems_project
+    wsgi-file = ems_project/wsgi.py
+
+In webflow-lab the app server sees `wsgi-file = .../wsgi.py` and loads the
+lab's EMS (written in Go, servers/ems/web) in its place. The settings that
+settings.py would hold come from the instance's ini instead:
+
+    env = EMS_DATABASE=db.sqlite3      # DATABASES['default']['NAME']
+    env = EMS_SESSIONS=memory          # or db: sessions shared by every instance
+    env = EMS_MEDIA_ROOT=media         # MEDIA_ROOT (uploaded avatars)
+    env = EMS_MEDIA_URL=/media/        # MEDIA_URL
+    env = EMS_STATIC_ROOT=static       # STATIC_ROOT (webflow-lab collectstatic)
+    env = EMS_STATIC_URL=/static/      # STATIC_URL
+    env = EMS_INSTANCE=uwsgi-1         # the name in the page footer
+    env = EMS_CAPTCHA=real             # or fixed:1234 for predictable checks
+    env = EMS_SECRET_KEY=...           # default: generated once per database
+    env = EMS_MAX_UPLOAD=2097152       # largest avatar, in bytes
+
+Relative paths are relative to chdir.
 """
 
 import os
