@@ -1,0 +1,236 @@
+package uwsgi
+
+import (
+	"context"
+	"os"
+	"time"
+
+	"webflow-lab/servers/trace"
+)
+
+// Shutdown stops accepting, lets every in-flight request finish, waits for
+// every goroutine, then closes the sockets and removes what vacuum removes:
+// uWSGI's SIGINT. If ctx ends first it returns ctx.Err() with the remaining
+// requests' Contexts cancelled; call it again to keep waiting.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.stopOnce.Do(func() {
+		s.lifeMu.Lock()
+		defer s.lifeMu.Unlock()
+		if s.state.Load() == 1 {
+			s.log.Print("SIGINT/SIGTERM received...killing workers...")
+		}
+		s.state.Store(2)
+		close(s.closing)
+		for _, l := range s.listeners {
+			l.ln.Close()
+			if l.file != nil {
+				l.file.Close()
+			}
+		}
+		for _, r := range s.routers {
+			r.closeIdle()
+		}
+	})
+	done := make(chan struct{})
+	go func() {
+		s.waitAcceptors()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.cancelAll()
+		return ctx.Err()
+	}
+	return s.finish(ctx)
+}
+
+// waitAcceptors waits until the accept loops and routers have handed over
+// what they accepted; then the idle cores can be told to go.
+func (s *Server) waitAcceptors() {
+	s.acceptors.Wait()
+}
+
+func (s *Server) quitOnce() { s.quitO.Do(func() { close(s.quit) }) }
+
+func (s *Server) finish(ctx context.Context) error {
+	s.quitOnce()
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.cancelAll()
+		return ctx.Err()
+	}
+	s.closeOnce.Do(func() {
+		for _, slot := range s.slots {
+			s.log.Printf("worker %d buried after 1 seconds", slot.id)
+		}
+		s.log.Print("goodbye to uWSGI.")
+		s.closeApp()
+		s.vacuum()
+		if s.logFile != nil {
+			s.logFile.Close()
+		}
+	})
+	return nil
+}
+
+// cancelAll cancels every in-flight request's Context (Shutdown's deadline passed).
+func (s *Server) cancelAll() {
+	for _, slot := range s.slots {
+		if w := slot.cur.Load(); w != nil {
+			for _, c := range w.cores {
+				c.mu.Lock()
+				if c.cancel != nil {
+					c.cancel()
+				}
+				c.mu.Unlock()
+			}
+		}
+	}
+}
+
+// abort undoes a failed start.
+func (s *Server) abort() {
+	close(s.closing)
+	for _, l := range s.listeners {
+		l.ln.Close()
+		if l.file != nil {
+			l.file.Close()
+		}
+	}
+	s.acceptors.Wait()
+	s.quitOnce()
+	s.wg.Wait()
+	s.closeApp()
+	s.vacuum()
+	if s.logFile != nil {
+		s.logFile.Close()
+	}
+}
+
+// vacuum removes the UNIX socket files and the pidfile this instance created.
+func (s *Server) vacuum() {
+	if !s.cfg.Vacuum {
+		return
+	}
+	for _, l := range s.listeners {
+		if l.created && l.a.path != "" {
+			if err := os.Remove(l.a.path); err == nil {
+				s.log.Printf("VACUUM: unix socket %s removed.", l.a.path)
+			}
+		}
+	}
+	if s.pidfileMade {
+		if err := os.Remove(s.cfg.Pidfile); err == nil {
+			s.log.Print("VACUUM: pidfile removed.")
+		}
+	}
+}
+
+// Reload is uWSGI's graceful reload (SIGHUP, `uwsgi --reload`): each worker
+// finishes its request and exits, the app is loaded again, and new workers
+// start on the same sockets; connections arriving meanwhile wait in the
+// accept queue.
+func (s *Server) Reload(ctx context.Context) error {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	s.lifeMu.Lock()
+	if s.state.Load() != 1 {
+		s.lifeMu.Unlock()
+		return ErrServerClosed
+	}
+	s.log.Print("...gracefully killing workers...")
+	var old []*worker
+	for _, slot := range s.slots {
+		w := slot.cur.Load()
+		s.log.Printf("Gracefully killing worker %d (pid: %d)...", slot.id, s.pid)
+		w.retiring.Store(true)
+		w.stop()
+		s.removeIdle(w)
+		old = append(old, w)
+	}
+	// Harakiri keeps running while the workers finish (it may kill one
+	// that hangs), so the lock is not held while waiting.
+	s.lifeMu.Unlock()
+	if s.direct != nil {
+		// Wake the idle cores waiting in accept so they see they are retired;
+		// new connections wait in the kernel's queue meanwhile.
+		s.direct.nudge(true)
+		defer s.direct.nudge(false)
+	}
+	for _, w := range old {
+		done := make(chan struct{})
+		go func() {
+			w.wg.Wait()
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		s.log.Printf("worker %d buried after %d seconds", w.slot.id, max(1, int(time.Since(w.start).Seconds())))
+	}
+	s.lifeMu.Lock()
+	defer s.lifeMu.Unlock()
+	if s.state.Load() != 1 {
+		return ErrServerClosed
+	}
+	s.log.Print("binary reloading uWSGI...")
+	s.closeApp()
+	s.loadApp()
+	if s.direct != nil {
+		s.direct.nudge(false)
+	}
+	s.log.Printf("gracefully (RE)spawned uWSGI master process (pid: %d)", s.pid)
+	for _, slot := range s.slots {
+		s.spawnWorker(slot)
+		s.log.Printf("spawned uWSGI worker %d (pid: %d, cores: %d)", slot.id, s.pid, s.threads)
+	}
+	s.rec.Record(trace.Event{To: trace.Uwsgi, Instance: s.name, Phase: trace.Info, At: trace.Now(), State: true, Why: "instance reloaded"})
+	return nil
+}
+
+// BrutalReload is uWSGI 2.0's answer to SIGTERM: the workers are killed at
+// once (requests in flight get nothing), the app is loaded again and new
+// workers start on the same sockets. The instance keeps running.
+func (s *Server) BrutalReload() error {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	s.lifeMu.Lock()
+	defer s.lifeMu.Unlock()
+	if s.state.Load() != 1 {
+		return ErrServerClosed
+	}
+	s.log.Print("...brutally killing workers...")
+	for _, slot := range s.slots {
+		s.terminate(slot.cur.Load())
+	}
+	s.log.Print("binary reloading uWSGI...")
+	s.closeApp()
+	s.loadApp()
+	s.log.Printf("gracefully (RE)spawned uWSGI master process (pid: %d)", s.pid)
+	for _, slot := range s.slots {
+		s.spawnWorker(slot)
+		s.log.Printf("spawned uWSGI worker %d (pid: %d, cores: %d)", slot.id, s.pid, s.threads)
+	}
+	s.rec.Record(trace.Event{To: trace.Uwsgi, Instance: s.name, Phase: trace.Info, At: trace.Now(), State: true, Why: "instance reloaded brutally (SIGTERM)"})
+	return nil
+}
+
+// numWorkersRunning counts the live workers (for tests and the TUI).
+func (s *Server) numWorkersRunning() int {
+	n := 0
+	for _, slot := range s.slots {
+		if w := slot.cur.Load(); w != nil && !w.dead.Load() {
+			n++
+		}
+	}
+	return n
+}
