@@ -73,7 +73,8 @@ func or(v, def int) int {
 // more instances than the workspace has configs for.
 func (p Ports) check(given Ports) error {
 	if len(given.Instances) > len(DefaultPorts.Instances) {
-		return portError(fmt.Sprintf("%d instances", len(given.Instances)),
+		n := len(given.Instances)
+		return portError(explain.T(fmt.Sprintf("lab: ports given for %d app-server instances", n), fmt.Sprintf("lab: 为 %d 个应用服务器实例指定了端口", n)),
 			explain.T(fmt.Sprintf("a new workspace has %d app-server instances (uwsgi-1.ini, uwsgi-2.ini)", len(DefaultPorts.Instances)),
 				fmt.Sprintf("新工作区有 %d 个应用服务器实例（uwsgi-1.ini、uwsgi-2.ini）", len(DefaultPorts.Instances))),
 			explain.T("give ports for at most that many; add an instance later by copying an ini and adding a server line to the upstream",
@@ -82,12 +83,12 @@ func (p Ports) check(given Ports) error {
 	seen := map[int]string{}
 	for _, u := range p.uses() {
 		if u.port < 1 || u.port > 65535 {
-			return portError(u.what+" "+strconv.Itoa(u.port),
+			return portError(cannotUse(u),
 				explain.T("a TCP port is a number from 1 to 65535", "TCP 端口是 1 到 65535 之间的数"),
 				explain.T("pick a free port above 1024, such as 8080", "选一个大于 1024 的空闲端口，例如 8080"))
 		}
 		if other, ok := seen[u.port]; ok {
-			return portError(u.what+" "+strconv.Itoa(u.port),
+			return portError(cannotUse(u),
 				explain.T("the port is also given to "+other+"; two sockets cannot listen on one port",
 					"该端口已分配给 "+other+"；两个套接字不能监听同一个端口"),
 				explain.T("give every listener its own port", "给每个监听套接字各自的端口"))
@@ -103,7 +104,7 @@ type portUse struct {
 }
 
 func (p Ports) uses() []portUse {
-	out := []portUse{{"the proxy's listen", p.Proxy}}
+	out := []portUse{{"proxy listen", p.Proxy}}
 	for i, q := range p.Instances {
 		n := fmt.Sprintf("uwsgi-%d", i+1)
 		out = append(out, portUse{n + " socket", q.Socket}, portUse{n + " http", q.HTTP}, portUse{n + " stats", q.Stats})
@@ -111,9 +112,14 @@ func (p Ports) uses() []portUse {
 	return out
 }
 
-func portError(what string, why, try explain.Text) error {
+func cannotUse(u portUse) explain.Text {
+	port := strconv.Itoa(u.port)
+	return explain.T("lab: cannot use port "+port+" for "+u.what, "lab: 无法把端口 "+port+" 用于 "+u.what)
+}
+
+func portError(what, why, try explain.Text) error {
 	return &explain.Error{
-		What:  explain.T("lab: cannot use the port "+what, "lab: 无法使用端口 "+what),
+		What:  what,
 		Where: "--port / --app-port",
 		Why:   why,
 		Try:   try,

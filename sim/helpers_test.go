@@ -1,0 +1,379 @@
+package sim
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"runtime/pprof"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"webflow-lab/servers/trace"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// noLeaks fails t if goroutines started during the test are still running
+// once it ends. Call it first, so its cleanup runs last (after the lab's
+// Shutdown and the clients' CloseIdleConnections). The tests of this package
+// do not run in parallel, so the count is theirs.
+func noLeaks(t *testing.T) {
+	t.Helper()
+	before := runtime.NumGoroutine()
+	t.Cleanup(func() {
+		deadline := time.Now().Add(10 * time.Second)
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for runtime.NumGoroutine() > before {
+			if time.Now().After(deadline) {
+				var buf bytes.Buffer
+				pprof.Lookup("goroutine").WriteTo(&buf, 1)
+				t.Errorf("goroutines: got %d after the test, want at most %d as before it:\n%s", runtime.NumGoroutine(), before, buf.String())
+				return
+			}
+			<-tick.C // a settle wait for goroutines that are exiting, bounded by the deadline
+		}
+	})
+}
+
+// freePorts returns n distinct loopback ports that were free a moment ago:
+// all n are held open together (so they differ), then closed for the lab to
+// bind. Another process may take one meanwhile; startLab retries then.
+func freePorts(t *testing.T, n int) []int {
+	t.Helper()
+	var out []int
+	var lns []net.Listener
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lns = append(lns, ln)
+		out = append(out, ln.Addr().(*net.TCPAddr).Port)
+	}
+	for _, ln := range lns {
+		ln.Close()
+	}
+	return out
+}
+
+func freeLabPorts(t *testing.T) Ports {
+	p := freePorts(t, 7)
+	return Ports{Proxy: p[0], Instances: []InstancePorts{
+		{Socket: p[1], HTTP: p[2], Stats: p[3]},
+		{Socket: p[4], HTTP: p[5], Stats: p[6]},
+	}}
+}
+
+// labCaptcha is the fixed captcha the test workspaces set with
+// `env = EMS_CAPTCHA=fixed:1234`, the EMS's setting for predictable checks.
+const labCaptcha = "1234"
+
+// startLab creates a workspace on free ports, lets edit change its files
+// the way a learner would (after the fixed captcha is set), and starts it;
+// the lab is shut down in t.Cleanup. A port taken between picking and
+// binding means a fresh workspace on fresh ports.
+func startLab(t *testing.T, edit func(dir string)) *Lab {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		dir := filepath.Join(t.TempDir(), "ws")
+		opts := Options{Ports: freeLabPorts(t)}
+		if _, err := EnsureWorkspace(dir, opts); err != nil {
+			t.Fatal(err)
+		}
+		for _, ini := range []string{"uwsgi-1.ini", "uwsgi-2.ini"} {
+			appendFile(t, filepath.Join(dir, ini), "env = EMS_CAPTCHA=fixed:"+labCaptcha+"\n")
+		}
+		if edit != nil {
+			edit(dir)
+		}
+		lab, err := StartWith(dir, opts)
+		if errors.Is(err, syscall.EADDRINUSE) && attempt < 5 {
+			t.Logf("attempt %d: %v; again on other ports", attempt, err)
+			continue
+		}
+		if err != nil {
+			t.Fatalf("StartWith: %v", err)
+		}
+		stopOnCleanup(t, lab)
+		return lab
+	}
+}
+
+func stopOnCleanup(t *testing.T, lab *Lab) {
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := lab.Shutdown(ctx); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+		if t.Failed() {
+			for _, name := range []string{"error.log", "uwsgi-1.log", "uwsgi-2.log"} {
+				b, _ := os.ReadFile(filepath.Join(lab.Dir, "logs", name))
+				t.Logf("logs/%s:\n%s", name, b)
+			}
+		}
+	})
+}
+
+func appendFile(t *testing.T, path, text string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(text); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// replaceInFile edits a workspace file as a learner would in an editor; the
+// old text must be there exactly once.
+func replaceInFile(t *testing.T, path, old, new string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(b), old); n != 1 {
+		t.Fatalf("%s: %q occurs %d times, want once", path, old, n)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(string(b), old, new, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// A client is one browser: its own cookie jar (cookies ignore ports, so
+// the proxy and both instances' http ports share them), redirects shown,
+// not followed.
+type client struct {
+	t    *testing.T
+	http *http.Client
+	base string
+}
+
+func newClient(t *testing.T, base string) *client {
+	jar, _ := cookiejar.New(nil)
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &client{t: t, base: base, http: &http.Client{
+		Jar:           jar,
+		Transport:     tr,
+		Timeout:       20 * time.Second, // a hung hop fails the test instead of hanging it
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+type result struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func (c *client) do(req *http.Request) result {
+	c.t.Helper()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		c.t.Fatalf("%s %s: reading the body: %v", req.Method, req.URL, err)
+	}
+	return result{resp.StatusCode, resp.Header, string(b)}
+}
+
+// at returns a copy of c that sends to another base URL, same cookies.
+func (c *client) at(base string) *client { d := *c; d.base = base; return &d }
+
+func (c *client) get(path string) result {
+	c.t.Helper()
+	req, err := http.NewRequest("GET", c.base+path, nil)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return c.do(req)
+}
+
+func (c *client) post(path string, form url.Values) result {
+	c.t.Helper()
+	req, err := http.NewRequest("POST", c.base+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return c.do(req)
+}
+
+// multipart posts form fields and, when file is not nil, an avatar.
+func (c *client) multipart(path string, fields map[string]string, file []byte) result {
+	c.t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for k, v := range fields {
+		mw.WriteField(k, v)
+	}
+	if file != nil {
+		fw, _ := mw.CreateFormFile("avatar", "avatar.png")
+		fw.Write(file)
+	}
+	mw.Close()
+	req, err := http.NewRequest("POST", c.base+path, &buf)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	return c.do(req)
+}
+
+var tokenRE = regexp.MustCompile(`name="csrfmiddlewaretoken" value="([A-Za-z0-9]+)"`)
+
+// token is the CSRF token of a page's form, as a browser submits it.
+func (c *client) token(page result) string {
+	c.t.Helper()
+	m := tokenRE.FindStringSubmatch(page.body)
+	if m == nil {
+		c.t.Fatalf("no csrf token in the page (status %d):\n%s", page.status, page.body)
+	}
+	return m[1]
+}
+
+// register walks the register page as a browser does: page, captcha
+// image, POST. It returns the POST's answer.
+func (c *client) register(username, password, realName string) result {
+	c.t.Helper()
+	page := c.get("/register/")
+	c.get("/captcha.png")
+	return c.post("/register/", url.Values{
+		"csrfmiddlewaretoken": {c.token(page)}, "username": {username}, "real_name": {realName},
+		"password": {password}, "password2": {password}, "captcha": {labCaptcha},
+	})
+}
+
+// login walks the login page: page, captcha image, POST.
+func (c *client) login(username, password string) result {
+	c.t.Helper()
+	page := c.get("/login/")
+	c.get("/captcha.png")
+	return c.post("/login/", url.Values{
+		"csrfmiddlewaretoken": {c.token(page)}, "username": {username}, "password": {password}, "captcha": {labCaptcha},
+	})
+}
+
+var servedByRE = regexp.MustCompile(`served by <b>([^<]+)</b>`)
+
+// servedBy is the instance named in the EMS's footer.
+func servedBy(t *testing.T, page result) string {
+	t.Helper()
+	m := servedByRE.FindStringSubmatch(page.body)
+	if m == nil {
+		t.Fatalf("no 'served by' footer in the page (status %d):\n%.600s", page.status, page.body)
+	}
+	return m[1]
+}
+
+// instanceURL is instance i's uWSGI http router, the course's "open :9000
+// directly, without nginx".
+func instanceURL(t *testing.T, lab *Lab, i int) string {
+	t.Helper()
+	a := lab.Instances[i].Addrs()["http"]
+	if len(a) == 0 {
+		t.Fatalf("%s has no http socket", lab.Instances[i].Name())
+	}
+	return "http://" + a[0].String()
+}
+
+// waitEvent reads sub until an event matches, for at most 10 s, and
+// returns it with everything read before it.
+func waitEvent(t *testing.T, sub *trace.Subscription, what string, match func(trace.Event) bool) (trace.Event, []trace.Event) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var seen []trace.Event
+	for {
+		e, err := sub.Next(ctx)
+		if err != nil {
+			var lines []string
+			for _, s := range seen {
+				lines = append(lines, FormatEvent(s))
+			}
+			t.Fatalf("no event %s: %v; saw:\n%s", what, err, strings.Join(lines, "\n"))
+		}
+		if match(e) {
+			return e, seen
+		}
+		seen = append(seen, e)
+	}
+}
+
+// waitFile waits (10 s at most) until the file contains want: log lines are
+// written as the request ends, which can be just after the client has its
+// answer.
+func waitFile(t *testing.T, path, want string) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		b, _ := os.ReadFile(path)
+		if strings.Contains(string(b), want) {
+			return string(b)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: got\n%s\nwant a line containing %q", path, b, want)
+		}
+		<-tick.C
+	}
+}
+
+func mustContain(t *testing.T, what, got, want string) {
+	t.Helper()
+	if !strings.Contains(got, want) {
+		t.Fatalf("%s: got\n%.2000s\nwant it to contain %q", what, got, want)
+	}
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		os.MkdirAll("testdata", 0o755)
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./sim -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s: got\n%s\nwant\n%s", path, got, want)
+	}
+}
+
+var _ = fmt.Sprint
