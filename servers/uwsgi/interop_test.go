@@ -243,3 +243,56 @@ func TestInteropClientAgainstRealUWSGI(t *testing.T) {
 		})
 	}
 }
+
+// TestInteropNginxSeesUwsgiFailures: what a learner sees in front of our
+// server is what nginx shows in front of real uWSGI (reference §1.4, §4.4):
+// a block larger than buffer-size is reset → 502 "recv() failed (104:
+// Connection reset by peer)"; a harakiri'd request closes with 0 bytes →
+// 502 "upstream prematurely closed connection".
+func TestInteropNginxSeesUwsgiFailures(t *testing.T) {
+	slow := wsgi.AppFunc(func(env *wsgi.Environ, start wsgi.StartResponse) (wsgi.Body, error) {
+		if env.Get("PATH_INFO") == "/slow" {
+			<-env.Context.Done() // harakiri cancels it
+			return nil, env.Context.Err()
+		}
+		return wsgi.Hello.ServeWSGI(env, start)
+	})
+	ours, _ := startServer(t, Config{Sockets: []string{"127.0.0.1:0"}, WSGIFile: "x", Harakiri: 1},
+		Options{Loader: func(AppRef) (wsgi.App, error) { return slow, nil }})
+	params, _ := assets.FS.ReadFile("nginx/uwsgi_params")
+	port := realpeer.FreePort(t)
+	ngx := realpeer.Nginx(t, params, fmt.Sprintf(`	server { listen 127.0.0.1:%d; server_name lab.local;
+		location / { include uwsgi_params; uwsgi_pass %s; } }
+`, port, addrOf(t, ours, "socket")), port)
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	tests := []struct {
+		name, path, cookie, errorLog string
+	}{
+		{"cookie past buffer-size", "/", strings.Repeat("c", 5000), "recv() failed (104: Connection reset by peer) while reading response header from upstream"},
+		{"harakiri", "/slow", "", "upstream prematurely closed connection while reading response header from upstream"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest("GET", base+tt.path, nil)
+			if tt.cookie != "" {
+				req.Header.Set("Cookie", "big="+tt.cookie)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 502 {
+				t.Errorf("status: got %d, want 502", resp.StatusCode)
+			}
+			if !strings.Contains(realpeer.ErrorLog(ngx), tt.errorLog) {
+				t.Errorf("nginx error.log: missing %q in\n%s", tt.errorLog, realpeer.ErrorLog(ngx))
+			}
+		})
+	}
+	if resp, err := http.Get(base + "/"); err != nil || resp.StatusCode != 200 {
+		t.Errorf("a good request afterwards: got %v, %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+}
