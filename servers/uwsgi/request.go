@@ -265,6 +265,9 @@ func (s *Server) handle(ctx context.Context, c *core, j job, vars uwsgiproto.Var
 	if res.Err != nil {
 		s.rec.Record(trace.Event{ReqID: reqID, From: trace.App, To: trace.Uwsgi, Instance: s.name, Phase: trace.Failed,
 			At: trace.Now(), Status: lg.status, Why: res.Err.Error()})
+	} else if s.tracing {
+		s.rec.Record(trace.Event{ReqID: reqID, From: trace.App, To: trace.Uwsgi, Instance: s.name, Phase: trace.Returned,
+			At: trace.Now(), Status: lg.status, Bytes: int(res.BodyBytes), Why: "app returned " + res.StatusLine})
 	}
 	s.finishRequest(c, &lg, start, reqID, true, int64(res.HeaderBytes)+res.BodyBytes)
 }
