@@ -206,4 +206,3 @@ func shutdownInstance(t *testing.T, lab *Lab, i int) {
 		t.Fatalf("Shutdown %s: %v", lab.Instances[i].Name(), err)
 	}
 }
-
