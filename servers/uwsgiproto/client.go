@@ -28,7 +28,7 @@ type Response struct {
 	Status int     // the status nginx will use
 	Reason string  // the text after the code: "OK", "Not Found" (also from a Status: header), "Moved Temporarily"
 	Proto  string  // "HTTP/1.1" from the status line; "" for a CGI-style head
-	Fields []Field // headers in order (a CGI-style Status: header is consumed, as nginx hides it)
+	Fields []Field // headers in order; a CGI-style head's Status: lines are consumed into Status
 	Head   []byte  // the raw head, status line to blank line
 	// Body reads the rest: Content-Length bytes when given, else to EOF.
 	Body io.Reader
@@ -45,7 +45,7 @@ func (r *Response) Get(name string) (string, bool) {
 }
 
 // ReadResponse reads a response head the way nginx's uwsgi module does:
-// ParseHead's parser with UwsgiModule rules over a buffer of maxHead bytes
+// a HeadParser with UwsgiModule rules over a buffer of maxHead bytes
 // (uwsgi_buffer_size; ≤ 0: 4096), resumed after every read as nginx resumes
 // after every recv(). A head that does not fit is ErrHeadTooBig, a
 // close before its end ErrPrematureClose, a line nginx refuses an
@@ -63,10 +63,8 @@ func ReadResponse(r *bufio.Reader, maxHead int) (*Response, error) {
 		maxHead = DefaultBufferSize
 	}
 	var (
-		buf   []byte
-		sc    = headScan{m: UwsgiModule}
-		local [16]span
-		spans = local[:0]
+		buf []byte
+		hp  HeadParser // UwsgiModule
 	)
 	for {
 		// Wait for bytes, then take all that arrived, as one recv() would.
@@ -79,8 +77,7 @@ func ReadResponse(r *bufio.Reader, maxHead int) (*Response, error) {
 		chunk, _ := r.Peek(min(r.Buffered(), maxHead-len(buf)))
 		old := len(buf)
 		buf = append(buf, chunk...)
-		h, more, err := sc.scan(buf, spans)
-		spans = more
+		h, err := hp.Parse(buf)
 		if err == nil {
 			// A proper prefix of a head is always ErrNeedMore, so the head
 			// ends inside this chunk: leave the body bytes after it in r.
@@ -106,8 +103,9 @@ func newResponse(h *Head, head []byte, body *bufio.Reader) (*Response, error) {
 		resp.Reason = h.StatusLine[4:]
 	}
 	if h.Proto == "" {
-		// The Status: header only carried the status (and uwsgi_hide_header
-		// hides it by default): drop it from the fields.
+		// The Status: header only carried the status: drop it from the
+		// fields. (nginx 1.22 keeps it and even relays it to the client:
+		// uwsgi_hide_header's defaults are the X-Accel-* headers only.)
 		resp.Fields = nil
 		for _, f := range h.Header {
 			if !asciiEqualFold(f.Name, "Status") {

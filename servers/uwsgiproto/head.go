@@ -101,10 +101,8 @@ type span struct{ name, nameEnd, val, valEnd int }
 // on the head's own bytes only: bytes after the head (the body) never
 // change it, and every proper prefix of a complete head is ErrNeedMore.
 //
-// Unlike nginx it always parses from the first byte; nginx resumes where its
-// previous read stopped, which only differs for a status line split across
-// reads that then turns out invalid. Callers read into one buffer and call
-// again with more bytes; buf is not kept.
+// ParseHead starts from the first byte on every call; a caller reading a
+// head in several reads uses a HeadParser, which resumes. buf is not kept.
 func ParseHead(buf []byte, m Module) (*Head, error) {
 	var local [16]span // most heads have fewer lines: no allocation for them
 	sc := headScan{m: m}
@@ -112,10 +110,38 @@ func ParseHead(buf []byte, m Module) (*Head, error) {
 	return h, err
 }
 
-// A headScan is ParseHead's progress through one buffer, kept between
-// calls by ReadResponse so that a head arriving in many reads is parsed
-// once, line by line, as nginx's state machines resume: only the line still
-// incomplete is read again.
+// A HeadParser reads one response head arriving over several reads into
+// one growing buffer, resuming where its last call stopped as nginx's state
+// machines do, so a head trickling in is still read in linear time (only an
+// incomplete line is read again). Results are those of ParseHead on the
+// same bytes. Its zero value uses UwsgiModule rules; use one per response.
+type HeadParser struct {
+	Module Module
+	sc     headScan
+	spans  []span // header lines found so far; nil until a call ends mid-head with some
+}
+
+// Parse continues over buf, which must start with every byte given before,
+// at the same offsets (a buffer that was read into, or appended to).
+func (p *HeadParser) Parse(buf []byte) (*Head, error) {
+	p.sc.m = p.Module
+	if p.spans != nil {
+		h, spans, err := p.sc.scan(buf, p.spans)
+		p.spans = spans
+		return h, err
+	}
+	// Most heads arrive in one read: find their lines on the stack, and
+	// keep them on the heap only when more reads are needed.
+	var local [16]span
+	h, spans, err := p.sc.scan(buf, local[:0])
+	if err == ErrNeedMore && len(spans) > 0 {
+		p.spans = append(make([]span, 0, 2*len(spans)), spans...)
+	}
+	return h, err
+}
+
+// A headScan is the parser's progress through one buffer, kept between
+// calls by a HeadParser.
 type headScan struct {
 	m       Module
 	decided bool // the status line was read (or found missing)

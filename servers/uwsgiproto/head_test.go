@@ -132,7 +132,8 @@ func TestParseHead(t *testing.T) {
 // FuzzParseHead checks that parsing is a function of the head's own bytes,
 // as nginx's byte-at-a-time state machines are: every proper prefix of a
 // complete head asks for more, and the head alone parses to the same value
-// as the head followed by body bytes.
+// as the head followed by body bytes. A HeadParser resuming over the same
+// bytes in several reads gives the same answer.
 func FuzzParseHead(f *testing.F) {
 	seeds, _ := filepath.Glob("testdata/heads/*")
 	for _, s := range seeds {
@@ -153,6 +154,22 @@ func FuzzParseHead(f *testing.F) {
 			module = ProxyModule
 		}
 		h, err := ParseHead(in, module)
+		// A HeadParser fed the same bytes a few at a time, as reads bring
+		// them, agrees with one ParseHead over all of them.
+		for _, step := range []int{1, 1 + len(in)%13} {
+			hp := HeadParser{Module: module}
+			var got *Head
+			var gerr error
+			for k := min(step, len(in)); ; k = min(k+step, len(in)) {
+				got, gerr = hp.Parse(in[:k])
+				if gerr != ErrNeedMore || k == len(in) {
+					break
+				}
+			}
+			if (err == nil) != (gerr == nil) || err != nil && err.Error() != gerr.Error() || err == nil && !reflect.DeepEqual(got, h) {
+				t.Fatalf("HeadParser, %d bytes per read: got %+v, %v; ParseHead: %+v, %v", step, got, gerr, h, err)
+			}
+		}
 		if err != nil {
 			var inv *InvalidHeaderError
 			if !errors.Is(err, ErrNeedMore) && !errors.As(err, &inv) {
