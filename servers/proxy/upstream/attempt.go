@@ -96,6 +96,7 @@ func (c *call) attempt(addr string, packet []byte) *attempt {
 	// first read event fires (bytes, close, or read timeout); a client that
 	// leaves before that is logged "while sending request to upstream".
 	a.buf = getBuf(s.BufferSize)
+	hp := uwsgiproto.HeadParser{Module: headModule(s.Protocol)} // resumes after each read, as nginx does
 	for {
 		c.setDeadline(conn.SetReadDeadline, s.ReadTimeout)
 		m, err := conn.Read(a.buf[a.n:])
@@ -104,7 +105,7 @@ func (c *call) attempt(addr string, packet []byte) *attempt {
 			a.action = ActReadHead
 		}
 		if m > 0 {
-			h, perr := uwsgiproto.ParseHead(a.buf[:a.n], headModule(s.Protocol))
+			h, perr := hp.Parse(a.buf[:a.n])
 			if perr == nil {
 				if !stop() && c.abort() {
 					conn.Close()
