@@ -5,19 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 
-	"webflow-lab/servers/ems/web"
 	"webflow-lab/servers/explain"
 	"webflow-lab/servers/uwsgi"
 	"webflow-lab/servers/uwsgi/ini"
-	"webflow-lab/servers/wsgi"
+	"webflow-lab/sim"
 )
 
 // runUwsgi is `webflow-lab uwsgi`, used like uwsgi itself:
@@ -83,7 +80,7 @@ func runUwsgi(args []string, stdout, stderr io.Writer) int {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGHUP, syscall.SIGTERM)
 	defer signal.Stop(sigs)
-	s := uwsgi.New(cfg, uwsgi.Options{Logger: stderr, Loader: labLoader})
+	s := uwsgi.New(cfg, uwsgi.Options{Logger: stderr, Loader: sim.Loader})
 	if err := s.Start(); err != nil {
 		printErr(stderr, err)
 		if errors.Is(err, uwsgi.ErrNoApp) {
@@ -146,29 +143,6 @@ func lang() string {
 		}
 	}
 	return "en"
-}
-
-// labLoader finds the app: a Django-style `project/wsgi.py` that exists
-// (relative to chdir, as uWSGI resolves it) is the EMS, configured from the
-// instance's `env = EMS_…` lines; a missing one fails as uWSGI fails
-// ("failed to open python file"); everything else is a built-in app (hello,
-// echo).
-func labLoader(ref uwsgi.AppRef) (wsgi.App, error) {
-	if ref.WSGIFile != "" && filepath.Base(ref.WSGIFile) == "wsgi.py" {
-		if _, err := os.Stat(ref.Path); err != nil {
-			return nil, &fs.PathError{Op: "open", Path: ref.WSGIFile, Err: fs.ErrNotExist}
-		}
-	}
-	if ref.WSGIFile != "" && filepath.Base(ref.WSGIFile) == "wsgi.py" ||
-		ref.Module != "" && strings.HasSuffix(strings.SplitN(ref.Module, ":", 2)[0], ".wsgi") {
-		env := map[string]string{}
-		for _, kv := range ref.Env {
-			k, v, _ := strings.Cut(kv, "=")
-			env[k] = v
-		}
-		return web.Load(env, ref.Dir)
-	}
-	return uwsgi.BuiltinLoader(ref)
 }
 
 // signalPidfile is `uwsgi --stop/--reload pidfile`, with uWSGI's messages.
