@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"net"
 	"os"
@@ -29,7 +28,7 @@ type Lab struct {
 	Notes     []string // config notes (the ini inline-comment trap, proxy warnings), one per line
 	Created   bool     // the workspace was created by this Start (so Options.Ports were written into it)
 
-	logs []io.Closer
+	logFiles map[string]*os.File // logs/uwsgi-N.log by name, shared by an instance's restarts
 }
 
 // Options are how a lab is made; the zero value is the course's defaults.
@@ -71,28 +70,11 @@ func (l *Lab) start() error {
 		return err
 	}
 	for _, path := range inis {
-		c, err := ini.LoadFile(path)
+		s, err := l.startInstance(path)
 		if err != nil {
 			return err
-		}
-		for _, n := range c.Notes {
-			l.Notes = append(l.Notes, n.Error())
-		}
-		name := strings.TrimSuffix(filepath.Base(path), ".ini")
-		logf, err := l.openLog(name + ".log")
-		if err != nil {
-			return err
-		}
-		s := uwsgi.New(uwsgi.FromINI(c), uwsgi.Options{
-			Recorder: l.Events, Logger: logf, Loader: Loader, Name: name,
-		})
-		if err := s.Start(); err != nil {
-			return fmt.Errorf("%s: %w", filepath.Base(path), err)
 		}
 		l.Instances = append(l.Instances, s)
-		if e := s.AppError(); e != nil {
-			l.Notes = append(l.Notes, name+": "+e.Error())
-		}
 	}
 	conf := filepath.Join(l.Dir, "nginx.conf")
 	cfg, err := config.Load(conf)
@@ -113,12 +95,84 @@ func (l *Lab) start() error {
 	return nil
 }
 
+// startInstance reads one uwsgi-N.ini and starts that app server, logging
+// to logs/uwsgi-N.log.
+func (l *Lab) startInstance(path string) (*uwsgi.Server, error) {
+	c, err := ini.LoadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range c.Notes {
+		l.Notes = append(l.Notes, n.Error())
+	}
+	name := strings.TrimSuffix(filepath.Base(path), ".ini")
+	logf, err := l.openLog(name + ".log")
+	if err != nil {
+		return nil, err
+	}
+	s := uwsgi.New(uwsgi.FromINI(c), uwsgi.Options{
+		Recorder: l.Events, Logger: logf, Loader: Loader, Name: name,
+	})
+	if err := s.Start(); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Base(path), err)
+	}
+	if e := s.AppError(); e != nil {
+		l.Notes = append(l.Notes, name+": "+e.Error())
+	}
+	return s, nil
+}
+
+// RestartInstance stops instance i (0 for uwsgi-1.ini) if it runs, then
+// starts it again from its ini file as it is now — what a learner does
+// after editing the file: `uwsgi --stop`, then `uwsgi --ini` again. The
+// proxy keeps running. If the new start fails the instance stays stopped
+// (Instances[i] is the stopped server) and the error says why. Not safe to
+// call concurrently with the Lab's other methods.
+func (l *Lab) RestartInstance(ctx context.Context, i int) error {
+	if i < 0 || i >= len(l.Instances) {
+		return fmt.Errorf("lab: no instance %d (the lab has %d)", i, len(l.Instances))
+	}
+	if err := l.Instances[i].Shutdown(ctx); err != nil {
+		return err
+	}
+	inis, err := InstanceFiles(l.Dir)
+	if err != nil {
+		return err
+	}
+	if i >= len(inis) {
+		return fmt.Errorf("lab: uwsgi-%d.ini is gone from %s", i+1, l.Dir)
+	}
+	s, err := l.startInstance(inis[i])
+	if err != nil {
+		return err
+	}
+	l.Instances[i] = s
+	return nil
+}
+
+// ReloadProxy reads nginx.conf again and applies it as `nginx -s reload`
+// does: a broken config is refused (the error names file and line) and the
+// old one keeps serving.
+func (l *Lab) ReloadProxy() error {
+	cfg, err := config.Load(filepath.Join(l.Dir, "nginx.conf"))
+	if err != nil {
+		return err
+	}
+	return l.Proxy.Reload(cfg)
+}
+
 func (l *Lab) openLog(name string) (*os.File, error) {
+	if f, ok := l.logFiles[name]; ok {
+		return f, nil
+	}
 	f, err := os.OpenFile(filepath.Join(l.Dir, "logs", name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	l.logs = append(l.logs, f)
+	if l.logFiles == nil {
+		l.logFiles = map[string]*os.File{}
+	}
+	l.logFiles[name] = f
 	return f, nil
 }
 
@@ -167,8 +221,8 @@ func (l *Lab) Shutdown(ctx context.Context) error {
 	for i := len(l.Instances) - 1; i >= 0; i-- {
 		errs = append(errs, l.Instances[i].Shutdown(ctx))
 	}
-	for _, c := range l.logs {
-		errs = append(errs, c.Close())
+	for _, f := range l.logFiles {
+		errs = append(errs, f.Close())
 	}
 	return errors.Join(errs...)
 }
