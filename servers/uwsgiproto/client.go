@@ -51,10 +51,11 @@ func (r *Response) Get(name string) (string, bool) {
 // close before its end ErrPrematureClose, a line nginx refuses an
 // *InvalidHeaderError (errors.Is ErrInvalidHeader).
 //
-// One rule is the client's own, not nginx's: a status below 100 ("HTTP/1.1
-// 000", "Status: 001") is refused as invalid, because the http router hands
-// the head on to a browser and HTTP has no such status (RFC 9110 §15);
-// nginx 1.22 would relay it.
+// One rule is the client's own, not nginx's: a status below 100, which
+// only a Status: header can give ("Status: 001"; a status line "HTTP/1.1 000"
+// falls back to the CGI rules, as in nginx), is refused as invalid, because
+// the http router hands the head on to a browser and HTTP has no such status
+// (RFC 9110 §15); nginx 1.22 would relay it.
 //
 // It never consumes a byte past the head from r: the body is left in r for
 // Body, cut at the last Content-Length when nginx would read one.
