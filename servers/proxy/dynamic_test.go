@@ -108,10 +108,22 @@ func TestGracefulShutdown(t *testing.T) {
 			return
 		}
 		defer c.Close()
+		c.SetDeadline(time.Now().Add(20 * time.Second))
 		io.WriteString(c, get("/"))
-		result <- readResponse(t, bufio.NewReader(c), false)
+		br := bufio.NewReader(c)
+		if _, err := br.Peek(1); err != nil {
+			result <- response{}
+			return
+		}
+		result <- readResponse(t, br, false)
 	}()
-	<-arrived
+	select {
+	case <-arrived:
+	case r := <-result:
+		t.Fatalf("the backend never got the request; the client got %d %q", r.status, r.body)
+	case <-time.After(20 * time.Second):
+		t.Fatal("the backend never got the request")
+	}
 	shut := make(chan error, 1)
 	go func() { shut <- l.srv.Shutdown(context.Background()) }()
 	// the listener closes at once: new connections are refused
@@ -136,8 +148,13 @@ func TestGracefulShutdown(t *testing.T) {
 	if got := <-result; got.status != 200 || got.body != "finished" {
 		t.Errorf("in-flight request: got %d %q, want 200 \"finished\"", got.status, got.body)
 	}
-	if err := <-shut; err != nil {
-		t.Errorf("Shutdown: %v", err)
+	select {
+	case err := <-shut:
+		if err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Shutdown did not return after the last request")
 	}
 }
 
@@ -158,7 +175,11 @@ func TestClientGoneIs499(t *testing.T) {
 		t.Fatal(err)
 	}
 	io.WriteString(c, get("/slow"))
-	<-arrived
+	select {
+	case <-arrived:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the backend never got the request")
+	}
 	c.Close()
 	select {
 	case <-upstreamClosed:

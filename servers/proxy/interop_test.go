@@ -297,8 +297,17 @@ func TestInteropStatic(t *testing.T) {
 	}
 	// The access logs must agree too, line for line (but the time).
 	ours.Shutdown(context.Background())
-	nginxLog := readLogLines(t, filepath.Join(dir, "logs/access-"+nginxPort+".log"))
 	ourLog := readLogLines(t, filepath.Join(dir, "logs/access-"+ourPort+".log"))
+	// nginx writes a line after the response went out, so the last one may
+	// still be on its way: wait for it (an external process), with a deadline.
+	var nginxLog []string
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		nginxLog = readLogLines(t, filepath.Join(dir, "logs/access-"+nginxPort+".log"))
+		if len(nginxLog) >= len(ourLog) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	// Our log line is written after the flush, so a test client that reads a
 	// response and moves on can see two lines swap; compare them as sets.
 	sort.Strings(nginxLog)

@@ -98,7 +98,10 @@ func TestReloadUnderLoad(t *testing.T) {
 			t.Fatalf("reload %d: %v", i, err)
 		}
 		// let some requests through on this config before the next reload
-		for n := ok.Load(); ok.Load() < n+5 && bad.Load() == 0; {
+		for n, deadline := ok.Load(), time.Now().Add(10*time.Second); ok.Load() < n+5 && bad.Load() == 0; {
+			if time.Now().After(deadline) {
+				t.Fatalf("no request finished within 10s of reload %d", i)
+			}
 			runtimeGosched()
 		}
 	}

@@ -1,0 +1,81 @@
+package proxy
+
+import (
+	"bytes"
+	"io"
+	"strings"
+	"time"
+)
+
+// readBody returns the whole request body, reading it from the client as
+// nginx does with request buffering on (de-chunked, limited by
+// client_max_body_size). ok false means the response (413, 400, 499) is
+// already decided and returned as status.
+func (r *request) readBody() (body []byte, status int) {
+	if r.bodyDone {
+		return nil, 0
+	}
+	r.bodyDone = true
+	if r.contentLength <= 0 && !r.chunked {
+		return nil, 0
+	}
+	if v, _ := r.header("Expect"); strings.EqualFold(v, "100-continue") && r.minor >= 1 {
+		r.c.bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n")
+		r.c.bw.Flush()
+	}
+	r.c.nc.SetReadDeadline(time.Now().Add(r.loc0().s.bodyTimeout))
+	var rd io.Reader
+	if r.chunked {
+		rd = &chunkedReader{br: r.c.br, limit: r.bodyLimit}
+	} else {
+		rd = io.LimitReader(r.c.br, r.contentLength)
+	}
+	var buf bytes.Buffer
+	if r.contentLength > 0 {
+		buf.Grow(int(min(r.contentLength, 64<<20)))
+	}
+	_, err := buf.ReadFrom(rd)
+	if err == nil && !r.chunked && int64(buf.Len()) < r.contentLength {
+		err = io.ErrUnexpectedEOF
+	}
+	switch {
+	case err == errTooLarge:
+		r.logf(levelError, "client intended to send too large chunked body: %d+%d bytes", buf.Len(), 0)
+		r.lingering = true
+		return nil, 413
+	case err == errBadChunked:
+		r.logf(levelError, "client sent invalid chunked body")
+		r.keepalive = false
+		return nil, 400
+	case err != nil:
+		r.logf(levelInfo, "client prematurely closed connection")
+		r.keepalive = false
+		return nil, statusClientClosed
+	}
+	if r.chunked {
+		r.contentLength = int64(buf.Len())
+	}
+	r.reqLen += int64(buf.Len())
+	return buf.Bytes(), 0
+}
+
+// discardBody reads and drops a body nobody consumed, so the next request on
+// the connection starts at the right byte (ngx_http_discard_request_body).
+// clientAddr is the client's address for ip_hash.
+func (r *request) discardBody() {
+	r.bodyDone = true
+	if r.contentLength <= 0 && !r.chunked {
+		return
+	}
+	r.c.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var rd io.Reader
+	if r.chunked {
+		rd = &chunkedReader{br: r.c.br}
+	} else {
+		rd = io.LimitReader(r.c.br, r.contentLength)
+	}
+	n, err := io.Copy(io.Discard, rd)
+	if err != nil || (!r.chunked && n < r.contentLength) {
+		r.keepalive = false
+	}
+}

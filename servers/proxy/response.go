@@ -1,0 +1,255 @@
+package proxy
+
+import (
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// redirect answers status with a Location and the built-in page. A relative
+// location becomes absolute as nginx's absolute_redirect does.
+func (r *request) redirect(status int, location string) {
+	if strings.HasPrefix(location, "/") && r.loc0().s.absRedirect {
+		location = r.absoluteURL(location)
+	}
+	page := builtinPage(status, r.loc0().s.serverTokens)
+	r.writeResponse(status, "text/html", []header{{"Location", location}}, []byte(page), page == "")
+}
+
+// absoluteURL prefixes a path with scheme, host and port as
+// ngx_http_header_filter does for a relative Location.
+func (r *request) absoluteURL(path string) string {
+	host := r.hostVar()
+	if r.loc0().s.nameRedirect || host == "" {
+		host = r.srv.firstName
+	}
+	if host == "" {
+		host = r.c.localIP
+	}
+	port := ""
+	if r.loc0().s.portRedirect && r.c.localPort != "80" {
+		port = ":" + r.c.localPort
+	}
+	return "http://" + host + port + path
+}
+
+// sendBody answers with a small in-memory body.
+func (r *request) sendBody(status int, ct string, body []byte) {
+	r.writeResponse(status, ct, nil, body, false)
+}
+
+// writeResponse writes a complete response with a known body.
+func (r *request) writeResponse(status int, ct string, extra []header, body []byte, empty bool) {
+	if r.headerSent {
+		return
+	}
+	h := respHead{status: status, contentLength: int64(len(body)), extra: extra}
+	if !empty {
+		h.contentType = ct
+	}
+	if status == 304 || status == 204 {
+		h.contentLength = -2
+	}
+	r.writeHead(&h)
+	if !r.headerOnly {
+		r.write(body)
+	}
+}
+
+// mediaType is a Content-Type without its parameters, lower-cased.
+func mediaType(ct string) string {
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	return strings.ToLower(strings.TrimSpace(ct))
+}
+
+// writeStream answers with a body whose length nginx does not announce
+// (autoindex): chunked on a keep-alive HTTP/1.1 connection, else ended by close.
+func (r *request) writeStream(status int, ct string, body []byte) {
+	h := respHead{status: status, contentType: ct, contentLength: -1}
+	h.chunked = r.major == 1 && r.minor >= 1 // even with Connection: close, as nginx's chunked filter does
+	r.writeHead(&h)
+	if r.headerOnly {
+		return
+	}
+	if h.chunked {
+		r.writeChunk(body)
+		r.c.bw.WriteString("0\r\n\r\n")
+		r.bytesSent += 5
+		r.bodySent += 5
+		return
+	}
+	r.write(body)
+}
+
+// respHead is the response head nginx's header filter writes, in its order.
+type respHead struct {
+	status        int
+	contentType   string
+	contentLength int64 // -1 unknown (chunked or close), -2 none at all
+	lastModified  time.Time
+	etag          string
+	acceptRanges  bool
+	extra         []header // Location first, then the rest in order
+	chunked       bool
+	ownServer     bool // the upstream sent Server: nginx prints it instead of its own
+	ownDate       bool // likewise for Date
+}
+
+func (r *request) writeHead(h *respHead) {
+	if r.headerSent {
+		return
+	}
+	r.headerSent = true
+	if r.chunked && !r.bodyDone {
+		if b, _ := r.c.br.Peek(r.c.br.Buffered()); chunkedPrefixBroken(b) {
+			r.logf(levelError, "client sent invalid chunked body")
+			r.keepalive = false
+			r.bodyDone = true
+		}
+	}
+	status := h.status
+	if r.errStatus != 0 && status == 200 {
+		status = r.errStatus
+	}
+	r.status = status
+	r.headerOnly = r.method == "HEAD" || status == 304 || status == 204
+	if r.major == 0 { // HTTP/0.9: no head
+		return
+	}
+	bw := r.c.bw
+	start := r.c.cw.n + int64(bw.Buffered())
+	bw.WriteString("HTTP/1.1 ")
+	bw.WriteString(statusLine(status))
+	bw.WriteString("\r\n")
+	if !h.ownServer {
+		bw.WriteString("Server: ")
+		if r.loc0().s.serverTokens {
+			bw.WriteString(nginxVersion)
+		} else {
+			bw.WriteString("nginx")
+		}
+		bw.WriteString("\r\n")
+	}
+	if !h.ownDate {
+		bw.WriteString("Date: ")
+		bw.WriteString(httpDate(r.c.s.now()))
+		bw.WriteString("\r\n")
+	}
+	if h.contentType != "" {
+		bw.WriteString("Content-Type: ")
+		bw.WriteString(h.contentType)
+		// the charset filter: "charset utf-8;" labels text types that have none
+		if cs := r.loc0().s.charset; cs != "" && r.loc0().s.charsetTypes[mediaType(h.contentType)] &&
+			!strings.Contains(strings.ToLower(h.contentType), "charset=") {
+			bw.WriteString("; charset=")
+			bw.WriteString(cs)
+		}
+		bw.WriteString("\r\n")
+	}
+	if h.contentLength >= 0 {
+		bw.WriteString("Content-Length: ")
+		bw.WriteString(strconv.FormatInt(h.contentLength, 10))
+		bw.WriteString("\r\n")
+	}
+	// ngx_http_header_filter drops Last-Modified unless 200/206/304; the
+	// range filter offers ranges only on a 200.
+	if status != 200 && status != 206 && status != 304 {
+		h.lastModified = time.Time{}
+	}
+	if status != 200 {
+		h.acceptRanges = false
+	}
+	if !h.lastModified.IsZero() {
+		bw.WriteString("Last-Modified: ")
+		bw.WriteString(h.lastModified.UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT"))
+		bw.WriteString("\r\n")
+	}
+	rest := h.extra
+	if len(rest) > 0 && rest[0].Name == "Location" {
+		bw.WriteString("Location: ")
+		bw.WriteString(rest[0].Value)
+		bw.WriteString("\r\n")
+		r.sentHeaders = append(r.sentHeaders, rest[0])
+		rest = rest[1:]
+	}
+	if h.chunked {
+		bw.WriteString("Transfer-Encoding: chunked\r\n")
+	}
+	if h.contentLength == -1 && !h.chunked && !r.headerOnly {
+		r.keepalive = false // the end of the body is the close
+	}
+	if r.keepalive {
+		bw.WriteString("Connection: keep-alive\r\n")
+	} else {
+		bw.WriteString("Connection: close\r\n")
+	}
+	for _, x := range rest {
+		bw.WriteString(x.Name)
+		bw.WriteString(": ")
+		bw.WriteString(x.Value)
+		bw.WriteString("\r\n")
+		r.sentHeaders = append(r.sentHeaders, x)
+	}
+	if h.etag != "" {
+		bw.WriteString("ETag: ")
+		bw.WriteString(h.etag)
+		bw.WriteString("\r\n")
+	}
+	if h.acceptRanges {
+		bw.WriteString("Accept-Ranges: bytes\r\n")
+	}
+	bw.WriteString("\r\n")
+	r.bytesSent += r.c.cw.n + int64(bw.Buffered()) - start
+}
+
+// write sends body bytes.
+func (r *request) write(p []byte) error {
+	if r.headerOnly || len(p) == 0 {
+		return nil
+	}
+	r.c.nc.SetWriteDeadline(time.Now().Add(r.loc0().s.sendTimeout))
+	n, err := r.c.bw.Write(p)
+	r.bodySent += int64(n)
+	r.bytesSent += int64(n)
+	return err
+}
+
+func (r *request) flush() {
+	r.c.nc.SetWriteDeadline(time.Now().Add(r.loc0().s.sendTimeout))
+	if err := r.c.bw.Flush(); err != nil {
+		r.keepalive = false
+	}
+}
+
+// httpDate formats t for Date and Last-Modified. Like nginx's cached time
+// strings (ngx_cached_http_time), the formatted second is reused.
+func httpDate(t time.Time) string {
+	sec := t.Unix()
+	if c := dateCache.Load(); c != nil && c.sec == sec {
+		return c.s
+	}
+	s := t.UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT")
+	dateCache.Store(&cachedTime{sec, s})
+	return s
+}
+
+type cachedTime struct {
+	sec int64
+	s   string
+}
+
+var dateCache, localCache atomic.Pointer[cachedTime]
+
+// timeLocalString is $time_local, cached per second the same way.
+func timeLocalString(t time.Time) string {
+	sec := t.Unix()
+	if c := localCache.Load(); c != nil && c.sec == sec {
+		return c.s
+	}
+	s := t.Format(timeLocal)
+	localCache.Store(&cachedTime{sec, s})
+	return s
+}
