@@ -22,7 +22,7 @@ func benchServer(b *testing.B, rec trace.Recorder) string {
 	b.Helper()
 	dir := b.TempDir()
 	writeFiles(b, dir, map[string]string{"html/1k.bin": strings.Repeat("x", 1024)})
-	cfg := loadConf(b, dir, "events {}\nhttp { access_log off; server { listen 127.0.0.1:FREEPORT; root DIR/html; } }\n")
+	cfg := loadConf(b, dir, "events {}\nhttp { access_log off; keepalive_requests 100000000; server { listen 127.0.0.1:FREEPORT; root DIR/html; } }\n")
 	srv, err := New(cfg, Options{Prefix: dir, Recorder: rec, ErrorLog: io.Discard})
 	if err != nil {
 		b.Fatal(err)

@@ -196,7 +196,7 @@ func TestTraceEvents(t *testing.T) {
 			t.Errorf("event %+v has request id %q, want %q", e, e.ReqID, id)
 		}
 	}
-	want := []string{"browser→proxy arrived 0", "proxy→proxy info 0", "proxy→disk sent 0", "disk→proxy returned 0", "proxy→browser returned 200"}
+	want := []string{"browser→proxy arrived 0", "proxy→proxy info 0", "disk→proxy returned 0", "proxy→browser returned 200"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}

@@ -124,9 +124,8 @@ func (r *request) serveFile() int {
 		return 405
 	}
 	path, _ := r.mapURIToPath(r.uri)
-	if r.c.s.traced {
-		r.event(trace.Event{From: trace.Proxy, To: trace.Disk, Phase: trace.Sent, Why: path})
-	}
+	// One disk event per file, taken when the answer is known (returned
+	// with the size, or failed with the errno): the path is its reason.
 	f, err := os.Open(path)
 	var fi os.FileInfo
 	if err == nil {
@@ -137,7 +136,7 @@ func (r *request) serveFile() int {
 	}
 	if err != nil {
 		if r.c.s.traced {
-			r.event(trace.Event{From: trace.Disk, To: trace.Proxy, Phase: trace.Failed, Why: errnoText(err)})
+			r.event(trace.Event{From: trace.Disk, To: trace.Proxy, Phase: trace.Failed, Why: path + ": " + errnoText(err)})
 		}
 		switch {
 		case errors.Is(err, syscall.ENOENT), errors.Is(err, syscall.ENOTDIR), errors.Is(err, syscall.ENAMETOOLONG):
