@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -28,6 +29,9 @@ func startNginx(t *testing.T, dir, conf, addr string) {
 	}
 	cmd := exec.Command(bin, "-p", dir, "-c", path, "-g",
 		"daemon off; master_process on; worker_processes 1; pid "+filepath.Join(dir, "nginx.pid")+";")
+	// if the test binary dies (a -timeout panic skips t.Cleanup), take the
+	// server with it rather than leave it listening
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
