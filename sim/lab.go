@@ -212,7 +212,8 @@ func addrString(a net.Addr) string {
 }
 
 // Shutdown stops the proxy first, then the app servers, each finishing its
-// in-flight requests (until ctx ends), and closes the logs.
+// in-flight requests (until ctx ends), and closes the logs. Calling it again
+// is harmless.
 func (l *Lab) Shutdown(ctx context.Context) error {
 	var errs []error
 	if l.Proxy != nil {
@@ -224,5 +225,6 @@ func (l *Lab) Shutdown(ctx context.Context) error {
 	for _, f := range l.logFiles {
 		errs = append(errs, f.Close())
 	}
+	l.logFiles = nil // a second Shutdown has nothing left to close
 	return errors.Join(errs...)
 }

@@ -206,3 +206,43 @@ func shutdownInstance(t *testing.T, lab *Lab, i int) {
 		t.Fatalf("Shutdown %s: %v", lab.Instances[i].Name(), err)
 	}
 }
+
+// TestSecondStartReuses: stopping the lab and starting it again (other
+// ports asked for) runs the workspace as the learner left it: their edit
+// kept, their data kept, the ports their files name.
+func TestSecondStartReuses(t *testing.T) {
+	noLeaks(t)
+	lab := startLab(t, nil)
+	url := lab.URL()
+	if res := newClient(t, url).register("alice", "secret123", "爱丽丝"); res.status != 302 {
+		t.Fatalf("register: got %d, want 302", res.status)
+	}
+	conf := filepath.Join(lab.Dir, "conf.d", "ems.conf")
+	replaceInFile(t, conf, "client_max_body_size  2m;", "client_max_body_size  1k;")
+	edited := readFile(t, conf)
+	if err := lab.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	again, err := StartWith(lab.Dir, Options{Ports: freeLabPorts(t)})
+	if err != nil {
+		t.Fatalf("second StartWith: %v", err)
+	}
+	stopOnCleanup(t, again)
+	if again.Created || again.URL() != url {
+		t.Errorf("second start: got created=%v at %s, want the existing workspace at %s", again.Created, again.URL(), url)
+	}
+	if got := readFile(t, conf); got != edited {
+		t.Errorf("conf.d/ems.conf: got\n%s\nwant the learner's edit\n%s", got, edited)
+	}
+	c := newClient(t, url)
+	if res := c.login("alice", "secret123"); res.status != 302 {
+		t.Errorf("login after the restart: got %d, want 302 (db.sqlite3 kept)", res.status)
+	}
+	// The edit is live: a 2 KiB avatar is now over client_max_body_size.
+	form := c.get("/employees/add/")
+	res := c.multipart("/employees/add/", map[string]string{"csrfmiddlewaretoken": c.token(form), "name": "x", "salary": "1", "age": "20"}, make([]byte, 2048))
+	if res.status != 413 {
+		t.Errorf("2 KiB upload with client_max_body_size 1k: got %d, want 413", res.status)
+	}
+}
