@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -254,4 +255,29 @@ func TestBrokenStaticAlias(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestInstanceDownPost: nginx passes even a POST to the next peer when the
+// first refused the connection, because nothing of the request was sent yet
+// (ngx_http_upstream_next only keeps a non-idempotent request once
+// request_sent is set). The form is fetched from uwsgi-2 directly, so the
+// POST is the first request the proxy sees and round robin offers it to the
+// stopped uwsgi-1 first.
+func TestInstanceDownPost(t *testing.T) {
+	noLeaks(t)
+	lab := startLab(t, nil)
+	shutdownInstance(t, lab, 0)
+	c := newClient(t, lab.URL())
+	two := c.at(instanceURL(t, lab, 1))
+	page := two.get("/register/")
+	two.get("/captcha.png")
+	res := c.post("/register/", url.Values{
+		"csrfmiddlewaretoken": {c.token(page)}, "username": {"bob"}, "real_name": {"鲍勃"},
+		"password": {"secret123"}, "password2": {"secret123"}, "captcha": {labCaptcha},
+	})
+	if res.status != 302 {
+		t.Fatalf("POST /register/ with uwsgi-1 stopped: got %d, want 302 from uwsgi-2\n%.800s", res.status, res.body)
+	}
+	waitFile(t, filepath.Join(lab.Dir, "logs", "error.log"),
+		`connect() failed (111: Connection refused) while connecting to upstream, client: 127.0.0.1, server: localhost, request: "POST /register/ HTTP/1.1", upstream: "uwsgi://127.0.0.1:`+strconv.Itoa(socketPort(t, lab, 0))+`"`)
 }
