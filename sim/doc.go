@@ -8,6 +8,15 @@
 // to one trace.Broker that the screen, `webflow-lab serve` and lesson checks
 // read.
 //
+// Ports are chosen once, when a workspace is created (Options.Ports): they
+// are written into conf.d/ems.conf and the uwsgi-N.ini files as a learner
+// would write them, and from then on the files are the truth, as on a real
+// server. A busy port is the server's own explanation (nginx's bind() line,
+// uWSGI's "probably another instance"), and Start stops whatever it had
+// started. The controls so far are the ones a learner has on a real box:
+// stop an instance (Instances[i].Shutdown), restart it after editing its ini
+// (RestartInstance), reload the proxy after editing nginx.conf (ReloadProxy).
+//
 // What it leaves out so far: fault injection, virtual browsers, the load
 // generator and replay (see DESIGN.md); the TUI that animates the events.
 package sim
