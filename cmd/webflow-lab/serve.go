@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"webflow-lab/servers/explain"
 	"webflow-lab/sim"
 )
 
@@ -40,8 +41,12 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		printErr(stderr, err)
 		if errors.Is(err, syscall.EADDRINUSE) {
-			fmt.Fprintf(stderr, "  or run a separate lab on free ports: webflow-lab serve --workspace NEW_DIR --port %d --app-port %d\n",
-				*port+100, *appPort+100)
+			// The ports live in the workspace's files, so the way out is to
+			// edit them there, or to start a new workspace elsewhere.
+			cmd := fmt.Sprintf("webflow-lab serve --workspace NEW_DIR --port %d --app-port %d", *port+100, *appPort+100)
+			fmt.Fprintf(stderr, "  %s\n", explain.T(
+				"or change the port in "+*dir+"'s conf.d/ems.conf and uwsgi-N.ini, or start a lab in a new folder on other ports: "+cmd,
+				"或修改 "+*dir+" 中 conf.d/ems.conf 与 uwsgi-N.ini 里的端口，或在新文件夹中用其他端口启动实验："+cmd).In(lang()))
 		}
 		return 1
 	}
