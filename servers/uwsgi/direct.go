@@ -181,15 +181,17 @@ func openDirect(l *listener) error {
 	if err != nil {
 		return err
 	}
+	// F_DUPFD_CLOEXEC, not dup(2) then FD_CLOEXEC: a child started in
+	// between (nginx, uWSGI or Chromium launched by a test or the lab) would
+	// inherit the listening socket and keep the port open after Shutdown.
 	dup := -1
 	var derr error
-	if err := rc.Control(func(fd uintptr) { dup, derr = syscall.Dup(int(fd)) }); err != nil {
+	if err := rc.Control(func(fd uintptr) { dup, derr = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0) }); err != nil {
 		return err
 	}
 	if derr != nil {
 		return derr
 	}
-	syscall.CloseOnExec(dup)
 	f := os.NewFile(uintptr(dup), l.a.raw)
 	frc, err := f.SyscallConn()
 	if err != nil {

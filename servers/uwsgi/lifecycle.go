@@ -20,7 +20,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			s.log.Print("SIGINT/SIGTERM received...killing workers...")
 		}
 		s.state.Store(2)
-		close(s.closing)
+		s.closeO.Do(func() { close(s.closing) })
+		s.noWorkersLeft()
 		for _, l := range s.listeners {
 			l.ln.Close()
 			if l.file != nil {
@@ -97,7 +98,7 @@ func (s *Server) cancelAll() {
 
 // abort undoes a failed start.
 func (s *Server) abort() {
-	close(s.closing)
+	s.closeO.Do(func() { close(s.closing) })
 	for _, l := range s.listeners {
 		l.ln.Close()
 		if l.file != nil {
@@ -136,7 +137,9 @@ func (s *Server) vacuum() {
 // Reload is uWSGI's graceful reload (SIGHUP, `uwsgi --reload`): each worker
 // finishes its request and exits, the app is loaded again, and new workers
 // start on the same sockets; connections arriving meanwhile wait in the
-// accept queue.
+// accept queue. If ctx ends before the old workers are done, those still
+// busy are killed, as uWSGI's master does once worker-reload-mercy has
+// passed, the new workers start all the same, and ctx.Err() is returned.
 func (s *Server) Reload(ctx context.Context) error {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
@@ -164,7 +167,9 @@ func (s *Server) Reload(ctx context.Context) error {
 		s.direct.nudge(true)
 		defer s.direct.nudge(false)
 	}
-	for _, w := range old {
+	var err error
+	var waiting []*worker // old workers still finishing when ctx ended
+	for i, w := range old {
 		done := make(chan struct{})
 		go func() {
 			w.wg.Wait()
@@ -172,14 +177,29 @@ func (s *Server) Reload(ctx context.Context) error {
 		}()
 		select {
 		case <-done:
+			s.log.Printf("worker %d buried after %d seconds", w.slot.id, max(1, int(time.Since(w.start).Seconds())))
+			continue
 		case <-ctx.Done():
-			return ctx.Err()
+			err = ctx.Err()
 		}
-		s.log.Printf("worker %d buried after %d seconds", w.slot.id, max(1, int(time.Since(w.start).Seconds())))
+		waiting = old[i:]
+		break
 	}
 	s.lifeMu.Lock()
 	defer s.lifeMu.Unlock()
+	// uWSGI's master gives retiring workers worker-reload-mercy seconds,
+	// then kills them (core/master.c) and respawns: a reload that runs out
+	// of time never leaves the instance without workers.
+	for _, w := range waiting {
+		if !w.dead.Load() {
+			s.log.Printf("%s - worker %d (pid: %d) is taking too much time to die...NO MERCY !!!", asctime(time.Now()), w.slot.id, s.pid)
+			s.terminate(w)
+		}
+	}
 	if s.state.Load() != 1 {
+		// Shutdown began meanwhile: no new workers, and an acceptor holding
+		// a connection must not wait for one.
+		s.noWorkersLeft()
 		return ErrServerClosed
 	}
 	s.log.Print("binary reloading uWSGI...")
@@ -194,7 +214,7 @@ func (s *Server) Reload(ctx context.Context) error {
 		s.log.Printf("spawned uWSGI worker %d (pid: %d, cores: %d)", slot.id, s.pid, s.threads)
 	}
 	s.rec.Record(trace.Event{To: trace.Uwsgi, Instance: s.name, Phase: trace.Info, At: trace.Now(), State: true, Why: "instance reloaded"})
-	return nil
+	return err
 }
 
 // BrutalReload is uWSGI 2.0's answer to SIGTERM: the workers are killed at
@@ -222,6 +242,27 @@ func (s *Server) BrutalReload() error {
 	}
 	s.rec.Record(trace.Event{To: trace.Uwsgi, Instance: s.name, Phase: trace.Info, At: trace.Now(), State: true, Why: "instance reloaded brutally (SIGTERM)"})
 	return nil
+}
+
+// noWorkersLeft closes noCores once Shutdown has begun and every slot's
+// worker has quit (retired by a reload, killed by harakiri) with nothing to
+// replace it. It is called with lifeMu held wherever a worker goes for good.
+func (s *Server) noWorkersLeft() {
+	select {
+	case <-s.closing:
+	default:
+		return
+	}
+	for _, slot := range s.slots {
+		if w := slot.cur.Load(); w != nil {
+			select {
+			case <-w.quit:
+			default:
+				return // this one can still take a connection
+			}
+		}
+	}
+	s.noCoresO.Do(func() { close(s.noCores) })
 }
 
 // numWorkersRunning counts the live workers (for tests and the TUI).

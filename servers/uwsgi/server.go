@@ -66,11 +66,17 @@ type Server struct {
 	idle    []*core
 	idleSig chan struct{}
 
-	lifeMu    sync.Mutex // serialises harakiri, reload and shutdown
-	reloadMu  sync.Mutex // one reload at a time
-	closing   chan struct{}
-	quit      chan struct{}
+	lifeMu   sync.Mutex // serialises harakiri, reload and shutdown
+	reloadMu sync.Mutex // one reload at a time
+	closing  chan struct{}
+	quit     chan struct{}
+	// noCores is closed once Shutdown has begun and every slot's worker has
+	// quit with nothing to replace it, so no core will ever take another
+	// connection (noWorkersLeft); an acceptor holding one then closes it.
+	noCores   chan struct{}
+	noCoresO  sync.Once
 	stopOnce  sync.Once
+	closeO    sync.Once // closes closing (Shutdown, or a failed Start)
 	quitO     sync.Once
 	closeOnce sync.Once
 	acceptors sync.WaitGroup // accept loops and routers: the front side
@@ -94,7 +100,7 @@ type appHolder struct {
 // New checks nothing and binds nothing: Start does, as uWSGI does at startup.
 func New(cfg Config, opts Options) *Server {
 	s := &Server{cfg: cfg, opts: opts, rec: trace.OrNop(opts.Recorder), tracing: trace.OrNop(opts.Recorder) != trace.Nop,
-		idleSig: make(chan struct{}, 1), closing: make(chan struct{}), quit: make(chan struct{}),
+		idleSig: make(chan struct{}, 1), closing: make(chan struct{}), quit: make(chan struct{}), noCores: make(chan struct{}),
 		pid: os.Getpid()}
 	s.processes = max(cfg.Processes, 1)
 	s.threads = max(cfg.Threads, 1)

@@ -223,7 +223,8 @@ func (s *Server) putIdle(c *core) bool {
 // takeCore waits for an idle core. It gives up (nil) when the server is
 // closing, unless holding is true: an acceptor that already holds a
 // connection must hand it to someone, as a uWSGI worker finishes what it
-// accepted.
+// accepted — and gives up only when no worker is left to take it (a reload
+// or harakiri emptied the slots while Shutdown began; see noWorkersLeft).
 func (s *Server) takeCore(holding bool) *core {
 	for {
 		s.idleMu.Lock()
@@ -248,7 +249,7 @@ func (s *Server) takeCore(holding bool) *core {
 		s.idleMu.Unlock()
 		closing := s.closing
 		if holding {
-			closing = nil
+			closing = s.noCores
 		}
 		select {
 		case <-s.idleSig:
@@ -451,6 +452,7 @@ func (s *Server) kill(w *worker) {
 	s.log.Printf("DAMN ! worker %d (pid: %d) died, killed by signal 9 :( trying respawn ...", slot.id, pid)
 	select {
 	case <-s.closing:
+		s.noWorkersLeft()
 		return
 	default:
 	}
