@@ -22,7 +22,7 @@ type conn struct {
 	addr   string // the listen address it was accepted on
 	id     uint64 // nginx's connection number, the *N of error-log lines
 	br     *bufio.Reader
-	bw     *bufio.Writer
+	bw     *outBuf
 	cw     countingWriter
 	mu     sync.Mutex
 	idle   bool
@@ -62,7 +62,7 @@ func newConn(s *Server, nc net.Conn, addr string) *conn {
 	}
 	c.br = bufio.NewReaderSize(nc, size+2)
 	c.cw.w = nc
-	c.bw = bufio.NewWriterSize(&c.cw, 16<<10)
+	c.bw = &outBuf{buf: make([]byte, 0, 4<<10), w: &c.cw}
 	return c
 }
 
