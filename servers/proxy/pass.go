@@ -164,13 +164,18 @@ func (r *request) pass() {
 	}
 
 	// Watch the client while waiting for the upstream: a client that hangs
-	// up is nginx's 499 ("client prematurely closed connection").
-	gone := make(chan struct{})
-	stop := r.watchClient(gone)
-	ur.ClientGone = gone
+	// up is nginx's 499 ("client prematurely closed connection"), and the
+	// engine gives up on the upstream as nginx does (unless
+	// ignore_client_abort is on). Ending ctx is how the engine hears it.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stop := func() {}
+	if !set.IgnoreClientAbort {
+		stop = r.watchClient(cancel)
+	}
 	// A fast shutdown (Close) cuts the client connection, which the watch
-	// above sees; a graceful one lets the upstream answer.
-	res := r.c.s.engine().Do(context.Background(), target, set, ur)
+	// sees; a graceful one lets the upstream answer.
+	res := r.c.s.engine().Do(ctx, target, set, ur)
 	stop()
 
 	r.upstreamAddr = res.UpstreamAddr()
@@ -442,22 +447,46 @@ func (r *request) writeChunk(p []byte) error {
 
 // watchClient notices the client hanging up while the upstream works: it
 // peeks at the connection (as ngx_http_upstream_check_broken_connection
-// does with recv(MSG_PEEK)). stop ends the watch and waits for it.
-func (r *request) watchClient(gone chan struct{}) (stop func()) {
-	done := make(chan struct{})
-	r.c.nc.SetReadDeadline(time.Time{})
-	go func() {
+// does with recv(MSG_PEEK)) and calls gone. Most upstream answers come back
+// within milliseconds, so the watch starts only after watchDelay: a fast
+// request costs a timer, not a goroutine. stop ends the watch and waits.
+func (r *request) watchClient(gone func()) (stop func()) {
+	r.c.nc.SetReadDeadline(time.Time{}) // the body's deadline no longer applies
+	var (
+		mu               sync.Mutex
+		started, stopped bool
+		done             = make(chan struct{})
+	)
+	t := time.AfterFunc(watchDelay, func() {
+		mu.Lock()
+		if stopped {
+			mu.Unlock()
+			return
+		}
+		started = true
+		mu.Unlock()
 		defer close(done)
 		if _, err := r.c.br.Peek(1); err != nil && !isTimeoutErr(err) {
-			close(gone)
+			gone()
 		}
-	}()
+	})
 	return func() {
-		r.c.nc.SetReadDeadline(time.Unix(1, 0)) // wake the Peek
-		<-done
-		r.c.nc.SetReadDeadline(time.Time{})
+		mu.Lock()
+		stopped = true
+		running := started
+		mu.Unlock()
+		t.Stop()
+		if running {
+			r.c.nc.SetReadDeadline(time.Unix(1, 0)) // wake the Peek
+			<-done
+			r.c.nc.SetReadDeadline(time.Time{})
+		}
 	}
 }
+
+// watchDelay is how long an upstream may take before the proxy starts
+// watching the client connection.
+const watchDelay = 20 * time.Millisecond
 
 func isTimeoutErr(err error) bool {
 	var t interface{ Timeout() bool }
