@@ -26,7 +26,10 @@
 // What this version leaves out: TLS and HTTP/2, the rewrite module beyond
 // return (no rewrite, if, set, map), gzip, caching, limit_req/limit_conn,
 // multi-range requests (one range is served as nginx does), sub-requests, open_file_cache, FastCGI/SCGI/gRPC, UNIX listen
-// sockets, variables in *_pass targets, and more than one worker (so
+// sockets, variables in *_pass targets, temp files for request bodies (a
+// body is buffered in memory, up to client_max_body_size), host names in
+// *_pass and upstream servers other than localhost (the lab stays on
+// loopback addresses), and more than one worker (so
 // balancer state is shared by every connection, as one nginx worker's is).
 // A port-only "listen 8080;" binds 127.0.0.1 (nginx binds every address):
 // the lab stays on loopback unless the config names an address.
