@@ -23,6 +23,7 @@ type conf struct {
 	servers   []*vserver
 	groups    map[string]*listenGroup // by listen address "ip:port"
 	order     []string                // listen addresses in config order
+	listenAt  map[string]string       // address → "file:line" of its first listen directive
 	upstreams map[string]*upstreamBlock
 	formats   map[string]*logFormat
 	files     *logFiles
@@ -257,6 +258,7 @@ func compile(root []*config.Directive, prefix, confFile string, files *logFiles)
 		confFile:  confFile,
 		pidFile:   filepath.Join(prefix, "logs/nginx.pid"),
 		groups:    map[string]*listenGroup{},
+		listenAt:  map[string]string{},
 		upstreams: map[string]*upstreamBlock{},
 		formats:   map[string]*logFormat{"combined": combinedFormat},
 		files:     files,
@@ -499,6 +501,9 @@ func (cf *conf) compileServer(d *config.Directive, httpS *settings, httpSrv *vse
 			}
 		}
 		cf.addListen(srv, addr, def)
+		if _, ok := cf.listenAt[addr]; !ok {
+			cf.listenAt[addr] = fmt.Sprintf("%s:%d", l.File, l.Line)
+		}
 	}
 	cf.servers = append(cf.servers, srv)
 	return nil

@@ -79,6 +79,7 @@ func TestLearnerMessages(t *testing.T) {
 		if !errors.As(err, &e) {
 			t.Fatalf("Start: got %v, want an *explain.Error", err)
 		}
-		golden(t, "busy-port.txt", strings.ReplaceAll(e.Block("en")+"\n\n"+e.Block("zh")+"\n", busy.addr, "ADDR"))
+		out := strings.ReplaceAll(e.Block("en")+"\n\n"+e.Block("zh")+"\n", busy.addr, "ADDR")
+		golden(t, "busy-port.txt", strings.ReplaceAll(out, dir, "DIR"))
 	})
 }

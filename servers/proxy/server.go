@@ -162,7 +162,8 @@ func (s *Server) listen(addr string) (net.Listener, error) {
 }
 
 // Start opens every listening socket of the configuration and starts
-// serving. A busy port is an *explain.Error naming the listen line.
+// serving. A busy port is an *explain.Error whose Where is the listen
+// line (file:line).
 func (s *Server) Start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -207,12 +208,16 @@ func (s *Server) openListeners(cf *conf) ([]*listener, error) {
 func bindError(cf *conf, addr string, err error) error {
 	msg := fmt.Sprintf("bind() to %s failed (%s)", addr, errnoText(err))
 	cf.errorLog.log(time.Now(), levelEmerg, 0, msg, "")
+	where := cf.listenAt[addr] // the listen line, so a learner with several conf.d files finds it
+	if where == "" {
+		where = addr
+	}
 	e := &explain.Error{
 		What:  explain.T("proxy: [emerg] "+msg, "proxy: [emerg] "+msg),
-		Where: addr,
-		Why:   explain.T("another program is listening on this address", "端口被占用：另一个程序正在监听这个地址"),
-		Try: explain.T("stop the other program (ss -ltnp shows it) or change the listen line",
-			"停止占用端口的程序（ss -ltnp 可以看到它），或者修改 listen 指令"),
+		Where: where,
+		Why:   explain.T("another program is listening on "+addr, "端口被占用：另一个程序正在监听 "+addr),
+		Try: explain.T("stop the other program (ss -ltnp shows it) or change the listen line at "+where,
+			"停止占用端口的程序（ss -ltnp 可以看到它），或者修改 "+where+" 的 listen 指令"),
 		Err: err,
 	}
 	return e
