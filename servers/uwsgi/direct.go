@@ -36,6 +36,7 @@ type fdConn struct {
 	timeout time.Duration // socket-timeout, per wait
 	mu      sync.Mutex    // guards closed against a concurrent abort
 	closed  bool
+	rerr    error // the first read error, returned again by later reads
 	laddr   net.Addr
 	raddr   net.Addr
 }
@@ -70,7 +71,19 @@ func (c *fdConn) opError(op string, err error) error {
 	return &net.OpError{Op: op, Net: "tcp", Source: c.laddr, Addr: c.raddr, Err: os.NewSyscallError(op, err)}
 }
 
+// Read reads what has arrived, waiting up to socket-timeout for something.
+// Its errors are sticky: once a read failed (EOF, timeout, reset) every
+// later read returns the same error at once, as the request is over.
 func (c *fdConn) Read(p []byte) (int, error) {
+	if c.rerr != nil {
+		return 0, c.rerr
+	}
+	n, err := c.read(p)
+	c.rerr = err
+	return n, err
+}
+
+func (c *fdConn) read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}

@@ -28,15 +28,22 @@ var (
 
 // timeoutConn applies uWSGI's socket-timeout to every read and write, so a
 // client that sends half a packet and stalls (or stops reading) frees its
-// worker after the timeout instead of holding it forever.
+// worker after the timeout instead of holding it forever. Its read errors
+// are sticky, like fdConn's (see readPacket).
 type timeoutConn struct {
 	net.Conn
-	d time.Duration
+	d    time.Duration
+	rerr error
 }
 
 func (c *timeoutConn) Read(p []byte) (int, error) {
+	if c.rerr != nil {
+		return 0, c.rerr
+	}
 	c.Conn.SetReadDeadline(time.Now().Add(c.d))
-	return c.Conn.Read(p)
+	n, err := c.Conn.Read(p)
+	c.rerr = err
+	return n, err
 }
 
 func (c *timeoutConn) Write(p []byte) (int, error) {
@@ -96,7 +103,7 @@ func (s *Server) serve(c *core, j job) {
 			body = bufio.NewReader(req.Body)
 		}
 	default:
-		pkt, err := uwsgiproto.ReadPacket(br, s.bufferSize)
+		pkt, err := readPacket(br, s.bufferSize, s.tracing && trace.Watched(s.rec))
 		if err != nil {
 			if err == io.EOF {
 				return // connected and closed without a byte: nothing to log
