@@ -119,6 +119,7 @@ func TestBrowserThroughProxy(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real browser test; skipped with -short")
 	}
+	noLeaks(t) // chromedp's goroutines too: cancelling the allocator waits for Chromium
 	ctx := browser(t)
 	lab := startLab(t, nil)
 	base := lab.URL()

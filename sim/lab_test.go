@@ -74,6 +74,9 @@ func TestBusyPort(t *testing.T) {
 func TestThroughProxy(t *testing.T) {
 	noLeaks(t)
 	lab := startLab(t, nil)
+	if len(lab.Notes) != 0 {
+		t.Errorf("notes for the shipped configs: got %q, want none", lab.Notes)
+	}
 	c := newClient(t, lab.URL())
 
 	t.Run("home redirects to login", func(t *testing.T) {
