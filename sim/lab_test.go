@@ -2,7 +2,9 @@ package sim
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
 	"io/fs"
 	"net"
 	"os"
@@ -249,5 +251,50 @@ func TestSecondStartReuses(t *testing.T) {
 	res := c.multipart("/employees/add/", map[string]string{"csrfmiddlewaretoken": c.token(form), "name": "x", "salary": "1", "age": "20"}, make([]byte, 2048))
 	if res.status != 413 {
 		t.Errorf("2 KiB upload with client_max_body_size 1k: got %d, want 413", res.status)
+	}
+}
+
+// TestLabListensWhereFilesSay: every server listens on the port its file
+// names, the ports startLab asked for, and the stats socket answers with
+// uWSGI's JSON.
+func TestLabListensWhereFilesSay(t *testing.T) {
+	noLeaks(t)
+	ports := freeLabPorts(t)
+	lab, err := StartWith(filepath.Join(t.TempDir(), "ws"), Options{Ports: ports})
+	if errors.Is(err, syscall.EADDRINUSE) {
+		t.Skipf("a picked port was taken meanwhile: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopOnCleanup(t, lab)
+	if want := "http://127.0.0.1:" + strconv.Itoa(ports.Proxy); lab.URL() != want {
+		t.Errorf("proxy: got %s, want %s", lab.URL(), want)
+	}
+	for i, want := range ports.Instances {
+		s := lab.Instances[i]
+		for _, kind := range []struct {
+			name string
+			port int
+		}{{"socket", want.Socket}, {"http", want.HTTP}, {"stats", want.Stats}} {
+			a := s.Addrs()[kind.name]
+			if len(a) != 1 || a[0].String() != "127.0.0.1:"+strconv.Itoa(kind.port) {
+				t.Errorf("%s %s: got %v, want 127.0.0.1:%d", s.Name(), kind.name, a, kind.port)
+			}
+		}
+		conn, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(want.Stats), 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.SetDeadline(time.Now().Add(10 * time.Second))
+		b, err := io.ReadAll(conn) // the stats server writes its JSON and closes
+		conn.Close()
+		var stats struct {
+			Version string `json:"version"`
+			Workers []any  `json:"workers"`
+		}
+		if err != nil || json.Unmarshal(b, &stats) != nil || stats.Version == "" || len(stats.Workers) != 2 {
+			t.Errorf("%s stats on %d: got %v %.200q, want uWSGI's JSON with 2 workers", s.Name(), want.Stats, err, b)
+		}
 	}
 }
