@@ -326,9 +326,10 @@ var relayBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b
 
 // hiddenHeaders are upstream headers nginx does not pass to the client by
 // default (uwsgi_hide_header / proxy_hide_header defaults), plus the hop-by-hop
-// ones it handles itself.
+// ones it handles itself. A CGI Status: header is not among them: nginx 1.22
+// takes the status from it and passes the header on as well.
 var hiddenHeaders = map[string]bool{
-	"status": true, "x-accel-expires": true, "x-accel-redirect": true, "x-accel-limit-rate": true,
+	"x-accel-expires": true, "x-accel-redirect": true, "x-accel-limit-rate": true,
 	"x-accel-buffering": true, "x-accel-charset": true,
 	"connection": true, "keep-alive": true, "transfer-encoding": true, "content-length": true,
 	"content-type": true, "last-modified": true,
@@ -339,7 +340,7 @@ var hiddenHeaders = map[string]bool{
 // known, else chunked to HTTP/1.1 clients and close-delimited to HTTP/1.0.
 func (r *request) relay(res *upstream.Result, p *passSpec) {
 	h := res.Head
-	head := respHead{status: h.Status, contentLength: h.ContentLength}
+	head := respHead{status: h.Status, statusLine: h.StatusLine, contentLength: h.ContentLength}
 	if ct, ok := h.Get("Content-Type"); ok {
 		head.contentType = ct
 	}

@@ -87,6 +87,7 @@ func (r *request) writeStream(status int, ct string, body []byte) {
 // respHead is the response head nginx's header filter writes, in its order.
 type respHead struct {
 	status        int
+	statusLine    string // the upstream's own "404 Gone": nginx relays it as is (headers_out.status_line)
 	contentType   string
 	contentLength int64 // -1 unknown (chunked or close), -2 none at all
 	lastModified  time.Time
@@ -122,7 +123,13 @@ func (r *request) writeHead(h *respHead) {
 	bw := r.c.bw
 	start := r.c.cw.n + int64(bw.Buffered())
 	bw.WriteString("HTTP/1.1 ")
-	bw.WriteString(statusLine(status))
+	if h.statusLine != "" && status == h.status {
+		// ngx_http_header_filter prints headers_out.status_line when set:
+		// an upstream's reason phrase (or none at all) reaches the client
+		bw.WriteString(h.statusLine)
+	} else {
+		bw.WriteString(statusLine(status))
+	}
 	bw.WriteString("\r\n")
 	if !h.ownServer {
 		bw.WriteString("Server: ")
