@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"webflow-lab/servers/explain"
 	"webflow-lab/servers/proxy/balance"
 	"webflow-lab/servers/proxy/config"
 	"webflow-lab/servers/proxy/upstream"
@@ -25,8 +28,10 @@ type balancer struct {
 }
 
 // newBalancer reads an upstream { } block: server lines with weight=,
-// max_fails=, fail_timeout=, max_conns=, backup, down, and one balancing
-// method (ip_hash, least_conn, hash KEY [consistent], random [two …]).
+// max_fails=, fail_timeout=, max_conns=, backup, down (balance.ParseServer,
+// ngx_http_upstream_server's exact rules), and balancing methods (ip_hash,
+// least_conn, hash KEY [consistent], random [two …]); as in nginx the last
+// method written wins.
 func newBalancer(ub *upstreamBlock) (*balancer, error) {
 	d := ub.dir
 	var peers []*balance.Peer
@@ -37,66 +42,25 @@ func newBalancer(ub *upstreamBlock) (*balancer, error) {
 	for _, c := range d.Block {
 		switch c.Name {
 		case "server":
-			if len(c.Args) == 0 {
-				return nil, errAt(c, "invalid number of arguments in \"server\" directive")
+			p, err := balance.ParseServer(c.Args, method)
+			if err != nil {
+				return nil, explainedAt(c, err)
 			}
-			addr := c.Args[0]
-			if !strings.HasPrefix(addr, "unix:") {
-				if !strings.Contains(addr, ":") {
-					addr += ":80"
-				}
-				if strings.HasPrefix(addr, "localhost:") {
-					addr = "127.0.0.1" + addr[len("localhost"):]
-				}
+			for _, addr := range peerAddrs(p.Addr) {
+				q := *p
+				q.Addr = addr
+				peers = append(peers, &q)
 			}
-			p := balance.NewPeer(addr)
-			p.Name = c.Args[0]
-			for _, a := range c.Args[1:] {
-				k, v, _ := strings.Cut(a, "=")
-				var err error
-				switch k {
-				case "weight":
-					p.Weight, err = strconv.Atoi(v)
-					if err == nil && p.Weight < 1 {
-						err = errors.New("bad")
-					}
-				case "max_fails":
-					p.MaxFails, err = strconv.Atoi(v)
-				case "fail_timeout":
-					p.FailTimeout, err = parseTime(v)
-				case "max_conns":
-					p.MaxConns, err = strconv.Atoi(v)
-				case "backup":
-					p.Backup = true
-				case "down":
-					p.Down = true
-				default:
-					err = errors.New("bad")
-				}
-				if err != nil {
-					return nil, errAt(c, "invalid parameter \"%s\"", a)
-				}
-			}
-			if p.Backup && method != nil {
-				if _, ok := method.(balance.RoundRobin); !ok {
-					if _, ok := method.(balance.LeastConn); !ok {
-						return nil, errAt(c, "balancing method does not support parameter \"backup\"")
-					}
-				}
-			}
-			peers = append(peers, p)
 		case "ip_hash", "least_conn", "hash", "random":
-			if methodDir != nil {
-				return nil, errAt(c, "load balancing method redefined")
-			}
 			m, err := balance.ByDirective(c.Name, c.Args, nil)
 			if err != nil {
-				return nil, errAt(c, "%v", err)
+				return nil, explainedAt(c, err)
 			}
+			// A second method is no error: nginx warns "load balancing
+			// method redefined" (the config package prints that warning
+			// with the others) and the later method replaces the earlier.
 			method, methodDir = m, c
-			if len(peers) > 0 {
-				opts = append(opts, balance.MethodAfterServers())
-			}
+			b.key = nil
 			if c.Name == "hash" {
 				t, err := compileTmpl(c.Args[0])
 				if err != nil {
@@ -109,12 +73,76 @@ func newBalancer(ub *upstreamBlock) (*balancer, error) {
 	if len(peers) == 0 {
 		return nil, errAt(d, "no servers are inside upstream")
 	}
+	if methodDir != nil && len(peers) > 0 && peerLineBefore(d, methodDir) {
+		opts = append(opts, balance.MethodAfterServers())
+	}
 	u, err := balance.NewUpstream(ub.name, peers, method, opts...)
 	if err != nil {
-		return nil, errAt(d, "%v", err)
+		return nil, explainedAt(d, err)
 	}
 	b.u = u
 	return b, nil
+}
+
+// peerLineBefore reports whether a server line comes before the method's
+// line: then nginx never checked backup against the method.
+func peerLineBefore(block, method *config.Directive) bool {
+	for _, c := range block.Block {
+		if c == method {
+			return false
+		}
+		if c.Name == "server" {
+			return true
+		}
+	}
+	return false
+}
+
+// explainedAt is nginx's message for a balance error (e.What.EN: the
+// explanation is for the learner-facing views, not nginx's one line) with
+// the directive's file and line.
+func explainedAt(c *config.Directive, err error) *confError {
+	var e *explain.Error
+	if errors.As(err, &e) {
+		return errAt(c, "%s", e.What.EN)
+	}
+	return errAt(c, "%v", err)
+}
+
+// peerAddrs is the peer addresses a server line's address stands for:
+// nginx's default port 80, and localhost resolved as nginx resolves it at
+// start-up (the system's hosts file). A Debian box lists localhost as
+// 127.0.0.1 and ::1, so real nginx gets two peers and, with an app bound to
+// 127.0.0.1 only, logs "connect() failed (111: Connection refused)" for
+// [::1] before it falls back: a real pitfall, kept. Only loopback answers
+// count (the lab talks to loopback only); none at all means 127.0.0.1.
+func peerAddrs(addr string) []string {
+	if strings.HasPrefix(addr, "unix:") {
+		return []string{addr}
+	}
+	host, port := addr, "80"
+	if i := strings.LastIndexByte(addr, ':'); i >= 0 && !strings.HasSuffix(addr, "]") {
+		host, port = addr[:i], addr[i+1:]
+	}
+	if host != "localhost" {
+		return []string{host + ":" + port}
+	}
+	var out []string
+	for _, ip := range lookupLocalhost() {
+		if a, err := netip.ParseAddr(ip); err == nil && a.IsLoopback() {
+			out = append(out, net.JoinHostPort(a.String(), port))
+		}
+	}
+	if len(out) == 0 {
+		out = []string{"127.0.0.1:" + port}
+	}
+	return out
+}
+
+// lookupLocalhost resolves "localhost"; tests replace it.
+var lookupLocalhost = func() []string {
+	addrs, _ := net.DefaultResolver.LookupHost(context.Background(), "localhost")
+	return addrs
 }
 
 // engine returns the dynamic-path engine with the server's hooks.
@@ -195,8 +223,12 @@ func (r *request) pass() {
 		r.special(res.Status)
 		return
 	}
-	defer res.Body.Close()
 	r.relay(res, p)
+	res.Body.Close()
+	// The attempt's time runs until the body's last byte (or the cut): the
+	// engine settles $upstream_response_time in Body.Close, so the access
+	// log reads it only now, as nginx's log phase does.
+	r.upstreamTime = res.UpstreamResponseTime()
 }
 
 // passSettings turns the location's uwsgi_*/proxy_* directives into the
