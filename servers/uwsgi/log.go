@@ -3,9 +3,12 @@ package uwsgi
 import (
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
+	"unsafe"
 )
 
 // logger is the instance's log stream: one whole line per write, no
@@ -14,6 +17,51 @@ type logger struct {
 	mu  sync.Mutex
 	w   io.Writer
 	buf []byte
+	// file is w's RawConn when w is a regular file: request lines are then
+	// written with a raw write(2) (fileWrite).
+	file syscall.RawConn
+}
+
+// newLogger logs to w.
+func newLogger(w io.Writer) *logger {
+	l := &logger{}
+	l.setWriter(w)
+	return l
+}
+
+// setWriter moves the log to w (daemonize).
+func (l *logger) setWriter(w io.Writer) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.w, l.file = w, nil
+	if f, ok := w.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			l.file, _ = f.SyscallConn()
+		}
+	}
+}
+
+// fileWrite writes b to the log file with a raw write(2), without telling
+// Go's scheduler, as it does for the sockets' calls that cannot block (a
+// write to a regular file goes to the page cache). An ordinary write
+// system call per request kept waking Go's sysmon thread (each return from
+// a system call found it asleep), which cost about a tenth of the
+// server's CPU under load. The RawConn keeps the descriptor valid while it
+// is used: a closed file gives an error, never a write to a reused number.
+func (l *logger) fileWrite(b []byte) {
+	l.file.Write(func(fd uintptr) bool {
+		for len(b) > 0 {
+			n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+			switch e {
+			case 0:
+				b = b[n:]
+			case syscall.EINTR:
+			default:
+				return true // as with Write: a log line that cannot be written is dropped
+			}
+		}
+		return true
+	})
 }
 
 func (l *logger) Printf(format string, args ...any) {
@@ -110,6 +158,10 @@ func appendRequestLog(b []byte, pid int, r *requestLog) []byte {
 func (l *logger) request(pid int, r *requestLog) {
 	l.mu.Lock()
 	l.buf = appendRequestLog(l.buf[:0], pid, r)
-	l.w.Write(l.buf)
+	if l.file != nil {
+		l.fileWrite(l.buf)
+	} else {
+		l.w.Write(l.buf)
+	}
 	l.mu.Unlock()
 }

@@ -1,6 +1,9 @@
 package uwsgi
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -29,5 +32,34 @@ func TestRequestLogLine(t *testing.T) {
 				t.Errorf("got  %q\nwant %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestRequestLogToFile: with a regular file as the log (the lab's
+// logs/uwsgi-N.log, or stderr redirected), request lines take the raw write
+// path and land whole, one per request, after the startup lines.
+func TestRequestLogToFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "uwsgi.log")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	s, _ := startServer(t, Config{Sockets: []string{"127.0.0.1:0"}, WSGIFile: "hello"}, Options{Logger: f})
+	address := addrOf(t, s, "socket")
+	for range 3 {
+		if got := uwsgiDo(t, "tcp", address, nginxVars("GET", "/hi"), nil); string(got) != helloResponse {
+			t.Fatalf("answer: got %q, want %q", got, helloResponse)
+		}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(b), "] GET /hi => generated 12 bytes in "); n != 3 {
+		t.Errorf("request lines: got %d, want 3; log:\n%s", n, b)
+	}
+	if !strings.HasPrefix(string(b), "*** Starting uWSGI ") {
+		t.Errorf("log starts with %q, want the startup banner", string(b)[:min(len(b), 40)])
 	}
 }

@@ -123,7 +123,7 @@ func New(cfg Config, opts Options) *Server {
 	if opts.Logger != nil {
 		out = opts.Logger
 	}
-	s.log = &logger{w: out}
+	s.log = newLogger(out)
 	return s
 }
 
@@ -181,7 +181,7 @@ func (s *Server) start() error {
 			}, fmt.Sprintf("open(\"%s\"): %s [core/logging.c line 288]", cfg.Daemonize, strerror(errors.Unwrap(err))))
 		}
 		s.logFile = f
-		s.log.w = f
+		s.log.setWriter(f)
 	}
 	s.log.Printf("*** Starting uWSGI %s (%dbit) on [%s] ***", Version, 32<<(^uint(0)>>63), asctime(s.started))
 	wd, _ := os.Getwd()
