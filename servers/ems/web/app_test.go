@@ -59,7 +59,7 @@ func TestRegisterLoginLogout(t *testing.T) {
 		t.Fatalf("logout: got %d %q, want 302 /login/", res.status, res.header.Get("Location"))
 	}
 	res = c.get("/employees/")
-	if res.status != 302 || res.header.Get("Location") != "/login/?next=%2Femployees%2F" {
+	if res.status != 302 || res.header.Get("Location") != "/login/?next=/employees/" {
 		t.Fatalf("list after logout: got %d %q, want 302 to login with next", res.status, res.header.Get("Location"))
 	}
 	if res := c.get("/logout/"); res.status != 405 || res.header.Get("Allow") != "POST" {
@@ -577,5 +577,19 @@ func TestLoginNext(t *testing.T) {
 				t.Fatalf("got %d %q, want 302 %q", res.status, res.header.Get("Location"), tt.want)
 			}
 		})
+	}
+}
+
+func TestQuoteKeepSlash(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"/employees/", "/employees/"},
+		{"/employees/?page=2&sort=name", "/employees/%3Fpage%3D2%26sort%3Dname"},
+		{"/员工/ x", "/%E5%91%98%E5%B7%A5/%20x"},
+		{"/a_b.c-d~", "/a_b.c-d~"},
+	}
+	for _, tt := range tests {
+		if got := quoteKeepSlash(tt.in); got != tt.want {
+			t.Errorf("quoteKeepSlash(%q) = %q, want %q (Python's quote(s, safe='/'))", tt.in, got, tt.want)
+		}
 	}
 }

@@ -75,8 +75,28 @@ func (a *App) requireUser(r *request) (*ems.User, *response, error) {
 	if err != nil || u != nil {
 		return u, nil, err
 	}
-	to := a.router.mustReverse("login") + "?next=" + url.QueryEscape(r.path)
+	to := a.router.mustReverse("login") + "?next=" + quoteKeepSlash(r.path)
 	return nil, redirect(to), nil
+}
+
+// quoteKeepSlash percent-encodes s the way Django's redirect_to_login does
+// (QueryDict.urlencode(safe="/"), i.e. Python's quote(s, safe="/")): every
+// byte but letters, digits, "_.-~" and "/" is %XX, so the address bar shows
+// ?next=/employees/ rather than ?next=%2Femployees%2F.
+func quoteKeepSlash(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("_.-~/", c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	return b.String()
 }
 
 func (a *App) home(r *request) (*response, error) {
