@@ -252,12 +252,15 @@ func (a *App) logf(r *request, status int, format string, args ...any) {
 	fmt.Fprintf(w, "ems[%s] %s %s → %d: %s\n", a.instance(r), r.method, r.path, status, fmt.Sprintf(format, args...))
 }
 
+// instance names who served the request: the EMS_INSTANCE label when the
+// instance's config sets one (the course's "111" / "222" pages, told apart
+// by a label the learner chose), else the app server's own name.
 func (a *App) instance(r *request) string {
-	if r.env.Server.Instance != "" {
-		return r.env.Server.Instance
-	}
 	if a.cfg.Instance != "" {
 		return a.cfg.Instance
+	}
+	if r.env.Server.Instance != "" {
+		return r.env.Server.Instance
 	}
 	return "ems"
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/crc32"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"regexp"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"webflow-lab/servers/ems"
+	"webflow-lab/servers/wsgi"
 )
 
 func mustContain(t *testing.T, what, body string, wants ...string) {
@@ -591,5 +593,28 @@ func TestQuoteKeepSlash(t *testing.T) {
 		if got := quoteKeepSlash(tt.in); got != tt.want {
 			t.Errorf("quoteKeepSlash(%q) = %q, want %q (Python's quote(s, safe='/'))", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestFooterNamesTheInstance: the footer shows the EMS_INSTANCE label when the
+// instance's config sets one (the course's "111" and "222"), else the app
+// server's own name.
+func TestFooterNamesTheInstance(t *testing.T) {
+	tests := []struct{ label, server, want string }{
+		{"111", "uwsgi-1", "served by <b>111</b> · worker 2"},
+		{"", "uwsgi-1", "served by <b>uwsgi-1</b> · worker 2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			cfg := testConfig(t, "")
+			cfg.Instance = tt.label
+			a, _ := openApp(t, cfg)
+			srv := httptest.NewServer(wsgi.Handler(wsgi.AppFunc(func(env *wsgi.Environ, start wsgi.StartResponse) (wsgi.Body, error) {
+				env.Server = wsgi.ServerInfo{Instance: tt.server, Worker: 2}
+				return a.ServeWSGI(env, start)
+			})))
+			defer srv.Close()
+			mustContain(t, "login page", newClient(t, srv.URL).get("/login/").body, tt.want)
+		})
 	}
 }

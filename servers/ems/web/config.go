@@ -23,7 +23,7 @@ type Config struct {
 	MediaURL   string // the URL prefix of uploads (MEDIA_URL)
 	StaticRoot string // where collectstatic copies static files (STATIC_ROOT)
 	StaticURL  string // the URL prefix of static files (STATIC_URL)
-	Instance   string // the name printed in the footer when the server gives none
+	Instance   string // the name printed in the footer; the server's own name when empty
 	Captcha    string // "" draws random codes; otherwise the fixed code every captcha shows
 	SecretKey  string // SECRET_KEY; "" means the one stored in the database
 	MaxUpload  int64  // the largest avatar accepted, in bytes
