@@ -38,7 +38,7 @@ type fdConn struct {
 	closed  bool
 	rerr    error // the first read error, returned again by later reads
 	laddr   net.Addr
-	raddr   net.Addr
+	rsa     syscall.RawSockaddrAny // the peer's address as accept4 filled it in
 }
 
 // errTimeout is what a read or write past socket-timeout returns; it reads
@@ -68,7 +68,7 @@ func (c *fdConn) wait(events int16) error {
 }
 
 func (c *fdConn) opError(op string, err error) error {
-	return &net.OpError{Op: op, Net: "tcp", Source: c.laddr, Addr: c.raddr, Err: os.NewSyscallError(op, err)}
+	return &net.OpError{Op: op, Net: "tcp", Source: c.laddr, Addr: c.RemoteAddr(), Err: os.NewSyscallError(op, err)}
 }
 
 // Read reads what has arrived, waiting up to socket-timeout for something.
@@ -159,7 +159,7 @@ func (c *fdConn) resetOnClose() {
 }
 
 func (c *fdConn) LocalAddr() net.Addr  { return c.laddr }
-func (c *fdConn) RemoteAddr() net.Addr { return c.raddr }
+func (c *fdConn) RemoteAddr() net.Addr { return rawAddr(&c.rsa) }
 
 // Deadlines are the socket-timeout applied to each wait.
 func (c *fdConn) SetDeadline(time.Time) error      { return nil }
@@ -215,35 +215,58 @@ func openDirect(l *listener) error {
 	return nil
 }
 
+// An acceptor is one core's state for acceptDirect, kept from one
+// connection to the next so that taking a connection allocates nothing: a
+// core serves one connection at a time, so its fdConn is reused too (once
+// a request is over nothing refers to it: core.end has cleared the pointer
+// harakiri uses).
+type acceptor struct {
+	l       *listener
+	conn    fdConn
+	nfd     uintptr
+	errno   syscall.Errno
+	ready   bool
+	try     func(uintptr) bool // accept4, for RawConn.Read
+	tryOnce func(uintptr)      // accept4, for RawConn.Control
+}
+
+func newAcceptor(l *listener) *acceptor {
+	a := &acceptor{l: l}
+	a.try = a.accept4
+	a.tryOnce = func(fd uintptr) { a.ready = a.accept4(fd) }
+	return a
+}
+
+// accept4 reports whether the call is over (false: EAGAIN, wait).
+func (a *acceptor) accept4(fd uintptr) bool {
+	n := uint32(syscall.SizeofSockaddrAny)
+	a.nfd, _, a.errno = syscall.RawSyscall6(syscall.SYS_ACCEPT4, fd, uintptr(unsafe.Pointer(&a.conn.rsa)),
+		uintptr(unsafe.Pointer(&n)), syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0, 0)
+	return a.errno != syscall.EAGAIN
+}
+
 // acceptDirect takes the next connection from the accept queue. It first
 // tries at once (under load the queue is rarely empty) and only then waits
 // in Go's poller. An error from the poller means the listener was closed or
 // nudged (its deadline passed).
-func acceptDirect(l *listener, timeout time.Duration) (net.Conn, error) {
-	var (
-		nfd  uintptr
-		rsa  syscall.RawSockaddrAny
-		aerr syscall.Errno
-	)
-	try := func(fd uintptr) bool {
-		n := uintptr(syscall.SizeofSockaddrAny)
-		nfd, _, aerr = syscall.RawSyscall6(syscall.SYS_ACCEPT4, fd, uintptr(unsafe.Pointer(&rsa)),
-			uintptr(unsafe.Pointer(&n)), syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0, 0)
-		return aerr != syscall.EAGAIN
-	}
-	var ready bool
-	if err := l.rc.Control(func(fd uintptr) { ready = try(fd) }); err != nil {
+func acceptDirect(a *acceptor, timeout time.Duration) (*fdConn, error) {
+	a.ready = false
+	if err := a.l.rc.Control(a.tryOnce); err != nil {
 		return nil, err
 	}
-	if !ready {
-		if err := l.rc.Read(try); err != nil {
+	if !a.ready {
+		if err := a.l.rc.Read(a.try); err != nil {
 			return nil, err
 		}
 	}
-	if aerr != 0 {
-		return nil, os.NewSyscallError("accept", aerr)
+	if a.errno != 0 {
+		return nil, os.NewSyscallError("accept", a.errno)
 	}
-	return &fdConn{fd: int(nfd), timeout: timeout, laddr: l.raw.Addr(), raddr: rawAddr(&rsa)}, nil
+	c := &a.conn
+	c.mu.Lock()
+	c.fd, c.timeout, c.closed, c.rerr, c.laddr = int(a.nfd), timeout, false, nil, a.l.raw.Addr()
+	c.mu.Unlock()
+	return c, nil
 }
 
 // nudge wakes the cores waiting in acceptDirect: they get a timeout, look

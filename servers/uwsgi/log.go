@@ -19,12 +19,14 @@ type logger struct {
 	buf []byte
 	// file is w's RawConn when w is a regular file: request lines are then
 	// written with a raw write(2) (fileWrite).
-	file syscall.RawConn
+	file    syscall.RawConn
+	writeFn func(uintptr) bool
 }
 
 // newLogger logs to w.
 func newLogger(w io.Writer) *logger {
 	l := &logger{}
+	l.writeFn = l.writeBuf
 	l.setWriter(w)
 	return l
 }
@@ -41,27 +43,32 @@ func (l *logger) setWriter(w io.Writer) {
 	}
 }
 
-// fileWrite writes b to the log file with a raw write(2), without telling
+// fileWrite writes l.buf to the log file with a raw write(2), without telling
 // Go's scheduler, as it does for the sockets' calls that cannot block (a
 // write to a regular file goes to the page cache). An ordinary write
 // system call per request kept waking Go's sysmon thread (each return from
 // a system call found it asleep), which cost about a tenth of the
 // server's CPU under load. The RawConn keeps the descriptor valid while it
 // is used: a closed file gives an error, never a write to a reused number.
-func (l *logger) fileWrite(b []byte) {
-	l.file.Write(func(fd uintptr) bool {
-		for len(b) > 0 {
-			n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
-			switch e {
-			case 0:
-				b = b[n:]
-			case syscall.EINTR:
-			default:
-				return true // as with Write: a log line that cannot be written is dropped
-			}
+func (l *logger) fileWrite() {
+	l.file.Write(l.writeFn)
+}
+
+// writeBuf is fileWrite's callback (kept as a method value in writeFn, so
+// a request line allocates nothing); l.mu is held.
+func (l *logger) writeBuf(fd uintptr) bool {
+	b := l.buf
+	for len(b) > 0 {
+		n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+		switch e {
+		case 0:
+			b = b[n:]
+		case syscall.EINTR:
+		default:
+			return true // as with Write: a log line that cannot be written is dropped
 		}
-		return true
-	})
+	}
+	return true
 }
 
 func (l *logger) Printf(format string, args ...any) {
@@ -159,7 +166,7 @@ func (l *logger) request(pid int, r *requestLog) {
 	l.mu.Lock()
 	l.buf = appendRequestLog(l.buf[:0], pid, r)
 	if l.file != nil {
-		l.fileWrite(l.buf)
+		l.fileWrite()
 	} else {
 		l.w.Write(l.buf)
 	}

@@ -153,6 +153,7 @@ func (s *Server) runCore(c *core) {
 // is busy new connections wait in the kernel's accept queue.
 func (s *Server) runCoreDirect(c *core, l *listener) {
 	var backoff time.Duration
+	a := newAcceptor(l)
 	for {
 		select {
 		case <-c.w.quit:
@@ -161,7 +162,7 @@ func (s *Server) runCoreDirect(c *core, l *listener) {
 			return
 		default:
 		}
-		conn, err := acceptDirect(l, s.socketTimeout)
+		conn, err := acceptDirect(a, s.socketTimeout)
 		if err != nil {
 			select {
 			case <-s.closing:
