@@ -40,6 +40,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-ctx.Done():
+		s.logBusy()
 		s.cancelAll()
 		return ctx.Err()
 	}
@@ -64,6 +65,7 @@ func (s *Server) finish(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-ctx.Done():
+		s.logBusy()
 		s.cancelAll()
 		return ctx.Err()
 	}
@@ -79,6 +81,32 @@ func (s *Server) finish(ctx context.Context) error {
 		}
 	})
 	return nil
+}
+
+// logBusy says what Shutdown is still waiting for when its time is up (the
+// lab's own lines; uWSGI's master would kill the workers): the requests
+// in service, and the http router's requests on their way to a worker.
+func (s *Server) logBusy() {
+	now := time.Now()
+	for _, slot := range s.slots {
+		w := slot.cur.Load()
+		if w == nil {
+			continue
+		}
+		for _, c := range w.cores {
+			c.mu.Lock()
+			if !c.started.IsZero() {
+				s.log.Printf("shutdown: worker %d core %d still busy with %s %s (%s) since %s ago",
+					slot.id, c.id, c.method, c.uri, c.remote, now.Sub(c.started).Round(time.Millisecond))
+			}
+			c.mu.Unlock()
+		}
+	}
+	for _, r := range s.routers {
+		if n := r.busy(); n > 0 {
+			s.log.Printf("shutdown: http router %s still relaying %d request(s)", r.l.name(), n)
+		}
+	}
 }
 
 // cancelAll cancels every in-flight request's Context (Shutdown's deadline passed).

@@ -186,3 +186,29 @@ func TestShutdownAfterFailedStart(t *testing.T) {
 		t.Errorf("Shutdown: got %v, want nil", err)
 	}
 }
+
+// TestShutdownReportsBusy: when Shutdown's time is up it says what it is
+// still waiting for, then a second Shutdown finishes once the request ends.
+func TestShutdownReportsBusy(t *testing.T) {
+	checkGoroutines(t)
+	g := newGate()
+	log := newSyncBuf()
+	s := New(Config{Sockets: []string{"127.0.0.1:0"}, WSGIFile: "gate", Processes: 1, Threads: 1}, Options{Loader: gateLoader(g), Logger: log})
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c := sendClient(t, addrOf(t, s, "socket"), "slow")
+	<-g.in
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != context.DeadlineExceeded {
+		t.Fatalf("Shutdown: got %v, want %v", err, context.DeadlineExceeded)
+	}
+	if want := "shutdown: worker 1 core 0 still busy with GET /slow (127.0.0.1) since "; !strings.Contains(log.String(), want) {
+		t.Errorf("log: missing %q:\n%s", want, log)
+	}
+	readAllConn(c) // the request's Context was cancelled: the gate app returns
+	if err := s.Shutdown(context.Background()); err != nil {
+		t.Errorf("second Shutdown: %v", err)
+	}
+}

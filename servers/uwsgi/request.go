@@ -175,9 +175,7 @@ func (s *Server) handle(ctx context.Context, c *core, j job, vars uwsgiproto.Var
 	if lg.uri == "" {
 		lg.uri = get("PATH_INFO")
 	}
-	if s.cfg.Harakiri > 0 {
-		c.setRequest(lg.remoteAddr, lg.method, lg.uri)
-	}
+	c.setRequest(lg.remoteAddr, lg.method, lg.uri)
 	if proto == "" {
 		lg.proto = "HTTP/1.0"
 	}

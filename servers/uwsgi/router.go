@@ -78,6 +78,19 @@ func (r *router) closeIdle() {
 	}
 }
 
+// busy counts the client connections with a request in progress.
+func (r *router) busy() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, idle := range r.conns {
+		if !idle {
+			n++
+		}
+	}
+	return n
+}
+
 func (r *router) setIdle(c net.Conn, idle bool) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -154,6 +167,10 @@ func (r *router) forward(client net.Conn, req *http.Request, bw *bufio.Writer) b
 		return false
 	}
 	defer up.Close()
+	// uWSGI's http-timeout (60 s): a worker that neither reads nor answers
+	// for that long does not hold the router's connection (nor Shutdown)
+	// forever.
+	tup := &timeoutConn{Conn: up, d: routerIdleTimeout}
 	// The body goes up while the answer comes down: an app that answers
 	// before reading its body must not deadlock the router.
 	sent := make(chan error, 1)
@@ -161,7 +178,7 @@ func (r *router) forward(client net.Conn, req *http.Request, bw *bufio.Writer) b
 		_, err := uwsgiproto.WriteRequest(up, 0, 0, vars, body)
 		sent <- err
 	}()
-	ubr := bufio.NewReader(up)
+	ubr := bufio.NewReader(tup)
 	resp, err := uwsgiproto.ReadResponse(ubr, 64<<10)
 	if err != nil {
 		// The worker closed without an answer (harakiri, bad packet): the

@@ -62,12 +62,14 @@ type core struct {
 	id   int // 0-based within its worker
 	work chan job
 
-	mu       sync.Mutex
-	conn     net.Conn           // the connection in service, for harakiri
-	cancel   context.CancelFunc // cancels the request's Context
-	started  time.Time          // zero when idle
-	reqInfo  string             // "127.0.0.1 - GET /path" for harakiri's status lines
-	harakiri bool               // this core's request triggered the kill
+	mu      sync.Mutex
+	conn    net.Conn           // the connection in service, for harakiri
+	cancel  context.CancelFunc // cancels the request's Context
+	started time.Time          // zero when idle
+	// remote, method, uri: the request in service, for harakiri's status
+	// lines and Shutdown's report of what it is still waiting for.
+	remote, method, uri string
+	harakiri            bool // this core's request triggered the kill
 	// killed: harakiri killed the worker while this core was in a request;
 	// that request's result is dropped (the process would be gone).
 	killed atomic.Bool
@@ -90,14 +92,15 @@ func (c *core) begin(conn net.Conn, cancel context.CancelFunc) {
 
 func (c *core) end() {
 	c.mu.Lock()
-	c.conn, c.cancel, c.started, c.reqInfo = nil, nil, time.Time{}, ""
+	c.conn, c.cancel, c.started = nil, nil, time.Time{}
+	c.remote, c.method, c.uri = "", "", ""
 	c.mu.Unlock()
 }
 
-// setRequest records what the core is serving, for harakiri's status lines.
+// setRequest records what the core is serving.
 func (c *core) setRequest(remote, method, uri string) {
 	c.mu.Lock()
-	c.reqInfo = remote + " - " + method + " " + uri
+	c.remote, c.method, c.uri = remote, method, uri
 	c.mu.Unlock()
 }
 
@@ -440,8 +443,8 @@ func (s *Server) kill(w *worker) {
 	s.log.Printf("%s - HARAKIRI !!! worker %d status !!!", now, slot.id)
 	for _, c := range w.cores {
 		c.mu.Lock()
-		if !c.started.IsZero() && c.reqInfo != "" {
-			s.log.Printf("%s - HARAKIRI [core %d] %s since %d", now, c.id, c.reqInfo, c.started.Unix())
+		if !c.started.IsZero() && c.method != "" {
+			s.log.Printf("%s - HARAKIRI [core %d] %s - %s %s since %d", now, c.id, c.remote, c.method, c.uri, c.started.Unix())
 		}
 		c.mu.Unlock()
 	}
