@@ -31,6 +31,7 @@ type conn struct {
 	remoteIP, remotePort string
 	localIP, localPort   string
 	requests             int
+	logBuf               []byte // the access-log line being built
 }
 
 // countingWriter counts bytes that reached the client socket.

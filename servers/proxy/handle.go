@@ -518,11 +518,13 @@ func (r *request) finish() {
 	if logs == nil {
 		logs = r.srvAccessLogs()
 	}
-	var buf [512]byte
+	// one line buffer per connection: its requests are logged one by one
+	b := r.c.logBuf[:0]
 	for _, al := range logs {
-		b := al.line(r, buf[:0])
+		b = al.line(r, b[:0])
 		al.f.write(b)
 	}
+	r.c.logBuf = b[:0]
 }
 
 func (r *request) srvAccessLogs() []*accessLog {

@@ -172,7 +172,11 @@ func (r *request) pass() {
 		target.Addr = p.target
 	}
 	if p.kind == "uwsgi" {
-		ur.Vars = r.uwsgiVars()
+		// the engine has encoded the vars by the time Do returns: the
+		// slice goes back to the pool then
+		vp := varsPool.Get().(*uwsgiproto.Vars)
+		ur.Vars = r.uwsgiVars((*vp)[:0])
+		defer func() { clear(ur.Vars); *vp = ur.Vars[:0]; varsPool.Put(vp) }()
 	} else {
 		uri := r.proxyURI(p)
 		ur.URI = uri
@@ -195,11 +199,10 @@ func (r *request) pass() {
 	// up is nginx's 499 ("client prematurely closed connection"), and the
 	// engine gives up on the upstream as nginx does (unless
 	// ignore_client_abort is on). Ending ctx is how the engine hears it.
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	ctx := &abortCtx{}
 	stop := func() {}
 	if !set.IgnoreClientAbort {
-		stop = r.watchClient(cancel)
+		stop = r.watchClient(ctx.cancel)
 	}
 	// A fast shutdown (Close) cuts the client connection, which the watch
 	// sees; a graceful one lets the upstream answer.
@@ -271,13 +274,14 @@ func (r *request) passSettings(p *passSpec) upstream.Settings {
 	return set
 }
 
-// uwsgiVars builds the vars block as ngx_http_uwsgi_create_request does:
+var varsPool = sync.Pool{New: func() any { v := make(uwsgiproto.Vars, 0, 32); return &v }}
+
+// uwsgiVars appends the vars block to vars as ngx_http_uwsgi_create_request does:
 // the uwsgi_param list (if_not_empty ones skipped when empty), then every
 // client header as HTTP_NAME unless a param already names it; our request
 // id travels as HTTP_X_REQUEST_ID so the app server's hops join this trace.
-func (r *request) uwsgiVars() uwsgiproto.Vars {
+func (r *request) uwsgiVars(vars uwsgiproto.Vars) uwsgiproto.Vars {
 	params := r.loc.s.uwsgiParams
-	vars := make(uwsgiproto.Vars, 0, len(params)+len(r.headers)+1)
 	for _, p := range params {
 		v := p.val.eval(r)
 		if p.ifNotEmpty && v == "" {

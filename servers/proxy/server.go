@@ -111,7 +111,10 @@ func newServer(root []*config.Directive, opts Options) (*Server, error) {
 		done:      make(chan struct{}),
 	}
 	if s.dialer == nil {
-		s.dialer = &net.Dialer{}
+		// no TCP keepalive on upstream sockets: nginx's *_socket_keepalive
+		// is off by default, and Go's keepalive is four setsockopt(2)s
+		// per connection
+		s.dialer = &net.Dialer{KeepAlive: -1}
 	}
 	s.traced = s.rec != trace.Nop
 	cf, err := compile(root, opts.Prefix, opts.ConfFile, s.files)

@@ -65,7 +65,7 @@ func (c *call) attempt(addr string, packet []byte) *attempt {
 	}
 	a.conn = conn
 	// Interrupt blocked I/O when the client goes away.
-	stop := context.AfterFunc(c.ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	stop := afterFunc(c.ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
 	c.sent = true
 
 	// Send: the packet (or HTTP head) and the body in one writev, as nginx
@@ -237,4 +237,14 @@ func (c *call) writeAll(conn net.Conn, bufs net.Buffers, timeout time.Duration) 
 	}
 	conn.SetWriteDeadline(time.Time{})
 	return nil
+}
+
+// afterFunc is context.AfterFunc(ctx, f), or ctx's own AfterFunc method when
+// it has one (as the proxy's per-request context does): then an attempt
+// costs no extra context. Either way f runs in its own goroutine.
+func afterFunc(ctx context.Context, f func()) (stop func() bool) {
+	if a, ok := ctx.(interface{ AfterFunc(func()) func() bool }); ok {
+		return a.AfterFunc(f)
+	}
+	return context.AfterFunc(ctx, f)
 }

@@ -50,7 +50,7 @@ func (c *call) relay(a *attempt, bal peers) {
 		src.chunked = httputil.NewChunkedReader(rawReader{src})
 		src.left = -1
 	}
-	b := &body{src: src, drain: c.s.IgnoreClientAbort, done: make(chan struct{}), max: MaxBuffered}
+	b := &body{src: src, drain: c.s.IgnoreClientAbort, max: MaxBuffered}
 	if c.s.NoBuffering {
 		b.max = c.s.BufferSize
 	}
@@ -71,8 +71,9 @@ func (c *call) relay(a *attempt, bal peers) {
 		b.buf.Write(src.pre[:src.left])
 		b.err = io.EOF
 		finish()
-		close(b.done)
+		b.done = closedChan // no pump: done already
 	default:
+		b.done = make(chan struct{})
 		go b.pump(finish)
 	}
 	c.res.Body = b
@@ -95,6 +96,9 @@ func bodyLength(protocol, method string, h *Head) int64 {
 	}
 	return h.ContentLength
 }
+
+// closedChan is the done channel of a body that needed no pump.
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 var chunks = sync.Pool{New: func() any { return new([16 << 10]byte) }}
 

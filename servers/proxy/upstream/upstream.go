@@ -124,6 +124,7 @@ type Request struct {
 	Method string
 	// Vars is the uwsgi packet's vars block (uwsgi_param values, then the
 	// client headers as HTTP_*), CONTENT_LENGTH included. uwsgi only.
+	// Do does not keep it once it returns: the caller may reuse the slice.
 	Vars uwsgiproto.Vars
 	// HTTPHead is the request line and headers for the backend, ending with
 	// the blank line (see HTTPHead). http only.
@@ -204,7 +205,10 @@ type Engine struct {
 	Recorder trace.Recorder // nil: trace.Nop
 }
 
-var defaultDialer = &net.Dialer{}
+// defaultDialer sets no TCP keepalive on upstream sockets: nginx's
+// uwsgi_socket_keepalive/proxy_socket_keepalive are off by default, and
+// each option is a setsockopt(2) per connection (four of them in Go).
+var defaultDialer = &net.Dialer{KeepAlive: -1}
 
 // dialAddr turns a peer address into Dial's arguments: "unix:/path" is a
 // UNIX socket, anything else TCP.
@@ -245,12 +249,15 @@ func (e *Engine) Do(ctx context.Context, t Target, s Settings, r *Request) *Resu
 	// The client watcher: nginx notices a closed client connection while it
 	// waits for the upstream (ngx_http_upstream_check_broken_connection) and,
 	// unless ignore_client_abort is on, gives up on the upstream as well.
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	c.ctx = wctx
+	c.ctx = ctx
 	var gone bool
 	var mu sync.Mutex
 	if r.ClientGone != nil && !s.IgnoreClientAbort {
+		// Only a ClientGone channel needs a context of our own (and a
+		// goroutine); the proxy ends ctx itself, so a request costs neither.
+		wctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		c.ctx = wctx
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
 		wg.Add(1)
@@ -283,13 +290,34 @@ func (e *Engine) Do(ctx context.Context, t Target, s Settings, r *Request) *Resu
 	return c.res
 }
 
+var packetBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
+// appendPacket is uwsgiproto.EncodePacket appending to dst: the 4-byte
+// header, then the vars block.
+func appendPacket(dst []byte, modifier1, modifier2 uint8, vs uwsgiproto.Vars) ([]byte, error) {
+	start := len(dst)
+	dst = append(dst, 0, 0, 0, 0)
+	dst, err := uwsgiproto.AppendVars(dst, vs)
+	if err != nil {
+		return dst[:start], err
+	}
+	h := uwsgiproto.Header{Modifier1: modifier1, Size: uint16(len(dst) - start - uwsgiproto.HeaderLen), Modifier2: modifier2}
+	b := h.Bytes()
+	copy(dst[start:], b[:])
+	return dst, nil
+}
+
 // run is ngx_http_upstream_init_request → connect → … → next, as a loop.
 func (c *call) run() {
 	s, r := c.s, c.r
 	var packet []byte
 	if s.Protocol == "uwsgi" {
+		// The packet is built in a recycled buffer: every attempt has sent
+		// it (a watched trace copies it) by the time run returns.
+		pb := packetBufs.Get().(*[]byte)
+		defer func() { *pb = packet[:0]; packetBufs.Put(pb) }()
 		var err error
-		packet, err = uwsgiproto.EncodePacket(s.Modifier1, s.Modifier2, r.Vars)
+		packet, err = appendPacket((*pb)[:0], s.Modifier1, s.Modifier2, r.Vars)
 		if err != nil {
 			// ngx_http_uwsgi_create_request refuses before any peer is chosen.
 			c.log(LogEntry{Level: Alert, Msg: fmt.Sprintf("uwsgi request is too big: %d", r.Vars.Size())})

@@ -6,6 +6,7 @@
 #
 #   go build -o /tmp/wfl ./cmd/webflow-lab
 #   sh servers/proxy/testdata/bench/wrk.sh /tmp/wfl [rounds] [seconds]
+#   CASES=app/hello sh servers/proxy/testdata/bench/wrk.sh /tmp/wfl 5 5   (one case)
 #
 # Prints req/s per run and the median ratio ours/nginx per case.
 set -eu
@@ -73,7 +74,7 @@ run() {
     r=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
     echo "$r $(( (c1 - c0) * 10000 / n ))"
 }
-for case in 1k.bin 100k.bin app/hello; do
+for case in ${CASES:-1k.bin 100k.bin app/hello}; do
     ratios="" cpuratios=""
     for i in $(seq "$ROUNDS"); do
         set -- $(run "http://127.0.0.1:18401/$case" "$NGINX_WORKER") $(run "http://127.0.0.1:18402/$case" "$OURS")
