@@ -2,16 +2,14 @@ package web
 
 import (
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"webflow-lab/servers/explain"
+	"webflow-lab/servers/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func TestConfigFromEnvDefaults(t *testing.T) {
 	cfg, err := ConfigFromEnv(map[string]string{}, "/srv/ems")
@@ -77,25 +75,8 @@ func TestConfigErrorsGolden(t *testing.T) {
 				t.Fatalf("got %v, want an *explain.Error", err)
 			}
 			got := e.Block("en") + "\n\n" + e.Block("zh") + "\n"
-			golden(t, filepath.Join("testdata", "config", tt.name+".golden"), got)
+			golden.Check(t, filepath.Join("testdata", "config", tt.name+".golden"), got)
 		})
-	}
-}
-
-func golden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Fatalf("got:\n%s\nwant (%s):\n%s", got, path, want)
 	}
 }
 

@@ -2,17 +2,14 @@ package balance
 
 import (
 	"errors"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"webflow-lab/servers/explain"
+	"webflow-lab/servers/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 
 func TestByDirective(t *testing.T) {
 	tests := []struct {
@@ -93,22 +90,7 @@ func TestErrorsGolden(t *testing.T) {
 				t.Fatalf("got %T %v, want *explain.Error", err, err)
 			}
 			got := e.Block("en") + "\n---\n" + e.Block("zh") + "\n"
-			path := filepath.Join("testdata", "errors", tc.name+".golden")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update)", err)
-			}
-			if got != string(want) {
-				t.Errorf("got\n%s\nwant\n%s", got, want)
-			}
+			golden.Check(t, filepath.Join("testdata", "errors", tc.name+".golden"), got)
 		})
 	}
 }

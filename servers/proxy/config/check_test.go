@@ -1,14 +1,11 @@
 package config
 
 import (
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"webflow-lab/servers/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden transcripts in testdata/check")
 
 // TestCheckGolden loads every testdata/check/*.conf and compares the -t
 // transcript (English, then Chinese) with the .golden file beside it, like
@@ -23,19 +20,7 @@ func TestCheckGolden(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			cfg, err := Load(path)
 			got := Transcript(path, cfg, err, "en") + "\n" + Transcript(path, cfg, err, "zh")
-			golden := strings.TrimSuffix(path, ".conf") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, rerr := os.ReadFile(golden)
-			if rerr != nil {
-				t.Fatalf("missing golden file (run with -update): %v", rerr)
-			}
-			if got != string(want) {
-				t.Errorf("transcript for %s:\ngot:\n%s\nwant:\n%s", path, got, want)
-			}
+			golden.Check(t, strings.TrimSuffix(path, ".conf")+".golden", got)
 		})
 	}
 }

@@ -2,34 +2,14 @@ package ini
 
 import (
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"webflow-lab/servers/explain"
+	"webflow-lab/servers/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-// golden compares got with testdata/<dir>/<name>.golden, or rewrites it.
-func golden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (go test -update rewrites it)\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
-}
 
 // loadTestdata reads testdata/<dir>/<name>.ini as /lab/app.ini.
 func loadTestdata(t *testing.T, path string) (*Config, error) {
@@ -65,7 +45,7 @@ func TestNotesGolden(t *testing.T) {
 					t.Errorf("no notes: every file here has a trap to explain")
 				}
 			}
-			golden(t, strings.TrimSuffix(f, ".ini")+".golden", got)
+			golden.Check(t, strings.TrimSuffix(f, ".ini")+".golden", got)
 		})
 	}
 }
@@ -87,7 +67,7 @@ func TestErrorsGolden(t *testing.T) {
 			if e.Why.EN == "" || e.Try.EN == "" || e.Why.ZH == "" || e.Try.ZH == "" {
 				t.Errorf("why/try missing in a language: %+v", e)
 			}
-			golden(t, strings.TrimSuffix(f, ".ini")+".golden", e.Block("en")+"\n\n"+e.Block("zh")+"\n")
+			golden.Check(t, strings.TrimSuffix(f, ".ini")+".golden", e.Block("en")+"\n\n"+e.Block("zh")+"\n")
 		})
 	}
 }
