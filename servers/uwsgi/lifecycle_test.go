@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -210,5 +211,40 @@ func TestShutdownReportsBusy(t *testing.T) {
 	readAllConn(c) // the request's Context was cancelled: the gate app returns
 	if err := s.Shutdown(context.Background()); err != nil {
 		t.Errorf("second Shutdown: %v", err)
+	}
+}
+
+// TestAcceptErrorBacksOff reproduces the "accept(): Invalid argument" loop:
+// the shared socket stops listening (shutdown(2) on it, as a stray
+// shutdown or a closed-and-reused descriptor does), so every accept4 fails
+// with EINVAL and the poller keeps reporting it readable. Each core logs
+// the error and backs off, 5 ms doubling to 1 s, instead of spinning; and
+// Shutdown still returns at once.
+func TestAcceptErrorBacksOff(t *testing.T) {
+	checkGoroutines(t)
+	log := newSyncBuf()
+	s := New(Config{Sockets: []string{"127.0.0.1:0"}, WSGIFile: "hello", Processes: 2, Threads: 2}, Options{Logger: log})
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if s.direct == nil {
+		t.Fatal("the cores do not accept on the socket themselves")
+	}
+	if err := syscall.Shutdown(s.direct.fd, syscall.SHUT_RDWR); err != nil {
+		t.Fatal(err)
+	}
+	// Wake the cores waiting in the poller, as a connection would.
+	net.DialTimeout("tcp", addrOf(t, s, "socket"), time.Second)
+	log.waitFor(t, "accept(): Invalid argument", 5*time.Second)
+	<-time.After(300 * time.Millisecond) // the window in which a spin would log thousands of lines
+	n := strings.Count(log.String(), "accept(): Invalid argument")
+	// 4 cores, each at most ~7 tries in 300 ms (0, 5, 15, 35, 75, 155, 315 ms).
+	if n > 4*8 {
+		t.Errorf("accept errors logged in 300 ms: got %d, want ≤ 32 (back off, do not spin)", n)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != nil {
+		t.Errorf("Shutdown: %v", err)
 	}
 }

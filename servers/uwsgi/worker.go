@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
-	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -175,22 +175,31 @@ func (s *Server) runCoreDirect(c *core, l *listener) {
 			default:
 			}
 			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue // nudged by a reload for another worker
+			switch {
+			case errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.EINTR):
+				continue // one connection's trouble, not the socket's
+			case errors.As(err, &ne) && ne.Timeout():
+				// A reload's nudge, meant for retiring cores: a live core
+				// waits below rather than spin while it lasts.
+			default:
+				// EMFILE, or EINVAL once the socket no longer listens: the
+				// line in uwsgi_error()'s form, then a pause, never a spin.
+				msg := cError(err)
+				if !strings.HasPrefix(msg, "accept(") {
+					msg = "accept(): " + msg
+				}
+				s.log.Print(msg)
 			}
-			if errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.EINTR) {
-				continue
-			}
-			if errors.Is(err, net.ErrClosed) || errors.Is(err, os.ErrClosed) {
-				return
-			}
-			// EMFILE and friends: uWSGI logs and goes on accepting.
-			s.log.Printf("accept(): %v", err)
+			// Back off as net/http's Serve does, 5 ms doubling to 1 s, and
+			// stop at once when the worker or the server goes.
 			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
 			t := time.NewTimer(backoff)
 			select {
 			case <-t.C:
 			case <-s.closing:
+				t.Stop()
+				return
+			case <-c.w.quit:
 				t.Stop()
 				return
 			}
