@@ -215,36 +215,54 @@ func TestShutdownReportsBusy(t *testing.T) {
 }
 
 // TestAcceptErrorBacksOff reproduces the "accept(): Invalid argument" loop:
-// the shared socket stops listening (shutdown(2) on it, as a stray
-// shutdown or a closed-and-reused descriptor does), so every accept4 fails
-// with EINVAL and the poller keeps reporting it readable. Each core logs
-// the error and backs off, 5 ms doubling to 1 s, instead of spinning; and
-// Shutdown still returns at once.
+// a worker socket stops listening (shutdown(2) on it, as a stray shutdown
+// or a closed-and-reused descriptor does), so every accept fails with
+// EINVAL while the poller keeps reporting it readable. Whoever accepts (the
+// cores themselves on a lone socket, the acceptors with two) logs the error
+// and backs off, 5 ms doubling to 1 s, instead of spinning; another socket
+// keeps serving; and Shutdown still returns at once.
 func TestAcceptErrorBacksOff(t *testing.T) {
 	checkGoroutines(t)
-	log := newSyncBuf()
-	s := New(Config{Sockets: []string{"127.0.0.1:0"}, WSGIFile: "hello", Processes: 2, Threads: 2}, Options{Logger: log})
-	if err := s.Start(); err != nil {
-		t.Fatal(err)
-	}
-	if s.direct == nil {
-		t.Fatal("the cores do not accept on the socket themselves")
-	}
-	if err := syscall.Shutdown(s.direct.fd, syscall.SHUT_RDWR); err != nil {
-		t.Fatal(err)
-	}
-	// Wake the cores waiting in the poller, as a connection would.
-	net.DialTimeout("tcp", addrOf(t, s, "socket"), time.Second)
-	log.waitFor(t, "accept(): Invalid argument", 5*time.Second)
-	<-time.After(300 * time.Millisecond) // the window in which a spin would log thousands of lines
-	n := strings.Count(log.String(), "accept(): Invalid argument")
-	// 4 cores, each at most ~7 tries in 300 ms (0, 5, 15, 35, 75, 155, 315 ms).
-	if n > 4*8 {
-		t.Errorf("accept errors logged in 300 ms: got %d, want ≤ 32 (back off, do not spin)", n)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := s.Shutdown(ctx); err != nil {
-		t.Errorf("Shutdown: %v", err)
+	for _, tc := range []struct {
+		name    string
+		sockets int
+	}{
+		{"cores accept", 1},
+		{"acceptors", 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			log := newSyncBuf()
+			var socks []string
+			for range tc.sockets {
+				socks = append(socks, "127.0.0.1:0")
+			}
+			s := New(Config{Sockets: socks, WSGIFile: "hello", Processes: 2, Threads: 2}, Options{Logger: log})
+			if err := s.Start(); err != nil {
+				t.Fatal(err)
+			}
+			broken := s.workerSockets[0]
+			if err := syscall.Shutdown(broken.fd, syscall.SHUT_RDWR); err != nil {
+				t.Fatal(err)
+			}
+			// Wake whoever waits in the poller, as a connection would.
+			net.DialTimeout("tcp", broken.raw.Addr().String(), time.Second)
+			log.waitFor(t, "accept(): Invalid argument", 5*time.Second)
+			<-time.After(300 * time.Millisecond) // the window in which a spin would log thousands of lines
+			n := strings.Count(log.String(), "accept(): Invalid argument")
+			// At most 4 accepting goroutines, each ~7 tries in 300 ms (0, 5, 15, 35, 75, 155, 315 ms).
+			if n > 4*8 {
+				t.Errorf("accept errors logged in 300 ms: got %d, want ≤ 32 (back off, do not spin)", n)
+			}
+			if tc.sockets > 1 {
+				if !helloOnce("socket", s.workerSockets[1].raw.Addr().String()) {
+					t.Error("the other socket: no answer, want hello")
+				}
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			if err := s.Shutdown(ctx); err != nil {
+				t.Errorf("Shutdown: %v", err)
+			}
+		})
 	}
 }

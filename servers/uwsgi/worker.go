@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -184,11 +183,7 @@ func (s *Server) runCoreDirect(c *core, l *listener) {
 			default:
 				// EMFILE, or EINVAL once the socket no longer listens: the
 				// line in uwsgi_error()'s form, then a pause, never a spin.
-				msg := cError(err)
-				if !strings.HasPrefix(msg, "accept(") {
-					msg = "accept(): " + msg
-				}
-				s.log.Print(msg)
+				s.log.Print(acceptErrText(err))
 			}
 			// Back off as net/http's Serve does, 5 ms doubling to 1 s, and
 			// stop at once when the worker or the server goes.
@@ -313,24 +308,25 @@ func (s *Server) acceptLoop(l *listener, acceptFirst bool) {
 				return
 			default:
 			}
-			if ne, ok := err.(net.Error); ok && ne.Timeout() || isTemporary(err) {
-				// EMFILE and friends: uWSGI logs and goes on accepting.
-				s.log.Printf("accept(): %v", err)
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				t := time.NewTimer(backoff)
-				select {
-				case <-t.C:
-				case <-s.closing:
-					t.Stop()
-					return
-				}
-				if c != nil {
-					s.putIdle(c)
-				}
-				continue
+			if errors.Is(err, net.ErrClosed) {
+				s.log.Print(acceptErrText(err)) // closed by a Listener hook
+				return
 			}
-			s.log.Printf("accept(): %v", err)
-			return
+			// Whatever else fails (EMFILE, EINVAL...), log it and back off
+			// rather than spin or stop serving.
+			s.log.Print(acceptErrText(err))
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			t := time.NewTimer(backoff)
+			select {
+			case <-t.C:
+			case <-s.closing:
+				t.Stop()
+				return
+			}
+			if c != nil {
+				s.putIdle(c)
+			}
+			continue
 		}
 		backoff = 0
 		j := job{conn: conn, l: l, accepted: time.Now()}
@@ -360,9 +356,14 @@ func (s *Server) acceptLoop(l *listener, acceptFirst bool) {
 	}
 }
 
-func isTemporary(err error) bool {
-	t, ok := err.(interface{ Temporary() bool })
-	return ok && t.Temporary()
+// acceptErrText is a failed accept in uwsgi_error()'s form:
+// "accept(): Invalid argument".
+func acceptErrText(err error) string {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return "accept(): " + strerror(errno)
+	}
+	return "accept(): " + err.Error()
 }
 
 // fromNode is the node a listener's connections come from.
