@@ -154,7 +154,8 @@ func (s *Server) handle(ctx context.Context, c *core, j job, vars uwsgiproto.Var
 	slot := c.w.slot
 	reqID, _ := vars.Get("HTTP_X_REQUEST_ID")
 	if reqID == "" {
-		reqID = s.name + "-" + strconv.FormatUint(reqSeq.Add(1), 36)
+		var b [64]byte
+		reqID = string(strconv.AppendUint(append(append(b[:0], s.name...), '-'), reqSeq.Add(1), 36))
 	}
 	watched := s.tracing && trace.Watched(s.rec)
 	if s.tracing {
@@ -229,8 +230,9 @@ func (s *Server) handle(ctx context.Context, c *core, j job, vars uwsgiproto.Var
 		s.rec.Record(trace.Event{ReqID: reqID, From: trace.Uwsgi, To: trace.App, Instance: s.name, Phase: trace.Sent,
 			At: trace.Now(), Why: "app called"})
 	}
-	rw := &wsgi.RawWriter{W: bw, Protocol: proto}
-	res := wsgi.Call(h.app, env, rw)
+	c.rw = wsgi.RawWriter{W: bw, Protocol: proto} // the core's own: no allocation per request
+	res := wsgi.Call(h.app, env, &c.rw)
+	c.rw = wsgi.RawWriter{}
 	if !res.WriteErr {
 		if err := bw.Flush(); err != nil {
 			res.WriteErr = true

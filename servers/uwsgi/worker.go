@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"webflow-lab/servers/trace"
+	"webflow-lab/servers/wsgi"
 )
 
 // workerSlot is one line of uWSGI's shared worker table: it outlives the
@@ -68,7 +69,8 @@ type core struct {
 	// remote, method, uri: the request in service, for harakiri's status
 	// lines and Shutdown's report of what it is still waiting for.
 	remote, method, uri string
-	harakiri            bool // this core's request triggered the kill
+	harakiri            bool           // this core's request triggered the kill
+	rw                  wsgi.RawWriter // writes the app's answer (handle)
 	// killed: harakiri killed the worker while this core was in a request;
 	// that request's result is dropped (the process would be gone).
 	killed atomic.Bool
