@@ -214,7 +214,9 @@ func TestUwsgiLabIniRunsEMS(t *testing.T) {
 	if !strings.Contains(body, "<form") {
 		t.Errorf("GET /login/: got %.300q, want the EMS login page", body)
 	}
-	if !strings.Contains(out.String(), "WSGI app 0 (mountpoint='') ready") {
-		t.Errorf("log: the app did not load:\n%s", out.String())
-	}
+	// The child's log reaches out through a pipe that exec copies on its own
+	// goroutine, so the line may arrive after the page did: wait for it.
+	waitUntil(t, "the log says the app loaded", 15*time.Second, func() bool {
+		return strings.Contains(out.String(), "WSGI app 0 (mountpoint='') ready")
+	}, out.String)
 }
