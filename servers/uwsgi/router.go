@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -190,22 +191,35 @@ func (r *router) forward(client net.Conn, req *http.Request, bw *bufio.Writer) b
 		return false
 	}
 	keep := req.ProtoAtLeast(1, 1) && !req.Close
+	if v, ok := resp.Get("Connection"); ok && hasToken(v, "close") {
+		keep = false // the app asked for it; the client will close too
+	}
 	noBody := req.Method == "HEAD" || resp.Status == 204 || resp.Status == 304 || resp.Status/100 == 1
-	_, hasCL := resp.Get("Content-Length")
-	head := resp.Head
+	cl := int64(-1) // the length ReadResponse cuts the body at (nginx's rule: the last valid header)
+	if lr, ok := resp.Body.(*io.LimitedReader); ok {
+		cl = lr.N
+	}
+	head := relayHead(resp)
+	var copied int64
+	var cerr error
 	switch {
 	case noBody:
 		bw.Write(head)
-	case hasCL:
+	case cl >= 0:
 		bw.Write(head)
-		io.Copy(bw, resp.Body)
+		copied, cerr = io.Copy(bw, resp.Body)
+		if cerr == nil && copied < cl {
+			cerr = io.ErrUnexpectedEOF
+		}
 	case keep:
 		bw.Write(head[:len(head)-2])
 		bw.WriteString("Transfer-Encoding: chunked\r\n\r\n")
 		cw := httputil.NewChunkedWriter(bw)
-		io.Copy(cw, resp.Body)
-		cw.Close()
-		bw.WriteString("\r\n")
+		_, cerr = io.Copy(cw, resp.Body)
+		if cerr == nil {
+			cw.Close()
+			bw.WriteString("\r\n")
+		}
 	default:
 		bw.Write(head)
 		io.Copy(bw, resp.Body)
@@ -214,10 +228,66 @@ func (r *router) forward(client net.Conn, req *http.Request, bw *bufio.Writer) b
 	err = bw.Flush()
 	up.Close()
 	<-sent
+	if cerr != nil {
+		// The worker died or reset mid-body (harakiri, a close with the
+		// request body unread): the client has a head promising more than
+		// it got. Keeping the connection would leave the browser waiting
+		// for the rest forever and the next request queued behind it, so
+		// close it, as uWSGI's router and nginx do with a truncated answer.
+		s.log.Printf("[uwsgi-http] %s %s: the answer from \"%s\" broke off after %d body bytes: %v",
+			req.Method, req.RequestURI, r.target.name(), copied, cerr)
+		s.rec.Record(trace.Event{ReqID: reqID, From: trace.Uwsgi, To: trace.Browser, Instance: s.name, Phase: trace.Failed,
+			At: trace.Now(), Status: resp.Status, Why: "http router: answer cut short: " + cerr.Error()})
+		return false
+	}
 	s.rec.Record(trace.Event{ReqID: reqID, From: trace.Uwsgi, To: trace.Browser, Instance: s.name, Phase: trace.Returned,
 		At: trace.Now(), Status: resp.Status, Why: "http router relayed the answer"})
 	if req.Body != nil {
-		io.Copy(io.Discard, io.LimitReader(req.Body, 1<<20))
+		// Drain what the app left unread, so the next request starts at its
+		// own first byte; a body too big to drain ends the connection.
+		if n, _ := io.Copy(io.Discard, io.LimitReader(req.Body, 1<<20)); n == 1<<20 {
+			keep = false
+		}
 	}
 	return keep && err == nil
+}
+
+// relayHead is the head as the client gets it, always ending in "\r\n\r\n"
+// (the chunked case inserts a field before the blank line). A worker's
+// status line and fields go through byte for byte; a CGI-style head (no
+// status line, "Status: 404 Not Found") gets the HTTP status line a browser
+// needs, and a head whose lines end in a bare "\n" (which nginx and
+// ReadResponse accept) gets its final blank line as "\r\n".
+func relayHead(resp *uwsgiproto.Response) []byte {
+	head := resp.Head
+	if resp.Proto == "" {
+		var b bytes.Buffer
+		b.WriteString("HTTP/1.1 " + strconv.Itoa(resp.Status) + " " + resp.Reason + "\r\n")
+		for _, f := range resp.Fields {
+			b.WriteString(f.Name + ": " + f.Value + "\r\n")
+		}
+		b.WriteString("\r\n")
+		return b.Bytes()
+	}
+	if bytes.HasSuffix(head, []byte("\r\n\r\n")) {
+		return head
+	}
+	// Cut the blank line and the end of the last line, whatever their
+	// form ("\n\n", "\r\n\n", "\n\r\n"), and end both properly.
+	body := bytes.TrimSuffix(head, []byte("\n"))
+	body = bytes.TrimSuffix(body, []byte("\r"))
+	body = bytes.TrimSuffix(body, []byte("\n"))
+	body = bytes.TrimSuffix(body, []byte("\r"))
+	return append(append([]byte(nil), body...), "\r\n\r\n"...)
+}
+
+// hasToken reports whether the comma-separated header value v lists tok
+// (ASCII case-insensitive), as in "Connection: keep-alive, close".
+func hasToken(v, tok string) bool {
+	for _, t := range strings.Split(v, ",") {
+		if strings.EqualFold(strings.TrimSpace(t), tok) {
+			return true
+		}
+	}
+	return false
 }
