@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -615,6 +616,39 @@ func TestFooterNamesTheInstance(t *testing.T) {
 			})))
 			defer srv.Close()
 			mustContain(t, "login page", newClient(t, srv.URL).get("/login/").body, tt.want)
+		})
+	}
+}
+
+// TestListPageSize: ?per_page= takes one of the offered sizes (else 10), shows
+// that many rows, and every sort and pager link keeps it.
+func TestListPageSize(t *testing.T) {
+	a, _ := openApp(t, testConfig(t, ""))
+	for i := range 60 {
+		if err := a.employees.CreateEmployee(context.Background(), &ems.Employee{Name: fmt.Sprintf("员工%02d", i), Salary: 5000, Age: 30}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := newClient(t, serve(t, a).URL)
+	c.register("", "sizer", "secret1", "分页")
+	c.login("sizer", "secret1")
+	tests := []struct {
+		query string
+		rows  int
+		link  string // a link the page must carry
+	}{
+		{"", 10, `href="/employees/?page=2"`},
+		{"?per_page=50", 50, `href="/employees/?page=2&amp;per_page=50"`},
+		{"?per_page=1000", 60, `href="/employees/?per_page=1000&amp;sort=name"`},
+		{"?per_page=7", 10, `href="/employees/?per_page=50"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			body := c.get("/employees/" + tt.query).body
+			if got := strings.Count(body, `<td class="name">`); got != tt.rows {
+				t.Errorf("got %d rows, want %d", got, tt.rows)
+			}
+			mustContain(t, "list page", body, tt.link)
 		})
 	}
 }

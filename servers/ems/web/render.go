@@ -21,15 +21,10 @@ var pageNames = []string{"login.html", "register.html", "employee_list.html", "e
 func (a *App) parseTemplates() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
 		"static": func(p string) string { return a.cfg.StaticURL + strings.TrimPrefix(p, "/") },
-		"media":  func(p string) string { return a.cfg.MediaURL + strings.TrimPrefix(p, "/") },
-		"url":    a.router.reverse,
-		"initial": func(s string) string {
-			for _, r := range s {
-				return strings.ToUpper(string(r))
-			}
-			return "?"
-		},
-		"yuan": func(n int64) string { return formatThousands(n) },
+		"media":   a.mediaURL,
+		"url":     a.router.reverse,
+		"initial": initial,
+		"yuan":    formatThousands,
 	}
 	pages := map[string]*template.Template{}
 	for _, name := range pageNames {
@@ -40,6 +35,17 @@ func (a *App) parseTemplates() (map[string]*template.Template, error) {
 		pages[name] = t
 	}
 	return pages, nil
+}
+
+// mediaURL is MEDIA_URL + a path below MEDIA_ROOT.
+func (a *App) mediaURL(p string) string { return a.cfg.MediaURL + strings.TrimPrefix(p, "/") }
+
+// initial is the letter shown in place of a missing avatar.
+func initial(s string) string {
+	for _, r := range s {
+		return strings.ToUpper(string(r))
+	}
+	return "?"
 }
 
 // footer is what the page footer says about who served it.

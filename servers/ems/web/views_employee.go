@@ -9,14 +9,27 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
 	"webflow-lab/servers/ems"
 )
 
-// perPage is the employee list's page size (Django's Paginator(…, 10)).
+// The employee list's page size: 10 by default (Django's Paginator(…, 10)),
+// or ?per_page= one of pageSizes, so a learner can ask for every employee on
+// one page and watch what a heavier request costs.
 const perPage = 10
+
+var pageSizes = []int{10, 50, 100, 1000}
+
+// A listState is what the list's links carry: page, sort column, direction, page size.
+type listState struct {
+	page int
+	sort string
+	desc bool
+	per  int
+}
 
 // maxAvatarSide bounds an avatar's pixels: DecodeConfig reads only the
 // header, so a tiny file claiming 60000×60000 is refused before anyone decodes it.
@@ -28,6 +41,32 @@ type sortLink struct {
 	URL    string
 	Active bool
 	Desc   bool
+}
+
+// A listRow is one employee as the list shows it. The view prepares every
+// row's text and links (as a Django view annotates its queryset), so the
+// template only prints fields: with 1,000 rows on a page, a function call per
+// cell in the template is what would cost the time.
+type listRow struct {
+	ID                 int64
+	Name, Salary       string
+	Age                int
+	Avatar, Initial    string // the avatar's URL, or the letter shown without one
+	EditURL, DeleteURL string
+}
+
+func (a *App) listRows(list []*ems.Employee) []listRow {
+	rows := make([]listRow, len(list))
+	for i, e := range list {
+		rows[i] = listRow{
+			ID: e.ID, Name: e.Name, Salary: formatThousands(e.Salary), Age: e.Age, Initial: initial(e.Name),
+			EditURL: a.router.mustReverse("employee_edit", e.ID), DeleteURL: a.router.mustReverse("employee_delete", e.ID),
+		}
+		if e.Avatar != "" {
+			rows[i].Avatar = a.mediaURL(e.Avatar)
+		}
+	}
+	return rows
 }
 
 // A pageLink is one item of the paginator.
@@ -49,52 +88,64 @@ func (a *App) employeeList(r *request) (*response, error) {
 	desc := r.query.Get("dir") == "desc"
 	page, _ := strconv.Atoi(r.query.Get("page"))
 	page = max(page, 1)
-	list, total, err := a.employees.FindEmployees(a.dbctx(r), ems.EmployeeFilter{Sort: sort, Desc: desc, Offset: (page - 1) * perPage, Limit: perPage})
+	per, _ := strconv.Atoi(r.query.Get("per_page"))
+	if !slices.Contains(pageSizes, per) {
+		per = perPage
+	}
+	at := func(page int) string { return a.listURL(listState{page, sort, desc, per}) }
+	list, total, err := a.employees.FindEmployees(a.dbctx(r), ems.EmployeeFilter{Sort: sort, Desc: desc, Offset: (page - 1) * per, Limit: per})
 	if err != nil {
 		return nil, err
 	}
-	pages := max((total+perPage-1)/perPage, 1)
+	pages := max((total+per-1)/per, 1)
 	if page > pages && total > 0 {
-		return redirect(a.listURL(pages, sort, desc)), nil
+		return redirect(at(pages)), nil
 	}
 	labels := map[string]string{ems.SortID: "编号 ID", ems.SortName: "姓名 Name", ems.SortSalary: "工资 Salary", ems.SortAge: "年龄 Age"}
 	var cols []sortLink
 	for _, c := range ems.SortColumns {
 		active := c == sort
 		// Clicking the active column flips its direction; another starts ascending.
-		cols = append(cols, sortLink{Label: labels[c], URL: a.listURL(1, c, active && !desc), Active: active, Desc: desc})
+		cols = append(cols, sortLink{Label: labels[c], URL: a.listURL(listState{1, c, active && !desc, per}), Active: active, Desc: desc})
 	}
 	var links []pageLink
 	for n := 1; n <= pages; n++ {
 		if n == 1 || n == pages || n >= page-2 && n <= page+2 {
-			links = append(links, pageLink{Number: n, URL: a.listURL(n, sort, desc), Current: n == page})
+			links = append(links, pageLink{Number: n, URL: at(n), Current: n == page})
 		} else if len(links) > 0 && !links[len(links)-1].Gap {
 			links = append(links, pageLink{Gap: true})
 		}
 	}
+	var sizes []pageLink
+	for _, n := range pageSizes {
+		sizes = append(sizes, pageLink{Number: n, URL: a.listURL(listState{1, sort, desc, n}), Current: n == per})
+	}
 	values := map[string]any{
-		"employees": list, "total": total, "page": page, "pages": pages,
-		"columns": cols, "links": links,
-		"first": (page-1)*perPage + 1, "last": (page-1)*perPage + len(list),
+		"employees": a.listRows(list), "total": total, "page": page, "pages": pages,
+		"columns": cols, "links": links, "sizes": sizes,
+		"first": (page-1)*per + 1, "last": (page-1)*per + len(list),
 	}
 	if page > 1 {
-		values["prev"] = a.listURL(page-1, sort, desc)
+		values["prev"] = at(page - 1)
 	}
 	if page < pages {
-		values["next"] = a.listURL(page+1, sort, desc)
+		values["next"] = at(page + 1)
 	}
 	return a.render(r, 200, "employee_list.html", values)
 }
 
-func (a *App) listURL(page int, sort string, desc bool) string {
+func (a *App) listURL(st listState) string {
 	q := url.Values{}
-	if page > 1 {
-		q.Set("page", strconv.Itoa(page))
+	if st.page > 1 {
+		q.Set("page", strconv.Itoa(st.page))
 	}
-	if sort != ems.SortID {
-		q.Set("sort", sort)
+	if st.per != perPage {
+		q.Set("per_page", strconv.Itoa(st.per))
 	}
-	if desc {
+	if st.sort != ems.SortID {
+		q.Set("sort", st.sort)
+	}
+	if st.desc {
 		q.Set("dir", "desc")
 	}
 	u := a.router.mustReverse("employee_list")
