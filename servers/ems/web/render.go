@@ -20,7 +20,7 @@ var pageNames = []string{"login.html", "register.html", "employee_list.html", "e
 // Django's template tags: {% static %}, {% url %} and the media URL.
 func (a *App) parseTemplates() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
-		"static": func(p string) string { return a.cfg.StaticURL + strings.TrimPrefix(p, "/") },
+		"static":  func(p string) string { return a.cfg.StaticURL + strings.TrimPrefix(p, "/") },
 		"media":   a.mediaURL,
 		"url":     a.router.reverse,
 		"initial": initial,
