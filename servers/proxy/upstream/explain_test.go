@@ -2,15 +2,12 @@ package upstream
 
 import (
 	"errors"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"webflow-lab/servers/explain"
+	goldenfile "webflow-lab/servers/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // TestExplainGolden renders the learner's block for every error.log entry
 // the engine writes, in English and Chinese, against testdata/explain/*.golden.
@@ -71,20 +68,7 @@ func TestValueErrorGolden(t *testing.T) {
 func golden(t *testing.T, name string, x *explain.Error) {
 	t.Helper()
 	got := x.Block("en") + "\n\n" + x.Block("zh") + "\n"
-	path := filepath.Join("testdata", "explain", name+".golden")
-	if *update {
-		os.MkdirAll(filepath.Dir(path), 0o755)
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("got\n%s\nwant\n%s", got, want)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", "explain", name+".golden"), got)
 	if x.Why.EN == "" || x.Why.ZH == "" || x.Try.ZH == "" {
 		t.Errorf("no commentary for %q", x.What.EN)
 	}
