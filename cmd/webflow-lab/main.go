@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"webflow-lab/servers/explain"
 )
 
 // A command is one subcommand: its name, a one-line summary and its entry point.
@@ -101,4 +102,24 @@ func exitCode(err error) int {
 		return 0
 	}
 	return 2
+}
+
+// printErr prints a learner-facing error as its block (after a blank line,
+// to set it apart from the server log above it), anything else as is.
+func printErr(w io.Writer, err error) {
+	var e *explain.Error
+	if errors.As(err, &e) {
+		fmt.Fprintf(w, "\n%s\n", e.Block(lang()))
+		return
+	}
+	fmt.Fprintln(w, err)
+}
+
+func lang() string {
+	for _, k := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+		if v := os.Getenv(k); v != "" {
+			return v
+		}
+	}
+	return "en"
 }

@@ -108,7 +108,7 @@ func proxySignal(path string, opts proxy.Options, name string, stderr io.Writer)
 	b, err := os.ReadFile(pidFile)
 	if err != nil {
 		fmt.Fprintf(stderr, "nginx: [error] open() \"%s\" failed (%s)\n", pidFile, errnoString(err))
-		printExplain(stderr, &explain.Error{
+		printErr(stderr, &explain.Error{
 			What:  explain.T("proxy: no pid file, so no running proxy to signal", "proxy: 没有 pid 文件，找不到正在运行的 proxy"),
 			Where: pidFile,
 			Why:   explain.T("the proxy is not running, or runs with another config (pid directive, -p prefix)", "proxy 没有运行，或者用的是另一个配置文件 (pid 指令、-p 前缀)"),
@@ -142,7 +142,7 @@ func proxyRun(path string, opts proxy.Options, stderr io.Writer) int {
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1)
 	defer signal.Stop(sigs)
 	if err := srv.Start(); err != nil {
-		printExplain(stderr, err)
+		printErr(stderr, err)
 		srv.Close()
 		return 1
 	}
@@ -186,15 +186,6 @@ func proxyRun(path string, opts proxy.Options, stderr io.Writer) int {
 		}
 	}
 	return 0
-}
-
-func printExplain(w io.Writer, err error) {
-	var e *explain.Error
-	if errors.As(err, &e) {
-		fmt.Fprintf(w, "%s\n", e.Block(lang()))
-		return
-	}
-	fmt.Fprintln(w, err)
 }
 
 // errnoString renders err as nginx's "2: No such file or directory".

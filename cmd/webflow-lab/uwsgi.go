@@ -126,25 +126,6 @@ func runUwsgi(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// printErr prints a learner-facing error as its block, anything else as is.
-func printErr(w io.Writer, err error) {
-	var e *explain.Error
-	if errors.As(err, &e) {
-		fmt.Fprintf(w, "\n%s\n", e.Block(lang()))
-		return
-	}
-	fmt.Fprintln(w, err)
-}
-
-func lang() string {
-	for _, k := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
-		if v := os.Getenv(k); v != "" {
-			return v
-		}
-	}
-	return "en"
-}
-
 // signalPidfile is `uwsgi --stop/--reload pidfile`, with uWSGI's messages.
 func signalPidfile(path string, sig syscall.Signal, stderr io.Writer) int {
 	b, err := os.ReadFile(path)
