@@ -31,7 +31,9 @@ const maxChunkedBody = 64 << 20
 // where the workers pick it up like any other uwsgi request. Unlike uWSGI's
 // router it keeps client connections alive: a response with Content-Length
 // is relayed as is, one without is chunked for HTTP/1.1 clients, and HTTP/1.0
-// clients (or "Connection: close") get the response up to close.
+// clients (or "Connection: close") get the response up to close. An answer
+// the client could not frame (the worker broke off before Content-Length
+// bytes) ends the connection: a kept one would leave the browser waiting.
 type router struct {
 	s      *Server
 	l      *listener
