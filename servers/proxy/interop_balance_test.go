@@ -168,9 +168,14 @@ func TestInteropLeastConnSlowBackend(t *testing.T) {
 			t.Errorf("%s sent the slow backend A %d requests, B %d and C %d: least_conn should avoid A", name, c["A"], c["B"], c["C"])
 		}
 	}
-	for _, l := range []string{"A", "B", "C"} {
-		if d := n[l] - o[l]; d > 8 || d < -8 {
-			t.Errorf("backend %s: nginx %d, ours %d requests of 60: the distributions differ by more than 8", l, n[l], o[l])
+	// What least_conn decides is the slow backend's share; B and C, mostly
+	// tied at 0 active, split the rest by timing, so only their sum is compared.
+	if d := n["A"] - o["A"]; d > 6 || d < -6 {
+		t.Errorf("slow backend A: nginx %d, ours %d requests of 60: differ by more than 6", n["A"], o["A"])
+	}
+	for name, c := range map[string]map[string]int{"nginx": n, "ours": o} {
+		if c["B"] < 15 || c["C"] < 15 {
+			t.Errorf("%s: B %d, C %d of 60: the fast backends should share the load", name, c["B"], c["C"])
 		}
 	}
 }
