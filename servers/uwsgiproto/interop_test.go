@@ -15,6 +15,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"webflow-lab/servers/internal/realpeer"
 )
 
 // interopHeads are answers an app server might send, from ordinary to
@@ -150,8 +151,7 @@ func rawBackend(t *testing.T) string {
 // proxy_pass to backend; it is stopped in Cleanup.
 func runNginx(t *testing.T, backend string) (addr, errLog string) {
 	t.Helper()
-	bin, err := exec.LookPath("nginx")
-	if err != nil {
+	if _, err := exec.LookPath("nginx"); err != nil {
 		t.Skipf("nginx not in PATH: %v", err)
 	}
 	dir := t.TempDir()
@@ -186,40 +186,7 @@ http {
 	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-p", dir, "-c", filepath.Join(dir, "nginx.conf"),
-		"-g", "daemon off; master_process on; worker_processes 1; pid "+dir+"/nginx.pid;")
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-			break
-		}
-		select {
-		case err := <-exited:
-			t.Fatalf("nginx exited: %v\n%s", err, stderr.String())
-		case <-time.After(10 * time.Millisecond): // polling the port until it accepts, with a deadline
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nginx did not start listening on %s", addr)
-		}
-	}
+	realpeer.NginxIn(t, dir, addr)
 	return addr, filepath.Join(dir, "logs", "error.log")
 }
 

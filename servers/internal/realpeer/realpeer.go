@@ -101,8 +101,7 @@ func start(t testing.TB, dir, name string, args ...string) *Proc {
 // waits until every port in ports accepts.
 func Nginx(t testing.TB, uwsgiParams []byte, servers string, ports ...int) *Proc {
 	t.Helper()
-	bin, err := exec.LookPath("nginx")
-	if err != nil {
+	if _, err := exec.LookPath("nginx"); err != nil {
 		t.Skipf("nginx not in PATH: %v", err)
 	}
 	dir := t.TempDir()
@@ -131,10 +130,27 @@ http {
 	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	var addrs []string
+	for _, port := range ports {
+		addrs = append(addrs, fmt.Sprintf("127.0.0.1:%d", port))
+	}
+	return NginxIn(t, dir, addrs...)
+}
+
+// NginxIn runs real nginx on the config already written at dir/nginx.conf,
+// with dir as its prefix, one worker and the pid file in dir, and waits
+// until every address in addrs accepts.
+func NginxIn(t testing.TB, dir string, addrs ...string) *Proc {
+	t.Helper()
+	bin, err := exec.LookPath("nginx")
+	if err != nil {
+		t.Skipf("nginx not in PATH: %v", err)
+	}
+	os.MkdirAll(filepath.Join(dir, "logs"), 0o755)
 	p := start(t, dir, bin, "-p", dir, "-c", filepath.Join(dir, "nginx.conf"),
 		"-g", "daemon off; master_process on; worker_processes 1; pid "+filepath.Join(dir, "nginx.pid")+";")
-	for _, port := range ports {
-		WaitDial(t, "tcp", fmt.Sprintf("127.0.0.1:%d", port), 10*time.Second, func() string { return p.Output() + ErrorLog(p) })
+	for _, a := range addrs {
+		WaitDial(t, "tcp", a, 10*time.Second, func() string { return p.Output() + ErrorLog(p) })
 	}
 	return p
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"webflow-lab/servers/internal/realpeer"
 	"webflow-lab/servers/proxy/balance"
 )
 
@@ -25,8 +26,7 @@ var errLine = regexp.MustCompile(`^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[(\w+)\] \d+#
 // and returns its address and error.log path. It is stopped in Cleanup.
 func runNginx(t *testing.T, serverBody, httpBody string) (addr, errLog string) {
 	t.Helper()
-	bin, err := exec.LookPath("nginx")
-	if err != nil {
+	if _, err := exec.LookPath("nginx"); err != nil {
 		t.Skipf("nginx not in PATH: %v", err)
 	}
 	dir := t.TempDir()
@@ -52,40 +52,7 @@ http {
 	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-p", dir, "-c", filepath.Join(dir, "nginx.conf"),
-		"-g", "daemon off; master_process on; worker_processes 1; pid "+dir+"/nginx.pid;")
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-			break
-		}
-		select {
-		case err := <-exited:
-			t.Fatalf("nginx exited: %v\n%s", err, stderr.String())
-		case <-time.After(10 * time.Millisecond): // polling the port until it accepts, with a deadline
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nginx did not start listening on %s", addr)
-		}
-	}
+	realpeer.NginxIn(t, dir, addr)
 	return addr, filepath.Join(dir, "logs", "error.log")
 }
 
