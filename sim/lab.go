@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"webflow-lab/servers/proxy"
@@ -92,7 +93,34 @@ func (l *Lab) start() error {
 		return err
 	}
 	l.Proxy = p
+	// nginx's pid file, so `webflow-lab proxy -p DIR -c nginx.conf -s reload`
+	// finds the lab (every server of the lab is this one process).
+	if pf := p.PidFile(); pf != "" {
+		os.MkdirAll(filepath.Dir(pf), 0o755)
+		if err := os.WriteFile(pf, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// Reload is what a reload signal to any of the lab's pid files does. The
+// proxy and the app servers are one process here, so `nginx -s reload` and
+// `uwsgi --reload uwsgi-1.pid` both reach the whole lab: the proxy reads
+// nginx.conf again (a broken one is refused and the old one keeps serving),
+// and each app server is restarted from its ini file as it is now, in-flight
+// requests finished first. It returns every error, joined.
+func (l *Lab) Reload(ctx context.Context) error {
+	var errs []error
+	if l.Proxy != nil {
+		errs = append(errs, l.ReloadProxy())
+	}
+	for i := range l.Instances {
+		if err := l.RestartInstance(ctx, i); err != nil {
+			errs = append(errs, fmt.Errorf("uwsgi-%d.ini: %w", i+1, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // startInstance reads one uwsgi-N.ini and starts that app server, logging
@@ -218,6 +246,9 @@ func (l *Lab) Shutdown(ctx context.Context) error {
 	var errs []error
 	if l.Proxy != nil {
 		errs = append(errs, l.Proxy.Shutdown(ctx))
+		if pf := l.Proxy.PidFile(); pf != "" {
+			os.Remove(pf) // as nginx removes its pid file on exit
+		}
 	}
 	for i := len(l.Instances) - 1; i >= 0; i-- {
 		errs = append(errs, l.Instances[i].Shutdown(ctx))

@@ -297,3 +297,40 @@ func TestLabListensWhereFilesSay(t *testing.T) {
 		}
 	}
 }
+
+// TestReloadAndPidFile: the lab writes nginx's pid file (this process), a
+// Reload keeps it serving and picks up an edited ini, and Shutdown removes
+// the pid file as nginx does on exit.
+func TestReloadAndPidFile(t *testing.T) {
+	noLeaks(t)
+	lab := startLab(t, nil)
+	pf := lab.Proxy.PidFile()
+	b, err := os.ReadFile(pf)
+	if err != nil || strings.TrimSpace(string(b)) != strconv.Itoa(os.Getpid()) {
+		t.Fatalf("pid file %s: %q, %v; want this process's pid", pf, b, err)
+	}
+	ini := filepath.Join(lab.Dir, "uwsgi-1.ini")
+	src, _ := os.ReadFile(ini)
+	if err := os.WriteFile(ini, []byte(strings.Replace(string(src), "env = EMS_INSTANCE=uwsgi-1", "env = EMS_INSTANCE=111", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := lab.Reload(ctx); err != nil {
+		t.Fatalf("Reload: %v", err)
+	}
+	c := newClient(t, lab.URL())
+	seen := ""
+	for range 4 { // round robin: both instances answer within four requests
+		seen += c.get("/login/").body
+	}
+	if !strings.Contains(seen, "served by <b>111</b>") {
+		t.Errorf("after the reload no page says served by 111 (the edited EMS_INSTANCE)")
+	}
+	if err := lab.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(pf); !os.IsNotExist(err) {
+		t.Errorf("pid file %s still there after Shutdown: %v", pf, err)
+	}
+}

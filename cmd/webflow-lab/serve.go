@@ -62,8 +62,31 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "open %s/ in a browser; logs are in %s/logs; Ctrl-C stops.\n\n", lab.URL(), lab.Dir)
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// Every server of the lab is this one process, so the signals nginx and
+	// uWSGI take all land here: SIGHUP (`proxy -s reload`, `uwsgi --reload`)
+	// reloads the lab, SIGUSR1 (`-s reopen`) reopens the proxy's logs, and
+	// SIGINT, SIGTERM and SIGQUIT (`-s quit`, `uwsgi --stop`) stop it gracefully.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGUSR1)
+	defer signal.Stop(sigs)
+	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
+	go func() {
+		for sig := range sigs {
+			switch sig {
+			case syscall.SIGHUP:
+				fmt.Fprintln(stdout, "webflow-lab: reloading (nginx.conf read again, app servers restarted from their ini files)")
+				if err := lab.Reload(ctx); err != nil {
+					printErr(stderr, err)
+				}
+			case syscall.SIGUSR1:
+				lab.Proxy.ReopenLogs()
+			default:
+				stop()
+				return
+			}
+		}
+	}()
 	done := make(chan struct{})
 	if !*quiet {
 		sub := lab.Events.Subscribe(4096)
