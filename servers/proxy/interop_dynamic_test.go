@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -37,26 +36,7 @@ func startRealUwsgi(t *testing.T, dir string) string {
 	addr := "127.0.0.1:" + freePort(t)
 	cmd := exec.Command(bin, "--plugins", "python3", "--socket", addr, "--wsgi-file", echo,
 		"--buffer-size", "32768", "--processes", "2", "--master", "--die-on-term")
-	// if the test binary dies (a -timeout panic skips t.Cleanup), take the
-	// server with it rather than leave it listening
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	out := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-	})
-	waitAccept(t, addr, exited, out)
+	runUntilAccepting(t, cmd, addr)
 	return addr
 }
 

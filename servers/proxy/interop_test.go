@@ -29,6 +29,13 @@ func startNginx(t *testing.T, dir, conf, addr string) {
 	}
 	cmd := exec.Command(bin, "-p", dir, "-c", path, "-g",
 		"daemon off; master_process on; worker_processes 1; pid "+filepath.Join(dir, "nginx.pid")+";")
+	runUntilAccepting(t, cmd, addr)
+}
+
+// runUntilAccepting starts cmd (a real nginx or uWSGI), stops it in
+// t.Cleanup, and waits until it accepts on addr.
+func runUntilAccepting(t *testing.T, cmd *exec.Cmd, addr string) {
+	t.Helper()
 	// if the test binary dies (a -timeout panic skips t.Cleanup), take the
 	// server with it rather than leave it listening
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
