@@ -3,6 +3,7 @@ package proxy
 import (
 	"io"
 	"net"
+	"webflow-lab/servers/internal/sock"
 )
 
 // outBuf gathers what goes to the client (the response head, small bodies)
@@ -67,8 +68,7 @@ func (b *outBuf) readFile(f io.Reader, n int64) (int64, error) {
 // writevWith sends the buffered bytes and body with one writev(2) on c
 // (counted), and empties the buffer.
 func (b *outBuf) writevWith(c net.Conn, body []byte) (int64, error) {
-	bufs := net.Buffers{b.buf, body}
-	n, err := bufs.WriteTo(c)
+	n, err := sock.Writev(c, net.Buffers{b.buf, body})
 	b.w.n += n
 	b.buf = b.buf[:0]
 	return n, err

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"webflow-lab/servers/explain"
+	"webflow-lab/servers/internal/sock"
 	"webflow-lab/servers/proxy/config"
 	"webflow-lab/servers/trace"
 )
@@ -110,12 +111,6 @@ func newServer(root []*config.Directive, opts Options) (*Server, error) {
 		conns:     map[*conn]struct{}{},
 		done:      make(chan struct{}),
 	}
-	if s.dialer == nil {
-		// no TCP keepalive on upstream sockets: nginx's *_socket_keepalive
-		// is off by default, and Go's keepalive is four setsockopt(2)s
-		// per connection
-		s.dialer = &net.Dialer{KeepAlive: -1}
-	}
 	s.traced = s.rec != trace.Nop
 	cf, err := compile(root, opts.Prefix, opts.ConfFile, s.files)
 	if err != nil {
@@ -161,7 +156,10 @@ func (s *Server) listen(addr string) (net.Listener, error) {
 	if s.opts.Listen != nil {
 		return s.opts.Listen("tcp", addr)
 	}
-	return net.Listen("tcp", addr)
+	// No TCP keepalive on accepted sockets: nginx's listen so_keepalive is
+	// off by default, and Go's keepalive is four setsockopt(2)s per accept.
+	lc := net.ListenConfig{KeepAlive: -1}
+	return lc.Listen(context.Background(), "tcp", addr)
 }
 
 // Start opens every listening socket of the configuration and starts
@@ -274,7 +272,7 @@ func (s *Server) track(nc net.Conn, addr string) bool {
 	if s.closing {
 		return false
 	}
-	c := newConn(s, nc, addr)
+	c := newConn(s, sock.Wrap(nc), addr)
 	s.conns[c] = struct{}{}
 	s.wg.Add(1)
 	go func() {

@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"webflow-lab/servers/internal/sock"
 	"webflow-lab/servers/trace"
 	"webflow-lab/servers/uwsgiproto"
 )
@@ -32,18 +33,8 @@ func (c *call) attempt(addr string, packet []byte) *attempt {
 	a := &attempt{addr: addr, start: time.Now(), action: ActConnecting}
 	s := c.s
 	network, address := dialAddr(addr)
-	d := c.e.Dialer
-	if d == nil {
-		d = defaultDialer
-	}
-	dctx, cancel := context.WithTimeout(c.ctx, s.ConnectTimeout)
-	conn, err := d.DialContext(dctx, network, address)
-	timedOutDial := dctx.Err() == context.DeadlineExceeded
-	cancel()
+	conn, stop, timedOutDial, err := c.dial(network, address)
 	if err != nil {
-		if conn != nil {
-			conn.Close()
-		}
 		if network == "tcp" {
 			// nginx's TCP connect is asynchronous: ngx_http_upstream_connect
 			// has already cleared request_sent when the refusal shows up. A
@@ -64,8 +55,6 @@ func (c *call) attempt(addr string, packet []byte) *attempt {
 		return a
 	}
 	a.conn = conn
-	// Interrupt blocked I/O when the client goes away.
-	stop := afterFunc(c.ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
 	c.sent = true
 
 	// Send: the packet (or HTTP head) and the body in one writev, as nginx
@@ -135,6 +124,43 @@ func (c *call) attempt(addr string, packet []byte) *attempt {
 			return c.ioFailed(a, stop, err, "recv() failed")
 		}
 	}
+}
+
+// dial connects to a peer within connect_timeout. Once it has a socket it
+// arms stop: a client going away interrupts blocked I/O on it by setting a
+// past deadline. On error the socket is closed and stop disarmed.
+func (c *call) dial(network, address string) (conn net.Conn, stop func() bool, timedOut bool, err error) {
+	if c.e.Dialer == nil && network == "tcp" {
+		// The fast path: a peer given as an IP literal (sock.Dial).
+		if sc, err, ok := sock.Dial(address); ok {
+			if err != nil {
+				return nil, nil, false, err
+			}
+			stop = afterFunc(c.ctx, func() { sc.SetDeadline(time.Unix(1, 0)) })
+			c.setDeadline(sc.SetWriteDeadline, c.s.ConnectTimeout)
+			if err := sc.WaitConnected(); err != nil {
+				stop()
+				sc.Close()
+				return nil, nil, isTimeout(err), err
+			}
+			return sc, stop, false, nil
+		}
+	}
+	d := c.e.Dialer
+	if d == nil {
+		d = defaultDialer
+	}
+	dctx, cancel := context.WithTimeout(c.ctx, c.s.ConnectTimeout)
+	conn, err = d.DialContext(dctx, network, address)
+	timedOut = dctx.Err() == context.DeadlineExceeded
+	cancel()
+	if err != nil {
+		if conn != nil {
+			conn.Close()
+		}
+		return nil, nil, timedOut, err
+	}
+	return conn, afterFunc(c.ctx, func() { conn.SetDeadline(time.Unix(1, 0)) }), false, nil
 }
 
 func (c *call) headFailed(a *attempt, stop func() bool, ft NextUpstream, level Level, msg string) *attempt {
@@ -231,7 +257,7 @@ func (c *call) writeAll(conn net.Conn, bufs net.Buffers, timeout time.Duration) 
 			size += len(b)
 			bufs = bufs[1:]
 		}
-		if _, err := chunk.WriteTo(conn); err != nil {
+		if _, err := sock.Writev(conn, chunk); err != nil {
 			return err
 		}
 	}

@@ -7,12 +7,15 @@
 #   go build -o /tmp/wfl ./cmd/webflow-lab
 #   sh servers/proxy/testdata/bench/wrk.sh /tmp/wfl [rounds] [seconds]
 #   CASES=app/hello sh servers/proxy/testdata/bench/wrk.sh /tmp/wfl 5 5   (one case)
+#   WORKERS=2 sh servers/proxy/testdata/bench/wrk.sh /tmp/wfl   (nginx worker_processes 2, ours
+#                                                    GOMAXPROCS=2: each at its default here)
 #
 # Prints req/s per run and the median ratio ours/nginx per case.
 set -eu
 WFL=${1:?path to the webflow-lab binary}
 ROUNDS=${2:-5}
 SECS=${3:-5}
+WORKERS=${WORKERS:-1}
 D=$(mktemp -d /tmp/wfl-bench.XXXXXX)
 OURS= APP=
 # the app server stops on SIGINT (SIGTERM is uWSGI 2.0's brutal reload)
@@ -55,15 +58,15 @@ uwsgi_param  SERVER_NAME        $server_name;
 P
 conf 18401 > "$D/nginx.conf"
 conf 18402 > "$D/ours.conf"
-nginx -p "$D" -c "$D/nginx.conf" -g "daemon on; master_process on; worker_processes 1; pid $D/nginx.pid;"
-GOMAXPROCS=1 "$WFL" proxy -c "$D/ours.conf" -p "$D" > "$D/ours.out" 2>&1 &
+nginx -p "$D" -c "$D/nginx.conf" -g "daemon on; master_process on; worker_processes $WORKERS; pid $D/nginx.pid;"
+GOMAXPROCS=$WORKERS "$WFL" proxy -c "$D/ours.conf" -p "$D" > "$D/ours.out" 2>&1 &
 OURS=$!
 "$WFL" uwsgi --socket 127.0.0.1:18411 --wsgi-file hello --processes 2 --threads 8 --listen 1024 > "$D/uwsgi.out" 2>&1 &
 APP=$!
 sleep 1
-# cpu PID: user+system CPU ticks (1/100 s) of PID and its children threads.
-cpu() { awk '{print $14+$15}' /proc/$1/stat; }
-NGINX_WORKER=$(pgrep -P "$(cat "$D/nginx.pid")")
+# cpu "PID...": user+system CPU ticks (1/100 s) of the processes, all threads.
+cpu() { for p in $1; do cat /proc/$p/stat; done | awk '{t += $14+$15} END {print t}'; }
+NGINX_WORKER=$(pgrep -P "$(cat "$D/nginx.pid")" | tr '\n' ' ')
 # run URL PID: req/s, and the server's CPU microseconds per request, which
 # other load on the machine disturbs far less than req/s.
 run() {

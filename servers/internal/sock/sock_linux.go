@@ -1,0 +1,287 @@
+package sock
+
+import (
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// TCPConn is a *net.TCPConn whose Read, Write and Writev make raw system
+// calls. Everything else (deadlines, Close, CloseWrite, the sendfile path of
+// ReadFrom) is the net package's.
+type TCPConn struct {
+	*net.TCPConn
+	rc syscall.RawConn
+}
+
+// Wrap returns nc as a *TCPConn when it is a *net.TCPConn, else nc itself.
+func Wrap(nc net.Conn) net.Conn {
+	tc, ok := nc.(*net.TCPConn)
+	if !ok {
+		return nc
+	}
+	rc, err := tc.SyscallConn()
+	if err != nil {
+		return nc
+	}
+	return &TCPConn{TCPConn: tc, rc: rc}
+}
+
+func (c *TCPConn) Read(b []byte) (int, error) {
+	n, err := read(c.rc, b)
+	return n, opError("read", c.RemoteAddr(), err)
+}
+
+func (c *TCPConn) Write(b []byte) (int, error) {
+	n, err := writev(c.rc, net.Buffers{b})
+	return int(n), opError("write", c.RemoteAddr(), err)
+}
+
+// Writev writes bufs with writev(2), waiting while the socket buffer is
+// full. bufs is consumed.
+func (c *TCPConn) Writev(bufs net.Buffers) (int64, error) {
+	n, err := writev(c.rc, bufs)
+	return n, opError("writev", c.RemoteAddr(), err)
+}
+
+// Conn is a TCP connection opened by Dial: a non-blocking socket the
+// runtime's poller drives through an *os.File. It implements net.Conn.
+type Conn struct {
+	closed atomic.Bool // os.File says "use of closed file"; a net.Conn says net.ErrClosed
+	f      *os.File
+	rc     syscall.RawConn
+	sa     syscall.Sockaddr
+	raddr  *net.TCPAddr
+}
+
+// Dial starts a TCP connect to address, a "host:port" whose host is an IP
+// literal. ok is false when address is not one (a name to resolve): the
+// caller dials with the net package instead. The connect may still be in
+// progress when Dial returns: WaitConnected finishes it. On loopback the
+// kernel has usually done the whole handshake by then.
+func Dial(address string) (c *Conn, err error, ok bool) {
+	ap, perr := netip.ParseAddrPort(address)
+	if perr != nil {
+		return nil, nil, false
+	}
+	ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	family := syscall.AF_INET
+	var sa syscall.Sockaddr
+	if ap.Addr().Is4() {
+		sa = &syscall.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()}
+	} else {
+		family = syscall.AF_INET6
+		sa = &syscall.SockaddrInet6{Port: int(ap.Port()), Addr: ap.Addr().As16(), ZoneId: zoneID(ap.Addr().Zone())}
+	}
+	raddr := net.TCPAddrFromAddrPort(ap)
+	fd, err := syscall.Socket(family, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, opError("dial", raddr, os.NewSyscallError("socket", err)), true
+	}
+	cerr := rawConnect(fd, sa)
+	switch cerr {
+	case nil, syscall.EINPROGRESS, syscall.EALREADY:
+	default:
+		syscall.Close(fd)
+		return nil, opError("dial", raddr, os.NewSyscallError("connect", cerr)), true
+	}
+	// NewFile sees a non-blocking descriptor and registers it with the
+	// poller, so reads, writes and deadlines wait as on a net.Conn.
+	f := os.NewFile(uintptr(fd), address)
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return nil, opError("dial", raddr, err), true
+	}
+	return &Conn{f: f, rc: rc, sa: sa, raddr: raddr}, nil, true
+}
+
+func zoneID(zone string) uint32 {
+	if zone == "" {
+		return 0
+	}
+	if ifi, err := net.InterfaceByName(zone); err == nil {
+		return uint32(ifi.Index)
+	}
+	return 0
+}
+
+func rawConnect(fd int, sa syscall.Sockaddr) error {
+	for {
+		err := syscall.Connect(fd, sa)
+		if err != syscall.EINTR {
+			return err
+		}
+	}
+}
+
+// WaitConnected waits until the connect Dial started succeeds or fails, or
+// the write deadline passes (an error wrapping os.ErrDeadlineExceeded).
+// Asking connect(2) again tells which: EISCONN (or success) once it is
+// done, EALREADY while the handshake runs, the failure (ECONNREFUSED…) once
+// it failed.
+func (c *Conn) WaitConnected() error {
+	var cerr error
+	err := c.rc.Write(func(fd uintptr) bool {
+		cerr = rawConnect(int(fd), c.sa)
+		switch cerr {
+		case syscall.EALREADY, syscall.EINPROGRESS:
+			return false // not yet: wait for writability
+		case syscall.EISCONN:
+			cerr = nil
+		}
+		return true
+	})
+	if err == nil && cerr != nil {
+		err = os.NewSyscallError("connect", cerr)
+	}
+	return c.opError("dial", err)
+}
+
+func (c *Conn) Read(b []byte) (int, error) {
+	n, err := read(c.rc, b)
+	return n, c.opError("read", err)
+}
+
+func (c *Conn) Write(b []byte) (int, error) {
+	n, err := writev(c.rc, net.Buffers{b})
+	return int(n), c.opError("write", err)
+}
+
+// Writev writes bufs with writev(2), waiting while the socket buffer is
+// full. bufs is consumed.
+func (c *Conn) Writev(bufs net.Buffers) (int64, error) {
+	n, err := writev(c.rc, bufs)
+	return n, c.opError("writev", err)
+}
+
+func (c *Conn) opError(op string, err error) error {
+	if err != nil && err != io.EOF && c.closed.Load() {
+		err = net.ErrClosed
+	}
+	return opError(op, c.raddr, err)
+}
+
+func (c *Conn) Close() error {
+	c.closed.Store(true)
+	return c.f.Close()
+}
+
+// LocalAddr asks the kernel, only when someone wants to know.
+func (c *Conn) LocalAddr() net.Addr {
+	var sa syscall.Sockaddr
+	c.rc.Control(func(fd uintptr) { sa, _ = syscall.Getsockname(int(fd)) })
+	switch sa := sa.(type) {
+	case *syscall.SockaddrInet4:
+		return &net.TCPAddr{IP: net.IP(sa.Addr[:]), Port: sa.Port}
+	case *syscall.SockaddrInet6:
+		return &net.TCPAddr{IP: net.IP(sa.Addr[:]), Port: sa.Port}
+	}
+	return &net.TCPAddr{}
+}
+
+func (c *Conn) RemoteAddr() net.Addr               { return c.raddr }
+func (c *Conn) SetDeadline(t time.Time) error      { return c.f.SetDeadline(t) }
+func (c *Conn) SetReadDeadline(t time.Time) error  { return c.f.SetReadDeadline(t) }
+func (c *Conn) SetWriteDeadline(t time.Time) error { return c.f.SetWriteDeadline(t) }
+
+// read is one read(2), waiting on the poller while there is nothing to read.
+func read(rc syscall.RawConn, b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	var n int
+	var errno syscall.Errno
+	err := rc.Read(func(fd uintptr) bool {
+		for {
+			r, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+			if e == syscall.EINTR {
+				continue
+			}
+			n, errno = int(r), e
+			return e != syscall.EAGAIN
+		}
+	})
+	switch {
+	case err != nil:
+		return 0, err
+	case errno != 0:
+		return 0, os.NewSyscallError("read", errno)
+	case n == 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// writev writes all of bufs, waiting on the poller while the socket buffer
+// is full.
+func writev(rc syscall.RawConn, bufs net.Buffers) (int64, error) {
+	var total int64
+	var werr error
+	var iovs [8]syscall.Iovec
+	err := rc.Write(func(fd uintptr) bool {
+		for {
+			iov := iovs[:0]
+			for _, b := range bufs {
+				if len(b) > 0 {
+					v := syscall.Iovec{Base: &b[0]}
+					v.SetLen(len(b))
+					iov = append(iov, v)
+				}
+			}
+			if len(iov) == 0 {
+				return true
+			}
+			r, _, e := syscall.RawSyscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
+			switch e {
+			case 0:
+			case syscall.EINTR:
+				continue
+			case syscall.EAGAIN:
+				return false
+			default:
+				werr = os.NewSyscallError("writev", e)
+				return true
+			}
+			total += int64(r)
+			bufs = consume(bufs, int(r))
+		}
+	})
+	if err == nil {
+		err = werr
+	}
+	return total, err
+}
+
+// opError shapes err as the net package does: a *net.OpError around the
+// system call's error, io.EOF as it is, a closed connection as
+// net.ErrClosed (the net package's RawConn says so itself; Conn checks), a
+// deadline as os.ErrDeadlineExceeded.
+func opError(op string, addr net.Addr, err error) error {
+	if err == nil || err == io.EOF {
+		return err
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) { // RawConn's own "raw-read"/"raw-write" errors
+		err = oe.Err
+	}
+	return &net.OpError{Op: op, Net: "tcp", Addr: addr, Err: err}
+}
+
+// consume drops the first n bytes of bufs.
+func consume(bufs net.Buffers, n int) net.Buffers {
+	for len(bufs) > 0 && n >= len(bufs[0]) {
+		n -= len(bufs[0])
+		bufs = bufs[1:]
+	}
+	if len(bufs) > 0 {
+		bufs[0] = bufs[0][n:]
+	}
+	return bufs
+}

@@ -1,0 +1,177 @@
+package sock
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func listen(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln
+}
+
+// dial connects with Dial and waits for the handshake.
+func dial(t *testing.T, addr string) *Conn {
+	t.Helper()
+	c, err, ok := Dial(addr)
+	if !ok || err != nil {
+		t.Fatalf("Dial(%q) = %v, ok %v", addr, err, ok)
+	}
+	c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	if err := c.WaitConnected(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func TestDialDeclinesNames(t *testing.T) {
+	for _, addr := range []string{"localhost:80", "example.com:http", "/tmp/x.sock", ""} {
+		if _, _, ok := Dial(addr); ok {
+			t.Errorf("Dial(%q) took an address it cannot dial without a resolver", addr)
+		}
+	}
+}
+
+func TestDialRefused(t *testing.T) {
+	ln := listen(t)
+	addr := ln.Addr().String()
+	ln.Close()
+	c, err, ok := Dial(addr)
+	if !ok {
+		t.Fatal("declined an IP literal")
+	}
+	if err == nil {
+		c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		err = c.WaitConnected()
+		c.Close()
+	}
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("err = %v, want ECONNREFUSED", err)
+	}
+	var oe *net.OpError
+	if !errors.As(err, &oe) || oe.Op != "dial" {
+		t.Errorf("err = %#v, want a *net.OpError for dial", err)
+	}
+}
+
+// TestRoundTrip sends more than a socket buffer holds through Dial's Conn
+// and a wrapped accepted conn, both ways, in one Writev each.
+func TestRoundTrip(t *testing.T) {
+	ln := listen(t)
+	c := dial(t, ln.Addr().String())
+	nc, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	s := Wrap(nc)
+	if _, ok := s.(*TCPConn); !ok {
+		t.Fatalf("Wrap returned %T", s)
+	}
+	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<16) // 1 MiB
+	for _, tc := range []struct {
+		name string
+		w    io.Writer
+		r    io.Reader
+	}{{"dialed to accepted", c, s}, {"accepted to dialed", s, c}} {
+		t.Run(tc.name, func(t *testing.T) {
+			bufs := net.Buffers{[]byte("head:"), nil, big, []byte(":tail")}
+			want := bytes.Join([][]byte{[]byte("head:"), big, []byte(":tail")}, nil)
+			done := make(chan error, 1)
+			go func() {
+				n, err := Writev(tc.w, bufs)
+				if err == nil && n != int64(len(want)) {
+					err = errors.New("short write")
+				}
+				done <- err
+			}()
+			got := make([]byte, len(want))
+			if _, err := io.ReadFull(tc.r, got); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatal("bytes differ")
+			}
+		})
+	}
+	// EOF after the peer closes; the read side sees io.EOF itself.
+	s.Close()
+	if n, err := c.Read(make([]byte, 10)); n != 0 || err != io.EOF {
+		t.Fatalf("Read after close = %d, %v; want 0, io.EOF", n, err)
+	}
+}
+
+func TestDeadlineAndClose(t *testing.T) {
+	ln := listen(t)
+	c := dial(t, ln.Addr().String())
+	nc, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	s := Wrap(nc)
+	for _, conn := range []net.Conn{c, s} {
+		conn.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+		_, err := conn.Read(make([]byte, 1))
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Errorf("%T: Read past the deadline = %v, want os.ErrDeadlineExceeded", conn, err)
+		}
+		var ne net.Error
+		if !errors.As(err, &ne) || !ne.Timeout() {
+			t.Errorf("%T: %v is not a net.Error timeout", conn, err)
+		}
+	}
+	if a, ok := s.RemoteAddr().(*net.TCPAddr); !ok || a.Port != c.LocalAddr().(*net.TCPAddr).Port {
+		t.Errorf("addresses disagree: %v vs %v", s.RemoteAddr(), c.LocalAddr())
+	}
+	c.Close()
+	if _, err := c.Read(make([]byte, 1)); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("Read on a closed Conn = %v, want net.ErrClosed", err)
+	}
+	if _, err := c.Write([]byte("x")); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("Write on a closed Conn = %v, want net.ErrClosed", err)
+	}
+}
+
+// TestNoLeak: a closed Conn gives its descriptor back.
+func TestNoLeak(t *testing.T) {
+	ln := listen(t)
+	go func() {
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			nc.Close()
+		}
+	}()
+	count := func() int { fds, _ := os.ReadDir("/proc/self/fd"); return len(fds) }
+	before := count()
+	for range 200 {
+		c, err, _ := Dial(ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		c.WaitConnected()
+		c.Close()
+	}
+	if after := count(); after > before+2 {
+		t.Errorf("open descriptors %d → %d after 200 dials", before, after)
+	}
+}
