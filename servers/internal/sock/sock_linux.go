@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -17,7 +18,7 @@ import (
 // ReadFrom) is the net package's.
 type TCPConn struct {
 	*net.TCPConn
-	rc syscall.RawConn
+	raw *rawIO
 }
 
 // Wrap returns nc as a *TCPConn when it is a *net.TCPConn, else nc itself.
@@ -30,23 +31,23 @@ func Wrap(nc net.Conn) net.Conn {
 	if err != nil {
 		return nc
 	}
-	return &TCPConn{TCPConn: tc, rc: rc}
+	return &TCPConn{TCPConn: tc, raw: newRawIO(rc)}
 }
 
 func (c *TCPConn) Read(b []byte) (int, error) {
-	n, err := read(c.rc, b)
+	n, err := c.raw.read(b)
 	return n, opError("read", c.RemoteAddr(), err)
 }
 
 func (c *TCPConn) Write(b []byte) (int, error) {
-	n, err := writev(c.rc, net.Buffers{b})
-	return int(n), opError("write", c.RemoteAddr(), err)
+	n, err := c.raw.write(b)
+	return n, opError("write", c.RemoteAddr(), err)
 }
 
 // Writev writes bufs with writev(2), waiting while the socket buffer is
 // full. bufs is consumed.
 func (c *TCPConn) Writev(bufs net.Buffers) (int64, error) {
-	n, err := writev(c.rc, bufs)
+	n, err := c.raw.writev(bufs)
 	return n, opError("writev", c.RemoteAddr(), err)
 }
 
@@ -56,6 +57,7 @@ type Conn struct {
 	closed atomic.Bool // os.File says "use of closed file"; a net.Conn says net.ErrClosed
 	f      *os.File
 	rc     syscall.RawConn
+	raw    *rawIO
 	sa     syscall.Sockaddr
 	raddr  *net.TCPAddr
 }
@@ -99,7 +101,7 @@ func Dial(address string) (c *Conn, err error, ok bool) {
 		f.Close()
 		return nil, opError("dial", raddr, err), true
 	}
-	return &Conn{f: f, rc: rc, sa: sa, raddr: raddr}, nil, true
+	return &Conn{f: f, rc: rc, raw: newRawIO(rc), sa: sa, raddr: raddr}, nil, true
 }
 
 func zoneID(zone string) uint32 {
@@ -145,19 +147,19 @@ func (c *Conn) WaitConnected() error {
 }
 
 func (c *Conn) Read(b []byte) (int, error) {
-	n, err := read(c.rc, b)
+	n, err := c.raw.read(b)
 	return n, c.opError("read", err)
 }
 
 func (c *Conn) Write(b []byte) (int, error) {
-	n, err := writev(c.rc, net.Buffers{b})
-	return int(n), c.opError("write", err)
+	n, err := c.raw.write(b)
+	return n, c.opError("write", err)
 }
 
 // Writev writes bufs with writev(2), waiting while the socket buffer is
 // full. bufs is consumed.
 func (c *Conn) Writev(bufs net.Buffers) (int64, error) {
-	n, err := writev(c.rc, bufs)
+	n, err := c.raw.writev(bufs)
 	return n, c.opError("writev", err)
 }
 
@@ -191,23 +193,57 @@ func (c *Conn) SetDeadline(t time.Time) error      { return c.f.SetDeadline(t) }
 func (c *Conn) SetReadDeadline(t time.Time) error  { return c.f.SetReadDeadline(t) }
 func (c *Conn) SetWriteDeadline(t time.Time) error { return c.f.SetWriteDeadline(t) }
 
+// rawIO reads and writes a pollable socket with raw system calls. Its
+// callbacks and their state live as long as the connection, so a read or a
+// write allocates nothing; the mutexes keep two concurrent reads (or
+// writes) from sharing that state, as the descriptor's own locks would
+// serialize them anyway.
+type rawIO struct {
+	rc  syscall.RawConn
+	rmu sync.Mutex
+	r   readOp
+	wmu sync.Mutex
+	w   writeOp
+}
+
+func newRawIO(rc syscall.RawConn) *rawIO {
+	io := &rawIO{rc: rc}
+	io.r.fn = io.r.do
+	io.w.fn = io.w.do
+	return io
+}
+
+type readOp struct {
+	b     []byte
+	n     int
+	errno syscall.Errno
+	fn    func(fd uintptr) bool
+}
+
+// do is one read(2); false asks the poller to wait for readability.
+func (op *readOp) do(fd uintptr) bool {
+	for {
+		r, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&op.b[0])), uintptr(len(op.b)))
+		if e == syscall.EINTR {
+			continue
+		}
+		op.n, op.errno = int(r), e
+		return e != syscall.EAGAIN
+	}
+}
+
 // read is one read(2), waiting on the poller while there is nothing to read.
-func read(rc syscall.RawConn, b []byte) (int, error) {
+func (x *rawIO) read(b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
-	var n int
-	var errno syscall.Errno
-	err := rc.Read(func(fd uintptr) bool {
-		for {
-			r, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
-			if e == syscall.EINTR {
-				continue
-			}
-			n, errno = int(r), e
-			return e != syscall.EAGAIN
-		}
-	})
+	x.rmu.Lock()
+	defer x.rmu.Unlock()
+	op := &x.r
+	op.b, op.n, op.errno = b, 0, 0
+	err := x.rc.Read(op.fn)
+	n, errno := op.n, op.errno
+	op.b = nil
 	switch {
 	case err != nil:
 		return 0, err
@@ -219,43 +255,73 @@ func read(rc syscall.RawConn, b []byte) (int, error) {
 	return n, nil
 }
 
+type writeOp struct {
+	bufs  net.Buffers
+	total int64
+	err   error
+	iovs  [8]syscall.Iovec
+	one   [1][]byte // write's vector
+	fn    func(fd uintptr) bool
+}
+
+// do writes as much of bufs as the socket takes; false asks the poller to
+// wait for writability.
+func (op *writeOp) do(fd uintptr) bool {
+	for {
+		iov := op.iovs[:0]
+		for _, b := range op.bufs {
+			if len(b) > 0 {
+				v := syscall.Iovec{Base: &b[0]}
+				v.SetLen(len(b))
+				iov = append(iov, v)
+			}
+		}
+		if len(iov) == 0 {
+			return true
+		}
+		r, _, e := syscall.RawSyscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
+		switch e {
+		case 0:
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return false
+		default:
+			op.err = os.NewSyscallError("writev", e)
+			return true
+		}
+		op.total += int64(r)
+		op.bufs = consume(op.bufs, int(r))
+	}
+}
+
 // writev writes all of bufs, waiting on the poller while the socket buffer
 // is full.
-func writev(rc syscall.RawConn, bufs net.Buffers) (int64, error) {
-	var total int64
-	var werr error
-	var iovs [8]syscall.Iovec
-	err := rc.Write(func(fd uintptr) bool {
-		for {
-			iov := iovs[:0]
-			for _, b := range bufs {
-				if len(b) > 0 {
-					v := syscall.Iovec{Base: &b[0]}
-					v.SetLen(len(b))
-					iov = append(iov, v)
-				}
-			}
-			if len(iov) == 0 {
-				return true
-			}
-			r, _, e := syscall.RawSyscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
-			switch e {
-			case 0:
-			case syscall.EINTR:
-				continue
-			case syscall.EAGAIN:
-				return false
-			default:
-				werr = os.NewSyscallError("writev", e)
-				return true
-			}
-			total += int64(r)
-			bufs = consume(bufs, int(r))
-		}
-	})
+func (x *rawIO) writev(bufs net.Buffers) (int64, error) {
+	x.wmu.Lock()
+	defer x.wmu.Unlock()
+	return x.writevLocked(bufs)
+}
+
+// write is writev of one buffer.
+func (x *rawIO) write(b []byte) (int, error) {
+	x.wmu.Lock()
+	defer x.wmu.Unlock()
+	x.w.one[0] = b
+	n, err := x.writevLocked(x.w.one[:])
+	x.w.one[0] = nil
+	return int(n), err
+}
+
+func (x *rawIO) writevLocked(bufs net.Buffers) (int64, error) {
+	op := &x.w
+	op.bufs, op.total, op.err = bufs, 0, nil
+	err := x.rc.Write(op.fn)
 	if err == nil {
-		err = werr
+		err = op.err
 	}
+	total := op.total
+	op.bufs, op.err = nil, nil
 	return total, err
 }
 

@@ -201,7 +201,7 @@ func (r *Result) UpstreamResponseTime() string {
 // An Engine runs the dynamic path. The zero value is ready: it dials with
 // net.Dialer and records nothing. An Engine is safe for concurrent use.
 type Engine struct {
-	Dialer   Dialer         // nil: a net.Dialer
+	Dialer   Dialer         // nil: sock.Dial for an IP literal, else a net.Dialer
 	Recorder trace.Recorder // nil: trace.Nop
 }
 
