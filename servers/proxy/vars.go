@@ -34,7 +34,13 @@ func (t *tmpl) static() bool {
 }
 
 func (t *tmpl) eval(r *request) string {
-	if len(t.parts) == 1 && t.parts[0].v == nil {
+	if len(t.parts) == 1 {
+		// a literal, or one variable (every uwsgi_param of uwsgi_params):
+		// no copy
+		if p := t.parts[0]; p.v != nil {
+			v, _ := p.v(r)
+			return v
+		}
 		return t.parts[0].lit
 	}
 	var b strings.Builder

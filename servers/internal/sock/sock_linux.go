@@ -123,6 +123,21 @@ func rawConnect(fd int, sa syscall.Sockaddr) error {
 	}
 }
 
+// Connected tells, without waiting, whether the connect Dial started is
+// over: done with a nil error when it succeeded, done with the error when it
+// failed, not done while the handshake runs.
+func (c *Conn) Connected() (done bool, err error) {
+	var cerr error = syscall.EALREADY
+	c.rc.Control(func(fd uintptr) { cerr = rawConnect(int(fd), c.sa) })
+	switch cerr {
+	case syscall.EALREADY, syscall.EINPROGRESS:
+		return false, nil
+	case nil, syscall.EISCONN:
+		return true, nil
+	}
+	return true, c.opError("dial", os.NewSyscallError("connect", cerr))
+}
+
 // WaitConnected waits until the connect Dial started succeeds or fails, or
 // the write deadline passes (an error wrapping os.ErrDeadlineExceeded).
 // Asking connect(2) again tells which: EISCONN (or success) once it is

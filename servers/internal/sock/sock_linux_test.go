@@ -175,3 +175,36 @@ func TestNoLeak(t *testing.T) {
 		t.Errorf("open descriptors %d → %d after 200 dials", before, after)
 	}
 }
+
+// Connected answers without waiting: done and nil once connected, done and
+// the refusal once refused.
+func TestConnected(t *testing.T) {
+	ln := listen(t)
+	c := dial(t, ln.Addr().String())
+	if done, err := c.Connected(); !done || err != nil {
+		t.Errorf("Connected after WaitConnected = %v, %v; want true, nil", done, err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	r, err, _ := Dial(addr)
+	if err != nil {
+		if !errors.Is(err, syscall.ECONNREFUSED) {
+			t.Fatal(err)
+		}
+		return // refused at once
+	}
+	defer r.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		done, err := r.Connected()
+		if !done {
+			time.Sleep(time.Millisecond)
+			continue
+		}
+		if !errors.Is(err, syscall.ECONNREFUSED) {
+			t.Errorf("Connected to a closed port = %v, want ECONNREFUSED", err)
+		}
+		return
+	}
+	t.Error("Connected never finished")
+}

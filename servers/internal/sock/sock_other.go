@@ -13,4 +13,6 @@ type Conn struct{ net.Conn }
 
 func (*Conn) WaitConnected() error { return nil }
 
+func (*Conn) Connected() (bool, error) { return true, nil }
+
 func Dial(address string) (*Conn, error, bool) { return nil, nil, false }

@@ -102,7 +102,8 @@ func (c *call) attempt(addr string, packet []byte) *attempt {
 					a.why = "client closed the connection"
 					return a
 				}
-				conn.SetDeadline(time.Time{})
+				// No deadline to clear: the body's reads set their own,
+				// nothing more is written, and Close drops both timers.
 				a.head = h
 				if h.HTTP09 {
 					c.log(LogEntry{Level: Error, Msg: "upstream sent no valid HTTP/1.0 header", Action: ActReadHead, Upstream: c.url(addr)})
@@ -137,8 +138,14 @@ func (c *call) dial(network, address string) (conn net.Conn, stop func() bool, t
 				return nil, nil, false, err
 			}
 			stop = afterFunc(c.ctx, func() { sc.SetDeadline(time.Unix(1, 0)) })
-			c.setDeadline(sc.SetWriteDeadline, c.s.ConnectTimeout)
-			if err := sc.WaitConnected(); err != nil {
+			// On loopback the handshake is usually over when connect(2)
+			// returns: then no connect_timeout needs arming.
+			done, err := sc.Connected()
+			if !done {
+				c.setDeadline(sc.SetWriteDeadline, c.s.ConnectTimeout)
+				err = sc.WaitConnected()
+			}
+			if err != nil {
 				stop()
 				sc.Close()
 				return nil, nil, isTimeout(err), err
@@ -261,8 +268,7 @@ func (c *call) writeAll(conn net.Conn, bufs net.Buffers, timeout time.Duration) 
 			return err
 		}
 	}
-	conn.SetWriteDeadline(time.Time{})
-	return nil
+	return nil // the deadline stays: nothing else is written before Close
 }
 
 // afterFunc is context.AfterFunc(ctx, f), or ctx's own AfterFunc method when

@@ -38,6 +38,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -178,24 +179,32 @@ func (r *Result) UpstreamAddr() string {
 
 // UpstreamStatus is $upstream_status: "502, 200".
 func (r *Result) UpstreamStatus() string {
-	s := make([]string, len(r.Attempts))
+	var b []byte
 	for i, a := range r.Attempts {
-		s[i] = "-"
-		if a.Status != 0 {
-			s[i] = fmt.Sprint(a.Status)
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		if a.Status == 0 {
+			b = append(b, '-')
+		} else {
+			b = strconv.AppendInt(b, int64(a.Status), 10)
 		}
 	}
-	return strings.Join(s, ", ")
+	return string(b)
 }
 
 // UpstreamResponseTime is $upstream_response_time in nginx's seconds.millis form: "0.002, 0.013".
 func (r *Result) UpstreamResponseTime() string {
-	s := make([]string, len(r.Attempts))
+	var b []byte
 	for i, a := range r.Attempts {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
 		ms := a.Time.Milliseconds()
-		s[i] = fmt.Sprintf("%d.%03d", ms/1000, ms%1000)
+		b = strconv.AppendInt(b, ms/1000, 10)
+		b = append(b, '.', byte('0'+ms%1000/100), byte('0'+ms%100/10), byte('0'+ms%10))
 	}
-	return strings.Join(s, ", ")
+	return string(b)
 }
 
 // An Engine runs the dynamic path. The zero value is ready: it dials with
