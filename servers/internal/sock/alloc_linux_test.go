@@ -8,14 +8,7 @@ import (
 
 // A read or a write on a wrapped or dialed connection allocates nothing.
 func TestNoAllocs(t *testing.T) {
-	ln := listen(t)
-	c := dial(t, ln.Addr().String())
-	nc, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	s := Wrap(nc).(*TCPConn)
+	c, s := pair(t)
 	msg, head, buf := []byte("ping"), []byte("h:"), make([]byte, 16)
 	bufs := make(net.Buffers, 2)
 	allocs := testing.AllocsPerRun(200, func() {

@@ -36,6 +36,23 @@ func dial(t *testing.T, addr string) *Conn {
 	return c
 }
 
+// pair is a connection made by Dial and its accepted end, wrapped.
+func pair(t *testing.T) (*Conn, *TCPConn) {
+	t.Helper()
+	ln := listen(t)
+	c := dial(t, ln.Addr().String())
+	nc, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	s, ok := Wrap(nc).(*TCPConn)
+	if !ok {
+		t.Fatalf("Wrap returned %T", Wrap(nc))
+	}
+	return c, s
+}
+
 func TestDialDeclinesNames(t *testing.T) {
 	for _, addr := range []string{"localhost:80", "example.com:http", "/tmp/x.sock", ""} {
 		if _, _, ok := Dial(addr); ok {
@@ -69,17 +86,7 @@ func TestDialRefused(t *testing.T) {
 // TestRoundTrip sends more than a socket buffer holds through Dial's Conn
 // and a wrapped accepted conn, both ways, in one Writev each.
 func TestRoundTrip(t *testing.T) {
-	ln := listen(t)
-	c := dial(t, ln.Addr().String())
-	nc, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	s := Wrap(nc)
-	if _, ok := s.(*TCPConn); !ok {
-		t.Fatalf("Wrap returned %T", s)
-	}
+	c, s := pair(t)
 	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<16) // 1 MiB
 	for _, tc := range []struct {
 		name string
@@ -117,14 +124,7 @@ func TestRoundTrip(t *testing.T) {
 }
 
 func TestDeadlineAndClose(t *testing.T) {
-	ln := listen(t)
-	c := dial(t, ln.Addr().String())
-	nc, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	s := Wrap(nc)
+	c, s := pair(t)
 	for _, conn := range []net.Conn{c, s} {
 		conn.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
 		_, err := conn.Read(make([]byte, 1))
