@@ -5,8 +5,6 @@ import (
 	"context"
 	"io"
 	"net"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -16,13 +14,18 @@ import (
 	"webflow-lab/servers/trace"
 )
 
-// benchServer starts a proxy serving a 1 KB file with access_log off, with
-// rec as its recorder.
-func benchServer(b *testing.B, rec trace.Recorder) string {
+// benchServer starts a proxy with access_log off and rec as its recorder:
+// serving a 1 KB file, and passing /app/ to the app server at app if one is
+// given.
+func benchServer(b *testing.B, rec trace.Recorder, app string) string {
 	b.Helper()
 	dir := b.TempDir()
 	writeFiles(b, dir, map[string]string{"html/1k.bin": strings.Repeat("x", 1024)})
-	cfg := loadConf(b, dir, "events {}\nhttp { access_log off; keepalive_requests 100000000; server { listen 127.0.0.1:FREEPORT; root DIR/html; } }\n")
+	pass := ""
+	if app != "" {
+		pass = "location /app/ { uwsgi_pass " + app + "; }"
+	}
+	cfg := loadConf(b, dir, "events {}\nhttp { access_log off; keepalive_requests 100000000; server { listen 127.0.0.1:FREEPORT; root DIR/html; "+pass+" } }\n")
 	srv, err := New(cfg, Options{Prefix: dir, Recorder: rec, ErrorLog: io.Discard})
 	if err != nil {
 		b.Fatal(err)
@@ -34,9 +37,9 @@ func benchServer(b *testing.B, rec trace.Recorder) string {
 	return srv.Addrs()[0].String()
 }
 
-// keepAliveGet sends GET /1k.bin on c and reads the whole response.
-func keepAliveGet(b *testing.B, c net.Conn, br *bufio.Reader) {
-	io.WriteString(c, "GET /1k.bin HTTP/1.1\r\nHost: bench\r\n\r\n")
+// keepAliveGet sends GET path on c and reads the whole response.
+func keepAliveGet(b *testing.B, c net.Conn, br *bufio.Reader, path string) {
+	io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: bench\r\n\r\n")
 	n := -1
 	for {
 		line, err := br.ReadSlice('\n')
@@ -63,7 +66,9 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-func runStatic(b *testing.B, addr string) {
+// runGets has parallel keep-alive clients GET path, and reports the whole
+// process's CPU per request.
+func runGets(b *testing.B, addr, path string) {
 	b.ReportAllocs()
 	start := cpuTime()
 	defer func() { b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op") }()
@@ -75,7 +80,7 @@ func runStatic(b *testing.B, addr string) {
 		defer c.Close()
 		br := bufio.NewReader(c)
 		for pb.Next() {
-			keepAliveGet(b, c, br)
+			keepAliveGet(b, c, br, path)
 		}
 	})
 }
@@ -84,8 +89,26 @@ func runStatic(b *testing.B, addr string) {
 // watching the trace, and with a watcher: a Broker with a subscriber that
 // drains its queue. The difference is the cost of hop events (target < 10%).
 func BenchmarkStatic1K(b *testing.B) {
+	benchWatched(b, false, "/1k.bin")
+}
+
+// BenchmarkDynamicHello is the same for the dynamic path: proxy → our app
+// server → hello, both in this process and both recording when watched, as
+// in the lab.
+func BenchmarkDynamicHello(b *testing.B) {
+	benchWatched(b, true, "/app/hello")
+}
+
+func benchWatched(b *testing.B, dynamic bool, path string) {
+	start := func(rec trace.Recorder) string {
+		app := ""
+		if dynamic {
+			app = startOurUwsgiRec(b, "hello", rec)
+		}
+		return benchServer(b, rec, app)
+	}
 	b.Run("no-watcher", func(b *testing.B) {
-		runStatic(b, benchServer(b, nil))
+		runGets(b, start(nil), path)
 	})
 	b.Run("watched", func(b *testing.B) {
 		br := trace.NewBroker()
@@ -100,8 +123,8 @@ func BenchmarkStatic1K(b *testing.B) {
 				}
 			}
 		}()
-		addr := benchServer(b, br)
-		runStatic(b, addr)
+		addr := start(br)
+		runGets(b, addr, path)
 		b.StopTimer()
 		cancel()
 		sub.Close()
@@ -116,6 +139,3 @@ func BenchmarkNormalizeURI(b *testing.B) {
 		normalizeURI("/static/css/../img/%E4%B8%AD.png", true)
 	}
 }
-
-var _ = os.Getpid
-var _ = filepath.Join

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"webflow-lab/assets"
+	"webflow-lab/servers/trace"
 	"webflow-lab/servers/uwsgi"
 )
 
@@ -40,13 +41,19 @@ func startRealUwsgi(t *testing.T, dir string) string {
 	return addr
 }
 
-// startOurUwsgi runs our app server with the built-in echo app.
+// startOurUwsgi runs our app server with a built-in app (echo, hello).
 func startOurUwsgi(t testing.TB, app string) string {
+	t.Helper()
+	return startOurUwsgiRec(t, app, nil)
+}
+
+// startOurUwsgiRec is startOurUwsgi recording hop events to rec.
+func startOurUwsgiRec(t testing.TB, app string, rec trace.Recorder) string {
 	t.Helper()
 	addr := "127.0.0.1:" + freePort(t)
 	log := &syncBuffer{}
 	s := uwsgi.New(uwsgi.Config{Sockets: []string{addr}, WSGIFile: app, Processes: 2, Threads: 4, BufferSize: 32768},
-		uwsgi.Options{Logger: log})
+		uwsgi.Options{Logger: log, Recorder: rec})
 	if err := s.Start(); err != nil {
 		t.Fatalf("uwsgi Start: %v", err)
 	}
