@@ -6,12 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"mime/multipart"
 	"net"
-	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -22,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"webflow-lab/servers/ems/emstest"
 	"webflow-lab/servers/trace"
 )
 
@@ -79,10 +75,6 @@ func freeLabPorts(t *testing.T) Ports {
 	}}
 }
 
-// labCaptcha is the fixed captcha the test workspaces set with
-// `env = EMS_CAPTCHA=fixed:1234`, the EMS's setting for predictable checks.
-const labCaptcha = "1234"
-
 // startLab creates a workspace on free ports, lets edit change its files
 // the way a learner would (after the fixed captcha is set), and starts it;
 // the lab is shut down in t.Cleanup. A port taken between picking and
@@ -96,7 +88,7 @@ func startLab(t *testing.T, edit func(dir string)) *Lab {
 			t.Fatal(err)
 		}
 		for _, ini := range []string{"uwsgi-1.ini", "uwsgi-2.ini"} {
-			appendFile(t, filepath.Join(dir, ini), "env = EMS_CAPTCHA=fixed:"+labCaptcha+"\n")
+			appendFile(t, filepath.Join(dir, ini), "env = EMS_CAPTCHA=fixed:"+emstest.Captcha+"\n")
 		}
 		if edit != nil {
 			edit(dir)
@@ -167,132 +159,14 @@ func readFile(t *testing.T, path string) string {
 	return string(b)
 }
 
-// A client is one browser: its own cookie jar (cookies ignore ports, so
-// the proxy and both instances' http ports share them), redirects shown,
-// not followed.
-type client struct {
-	t    *testing.T
-	http *http.Client
-	base string
-}
-
-func newClient(t *testing.T, base string) *client {
-	jar, _ := cookiejar.New(nil)
-	tr := &http.Transport{}
-	t.Cleanup(tr.CloseIdleConnections)
-	return &client{t: t, base: base, http: &http.Client{
-		Jar:           jar,
-		Transport:     tr,
-		Timeout:       20 * time.Second, // a hung hop fails the test instead of hanging it
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
-}
-
-type result struct {
-	status int
-	header http.Header
-	body   string
-}
-
-func (c *client) do(req *http.Request) result {
-	c.t.Helper()
-	resp, err := c.http.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		c.t.Fatalf("%s %s: reading the body: %v", req.Method, req.URL, err)
-	}
-	return result{resp.StatusCode, resp.Header, string(b)}
-}
-
-// at returns a copy of c that sends to another base URL, same cookies.
-func (c *client) at(base string) *client { d := *c; d.base = base; return &d }
-
-func (c *client) get(path string) result {
-	c.t.Helper()
-	req, err := http.NewRequest("GET", c.base+path, nil)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	return c.do(req)
-}
-
-func (c *client) post(path string, form url.Values) result {
-	c.t.Helper()
-	req, err := http.NewRequest("POST", c.base+path, strings.NewReader(form.Encode()))
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return c.do(req)
-}
-
-// multipart posts form fields and, when file is not nil, an avatar.
-func (c *client) multipart(path string, fields map[string]string, file []byte) result {
-	c.t.Helper()
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	for k, v := range fields {
-		mw.WriteField(k, v)
-	}
-	if file != nil {
-		fw, _ := mw.CreateFormFile("avatar", "avatar.png")
-		fw.Write(file)
-	}
-	mw.Close()
-	req, err := http.NewRequest("POST", c.base+path, &buf)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	return c.do(req)
-}
-
-var tokenRE = regexp.MustCompile(`name="csrfmiddlewaretoken" value="([A-Za-z0-9]+)"`)
-
-// token is the CSRF token of a page's form, as a browser submits it.
-func (c *client) token(page result) string {
-	c.t.Helper()
-	m := tokenRE.FindStringSubmatch(page.body)
-	if m == nil {
-		c.t.Fatalf("no csrf token in the page (status %d):\n%s", page.status, page.body)
-	}
-	return m[1]
-}
-
-// register walks the register page as a browser does: page, captcha
-// image, POST. It returns the POST's answer.
-func (c *client) register(username, password, realName string) result {
-	c.t.Helper()
-	page := c.get("/register/")
-	c.get("/captcha.png")
-	return c.post("/register/", url.Values{
-		"csrfmiddlewaretoken": {c.token(page)}, "username": {username}, "real_name": {realName},
-		"password": {password}, "password2": {password}, "captcha": {labCaptcha},
-	})
-}
-
-// login walks the login page: page, captcha image, POST.
-func (c *client) login(username, password string) result {
-	c.t.Helper()
-	page := c.get("/login/")
-	c.get("/captcha.png")
-	return c.post("/login/", url.Values{
-		"csrfmiddlewaretoken": {c.token(page)}, "username": {username}, "password": {password}, "captcha": {labCaptcha},
-	})
-}
-
 var servedByRE = regexp.MustCompile(`served by <b>([^<]+)</b>`)
 
 // servedBy is the instance named in the EMS's footer.
-func servedBy(t *testing.T, page result) string {
+func servedBy(t *testing.T, page emstest.Result) string {
 	t.Helper()
-	m := servedByRE.FindStringSubmatch(page.body)
+	m := servedByRE.FindStringSubmatch(page.Body)
 	if m == nil {
-		t.Fatalf("no 'served by' footer in the page (status %d):\n%.600s", page.status, page.body)
+		t.Fatalf("no 'served by' footer in the page (status %d):\n%.600s", page.Status, page.Body)
 	}
 	return m[1]
 }

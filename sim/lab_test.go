@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"webflow-lab/assets"
+	"webflow-lab/servers/ems/emstest"
 	"webflow-lab/servers/explain"
 	"webflow-lab/servers/trace"
 )
@@ -79,7 +80,7 @@ func TestThroughProxy(t *testing.T) {
 	if len(lab.Notes) != 0 {
 		t.Errorf("notes for the shipped configs: got %q, want none", lab.Notes)
 	}
-	c := newClient(t, lab.URL())
+	c := emstest.NewClient(t, lab.URL())
 
 	t.Run("home redirects to login", func(t *testing.T) {
 		// The EMS's home is the list; @login_required sends a stranger on
@@ -87,18 +88,18 @@ func TestThroughProxy(t *testing.T) {
 		var hops []string
 		path := "/"
 		for range 3 {
-			res := c.get(path)
-			if res.status != 302 {
+			res := c.Get(path)
+			if res.Status != 302 {
 				break
 			}
-			path = res.header.Get("Location")
+			path = res.Header.Get("Location")
 			hops = append(hops, path)
 		}
 		if len(hops) != 2 || hops[0] != "/employees/" || !strings.HasPrefix(hops[1], "/login/?next=") {
 			t.Fatalf("GET /: redirected %q, want /employees/, then /login/?next=…", hops)
 		}
-		res := c.get("/")
-		if s := res.header.Get("Server"); s != "nginx/1.22.1" {
+		res := c.Get("/")
+		if s := res.Header.Get("Server"); s != "nginx/1.22.1" {
 			t.Errorf("Server: got %q, want nginx/1.22.1 (the proxy answers)", s)
 		}
 	})
@@ -106,29 +107,29 @@ func TestThroughProxy(t *testing.T) {
 	t.Run("login page and captcha from the EMS", func(t *testing.T) {
 		sub := lab.Events.Subscribe(4096)
 		defer sub.Close()
-		page := c.get("/login/")
-		if page.status != 200 || !strings.Contains(page.body, `name="captcha"`) {
-			t.Fatalf("GET /login/: got %d, want 200 with the login form\n%.500s", page.status, page.body)
+		page := c.Get("/login/")
+		if page.Status != 200 || !strings.Contains(page.Body, `name="captcha"`) {
+			t.Fatalf("GET /login/: got %d, want 200 with the login form\n%.500s", page.Status, page.Body)
 		}
-		c.token(page)
+		c.Token(page)
 		name := servedBy(t, page)
 		waitEvent(t, sub, "uwsgi→app for the page", func(e trace.Event) bool {
 			return e.From == trace.Uwsgi && e.To == trace.App && e.Instance == name
 		})
-		img := c.get("/captcha.png")
-		if ct := img.header.Get("Content-Type"); img.status != 200 || ct != "image/png" || !strings.HasPrefix(img.body, "\x89PNG\r\n\x1a\n") {
-			t.Fatalf("GET /captcha.png: got %d %q %.8q, want 200 image/png with PNG bytes", img.status, ct, img.body)
+		img := c.Get("/captcha.png")
+		if ct := img.Header.Get("Content-Type"); img.Status != 200 || ct != "image/png" || !strings.HasPrefix(img.Body, "\x89PNG\r\n\x1a\n") {
+			t.Fatalf("GET /captcha.png: got %d %q %.8q, want 200 image/png with PNG bytes", img.Status, ct, img.Body)
 		}
 	})
 
 	t.Run("static files come from the proxy's disk", func(t *testing.T) {
 		sub := lab.Events.Subscribe(4096)
 		defer sub.Close()
-		res := c.get("/static/ems/css/style.css")
+		res := c.Get("/static/ems/css/style.css")
 		want, _ := fs.ReadFile(assets.FS, "ems/static/ems/css/style.css")
-		if res.status != 200 || res.body != string(want) || !strings.HasPrefix(res.header.Get("Content-Type"), "text/css") {
+		if res.Status != 200 || res.Body != string(want) || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/css") {
 			t.Fatalf("GET style.css: got %d %q, %d bytes; want 200 text/css, the collected file (%d bytes)",
-				res.status, res.header.Get("Content-Type"), len(res.body), len(want))
+				res.Status, res.Header.Get("Content-Type"), len(res.Body), len(want))
 		}
 		css := filepath.Join(lab.Dir, "static", "ems", "css", "style.css")
 		e, before := waitEvent(t, sub, "disk→proxy returned", func(e trace.Event) bool {
@@ -149,7 +150,7 @@ func TestThroughProxy(t *testing.T) {
 	t.Run("round robin alternates the instances", func(t *testing.T) {
 		var got []string
 		for range 4 {
-			got = append(got, servedBy(t, c.get("/login/")))
+			got = append(got, servedBy(t, c.Get("/login/")))
 		}
 		for i := 1; i < len(got); i++ {
 			if got[i] == got[i-1] {
@@ -164,17 +165,17 @@ func TestThroughProxy(t *testing.T) {
 	t.Run("register then log in, one shared database", func(t *testing.T) {
 		// The default workspace: both instances on db.sqlite3, sessions in
 		// it (EMS_SESSIONS=db), so it does not matter who serves what.
-		if res := c.register("alice", "secret123", "爱丽丝"); res.status != 302 || !strings.HasPrefix(res.header.Get("Location"), "/login/?registered=alice") {
-			t.Fatalf("register: got %d Location %q, want 302 to /login/?registered=alice\n%.800s", res.status, res.header.Get("Location"), res.body)
+		if res := c.Register("alice", "secret123", "爱丽丝"); res.Status != 302 || !strings.HasPrefix(res.Header.Get("Location"), "/login/?registered=alice") {
+			t.Fatalf("register: got %d Location %q, want 302 to /login/?registered=alice\n%.800s", res.Status, res.Header.Get("Location"), res.Body)
 		}
-		if res := c.login("alice", "secret123"); res.status != 302 || res.header.Get("Location") != "/employees/" {
-			t.Fatalf("login: got %d Location %q, want 302 to /employees/\n%.800s", res.status, res.header.Get("Location"), res.body)
+		if res := c.Login("alice", "secret123"); res.Status != 302 || res.Header.Get("Location") != "/employees/" {
+			t.Fatalf("login: got %d Location %q, want 302 to /employees/\n%.800s", res.Status, res.Header.Get("Location"), res.Body)
 		}
 		seen := map[string]bool{}
 		for range 2 {
-			res := c.get("/employees/")
-			if res.status != 200 {
-				t.Fatalf("list: got %d, want 200 (logged in on every instance)", res.status)
+			res := c.Get("/employees/")
+			if res.Status != 200 {
+				t.Fatalf("list: got %d, want 200 (logged in on every instance)", res.Status)
 			}
 			seen[servedBy(t, res)] = true
 		}
@@ -197,9 +198,9 @@ func TestThroughProxy(t *testing.T) {
 func TestLoginRedirectNext(t *testing.T) {
 	noLeaks(t)
 	lab := startLab(t, nil)
-	res := newClient(t, lab.URL()).get("/employees/")
-	if got, want := res.header.Get("Location"), "/login/?next=/employees/"; res.status != 302 || got != want {
-		t.Fatalf("GET /employees/: got %d Location %q, want 302 %q", res.status, got, want)
+	res := emstest.NewClient(t, lab.URL()).Get("/employees/")
+	if got, want := res.Header.Get("Location"), "/login/?next=/employees/"; res.Status != 302 || got != want {
+		t.Fatalf("GET /employees/: got %d Location %q, want 302 %q", res.Status, got, want)
 	}
 }
 
@@ -220,8 +221,8 @@ func TestSecondStartReuses(t *testing.T) {
 	noLeaks(t)
 	lab := startLab(t, nil)
 	url := lab.URL()
-	if res := newClient(t, url).register("alice", "secret123", "爱丽丝"); res.status != 302 {
-		t.Fatalf("register: got %d, want 302", res.status)
+	if res := emstest.NewClient(t, url).Register("alice", "secret123", "爱丽丝"); res.Status != 302 {
+		t.Fatalf("register: got %d, want 302", res.Status)
 	}
 	conf := filepath.Join(lab.Dir, "conf.d", "ems.conf")
 	replaceInFile(t, conf, "client_max_body_size  2m;", "client_max_body_size  1k;")
@@ -241,15 +242,15 @@ func TestSecondStartReuses(t *testing.T) {
 	if got := readFile(t, conf); got != edited {
 		t.Errorf("conf.d/ems.conf: got\n%s\nwant the learner's edit\n%s", got, edited)
 	}
-	c := newClient(t, url)
-	if res := c.login("alice", "secret123"); res.status != 302 {
-		t.Errorf("login after the restart: got %d, want 302 (db.sqlite3 kept)", res.status)
+	c := emstest.NewClient(t, url)
+	if res := c.Login("alice", "secret123"); res.Status != 302 {
+		t.Errorf("login after the restart: got %d, want 302 (db.sqlite3 kept)", res.Status)
 	}
 	// The edit is live: a 2 KiB avatar is now over client_max_body_size.
-	form := c.get("/employees/add/")
-	res := c.multipart("/employees/add/", map[string]string{"csrfmiddlewaretoken": c.token(form), "name": "x", "salary": "1", "age": "20"}, make([]byte, 2048))
-	if res.status != 413 {
-		t.Errorf("2 KiB upload with client_max_body_size 1k: got %d, want 413", res.status)
+	form := c.Get("/employees/add/")
+	res := c.Multipart("/employees/add/", map[string]string{"csrfmiddlewaretoken": c.Token(form), "name": "x", "salary": "1", "age": "20"}, make([]byte, 2048))
+	if res.Status != 413 {
+		t.Errorf("2 KiB upload with client_max_body_size 1k: got %d, want 413", res.Status)
 	}
 }
 
@@ -319,10 +320,10 @@ func TestReloadAndPidFile(t *testing.T) {
 	if err := lab.Reload(ctx); err != nil {
 		t.Fatalf("Reload: %v", err)
 	}
-	c := newClient(t, lab.URL())
+	c := emstest.NewClient(t, lab.URL())
 	seen := ""
 	for range 4 { // round robin: both instances answer within four requests
-		seen += c.get("/login/").body
+		seen += c.Get("/login/").Body
 	}
 	if !strings.Contains(seen, "served by <b>111</b>") {
 		t.Errorf("after the reload no page says served by 111 (the edited EMS_INSTANCE)")

@@ -1,11 +1,7 @@
 package sim
 
 import (
-	"bytes"
 	"context"
-	"image"
-	"image/color"
-	"image/png"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -15,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"webflow-lab/servers/ems/emstest"
 	"webflow-lab/servers/trace"
 )
 
@@ -36,14 +33,14 @@ func TestOwnDatabases(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(lab.Dir, "db2.sqlite3")); err != nil {
 		t.Fatalf("uwsgi-2's own database: %v", err)
 	}
-	c := newClient(t, lab.URL())
-	one, two := c.at(instanceURL(t, lab, 0)), c.at(instanceURL(t, lab, 1))
-	if res := one.register("alice", "secret123", "爱丽丝"); res.status != 302 {
-		t.Fatalf("register on uwsgi-1: got %d, want 302\n%.800s", res.status, res.body)
+	c := emstest.NewClient(t, lab.URL())
+	one, two := c.At(instanceURL(t, lab, 0)), c.At(instanceURL(t, lab, 1))
+	if res := one.Register("alice", "secret123", "爱丽丝"); res.Status != 302 {
+		t.Fatalf("register on uwsgi-1: got %d, want 302\n%.800s", res.Status, res.Body)
 	}
 	tests := []struct {
 		name   string
-		c      *client
+		c      *emstest.Client
 		status int
 		body   string
 	}{
@@ -52,9 +49,9 @@ func TestOwnDatabases(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := tt.c.login("alice", "secret123")
-			if res.status != tt.status || !strings.Contains(res.body, tt.body) {
-				t.Fatalf("got %d, want %d %q\n%.800s", res.status, tt.status, tt.body, res.body)
+			res := tt.c.Login("alice", "secret123")
+			if res.Status != tt.status || !strings.Contains(res.Body, tt.body) {
+				t.Fatalf("got %d, want %d %q\n%.800s", res.Status, tt.status, tt.body, res.Body)
 			}
 		})
 	}
@@ -62,9 +59,9 @@ func TestOwnDatabases(t *testing.T) {
 	// two databases, and EMS_SESSIONS=db keeps sessions in them too: the
 	// captcha drawn into one database's session is looked for in the other.
 	for i := range 2 {
-		res := newClient(t, lab.URL()).login("alice", "secret123")
-		if res.status != 200 || !strings.Contains(res.body, "验证码错误") {
-			t.Fatalf("login %d through the proxy: got %d, want the form again with 验证码错误\n%.800s", i, res.status, res.body)
+		res := emstest.NewClient(t, lab.URL()).Login("alice", "secret123")
+		if res.Status != 200 || !strings.Contains(res.Body, "验证码错误") {
+			t.Fatalf("login %d through the proxy: got %d, want the form again with 验证码错误\n%.800s", i, res.Status, res.Body)
 		}
 	}
 }
@@ -81,9 +78,9 @@ func TestMemorySessionsRoundRobin(t *testing.T) {
 	})
 	sub := lab.Events.Subscribe(4096)
 	defer sub.Close()
-	res := newClient(t, lab.URL()).register("alice", "secret123", "爱丽丝")
-	if res.status != 200 || !strings.Contains(res.body, "验证码错误") {
-		t.Fatalf("register through the proxy: got %d, want the form again with 验证码错误\n%.800s", res.status, res.body)
+	res := emstest.NewClient(t, lab.URL()).Register("alice", "secret123", "爱丽丝")
+	if res.Status != 200 || !strings.Contains(res.Body, "验证码错误") {
+		t.Fatalf("register through the proxy: got %d, want the form again with 验证码错误\n%.800s", res.Status, res.Body)
 	}
 	// The trace says why: page, captcha and POST went to alternating instances.
 	var got []string
@@ -96,9 +93,9 @@ func TestMemorySessionsRoundRobin(t *testing.T) {
 	}
 	// The same steps on one instance pass: the lesson's fix is shared
 	// sessions (or ip_hash), not a different captcha.
-	one := newClient(t, instanceURL(t, lab, 0))
-	if res := one.register("alice", "secret123", "爱丽丝"); res.status != 302 {
-		t.Fatalf("register on uwsgi-1 alone: got %d, want 302\n%.800s", res.status, res.body)
+	one := emstest.NewClient(t, instanceURL(t, lab, 0))
+	if res := one.Register("alice", "secret123", "爱丽丝"); res.Status != 302 {
+		t.Fatalf("register on uwsgi-1 alone: got %d, want 302\n%.800s", res.Status, res.Body)
 	}
 }
 
@@ -110,12 +107,12 @@ var connRefusedRE = regexp.MustCompile(`\[error\] \d+#\d+: \*\d+ connect\(\) fai
 func TestInstanceDown(t *testing.T) {
 	noLeaks(t)
 	lab := startLab(t, nil)
-	c := newClient(t, lab.URL())
+	c := emstest.NewClient(t, lab.URL())
 	shutdownInstance(t, lab, 0)
 	for i := range 2 { // round robin offers the dead peer on one of the two
-		res := c.get("/login/")
-		if res.status != 200 || servedBy(t, res) != "uwsgi-2" {
-			t.Fatalf("GET %d with uwsgi-1 stopped: got %d from %s, want 200 from uwsgi-2", i, res.status, servedBy(t, res))
+		res := c.Get("/login/")
+		if res.Status != 200 || servedBy(t, res) != "uwsgi-2" {
+			t.Fatalf("GET %d with uwsgi-1 stopped: got %d from %s, want 200 from uwsgi-2", i, res.Status, servedBy(t, res))
 		}
 	}
 	log := waitFile(t, filepath.Join(lab.Dir, "logs", "error.log"), "connect() failed (111: Connection refused)")
@@ -128,9 +125,9 @@ func TestInstanceDown(t *testing.T) {
 	}
 
 	shutdownInstance(t, lab, 1)
-	res := c.get("/login/")
-	if res.status != 502 || !strings.Contains(res.body, "<center><h1>502 Bad Gateway</h1></center>") {
-		t.Fatalf("GET with both stopped: got %d, want nginx's 502 page\n%s", res.status, res.body)
+	res := c.Get("/login/")
+	if res.Status != 502 || !strings.Contains(res.Body, "<center><h1>502 Bad Gateway</h1></center>") {
+		t.Fatalf("GET with both stopped: got %d, want nginx's 502 page\n%s", res.Status, res.Body)
 	}
 }
 
@@ -148,30 +145,16 @@ func socketPort(t *testing.T, lab *Lab, i int) int {
 }
 
 // loggedIn registers and logs in a new browser through the proxy.
-func loggedIn(t *testing.T, lab *Lab) *client {
+func loggedIn(t *testing.T, lab *Lab) *emstest.Client {
 	t.Helper()
-	c := newClient(t, lab.URL())
-	if res := c.register("alice", "secret123", "爱丽丝"); res.status != 302 {
-		t.Fatalf("register: got %d, want 302\n%.800s", res.status, res.body)
+	c := emstest.NewClient(t, lab.URL())
+	if res := c.Register("alice", "secret123", "爱丽丝"); res.Status != 302 {
+		t.Fatalf("register: got %d, want 302\n%.800s", res.Status, res.Body)
 	}
-	if res := c.login("alice", "secret123"); res.status != 302 {
-		t.Fatalf("login: got %d, want 302\n%.800s", res.status, res.body)
+	if res := c.Login("alice", "secret123"); res.Status != 302 {
+		t.Fatalf("login: got %d, want 302\n%.800s", res.Status, res.Body)
 	}
 	return c
-}
-
-func pngBytes(t *testing.T, w, h int) []byte {
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	for y := range h {
-		for x := range w {
-			img.Set(x, y, color.RGBA{uint8(40 + x*3), uint8(120 + y*2), 220, 255})
-		}
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
 }
 
 var avatarRE = regexp.MustCompile(`<img[^>]+src="(/media/avatars/[^"]+)"`)
@@ -183,27 +166,27 @@ func TestAvatarUpload(t *testing.T) {
 	noLeaks(t)
 	lab := startLab(t, nil)
 	c := loggedIn(t, lab)
-	avatar := pngBytes(t, 48, 48)
-	form := c.get("/employees/add/")
-	res := c.multipart("/employees/add/", map[string]string{
-		"csrfmiddlewaretoken": c.token(form), "name": "张三丰", "salary": "18000", "age": "36",
+	avatar := emstest.PNG(t, 48, 48)
+	form := c.Get("/employees/add/")
+	res := c.Multipart("/employees/add/", map[string]string{
+		"csrfmiddlewaretoken": c.Token(form), "name": "张三丰", "salary": "18000", "age": "36",
 	}, avatar)
-	if res.status != 302 || res.header.Get("Location") != "/employees/1/edit/" {
-		t.Fatalf("add: got %d Location %q, want 302 /employees/1/edit/\n%.800s", res.status, res.header.Get("Location"), res.body)
+	if res.Status != 302 || res.Header.Get("Location") != "/employees/1/edit/" {
+		t.Fatalf("add: got %d Location %q, want 302 /employees/1/edit/\n%.800s", res.Status, res.Header.Get("Location"), res.Body)
 	}
 	files, _ := filepath.Glob(filepath.Join(lab.Dir, "media", "avatars", "*"))
 	if len(files) != 1 || readFile(t, files[0]) != string(avatar) {
 		t.Fatalf("media/avatars: got %v, want the one uploaded file, byte for byte", files)
 	}
-	m := avatarRE.FindStringSubmatch(c.get("/employees/").body)
+	m := avatarRE.FindStringSubmatch(c.Get("/employees/").Body)
 	if m == nil || filepath.Base(m[1]) != filepath.Base(files[0]) {
 		t.Fatalf("list: got avatar %v, want <img src=/media/avatars/%s>", m, filepath.Base(files[0]))
 	}
 	sub := lab.Events.Subscribe(4096)
 	defer sub.Close()
-	img := c.get(m[1])
-	if img.status != 200 || img.header.Get("Content-Type") != "image/png" || img.body != string(avatar) {
-		t.Fatalf("GET %s: got %d %q %d bytes, want 200 image/png, the file", m[1], img.status, img.header.Get("Content-Type"), len(img.body))
+	img := c.Get(m[1])
+	if img.Status != 200 || img.Header.Get("Content-Type") != "image/png" || img.Body != string(avatar) {
+		t.Fatalf("GET %s: got %d %q %d bytes, want 200 image/png, the file", m[1], img.Status, img.Header.Get("Content-Type"), len(img.Body))
 	}
 	e, before := waitEvent(t, sub, "disk→proxy", func(e trace.Event) bool { return e.From == trace.Disk && e.To == trace.Proxy })
 	if e.Phase != trace.Returned || e.Why != files[0] {
@@ -222,7 +205,7 @@ func TestAvatarUpload(t *testing.T) {
 func TestBrokenStaticAlias(t *testing.T) {
 	noLeaks(t)
 	lab := startLab(t, nil)
-	c := newClient(t, lab.URL())
+	c := emstest.NewClient(t, lab.URL())
 	conf := filepath.Join(lab.Dir, "conf.d", "ems.conf")
 	const good = "alias static/;"
 	tests := []struct {
@@ -239,9 +222,9 @@ func TestBrokenStaticAlias(t *testing.T) {
 			if err := lab.ReloadProxy(); err != nil {
 				t.Fatalf("reload: %v", err)
 			}
-			res := c.get("/static/ems/css/style.css")
-			if res.status != 404 || !strings.Contains(res.body, "<center><h1>404 Not Found</h1></center>") {
-				t.Fatalf("CSS with %q: got %d, want nginx's 404 page\n%s", tt.broken, res.status, res.body)
+			res := c.Get("/static/ems/css/style.css")
+			if res.Status != 404 || !strings.Contains(res.Body, "<center><h1>404 Not Found</h1></center>") {
+				t.Fatalf("CSS with %q: got %d, want nginx's 404 page\n%s", tt.broken, res.Status, res.Body)
 			}
 			want := `open() "` + filepath.Join(lab.Dir, tt.opened) + `" failed (2: No such file or directory), client: 127.0.0.1, server: localhost, request: "GET /static/ems/css/style.css HTTP/1.1"`
 			waitFile(t, filepath.Join(lab.Dir, "logs", "error.log"), want)
@@ -250,8 +233,8 @@ func TestBrokenStaticAlias(t *testing.T) {
 			if err := lab.ReloadProxy(); err != nil {
 				t.Fatalf("reload after the fix: %v", err)
 			}
-			if res := c.get("/static/ems/css/style.css"); res.status != 200 {
-				t.Fatalf("CSS after the fix: got %d, want 200", res.status)
+			if res := c.Get("/static/ems/css/style.css"); res.Status != 200 {
+				t.Fatalf("CSS after the fix: got %d, want 200", res.Status)
 			}
 		})
 	}
@@ -267,16 +250,16 @@ func TestInstanceDownPost(t *testing.T) {
 	noLeaks(t)
 	lab := startLab(t, nil)
 	shutdownInstance(t, lab, 0)
-	c := newClient(t, lab.URL())
-	two := c.at(instanceURL(t, lab, 1))
-	page := two.get("/register/")
-	two.get("/captcha.png")
-	res := c.post("/register/", url.Values{
-		"csrfmiddlewaretoken": {c.token(page)}, "username": {"bob"}, "real_name": {"鲍勃"},
-		"password": {"secret123"}, "password2": {"secret123"}, "captcha": {labCaptcha},
+	c := emstest.NewClient(t, lab.URL())
+	two := c.At(instanceURL(t, lab, 1))
+	page := two.Get("/register/")
+	two.Get("/captcha.png")
+	res := c.Post("/register/", url.Values{
+		"csrfmiddlewaretoken": {c.Token(page)}, "username": {"bob"}, "real_name": {"鲍勃"},
+		"password": {"secret123"}, "password2": {"secret123"}, "captcha": {emstest.Captcha},
 	})
-	if res.status != 302 {
-		t.Fatalf("POST /register/ with uwsgi-1 stopped: got %d, want 302 from uwsgi-2\n%.800s", res.status, res.body)
+	if res.Status != 302 {
+		t.Fatalf("POST /register/ with uwsgi-1 stopped: got %d, want 302 from uwsgi-2\n%.800s", res.Status, res.Body)
 	}
 	waitFile(t, filepath.Join(lab.Dir, "logs", "error.log"),
 		`connect() failed (111: Connection refused) while connecting to upstream, client: 127.0.0.1, server: localhost, request: "POST /register/ HTTP/1.1", upstream: "uwsgi://127.0.0.1:`+strconv.Itoa(socketPort(t, lab, 0))+`"`)

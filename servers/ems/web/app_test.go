@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"webflow-lab/servers/ems"
+	"webflow-lab/servers/ems/emstest"
 	"webflow-lab/servers/wsgi"
 )
 
@@ -29,51 +30,51 @@ func mustContain(t *testing.T, what, body string, wants ...string) {
 func TestRegisterLoginLogout(t *testing.T) {
 	a, _ := openApp(t, testConfig(t, ""))
 	srv := serve(t, a)
-	c := newClient(t, srv.URL)
+	c := emstest.NewClient(t, srv.URL)
 
-	res := c.register("", "alice", "secret1", "爱丽丝")
-	if res.status != 302 || res.header.Get("Location") != "/login/?registered=alice" {
-		t.Fatalf("register: got %d Location %q, want 302 /login/?registered=alice", res.status, res.header.Get("Location"))
+	res := c.Register("alice", "secret1", "爱丽丝")
+	if res.Status != 302 || res.Header.Get("Location") != "/login/?registered=alice" {
+		t.Fatalf("register: got %d Location %q, want 302 /login/?registered=alice", res.Status, res.Header.Get("Location"))
 	}
-	page := c.get("/login/?registered=alice")
-	mustContain(t, "login page after register", page.body, "注册成功", `value="alice"`, `src="/captcha.png"`,
+	page := c.Get("/login/?registered=alice")
+	mustContain(t, "login page after register", page.Body, "注册成功", `value="alice"`, `src="/captcha.png"`,
 		`href="/static/ems/css/style.css"`, "served by <b>")
 
-	res = c.login("alice", "secret1")
-	if res.status != 302 || res.header.Get("Location") != "/employees/" {
-		t.Fatalf("login: got %d Location %q, want 302 /employees/", res.status, res.header.Get("Location"))
+	res = c.Login("alice", "secret1")
+	if res.Status != 302 || res.Header.Get("Location") != "/employees/" {
+		t.Fatalf("login: got %d Location %q, want 302 /employees/", res.Status, res.Header.Get("Location"))
 	}
-	for _, ck := range strings.Split(strings.Join(res.header.Values("Set-Cookie"), "\n"), "\n") {
+	for _, ck := range strings.Split(strings.Join(res.Header.Values("Set-Cookie"), "\n"), "\n") {
 		if strings.HasPrefix(ck, "sessionid=") && (!strings.Contains(ck, "HttpOnly") || !strings.Contains(ck, "SameSite=Lax")) {
 			t.Fatalf("session cookie %q: want HttpOnly and SameSite=Lax", ck)
 		}
 	}
-	list := c.get("/employees/")
-	if list.status != 200 {
-		t.Fatalf("list: got %d, want 200", list.status)
+	list := c.Get("/employees/")
+	if list.Status != 200 {
+		t.Fatalf("list: got %d, want 200", list.Status)
 	}
-	mustContain(t, "list after login", list.body, "欢迎回来，爱丽丝！", "还没有员工", "退出")
-	if again := c.get("/employees/"); strings.Contains(again.body, "欢迎回来") {
+	mustContain(t, "list after login", list.Body, "欢迎回来，爱丽丝！", "还没有员工", "退出")
+	if again := c.Get("/employees/"); strings.Contains(again.Body, "欢迎回来") {
 		t.Fatalf("flash shown twice, want once")
 	}
 
-	res = c.post("/logout/", url.Values{"csrfmiddlewaretoken": {c.token(list.body)}})
-	if res.status != 302 || res.header.Get("Location") != "/login/" {
-		t.Fatalf("logout: got %d %q, want 302 /login/", res.status, res.header.Get("Location"))
+	res = c.Post("/logout/", url.Values{"csrfmiddlewaretoken": {c.Token(list)}})
+	if res.Status != 302 || res.Header.Get("Location") != "/login/" {
+		t.Fatalf("logout: got %d %q, want 302 /login/", res.Status, res.Header.Get("Location"))
 	}
-	res = c.get("/employees/")
-	if res.status != 302 || res.header.Get("Location") != "/login/?next=/employees/" {
-		t.Fatalf("list after logout: got %d %q, want 302 to login with next", res.status, res.header.Get("Location"))
+	res = c.Get("/employees/")
+	if res.Status != 302 || res.Header.Get("Location") != "/login/?next=/employees/" {
+		t.Fatalf("list after logout: got %d %q, want 302 to login with next", res.Status, res.Header.Get("Location"))
 	}
-	if res := c.get("/logout/"); res.status != 405 || res.header.Get("Allow") != "POST" {
-		t.Fatalf("GET /logout/: got %d Allow %q, want 405 POST", res.status, res.header.Get("Allow"))
+	if res := c.Get("/logout/"); res.Status != 405 || res.Header.Get("Allow") != "POST" {
+		t.Fatalf("GET /logout/: got %d Allow %q, want 405 POST", res.Status, res.Header.Get("Allow"))
 	}
 }
 
 func TestLoginFailures(t *testing.T) {
 	a, _ := openApp(t, testConfig(t, ""))
 	srv := serve(t, a)
-	newClient(t, srv.URL).register("", "bob", "secret1", "鲍勃")
+	emstest.NewClient(t, srv.URL).Register("bob", "secret1", "鲍勃")
 
 	tests := []struct {
 		name, user, pass, captcha string
@@ -90,27 +91,27 @@ func TestLoginFailures(t *testing.T) {
 	for _, tt := range tests {
 		for _, ajax := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/ajax=%v", tt.name, ajax), func(t *testing.T) {
-				c := newClient(t, srv.URL)
-				page := c.get("/login/")
+				c := emstest.NewClient(t, srv.URL)
+				page := c.Get("/login/")
 				if !tt.skipCaptchaImage {
-					c.get("/captcha.png")
+					c.Get("/captcha.png")
 				}
-				form := url.Values{"csrfmiddlewaretoken": {c.token(page.body)}, "username": {tt.user}, "password": {tt.pass}, "captcha": {tt.captcha}}
+				form := url.Values{"csrfmiddlewaretoken": {c.Token(page)}, "username": {tt.user}, "password": {tt.pass}, "captcha": {tt.captcha}}
 				var hdr []string
 				if ajax {
 					hdr = []string{"X-Requested-With", "XMLHttpRequest"}
 				}
-				res := c.post("/login/", form, hdr...)
-				if res.status != 200 {
-					t.Fatalf("got status %d, want 200 with the form's error", res.status)
+				res := c.Post("/login/", form, hdr...)
+				if res.Status != 200 {
+					t.Fatalf("got status %d, want 200 with the form's error", res.Status)
 				}
 				if ajax {
 					var got struct {
 						OK     bool
 						Errors map[string]string
 					}
-					if err := json.Unmarshal([]byte(res.body), &got); err != nil {
-						t.Fatalf("ajax answer %q: %v", res.body, err)
+					if err := json.Unmarshal([]byte(res.Body), &got); err != nil {
+						t.Fatalf("ajax answer %q: %v", res.Body, err)
 					}
 					all := got.Errors["__all__"] + got.Errors["captcha"]
 					if got.OK || all != tt.want {
@@ -118,8 +119,8 @@ func TestLoginFailures(t *testing.T) {
 					}
 					return
 				}
-				mustContain(t, "login page", res.body, tt.want)
-				if c.get("/employees/").status != 302 {
+				mustContain(t, "login page", res.Body, tt.want)
+				if c.Get("/employees/").Status != 302 {
 					t.Fatalf("logged in after a failed login")
 				}
 			})
@@ -130,7 +131,7 @@ func TestLoginFailures(t *testing.T) {
 func TestRegisterFailures(t *testing.T) {
 	a, _ := openApp(t, testConfig(t, ""))
 	srv := serve(t, a)
-	newClient(t, srv.URL).register("", "taken", "secret1", "已注册")
+	emstest.NewClient(t, srv.URL).Register("taken", "secret1", "已注册")
 
 	tests := []struct {
 		name                             string
@@ -146,18 +147,18 @@ func TestRegisterFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newClient(t, srv.URL)
-			page := c.get("/register/")
-			c.get("/captcha.png")
-			res := c.post("/register/", url.Values{"csrfmiddlewaretoken": {c.token(page.body)}, "username": {tt.user},
+			c := emstest.NewClient(t, srv.URL)
+			page := c.Get("/register/")
+			c.Get("/captcha.png")
+			res := c.Post("/register/", url.Values{"csrfmiddlewaretoken": {c.Token(page)}, "username": {tt.user},
 				"real_name": {tt.real}, "password": {tt.pass}, "password2": {tt.pass2}, "captcha": {tt.captcha}},
 				"X-Requested-With", "XMLHttpRequest")
 			var got struct {
 				OK     bool
 				Errors map[string]string
 			}
-			if err := json.Unmarshal([]byte(res.body), &got); err != nil {
-				t.Fatalf("answer %q: %v", res.body, err)
+			if err := json.Unmarshal([]byte(res.Body), &got); err != nil {
+				t.Fatalf("answer %q: %v", res.Body, err)
 			}
 			if got.OK || !strings.Contains(got.Errors[tt.field], tt.want) {
 				t.Fatalf("got %+v, want %q on %s", got, tt.want, tt.field)
@@ -166,38 +167,38 @@ func TestRegisterFailures(t *testing.T) {
 	}
 
 	t.Run("form post shows errors", func(t *testing.T) {
-		c := newClient(t, srv.URL)
-		res := c.register("", "taken", "secret1", "<b>x</b>")
-		if res.status != 200 {
-			t.Fatalf("got %d, want 200", res.status)
+		c := emstest.NewClient(t, srv.URL)
+		res := c.Register("taken", "secret1", "<b>x</b>")
+		if res.Status != 200 {
+			t.Fatalf("got %d, want 200", res.Status)
 		}
-		mustContain(t, "register page", res.body, "用户名已存在", `value="&lt;b&gt;x&lt;/b&gt;"`)
+		mustContain(t, "register page", res.Body, "用户名已存在", `value="&lt;b&gt;x&lt;/b&gt;"`)
 	})
 
 	t.Run("ajax username check", func(t *testing.T) {
-		c := newClient(t, srv.URL)
+		c := emstest.NewClient(t, srv.URL)
 		for _, tc := range []struct{ name, want string }{
 			{"taken", `{"message":"用户名已存在","ok":false}`},
 			{"newname", `{"message":"用户名可用","ok":true}`},
 			{"x", `{"message":"用户名长度须为 3–30 个字符","ok":false}`},
 		} {
-			res := c.get("/api/check-username/?username=" + tc.name)
-			if res.body != tc.want || res.header.Get("Content-Type") != "application/json" {
-				t.Fatalf("check %q: got %s (%s), want %s", tc.name, res.body, res.header.Get("Content-Type"), tc.want)
+			res := c.Get("/api/check-username/?username=" + tc.name)
+			if res.Body != tc.want || res.Header.Get("Content-Type") != "application/json" {
+				t.Fatalf("check %q: got %s (%s), want %s", tc.name, res.Body, res.Header.Get("Content-Type"), tc.want)
 			}
 		}
 	})
 
 	t.Run("ajax captcha check keeps the code", func(t *testing.T) {
-		c := newClient(t, srv.URL)
-		page := c.get("/register/")
-		c.get("/captcha.png")
-		tok := c.token(page.body)
+		c := emstest.NewClient(t, srv.URL)
+		page := c.Get("/register/")
+		c.Get("/captcha.png")
+		tok := c.Token(page)
 		for _, tc := range []struct{ answer, want string }{
 			{"1111", `"ok":false`}, {"1234", `"ok":true`}, {"1234", `"ok":true`},
 		} {
-			res := c.post("/api/check-captcha/", url.Values{"captcha": {tc.answer}}, "X-CSRFToken", tok)
-			mustContain(t, "captcha check "+tc.answer, res.body, tc.want)
+			res := c.Post("/api/check-captcha/", url.Values{"captcha": {tc.answer}}, "X-CSRFToken", tok)
+			mustContain(t, "captcha check "+tc.answer, res.Body, tc.want)
 		}
 	})
 }
@@ -208,52 +209,52 @@ func TestCSRF(t *testing.T) {
 	tests := []struct {
 		name   string
 		cookie bool
-		token  func(page string, c *client) string
+		token  func(page string, c *emstest.Client) string
 		want   string
 	}{
-		{"no cookie", false, func(string, *client) string { return "" }, reasonNoCookie},
-		{"no token", true, func(string, *client) string { return "" }, reasonNoToken},
-		{"wrong token", true, func(string, *client) string { return strings.Repeat("a", 64) }, reasonBadToken},
-		{"short token", true, func(string, *client) string { return "abc" }, reasonBadLength},
-		{"bad characters", true, func(string, *client) string { return strings.Repeat("!", 64) }, reasonBadToken},
+		{"no cookie", false, func(string, *emstest.Client) string { return "" }, reasonNoCookie},
+		{"no token", true, func(string, *emstest.Client) string { return "" }, reasonNoToken},
+		{"wrong token", true, func(string, *emstest.Client) string { return strings.Repeat("a", 64) }, reasonBadToken},
+		{"short token", true, func(string, *emstest.Client) string { return "abc" }, reasonBadLength},
+		{"bad characters", true, func(string, *emstest.Client) string { return strings.Repeat("!", 64) }, reasonBadToken},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newClient(t, srv.URL)
+			c := emstest.NewClient(t, srv.URL)
 			page := ""
 			if tt.cookie {
-				page = c.get("/login/").body
-				c.get("/captcha.png")
+				page = c.Get("/login/").Body
+				c.Get("/captcha.png")
 			}
 			form := url.Values{"username": {"x"}, "password": {"y"}, "captcha": {"1234"}}
 			if tok := tt.token(page, c); tok != "" {
 				form.Set("csrfmiddlewaretoken", tok)
 			}
-			res := c.post("/login/", form)
-			if res.status != 403 {
-				t.Fatalf("got %d, want 403", res.status)
+			res := c.Post("/login/", form)
+			if res.Status != 403 {
+				t.Fatalf("got %d, want 403", res.Status)
 			}
-			mustContain(t, "403 page", res.body, "CSRF 验证失败", tt.want)
+			mustContain(t, "403 page", res.Body, "CSRF 验证失败", tt.want)
 			mustContain(t, "log", log.String(), "403: Forbidden ("+tt.want+")")
 		})
 	}
 	t.Run("header token accepted", func(t *testing.T) {
-		c := newClient(t, srv.URL)
-		page := c.get("/register/")
-		res := c.post("/api/check-captcha/", url.Values{"captcha": {"1"}}, "X-CSRFToken", c.token(page.body))
-		if res.status != 200 {
-			t.Fatalf("got %d, want 200", res.status)
+		c := emstest.NewClient(t, srv.URL)
+		page := c.Get("/register/")
+		res := c.Post("/api/check-captcha/", url.Values{"captcha": {"1"}}, "X-CSRFToken", c.Token(page))
+		if res.Status != 200 {
+			t.Fatalf("got %d, want 200", res.Status)
 		}
 	})
 }
 
 // loggedIn returns a client logged in as a fresh user.
-func loggedIn(t *testing.T, base string) *client {
+func loggedIn(t *testing.T, base string) *emstest.Client {
 	t.Helper()
-	c := newClient(t, base)
-	c.register("", "admin", "secret1", "管理员")
-	if res := c.login("admin", "secret1"); res.status != 302 {
-		t.Fatalf("login: got %d, want 302\n%s", res.status, res.body)
+	c := emstest.NewClient(t, base)
+	c.Register("admin", "secret1", "管理员")
+	if res := c.Login("admin", "secret1"); res.Status != 302 {
+		t.Fatalf("login: got %d, want 302\n%s", res.Status, res.Body)
 	}
 	return c
 }
@@ -265,36 +266,36 @@ func TestEmployeeAddEditDelete(t *testing.T) {
 	srv := serve(t, a)
 	c := loggedIn(t, srv.URL)
 
-	form := c.get("/employees/add/")
-	tok := c.token(form.body)
-	res := c.multipart("/employees/add/", map[string]string{"csrfmiddlewaretoken": tok, "name": "张三丰", "salary": "12000", "age": "35"}, pngBytes(t, 20, 20))
+	form := c.Get("/employees/add/")
+	tok := c.Token(form)
+	res := c.Multipart("/employees/add/", map[string]string{"csrfmiddlewaretoken": tok, "name": "张三丰", "salary": "12000", "age": "35"}, emstest.PNG(t, 20, 20))
 	// The redirect after adding carries a path parameter: /employees/<id>/edit/.
-	if res.status != 302 || res.header.Get("Location") != "/employees/1/edit/" {
-		t.Fatalf("add: got %d %q, want 302 /employees/1/edit/\n%s", res.status, res.header.Get("Location"), res.body)
+	if res.Status != 302 || res.Header.Get("Location") != "/employees/1/edit/" {
+		t.Fatalf("add: got %d %q, want 302 /employees/1/edit/\n%s", res.Status, res.Header.Get("Location"), res.Body)
 	}
-	edit := c.get("/employees/1/edit/")
-	mustContain(t, "edit page", edit.body, "已添加员工「张三丰」", `value="张三丰"`, `value="12000"`)
-	list := c.get("/employees/")
-	mustContain(t, "list", list.body, "张三丰", "¥12,000", `href="/employees/1/edit/"`, `href="/employees/1/delete/"`)
-	m := avatarRE.FindStringSubmatch(list.body)
+	edit := c.Get("/employees/1/edit/")
+	mustContain(t, "edit page", edit.Body, "已添加员工「张三丰」", `value="张三丰"`, `value="12000"`)
+	list := c.Get("/employees/")
+	mustContain(t, "list", list.Body, "张三丰", "¥12,000", `href="/employees/1/edit/"`, `href="/employees/1/delete/"`)
+	m := avatarRE.FindStringSubmatch(list.Body)
 	if m == nil {
-		t.Fatalf("no avatar on the list:\n%s", list.body)
+		t.Fatalf("no avatar on the list:\n%s", list.Body)
 	}
 	if _, err := os.Stat(mediaFile(a, m[1])); err != nil {
 		t.Fatalf("avatar file: %v", err)
 	}
 	// The app never serves media itself: that is nginx's or static-map's job.
-	if res := c.get("/media/" + m[1]); res.status != 404 {
-		t.Fatalf("GET /media/…: got %d, want 404 from the app", res.status)
+	if res := c.Get("/media/" + m[1]); res.Status != 404 {
+		t.Fatalf("GET /media/…: got %d, want 404 from the app", res.Status)
 	}
 
-	res = c.multipart("/employees/1/edit/", map[string]string{"csrfmiddlewaretoken": c.token(edit.body), "name": "张三", "salary": "15000", "age": "36"}, pngBytes(t, 8, 8))
-	if res.status != 302 || res.header.Get("Location") != "/employees/" {
-		t.Fatalf("edit: got %d %q, want 302 /employees/", res.status, res.header.Get("Location"))
+	res = c.Multipart("/employees/1/edit/", map[string]string{"csrfmiddlewaretoken": c.Token(edit), "name": "张三", "salary": "15000", "age": "36"}, emstest.PNG(t, 8, 8))
+	if res.Status != 302 || res.Header.Get("Location") != "/employees/" {
+		t.Fatalf("edit: got %d %q, want 302 /employees/", res.Status, res.Header.Get("Location"))
 	}
-	list = c.get("/employees/")
-	mustContain(t, "list after edit", list.body, "已保存员工「张三」", "¥15,000")
-	m2 := avatarRE.FindStringSubmatch(list.body)
+	list = c.Get("/employees/")
+	mustContain(t, "list after edit", list.Body, "已保存员工「张三」", "¥15,000")
+	m2 := avatarRE.FindStringSubmatch(list.Body)
 	if m2 == nil || m2[1] == m[1] {
 		t.Fatalf("avatar after edit %v, want a new one", m2)
 	}
@@ -302,24 +303,24 @@ func TestEmployeeAddEditDelete(t *testing.T) {
 		t.Fatalf("old avatar still there: %v", err)
 	}
 
-	confirm := c.get("/employees/1/delete/")
-	mustContain(t, "confirm page", confirm.body, "确定要删除这位员工吗", "张三", `method="post"`)
+	confirm := c.Get("/employees/1/delete/")
+	mustContain(t, "confirm page", confirm.Body, "确定要删除这位员工吗", "张三", `method="post"`)
 	if e, err := a.employees.FindEmployee(t.Context(), 1); err != nil || e.Name != "张三" {
 		t.Fatalf("GET delete removed the employee: %v", err)
 	}
-	res = c.post("/employees/1/delete/", url.Values{"csrfmiddlewaretoken": {c.token(confirm.body)}})
-	if res.status != 302 {
-		t.Fatalf("delete: got %d, want 302", res.status)
+	res = c.Post("/employees/1/delete/", url.Values{"csrfmiddlewaretoken": {c.Token(confirm)}})
+	if res.Status != 302 {
+		t.Fatalf("delete: got %d, want 302", res.Status)
 	}
-	mustContain(t, "list after delete", c.get("/employees/").body, "已删除员工「张三」", "还没有员工")
+	mustContain(t, "list after delete", c.Get("/employees/").Body, "已删除员工「张三」", "还没有员工")
 	if _, err := os.Stat(mediaFile(a, m2[1])); !os.IsNotExist(err) {
 		t.Fatalf("avatar kept after delete: %v", err)
 	}
-	if res := c.get("/employees/1/edit/"); res.status != 404 {
-		t.Fatalf("edit deleted: got %d, want 404", res.status)
+	if res := c.Get("/employees/1/edit/"); res.Status != 404 {
+		t.Fatalf("edit deleted: got %d, want 404", res.Status)
 	}
-	if res := c.get("/employees/99999999999999999999/edit/"); res.status != 404 {
-		t.Fatalf("edit huge id: got %d, want 404", res.status)
+	if res := c.Get("/employees/99999999999999999999/edit/"); res.Status != 404 {
+		t.Fatalf("edit huge id: got %d, want 404", res.Status)
 	}
 }
 
@@ -329,10 +330,10 @@ func TestEmployeeFormErrors(t *testing.T) {
 	a, log := openApp(t, cfg)
 	srv := serve(t, a)
 	c := loggedIn(t, srv.URL)
-	tok := c.token(c.get("/employees/add/").body)
+	tok := c.Token(c.Get("/employees/add/"))
 
 	// A PNG header claiming 60000×60000 pixels: DecodeConfig reads only this.
-	bomb := pngBytes(t, 1, 1)
+	bomb := emstest.PNG(t, 1, 1)
 	bomb[16], bomb[17], bomb[18], bomb[19] = 0, 0, 0xea, 0x60
 	bomb[20], bomb[21], bomb[22], bomb[23] = 0, 0, 0xea, 0x60
 	binary.BigEndian.PutUint32(bomb[29:33], crc32.ChecksumIEEE(bomb[12:29])) // IHDR's CRC
@@ -355,11 +356,11 @@ func TestEmployeeFormErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.fields["csrfmiddlewaretoken"] = tok
-			res := c.multipart("/employees/add/", tt.fields, tt.file)
-			if res.status != tt.status {
-				t.Fatalf("got %d, want %d", res.status, tt.status)
+			res := c.Multipart("/employees/add/", tt.fields, tt.file)
+			if res.Status != tt.status {
+				t.Fatalf("got %d, want %d", res.Status, tt.status)
 			}
-			mustContain(t, "answer", res.body, tt.want)
+			mustContain(t, "answer", res.Body, tt.want)
 		})
 	}
 	if _, total, _ := a.employees.FindEmployees(t.Context(), ems.EmployeeFilter{}); total != 0 {
@@ -374,13 +375,13 @@ func TestEmployeeFormErrors(t *testing.T) {
 func TestInjectionAndXSSStoredEscaped(t *testing.T) {
 	a, _ := openApp(t, testConfig(t, ""))
 	srv := serve(t, a)
-	c := newClient(t, srv.URL)
+	c := emstest.NewClient(t, srv.URL)
 	xssName := `<script>alert("x")</script>`
-	if res := c.register("", "mallory", "secret1", xssName); res.status != 302 {
-		t.Fatalf("register: got %d, want 302", res.status)
+	if res := c.Register("mallory", "secret1", xssName); res.Status != 302 {
+		t.Fatalf("register: got %d, want 302", res.Status)
 	}
-	if res := c.login("mallory", "secret1"); res.status != 302 {
-		t.Fatalf("login: got %d", res.status)
+	if res := c.Login("mallory", "secret1"); res.Status != 302 {
+		t.Fatalf("login: got %d", res.Status)
 	}
 	payloads := []string{
 		`<img src=x onerror=alert(1)>`,
@@ -390,18 +391,18 @@ func TestInjectionAndXSSStoredEscaped(t *testing.T) {
 		`javascript:alert(1)`,
 	}
 	for _, p := range payloads {
-		tok := c.token(c.get("/employees/add/").body)
-		if res := c.multipart("/employees/add/", map[string]string{"csrfmiddlewaretoken": tok, "name": p, "salary": "1", "age": "30"}, nil); res.status != 302 {
-			t.Fatalf("add %q: got %d\n%s", p, res.status, res.body)
+		tok := c.Token(c.Get("/employees/add/"))
+		if res := c.Multipart("/employees/add/", map[string]string{"csrfmiddlewaretoken": tok, "name": p, "salary": "1", "age": "30"}, nil); res.Status != 302 {
+			t.Fatalf("add %q: got %d\n%s", p, res.Status, res.Body)
 		}
 	}
-	list := c.get("/employees/")
+	list := c.Get("/employees/")
 	for _, bad := range []string{"<script>alert", "<img src=x", `" OR 1=1`} {
-		if strings.Contains(list.body, bad) {
+		if strings.Contains(list.Body, bad) {
 			t.Fatalf("list contains unescaped %q", bad)
 		}
 	}
-	mustContain(t, "list", list.body, "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;", "&lt;img src=x onerror=alert(1)&gt;",
+	mustContain(t, "list", list.Body, "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;", "&lt;img src=x onerror=alert(1)&gt;",
 		"&#39;); DROP TABLE employees; --", "{{.}} {% csrf_token %}", "共 5 名员工")
 	list2, total, err := a.employees.FindEmployees(t.Context(), ems.EmployeeFilter{})
 	if err != nil || total != 5 {
@@ -414,8 +415,8 @@ func TestInjectionAndXSSStoredEscaped(t *testing.T) {
 	}
 	// A hostile sort or page parameter is ignored, not executed.
 	for _, q := range []string{"?sort=name;DROP%20TABLE%20users", "?page=-1", "?page=abc", "?dir=%27"} {
-		if res := c.get("/employees/" + q); res.status != 200 {
-			t.Fatalf("GET /employees/%s: got %d, want 200", q, res.status)
+		if res := c.Get("/employees/" + q); res.Status != 200 {
+			t.Fatalf("GET /employees/%s: got %d, want 200", q, res.Status)
 		}
 	}
 	if _, err := a.users.FindUserByUsername(t.Context(), "mallory"); err != nil {
@@ -445,20 +446,20 @@ func TestListPagingAndSorting(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := c.get("/employees/" + tt.query)
-			if res.status != 200 {
-				t.Fatalf("got %d", res.status)
+			res := c.Get("/employees/" + tt.query)
+			if res.Status != 200 {
+				t.Fatalf("got %d", res.Status)
 			}
-			mustContain(t, "list", res.body, tt.want...)
+			mustContain(t, "list", res.Body, tt.want...)
 			for _, s := range tt.absent {
-				if strings.Contains(res.body, s) {
+				if strings.Contains(res.Body, s) {
 					t.Fatalf("want no %q on this page", s)
 				}
 			}
 		})
 	}
-	if res := c.get("/employees/?page=9"); res.status != 302 || res.header.Get("Location") != "/employees/?page=3" {
-		t.Fatalf("page past the end: got %d %q, want 302 to page 3", res.status, res.header.Get("Location"))
+	if res := c.Get("/employees/?page=9"); res.Status != 302 || res.Header.Get("Location") != "/employees/?page=3" {
+		t.Fatalf("page past the end: got %d %q, want 302 to page 3", res.Status, res.Header.Get("Location"))
 	}
 }
 
@@ -487,24 +488,24 @@ func TestDatabaseStoppedMidSession(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, path := range tc.paths {
-				res := c.get(path)
-				if res.status != 500 {
-					t.Fatalf("GET %s with the database stopped: got %d, want 500", path, res.status)
+				res := c.Get(path)
+				if res.Status != 500 {
+					t.Fatalf("GET %s with the database stopped: got %d, want 500", path, res.Status)
 				}
-				mustContain(t, "500 page", res.body, "服务器错误 Server Error (500)")
-				if strings.Contains(res.body, "sqlite") || strings.Contains(res.body, "database") {
-					t.Fatalf("500 page leaks internals:\n%s", res.body)
+				mustContain(t, "500 page", res.Body, "服务器错误 Server Error (500)")
+				if strings.Contains(res.Body, "sqlite") || strings.Contains(res.Body, "database") {
+					t.Fatalf("500 page leaks internals:\n%s", res.Body)
 				}
 			}
 			mustContain(t, "log", log.String(), "GET /employees/ → 500: ems: database service not started (unavailable) — 数据库服务未启动")
 			if err := a.DB().Start(); err != nil {
 				t.Fatal(err)
 			}
-			res := c.get("/employees/")
-			if res.status != 200 {
-				t.Fatalf("after Start: got %d, want 200 (still logged in)", res.status)
+			res := c.Get("/employees/")
+			if res.Status != 200 {
+				t.Fatalf("after Start: got %d, want 200 (still logged in)", res.Status)
 			}
-			mustContain(t, "list after recovery", res.body, "钱七")
+			mustContain(t, "list after recovery", res.Body, "钱七")
 		})
 	}
 }
@@ -512,7 +513,7 @@ func TestDatabaseStoppedMidSession(t *testing.T) {
 func TestRoutingErrors(t *testing.T) {
 	a, _ := openApp(t, testConfig(t, ""))
 	srv := serve(t, a)
-	c := newClient(t, srv.URL)
+	c := emstest.NewClient(t, srv.URL)
 	tests := []struct {
 		name, method, path string
 		status             int
@@ -528,14 +529,14 @@ func TestRoutingErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var res result
+			var res emstest.Result
 			if tt.method == "POST" {
-				res = c.post(tt.path, url.Values{})
+				res = c.Post(tt.path, url.Values{})
 			} else {
-				res = c.get(tt.path)
+				res = c.Get(tt.path)
 			}
-			if res.status != tt.status || res.header.Get("Location") != tt.location {
-				t.Fatalf("got %d %q, want %d %q", res.status, res.header.Get("Location"), tt.status, tt.location)
+			if res.Status != tt.status || res.Header.Get("Location") != tt.location {
+				t.Fatalf("got %d %q, want %d %q", res.Status, res.Header.Get("Location"), tt.status, tt.location)
 			}
 		})
 	}
@@ -546,12 +547,12 @@ func TestCaptchaImage(t *testing.T) {
 	cfg.Captcha = "" // real random codes
 	a, _ := openApp(t, cfg)
 	srv := serve(t, a)
-	c := newClient(t, srv.URL)
-	res := c.get("/captcha.png")
-	if res.status != 200 || res.header.Get("Content-Type") != "image/png" || res.header.Get("Cache-Control") != "no-store, max-age=0" {
-		t.Fatalf("got %d %q %q", res.status, res.header.Get("Content-Type"), res.header.Get("Cache-Control"))
+	c := emstest.NewClient(t, srv.URL)
+	res := c.Get("/captcha.png")
+	if res.Status != 200 || res.Header.Get("Content-Type") != "image/png" || res.Header.Get("Cache-Control") != "no-store, max-age=0" {
+		t.Fatalf("got %d %q %q", res.Status, res.Header.Get("Content-Type"), res.Header.Get("Cache-Control"))
 	}
-	if !strings.HasPrefix(res.body, "\x89PNG\r\n\x1a\n") {
+	if !strings.HasPrefix(res.Body, "\x89PNG\r\n\x1a\n") {
 		t.Fatalf("body is not a PNG")
 	}
 }
@@ -559,7 +560,7 @@ func TestCaptchaImage(t *testing.T) {
 func TestLoginNext(t *testing.T) {
 	a, _ := openApp(t, testConfig(t, ""))
 	srv := serve(t, a)
-	newClient(t, srv.URL).register("", "nina", "secret1", "妮娜")
+	emstest.NewClient(t, srv.URL).Register("nina", "secret1", "妮娜")
 	tests := []struct{ name, next, want string }{
 		{"local path", "/employees/add/", "/employees/add/"},
 		{"protocol-relative", "//evil.example/", "/employees/"},
@@ -568,16 +569,16 @@ func TestLoginNext(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newClient(t, srv.URL)
+			c := emstest.NewClient(t, srv.URL)
 			q := "?next=" + url.QueryEscape(tt.next)
-			page := c.get("/login/" + q)
-			if !strings.Contains(page.body, `action="/login/?next=`) {
-				t.Fatalf("form action lost next:\n%s", page.body)
+			page := c.Get("/login/" + q)
+			if !strings.Contains(page.Body, `action="/login/?next=`) {
+				t.Fatalf("form action lost next:\n%s", page.Body)
 			}
-			c.get("/captcha.png")
-			res := c.post("/login/"+q, url.Values{"csrfmiddlewaretoken": {c.token(page.body)}, "username": {"nina"}, "password": {"secret1"}, "captcha": {"1234"}})
-			if res.status != 302 || res.header.Get("Location") != tt.want {
-				t.Fatalf("got %d %q, want 302 %q", res.status, res.header.Get("Location"), tt.want)
+			c.Get("/captcha.png")
+			res := c.Post("/login/"+q, url.Values{"csrfmiddlewaretoken": {c.Token(page)}, "username": {"nina"}, "password": {"secret1"}, "captcha": {"1234"}})
+			if res.Status != 302 || res.Header.Get("Location") != tt.want {
+				t.Fatalf("got %d %q, want 302 %q", res.Status, res.Header.Get("Location"), tt.want)
 			}
 		})
 	}
@@ -615,7 +616,7 @@ func TestFooterNamesTheInstance(t *testing.T) {
 				return a.ServeWSGI(env, start)
 			})))
 			defer srv.Close()
-			mustContain(t, "login page", newClient(t, srv.URL).get("/login/").body, tt.want)
+			mustContain(t, "login page", emstest.NewClient(t, srv.URL).Get("/login/").Body, tt.want)
 		})
 	}
 }
@@ -629,9 +630,9 @@ func TestListPageSize(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c := newClient(t, serve(t, a).URL)
-	c.register("", "sizer", "secret1", "分页")
-	c.login("sizer", "secret1")
+	c := emstest.NewClient(t, serve(t, a).URL)
+	c.Register("sizer", "secret1", "分页")
+	c.Login("sizer", "secret1")
 	tests := []struct {
 		query string
 		rows  int
@@ -644,7 +645,7 @@ func TestListPageSize(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
-			body := c.get("/employees/" + tt.query).body
+			body := c.Get("/employees/" + tt.query).Body
 			if got := strings.Count(body, `<td class="name">`); got != tt.rows {
 				t.Errorf("got %d rows, want %d", got, tt.rows)
 			}

@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"net/http/httptest"
 	"testing"
 
 	"webflow-lab/servers/ems"
+	"webflow-lab/servers/ems/emstest"
 	"webflow-lab/servers/wsgi"
 )
 
@@ -38,13 +38,13 @@ func BenchmarkListPage(b *testing.B) {
 			}
 			srv := httptest.NewServer(wsgi.Handler(a))
 			defer srv.Close()
-			c := newClient(b, srv.URL)
-			c.register("", "bench", "secret1", "压测")
-			if res := c.login("bench", "secret1"); res.status != 302 {
-				b.Fatalf("login: %d", res.status)
+			c := emstest.NewClient(b, srv.URL)
+			c.Register("bench", "secret1", "压测")
+			if res := c.Login("bench", "secret1"); res.Status != 302 {
+				b.Fatalf("login: %d", res.Status)
 			}
 			cookie := ""
-			for _, ck := range c.http.Jar.Cookies(mustURL(srv.URL).URL) {
+			for _, ck := range c.Cookies() {
 				cookie += ck.Name + "=" + ck.Value + "; "
 			}
 			b.ReportAllocs()
@@ -61,9 +61,4 @@ func BenchmarkListPage(b *testing.B) {
 			}
 		})
 	}
-}
-
-func mustURL(s string) *http.Request {
-	r, _ := http.NewRequest("GET", s, nil)
-	return r
 }

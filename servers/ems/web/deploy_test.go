@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"webflow-lab/servers/ems/emstest"
 	"webflow-lab/servers/uwsgi"
 	"webflow-lab/servers/wsgi"
 )
@@ -137,20 +138,20 @@ func TestNginxMediaLesson(t *testing.T) {
  }`, staticOnly, dir, sock, withMedia, dir, dir, sock))
 
 	base := "http://" + staticOnly
-	c := newClient(t, base)
-	c.register("", "alice", "secret1", "爱丽丝")
-	if res := c.login("alice", "secret1"); res.status != 302 {
-		t.Fatalf("login through nginx: got %d\n%s", res.status, res.body)
+	c := emstest.NewClient(t, base)
+	c.Register("alice", "secret1", "爱丽丝")
+	if res := c.Login("alice", "secret1"); res.Status != 302 {
+		t.Fatalf("login through nginx: got %d\n%s", res.Status, res.Body)
 	}
-	tok := c.token(c.get("/employees/add/").body)
-	avatar := pngBytes(t, 16, 16)
-	if res := c.multipart("/employees/add/", map[string]string{"csrfmiddlewaretoken": tok, "name": "张三", "salary": "1", "age": "30"}, avatar); res.status != 302 {
-		t.Fatalf("add through nginx: got %d", res.status)
+	tok := c.Token(c.Get("/employees/add/"))
+	avatar := emstest.PNG(t, 16, 16)
+	if res := c.Multipart("/employees/add/", map[string]string{"csrfmiddlewaretoken": tok, "name": "张三", "salary": "1", "age": "30"}, avatar); res.Status != 302 {
+		t.Fatalf("add through nginx: got %d", res.Status)
 	}
-	list := c.get("/employees/")
-	m := avatarRE.FindStringSubmatch(list.body)
-	if list.status != 200 || m == nil {
-		t.Fatalf("list through nginx: %d, avatar %v", list.status, m)
+	list := c.Get("/employees/")
+	m := avatarRE.FindStringSubmatch(list.Body)
+	if list.Status != 200 || m == nil {
+		t.Fatalf("list through nginx: %d, avatar %v", list.Status, m)
 	}
 	tests := []struct {
 		name, base, path string
@@ -162,11 +163,11 @@ func TestNginxMediaLesson(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := c.getAt(tt.base, tt.path)
-			if res.status != tt.status {
-				t.Fatalf("GET %s: got %d, want %d", tt.path, res.status, tt.status)
+			res := c.At(tt.base).Get(tt.path)
+			if res.Status != tt.status {
+				t.Fatalf("GET %s: got %d, want %d", tt.path, res.Status, tt.status)
 			}
-			if tt.status == 200 && strings.HasPrefix(tt.path, "/media/") && res.body != string(avatar) {
+			if tt.status == 200 && strings.HasPrefix(tt.path, "/media/") && res.Body != string(avatar) {
 				t.Fatalf("avatar bytes differ from the upload")
 			}
 		})
@@ -178,9 +179,9 @@ func TestNginxMediaLesson(t *testing.T) {
 func TestWrongStaticMap(t *testing.T) {
 	dir := t.TempDir()
 	base := startEMS(t, dir) // static-map /static=<dir>/static, filled by collectstatic
-	c := newClient(t, base)
-	if res := c.get("/static/ems/css/style.css"); res.status != 200 {
-		t.Fatalf("right static-map: got %d, want 200", res.status)
+	c := emstest.NewClient(t, base)
+	if res := c.Get("/static/ems/css/style.css"); res.Status != 200 {
+		t.Fatalf("right static-map: got %d, want 200", res.Status)
 	}
 
 	wrong := t.TempDir()
@@ -194,10 +195,10 @@ func TestWrongStaticMap(t *testing.T) {
 		t.Fatalf("uwsgi: %v\n%s", err, log.String())
 	}
 	defer srv.Shutdown(context.Background())
-	c2 := newClient(t, "http://"+srv.Addrs()["http"][0].String())
-	page := c2.get("/login/")
-	css := c2.get("/static/ems/css/style.css")
-	if page.status != 200 || css.status != 404 {
-		t.Fatalf("wrong static-map: page %d, css %d; want 200 and 404", page.status, css.status)
+	c2 := emstest.NewClient(t, "http://"+srv.Addrs()["http"][0].String())
+	page := c2.Get("/login/")
+	css := c2.Get("/static/ems/css/style.css")
+	if page.Status != 200 || css.Status != 404 {
+		t.Fatalf("wrong static-map: page %d, css %d; want 200 and 404", page.Status, css.Status)
 	}
 }

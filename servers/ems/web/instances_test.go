@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"webflow-lab/servers/ems/emstest"
 )
 
 // Two instances behind one proxy, as in the course's cluster lesson. The
@@ -26,22 +28,22 @@ func twoInstances(t *testing.T, sessions string, sharedDB bool) (a, b *App, urlA
 
 func TestTwoInstancesSharedDatabase(t *testing.T) {
 	_, _, urlA, urlB := twoInstances(t, SessionsDB, true)
-	c := newClient(t, urlA)
-	if res := c.register(urlA, "alice", "secret1", "爱丽丝"); res.status != 302 {
-		t.Fatalf("register on uwsgi-1: got %d, want 302", res.status)
+	c := emstest.NewClient(t, urlA)
+	if res := c.Register("alice", "secret1", "爱丽丝"); res.Status != 302 {
+		t.Fatalf("register on uwsgi-1: got %d, want 302", res.Status)
 	}
 	// Page, captcha and POST each on a different instance: the session lives
 	// in the shared database, so the captcha answer is found.
-	if res := c.login("alice", "secret1", urlB, urlA, urlB); res.status != 302 {
-		t.Fatalf("login across instances: got %d, want 302\n%s", res.status, res.body)
+	if res := c.Login("alice", "secret1", urlB, urlA, urlB); res.Status != 302 {
+		t.Fatalf("login across instances: got %d, want 302\n%s", res.Status, res.Body)
 	}
 	for _, u := range []string{urlA, urlB} {
-		res := c.getAt(u, "/employees/")
-		if res.status != 200 {
-			t.Fatalf("list on %s: got %d, want 200 (logged in everywhere)", u, res.status)
+		res := c.At(u).Get("/employees/")
+		if res.Status != 200 {
+			t.Fatalf("list on %s: got %d, want 200 (logged in everywhere)", u, res.Status)
 		}
 	}
-	mustContain(t, "footer of uwsgi-2", c.getAt(urlB, "/employees/").body, "served by <b>uwsgi-2</b>")
+	mustContain(t, "footer of uwsgi-2", c.At(urlB).Get("/employees/").Body, "served by <b>uwsgi-2</b>")
 }
 
 // TestTwoDatabases is the course's "registered, then cannot log in": each
@@ -49,16 +51,16 @@ func TestTwoInstancesSharedDatabase(t *testing.T) {
 // registered.
 func TestTwoDatabases(t *testing.T) {
 	_, _, urlA, urlB := twoInstances(t, SessionsDB, false)
-	c := newClient(t, urlA)
-	if res := c.register(urlA, "alice", "secret1", "爱丽丝"); res.status != 302 {
-		t.Fatalf("register on uwsgi-1: got %d, want 302", res.status)
+	c := emstest.NewClient(t, urlA)
+	if res := c.Register("alice", "secret1", "爱丽丝"); res.Status != 302 {
+		t.Fatalf("register on uwsgi-1: got %d, want 302", res.Status)
 	}
-	res := c.login("alice", "secret1", urlB)
-	if res.status != 200 || !strings.Contains(res.body, "用户名或密码错误") {
-		t.Fatalf("login on uwsgi-2: got %d, want the form with 用户名或密码错误\n%s", res.status, res.body)
+	res := c.Login("alice", "secret1", urlB)
+	if res.Status != 200 || !strings.Contains(res.Body, "用户名或密码错误") {
+		t.Fatalf("login on uwsgi-2: got %d, want the form with 用户名或密码错误\n%s", res.Status, res.Body)
 	}
-	if res := c.login("alice", "secret1", urlA); res.status != 302 {
-		t.Fatalf("login on uwsgi-1: got %d, want 302", res.status)
+	if res := c.Login("alice", "secret1", urlA); res.Status != 302 {
+		t.Fatalf("login on uwsgi-1: got %d, want 302", res.Status)
 	}
 }
 
@@ -67,9 +69,9 @@ func TestTwoDatabases(t *testing.T) {
 // heard of it.
 func TestMemorySessionsRoundRobin(t *testing.T) {
 	_, _, urlA, urlB := twoInstances(t, SessionsMemory, true)
-	c := newClient(t, urlA)
-	if res := c.register(urlA, "alice", "secret1", "爱丽丝"); res.status != 302 {
-		t.Fatalf("register on one instance: got %d, want 302", res.status)
+	c := emstest.NewClient(t, urlA)
+	if res := c.Register("alice", "secret1", "爱丽丝"); res.Status != 302 {
+		t.Fatalf("register on one instance: got %d, want 302", res.Status)
 	}
 	tests := []struct {
 		name    string
@@ -83,18 +85,18 @@ func TestMemorySessionsRoundRobin(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newClient(t, urlA)
-			res := c.login("alice", "secret1", tt.bases...)
-			if res.status != tt.status || !strings.Contains(res.body, tt.message) {
-				t.Fatalf("got %d, want %d %q\n%s", res.status, tt.status, tt.message, res.body)
+			c := emstest.NewClient(t, urlA)
+			res := c.Login("alice", "secret1", tt.bases...)
+			if res.Status != tt.status || !strings.Contains(res.Body, tt.message) {
+				t.Fatalf("got %d, want %d %q\n%s", res.Status, tt.status, tt.message, res.Body)
 			}
 		})
 	}
 	// Logged in on uwsgi-2 only: uwsgi-1 does not know the session.
-	c2 := newClient(t, urlB)
-	c2.login("alice", "secret1", urlB)
-	if res := c2.getAt(urlA, "/employees/"); res.status != 302 {
-		t.Fatalf("list on the other instance: got %d, want 302 to login", res.status)
+	c2 := emstest.NewClient(t, urlB)
+	c2.Login("alice", "secret1", urlB)
+	if res := c2.At(urlA).Get("/employees/"); res.Status != 302 {
+		t.Fatalf("list on the other instance: got %d, want 302 to login", res.Status)
 	}
 }
 
@@ -109,12 +111,12 @@ func TestDifferentSecretKeys(t *testing.T) {
 	a, _ := openApp(t, cfgA)
 	b, _ := openApp(t, cfgB)
 	urlA, urlB := serve(t, a).URL, serve(t, b).URL
-	c := newClient(t, urlA)
-	c.register(urlA, "alice", "secret1", "爱丽丝")
-	if res := c.login("alice", "secret1", urlA); res.status != 302 {
-		t.Fatalf("login: got %d", res.status)
+	c := emstest.NewClient(t, urlA)
+	c.Register("alice", "secret1", "爱丽丝")
+	if res := c.Login("alice", "secret1", urlA); res.Status != 302 {
+		t.Fatalf("login: got %d", res.Status)
 	}
-	if res := c.getAt(urlB, "/employees/"); res.status != 302 {
-		t.Fatalf("other SECRET_KEY: got %d, want 302 to login", res.status)
+	if res := c.At(urlB).Get("/employees/"); res.Status != 302 {
+		t.Fatalf("other SECRET_KEY: got %d, want 302 to login", res.Status)
 	}
 }

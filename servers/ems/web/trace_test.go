@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"webflow-lab/servers/ems/emstest"
 	"webflow-lab/servers/trace"
 	"webflow-lab/servers/wsgi"
 )
@@ -34,8 +35,8 @@ func TestQueriesReportToTheEnvironsRecorder(t *testing.T) {
 	}))
 	srv := httptest.NewServer(h)
 	defer srv.Close()
-	c := newClient(t, srv.URL)
-	c.register("", "tracey", "secret1", "追踪")
+	c := emstest.NewClient(t, srv.URL)
+	c.Register("tracey", "secret1", "追踪")
 
 	rec.mu.Lock()
 	defer rec.mu.Unlock()

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 	"testing"
 
 	"webflow-lab/servers/ems"
+	"webflow-lab/servers/ems/emstest"
 	"webflow-lab/servers/ems/sqlite"
 )
 
@@ -39,19 +39,18 @@ func TestWrkListPage(t *testing.T) {
 		}
 	}
 	db.Close()
-	c := newClient(t, base)
-	c.register("", "bench", "secret1", "压测")
-	if res := c.login("bench", "secret1"); res.status != 302 {
-		t.Fatalf("login: %d", res.status)
+	c := emstest.NewClient(t, base)
+	c.Register("bench", "secret1", "压测")
+	if res := c.Login("bench", "secret1"); res.Status != 302 {
+		t.Fatalf("login: %d", res.Status)
 	}
-	u, _ := url.Parse(base)
 	var cookies []string
-	for _, ck := range c.http.Jar.Cookies(u) {
+	for _, ck := range c.Cookies() {
 		cookies = append(cookies, ck.Name+"="+ck.Value)
 	}
 	target := base + "/employees/?sort=name&page=37"
-	if res := c.get("/employees/?sort=name&page=37"); res.status != 200 || !strings.Contains(res.body, "员工0369") {
-		t.Fatalf("list page: %d", res.status)
+	if res := c.Get("/employees/?sort=name&page=37"); res.Status != 200 || !strings.Contains(res.Body, "员工0369") {
+		t.Fatalf("list page: %d", res.Status)
 	}
 	for _, conns := range []string{"4", "16"} {
 		out, err := exec.Command(wrk, "-t2", "-c"+conns, "-d10s", "--latency", "-H", "Cookie: "+strings.Join(cookies, "; "), target).CombinedOutput()
