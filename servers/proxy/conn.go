@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -134,6 +135,13 @@ func (c *conn) serve() {
 		}
 		if !c.setIdle(true) {
 			return
+		}
+		if c.requests > 0 && c.br.Buffered() == 0 {
+			// Let the other ready connections run before asking this one
+			// for its next request: by then the client has often sent it,
+			// and the read finds it instead of failing with EAGAIN and
+			// parking (nginx reads when epoll says there is something).
+			runtime.Gosched()
 		}
 		c.nc.SetReadDeadline(time.Now().Add(timeout))
 		if _, err := c.br.Peek(1); err != nil {
