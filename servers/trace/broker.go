@@ -68,7 +68,8 @@ func (b *Broker) remove(s *Subscription) {
 type Subscription struct {
 	b       *Broker
 	mu      sync.Mutex
-	queue   []Event
+	queue   []Event // queue[head:] waits; the array is reused once emptied
+	head    int
 	normal  int // per-request events in queue
 	limit   int
 	dropped atomic.Int64
@@ -103,10 +104,13 @@ func (s *Subscription) push(e Event) {
 func (s *Subscription) Next(ctx context.Context) (Event, error) {
 	for {
 		s.mu.Lock()
-		if len(s.queue) > 0 {
-			e := s.queue[0]
-			s.queue[0] = Event{}
-			s.queue = s.queue[1:]
+		if s.head < len(s.queue) {
+			e := s.queue[s.head]
+			s.queue[s.head] = Event{}
+			s.head++
+			if s.head == len(s.queue) {
+				s.queue, s.head = s.queue[:0], 0
+			}
 			if !e.State {
 				s.normal--
 			}
@@ -127,12 +131,19 @@ func (s *Subscription) Next(ctx context.Context) (Event, error) {
 }
 
 // Drain returns every queued event without waiting.
-func (s *Subscription) Drain() []Event {
+func (s *Subscription) Drain() []Event { return s.DrainTo(nil) }
+
+// DrainTo appends every queued event to dst without waiting and returns it.
+// A reader that takes what came once a frame, as a TUI does, reuses dst and
+// wakes 60 times a second however many requests go by, instead of once per
+// event as Next does.
+func (s *Subscription) DrainTo(dst []Event) []Event {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := s.queue
-	s.queue, s.normal = nil, 0
-	return out
+	dst = append(dst, s.queue[s.head:]...)
+	clear(s.queue)
+	s.queue, s.head, s.normal = s.queue[:0], 0, 0
+	return dst
 }
 
 // Dropped returns how many per-request events this subscription lost to a full buffer.
