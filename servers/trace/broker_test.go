@@ -2,6 +2,7 @@ package trace
 
 import (
 	"context"
+	"strings"
 	"testing"
 )
 
@@ -95,5 +96,53 @@ func BenchmarkRecordWatched(b *testing.B) {
 		if len(s.queue) > 512 {
 			s.Drain()
 		}
+	}
+}
+
+// Next and DrainTo share one queue: whatever mix of them reads it, every
+// event comes out once, in order, and the buffer limit counts what waits.
+func TestNextAndDrainToMix(t *testing.T) {
+	b := NewBroker()
+	s := b.Subscribe(3)
+	defer s.Close()
+	ctx := context.Background()
+	var got []string
+	record := func(ids ...string) {
+		for _, id := range ids {
+			b.Record(Event{ReqID: id})
+		}
+	}
+	next := func() {
+		e, err := s.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, e.ReqID)
+	}
+	record("a", "b")
+	next()           // a
+	record("c", "d") // b, c, d wait: the limit of 3 is reached
+	record("x")      // dropped
+	buf := []Event{{ReqID: "kept"}}
+	buf = s.DrainTo(buf)
+	for _, e := range buf {
+		got = append(got, e.ReqID)
+	}
+	record("e", "f", "g") // room again after the drain
+	next()
+	next()
+	got = append(got, "|")
+	for _, e := range s.DrainTo(nil) {
+		got = append(got, e.ReqID)
+	}
+	want := "a kept b c d e f | g"
+	if g := strings.Join(got, " "); g != want {
+		t.Errorf("read %q, want %q", g, want)
+	}
+	if s.Dropped() != 1 {
+		t.Errorf("dropped %d, want 1 (x)", s.Dropped())
+	}
+	if evs := s.DrainTo(nil); len(evs) != 0 {
+		t.Errorf("an empty queue drained %d events", len(evs))
 	}
 }
