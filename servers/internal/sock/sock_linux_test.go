@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"webflow-lab/servers/internal/testnet"
 )
 
 func listen(t *testing.T) net.Listener {
@@ -207,4 +208,26 @@ func TestConnected(t *testing.T) {
 		return
 	}
 	t.Error("Connected never finished")
+}
+
+// A connect nobody answers ends at the write deadline, as connect_timeout.
+func TestWaitConnectedDeadline(t *testing.T) {
+	addr := testnet.UnansweredAddr(t)
+	c, err, _ := Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if done, _ := c.Connected(); done {
+		t.Skip("the kernel completed the connect to a full accept queue; cannot make a connect hang here")
+	}
+	c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+	start := time.Now()
+	err = c.WaitConnected()
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("WaitConnected = %v, want os.ErrDeadlineExceeded", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("took %v to time out", d)
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"webflow-lab/servers/internal/testnet"
 	"webflow-lab/servers/proxy/balance"
 	"webflow-lab/servers/trace"
 	"webflow-lab/servers/uwsgiproto"
@@ -84,6 +85,16 @@ func TestErrorLogTable(t *testing.T) {
 			setup: func(t *testing.T) (Target, *Engine, []string) {
 				return Target{Addr: "127.0.0.1:9001"}, &Engine{Dialer: stallDialer{}}, []string{
 					`[error] upstream timed out (110: Connection timed out) while connecting to upstream, upstream: "uwsgi://127.0.0.1:9001"`}
+			},
+			s:    fast,
+			want: 504,
+		},
+		{
+			name: "connect timeout, the default dialer",
+			setup: func(t *testing.T) (Target, *Engine, []string) {
+				a := testnet.UnansweredAddr(t)
+				return Target{Addr: a}, &Engine{}, []string{
+					`[error] upstream timed out (110: Connection timed out) while connecting to upstream, upstream: "uwsgi://` + a + `"`}
 			},
 			s:    fast,
 			want: 504,
