@@ -270,6 +270,9 @@ func (x *rawIO) read(b []byte) (int, error) {
 	return n, nil
 }
 
+// maxIovecs is IOV_MAX: writev(2) refuses more buffers with EINVAL.
+const maxIovecs = 1024
+
 type writeOp struct {
 	bufs  net.Buffers
 	total int64
@@ -285,6 +288,9 @@ func (op *writeOp) do(fd uintptr) bool {
 	for {
 		iov := op.iovs[:0]
 		for _, b := range op.bufs {
+			if len(iov) == maxIovecs {
+				break // the rest goes in the next round
+			}
 			if len(b) > 0 {
 				v := syscall.Iovec{Base: &b[0]}
 				v.SetLen(len(b))

@@ -231,3 +231,30 @@ func TestWaitConnectedDeadline(t *testing.T) {
 		t.Errorf("took %v to time out", d)
 	}
 }
+
+// More buffers than one writev(2) takes (IOV_MAX) go out in several.
+func TestWritevManyBuffers(t *testing.T) {
+	c, s := pair(t)
+	var bufs net.Buffers
+	var want []byte
+	for i := range 3000 {
+		b := []byte{byte(i), byte(i >> 8)}
+		if i%7 == 0 {
+			b = nil // empty buffers are skipped
+		}
+		bufs = append(bufs, b)
+		want = append(want, b...)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := c.Writev(bufs); done <- err }()
+	got := make([]byte, len(want))
+	if _, err := io.ReadFull(s, got); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("bytes differ")
+	}
+}
