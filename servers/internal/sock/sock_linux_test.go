@@ -106,9 +106,11 @@ func TestRoundTrip(t *testing.T) {
 				done <- err
 			}()
 			got := make([]byte, len(want))
+			tc.r.(net.Conn).SetReadDeadline(time.Now().Add(5 * time.Second))
 			if _, err := io.ReadFull(tc.r, got); err != nil {
-				t.Fatal(err)
+				t.Fatalf("%v (writev: %v)", err, <-done)
 			}
+			tc.r.(net.Conn).SetReadDeadline(time.Time{})
 			if err := <-done; err != nil {
 				t.Fatal(err)
 			}
@@ -248,8 +250,9 @@ func TestWritevManyBuffers(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { _, err := c.Writev(bufs); done <- err }()
 	got := make([]byte, len(want))
+	s.SetReadDeadline(time.Now().Add(5 * time.Second)) // a failed writev must not hang the test
 	if _, err := io.ReadFull(s, got); err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v (writev: %v)", err, <-done)
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)
