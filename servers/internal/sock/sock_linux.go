@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -277,8 +278,8 @@ type writeOp struct {
 	bufs  net.Buffers
 	total int64
 	err   error
-	iovs  [8]syscall.Iovec
-	one   [1][]byte // write's vector
+	vec   []syscall.Iovec // the writev vector, kept between calls
+	one   [1][]byte       // write's vector
 	fn    func(fd uintptr) bool
 }
 
@@ -286,21 +287,26 @@ type writeOp struct {
 // wait for writability.
 func (op *writeOp) do(fd uintptr) bool {
 	for {
-		iov := op.iovs[:0]
+		// The vector lives in op (on the heap, reachable from the
+		// connection) so the kernel reads memory the runtime keeps: a
+		// local slice grown by append may live on the stack, and under
+		// the race detector writev then read garbage (EINVAL).
+		op.vec = op.vec[:0]
 		for _, b := range op.bufs {
-			if len(iov) == maxIovecs {
+			if len(op.vec) == maxIovecs {
 				break // the rest goes in the next round
 			}
 			if len(b) > 0 {
 				v := syscall.Iovec{Base: &b[0]}
 				v.SetLen(len(b))
-				iov = append(iov, v)
+				op.vec = append(op.vec, v)
 			}
 		}
-		if len(iov) == 0 {
+		if len(op.vec) == 0 {
 			return true
 		}
-		r, _, e := syscall.RawSyscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
+		r, _, e := syscall.RawSyscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&op.vec[0])), uintptr(len(op.vec)))
+		runtime.KeepAlive(op)
 		switch e {
 		case 0:
 		case syscall.EINTR:
