@@ -3,6 +3,7 @@ package proxy
 import (
 	"io"
 	"net"
+
 	"webflow-lab/servers/internal/sock"
 )
 
