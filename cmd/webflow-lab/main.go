@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+
 	"webflow-lab/servers/explain"
 )
 

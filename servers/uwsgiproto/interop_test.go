@@ -15,6 +15,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+
 	"webflow-lab/servers/internal/realpeer"
 )
 

@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
 	"webflow-lab/servers/internal/testnet"
 )
 

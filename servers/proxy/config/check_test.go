@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
 	"webflow-lab/servers/internal/golden"
 )
 
