@@ -38,7 +38,10 @@ func (c *call) relay(a *attempt, bal peers) {
 	}
 	c.rec.Record(ev)
 
-	src := &source{
+	b := &body{drain: c.s.IgnoreClientAbort, max: MaxBuffered, bal: bal,
+		attempt: &c.res.Attempts[idx], start: a.start}
+	src := &b.source
+	*src = source{
 		buf:     a.buf,
 		conn:    a.conn,
 		pre:     a.buf[h.Size:a.n],
@@ -50,31 +53,22 @@ func (c *call) relay(a *attempt, bal peers) {
 		src.chunked = httputil.NewChunkedReader(rawReader{src})
 		src.left = -1
 	}
-	b := &body{src: src, drain: c.s.IgnoreClientAbort, max: MaxBuffered}
+	b.src = src
 	if c.s.NoBuffering {
 		b.max = c.s.BufferSize
 	}
 	b.cond.L = &b.mu
-	var ended time.Time
-	finish := func() {
-		src.close()
-		bal.free(false)
-		ended = time.Now()
-	}
-	// $upstream_response_time ends when the upstream did; it is written on
-	// the caller's goroutine (in Close), which reads the Result.
-	b.onClose = func() { c.res.Attempts[idx].Time = ended.Sub(a.start) }
 	switch {
 	case src.chunked == nil && src.left >= 0 && int64(len(src.pre)) >= src.left:
 		// The whole body came with the head (or there is none): nginx
 		// finalizes the upstream at once, and so do we, without a pump.
 		b.buf.Write(src.pre[:src.left])
 		b.err = io.EOF
-		finish()
+		b.finish()
 		b.done = closedChan // no pump: done already
 	default:
 		b.done = make(chan struct{})
-		go b.pump(finish)
+		go b.pump()
 	}
 	c.res.Body = b
 }
@@ -115,14 +109,26 @@ type body struct {
 	closed bool          // the client side is done
 	done   chan struct{} // closed when the pump has freed the peer
 
-	onClose func() // after done, on the caller's goroutine
+	source  source   // what src points to: one allocation for both
+	bal     peers    // the balancer, told when the upstream is done
+	attempt *Attempt // this attempt in the Result, for $upstream_response_time
+	start   time.Time
+	ended   time.Time // when the upstream was done (finish)
+}
+
+// finish closes the upstream and frees its peer, as nginx finalizes the
+// upstream part of a request, and notes when.
+func (b *body) finish() {
+	b.src.close()
+	b.bal.free(false)
+	b.ended = time.Now()
 }
 
 // pump reads the upstream until it is done, then frees the peer. Its owner
 // is the body: Close waits for it.
-func (b *body) pump(finish func()) {
+func (b *body) pump() {
 	defer close(b.done)
-	defer finish()
+	defer b.finish()
 	cp := chunks.Get().(*[16 << 10]byte)
 	defer chunks.Put(cp)
 	chunk := cp[:]
@@ -191,7 +197,9 @@ func (b *body) Close() error {
 	b.mu.Unlock()
 	<-b.done
 	if first {
-		b.onClose()
+		// $upstream_response_time ends when the upstream did; it is
+		// written here, on the caller's goroutine, which reads the Result.
+		b.attempt.Time = b.ended.Sub(b.start)
 	}
 	return nil
 }

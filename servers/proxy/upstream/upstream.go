@@ -230,19 +230,34 @@ func dialAddr(addr string) (network, address string) {
 
 // call is one Do in progress.
 type call struct {
-	e     *Engine
-	s     Settings
-	r     *Request
-	t     Target
-	rec   trace.Recorder
-	to    string // trace node of the peer side
-	res   *Result
-	ctx   context.Context
-	abort func() bool // the client went away (and we care)
+	e   *Engine
+	s   Settings
+	r   *Request
+	t   Target
+	rec trace.Recorder
+	to  string // trace node of the peer side
+	res *Result
+	ctx context.Context // ends when the client goes away and we care
+	// parent is Do's own ctx; gone is set (under goneMu) when the
+	// request's ClientGone channel closes.
+	parent context.Context
+	goneMu sync.Mutex
+	gone   bool
 	// sent is nginx's u->request_sent: this attempt's peer accepted the
 	// connection and the request started going out, so a POST failing now
 	// is not retried.
-	sent bool
+	sent   bool
+	result Result // what res points to: one allocation for both
+}
+
+// abort reports whether the client went away (and we care).
+func (c *call) abort() bool {
+	if c.parent.Err() != nil {
+		return true
+	}
+	c.goneMu.Lock()
+	defer c.goneMu.Unlock()
+	return c.gone
 }
 
 // Do passes one request to the target and returns the response to relay, or
@@ -250,7 +265,8 @@ type call struct {
 // client going away.
 func (e *Engine) Do(ctx context.Context, t Target, s Settings, r *Request) *Result {
 	s = s.withDefaults()
-	c := &call{e: e, s: s, r: r, t: t, rec: trace.OrNop(e.Recorder), res: &Result{}, to: trace.Uwsgi}
+	c := &call{e: e, s: s, r: r, t: t, rec: trace.OrNop(e.Recorder), to: trace.Uwsgi, parent: ctx}
+	c.res = &c.result
 	if s.Protocol == "http" {
 		c.to = trace.Backend
 	}
@@ -259,8 +275,6 @@ func (e *Engine) Do(ctx context.Context, t Target, s Settings, r *Request) *Resu
 	// waits for the upstream (ngx_http_upstream_check_broken_connection) and,
 	// unless ignore_client_abort is on, gives up on the upstream as well.
 	c.ctx = ctx
-	var gone bool
-	var mu sync.Mutex
 	if r.ClientGone != nil && !s.IgnoreClientAbort {
 		// Only a ClientGone channel needs a context of our own (and a
 		// goroutine); the proxy ends ctx itself, so a request costs neither.
@@ -274,22 +288,14 @@ func (e *Engine) Do(ctx context.Context, t Target, s Settings, r *Request) *Resu
 			defer wg.Done()
 			select {
 			case <-r.ClientGone:
-				mu.Lock()
-				gone = true
-				mu.Unlock()
+				c.goneMu.Lock()
+				c.gone = true
+				c.goneMu.Unlock()
 				cancel()
 			case <-stop:
 			}
 		}()
 		defer func() { close(stop); wg.Wait() }()
-	}
-	c.abort = func() bool {
-		if ctx.Err() != nil {
-			return true
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		return gone
 	}
 	if s.IgnoreClientAbort {
 		// Only the caller's own ctx (a fast shutdown) can stop the request.
