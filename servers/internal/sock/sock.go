@@ -9,8 +9,8 @@
 // while (a loopback connect or write does the receiver's TCP work inline)
 // loses its thread's processor to another thread, which costs two context
 // switches. A non-blocking socket call never sleeps, so it may be made as a
-// raw system call instead. On the proxy's dynamic path this cut the Go code's
-// share of CPU per request by half.
+// raw system call instead. On the proxy's dynamic path this and the dialer
+// cut the Go code's CPU per request from 20-25 to 13-16 µs.
 package sock
 
 import (

@@ -223,10 +223,10 @@ type rawIO struct {
 }
 
 func newRawIO(rc syscall.RawConn) *rawIO {
-	io := &rawIO{rc: rc}
-	io.r.fn = io.r.do
-	io.w.fn = io.w.do
-	return io
+	x := &rawIO{rc: rc}
+	x.r.fn = x.r.do
+	x.w.fn = x.w.do
+	return x
 }
 
 type readOp struct {
