@@ -68,10 +68,10 @@ type Conn struct {
 // caller dials with the net package instead. The connect may still be in
 // progress when Dial returns: WaitConnected finishes it. On loopback the
 // kernel has usually done the whole handshake by then.
-func Dial(address string) (c *Conn, err error, ok bool) {
+func Dial(address string) (c *Conn, ok bool, err error) {
 	ap, perr := netip.ParseAddrPort(address)
 	if perr != nil {
-		return nil, nil, false
+		return nil, false, nil
 	}
 	ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 	family := syscall.AF_INET
@@ -85,14 +85,14 @@ func Dial(address string) (c *Conn, err error, ok bool) {
 	raddr := net.TCPAddrFromAddrPort(ap)
 	fd, err := syscall.Socket(family, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return nil, opError("dial", raddr, os.NewSyscallError("socket", err)), true
+		return nil, true, opError("dial", raddr, os.NewSyscallError("socket", err))
 	}
 	cerr := rawConnect(fd, sa)
 	switch cerr {
 	case nil, syscall.EINPROGRESS, syscall.EALREADY:
 	default:
 		syscall.Close(fd)
-		return nil, opError("dial", raddr, os.NewSyscallError("connect", cerr)), true
+		return nil, true, opError("dial", raddr, os.NewSyscallError("connect", cerr))
 	}
 	// NewFile sees a non-blocking descriptor and registers it with the
 	// poller, so reads, writes and deadlines wait as on a net.Conn.
@@ -100,9 +100,9 @@ func Dial(address string) (c *Conn, err error, ok bool) {
 	rc, err := f.SyscallConn()
 	if err != nil {
 		f.Close()
-		return nil, opError("dial", raddr, err), true
+		return nil, true, opError("dial", raddr, err)
 	}
-	return &Conn{f: f, rc: rc, raw: newRawIO(rc), sa: sa, raddr: raddr}, nil, true
+	return &Conn{f: f, rc: rc, raw: newRawIO(rc), sa: sa, raddr: raddr}, true, nil
 }
 
 func zoneID(zone string) uint32 {

@@ -26,7 +26,7 @@ func listen(t *testing.T) net.Listener {
 // dial connects with Dial and waits for the handshake.
 func dial(t *testing.T, addr string) *Conn {
 	t.Helper()
-	c, err, ok := Dial(addr)
+	c, ok, err := Dial(addr)
 	if !ok || err != nil {
 		t.Fatalf("Dial(%q) = %v, ok %v", addr, err, ok)
 	}
@@ -57,7 +57,7 @@ func pair(t *testing.T) (*Conn, *TCPConn) {
 
 func TestDialDeclinesNames(t *testing.T) {
 	for _, addr := range []string{"localhost:80", "example.com:http", "/tmp/x.sock", ""} {
-		if _, _, ok := Dial(addr); ok {
+		if _, ok, _ := Dial(addr); ok {
 			t.Errorf("Dial(%q) took an address it cannot dial without a resolver", addr)
 		}
 	}
@@ -67,7 +67,7 @@ func TestDialRefused(t *testing.T) {
 	ln := listen(t)
 	addr := ln.Addr().String()
 	ln.Close()
-	c, err, ok := Dial(addr)
+	c, ok, err := Dial(addr)
 	if !ok {
 		t.Fatal("declined an IP literal")
 	}
@@ -167,7 +167,7 @@ func TestNoLeak(t *testing.T) {
 	count := func() int { fds, _ := os.ReadDir("/proc/self/fd"); return len(fds) }
 	before := count()
 	for range 200 {
-		c, err, _ := Dial(ln.Addr().String())
+		c, _, err := Dial(ln.Addr().String())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -190,7 +190,7 @@ func TestConnected(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	r, err, _ := Dial(addr)
+	r, _, err := Dial(addr)
 	if err != nil {
 		if !errors.Is(err, syscall.ECONNREFUSED) {
 			t.Fatal(err)
@@ -216,7 +216,7 @@ func TestConnected(t *testing.T) {
 // A connect nobody answers ends at the write deadline, as connect_timeout.
 func TestWaitConnectedDeadline(t *testing.T) {
 	addr := testnet.UnansweredAddr(t)
-	c, err, _ := Dial(addr)
+	c, _, err := Dial(addr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,4 +15,4 @@ func (*Conn) WaitConnected() error { return nil }
 
 func (*Conn) Connected() (bool, error) { return true, nil }
 
-func Dial(address string) (*Conn, error, bool) { return nil, nil, false }
+func Dial(address string) (*Conn, bool, error) { return nil, false, nil }

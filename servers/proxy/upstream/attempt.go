@@ -134,7 +134,7 @@ func (c *call) attempt(addr string, packet []byte) *attempt {
 func (c *call) dial(network, address string) (conn net.Conn, stop func() bool, timedOut bool, err error) {
 	if c.e.Dialer == nil && network == "tcp" {
 		// The fast path: a peer given as an IP literal (sock.Dial).
-		if sc, err, ok := sock.Dial(address); ok {
+		if sc, ok, err := sock.Dial(address); ok {
 			if err != nil {
 				return nil, nil, false, err
 			}
