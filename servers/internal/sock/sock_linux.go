@@ -57,7 +57,6 @@ func (c *TCPConn) Writev(bufs net.Buffers) (int64, error) {
 type Conn struct {
 	closed atomic.Bool // os.File says "use of closed file"; a net.Conn says net.ErrClosed
 	f      *os.File
-	rc     syscall.RawConn
 	raw    *rawIO
 	sa     syscall.Sockaddr
 	raddr  *net.TCPAddr
@@ -102,7 +101,7 @@ func Dial(address string) (c *Conn, ok bool, err error) {
 		f.Close()
 		return nil, true, opError("dial", raddr, err)
 	}
-	return &Conn{f: f, rc: rc, raw: newRawIO(rc), sa: sa, raddr: raddr}, true, nil
+	return &Conn{f: f, raw: newRawIO(rc), sa: sa, raddr: raddr}, true, nil
 }
 
 func zoneID(zone string) uint32 {
@@ -129,37 +128,44 @@ func rawConnect(fd int, sa syscall.Sockaddr) error {
 // failed, not done while the handshake runs.
 func (c *Conn) Connected() (done bool, err error) {
 	var cerr error = syscall.EALREADY
-	c.rc.Control(func(fd uintptr) { cerr = rawConnect(int(fd), c.sa) })
+	c.raw.rc.Control(func(fd uintptr) { cerr = rawConnect(int(fd), c.sa) })
+	done, cerr = connectOutcome(cerr)
+	return done, c.connectError(cerr)
+}
+
+// WaitConnected waits until the connect Dial started succeeds or fails, or
+// the write deadline passes (an error wrapping os.ErrDeadlineExceeded).
+func (c *Conn) WaitConnected() error {
+	var cerr error
+	err := c.raw.rc.Write(func(fd uintptr) bool {
+		var done bool
+		done, cerr = connectOutcome(rawConnect(int(fd), c.sa))
+		return done // not yet: wait for writability
+	})
+	if err != nil {
+		return c.opError("dial", err)
+	}
+	return c.connectError(cerr)
+}
+
+// connectOutcome reads a second connect(2)'s answer: EISCONN (or success)
+// once the first is done, EALREADY while the handshake runs, the failure
+// (ECONNREFUSED…) once it failed. err is that failure, else nil.
+func connectOutcome(cerr error) (done bool, err error) {
 	switch cerr {
 	case syscall.EALREADY, syscall.EINPROGRESS:
 		return false, nil
 	case nil, syscall.EISCONN:
 		return true, nil
 	}
-	return true, c.opError("dial", os.NewSyscallError("connect", cerr))
+	return true, cerr
 }
 
-// WaitConnected waits until the connect Dial started succeeds or fails, or
-// the write deadline passes (an error wrapping os.ErrDeadlineExceeded).
-// Asking connect(2) again tells which: EISCONN (or success) once it is
-// done, EALREADY while the handshake runs, the failure (ECONNREFUSED…) once
-// it failed.
-func (c *Conn) WaitConnected() error {
-	var cerr error
-	err := c.rc.Write(func(fd uintptr) bool {
-		cerr = rawConnect(int(fd), c.sa)
-		switch cerr {
-		case syscall.EALREADY, syscall.EINPROGRESS:
-			return false // not yet: wait for writability
-		case syscall.EISCONN:
-			cerr = nil
-		}
-		return true
-	})
-	if err == nil && cerr != nil {
-		err = os.NewSyscallError("connect", cerr)
+func (c *Conn) connectError(cerr error) error {
+	if cerr == nil {
+		return nil
 	}
-	return c.opError("dial", err)
+	return c.opError("dial", os.NewSyscallError("connect", cerr))
 }
 
 func (c *Conn) Read(b []byte) (int, error) {
@@ -194,7 +200,7 @@ func (c *Conn) Close() error {
 // LocalAddr asks the kernel, only when someone wants to know.
 func (c *Conn) LocalAddr() net.Addr {
 	var sa syscall.Sockaddr
-	c.rc.Control(func(fd uintptr) { sa, _ = syscall.Getsockname(int(fd)) })
+	c.raw.rc.Control(func(fd uintptr) { sa, _ = syscall.Getsockname(int(fd)) })
 	switch sa := sa.(type) {
 	case *syscall.SockaddrInet4:
 		return &net.TCPAddr{IP: net.IP(sa.Addr[:]), Port: sa.Port}

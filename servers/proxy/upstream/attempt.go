@@ -156,7 +156,7 @@ func (c *call) dial(network, address string) (conn net.Conn, stop func() bool, t
 			if err != nil {
 				stop()
 				sc.Close()
-				return nil, nil, isTimeout(err), err
+				return nil, nil, false, err // the caller tells a timeout by err
 			}
 			return sc, stop, false, nil
 		}
