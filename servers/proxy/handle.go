@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -188,7 +189,7 @@ func (r *request) serve() (keep bool) {
 	}
 	if r.c.s.traced {
 		arrived := trace.Event{From: trace.Browser, To: trace.Proxy, Phase: trace.Arrived, Bytes: int(r.reqLen),
-			Instance: r.g.addr, Why: r.line}
+			Instance: r.g.addr, Why: r.line, First: true, Conn: trace.ConnName(r.c.nc)}
 		if r.rawHead != nil {
 			arrived.PDU = &trace.PDU{Kind: trace.HTTPHead, Data: r.rawHead}
 		}
@@ -205,8 +206,13 @@ func (r *request) serve() (keep bool) {
 			return false
 		}
 		r.special(perr.status)
-	} else {
+	} else if r.ask(trace.BrowserToProxy) {
 		r.run()
+	} else {
+		return false
+	}
+	if !r.ask(trace.ProxyToBrowser) {
+		return false
 	}
 	r.flush()
 	if r.keepalive && !r.bodyDone {
@@ -508,7 +514,7 @@ func (r *request) finish() {
 	}
 	if r.c.s.traced {
 		r.event(trace.Event{From: trace.Proxy, To: trace.Browser, Phase: trace.Returned, Status: r.status,
-			Bytes: int(r.bytesSent), Instance: r.g.addr})
+			Bytes: int(r.bytesSent), Instance: r.g.addr, Last: true})
 	}
 	s := r.loc0().s
 	if s.accessOff {
@@ -537,4 +543,26 @@ func (r *request) srvAccessLogs() []*accessLog {
 func (r *request) clientAddr() netip.Addr {
 	a, _ := netip.ParseAddr(r.c.remoteIP)
 	return a
+}
+
+// ask asks the lab's point at hop whether the request goes on: while a
+// breakpoint holds it the browser waits for real. A fault there resets the
+// client's connection, as a proxy that died would; then the request ends
+// with nginx's 499-style nothing and ask reports false.
+func (r *request) ask(hop trace.Hop) bool {
+	pts := r.c.s.opts.Points
+	if !pts.Armed() {
+		return true
+	}
+	err := pts.Ask(context.Background(), trace.Stop{Hop: hop, ReqID: r.id, Instance: r.g.addr, Method: r.method, Path: r.uri})
+	if err == nil {
+		return true
+	}
+	if tc, ok := r.c.nc.(interface{ SetLinger(int) error }); ok {
+		tc.SetLinger(0)
+	}
+	r.keepalive = false
+	r.status = statusClientClosed
+	r.finish()
+	return false
 }

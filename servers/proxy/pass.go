@@ -146,7 +146,7 @@ var lookupLocalhost = func() []string {
 
 // engine returns the dynamic-path engine with the server's hooks.
 func (s *Server) engine() *upstream.Engine {
-	return &upstream.Engine{Dialer: s.dialer, Recorder: s.rec}
+	return &upstream.Engine{Dialer: s.dialer, Recorder: s.rec, Points: s.opts.Points}
 }
 
 // pass handles a uwsgi_pass or proxy_pass location: read the body (request
@@ -160,7 +160,7 @@ func (r *request) pass() {
 		return
 	}
 	set := r.passSettings(p)
-	ur := &upstream.Request{Method: r.method, Body: body, Client: r.clientAddr(), ID: r.id}
+	ur := &upstream.Request{Method: r.method, Path: r.uri, Body: body, Client: r.clientAddr(), ID: r.id}
 	if p.upstream != nil && p.upstream.bal != nil && p.upstream.bal.key != nil {
 		ur.HashKey = p.upstream.bal.key.eval(r)
 	}

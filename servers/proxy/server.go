@@ -45,6 +45,10 @@ type Options struct {
 	// Listen opens a listening socket; nil is net.Listen. The lab wraps it
 	// to inject faults (a firewall, a full backlog).
 	Listen func(network, address string) (net.Listener, error)
+	// Points are the lab's switches at the proxy's hops (browser→proxy,
+	// proxy→uwsgi, the connect to a peer, proxy→browser); nil is never
+	// armed.
+	Points *trace.Points
 }
 
 // A Server is the running proxy: nginx's master and one worker in one

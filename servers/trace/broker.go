@@ -4,92 +4,121 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // A Broker fans events out to subscribers without ever blocking a server.
 //
-// Each subscription holds at most its buffer of per-request events; past that new
-// ones are dropped and counted (the screen shows the count). State changes
-// (Event.State) are always queued, so a reader never misses "peer down" or
-// "instance stopped" however busy the lab is.
+// Recording takes no lock shared between subscribers: the subscriber list is
+// an atomic pointer, and each subscription has its own small lock. With no
+// subscriber, Record costs one atomic load.
 type Broker struct {
-	mu   sync.Mutex
-	subs []*Subscription
-	n    atomic.Int32 // len(subs), read without the lock on the hot path
+	mu   sync.Mutex                      // serializes Subscribe and Close
+	subs atomic.Pointer[[]*Subscription] // replaced, never changed in place
 }
 
 // NewBroker returns a Broker with no subscribers.
 func NewBroker() *Broker { return &Broker{} }
 
-// Record hands e to every subscriber. With no subscriber it costs one atomic load.
+// Record hands e to every subscriber.
 func (b *Broker) Record(e Event) {
-	if b.n.Load() == 0 {
+	subs := b.subs.Load()
+	if subs == nil {
 		return
 	}
-	b.mu.Lock()
-	subs := b.subs
-	b.mu.Unlock()
-	for _, s := range subs {
+	for _, s := range *subs {
 		s.push(e)
 	}
 }
 
 // Watched reports whether anyone is subscribed.
-func (b *Broker) Watched() bool { return b.n.Load() > 0 }
+func (b *Broker) Watched() bool { return b.subs.Load() != nil }
 
-// Subscribe starts a subscription that keeps up to buffer per-request events.
-// The caller must Close it.
+// Limits of a subscription, whatever its buffer.
+const (
+	// MaxFollowed is how many requests one subscription follows at once.
+	// Past it, new requests are skipped whole (and counted) until followed
+	// ones end.
+	MaxFollowed = 1024
+	// MaxState is how many state events wait in one subscription. Past it
+	// the oldest are replaced by one Resync event: the reader must read the
+	// lab's state again, and is told so instead of silently missing a change.
+	MaxState = 1024
+	// perRequestReserve is the room a newly followed request is assumed to
+	// need (a quarter of a smaller buffer), so that a request admitted at
+	// its first event fits whole.
+	perRequestReserve = 64
+)
+
+// Subscribe starts a subscription that keeps up to about buffer per-request
+// events waiting. The caller must Close it.
+//
+// A subscription follows whole requests. At a request's First event it
+// decides: follow it (every later event of the request is kept, whatever
+// the buffer says) or skip it (none is kept, and Skipped counts it). It
+// follows while fewer than buffer events wait and fewer than MaxFollowed
+// requests are followed, so under load the reader sees fewer requests,
+// never half of one. Events that belong to no request are kept while the
+// buffer has room and dropped otherwise (Dropped counts them). State
+// events (Event.State) are always kept, up to MaxState.
 func (b *Broker) Subscribe(buffer int) *Subscription {
 	if buffer < 1 {
 		buffer = 1
 	}
-	s := &Subscription{b: b, limit: buffer, wake: make(chan struct{}, 1)}
+	s := &Subscription{b: b, limit: buffer, wake: make(chan struct{}, 1), followed: map[string]time.Duration{}}
 	b.mu.Lock()
-	b.subs = append(append([]*Subscription(nil), b.subs...), s)
-	b.n.Store(int32(len(b.subs)))
-	b.mu.Unlock()
+	defer b.mu.Unlock()
+	var subs []*Subscription
+	if old := b.subs.Load(); old != nil {
+		subs = append(subs, *old...)
+	}
+	subs = append(subs, s)
+	b.subs.Store(&subs)
 	return s
 }
 
 func (b *Broker) remove(s *Subscription) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	kept := make([]*Subscription, 0, len(b.subs))
-	for _, x := range b.subs {
+	old := b.subs.Load()
+	if old == nil {
+		return
+	}
+	var kept []*Subscription
+	for _, x := range *old {
 		if x != s {
 			kept = append(kept, x)
 		}
 	}
-	b.subs = kept
-	b.n.Store(int32(len(kept)))
+	if len(kept) == 0 {
+		b.subs.Store(nil)
+		return
+	}
+	b.subs.Store(&kept)
 }
 
 // A Subscription is one reader's bounded queue of events.
 type Subscription struct {
-	b       *Broker
-	mu      sync.Mutex
-	queue   []Event // queue[head:] waits; the array is reused once emptied
-	head    int
-	normal  int // per-request events in queue
-	limit   int
+	b        *Broker
+	mu       sync.Mutex
+	queue    []Event // queue[head:] waits; the array is reused once emptied
+	head     int
+	normal   int // per-request events waiting
+	states   int // state events waiting
+	limit    int
+	followed map[string]time.Duration // requests being followed, until their Last event: when each began
+	closed   bool
+	wake     chan struct{}
+
 	dropped atomic.Int64
-	closed  bool
-	wake    chan struct{}
+	skipped atomic.Int64
 }
 
 func (s *Subscription) push(e Event) {
 	s.mu.Lock()
-	if s.closed {
+	if s.closed || !s.admit(&e) {
 		s.mu.Unlock()
 		return
-	}
-	if !e.State {
-		if s.normal >= s.limit {
-			s.mu.Unlock()
-			s.dropped.Add(1)
-			return
-		}
-		s.normal++
 	}
 	s.queue = append(s.queue, e)
 	s.mu.Unlock()
@@ -97,6 +126,76 @@ func (s *Subscription) push(e Event) {
 	case s.wake <- struct{}{}:
 	default:
 	}
+}
+
+// admit decides whether e is queued; the caller holds s.mu.
+func (s *Subscription) admit(e *Event) bool {
+	switch {
+	case e.State:
+		if s.states >= MaxState {
+			s.collapseStates()
+		}
+		s.states++
+		return true
+	case e.ReqID == "":
+		if s.normal >= s.limit {
+			s.dropped.Add(1)
+			return false
+		}
+	case e.First:
+		if _, ok := s.followed[e.ReqID]; !ok {
+			if len(s.followed) >= MaxFollowed {
+				s.forgetStale(e.At)
+			}
+			if s.normal+max(1, min(perRequestReserve, s.limit/4)) > s.limit && s.normal > 0 || len(s.followed) >= MaxFollowed {
+				s.skipped.Add(1)
+				return false
+			}
+			s.followed[e.ReqID] = e.At
+		}
+	default:
+		if _, ok := s.followed[e.ReqID]; !ok {
+			// A request skipped at its First event, or one that began
+			// before this subscription did.
+			s.dropped.Add(1)
+			return false
+		}
+	}
+	if e.Last {
+		delete(s.followed, e.ReqID)
+	}
+	s.normal++
+	return true
+}
+
+// StaleAfter is how long a followed request may go without its Last event
+// before a full subscription forgets it (a server that died mid-request
+// never sends one).
+const StaleAfter = 2 * time.Minute
+
+// forgetStale stops following requests that began before now-StaleAfter;
+// the caller holds s.mu.
+func (s *Subscription) forgetStale(now time.Duration) {
+	for id, began := range s.followed {
+		if now-began > StaleAfter {
+			delete(s.followed, id)
+		}
+	}
+}
+
+// collapseStates replaces every waiting state event with one Resync; the
+// caller holds s.mu.
+func (s *Subscription) collapseStates() {
+	kept := s.queue[:s.head]
+	for _, e := range s.queue[s.head:] {
+		if !e.State {
+			kept = append(kept, e)
+		}
+	}
+	clear(s.queue[len(kept):])
+	s.queue = append(kept, Event{State: true, Kind: Resync, At: Now(),
+		Why: "state events were lost: read the lab's state again", WhyZH: "状态事件有丢失：请重新读取实验状态"})
+	s.states = 1
 }
 
 // Next returns the oldest queued event, waiting for one until ctx ends.
@@ -111,7 +210,9 @@ func (s *Subscription) Next(ctx context.Context) (Event, error) {
 			if s.head == len(s.queue) {
 				s.queue, s.head = s.queue[:0], 0
 			}
-			if !e.State {
+			if e.State {
+				s.states--
+			} else {
 				s.normal--
 			}
 			s.mu.Unlock()
@@ -130,6 +231,10 @@ func (s *Subscription) Next(ctx context.Context) (Event, error) {
 	}
 }
 
+// Wake is signalled (without blocking the sender) when events arrive, for
+// a reader that waits on several things at once and then calls DrainTo.
+func (s *Subscription) Wake() <-chan struct{} { return s.wake }
+
 // Drain returns every queued event without waiting.
 func (s *Subscription) Drain() []Event { return s.DrainTo(nil) }
 
@@ -142,12 +247,17 @@ func (s *Subscription) DrainTo(dst []Event) []Event {
 	defer s.mu.Unlock()
 	dst = append(dst, s.queue[s.head:]...)
 	clear(s.queue)
-	s.queue, s.head, s.normal = s.queue[:0], 0, 0
+	s.queue, s.head, s.normal, s.states = s.queue[:0], 0, 0, 0
 	return dst
 }
 
-// Dropped returns how many per-request events this subscription lost to a full buffer.
+// Dropped returns how many events this subscription lost: events of no
+// request past the buffer, and events of requests it does not follow.
 func (s *Subscription) Dropped() int64 { return s.dropped.Load() }
+
+// Skipped returns how many whole requests this subscription skipped
+// because it was full when they began.
+func (s *Subscription) Skipped() int64 { return s.skipped.Load() }
 
 // Close ends the subscription; a waiting Next returns ErrClosed.
 func (s *Subscription) Close() {

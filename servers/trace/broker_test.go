@@ -2,8 +2,10 @@ package trace
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestBrokerDropsRequestEventsButNeverState(t *testing.T) {
@@ -17,11 +19,11 @@ func TestBrokerDropsRequestEventsButNeverState(t *testing.T) {
 		t.Fatal("a subscribed broker reports unwatched")
 	}
 	for i := range 5 {
-		b.Record(Event{ReqID: string(rune('a' + i))})
+		b.Record(Event{Why: string(rune('a' + i))})
 	}
 	b.Record(Event{Why: "peer down", State: true})
 	got := s.Drain()
-	if len(got) != 3 || got[0].ReqID != "a" || got[1].ReqID != "b" || !got[2].State {
+	if len(got) != 3 || got[0].Why != "a" || got[1].Why != "b" || !got[2].State {
 		t.Fatalf("got %+v, want a, b and the state change", got)
 	}
 	if s.Dropped() != 3 {
@@ -44,8 +46,8 @@ func TestSubscriptionNextWaitsAndCloses(t *testing.T) {
 			events <- e
 		}
 	}()
-	b.Record(Event{ReqID: "1"})
-	b.Record(Event{ReqID: "2"})
+	b.Record(Event{ReqID: "1", First: true, Last: true})
+	b.Record(Event{ReqID: "2", First: true, Last: true})
 	if e := <-events; e.ReqID != "1" {
 		t.Errorf("got %q first", e.ReqID)
 	}
@@ -92,7 +94,7 @@ func BenchmarkRecordWatched(b *testing.B) {
 	s := br.Subscribe(1 << 10)
 	defer s.Close()
 	for b.Loop() {
-		br.Record(Event{ReqID: "x"})
+		br.Record(Event{ReqID: "x", First: true, Last: true})
 		if len(s.queue) > 512 {
 			s.Drain()
 		}
@@ -109,7 +111,7 @@ func TestNextAndDrainToMix(t *testing.T) {
 	var got []string
 	record := func(ids ...string) {
 		for _, id := range ids {
-			b.Record(Event{ReqID: id})
+			b.Record(Event{Why: id})
 		}
 	}
 	next := func() {
@@ -117,23 +119,23 @@ func TestNextAndDrainToMix(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got = append(got, e.ReqID)
+		got = append(got, e.Why)
 	}
 	record("a", "b")
 	next()           // a
 	record("c", "d") // b, c, d wait: the limit of 3 is reached
 	record("x")      // dropped
-	buf := []Event{{ReqID: "kept"}}
+	buf := []Event{{Why: "kept"}}
 	buf = s.DrainTo(buf)
 	for _, e := range buf {
-		got = append(got, e.ReqID)
+		got = append(got, e.Why)
 	}
 	record("e", "f", "g") // room again after the drain
 	next()
 	next()
 	got = append(got, "|")
 	for _, e := range s.DrainTo(nil) {
-		got = append(got, e.ReqID)
+		got = append(got, e.Why)
 	}
 	want := "a kept b c d e f | g"
 	if g := strings.Join(got, " "); g != want {
@@ -144,5 +146,105 @@ func TestNextAndDrainToMix(t *testing.T) {
 	}
 	if evs := s.DrainTo(nil); len(evs) != 0 {
 		t.Errorf("an empty queue drained %d events", len(evs))
+	}
+}
+
+// request records one whole request of n events on b: First, n-2 in the
+// middle, Last.
+func request(b *Broker, id string, n int) {
+	for i := range n {
+		b.Record(Event{ReqID: id, First: i == 0, Last: i == n-1, Why: id})
+	}
+}
+
+// Under load a subscription follows whole requests or skips them whole: a
+// reader never sees a request that went out and never came back.
+func TestSubscriptionFollowsWholeRequests(t *testing.T) {
+	tests := []struct {
+		name        string
+		buffer      int
+		run         func(b *Broker)
+		wantPerReq  map[string]int // events read per request
+		wantSkipped int64
+	}{
+		{"room for all", 1000, func(b *Broker) {
+			request(b, "a", 5)
+			request(b, "b", 5)
+		}, map[string]int{"a": 5, "b": 5}, 0},
+		{"full buffer skips new requests whole", 40, func(b *Broker) {
+			request(b, "a", 35)
+			request(b, "b", 10) // 35 wait, 35+40/4 > 40: skipped
+		}, map[string]int{"a": 35}, 1},
+		{"a followed request overruns the buffer rather than lose its end", 1, func(b *Broker) {
+			b.Record(Event{ReqID: "a", First: true})
+			b.Record(Event{ReqID: "b", First: true}) // skipped: a waits
+			for range 100 {
+				b.Record(Event{ReqID: "a"})
+				b.Record(Event{ReqID: "b"})
+			}
+			b.Record(Event{ReqID: "a", Last: true})
+		}, map[string]int{"a": 102}, 1},
+		{"events of a request begun before the subscription are not shown", 100, func(b *Broker) {
+			b.Record(Event{ReqID: "old"})
+			b.Record(Event{ReqID: "old", Last: true})
+			request(b, "new", 3)
+		}, map[string]int{"new": 3}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := NewBroker()
+			s := b.Subscribe(tt.buffer)
+			defer s.Close()
+			tt.run(b)
+			got := map[string]int{}
+			for _, e := range s.Drain() {
+				got[e.ReqID]++
+			}
+			if len(got) != len(tt.wantPerReq) {
+				t.Errorf("got requests %v, want %v", got, tt.wantPerReq)
+			}
+			for id, n := range tt.wantPerReq {
+				if got[id] != n {
+					t.Errorf("request %s: got %d events, want %d", id, got[id], n)
+				}
+			}
+			if s.Skipped() != tt.wantSkipped {
+				t.Errorf("got %d skipped, want %d", s.Skipped(), tt.wantSkipped)
+			}
+		})
+	}
+}
+
+// A request whose Last event was never recorded (its server died) is
+// forgotten once it is stale, so a subscription never fills up for good.
+func TestSubscriptionForgetsStaleRequests(t *testing.T) {
+	b := NewBroker()
+	s := b.Subscribe(1 << 20)
+	defer s.Close()
+	for i := range MaxFollowed {
+		b.Record(Event{ReqID: strconv.Itoa(i), First: true, At: time.Second})
+	}
+	b.Record(Event{ReqID: "late", First: true, At: 2 * time.Second})
+	if s.Skipped() != 1 {
+		t.Fatalf("got %d skipped with %d requests followed, want 1", s.Skipped(), MaxFollowed)
+	}
+	b.Record(Event{ReqID: "much later", First: true, At: time.Second + StaleAfter + time.Second})
+	if s.Skipped() != 1 {
+		t.Errorf("got %d skipped after the followed requests went stale, want still 1", s.Skipped())
+	}
+}
+
+// State events are bounded too: past MaxState the reader gets one Resync
+// in place of the oldest, never silence.
+func TestStateQueueIsBoundedWithResync(t *testing.T) {
+	b := NewBroker()
+	s := b.Subscribe(1)
+	defer s.Close()
+	for range MaxState + 10 {
+		b.Record(Event{State: true, Kind: PeerDown})
+	}
+	got := s.Drain()
+	if len(got) > MaxState || len(got) == 0 || got[0].Kind != Resync {
+		t.Fatalf("got %d events starting with %v, want at most %d starting with a resync", len(got), got[0].Kind, MaxState)
 	}
 }

@@ -14,6 +14,7 @@
 package trace
 
 import (
+	"net"
 	"sync/atomic"
 	"time"
 )
@@ -78,6 +79,69 @@ type Event struct {
 	Why      string        // short human reason: "ip_hash 127.0.0 → peer 2 of 3", "worker 2 took it"
 	PDU      *PDU          // optional snapshot; only built when Watched(recorder) is true
 	State    bool          // a state change (peer down, instance stopped): never dropped by a Broker
+
+	// WhyZH is Why in Simplified Chinese; empty when Why reads the same in
+	// both languages (a path, a status line, nginx's or uWSGI's own log
+	// wording). The screen picks the language, not the server.
+	WhyZH string
+	// Kind says which state changed, for a State event; Subject names what
+	// changed ("uwsgi-1", "127.0.0.1:9001", "ems", "db.sqlite3").
+	Kind    StateKind
+	Subject string
+	// Conn is the TCP connection the hop rode on, as "client→server"
+	// addresses ("127.0.0.1:53211→127.0.0.1:9001"). The proxy reports its
+	// upstream connection and the app server the connection it accepted,
+	// so the lab can join an app server's request to the proxy's when the
+	// config passes no request id (as real nginx passes none by default).
+	Conn string
+	// First marks the first event of a request at the server it entered
+	// first (the proxy's arrival from the browser, or an app server's when
+	// no proxy passed a request id), and Last the final one there (the
+	// proxy's answer to the browser). A watcher decides at First whether to
+	// follow the request, so it shows all of a request's events or none.
+	First, Last bool
+}
+
+// WhyIn returns Why in lang ("zh…" for Chinese), falling back to English.
+func (e *Event) WhyIn(lang string) string {
+	if e.WhyZH != "" && len(lang) >= 2 && lang[:2] == "zh" {
+		return e.WhyZH
+	}
+	return e.Why
+}
+
+// A StateKind names a change of the deployment's state.
+type StateKind uint8
+
+const (
+	NoState            StateKind = iota
+	PeerDown                     // the balancer marked a peer down (max_fails reached)
+	PeerUp                       // a down peer is back in rotation (fail_timeout passed, or it answered)
+	InstanceStarted              // an app-server instance started (or restarted)
+	InstanceStopped              // an instance stopped gracefully
+	InstanceKilled               // an instance was killed: its connections reset
+	InstanceFailed               // an instance could not start, or died
+	ConfigReloaded               // a config was read again and applied
+	ConfigRefused                // a reload was refused; the old config keeps serving
+	DBStopped                    // the database service stopped: queries fail
+	DBStarted                    // the database service started
+	PortBlocked                  // a firewall rule blocks a port
+	PortOpened                   // the rule is gone
+	BreakpointHit                // a request is held at a breakpoint
+	BreakpointReleased           // a held request went on (released, timed out, or its client left)
+	FaultSet                     // latency or errors added to an instance, or removed
+	Resync                       // the watcher lost state events: read the lab's snapshot again
+)
+
+var stateNames = [...]string{"", "peer down", "peer up", "instance started", "instance stopped",
+	"instance killed", "instance failed", "config reloaded", "config refused", "db stopped", "db started",
+	"port blocked", "port opened", "breakpoint hit", "breakpoint released", "fault set", "resync"}
+
+func (k StateKind) String() string {
+	if int(k) < len(stateNames) {
+		return stateNames[k]
+	}
+	return "state?"
 }
 
 var epoch = time.Now()
@@ -129,3 +193,35 @@ func (c *Counter) Count() int64 { return c.n.Load() }
 
 // Watched reports false: a Counter does not want PDUs.
 func (c *Counter) Watched() bool { return false }
+
+// ConnName names a connection as Event.Conn does, "client→server", from
+// the side that holds it: accepted connections have the client as their
+// remote end, dialed ones as their local end.
+func ConnName(c interface {
+	LocalAddr() net.Addr
+	RemoteAddr() net.Addr
+}) string {
+	if c == nil {
+		return ""
+	}
+	l, r := c.LocalAddr(), c.RemoteAddr()
+	if l == nil || r == nil {
+		return ""
+	}
+	return r.String() + "→" + l.String()
+}
+
+// DialedConnName is ConnName for a connection this side dialed.
+func DialedConnName(c interface {
+	LocalAddr() net.Addr
+	RemoteAddr() net.Addr
+}) string {
+	if c == nil {
+		return ""
+	}
+	l, r := c.LocalAddr(), c.RemoteAddr()
+	if l == nil || r == nil {
+		return ""
+	}
+	return l.String() + "→" + r.String()
+}

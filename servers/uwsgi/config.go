@@ -93,6 +93,11 @@ type Options struct {
 	// Listener wraps each listening socket the workers accept on (fault
 	// injection); nil leaves them as they are.
 	Listener func(net.Listener) net.Listener
+	// Points are the lab's switches at this instance's hops (queue→worker,
+	// worker→app, app→worker, uwsgi→proxy, and the app's queries); nil is
+	// never armed. The points run on the normal path: nothing switches
+	// off the direct accept or changes which events appear.
+	Points *trace.Points
 }
 
 // addr is a socket address parsed with uWSGI's rules (core/socket.c).

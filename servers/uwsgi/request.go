@@ -120,12 +120,7 @@ func (s *Server) serve(c *core, j job) {
 			if errors.Is(err, uwsgiproto.ErrBlockTooBig) {
 				// uWSGI closes with the block unread, so the peer gets a
 				// reset (nginx: "recv() failed (104: Connection reset by peer)").
-				switch c := conn.(type) {
-				case *net.TCPConn:
-					c.SetLinger(0)
-				case *fdConn:
-					c.resetOnClose()
-				}
+				resetOnClose(conn)
 			}
 			s.badRequest(c, j, msg, err)
 			return
@@ -153,14 +148,18 @@ func (s *Server) handle(ctx context.Context, c *core, j job, vars uwsgiproto.Var
 	start := time.Now()
 	slot := c.w.slot
 	reqID, _ := vars.Get("HTTP_X_REQUEST_ID")
-	if reqID == "" {
+	// entry: no request id came with the request, so to a watcher the
+	// request begins and ends here (unless the lab joins it to the
+	// proxy's by the connection's addresses).
+	entry := reqID == ""
+	if entry {
 		var b [64]byte
 		reqID = string(strconv.AppendUint(append(append(b[:0], s.name...), '-'), reqSeq.Add(1), 36))
 	}
 	watched := s.tracing && trace.Watched(s.rec)
 	if s.tracing {
 		ev := trace.Event{ReqID: reqID, From: s.fromNode(j.l), To: trace.Uwsgi, Instance: s.name, Phase: trace.Arrived,
-			At: trace.Now(), Bytes: varsSize + uwsgiproto.HeaderLen,
+			At: trace.Now(), Bytes: varsSize + uwsgiproto.HeaderLen, First: entry, Conn: trace.ConnName(j.conn),
 			Why: "worker " + itoa(slot.id) + " core " + itoa(c.id) + " took it"}
 		if watched && raw != nil {
 			ev.PDU = &trace.PDU{Kind: trace.UwsgiPacket, Data: raw}
@@ -172,13 +171,27 @@ func (s *Server) handle(ctx context.Context, c *core, j job, vars uwsgiproto.Var
 	proto := get("SERVER_PROTOCOL")
 	lg := requestLog{app: 0, remoteAddr: get("REMOTE_ADDR"), remoteUser: get("REMOTE_USER"),
 		vars: 2 * len(vars), varsBytes: varsSize, start: start, method: get("REQUEST_METHOD"),
-		uri: get("REQUEST_URI"), proto: proto, core: c.id}
+		uri: get("REQUEST_URI"), proto: proto, core: c.id, entry: entry}
 	if lg.uri == "" {
 		lg.uri = get("PATH_INFO")
 	}
 	c.setRequest(lg.remoteAddr, lg.method, lg.uri)
 	if proto == "" {
 		lg.proto = "HTTP/1.0"
+	}
+	stop := trace.Stop{ReqID: reqID, Instance: s.name, Method: lg.method}
+	if s.points.Armed() {
+		stop.Path = get("PATH_INFO")
+		if err := s.ask(ctx, trace.QueueToWorker, &stop); err != nil {
+			// The worker never had it: the client's connection is reset,
+			// as when a worker dies with a request accepted, and uWSGI
+			// logs no request line.
+			resetOnClose(j.conn)
+			s.rec.Record(trace.Event{ReqID: reqID, From: trace.Uwsgi, To: s.fromNode(j.l), Instance: s.name,
+				Phase: trace.Failed, At: trace.Now(), Last: entry, Why: "connection reset at queue→worker: " + err.Error(),
+				WhyZH: "在 queue→worker 处连接被重置：" + err.Error()})
+			return
+		}
 	}
 
 	if sr, ok := s.lookupStatic(get("PATH_INFO"), lg.method); ok {
@@ -221,6 +234,7 @@ func (s *Server) handle(ctx context.Context, c *core, j job, vars uwsgiproto.Var
 	env.Multiprocess = s.processes != 1
 	env.Context = ctx
 	env.Trace = s.rec
+	env.Points = s.points
 	env.RequestID = reqID
 	env.Errors = s.log
 	if watched {
@@ -230,9 +244,28 @@ func (s *Server) handle(ctx context.Context, c *core, j job, vars uwsgiproto.Var
 		s.rec.Record(trace.Event{ReqID: reqID, From: trace.Uwsgi, To: trace.App, Instance: s.name, Phase: trace.Sent,
 			At: trace.Now(), Why: "app called"})
 	}
+	app := h.app
+	if s.points.Armed() {
+		if err := s.ask(ctx, trace.WorkerToApp, &stop); err != nil {
+			// An error at the app is an exception in it: uWSGI logs it and
+			// the client gets what uWSGI sends for one.
+			app = failingApp{err}
+		}
+	}
 	c.rw = wsgi.RawWriter{W: bw, Protocol: proto} // the core's own: no allocation per request
-	res := wsgi.Call(h.app, env, &c.rw)
+	res := wsgi.Call(app, env, &c.rw)
 	c.rw = wsgi.RawWriter{}
+	if s.points.Armed() && !res.WriteErr {
+		// What the app wrote waits in the core's buffer (its first 8 KB)
+		// until both return hops let it go.
+		for _, hop := range [...]trace.Hop{trace.AppToWorker, trace.UwsgiToProxy} {
+			if err := s.ask(ctx, hop, &stop); err != nil {
+				resetOnClose(j.conn)
+				res.WriteErr, res.Err = true, err
+				break
+			}
+		}
+	}
 	if !res.WriteErr {
 		if err := bw.Flush(); err != nil {
 			res.WriteErr = true
@@ -308,8 +341,34 @@ func (s *Server) finishRequest(c *core, lg *requestLog, start time.Time, reqID s
 		return
 	}
 	s.rec.Record(trace.Event{ReqID: reqID, From: trace.Uwsgi, To: trace.Proxy, Instance: s.name, Phase: trace.Returned,
-		At: trace.Now(), Bytes: int(tx), Status: lg.status,
-		Why: "worker " + itoa(slot.id) + " answered in " + rt.Round(time.Microsecond).String()})
+		At: trace.Now(), Bytes: int(tx), Status: lg.status, Last: lg.entry,
+		Why:   "worker " + itoa(slot.id) + " answered in " + rt.Round(time.Microsecond).String(),
+		WhyZH: "工作进程 " + itoa(slot.id) + " 用时 " + rt.Round(time.Microsecond).String() + " 作答"})
+}
+
+// ask asks the lab's point at hop for the request stop describes.
+func (s *Server) ask(ctx context.Context, hop trace.Hop, stop *trace.Stop) error {
+	stop.Hop = hop
+	return s.points.Ask(ctx, *stop)
+}
+
+// failingApp is an app that raises err: what a lab fault at worker→app runs
+// in place of the real app, on the real error path.
+type failingApp struct{ err error }
+
+func (f failingApp) ServeWSGI(*wsgi.Environ, wsgi.StartResponse) (wsgi.Body, error) {
+	return nil, fmt.Errorf("error injected by the lab at worker→app: %w", f.err)
+}
+
+// resetOnClose makes conn's close send a reset instead of an orderly FIN,
+// so the peer reads "Connection reset by peer".
+func resetOnClose(conn net.Conn) {
+	switch c := conn.(type) {
+	case *net.TCPConn:
+		c.SetLinger(0)
+	case *fdConn:
+		c.resetOnClose()
+	}
 }
 
 func writeErrText(err error) string {

@@ -147,9 +147,21 @@ func (r *router) handle(conn net.Conn) {
 // reports whether the client connection can carry another request.
 func (r *router) forward(client net.Conn, req *http.Request, bw *bufio.Writer) bool {
 	s := r.s
-	reqID := req.Header.Get("X-Request-Id")
+	// The router's own id for its events: uWSGI's router passes no id to
+	// the worker (a client's own X-Request-Id header goes up as any header
+	// does), so the lab joins the worker's events to these by the
+	// connection between them.
+	var idb [64]byte
+	reqID := string(strconv.AppendUint(append(append(idb[:0], s.name...), "-http-"...), reqSeq.Add(1), 36))
 	s.rec.Record(trace.Event{ReqID: reqID, From: trace.Browser, To: trace.Uwsgi, Instance: s.name, Phase: trace.Arrived,
-		At: trace.Now(), Why: "http router: " + req.Method + " " + req.RequestURI})
+		At: trace.Now(), First: true, Conn: trace.ConnName(client), Why: "http router: " + req.Method + " " + req.RequestURI})
+	ended := false // a last event was recorded
+	defer func() {
+		if !ended {
+			s.rec.Record(trace.Event{ReqID: reqID, From: trace.Uwsgi, To: trace.Browser, Instance: s.name,
+				Phase: trace.Failed, At: trace.Now(), Last: true, Why: "http router: no answer", WhyZH: "http 路由没有应答"})
+		}
+	}()
 	req.RemoteAddr = client.RemoteAddr().String() // http.ReadRequest leaves it empty
 	vars := wsgi.HTTPVars(req, r.l.a.raw)
 	var body io.Reader = req.Body
@@ -170,6 +182,10 @@ func (r *router) forward(client net.Conn, req *http.Request, bw *bufio.Writer) b
 		return false
 	}
 	defer up.Close()
+	if s.tracing {
+		s.rec.Record(trace.Event{ReqID: reqID, From: trace.Uwsgi, To: trace.Uwsgi, Instance: s.name, Phase: trace.Sent,
+			At: trace.Now(), Conn: trace.DialedConnName(up), Why: "http router → worker socket " + r.target.name()})
+	}
 	// uWSGI's http-timeout (60 s): a worker that neither reads nor answers
 	// for that long does not hold the router's connection (nor Shutdown)
 	// forever.
@@ -189,7 +205,8 @@ func (r *router) forward(client net.Conn, req *http.Request, bw *bufio.Writer) b
 		up.Close()
 		<-sent
 		s.rec.Record(trace.Event{ReqID: reqID, From: trace.Uwsgi, To: trace.Browser, Instance: s.name, Phase: trace.Failed,
-			At: trace.Now(), Why: "http router: " + err.Error()})
+			At: trace.Now(), Last: true, Why: "http router: " + err.Error()})
+		ended = true
 		return false
 	}
 	keep := req.ProtoAtLeast(1, 1) && !req.Close
@@ -239,11 +256,13 @@ func (r *router) forward(client net.Conn, req *http.Request, bw *bufio.Writer) b
 		s.log.Printf("[uwsgi-http] %s %s: the answer from \"%s\" broke off after %d body bytes: %v",
 			req.Method, req.RequestURI, r.target.name(), copied, cerr)
 		s.rec.Record(trace.Event{ReqID: reqID, From: trace.Uwsgi, To: trace.Browser, Instance: s.name, Phase: trace.Failed,
-			At: trace.Now(), Status: resp.Status, Why: "http router: answer cut short: " + cerr.Error()})
+			At: trace.Now(), Status: resp.Status, Last: true, Why: "http router: answer cut short: " + cerr.Error()})
+		ended = true
 		return false
 	}
 	s.rec.Record(trace.Event{ReqID: reqID, From: trace.Uwsgi, To: trace.Browser, Instance: s.name, Phase: trace.Returned,
-		At: trace.Now(), Status: resp.Status, Why: "http router relayed the answer"})
+		At: trace.Now(), Status: resp.Status, Last: true, Why: "http router relayed the answer", WhyZH: "http 路由转回了应答"})
+	ended = true
 	if req.Body != nil {
 		// Drain what the app left unread, so the next request starts at its
 		// own first byte; a body too big to drain ends the connection.

@@ -34,9 +34,10 @@ var ErrServerClosed = errors.New("uwsgi: server closed")
 // Start, stop it with Shutdown; Reload rebuilds the app and the workers while
 // keeping the sockets, as `uwsgi --reload` does.
 type Server struct {
-	cfg  Config
-	opts Options
-	rec  trace.Recorder
+	cfg    Config
+	opts   Options
+	rec    trace.Recorder
+	points *trace.Points
 	// tracing is false when nobody listens, so the hot path builds no
 	// events (their Why strings cost allocations).
 	tracing bool
@@ -115,6 +116,7 @@ func New(cfg Config, opts Options) *Server {
 	if s.cfg.Listen <= 0 {
 		s.cfg.Listen = 100
 	}
+	s.points = opts.Points
 	s.loader = opts.Loader
 	if s.loader == nil {
 		s.loader = BuiltinLoader

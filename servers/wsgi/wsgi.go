@@ -102,6 +102,7 @@ type Environ struct {
 
 	RequestID string         // the id that joins this request's hops (from X-Request-Id when present)
 	Trace     trace.Recorder // where the app reports its own hops (app → db); never nil
+	Points    *trace.Points  // the lab's switches at the app's own hops (app → db); nil: never armed
 }
 
 // Get returns the value of key, or "" when absent: environ.get(key, ”).

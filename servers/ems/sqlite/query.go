@@ -21,28 +21,46 @@ type Secret string
 // Value passes the string to the driver unchanged.
 func (s Secret) Value() (driver.Value, error) { return string(s), nil }
 
-// hop is where a request's queries report: its recorder, request id and the
-// app instance running it.
-type hop struct {
-	rec      trace.Recorder
-	reqID    string
-	instance string
+// A Hop is where a request's queries report and ask: the recorder, the
+// lab's points at app→db and db→app, and the request they belong to.
+type Hop struct {
+	Recorder trace.Recorder // nil: trace.Nop
+	Points   *trace.Points  // nil: never armed
+	ReqID    string
+	Instance string // the app instance running the request ("uwsgi-1")
+	Method   string
+	Path     string
 }
 
 type hopKey struct{}
 
-// WithTrace returns ctx carrying the recorder, request id and instance name
-// that queries run with ctx report to (the WSGI environ's Trace and
-// RequestID). Without it, queries report nowhere.
-func WithTrace(ctx context.Context, rec trace.Recorder, reqID, instance string) context.Context {
-	return context.WithValue(ctx, hopKey{}, hop{trace.OrNop(rec), reqID, instance})
+// WithTrace returns ctx carrying h, which queries run with ctx report to
+// (the WSGI environ's Trace and RequestID). Without it, queries report
+// nowhere and are never held.
+func WithTrace(ctx context.Context, h Hop) context.Context {
+	h.Recorder = trace.OrNop(h.Recorder)
+	return context.WithValue(ctx, hopKey{}, h)
 }
 
-func hopOf(ctx context.Context) hop {
-	if h, ok := ctx.Value(hopKey{}).(hop); ok {
+func hopOf(ctx context.Context) Hop {
+	if h, ok := ctx.Value(hopKey{}).(Hop); ok {
 		return h
 	}
-	return hop{rec: trace.Nop}
+	return Hop{Recorder: trace.Nop}
+}
+
+// ask asks the lab's point at hop; a fault there is the error a failing
+// database gives.
+func (h Hop) ask(ctx context.Context, hop trace.Hop) error {
+	if !h.Points.Armed() {
+		return nil
+	}
+	err := h.Points.Ask(ctx, trace.Stop{Hop: hop, ReqID: h.ReqID, Instance: h.Instance, Method: h.Method, Path: h.Path})
+	var f *trace.Fault
+	if errors.As(err, &f) {
+		return &ems.Error{Code: ems.EINTERNAL, Message: "数据库错误：disk I/O error", English: "database error: disk I/O error (fault injected by the lab at " + hop.String() + ")"}
+	}
+	return err
 }
 
 // traced runs fn (one statement) under the read lock and reports it: Sent
@@ -51,21 +69,27 @@ func hopOf(ctx context.Context) hop {
 func (db *DB) traced(ctx context.Context, query string, args []any, fn func(*sql.DB) error) error {
 	h := hopOf(ctx)
 	summary := summarize(query)
-	h.rec.Record(trace.Event{ReqID: h.reqID, From: trace.App, To: trace.DB, Instance: h.instance,
+	h.Recorder.Record(trace.Event{ReqID: h.ReqID, From: trace.App, To: trace.DB, Instance: h.Instance,
 		Phase: trace.Sent, At: trace.Now(), Why: summary})
 	start := time.Now()
-	err := db.run(fn)
+	err := h.ask(ctx, trace.AppToDB)
+	if err == nil {
+		err = db.run(fn)
+		if err == nil {
+			err = h.ask(ctx, trace.DBToApp)
+		}
+	}
 	d := time.Since(start)
-	ev := trace.Event{ReqID: h.reqID, From: trace.App, To: trace.DB, Instance: h.instance,
+	ev := trace.Event{ReqID: h.ReqID, From: trace.App, To: trace.DB, Instance: h.Instance,
 		Phase: trace.Returned, At: trace.Now(), Why: fmt.Sprintf("%s (%s)", summary, roundDuration(d))}
 	if err != nil {
 		ev.Phase = trace.Failed
 		ev.Why = fmt.Sprintf("%s: %v", summary, err)
 	}
-	if trace.Watched(h.rec) {
+	if trace.Watched(h.Recorder) {
 		ev.PDU = &trace.PDU{Kind: trace.SQL, Data: []byte(FormatSQL(query, args, d))}
 	}
-	h.rec.Record(ev)
+	h.Recorder.Record(ev)
 	return err
 }
 

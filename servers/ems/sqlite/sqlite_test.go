@@ -244,7 +244,7 @@ func (r *recorder) Record(e trace.Event) {
 func TestTraceEvents(t *testing.T) {
 	db := MustOpenDB(t)
 	rec := &recorder{}
-	ctx := sqlite.WithTrace(context.Background(), rec, "req-1", "uwsgi-1")
+	ctx := sqlite.WithTrace(context.Background(), sqlite.Hop{Recorder: rec, ReqID: "req-1", Instance: "uwsgi-1"})
 	if err := db.CreateUser(ctx, &ems.User{Username: "bob", RealName: "Bob", PasswordHash: "$2a$10$secrethash"}); err != nil {
 		t.Fatal(err)
 	}

@@ -272,7 +272,14 @@ func (a *App) dbctx(r *request) context.Context {
 	if rec == nil || rec == trace.Nop {
 		rec = a.cfg.Recorder
 	}
-	return sqlite.WithTrace(r.ctx, rec, r.env.RequestID, a.instance(r))
+	// The hop names the server's instance, as every other event of the
+	// request does; the EMS's own label (EMS_INSTANCE) is for its pages.
+	inst := r.env.Server.Instance
+	if inst == "" {
+		inst = a.instance(r)
+	}
+	return sqlite.WithTrace(r.ctx, sqlite.Hop{Recorder: rec, Points: r.env.Points, ReqID: r.env.RequestID,
+		Instance: inst, Method: r.method, Path: r.path})
 }
 
 func humanBytes(n int64) string {

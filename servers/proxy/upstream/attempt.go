@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"os"
 	"runtime"
 	"sync"
 	"syscall"
@@ -34,7 +35,18 @@ func (c *call) attempt(addr string, packet []byte) *attempt {
 	a := &attempt{addr: addr, start: time.Now(), action: ActConnecting}
 	s := c.s
 	network, address := dialAddr(addr)
-	conn, stop, timedOutDial, err := c.dial(network, address)
+	var (
+		conn         net.Conn
+		stop         func() bool
+		timedOutDial bool
+		err          error
+	)
+	if c.e.Points.Armed() {
+		timedOutDial, err = c.askPoints(network, addr)
+	}
+	if err == nil {
+		conn, stop, timedOutDial, err = c.dial(network, address)
+	}
 	if err != nil {
 		if network == "tcp" {
 			// nginx's TCP connect is asynchronous: ngx_http_upstream_connect
@@ -67,7 +79,7 @@ func (c *call) attempt(addr string, packet []byte) *attempt {
 	}
 	if c.rec != trace.Nop {
 		ev := trace.Event{ReqID: c.r.ID, From: trace.Proxy, To: c.to, Instance: addr, Phase: trace.Sent,
-			At: trace.Now(), Bytes: len(packet) + len(c.r.Body), Why: c.r.Method}
+			At: trace.Now(), Bytes: len(packet) + len(c.r.Body), Why: c.r.Method, Conn: trace.DialedConnName(conn)}
 		if trace.Watched(c.rec) {
 			kind := trace.UwsgiPacket
 			if s.Protocol == "http" {
@@ -287,4 +299,53 @@ func afterFunc(ctx context.Context, f func()) (stop func() bool) {
 		return a.AfterFunc(f)
 	}
 	return context.AfterFunc(ctx, f)
+}
+
+// askPoints asks the lab's points about this attempt: the proxy→uwsgi hop
+// (a breakpoint holds the request here, before any connection exists), then
+// the firewall at the peer's port, inside uwsgi_connect_timeout as a
+// connect is. A fault comes back as the error connect(2) would give, so the
+// usual path logs it and tries the next peer.
+func (c *call) askPoints(network, addr string) (timedOut bool, err error) {
+	pts := c.e.Points
+	stop := trace.Stop{Hop: trace.ProxyToUwsgi, ReqID: c.r.ID, Instance: addr, Method: c.r.Method, Path: c.r.Path}
+	if err := pts.Ask(c.ctx, stop); err != nil {
+		return false, dialError(network, addr, err)
+	}
+	if network != "tcp" {
+		return false, nil
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	stop.Hop, stop.Port = trace.Connect, atoiPort(port)
+	ctx, cancel := context.WithTimeout(c.ctx, c.s.ConnectTimeout)
+	defer cancel()
+	if err := pts.Ask(ctx, stop); err != nil {
+		return errors.Is(err, syscall.ETIMEDOUT), dialError(network, addr, err)
+	}
+	return false, nil
+}
+
+// dialError wraps a point's fault as net.Dial wraps connect(2)'s errno.
+func dialError(network, addr string, err error) error {
+	var f *trace.Fault
+	if errors.As(err, &f) && f.Unwrap() != nil {
+		err = os.NewSyscallError("connect", f.Unwrap())
+	}
+	return &net.OpError{Op: "dial", Net: network, Addr: fakeAddr(addr), Err: err}
+}
+
+type fakeAddr string
+
+func (a fakeAddr) Network() string { return "tcp" }
+func (a fakeAddr) String() string  { return string(a) }
+
+func atoiPort(s string) int {
+	n := 0
+	for _, ch := range s {
+		if ch < '0' || ch > '9' {
+			return 0
+		}
+		n = n*10 + int(ch-'0')
+	}
+	return n
 }

@@ -137,6 +137,7 @@ type Request struct {
 	Client     netip.Addr      // for ip_hash
 	HashKey    string          // the evaluated `hash` key
 	ID         string          // the request id joining the trace's hops
+	Path       string          // the request's path, for the lab's hop points
 	ClientGone <-chan struct{} // closed when the client disconnects; nil = never
 }
 
@@ -212,6 +213,11 @@ func (r *Result) UpstreamResponseTime() string {
 type Engine struct {
 	Dialer   Dialer         // nil: sock.Dial for an IP literal, else a net.Dialer
 	Recorder trace.Recorder // nil: trace.Nop
+	// Points are the lab's switches at the proxy→uwsgi hop and at the
+	// firewall's (connect); nil is never armed. A fault they give runs the
+	// same path as the real one: refused is connect()'s ECONNREFUSED,
+	// dropped waits out uwsgi_connect_timeout.
+	Points *trace.Points
 }
 
 // defaultDialer sets no TCP keepalive on upstream sockets: nginx's
