@@ -14,6 +14,7 @@ import (
 
 	"webflow-lab/servers/explain"
 	"webflow-lab/servers/internal/sock"
+	"webflow-lab/servers/proxy/balance"
 	"webflow-lab/servers/proxy/config"
 	"webflow-lab/servers/trace"
 )
@@ -121,6 +122,7 @@ func newServer(root []*config.Directive, opts Options) (*Server, error) {
 		s.files.close()
 		return nil, configError(opts.ConfFile, err)
 	}
+	s.watchUpstreams(cf)
 	s.cur.Store(cf)
 	return s, nil
 }
@@ -335,6 +337,9 @@ func (s *Server) reload(root []*config.Directive) error {
 			msg = ce.Error()
 		}
 		old.errorLog.log(now, levelEmerg, 0, msg, "")
+		s.rec.Record(trace.Event{From: trace.Proxy, To: trace.Proxy, Phase: trace.Failed, At: trace.Now(),
+			State: true, Kind: trace.ConfigRefused, Subject: s.opts.ConfFile, Why: msg,
+			WhyZH: "配置被拒绝，旧配置继续服务：" + msg})
 		return configError(s.opts.ConfFile, err)
 	}
 	if s.closing {
@@ -348,6 +353,7 @@ func (s *Server) reload(root []*config.Directive) error {
 		}
 	}
 	cf.errorLog.log(now, levelNotice, 0, "reconfiguring", "")
+	s.watchUpstreams(cf)
 	s.cur.Store(cf)
 	for _, l := range opened {
 		s.serveListener(l)
@@ -362,8 +368,68 @@ func (s *Server) reload(root []*config.Directive) error {
 		cf.errorLog.log(now, levelWarn, 0, w.Text+" in "+fmt.Sprintf("%s:%d", w.File, w.Line), "")
 	}
 	s.rec.Record(trace.Event{From: trace.Proxy, To: trace.Proxy, Phase: trace.Info, At: trace.Now(),
-		Why: "configuration reloaded", State: true})
+		Why: "configuration reloaded", WhyZH: "配置已重新加载", State: true, Kind: trace.ConfigReloaded, Subject: s.opts.ConfFile})
 	return nil
+}
+
+// watchUpstreams reports cf's peers going down and coming back as state
+// events, which a watcher always gets.
+func (s *Server) watchUpstreams(cf *conf) {
+	if !s.traced {
+		return
+	}
+	for _, ub := range cf.upstreams {
+		if ub.bal == nil || ub.bal.u == nil {
+			continue
+		}
+		ub.bal.u.SetOnChange(func(c balance.Change) {
+			e := trace.Event{From: trace.Proxy, To: trace.Uwsgi, Instance: c.Peer.Addr, Phase: trace.Info,
+				At: trace.Now(), State: true, Subject: c.Peer.Addr}
+			if c.What == balance.PeerDisabled {
+				e.Kind = trace.PeerDown
+				e.Why = fmt.Sprintf("upstream %s: peer %s disabled after %d failed attempts (max_fails=%d), retried after fail_timeout=%s",
+					c.Upstream, c.Peer.Addr, c.Peer.Fails, c.Peer.MaxFails, c.Peer.FailTimeout)
+				e.WhyZH = fmt.Sprintf("upstream %s：%s 连续失败 %d 次（max_fails=%d），暂停使用，fail_timeout=%s 后重试",
+					c.Upstream, c.Peer.Addr, c.Peer.Fails, c.Peer.MaxFails, c.Peer.FailTimeout)
+			} else {
+				e.Kind = trace.PeerUp
+				e.Why = fmt.Sprintf("upstream %s: peer %s answered again and is back in rotation", c.Upstream, c.Peer.Addr)
+				e.WhyZH = fmt.Sprintf("upstream %s：%s 恢复应答，重新参与负载均衡", c.Upstream, c.Peer.Addr)
+			}
+			s.rec.Record(e)
+		})
+	}
+}
+
+// An UpstreamState is one upstream block as the running config has it:
+// its balancing method and its peers' states.
+type UpstreamState struct {
+	Name   string
+	Method string // "round robin", "ip_hash", "least_conn", "hash $key", …
+	File   string // where the block is written
+	Line   int
+	Peers  []balance.PeerState
+}
+
+// Upstreams returns every upstream block of the running config, by name.
+func (s *Server) Upstreams() []UpstreamState {
+	cf := s.cur.Load()
+	out := make([]UpstreamState, 0, len(cf.upstreams))
+	for _, ub := range cf.upstreams {
+		if ub.bal == nil || ub.bal.u == nil {
+			continue
+		}
+		st := UpstreamState{Name: ub.name, Method: "round robin", Peers: ub.bal.u.Snapshot()}
+		if m := ub.bal.u.Method(); m != nil {
+			st.Method = fmt.Sprint(m)
+		}
+		if ub.dir != nil {
+			st.File, st.Line = ub.dir.File, ub.dir.Line
+		}
+		out = append(out, st)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
 }
 
 // ReopenLogs reopens the log files (nginx -s reopen).

@@ -16,7 +16,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.stopOnce.Do(func() {
 		s.lifeMu.Lock()
 		defer s.lifeMu.Unlock()
-		if s.state.Load() == 1 {
+		if s.state.Load() == 1 && !s.killed.Load() {
 			s.log.Print("SIGINT/SIGTERM received...killing workers...")
 		}
 		s.state.Store(2)
@@ -70,12 +70,19 @@ func (s *Server) finish(ctx context.Context) error {
 		return ctx.Err()
 	}
 	s.closeOnce.Do(func() {
-		for _, slot := range s.slots {
-			s.log.Printf("worker %d buried after 1 seconds", slot.id)
+		killed := s.killed.Load()
+		if !killed {
+			for _, slot := range s.slots {
+				s.log.Printf("worker %d buried after 1 seconds", slot.id)
+			}
+			s.log.Print("goodbye to uWSGI.")
+			s.rec.Record(trace.Event{To: trace.Uwsgi, Instance: s.name, Phase: trace.Info, At: trace.Now(), State: true,
+				Kind: trace.InstanceStopped, Subject: s.name, Why: "instance stopped", WhyZH: "实例已停止"})
 		}
-		s.log.Print("goodbye to uWSGI.")
 		s.closeApp()
-		s.vacuum()
+		if !killed {
+			s.vacuum() // kill -9 leaves the pidfile and UNIX sockets behind
+		}
 		if s.logFile != nil {
 			s.logFile.Close()
 		}
@@ -241,7 +248,8 @@ func (s *Server) Reload(ctx context.Context) error {
 		s.spawnWorker(slot)
 		s.log.Printf("spawned uWSGI worker %d (pid: %d, cores: %d)", slot.id, s.pid, s.threads)
 	}
-	s.rec.Record(trace.Event{To: trace.Uwsgi, Instance: s.name, Phase: trace.Info, At: trace.Now(), State: true, Why: "instance reloaded"})
+	s.rec.Record(trace.Event{To: trace.Uwsgi, Instance: s.name, Phase: trace.Info, At: trace.Now(), State: true,
+		Kind: trace.InstanceStarted, Subject: s.name, Why: "instance reloaded", WhyZH: "实例已重新加载"})
 	return err
 }
 
@@ -268,7 +276,8 @@ func (s *Server) BrutalReload() error {
 		s.spawnWorker(slot)
 		s.log.Printf("spawned uWSGI worker %d (pid: %d, cores: %d)", slot.id, s.pid, s.threads)
 	}
-	s.rec.Record(trace.Event{To: trace.Uwsgi, Instance: s.name, Phase: trace.Info, At: trace.Now(), State: true, Why: "instance reloaded brutally (SIGTERM)"})
+	s.rec.Record(trace.Event{To: trace.Uwsgi, Instance: s.name, Phase: trace.Info, At: trace.Now(), State: true,
+		Kind: trace.InstanceStarted, Subject: s.name, Why: "instance reloaded brutally (SIGTERM)", WhyZH: "实例被强制重新加载（SIGTERM）"})
 	return nil
 }
 
@@ -302,4 +311,25 @@ func (s *Server) numWorkersRunning() int {
 		}
 	}
 	return n
+}
+
+// Kill stops the instance the way `kill -9` on uWSGI's master does: every
+// connection in service is reset at once (the proxy reads "Connection reset
+// by peer"), nothing more is logged, and the pidfile stays behind, stale.
+// It returns when every goroutine has ended.
+func (s *Server) Kill() error {
+	s.killed.Store(true)
+	s.lifeMu.Lock()
+	s.state.Store(2)
+	s.closeO.Do(func() { close(s.closing) })
+	for _, slot := range s.slots {
+		if w := slot.cur.Load(); w != nil {
+			s.terminate(w)
+		}
+	}
+	s.lifeMu.Unlock()
+	s.rec.Record(trace.Event{To: trace.Uwsgi, Instance: s.name, Phase: trace.Failed, At: trace.Now(), State: true,
+		Kind: trace.InstanceKilled, Subject: s.name,
+		Why: "killed (kill -9): connections in service reset", WhyZH: "被强制杀死（kill -9）：正在处理的连接被重置"})
+	return s.Shutdown(context.Background())
 }

@@ -84,6 +84,7 @@ type Server struct {
 	wg        sync.WaitGroup // cores, master, stats: drained after the front
 	state     atomic.Int32   // 0 new, 1 running, 2 closed
 
+	killed        atomic.Bool // Kill: no goodbye, no vacuum
 	totalRequests atomic.Int64
 	listenQueue   atomic.Int64
 	queueErrors   atomic.Int64
@@ -315,7 +316,9 @@ func (s *Server) start() error {
 		s.log.Printf("spawned uWSGI http %d (pid: %d)", i+1, s.pid)
 	}
 	s.rec.Record(trace.Event{To: trace.Uwsgi, Instance: s.name, Phase: trace.Info, At: trace.Now(), State: true,
-		Why: "instance started: " + itoa(s.processes) + " processes × " + itoa(s.threads) + " threads"})
+		Kind: trace.InstanceStarted, Subject: s.name,
+		Why:   "instance started: " + itoa(s.processes) + " processes × " + itoa(s.threads) + " threads",
+		WhyZH: "实例已启动：" + itoa(s.processes) + " 个进程 × " + itoa(s.threads) + " 个线程"})
 	return nil
 }
 

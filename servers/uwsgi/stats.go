@@ -237,3 +237,58 @@ func (s *Server) StatsJSON() []byte {
 	j.close('}')
 	return j.b
 }
+
+// Stats is what the stats server reports, as Go values: the lab's screen
+// reads it the way uwsgitop reads the JSON.
+type Stats struct {
+	ListenQueue       int // connections waiting in the worker sockets' accept queues; -1: this platform cannot tell
+	ListenQueueMax    int // the listen backlog
+	ListenQueueErrors int64
+	Requests          int64 // requests answered since start
+	Workers           []WorkerStats
+}
+
+// WorkerStats is one worker (uWSGI's process): its cores (threads) busy and
+// idle, its requests and uWSGI's running average time per request.
+type WorkerStats struct {
+	ID       int
+	Busy     int // cores with a request
+	Cores    int // threads
+	Requests int64
+	AvgTime  time.Duration // avg_rt: uWSGI's running halving, not a mean
+	Status   string        // "idle", "busy", "cheap" (not running)
+}
+
+// Stats returns the instance's counters now.
+func (s *Server) Stats() Stats {
+	st := Stats{ListenQueue: -1, ListenQueueMax: s.cfg.Listen, ListenQueueErrors: s.queueErrors.Load(),
+		Requests: s.totalRequests.Load()}
+	if len(s.workerSockets) > 0 {
+		sum, known := 0, true
+		for _, l := range s.workerSockets {
+			cur, _, ok := queue(l.raw)
+			known = known && ok
+			sum += cur
+		}
+		if known {
+			st.ListenQueue = sum
+		}
+	}
+	for _, slot := range s.slots {
+		ws := WorkerStats{ID: slot.id, Cores: s.threads, Requests: slot.requests.Load(),
+			AvgTime: time.Duration(slot.avgRT.Load()) * time.Microsecond, Status: "cheap"}
+		if w := slot.cur.Load(); w != nil && !w.dead.Load() {
+			ws.Status = "idle"
+			for _, c := range w.cores {
+				if !c.busySince().IsZero() {
+					ws.Busy++
+				}
+			}
+			if ws.Busy > 0 {
+				ws.Status = "busy"
+			}
+		}
+		st.Workers = append(st.Workers, ws)
+	}
+	return st
+}

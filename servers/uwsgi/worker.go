@@ -464,6 +464,7 @@ func (s *Server) kill(w *worker) {
 	slot.harakiriCount.Add(1)
 	s.terminate(w)
 	s.rec.Record(trace.Event{To: trace.Uwsgi, Instance: s.name, Phase: trace.Failed, At: trace.Now(), State: true,
+		Kind: trace.InstanceFailed, Subject: s.name,
 		Why: "harakiri: worker " + itoa(slot.id) + " killed after " + itoa(s.cfg.Harakiri) + " s"})
 	s.log.Printf("DAMN ! worker %d (pid: %d) died, killed by signal 9 :( trying respawn ...", slot.id, pid)
 	select {

@@ -228,6 +228,14 @@ func peerError(name string, i int, en, zh string) error {
 	}
 }
 
+// SetOnChange registers f as the OnChange option does, on an upstream
+// already built: the proxy wires its recorder after compiling a config.
+func (u *Upstream) SetOnChange(f func(Change)) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.onChange = f
+}
+
 // Name returns the upstream's name.
 func (u *Upstream) Name() string { return u.name }
 
@@ -427,11 +435,14 @@ func (u *Upstream) Free(r *Request, p *Peer, failed bool) (disabled bool) {
 	u.mu.Lock()
 	disabled, change := u.free(r, p, failed)
 	u.mu.Unlock()
-	if change != 0 && u.onChange != nil {
+	if change != 0 {
 		u.mu.Lock()
+		f := u.onChange
 		c := Change{Upstream: u.name, What: change, Peer: p.snapshot(u.now().Unix())}
 		u.mu.Unlock()
-		u.onChange(c)
+		if f != nil {
+			f(c)
+		}
 	}
 	return disabled
 }
