@@ -71,16 +71,13 @@ func runUwsgi(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, ini.Explain(c, lang()))
 		return 0
 	}
-	for _, n := range c.Notes {
-		fmt.Fprintf(stderr, "%s\n", n.Block(lang()))
-	}
 	cfg := uwsgi.FromINI(c)
 	// Signals are caught before the pidfile exists, so `--stop` never finds
 	// an instance that would die of an uncaught SIGINT.
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGHUP, syscall.SIGTERM)
 	defer signal.Stop(sigs)
-	s := uwsgi.New(cfg, uwsgi.Options{Logger: stderr, Loader: sim.Loader})
+	s := uwsgi.New(cfg, uwsgi.Options{Logger: stderr, Loader: sim.Loader, Lang: lang()}) // the server logs the notes
 	if err := s.Start(); err != nil {
 		printErr(stderr, err)
 		if errors.Is(err, uwsgi.ErrNoApp) {

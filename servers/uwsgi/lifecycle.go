@@ -165,7 +165,11 @@ func (s *Server) vacuum() {
 // Reload is uWSGI's graceful reload (SIGHUP, `uwsgi --reload`): each worker
 // finishes its request and exits, the app is loaded again, and new workers
 // start on the same sockets; connections arriving meanwhile wait in the
-// accept queue. If ctx ends before the old workers are done, those still
+// accept queue. The log then gets what a fresh start logs while reading the
+// options (each ini file, the notes, the static-map mappings), as uWSGI's
+// re-executed binary logs them; the options themselves are the ones the
+// server was built with (a caller that reads the files again and finds them
+// changed starts a new Server instead). If ctx ends before the old workers are done, those still
 // busy are killed, as uWSGI's master does once worker-reload-mercy has
 // passed, the new workers start all the same, and ctx.Err() is returned.
 func (s *Server) Reload(ctx context.Context) error {
@@ -231,6 +235,7 @@ func (s *Server) Reload(ctx context.Context) error {
 		return ErrServerClosed
 	}
 	s.log.Print("binary reloading uWSGI...")
+	s.logOptionsRead()
 	s.closeApp()
 	s.loadApp()
 	if s.direct != nil {
@@ -261,6 +266,7 @@ func (s *Server) BrutalReload() error {
 		s.terminate(slot.cur.Load())
 	}
 	s.log.Print("binary reloading uWSGI...")
+	s.logOptionsRead()
 	s.closeApp()
 	s.loadApp()
 	s.log.Printf("gracefully (RE)spawned uWSGI master process (pid: %d)", s.pid)

@@ -88,6 +88,9 @@ type Server struct {
 	queueErrors   atomic.Int64
 	pidfileMade   bool
 	logFile       *os.File
+
+	configureO   sync.Once
+	configureErr error
 }
 
 // appHolder is the loaded app; app is nil in uWSGI's "full dynamic mode"
@@ -151,12 +154,20 @@ func (s *Server) fail(code int, e *explain.Error, lines ...string) error {
 	return e
 }
 
-func (s *Server) start() error {
-	cfg := &s.cfg
-	s.started = time.Now()
-	// static-map lines are parsed (and logged) with the options, before
-	// daemonize moves the log to its file, as in uWSGI.
-	for _, sm := range cfg.StaticMaps {
+// Configure does what uWSGI does while it reads its options, before it
+// daemonizes: it logs the notes about the config (the lab's) and each
+// static-map mapping, and refuses a static-map without "=" (uWSGI exits
+// with 1). Start calls it when it has not run; webflow-lab uwsgi calls it
+// first when it is about to detach, so that these lines reach the terminal
+// and a bad static-map stops it there, as in uWSGI.
+func (s *Server) Configure() error {
+	s.configureO.Do(func() { s.configureErr = s.configure() })
+	return s.configureErr
+}
+
+func (s *Server) configure() error {
+	s.logNotes()
+	for _, sm := range s.cfg.StaticMaps {
 		mount, docroot, ok := strings.Cut(sm, "=")
 		if !ok || docroot == "" {
 			return s.fail(1, &explain.Error{
@@ -166,19 +177,49 @@ func (s *Server) start() error {
 				Try:   explain.T("write it as static-map = /static=static", "写成 static-map = /static=static"),
 			}, "invalid document root in static map, syntax mountpoint=docroot")
 		}
-		s.log.Printf("[uwsgi-static] added mapping for %s => %s", mount, docroot)
-		s.statics = append(s.statics, staticMap{mount: mount, docroot: docroot})
+		if !s.opts.Detached {
+			s.log.Printf("[uwsgi-static] added mapping for %s => %s", mount, docroot)
+		}
+		s.statics = append(s.statics, staticMap{mount: mount, text: docroot, docroot: docroot})
 	}
-	if cfg.Daemonize != "" {
-		f, err := os.OpenFile(cfg.Daemonize, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	return nil
+}
+
+// logNotes logs the config's notes, each as the block a learner reads.
+func (s *Server) logNotes() {
+	for _, n := range s.cfg.Notes {
+		s.log.Print(n.Block(s.opts.Lang))
+	}
+}
+
+// logOptionsRead logs what uWSGI logs when it reads its options again
+// after a reload's re-exec: each ini file, the notes, the static-map
+// mappings.
+func (s *Server) logOptionsRead() {
+	for _, f := range s.cfg.Files {
+		s.log.Printf("[uWSGI] getting INI configuration from %s", f)
+	}
+	s.logNotes()
+	for _, sm := range s.statics {
+		s.log.Printf("[uwsgi-static] added mapping for %s => %s", sm.mount, sm.text)
+	}
+}
+
+func (s *Server) start() error {
+	cfg := &s.cfg
+	s.started = time.Now()
+	// The options are read (static-map lines logged) before daemonize
+	// moves the log to its file, as in uWSGI.
+	if err := s.Configure(); err != nil {
+		return err
+	}
+	if cfg.Daemonize != "" && !s.opts.Detached {
+		// Inside one process (the lab's instances are goroutines) daemonize
+		// cannot detach: it means what it means for the log, which goes to
+		// the file from here on.
+		f, err := s.OpenDaemonizeLog()
 		if err != nil {
-			return s.fail(1, &explain.Error{
-				What:  explain.T("uwsgi: cannot open the daemonize log "+cfg.Daemonize, "uwsgi: 无法打开 daemonize 日志文件 "+cfg.Daemonize),
-				Where: s.where("daemonize", cfg.Daemonize),
-				Why:   pathWhy(cfg.Daemonize, err),
-				Try:   explain.T("make sure the directory exists and is writable (and that no comment follows the path on the same line)", "确认目录存在且可写 (并且同一行路径后面没有注释)"),
-				Err:   err,
-			}, fmt.Sprintf("open(\"%s\"): %s [core/logging.c line 288]", cfg.Daemonize, strerror(errors.Unwrap(err))))
+			return err
 		}
 		s.logFile = f
 		s.log.setWriter(f)
@@ -318,6 +359,26 @@ func (s *Server) start() error {
 }
 
 var errNotDir = syscall.ENOTDIR
+
+// OpenDaemonizeLog opens the daemonize file the way uWSGI's logto does
+// (O_APPEND, created with mode 0640). When it cannot, it logs uWSGI's line
+// (core/logging.c) and returns the error explained. Start calls it; so does
+// webflow-lab uwsgi before it detaches, to hand the file to the daemon as
+// its stdout and stderr.
+func (s *Server) OpenDaemonizeLog() (*os.File, error) {
+	path := s.cfg.Daemonize
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+	if err == nil {
+		return f, nil
+	}
+	return nil, s.fail(1, &explain.Error{
+		What:  explain.T("uwsgi: cannot open the daemonize log "+path, "uwsgi: 无法打开 daemonize 日志文件 "+path),
+		Where: s.where("daemonize", path),
+		Why:   pathWhy(path, err),
+		Try:   explain.T("make sure the directory exists and is writable (and that no comment follows the path on the same line)", "确认目录存在且可写 (并且同一行路径后面没有注释)"),
+		Err:   err,
+	}, fmt.Sprintf("open(\"%s\"): %s [core/logging.c line 288]", path, strerror(errors.Unwrap(err))))
+}
 
 // pathWhy explains a file that could not be created, quoting the path as
 // uWSGI read it (an inline comment shows up inside the quotes).
