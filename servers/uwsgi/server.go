@@ -139,7 +139,7 @@ func (s *Server) Start() error {
 		return ErrServerClosed
 	}
 	if err := s.start(); err != nil {
-		s.abort()
+		s.abort(!s.opts.Detached || errors.Is(err, ErrNoApp))
 		s.state.Store(2)
 		return err
 	}
@@ -273,10 +273,6 @@ func (s *Server) start() error {
 		}
 		s.dir = dir
 	}
-	if cfg.Virtualenv != "" {
-		s.log.Printf("Set PythonHome to %s", cfg.Virtualenv)
-		s.log.Printf("(webflow-lab: virtualenv is accepted and ignored; there is no Python here)")
-	}
 	for i := range s.statics {
 		if !filepath.IsAbs(s.statics[i].docroot) && s.dir != "" {
 			s.statics[i].docroot = filepath.Join(s.dir, s.statics[i].docroot)
@@ -306,9 +302,8 @@ func (s *Server) start() error {
 	if err := s.bindAll(); err != nil {
 		return err
 	}
-	s.log.Printf("your server socket listen backlog is limited to %d connections", s.cfg.Listen)
-	s.log.Printf("your mercy for graceful operations on workers is 60 seconds")
-	s.log.Printf("*** Operational MODE: %s ***", s.mode())
+	s.logPythonInit()
+	s.logModes()
 	s.loadApp()
 	if s.cfg.NeedApp && !s.AppLoaded() {
 		e := s.AppError()
@@ -344,7 +339,7 @@ func (s *Server) start() error {
 		go s.acceptLoop(l, acceptFirst)
 	}
 	if s.stats != nil {
-		s.log.Printf("*** Stats server enabled on %s fd: %d ***", s.stats.name(), s.stats.fd)
+		s.logStatsServer()
 		s.wg.Add(1)
 		go s.serveStats(s.stats)
 	}
@@ -359,6 +354,29 @@ func (s *Server) start() error {
 }
 
 var errNotDir = syscall.ENOTDIR
+
+// logPythonInit logs what uWSGI's Python plugin logs once the sockets are
+// bound, as far as the lab has it: virtualenv sets PYTHONHOME.
+func (s *Server) logPythonInit() {
+	if s.cfg.Virtualenv != "" {
+		s.log.Printf("Set PythonHome to %s", s.cfg.Virtualenv)
+		s.log.Printf("(webflow-lab: virtualenv is accepted and ignored; there is no Python here)")
+	}
+}
+
+// logStatsServer logs the stats server's line, at every start and reload.
+func (s *Server) logStatsServer() {
+	if s.stats != nil {
+		s.log.Printf("*** Stats server enabled on %s fd: %d ***", s.stats.name(), s.stats.fd)
+	}
+}
+
+// logModes logs the lines uWSGI logs before it loads the app.
+func (s *Server) logModes() {
+	s.log.Printf("your server socket listen backlog is limited to %d connections", s.cfg.Listen)
+	s.log.Printf("your mercy for graceful operations on workers is 60 seconds")
+	s.log.Printf("*** Operational MODE: %s ***", s.mode())
+}
 
 // OpenDaemonizeLog opens the daemonize file the way uWSGI's logto does
 // (O_APPEND, created with mode 0640). When it cannot, it logs uWSGI's line
