@@ -111,6 +111,23 @@
     });
   });
 
+  // An avatar whose file does not load (uploaded to another instance's media,
+  // say) is shown as missing, with its initial, in place of the browser's
+  // broken-image icon, and says which address failed.
+  function avatarMissing(img) {
+    var span = document.createElement("span");
+    span.className = "avatar avatar-missing";
+    span.textContent = (img.dataset.initial || "?");
+    span.title = "头像文件没有加载成功 · avatar not found: " + img.getAttribute("src");
+    span.setAttribute("role", "img");
+    span.setAttribute("aria-label", img.alt + "（丢失）");
+    img.replaceWith(span);
+  }
+  document.querySelectorAll("img.avatar").forEach(function (img) {
+    if (img.complete && img.naturalWidth === 0) { avatarMissing(img); return; }
+    img.addEventListener("error", function () { avatarMissing(img); });
+  });
+
   // Avatar preview before upload.
   document.querySelectorAll("input[type=file][name=avatar]").forEach(function (input) {
     input.addEventListener("change", function () {
