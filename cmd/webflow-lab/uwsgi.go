@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"reflect"
 	"strconv"
 	"strings"
 	"syscall"
@@ -82,7 +81,7 @@ func runUwsgi(args []string, stdout, stderr io.Writer) int {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGHUP, syscall.SIGTERM)
 	defer signal.Stop(sigs)
-	if code := in.start(); code != 0 {
+	if code := in.start(false); code != 0 {
 		return code
 	}
 	for sig := range sigs {
@@ -139,9 +138,17 @@ type standalone struct {
 	stderr io.Writer
 }
 
-// start builds and starts the server from in.cfg; non-zero is the exit status.
-func (in *standalone) start() int {
-	in.s = uwsgi.New(in.cfg, in.opts)
+// start builds and starts the server from in.cfg; non-zero is the exit
+// status. reloaded is a start from a reload: as after uWSGI's re-exec
+// (is_a_reload), daemonize neither detaches nor moves the log again, which
+// stays where it was (the terminal, or the daemon's file), and the lines
+// of the options read go there.
+func (in *standalone) start(reloaded bool) int {
+	cfg, opts := in.cfg, in.opts
+	if reloaded {
+		cfg.Daemonize, opts.Detached = "", false
+	}
+	in.s = uwsgi.New(cfg, opts)
 	if err := in.s.Start(); err != nil {
 		printErr(in.stderr, err)
 		if errors.Is(err, uwsgi.ErrNoApp) {
@@ -170,7 +177,7 @@ func (in *standalone) reload(brutal bool) (code int, ended bool) {
 		fmt.Fprintln(in.stderr, "(webflow-lab: SIGTERM is a brutal reload in uWSGI 2.0, not a stop; use SIGINT, --stop or die-on-term to stop)")
 	}
 	c, err := ini.ParseArgs(in.args, os.LookupEnv)
-	if err == nil && sameOptions(uwsgi.FromINI(c), in.cfg) {
+	if err == nil && uwsgi.FromINI(c).Same(in.cfg) {
 		if brutal {
 			err = in.s.BrutalReload()
 		} else {
@@ -198,17 +205,10 @@ func (in *standalone) reload(brutal bool) (code int, ended bool) {
 		return 1, true
 	}
 	in.cfg = uwsgi.FromINI(c)
-	if code := in.start(); code != 0 {
+	if code := in.start(true); code != 0 {
 		return code, true
 	}
 	return 0, false
-}
-
-// sameOptions reports whether a and b configure the same instance, notes
-// included; Where (which line said what) may differ.
-func sameOptions(a, b uwsgi.Config) bool {
-	a.Where, b.Where = nil, nil
-	return reflect.DeepEqual(a, b)
 }
 
 // signalPidfile is `uwsgi --stop/--reload pidfile`, with uWSGI's messages.

@@ -3,6 +3,7 @@ package uwsgi
 import (
 	"io"
 	"net"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -60,6 +61,16 @@ type Config struct {
 	// Where maps an option ("chdir") or an option and value ("socket=:9001")
 	// to the file:line it came from, for error messages.
 	Where map[string]string
+}
+
+// Same reports whether c and o configure the same instance, notes
+// included; Where (which line said what) may differ. A reload that reads
+// the ini files again can restart the workers in place (Server.Reload)
+// when they read the same; otherwise a new Server has to run the new
+// options.
+func (c Config) Same(o Config) bool {
+	c.Where, o.Where = nil, nil
+	return reflect.DeepEqual(c, o)
 }
 
 // AppRef says where the app comes from: what wsgi-file or module names,

@@ -142,3 +142,29 @@ func TestDetached(t *testing.T) {
 		t.Errorf("OpenDaemonizeLog in a missing directory: got %v, log %q", err, log2.String())
 	}
 }
+
+func TestConfigSame(t *testing.T) {
+	base := Config{File: "a.ini", Sockets: []string{"127.0.0.1:9001"}, Processes: 2, Notes: []*explain.Error{note},
+		Where: map[string]string{"processes": "a.ini:3"}}
+	tests := []struct {
+		name string
+		edit func(c *Config)
+		want bool
+	}{
+		{"identical", func(c *Config) {}, true},
+		{"lines moved", func(c *Config) { c.Where = map[string]string{"processes": "a.ini:9"} }, true},
+		{"processes", func(c *Config) { c.Processes = 4 }, false},
+		{"a note fixed", func(c *Config) { c.Notes = nil }, false},
+		{"socket", func(c *Config) { c.Sockets = []string{"127.0.0.1:9011"} }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := base
+			o.Notes = append([]*explain.Error(nil), base.Notes...)
+			tt.edit(&o)
+			if got := o.Same(base); got != tt.want {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
