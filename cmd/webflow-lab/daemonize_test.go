@@ -141,19 +141,23 @@ func readPid(path string) int {
 }
 
 // reapDaemon stops, at the end of the test, the daemon whose pid is in
-// pidfile if it still runs: SIGINT, then SIGKILL.
+// pidfile if it still runs: SIGINT, then SIGKILL to its whole process group
+// (a daemon has its own session), so that no worker outlives a failed test.
 func reapDaemon(t *testing.T, pidfile string) {
 	t.Cleanup(func() {
 		pid := readPid(pidfile)
 		if pid <= 0 || !alive(pid) {
 			return
 		}
+		pgid, err := syscall.Getpgid(pid)
 		syscall.Kill(pid, syscall.SIGINT)
 		deadline := time.Now().Add(10 * time.Second)
 		for alive(pid) && time.Now().Before(deadline) {
 			<-time.After(20 * time.Millisecond)
 		}
-		if alive(pid) {
+		if err == nil && pgid > 1 && pgid != syscall.Getpgrp() {
+			syscall.Kill(-pgid, syscall.SIGKILL)
+		} else if alive(pid) {
 			syscall.Kill(pid, syscall.SIGKILL)
 		}
 	})
