@@ -25,12 +25,19 @@ import (
 //	webflow-lab uwsgi --reload app.pid         (SIGHUP: graceful reload)
 //
 // `--explain` (the lab's extension) prints what each option does and exits.
-// It runs in the foreground. Signals: SIGINT (Ctrl-C) shuts down gracefully,
-// in-flight requests finished (a second SIGINT stops waiting); SIGHUP
-// reloads gracefully; SIGTERM does what uWSGI 2.0 does, a brutal reload
-// (requests in flight are cut, the instance keeps running) — uWSGI 2.1 and
-// `die-on-term` stop instead, so the lab prints a note saying so.
+// It runs in the foreground unless the options say `daemonize` (see
+// detach). Signals: SIGINT (Ctrl-C) shuts down gracefully, in-flight
+// requests finished (a second SIGINT stops waiting); SIGHUP reloads
+// gracefully, reading the ini files again (see reload); SIGTERM does what
+// uWSGI 2.0 does, a brutal reload (requests in flight are cut, the instance
+// keeps running) — uWSGI 2.1 and `die-on-term` stop instead, so the lab
+// prints a note saying so.
 func runUwsgi(args []string, stdout, stderr io.Writer) int {
+	// The daemon a daemonize start detached runs this same command line.
+	daemon := os.Getenv(daemonEnv) == "1"
+	if daemon {
+		os.Unsetenv(daemonEnv) // nothing it starts should take itself for one
+	}
 	var rest []string
 	explainOnly := false
 	for _, a := range args {
@@ -44,17 +51,9 @@ func runUwsgi(args []string, stdout, stderr io.Writer) int {
 		}
 		rest = append(rest, a)
 	}
-	for i := 0; i < len(rest); i++ {
-		// uWSGI announces each ini file as it reads it.
-		a := rest[i]
-		if a == "--ini" && i+1 < len(rest) {
-			fmt.Fprintf(stderr, "[uWSGI] getting INI configuration from %s\n", rest[i+1])
-			i++
-		} else if v, ok := strings.CutPrefix(a, "--ini="); ok {
-			fmt.Fprintf(stderr, "[uWSGI] getting INI configuration from %s\n", v)
-		} else if !strings.HasPrefix(a, "-") && (strings.HasSuffix(a, ".ini") || strings.Contains(a, ".ini:")) {
-			fmt.Fprintf(stderr, "[uWSGI] getting INI configuration from %s\n", a)
-		}
+	if !daemon {
+		// The process that detached printed this on the terminal already.
+		announceInis(rest, stderr)
 	}
 	c, err := ini.ParseArgs(rest, os.LookupEnv)
 	if err != nil {
@@ -71,44 +70,31 @@ func runUwsgi(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, ini.Explain(c, lang()))
 		return 0
 	}
-	for _, n := range c.Notes {
-		fmt.Fprintf(stderr, "%s\n", n.Block(lang()))
+	in := &standalone{args: rest, cfg: uwsgi.FromINI(c), stderr: stderr,
+		// The server logs the notes, in the learner's language.
+		opts: uwsgi.Options{Logger: stderr, Loader: sim.Loader, Lang: lang(), Detached: daemon}}
+	if in.cfg.Daemonize != "" && !daemon {
+		return detach(rest, in.cfg, in.opts, stderr)
 	}
-	cfg := uwsgi.FromINI(c)
 	// Signals are caught before the pidfile exists, so `--stop` never finds
 	// an instance that would die of an uncaught SIGINT.
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGHUP, syscall.SIGTERM)
 	defer signal.Stop(sigs)
-	s := uwsgi.New(cfg, uwsgi.Options{Logger: stderr, Loader: sim.Loader})
-	if err := s.Start(); err != nil {
-		printErr(stderr, err)
-		if errors.Is(err, uwsgi.ErrNoApp) {
-			return 22 // uWSGI's exit status for need-app
-		}
-		return 1
-	}
-	if e := s.AppError(); e != nil {
-		fmt.Fprintf(stderr, "\n%s\n\n", e.Block(lang()))
+	if code := in.start(false); code != 0 {
+		return code
 	}
 	for sig := range sigs {
-		if sig == syscall.SIGTERM && !cfg.DieOnTerm {
-			fmt.Fprintln(stderr, "(webflow-lab: SIGTERM is a brutal reload in uWSGI 2.0, not a stop; use SIGINT, --stop or die-on-term to stop)")
-			if err := s.BrutalReload(); err != nil {
-				fmt.Fprintf(stderr, "reload: %v\n", err)
-			}
-			continue
-		}
-		if sig == syscall.SIGHUP {
-			if err := s.Reload(context.Background()); err != nil {
-				fmt.Fprintf(stderr, "reload: %v\n", err)
+		if sig == syscall.SIGHUP || sig == syscall.SIGTERM && !in.cfg.DieOnTerm {
+			if code, ended := in.reload(sig == syscall.SIGTERM); ended {
+				return code
 			}
 			continue
 		}
 		// SIGINT, or SIGTERM with die-on-term: graceful shutdown.
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
-		go func() { done <- s.Shutdown(ctx) }()
+		go func() { done <- in.s.Shutdown(ctx) }()
 		select {
 		case err := <-done:
 			cancel()
@@ -124,6 +110,105 @@ func runUwsgi(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return 0
+}
+
+// announceInis prints what uWSGI prints as it reads each ini file named on
+// the command line.
+func announceInis(args []string, w io.Writer) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--ini" && i+1 < len(args) {
+			fmt.Fprintf(w, "[uWSGI] getting INI configuration from %s\n", args[i+1])
+			i++
+		} else if v, ok := strings.CutPrefix(a, "--ini="); ok {
+			fmt.Fprintf(w, "[uWSGI] getting INI configuration from %s\n", v)
+		} else if !strings.HasPrefix(a, "-") && (strings.HasSuffix(a, ".ini") || strings.Contains(a, ".ini:")) {
+			fmt.Fprintf(w, "[uWSGI] getting INI configuration from %s\n", a)
+		}
+	}
+}
+
+// standalone is the one instance `webflow-lab uwsgi` runs, with the command
+// line it reads again on reload.
+type standalone struct {
+	args   []string
+	cfg    uwsgi.Config
+	opts   uwsgi.Options
+	s      *uwsgi.Server
+	stderr io.Writer
+}
+
+// start builds and starts the server from in.cfg; non-zero is the exit
+// status. reloaded is a start from a reload: as after uWSGI's re-exec
+// (is_a_reload), daemonize neither detaches nor moves the log again, which
+// stays where it was (the terminal, or the daemon's file), and the lines
+// of the options read go there.
+func (in *standalone) start(reloaded bool) int {
+	cfg, opts := in.cfg, in.opts
+	if reloaded {
+		cfg.Daemonize, opts.Detached = "", false
+	}
+	in.s = uwsgi.New(cfg, opts)
+	if err := in.s.Start(); err != nil {
+		printErr(in.stderr, err)
+		if errors.Is(err, uwsgi.ErrNoApp) {
+			return 22 // uWSGI's exit status for need-app
+		}
+		return 1
+	}
+	if e := in.s.AppError(); e != nil {
+		fmt.Fprintf(in.stderr, "\n%s\n\n", e.Block(lang()))
+	}
+	return 0
+}
+
+// reload is SIGHUP (graceful) or, in uWSGI 2.0, SIGTERM (brutal). uWSGI
+// reloads by executing its binary again with the same command line, so it
+// reads its options again: an edited ini file takes effect, its notes are
+// logged again, and an ini file that no longer reads ends the instance.
+// When the options read the same, the server reloads in place on its
+// sockets (Server.Reload logs the ini files, notes and static-map lines
+// again). When they changed, the lab starts a new server from them: its
+// sockets are closed and bound again (uWSGI hands its sockets to the new
+// binary; the lab's servers cannot), which the lab says. ended reports
+// that the instance is gone, with code its exit status.
+func (in *standalone) reload(brutal bool) (code int, ended bool) {
+	if brutal {
+		fmt.Fprintln(in.stderr, "(webflow-lab: SIGTERM is a brutal reload in uWSGI 2.0, not a stop; use SIGINT, --stop or die-on-term to stop)")
+	}
+	c, err := ini.ParseArgs(in.args, os.LookupEnv)
+	if err == nil && uwsgi.FromINI(c).Same(in.cfg) {
+		if brutal {
+			err = in.s.BrutalReload()
+		} else {
+			err = in.s.Reload(context.Background())
+		}
+		if err != nil {
+			fmt.Fprintf(in.stderr, "reload: %v\n", err)
+		}
+		return 0, false
+	}
+	if err == nil {
+		fmt.Fprintln(in.stderr, explain.T(
+			"(webflow-lab: the options changed since the start; the instance starts again from them, its sockets closed and bound again — uWSGI would keep them)",
+			"(webflow-lab: 配置自启动以来有改动；实例按新配置重新启动，socket 会关闭后重新绑定——真实的 uWSGI 会保留它们)").In(lang()))
+	}
+	if brutal {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel() // requests in flight are cut…
+		in.s.Shutdown(ctx)
+	}
+	in.s.Shutdown(context.Background()) // …and waited for, as a graceful stop's are
+	announceInis(in.args, in.stderr)
+	if err != nil {
+		printErr(in.stderr, err)
+		return 1, true
+	}
+	in.cfg = uwsgi.FromINI(c)
+	if code := in.start(true); code != 0 {
+		return code, true
+	}
+	return 0, false
 }
 
 // signalPidfile is `uwsgi --stop/--reload pidfile`, with uWSGI's messages.

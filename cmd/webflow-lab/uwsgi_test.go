@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -219,4 +220,80 @@ func TestUwsgiLabIniRunsEMS(t *testing.T) {
 	waitUntil(t, "the log says the app loaded", 15*time.Second, func() bool {
 		return strings.Contains(out.String(), "WSGI app 0 (mountpoint='') ready")
 	}, out.String)
+}
+
+// TestUwsgiReloadRereadsIni: SIGHUP reads the ini file again, as uWSGI's
+// re-executed binary does. Unchanged, the instance reloads in place and
+// prints its notes again; edited, it runs the edit; gone, the instance ends
+// with exit status 1.
+func TestUwsgiReloadRereadsIni(t *testing.T) {
+	dir := t.TempDir()
+	port := freePort(t)
+	pid := filepath.Join(dir, "uwsgi.pid")
+	ini := fmt.Sprintf("[uwsgi]\nhttp = 127.0.0.1:%d\nwsgi-file = hello\nprocesses = 2 # two\npidfile = %s\n", port, pid)
+	path := filepath.Join(dir, "app.ini")
+	os.WriteFile(path, []byte(ini), 0o644)
+	var out lockedBuf
+	cmd := exec.Command(os.Args[0], "-test.run=^TestUwsgiHelperProcess$", "--", "uwsgi", "app.ini")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "WEBFLOW_LAB_HELPER=1")
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+	})
+	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	waitUntil(t, "the instance answers", 10*time.Second, func() bool { b, _ := get(url); return b == "Hello World\n" }, out.String)
+	const note = "uwsgi: processes = 2 # two"
+	if n := strings.Count(out.String(), note); n != 1 {
+		t.Fatalf("note at start: %d times, want 1\n%s", n, out.String())
+	}
+
+	sighup := func() {
+		t.Helper()
+		if code := run([]string{"uwsgi", "--reload", pid}, io.Discard, io.Discard); code != 0 {
+			t.Fatalf("--reload: exit %d", code)
+		}
+	}
+	sighup()
+	waitUntil(t, "the note again after the reload", 10*time.Second, func() bool {
+		o := out.String()
+		i := strings.Index(o, "binary reloading uWSGI...")
+		return i >= 0 && strings.Contains(o[i:], note) && strings.Contains(o[i:], "gracefully (RE)spawned")
+	}, out.String)
+
+	os.WriteFile(path, []byte(strings.Replace(ini, "processes = 2 # two", "processes = 3", 1)), 0o644)
+	sighup()
+	waitUntil(t, "the edit runs", 10*time.Second, func() bool {
+		o := out.String()
+		i := strings.Index(o, "(webflow-lab: the options changed")
+		return i >= 0 && strings.Contains(o[i:], "spawned uWSGI worker 3 (pid: ")
+	}, out.String)
+	if b, err := get(url); b != "Hello World\n" {
+		t.Errorf("after the edit: got %q, %v", b, err)
+	}
+	if o := out.String(); strings.Contains(o[strings.Index(o, "(webflow-lab: the options changed"):], note) {
+		t.Errorf("the note about the old line came back after it was fixed:\n%s", o)
+	}
+
+	os.Remove(path)
+	sighup()
+	select {
+	case err := <-exited:
+		exited <- err
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+			t.Errorf("instance after a reload with its ini gone: %v, want exit status 1\n%s", err, out.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("instance still running 10 s after a reload with its ini gone\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "app.ini") || !strings.Contains(out.String(), "No such file or directory") {
+		t.Errorf("output: want the missing ini's error\n%s", out.String())
+	}
 }

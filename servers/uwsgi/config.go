@@ -3,6 +3,7 @@ package uwsgi
 import (
 	"io"
 	"net"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -17,7 +18,8 @@ import (
 // are kept as uWSGI keeps them: an address is the option's raw text, inline
 // "comments" included, because uWSGI has no inline comments.
 type Config struct {
-	File string // the ini file, for messages; "" for the command line
+	File  string   // the ini file, for messages; "" for the command line
+	Files []string // every ini file read, as named: a reload announces each ("[uWSGI] getting INI configuration from app.ini")
 
 	Sockets     []string // socket = addr (uwsgi protocol)
 	HTTP        []string // http = addr (the HTTP router)
@@ -52,10 +54,23 @@ type Config struct {
 	NeedApp        bool // need-app: no app is fatal ("GAME OVER") instead of full dynamic mode
 	DieOnTerm      bool // die-on-term: SIGTERM stops instead of uWSGI 2.0's brutal reload (for the CLI)
 
-	Notes []*explain.Error // config warnings from the parser, printed at start
+	// Notes are the config warnings from the parser (an inline comment read
+	// as part of a value, say). They are the lab's, not uWSGI's: the log
+	// gets them at every start and reload, before the startup banner.
+	Notes []*explain.Error
 	// Where maps an option ("chdir") or an option and value ("socket=:9001")
 	// to the file:line it came from, for error messages.
 	Where map[string]string
+}
+
+// Same reports whether c and o configure the same instance, notes
+// included; Where (which line said what) may differ. A reload that reads
+// the ini files again can restart the workers in place (Server.Reload)
+// when they read the same; otherwise a new Server has to run the new
+// options.
+func (c Config) Same(o Config) bool {
+	c.Where, o.Where = nil, nil
+	return reflect.DeepEqual(c, o)
 }
 
 // AppRef says where the app comes from: what wsgi-file or module names,
@@ -83,8 +98,19 @@ type Options struct {
 	Recorder trace.Recorder
 	// Logger is the uWSGI log stream (banner, request lines, errors); nil
 	// means io.Discard. With Config.Daemonize the log goes to that file
-	// instead.
+	// once the options are read, as in uWSGI (but see Detached).
 	Logger io.Writer
+	// Detached says this process is the daemon that a `daemonize` start
+	// detached (webflow-lab uwsgi starts its own binary again for that):
+	// Logger already is the daemonize file, and the process that detached
+	// has already printed the lines uWSGI prints while reading its options
+	// (the static-map mappings) on the terminal. Start neither opens the
+	// file again nor repeats those lines; the notes still go to the log, so
+	// that the file explains its own errors.
+	Detached bool
+	// Lang is the language of the notes in the log: "zh…" for Chinese,
+	// anything else for English.
+	Lang string
 	// Loader finds the app for wsgi-file/module; nil means BuiltinLoader.
 	Loader func(AppRef) (wsgi.App, error)
 	// Name is the instance's name in trace events and wsgi.ServerInfo;
@@ -173,6 +199,7 @@ func atoi(s string) int {
 // staticMap is one static-map: a mountpoint and its document root.
 type staticMap struct {
 	mount   string
+	text    string // the docroot as configured, for the log
 	docroot string // resolved against chdir
 	real    string // realpath(docroot), "" if it does not exist (yet)
 }

@@ -37,8 +37,10 @@
 // it returns, and Shutdown waits for it. `chdir` does not change the process's
 // working directory (several instances share one process); it is the base
 // directory against which relative paths (sockets, wsgi-file, static-map) are
-// resolved, and it is checked the way uWSGI checks it. `daemonize` writes the
-// log to its file without forking. `virtualenv` is accepted and noted. The
+// resolved, and it is checked the way uWSGI checks it. Inside one process
+// `daemonize` cannot detach: it moves the log to its file once the options are
+// read; `webflow-lab uwsgi` detaches for real by starting its own binary
+// again, which then runs with Options.Detached. `virtualenv` is accepted and noted. The
 // master always runs (harakiri and the listen-queue check need it). Options
 // beyond the lab's (max-requests, cheaper, offloading, routing, caches,
 // signals, spooler, mules…) are not implemented.

@@ -27,7 +27,7 @@ func FromINI(c *ini.Config) Config {
 		Listen: c.Listen, Harakiri: c.Harakiri, BufferSize: c.BufferSize,
 		SocketTimeout:  time.Duration(c.SocketTimeout) * time.Second,
 		DisableLogging: c.DisableLogging, NeedApp: c.NeedApp, DieOnTerm: c.DieOnTerm,
-		Notes: c.Notes,
+		Notes: c.Notes, Files: c.Files,
 		Where: map[string]string{},
 	}
 	for _, sm := range c.StaticMaps {

@@ -2,7 +2,9 @@ package uwsgi
 
 import (
 	"context"
+	"errors"
 	"os"
+	"slices"
 	"time"
 
 	"webflow-lab/servers/trace"
@@ -131,8 +133,12 @@ func (s *Server) cancelAll() {
 	}
 }
 
-// abort undoes a failed start.
-func (s *Server) abort() {
+// abort undoes a failed start. vacuum is false when uWSGI would not
+// vacuum: its vacuum runs only in the process it takes for the master, and
+// a daemon takes itself for the master only once its sockets are bound and
+// its workers set up (core/uwsgi.c sets masterpid again there), so a
+// daemon that fails before (a bad chdir, a busy port) leaves its pidfile.
+func (s *Server) abort(vacuum bool) {
 	s.closeO.Do(func() { close(s.closing) })
 	for _, l := range s.listeners {
 		l.ln.Close()
@@ -144,16 +150,31 @@ func (s *Server) abort() {
 	s.quitOnce()
 	s.wg.Wait()
 	s.closeApp()
-	s.vacuum()
+	if vacuum {
+		s.vacuum()
+	}
 	if s.logFile != nil {
 		s.logFile.Close()
 	}
 }
 
-// vacuum removes the UNIX socket files and the pidfile this instance created.
+// vacuum removes the pidfile and the UNIX socket files this instance
+// created, in uWSGI's order (core/uwsgi.c vacuum): the pidfile, then a
+// chdir back into the chdir directory (which fails again, and says so,
+// when that directory is what stopped the start), then the sockets.
 func (s *Server) vacuum() {
 	if !s.cfg.Vacuum {
 		return
+	}
+	if s.pidfileMade {
+		if err := os.Remove(s.cfg.Pidfile); err == nil {
+			s.log.Print("VACUUM: pidfile removed.")
+		}
+	}
+	if s.cfg.Chdir != "" && s.dir == "" {
+		if _, err := os.Stat(s.cfg.Chdir); err != nil {
+			s.log.Printf("chdir(): %s [core/uwsgi.c line 1649]", strerror(errors.Unwrap(err)))
+		}
 	}
 	for _, l := range s.listeners {
 		if l.created && l.a.path != "" {
@@ -162,17 +183,16 @@ func (s *Server) vacuum() {
 			}
 		}
 	}
-	if s.pidfileMade {
-		if err := os.Remove(s.cfg.Pidfile); err == nil {
-			s.log.Print("VACUUM: pidfile removed.")
-		}
-	}
 }
 
 // Reload is uWSGI's graceful reload (SIGHUP, `uwsgi --reload`): each worker
 // finishes its request and exits, the app is loaded again, and new workers
 // start on the same sockets; connections arriving meanwhile wait in the
-// accept queue. If ctx ends before the old workers are done, those still
+// accept queue. The log then gets what a fresh start logs while reading the
+// options (each ini file, the notes, the static-map mappings), as uWSGI's
+// re-executed binary logs them; the options themselves are the ones the
+// server was built with (a caller that reads the files again and finds them
+// changed starts a new Server instead). If ctx ends before the old workers are done, those still
 // busy are killed, as uWSGI's master does once worker-reload-mercy has
 // passed, the new workers start all the same, and ctx.Err() is returned.
 func (s *Server) Reload(ctx context.Context) error {
@@ -238,6 +258,7 @@ func (s *Server) Reload(ctx context.Context) error {
 		return ErrServerClosed
 	}
 	s.log.Print("binary reloading uWSGI...")
+	s.logReexec()
 	s.closeApp()
 	s.loadApp()
 	if s.direct != nil {
@@ -248,6 +269,7 @@ func (s *Server) Reload(ctx context.Context) error {
 		s.spawnWorker(slot)
 		s.log.Printf("spawned uWSGI worker %d (pid: %d, cores: %d)", slot.id, s.pid, s.threads)
 	}
+	s.logStatsServer()
 	s.rec.Record(trace.Event{To: trace.Uwsgi, Instance: s.name, Phase: trace.Info, At: trace.Now(), State: true,
 		Kind: trace.InstanceStarted, Subject: s.name, Why: "instance reloaded", WhyZH: "实例已重新加载"})
 	return err
@@ -269,6 +291,7 @@ func (s *Server) BrutalReload() error {
 		s.terminate(slot.cur.Load())
 	}
 	s.log.Print("binary reloading uWSGI...")
+	s.logReexec()
 	s.closeApp()
 	s.loadApp()
 	s.log.Printf("gracefully (RE)spawned uWSGI master process (pid: %d)", s.pid)
@@ -276,9 +299,52 @@ func (s *Server) BrutalReload() error {
 		s.spawnWorker(slot)
 		s.log.Printf("spawned uWSGI worker %d (pid: %d, cores: %d)", slot.id, s.pid, s.threads)
 	}
+	s.logStatsServer()
 	s.rec.Record(trace.Event{To: trace.Uwsgi, Instance: s.name, Phase: trace.Info, At: trace.Now(), State: true,
 		Kind: trace.InstanceStarted, Subject: s.name, Why: "instance reloaded brutally (SIGTERM)", WhyZH: "实例被强制重新加载（SIGTERM）"})
 	return nil
+}
+
+// logReexec logs what uWSGI logs between "binary reloading uWSGI..." and
+// the app's loading, when it executes its binary again (core/master_utils.c
+// uwsgi_reload, then a start with the sockets inherited): back to the
+// starting directory, the uwsgi sockets kept by their file descriptors, the
+// options read again (ini files, the lab's notes, static-map lines), the
+// banner, and each uwsgi socket "inherited" instead of bound. The lab does
+// not execute anything: its workers are goroutines, started again below.
+func (s *Server) logReexec() {
+	wd, _ := os.Getwd()
+	exe, _ := os.Executable()
+	s.log.Printf("chdir() to %s", wd)
+	for i, l := range s.workerSockets {
+		if l.proto == "uwsgi" && !l.internal {
+			s.log.Printf("found fd %d mapped to socket %d (%s)", l.fd, i, l.name())
+		}
+	}
+	s.log.Printf("running %s", exe)
+	s.logOptionsRead()
+	s.log.Printf("*** Starting uWSGI %s (%dbit) on [%s] ***", Version, 32<<(^uint(0)>>63), asctime(time.Now()))
+	s.log.Printf("current working directory: %s", wd)
+	s.log.Printf("detected binary path: %s", exe)
+	if s.cfg.Chdir != "" {
+		s.log.Printf("chdir() to %s", s.cfg.Chdir)
+	}
+	for _, l := range s.listeners {
+		switch {
+		case l.proto == "router":
+			s.log.Printf("uWSGI http bound on %s fd %d", l.a.raw, l.fd)
+		case l.proto == "uwsgi" && l.internal:
+			s.log.Printf("uwsgi socket 0 bound to TCP address %s (port auto-assigned) fd %d", l.ln.Addr(), l.fd)
+		case l.proto == "uwsgi" || l.proto == "http":
+			kind := "INET"
+			if l.a.network == "unix" {
+				kind = "UNIX"
+			}
+			s.log.Printf("uwsgi socket %d inherited %s address %s fd %d", slices.Index(s.workerSockets, l), kind, l.name(), l.fd)
+		}
+	}
+	s.logPythonInit()
+	s.logModes()
 }
 
 // noWorkersLeft closes noCores once Shutdown has begun and every slot's

@@ -90,6 +90,9 @@ type Server struct {
 	queueErrors   atomic.Int64
 	pidfileMade   bool
 	logFile       *os.File
+
+	configureO   sync.Once
+	configureErr error
 }
 
 // appHolder is the loaded app; app is nil in uWSGI's "full dynamic mode"
@@ -139,7 +142,7 @@ func (s *Server) Start() error {
 		return ErrServerClosed
 	}
 	if err := s.start(); err != nil {
-		s.abort()
+		s.abort(!s.opts.Detached || errors.Is(err, ErrNoApp))
 		s.state.Store(2)
 		return err
 	}
@@ -154,12 +157,20 @@ func (s *Server) fail(code int, e *explain.Error, lines ...string) error {
 	return e
 }
 
-func (s *Server) start() error {
-	cfg := &s.cfg
-	s.started = time.Now()
-	// static-map lines are parsed (and logged) with the options, before
-	// daemonize moves the log to its file, as in uWSGI.
-	for _, sm := range cfg.StaticMaps {
+// Configure does what uWSGI does while it reads its options, before it
+// daemonizes: it logs the notes about the config (the lab's) and each
+// static-map mapping, and refuses a static-map without "=" (uWSGI exits
+// with 1). Start calls it when it has not run; webflow-lab uwsgi calls it
+// first when it is about to detach, so that these lines reach the terminal
+// and a bad static-map stops it there, as in uWSGI.
+func (s *Server) Configure() error {
+	s.configureO.Do(func() { s.configureErr = s.configure() })
+	return s.configureErr
+}
+
+func (s *Server) configure() error {
+	s.logNotes()
+	for _, sm := range s.cfg.StaticMaps {
 		mount, docroot, ok := strings.Cut(sm, "=")
 		if !ok || docroot == "" {
 			return s.fail(1, &explain.Error{
@@ -169,19 +180,49 @@ func (s *Server) start() error {
 				Try:   explain.T("write it as static-map = /static=static", "写成 static-map = /static=static"),
 			}, "invalid document root in static map, syntax mountpoint=docroot")
 		}
-		s.log.Printf("[uwsgi-static] added mapping for %s => %s", mount, docroot)
-		s.statics = append(s.statics, staticMap{mount: mount, docroot: docroot})
+		if !s.opts.Detached {
+			s.log.Printf("[uwsgi-static] added mapping for %s => %s", mount, docroot)
+		}
+		s.statics = append(s.statics, staticMap{mount: mount, text: docroot, docroot: docroot})
 	}
-	if cfg.Daemonize != "" {
-		f, err := os.OpenFile(cfg.Daemonize, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	return nil
+}
+
+// logNotes logs the config's notes, each as the block a learner reads.
+func (s *Server) logNotes() {
+	for _, n := range s.cfg.Notes {
+		s.log.Print(n.Block(s.opts.Lang))
+	}
+}
+
+// logOptionsRead logs what uWSGI logs when it reads its options again
+// after a reload's re-exec: each ini file, the notes, the static-map
+// mappings.
+func (s *Server) logOptionsRead() {
+	for _, f := range s.cfg.Files {
+		s.log.Printf("[uWSGI] getting INI configuration from %s", f)
+	}
+	s.logNotes()
+	for _, sm := range s.statics {
+		s.log.Printf("[uwsgi-static] added mapping for %s => %s", sm.mount, sm.text)
+	}
+}
+
+func (s *Server) start() error {
+	cfg := &s.cfg
+	s.started = time.Now()
+	// The options are read (static-map lines logged) before daemonize
+	// moves the log to its file, as in uWSGI.
+	if err := s.Configure(); err != nil {
+		return err
+	}
+	if cfg.Daemonize != "" && !s.opts.Detached {
+		// Inside one process (the lab's instances are goroutines) daemonize
+		// cannot detach: it means what it means for the log, which goes to
+		// the file from here on.
+		f, err := s.OpenDaemonizeLog()
 		if err != nil {
-			return s.fail(1, &explain.Error{
-				What:  explain.T("uwsgi: cannot open the daemonize log "+cfg.Daemonize, "uwsgi: 无法打开 daemonize 日志文件 "+cfg.Daemonize),
-				Where: s.where("daemonize", cfg.Daemonize),
-				Why:   pathWhy(cfg.Daemonize, err),
-				Try:   explain.T("make sure the directory exists and is writable (and that no comment follows the path on the same line)", "确认目录存在且可写 (并且同一行路径后面没有注释)"),
-				Err:   err,
-			}, fmt.Sprintf("open(\"%s\"): %s [core/logging.c line 288]", cfg.Daemonize, strerror(errors.Unwrap(err))))
+			return err
 		}
 		s.logFile = f
 		s.log.setWriter(f)
@@ -235,10 +276,6 @@ func (s *Server) start() error {
 		}
 		s.dir = dir
 	}
-	if cfg.Virtualenv != "" {
-		s.log.Printf("Set PythonHome to %s", cfg.Virtualenv)
-		s.log.Printf("(webflow-lab: virtualenv is accepted and ignored; there is no Python here)")
-	}
 	for i := range s.statics {
 		if !filepath.IsAbs(s.statics[i].docroot) && s.dir != "" {
 			s.statics[i].docroot = filepath.Join(s.dir, s.statics[i].docroot)
@@ -268,9 +305,8 @@ func (s *Server) start() error {
 	if err := s.bindAll(); err != nil {
 		return err
 	}
-	s.log.Printf("your server socket listen backlog is limited to %d connections", s.cfg.Listen)
-	s.log.Printf("your mercy for graceful operations on workers is 60 seconds")
-	s.log.Printf("*** Operational MODE: %s ***", s.mode())
+	s.logPythonInit()
+	s.logModes()
 	s.loadApp()
 	if s.cfg.NeedApp && !s.AppLoaded() {
 		e := s.AppError()
@@ -306,7 +342,7 @@ func (s *Server) start() error {
 		go s.acceptLoop(l, acceptFirst)
 	}
 	if s.stats != nil {
-		s.log.Printf("*** Stats server enabled on %s fd: %d ***", s.stats.name(), s.stats.fd)
+		s.logStatsServer()
 		s.wg.Add(1)
 		go s.serveStats(s.stats)
 	}
@@ -323,6 +359,49 @@ func (s *Server) start() error {
 }
 
 var errNotDir = syscall.ENOTDIR
+
+// logPythonInit logs what uWSGI's Python plugin logs once the sockets are
+// bound, as far as the lab has it: virtualenv sets PYTHONHOME.
+func (s *Server) logPythonInit() {
+	if s.cfg.Virtualenv != "" {
+		s.log.Printf("Set PythonHome to %s", s.cfg.Virtualenv)
+		s.log.Printf("(webflow-lab: virtualenv is accepted and ignored; there is no Python here)")
+	}
+}
+
+// logStatsServer logs the stats server's line, at every start and reload.
+func (s *Server) logStatsServer() {
+	if s.stats != nil {
+		s.log.Printf("*** Stats server enabled on %s fd: %d ***", s.stats.name(), s.stats.fd)
+	}
+}
+
+// logModes logs the lines uWSGI logs before it loads the app.
+func (s *Server) logModes() {
+	s.log.Printf("your server socket listen backlog is limited to %d connections", s.cfg.Listen)
+	s.log.Printf("your mercy for graceful operations on workers is 60 seconds")
+	s.log.Printf("*** Operational MODE: %s ***", s.mode())
+}
+
+// OpenDaemonizeLog opens the daemonize file the way uWSGI's logto does
+// (O_APPEND, created with mode 0640). When it cannot, it logs uWSGI's line
+// (core/logging.c) and returns the error explained. Start calls it; so does
+// webflow-lab uwsgi before it detaches, to hand the file to the daemon as
+// its stdout and stderr.
+func (s *Server) OpenDaemonizeLog() (*os.File, error) {
+	path := s.cfg.Daemonize
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+	if err == nil {
+		return f, nil
+	}
+	return nil, s.fail(1, &explain.Error{
+		What:  explain.T("uwsgi: cannot open the daemonize log "+path, "uwsgi: 无法打开 daemonize 日志文件 "+path),
+		Where: s.where("daemonize", path),
+		Why:   pathWhy(path, err),
+		Try:   explain.T("make sure the directory exists and is writable (and that no comment follows the path on the same line)", "确认目录存在且可写 (并且同一行路径后面没有注释)"),
+		Err:   err,
+	}, fmt.Sprintf("open(\"%s\"): %s [core/logging.c line 288]", path, strerror(errors.Unwrap(err))))
+}
 
 // pathWhy explains a file that could not be created, quoting the path as
 // uWSGI read it (an inline comment shows up inside the quotes).

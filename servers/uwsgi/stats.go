@@ -1,7 +1,7 @@
 package uwsgi
 
 import (
-	"bufio"
+	"io"
 	"net"
 	"os"
 	"strconv"
@@ -9,9 +9,11 @@ import (
 	"time"
 )
 
-// serveStats is uWSGI's stats server: every connection gets the JSON and is
-// closed. With stats-http it first waits for the client to send something
-// and answers as HTTP/1.0 (verified on 2.0.21).
+// serveStats is uWSGI's stats server (core/stats.c uwsgi_send_stats): every
+// connection gets the JSON and is closed. The answer is raw JSON with no HTTP
+// header, so `curl` refuses it ("Received HTTP/0.9 when not allowed") unless
+// given --http0.9. With stats-http it first waits for the client to send
+// something and answers as HTTP/1.0 (verified on 2.0.21).
 func (s *Server) serveStats(l *listener) {
 	defer s.wg.Done()
 	for {
@@ -23,22 +25,29 @@ func (s *Server) serveStats(l *listener) {
 	}
 }
 
+// statsHTTPHead is what uwsgi_send_http_stats (core/utils.c) sends before
+// the JSON, byte for byte.
+const statsHTTPHead = "HTTP/1.0 200 OK\r\nConnection: close\r\nAccess-Control-Allow-Origin: *\r\nContent-Type: application/json\r\n\r\n"
+
 func (s *Server) writeStats(conn net.Conn) {
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(s.socketTimeout))
-	body := s.StatsJSON()
 	if s.cfg.StatsHTTP {
-		var b [1]byte
-		if _, err := conn.Read(b[:]); err != nil {
+		// uWSGI waits up to socket-timeout for the request, reads it with
+		// one read(fd, buf, 4096) and never parses it: any bytes will do.
+		// Reading the whole of a usual request also means the close that
+		// follows is an orderly one (unread bytes would make it a reset).
+		var b [4096]byte
+		if n, _ := conn.Read(b[:]); n <= 0 {
 			return
 		}
-		bw := bufio.NewWriter(conn)
-		bw.WriteString("HTTP/1.0 200 OK\r\nConnection: close\r\nAccess-Control-Allow-Origin: *\r\nContent-Type: application/json\r\n\r\n")
-		bw.Write(body)
-		bw.Flush()
-		return
+		if _, err := io.WriteString(conn, statsHTTPHead); err != nil {
+			return
+		}
 	}
-	conn.Write(body)
+	// The JSON is built after the request is read, as in uWSGI, so it says
+	// how things are when it is sent.
+	conn.Write(s.StatsJSON())
 }
 
 // jw writes JSON the way uWSGI's stats code does: one key per line, TAB

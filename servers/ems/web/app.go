@@ -192,7 +192,7 @@ func (a *App) handle(r *request) *response {
 				return (&response{status: 301}).header("Location", loc)
 			}
 		}
-		return a.errorPage(r, 404, "页面不存在 Not Found", "您访问的地址不存在。")
+		return a.notFound(r, "您访问的地址不存在。")
 	}
 	r.params = params
 	method := r.method
@@ -222,7 +222,7 @@ func (a *App) handle(r *request) *response {
 	if err != nil {
 		var ee *ems.Error
 		if errors.As(err, &ee) && ee.Code == ems.ENOTFOUND {
-			return a.errorPage(r, 404, "页面不存在 Not Found", ee.Message)
+			return a.notFound(r, ee.Message)
 		}
 		return a.serverError(r, err)
 	}

@@ -178,9 +178,9 @@ func TestRegisterFailures(t *testing.T) {
 	t.Run("ajax username check", func(t *testing.T) {
 		c := emstest.NewClient(t, srv.URL)
 		for _, tc := range []struct{ name, want string }{
-			{"taken", `{"message":"用户名已存在","ok":false}`},
-			{"newname", `{"message":"用户名可用","ok":true}`},
-			{"x", `{"message":"用户名长度须为 3–30 个字符","ok":false}`},
+			{"taken", `{"instance":"ems","message":"用户名已存在","ok":false}`},
+			{"newname", `{"instance":"ems","message":"用户名可用","ok":true}`},
+			{"x", `{"instance":"ems","message":"用户名长度须为 3–30 个字符","ok":false}`},
 		} {
 			res := c.Get("/api/check-username/?username=" + tc.name)
 			if res.Body != tc.want || res.Header.Get("Content-Type") != "application/json" {

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"encoding/json"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -118,5 +120,88 @@ func TestDifferentSecretKeys(t *testing.T) {
 	}
 	if res := c.At(urlB).Get("/employees/"); res.Status != 302 {
 		t.Fatalf("other SECRET_KEY: got %d, want 302 to login", res.Status)
+	}
+}
+
+// TestAjaxAnswersNameTheInstance: every ajax answer of the forms says which
+// instance gave it (the footer's label), so a page can show it beside the
+// message.
+func TestAjaxAnswersNameTheInstance(t *testing.T) {
+	cfg := testConfig(t, "")
+	cfg.Instance = "111"
+	a, _ := openApp(t, cfg)
+	srv := serve(t, a)
+	emstest.NewClient(t, srv.URL).Register("taken", "secret1", "爱丽丝")
+	c := emstest.NewClient(t, srv.URL)
+	page := c.Get("/login/")
+	c.Get("/captcha.png")
+	tok := c.Token(page)
+	ajax := []string{"X-CSRFToken", tok, "X-Requested-With", "XMLHttpRequest"}
+	tests := []struct {
+		name string
+		do   func() emstest.Result
+		want string // the message in the answer
+	}{
+		{"username taken", func() emstest.Result { return c.Get("/api/check-username/?username=taken") }, "用户名已存在"},
+		{"username free", func() emstest.Result { return c.Get("/api/check-username/?username=newname") }, "用户名可用"},
+		{"captcha wrong", func() emstest.Result {
+			return c.Post("/api/check-captcha/", url.Values{"captcha": {"1111"}}, ajax...)
+		}, "验证码错误"},
+		{"captcha right", func() emstest.Result {
+			return c.Post("/api/check-captcha/", url.Values{"captcha": {emstest.Captcha}}, ajax...)
+		}, "验证码正确"},
+		{"login, wrong password", func() emstest.Result {
+			return c.Post("/login/", url.Values{"username": {"taken"}, "password": {"nope"}, "captcha": {emstest.Captcha}}, ajax...)
+		}, "用户名或密码错误"},
+		{"login, captcha used up", func() emstest.Result {
+			return c.Post("/login/", url.Values{"username": {"taken"}, "password": {"secret1"}, "captcha": {emstest.Captcha}}, ajax...)
+		}, "验证码错误"},
+		{"register, captcha used up", func() emstest.Result {
+			return c.Post("/register/", url.Values{"username": {"bob"}, "real_name": {"鲍勃"}, "password": {"secret1"},
+				"password2": {"secret1"}, "captcha": {emstest.Captcha}}, ajax...)
+		}, "验证码错误"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := tt.do()
+			var got struct {
+				Instance string            `json:"instance"`
+				Message  string            `json:"message"`
+				Errors   map[string]string `json:"errors"`
+			}
+			if err := json.Unmarshal([]byte(res.Body), &got); err != nil {
+				t.Fatalf("answer %d %q: %v", res.Status, res.Body, err)
+			}
+			msg := got.Message
+			for _, m := range got.Errors {
+				msg += m
+			}
+			if got.Instance != "111" || !strings.Contains(msg, tt.want) {
+				t.Errorf("got %s, want instance 111 and %q", res.Body, tt.want)
+			}
+		})
+	}
+}
+
+// TestCaptchaRightThenWrong is the course's puzzle traced without the TUI:
+// with sessions kept per instance, the ajax check answered by one instance
+// says 验证码正确 and the submit answered by the other says 验证码错误, and
+// each answer names its instance.
+func TestCaptchaRightThenWrong(t *testing.T) {
+	_, _, urlA, urlB := twoInstances(t, SessionsMemory, true)
+	emstest.NewClient(t, urlA).Register("alice", "secret1", "爱丽丝")
+	c := emstest.NewClient(t, urlA)
+	page := c.Get("/login/")
+	c.Get("/captcha.png")
+	ajax := []string{"X-CSRFToken", c.Token(page), "X-Requested-With", "XMLHttpRequest"}
+	check := c.Post("/api/check-captcha/", url.Values{"captcha": {emstest.Captcha}}, ajax...)
+	submit := c.At(urlB).Post("/login/", url.Values{"username": {"alice"}, "password": {"secret1"}, "captcha": {emstest.Captcha}}, ajax...)
+	for _, tt := range []struct{ name, body, want string }{
+		{"check", check.Body, `{"instance":"uwsgi-1","message":"验证码正确","ok":true}`},
+		{"submit", submit.Body, `{"errors":{"captcha":"验证码错误"},"instance":"uwsgi-2","ok":false}`},
+	} {
+		if tt.body != tt.want {
+			t.Errorf("%s: got %s, want %s", tt.name, tt.body, tt.want)
+		}
 	}
 }

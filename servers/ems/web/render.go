@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"webflow-lab/assets"
+	"webflow-lab/servers/ems"
 )
 
 // pageNames are the templates under assets/ems/templates, each rendered
@@ -96,9 +97,30 @@ func (a *App) render(r *request, status int, page string, values map[string]any)
 // errorPage renders error.html without touching the session or the
 // database, so it works while the database is down.
 func (a *App) errorPage(r *request, status int, title, message string) *response {
+	return a.errorPageFor(r, nil, status, title, message)
+}
+
+// notFound is Django's 404 page, which is rendered with the request's
+// context: a logged-in user keeps their navigation (their name, the
+// employee links, log out). Only a request that carries a session cookie
+// reads the session and the user; when that fails (the database is down)
+// the page is the anonymous one rather than a 500.
+func (a *App) notFound(r *request, message string) *response {
+	var u *ems.User
+	if r.cookies[sessionCookie] != "" {
+		u, _ = a.currentUser(r)
+	}
+	return a.errorPageFor(r, u, 404, "页面不存在 Not Found", message)
+}
+
+// errorPageFor renders error.html, with u's navigation when u is not nil.
+func (a *App) errorPageFor(r *request, u *ems.User, status int, title, message string) *response {
 	c := map[string]any{
 		"status": status, "title": title, "message": message,
 		"served": footer{Instance: a.instance(r), Worker: r.env.Server.Worker, Core: r.env.Server.Core, PID: pidOr(r.env.Server.PID)},
+	}
+	if u != nil {
+		c["user"], c["csrf_token"] = u, r.csrfToken() // the log out form posts the token
 	}
 	var buf bytes.Buffer
 	if err := a.pages["error.html"].ExecuteTemplate(&buf, "base.html", c); err != nil {

@@ -159,7 +159,7 @@ func (a *App) login(r *request) (*response, error) {
 	}
 	if len(errs) > 0 {
 		if r.ajax {
-			return jsonResponse(200, map[string]any{"ok": false, "errors": errs}), nil
+			return a.answer(r, map[string]any{"ok": false, "errors": errs}), nil
 		}
 		values["errors"], values["username"] = errs, username
 		return a.render(r, 200, "login.html", values)
@@ -170,7 +170,7 @@ func (a *App) login(r *request) (*response, error) {
 	s.set(keyUserHash, authHash(a.secret, u))
 	a.flash(r, "success", "欢迎回来，"+u.RealName+"！")
 	if r.ajax {
-		return jsonResponse(200, map[string]any{"ok": true, "redirect": next}), nil
+		return a.answer(r, map[string]any{"ok": true, "redirect": next}), nil
 	}
 	return redirect(next), nil
 }
@@ -215,7 +215,7 @@ func (a *App) register(r *request) (*response, error) {
 	}
 	if len(errs) > 0 {
 		if r.ajax {
-			return jsonResponse(200, map[string]any{"ok": false, "errors": errs}), nil
+			return a.answer(r, map[string]any{"ok": false, "errors": errs}), nil
 		}
 		values["errors"], values["form"] = errs, form
 		return a.render(r, 200, "register.html", values)
@@ -224,7 +224,7 @@ func (a *App) register(r *request) (*response, error) {
 	// reverse("login") + "?registered=alice".
 	to := a.router.mustReverse("login") + "?registered=" + url.QueryEscape(username)
 	if r.ajax {
-		return jsonResponse(200, map[string]any{"ok": true, "redirect": to}), nil
+		return a.answer(r, map[string]any{"ok": true, "redirect": to}), nil
 	}
 	return redirect(to), nil
 }
@@ -260,14 +260,14 @@ func (a *App) captcha(r *request) (*response, error) {
 func (a *App) checkUsername(r *request) (*response, error) {
 	name, err := ems.CleanUsername(r.query.Get("username"))
 	if err != nil {
-		return jsonResponse(200, map[string]any{"ok": false, "message": ems.ErrorMessage(err)}), nil
+		return a.answer(r, map[string]any{"ok": false, "message": ems.ErrorMessage(err)}), nil
 	}
 	_, err = a.users.FindUserByUsername(a.dbctx(r), name)
 	switch ems.ErrorCode(err) {
 	case ems.ENOTFOUND:
-		return jsonResponse(200, map[string]any{"ok": true, "message": "用户名可用"}), nil
+		return a.answer(r, map[string]any{"ok": true, "message": "用户名可用"}), nil
 	case "":
-		return jsonResponse(200, map[string]any{"ok": false, "message": "用户名已存在"}), nil
+		return a.answer(r, map[string]any{"ok": false, "message": "用户名已存在"}), nil
 	}
 	return nil, err
 }
@@ -281,9 +281,18 @@ func (a *App) checkCaptcha(r *request) (*response, error) {
 	want := s.get(keyCaptcha)
 	got := strings.TrimSpace(r.form.Get("captcha"))
 	if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
-		return jsonResponse(200, map[string]any{"ok": false, "message": "验证码错误"}), nil
+		return a.answer(r, map[string]any{"ok": false, "message": "验证码错误"}), nil
 	}
-	return jsonResponse(200, map[string]any{"ok": true, "message": "验证码正确"}), nil
+	return a.answer(r, map[string]any{"ok": true, "message": "验证码正确"}), nil
+}
+
+// answer is an ajax answer (JsonResponse) saying which instance gave it:
+// the instance label the page footer shows, so that "验证码正确" from one
+// instance and "验证码错误" from another (per-instance sessions behind round
+// robin) can be told apart on the page itself.
+func (a *App) answer(r *request, v map[string]any) *response {
+	v["instance"] = a.instance(r)
+	return jsonResponse(200, v)
 }
 
 func itoa(n int64) string {

@@ -11,20 +11,38 @@
     if (input) input.value = "";
   }
 
-  function showError(form, field, message) {
+  // Which instance answered (the ajax answer's "instance"): shown beside the
+  // message (CSS, from data-via), so 验证码正确 from one instance and 验证码错误
+  // from another can be told apart on the page.
+  function setVia(box, message, instance) {
+    if (message && instance) {
+      box.dataset.via = instance;
+      box.title = "实例 " + instance + " 的回答 · answered by instance " + instance;
+    } else {
+      delete box.dataset.via;
+      box.removeAttribute("title");
+    }
+  }
+
+  function showError(form, field, message, instance) {
     var box = form.querySelector('[data-error="' + field + '"]');
     var input = form.querySelector('[name="' + field + '"]');
     if (box) {
       box.textContent = message || "";
       box.className = box.className.replace(/\bfield-ok\b/, "field-error");
       if (box.hasAttribute("hidden") || field === "__all__") box.hidden = !message;
+      setVia(box, message, instance);
     }
     if (input) input.setAttribute("aria-invalid", message ? "true" : "false");
   }
 
-  function showOK(form, field, message) {
+  function showOK(form, field, message, instance) {
     var box = form.querySelector('[data-error="' + field + '"]');
-    if (box) { box.textContent = message; box.className = box.className.replace(/\bfield-error\b/, "field-ok"); }
+    if (box) {
+      box.textContent = message;
+      box.className = box.className.replace(/\bfield-error\b/, "field-ok");
+      setVia(box, message, instance);
+    }
     var input = form.querySelector('[name="' + field + '"]');
     if (input) input.setAttribute("aria-invalid", "false");
   }
@@ -46,7 +64,7 @@
       if (!input.value.trim()) return;
       fetch(input.dataset.checkUsername + "?username=" + encodeURIComponent(input.value), { credentials: "same-origin" })
         .then(function (r) { return r.json(); })
-        .then(function (d) { d.ok ? showOK(form, "username", d.message) : showError(form, "username", d.message); })
+        .then(function (d) { d.ok ? showOK(form, "username", d.message, d.instance) : showError(form, "username", d.message, d.instance); })
         .catch(function () {});
     });
   });
@@ -61,7 +79,7 @@
       body.append("captcha", input.value);
       fetch(input.dataset.checkCaptcha, { method: "POST", body: body, credentials: "same-origin" })
         .then(function (r) { return r.json(); })
-        .then(function (d) { d.ok ? showOK(form, "captcha", d.message) : showError(form, "captcha", d.message); })
+        .then(function (d) { d.ok ? showOK(form, "captcha", d.message, d.instance) : showError(form, "captcha", d.message, d.instance); })
         .catch(function () {});
     });
   });
@@ -82,7 +100,7 @@
       }).then(function (d) {
         if (d.ok) { window.location.assign(d.redirect); return; }
         clearErrors(form);
-        Object.keys(d.errors || {}).forEach(function (k) { showError(form, k, d.errors[k]); });
+        Object.keys(d.errors || {}).forEach(function (k) { showError(form, k, d.errors[k], d.instance); });
         refreshCaptcha(form); // the server used this code up
         if (button) button.disabled = false;
       }).catch(function (err) {
@@ -91,6 +109,23 @@
         if (button) button.disabled = false;
       });
     });
+  });
+
+  // An avatar whose file does not load (uploaded to another instance's media,
+  // say) is shown as missing, with its initial, in place of the browser's
+  // broken-image icon, and says which address failed.
+  function avatarMissing(img) {
+    var span = document.createElement("span");
+    span.className = "avatar avatar-missing";
+    span.textContent = (img.dataset.initial || "?");
+    span.title = "头像文件没有加载成功 · avatar not found: " + img.getAttribute("src");
+    span.setAttribute("role", "img");
+    span.setAttribute("aria-label", img.alt + "（丢失）");
+    img.replaceWith(span);
+  }
+  document.querySelectorAll("img.avatar").forEach(function (img) {
+    if (img.complete && img.naturalWidth === 0) { avatarMissing(img); return; }
+    img.addEventListener("error", function () { avatarMissing(img); });
   });
 
   // Avatar preview before upload.
