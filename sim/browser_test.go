@@ -79,7 +79,7 @@ func TestBrowserThroughProxy(t *testing.T) {
 	if !strings.HasPrefix(src, base+"/media/avatars/") {
 		t.Fatalf("avatar src %q, want it under %s/media/avatars/", src, base)
 	}
-	if _, err := os.Stat(filepath.Join(lab.Dir, "media", "avatars", filepath.Base(src))); err != nil {
+	if _, err := os.Stat(filepath.Join(lab.Dir(), "media", "avatars", filepath.Base(src))); err != nil {
 		t.Fatalf("the avatar is not in the workspace's media/: %v", err)
 	}
 	p.Screenshot("list-through-proxy.png")
@@ -91,7 +91,7 @@ func TestBrowserThroughProxy(t *testing.T) {
 		emstest.At("/login/?next="),
 	)
 	// Every request went through the proxy: its access log has them all.
-	log := waitFile(t, filepath.Join(lab.Dir, "logs", "access.log"), `"POST /logout/ HTTP/1.1" 302`)
+	log := waitFile(t, filepath.Join(lab.Dir(), "logs", "access.log"), `"POST /logout/ HTTP/1.1" 302`)
 	for _, want := range []string{`"GET /static/ems/css/style.css HTTP/1.1" 200`, `"POST /employees/add/ HTTP/1.1" 302`, `"GET /media/avatars/`} {
 		mustContain(t, "access.log", log, want)
 	}

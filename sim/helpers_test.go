@@ -115,7 +115,7 @@ func stopOnCleanup(t *testing.T, lab *Lab) {
 		}
 		if t.Failed() {
 			for _, name := range []string{"error.log", "uwsgi-1.log", "uwsgi-2.log"} {
-				b, _ := os.ReadFile(filepath.Join(lab.Dir, "logs", name))
+				b, _ := os.ReadFile(filepath.Join(lab.Dir(), "logs", name))
 				t.Logf("logs/%s:\n%s", name, b)
 			}
 		}
@@ -175,11 +175,11 @@ func servedBy(t *testing.T, page emstest.Result) string {
 // directly, without nginx".
 func instanceURL(t *testing.T, lab *Lab, i int) string {
 	t.Helper()
-	a := lab.Instances[i].Addrs()["http"]
-	if len(a) == 0 {
-		t.Fatalf("%s has no http socket", lab.Instances[i].Name())
+	in := lab.Snapshot().Instances[i]
+	if in.HTTP == "" {
+		t.Fatalf("%s has no http socket", in.Name)
 	}
-	return "http://" + a[0].String()
+	return "http://" + in.HTTP
 }
 
 // waitEvent reads sub until an event matches, for at most 10 s, and

@@ -11,25 +11,79 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
+	"webflow-lab/servers/ems/sqlite"
+	"webflow-lab/servers/ems/web"
+	"webflow-lab/servers/explain"
 	"webflow-lab/servers/proxy"
 	"webflow-lab/servers/proxy/config"
 	"webflow-lab/servers/trace"
 	"webflow-lab/servers/uwsgi"
 	"webflow-lab/servers/uwsgi/ini"
+	"webflow-lab/servers/wsgi"
 )
 
-// A Lab is the running default topology: one proxy in front of the app-server
-// instances named by the workspace's uwsgi-N.ini files.
+// A Lab is the running deployment built from a workspace: one proxy in
+// front of the app-server instances named by the workspace's uwsgi-N.ini
+// files, the EMS in each, and the database service they share.
+//
+// Many clients use one Lab at once — the screen, lesson checks, commands
+// typed in a second terminal, tests — so it is safe for concurrent use:
+// reads (Snapshot, Watch) never wait for a control, and controls run one at
+// a time. It has no exported fields; what it is running is what Snapshot
+// says.
 type Lab struct {
-	Dir       string
-	Events    *trace.Broker // every hop event of every server
-	Proxy     *proxy.Server
-	Instances []*uwsgi.Server
-	Notes     []string // config notes (the ini inline-comment trap, proxy warnings), one per line
-	Created   bool     // the workspace was created by this Start (so Options.Ports were written into it)
+	dir     string
+	created bool
+	opts    Options
 
-	logFiles map[string]*os.File // logs/uwsgi-N.log by name, shared by an instance's restarts
+	broker *trace.Broker
+	rec    *recorder
+	points *trace.Points
+
+	mu        sync.Mutex // one control at a time; guards everything below
+	proxy     *proxy.Server
+	proxyErr  *explain.Error
+	instances []*instance
+	notes     []explain.Text
+	logFiles  map[string]*os.File
+	faults    map[string]*instanceFaults
+	blocked   map[int]blockRule
+	actions   []Result
+	closed    bool
+	ctl       *controlServer
+
+	// The database service: every file in use, by absolute path. Its own
+	// lock, because app servers load their app (and open a file) inside
+	// their own reloads too.
+	dbMu      sync.Mutex
+	dbs       map[string]*sqlite.DB
+	dbStopped bool
+}
+
+// An instance is one uwsgi-N.ini and the server started from it.
+type instance struct {
+	name    string
+	ini     string
+	srv     *uwsgi.Server // nil when it never started
+	cfg     uwsgi.Config  // as read at its last start
+	state   RunState
+	lastErr *explain.Error
+}
+
+type instanceFaults struct {
+	latency       time.Duration
+	latencyRule   int
+	every         int
+	errorsRule    int
+	latencyActive bool
+}
+
+type blockRule struct {
+	mode BlockMode
+	rule int
 }
 
 // Options are how a lab is made; the zero value is the course's defaults.
@@ -38,16 +92,20 @@ type Options struct {
 	// (zero fields: DefaultPorts). An existing workspace runs on the ports
 	// its files name.
 	Ports Ports
+	// NoControl leaves out the control endpoint that lets commands typed in
+	// another terminal (`webflow-lab proxy -s reload`, `uwsgi --stop`,
+	// `db stop`) reach this lab.
+	NoControl bool
 }
 
 // Start is StartWith(dir, Options{}): the course's default ports.
 func Start(dir string) (*Lab, error) { return StartWith(dir, Options{}) }
 
 // StartWith builds the topology from the workspace at dir (creating it
-// first if needed, with opts) and starts it: app servers first, then the
-// proxy, as a real deployment does. On any error — a busy port is an
-// *explain.Error from the server that could not bind — everything already
-// started is stopped before the error is returned.
+// first if needed, with opts) and starts it: the database, app servers,
+// then the proxy, as a real deployment does. On any error — a busy port is
+// an *explain.Error from the server that could not bind — everything
+// already started is stopped before the error is returned.
 func StartWith(dir string, opts Options) (*Lab, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -57,8 +115,14 @@ func StartWith(dir string, opts Options) (*Lab, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Lab{Dir: abs, Events: trace.NewBroker(), Created: created}
-	if err := l.start(); err != nil {
+	b := trace.NewBroker()
+	l := &Lab{dir: abs, created: created, opts: opts, broker: b, rec: newRecorder(b),
+		dbs: map[string]*sqlite.DB{}, faults: map[string]*instanceFaults{}, blocked: map[int]blockRule{}}
+	l.points = trace.NewPoints(l.rec)
+	l.mu.Lock()
+	err = l.start()
+	l.mu.Unlock()
+	if err != nil {
 		l.Shutdown(context.Background())
 		return nil, err
 	}
@@ -66,33 +130,49 @@ func StartWith(dir string, opts Options) (*Lab, error) {
 }
 
 func (l *Lab) start() error {
-	inis, err := InstanceFiles(l.Dir)
+	inis, err := InstanceFiles(l.dir)
 	if err != nil {
 		return err
 	}
 	for _, path := range inis {
-		s, err := l.startInstance(path)
+		in := &instance{name: strings.TrimSuffix(filepath.Base(path), ".ini"), ini: path, state: Stopped}
+		l.instances = append(l.instances, in)
+		if err := l.startInstance(in); err != nil {
+			return err
+		}
+	}
+	l.renameInstances()
+	if err := l.startProxy(); err != nil {
+		return err
+	}
+	if !l.opts.NoControl {
+		ctl, err := startControl(l)
 		if err != nil {
 			return err
 		}
-		l.Instances = append(l.Instances, s)
+		l.ctl = ctl
 	}
-	conf := filepath.Join(l.Dir, "nginx.conf")
+	return nil
+}
+
+// startProxy starts the proxy from nginx.conf; the caller holds l.mu.
+func (l *Lab) startProxy() error {
+	conf := l.confFile()
 	cfg, err := config.Load(conf)
 	if err != nil {
 		return err
 	}
-	p, err := proxy.New(cfg, proxy.Options{Prefix: l.Dir, ConfFile: conf, Recorder: l.Events})
+	p, err := proxy.New(cfg, proxy.Options{Prefix: l.dir, ConfFile: conf, Recorder: l.rec, Points: l.points})
 	if err != nil {
 		return err
 	}
 	for _, w := range p.Warnings() {
-		l.Notes = append(l.Notes, fmt.Sprint(w))
+		l.addNote(explain.T(fmt.Sprint(w), fmt.Sprint(w)))
 	}
 	if err := p.Start(); err != nil {
 		return err
 	}
-	l.Proxy = p
+	l.proxy = p
 	// nginx's pid file, so `webflow-lab proxy -p DIR -c nginx.conf -s reload`
 	// finds the lab (every server of the lab is this one process).
 	if pf := p.PidFile(); pf != "" {
@@ -104,96 +184,141 @@ func (l *Lab) start() error {
 	return nil
 }
 
-// Reload is what a reload signal to any of the lab's pid files does. The
-// proxy and the app servers are one process here, so `nginx -s reload` and
-// `uwsgi --reload uwsgi-1.pid` both reach the whole lab: the proxy reads
-// nginx.conf again (a broken one is refused and the old one keeps serving),
-// and each app server is restarted from its ini file as it is now, in-flight
-// requests finished first. It returns every error, joined.
-func (l *Lab) Reload(ctx context.Context) error {
-	var errs []error
-	if l.Proxy != nil {
-		errs = append(errs, l.ReloadProxy())
-	}
-	for i := range l.Instances {
-		if err := l.RestartInstance(ctx, i); err != nil {
-			errs = append(errs, fmt.Errorf("uwsgi-%d.ini: %w", i+1, err))
+func (l *Lab) confFile() string { return filepath.Join(l.dir, "nginx.conf") }
+
+// startInstance reads in's ini file and starts its app server, logging to
+// logs/<name>.log. On failure the instance is Failed and the error says why.
+func (l *Lab) startInstance(in *instance) error {
+	err := l.startInstanceErr(in)
+	if err != nil {
+		in.state = Failed
+		var e *explain.Error
+		if errors.As(err, &e) {
+			in.lastErr = e
+		} else {
+			in.lastErr = &explain.Error{What: explain.T(in.name+": "+err.Error(), in.name+"："+err.Error()), Err: err}
 		}
+		l.rec.Record(trace.Event{To: trace.Uwsgi, Instance: in.name, Phase: trace.Failed, At: trace.Now(), State: true,
+			Kind: trace.InstanceFailed, Subject: in.name, Why: "could not start: " + err.Error(), WhyZH: "无法启动：" + err.Error()})
 	}
-	return errors.Join(errs...)
+	return err
 }
 
-// startInstance reads one uwsgi-N.ini and starts that app server, logging
-// to logs/uwsgi-N.log.
-func (l *Lab) startInstance(path string) (*uwsgi.Server, error) {
-	c, err := ini.LoadFile(path)
+func (l *Lab) startInstanceErr(in *instance) error {
+	c, err := ini.LoadFile(in.ini)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, n := range c.Notes {
-		l.Notes = append(l.Notes, n.Error())
+		l.addNote(explain.T(in.name+": "+n.What.EN, in.name+"："+n.What.In("zh")))
 	}
-	name := strings.TrimSuffix(filepath.Base(path), ".ini")
-	logf, err := l.openLog(name + ".log")
+	logf, err := l.openLog(in.name + ".log")
 	if err != nil {
-		return nil, err
+		return err
 	}
-	s := uwsgi.New(uwsgi.FromINI(c), uwsgi.Options{
-		Recorder: l.Events, Logger: logf, Loader: Loader, Name: name,
+	cfg := uwsgi.FromINI(c)
+	s := uwsgi.New(cfg, uwsgi.Options{
+		Recorder: l.rec, Logger: logf, Loader: l.loader, Name: in.name, Points: l.points,
 	})
 	if err := s.Start(); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Base(path), err)
+		return fmt.Errorf("%s: %w", filepath.Base(in.ini), err)
 	}
 	if e := s.AppError(); e != nil {
-		l.Notes = append(l.Notes, name+": "+e.Error())
+		l.addNote(explain.T(in.name+": "+e.Error(), in.name+"："+e.What.In("zh")))
 	}
-	return s, nil
-}
-
-// RestartInstance stops instance i (0 for uwsgi-1.ini) if it runs, then
-// starts it again from its ini file as it is now — what a learner does
-// after editing the file: `uwsgi --stop`, then `uwsgi --ini` again. The
-// proxy keeps running. If the new start fails the instance stays stopped
-// (Instances[i] is the stopped server) and the error says why. Not safe to
-// call concurrently with the Lab's other methods.
-func (l *Lab) RestartInstance(ctx context.Context, i int) error {
-	if i < 0 || i >= len(l.Instances) {
-		return fmt.Errorf("lab: no instance %d (the lab has %d)", i, len(l.Instances))
-	}
-	if err := l.Instances[i].Shutdown(ctx); err != nil {
-		return err
-	}
-	inis, err := InstanceFiles(l.Dir)
-	if err != nil {
-		return err
-	}
-	if i >= len(inis) {
-		return fmt.Errorf("lab: uwsgi-%d.ini is gone from %s", i+1, l.Dir)
-	}
-	s, err := l.startInstance(inis[i])
-	if err != nil {
-		return err
-	}
-	l.Instances[i] = s
+	in.srv, in.cfg, in.state, in.lastErr = s, cfg, Running, nil
 	return nil
 }
 
-// ReloadProxy reads nginx.conf again and applies it as `nginx -s reload`
-// does: a broken config is refused (the error names file and line) and the
-// old one keeps serving.
-func (l *Lab) ReloadProxy() error {
-	cfg, err := config.Load(filepath.Join(l.Dir, "nginx.conf"))
-	if err != nil {
-		return err
+func (l *Lab) addNote(t explain.Text) {
+	if !slices.Contains(l.notes, t) {
+		l.notes = append(l.notes, t)
 	}
-	return l.Proxy.Reload(cfg)
 }
+
+// loader is how the lab's app servers find their app, the way uWSGI loads a
+// Python file: a Django-style `project/wsgi.py` (wsgi-file) or
+// `project.wsgi` (module) is the EMS, configured from the instance's
+// `env = EMS_…` lines, on a database the lab owns (so `db stop` stops it
+// for every instance); anything else is a built-in app (hello, echo).
+func (l *Lab) loader(ref uwsgi.AppRef) (wsgi.App, error) {
+	if !isDjangoWSGI(ref) {
+		return uwsgi.BuiltinLoader(ref)
+	}
+	if ref.WSGIFile != "" {
+		// uWSGI opens the file before anything else: a wrong chdir or
+		// relative path is "failed to open python file".
+		if _, err := os.Stat(ref.Path); err != nil {
+			return nil, &os.PathError{Op: "open", Path: ref.WSGIFile, Err: os.ErrNotExist}
+		}
+	}
+	cfg, err := web.ConfigFromEnv(web.EnvMap(ref.Env), ref.Dir)
+	if err != nil {
+		return nil, err
+	}
+	db, err := l.database(cfg.Database)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Store = db
+	return web.Open(cfg)
+}
+
+// database returns the lab's handle on the SQLite file at path, opening it
+// the first time (stopped, if the database service is stopped).
+func (l *Lab) database(path string) (*sqlite.DB, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	l.dbMu.Lock()
+	defer l.dbMu.Unlock()
+	if l.dbs == nil {
+		return nil, errors.New("lab: stopped")
+	}
+	if db, ok := l.dbs[abs]; ok {
+		return db, nil
+	}
+	db, err := sqlite.Open(abs)
+	if err != nil {
+		return nil, err
+	}
+	if l.dbStopped {
+		db.Stop()
+	}
+	l.dbs[abs] = db
+	return db, nil
+}
+
+// renameInstances tells the recorder which address is which instance, so
+// the proxy's events name peers "uwsgi-1" as the app servers do.
+func (l *Lab) renameInstances() {
+	m := map[string]string{}
+	for _, in := range l.instances {
+		for _, a := range in.cfg.Sockets {
+			m[normalizeAddr(a)] = in.name
+		}
+		if in.srv != nil {
+			for _, addrs := range in.srv.Addrs() {
+				for _, a := range addrs {
+					m[a.String()] = in.name
+				}
+			}
+		}
+	}
+	l.rec.setNames(m)
+}
+
+// normalizeAddr turns uWSGI's ":9001" into "127.0.0.1:9001"? No: it only
+// strips a "tcp:" scheme; an address with an empty host names every
+// interface and the proxy's peers never name one so.
+func normalizeAddr(a string) string { return strings.TrimPrefix(a, "tcp:") }
 
 func (l *Lab) openLog(name string) (*os.File, error) {
 	if f, ok := l.logFiles[name]; ok {
 		return f, nil
 	}
-	f, err := os.OpenFile(filepath.Join(l.Dir, "logs", name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	f, err := os.OpenFile(filepath.Join(l.dir, "logs", name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}
@@ -204,28 +329,56 @@ func (l *Lab) openLog(name string) (*os.File, error) {
 	return f, nil
 }
 
+// Dir is the workspace's absolute path.
+func (l *Lab) Dir() string { return l.dir }
+
+// Created reports whether this Start created the workspace (so
+// Options.Ports were written into it).
+func (l *Lab) Created() bool { return l.created }
+
+// Notes are what the lab has to say about the configs it read: uWSGI's
+// inline-comment trap, directives the proxy accepts but does not implement,
+// an app that failed to load. Both languages.
+func (l *Lab) Notes() []explain.Text {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.notes)
+}
+
+// Points are the lab's switches on every hop (breakpoints and faults).
+// Controls arm them; tests and the screen may read them.
+func (l *Lab) Points() *trace.Points { return l.points }
+
 // URL is the proxy's first listening address as a URL ("http://127.0.0.1:8080"),
 // what a learner opens in the browser; "" when the proxy does not run.
 func (l *Lab) URL() string {
-	if l.Proxy == nil || len(l.Proxy.Addrs()) == 0 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.proxy == nil || len(l.proxy.Addrs()) == 0 {
 		return ""
 	}
-	return "http://" + l.Proxy.Addrs()[0].String()
+	return "http://" + l.proxy.Addrs()[0].String()
 }
 
 // Addrs lists what listens where, for the screen and `serve`.
 func (l *Lab) Addrs() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	var out []string
-	if l.Proxy != nil {
-		for _, a := range l.Proxy.Addrs() {
+	if l.proxy != nil {
+		for _, a := range l.proxy.Addrs() {
 			out = append(out, fmt.Sprintf("proxy     http://%s/", a))
 		}
 	}
-	for _, s := range l.Instances {
-		byKind := s.Addrs()
+	for _, in := range l.instances {
+		if in.srv == nil || in.state != Running {
+			out = append(out, fmt.Sprintf("%-9s %s", in.name, in.state))
+			continue
+		}
+		byKind := in.srv.Addrs()
 		for _, kind := range slices.Sorted(maps.Keys(byKind)) {
 			for _, a := range byKind[kind] {
-				out = append(out, fmt.Sprintf("%-9s %-6s %s", s.Name(), kind, addrString(a)))
+				out = append(out, fmt.Sprintf("%-9s %-6s %s", in.name, kind, addrString(a)))
 			}
 		}
 	}
@@ -239,23 +392,71 @@ func addrString(a net.Addr) string {
 	return a.Network() + ":" + a.String()
 }
 
-// Shutdown stops the proxy first, then the app servers, each finishing its
-// in-flight requests (until ctx ends), and closes the logs. Calling it again
-// is harmless.
+// instance returns the instance called name ("uwsgi-1"), or an error that
+// lists the names there are. The caller holds l.mu.
+func (l *Lab) instance(name string) (*instance, error) {
+	for _, in := range l.instances {
+		if in.name == name {
+			return in, nil
+		}
+	}
+	var names []string
+	for _, in := range l.instances {
+		names = append(names, in.name)
+	}
+	list := strings.Join(names, ", ")
+	return nil, &explain.Error{
+		What:  explain.T("lab: no instance "+strconv.Quote(name), "lab: 没有名为 "+strconv.Quote(name)+" 的实例"),
+		Where: l.dir,
+		Why: explain.T("the workspace's instances are "+list+" (one per uwsgi-N.ini)",
+			"工作区中的实例是 "+list+"（每个 uwsgi-N.ini 一个）"),
+		Try: explain.T("name one of "+list, "请使用其中之一："+list),
+	}
+}
+
+// Shutdown stops everything the lab started: held requests are released
+// first, then the proxy stops, then the app servers, each finishing its
+// in-flight requests (until ctx ends), then the database and the logs. It
+// leaves no goroutine, socket, pidfile or control file behind. Calling it
+// again is harmless.
 func (l *Lab) Shutdown(ctx context.Context) error {
+	l.points.Close()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil
+	}
+	l.closed = true
 	var errs []error
-	if l.Proxy != nil {
-		errs = append(errs, l.Proxy.Shutdown(ctx))
-		if pf := l.Proxy.PidFile(); pf != "" {
+	if l.ctl != nil {
+		errs = append(errs, l.ctl.close())
+	}
+	if l.proxy != nil {
+		errs = append(errs, l.proxy.Shutdown(ctx))
+		if pf := l.proxy.PidFile(); pf != "" {
 			os.Remove(pf) // as nginx removes its pid file on exit
 		}
 	}
-	for i := len(l.Instances) - 1; i >= 0; i-- {
-		errs = append(errs, l.Instances[i].Shutdown(ctx))
+	for i := len(l.instances) - 1; i >= 0; i-- {
+		in := l.instances[i]
+		if in.srv != nil && in.state == Running {
+			errs = append(errs, in.srv.Shutdown(ctx))
+		}
+		if in.state == Killed && in.cfg.Pidfile != "" {
+			// A killed instance's pidfile was left behind, as kill -9
+			// leaves it; the lab cleans its own workspace on the way out.
+			os.Remove(in.cfg.Pidfile)
+		}
 	}
+	l.dbMu.Lock()
+	for _, db := range l.dbs {
+		errs = append(errs, db.Close())
+	}
+	l.dbs = nil
+	l.dbMu.Unlock()
 	for _, f := range l.logFiles {
 		errs = append(errs, f.Close())
 	}
-	l.logFiles = nil // a second Shutdown has nothing left to close
+	l.logFiles = nil
 	return errors.Join(errs...)
 }

@@ -77,8 +77,8 @@ func TestBusyPort(t *testing.T) {
 func TestThroughProxy(t *testing.T) {
 	noLeaks(t)
 	lab := startLab(t, nil)
-	if len(lab.Notes) != 0 {
-		t.Errorf("notes for the shipped configs: got %q, want none", lab.Notes)
+	if len(lab.Notes()) != 0 {
+		t.Errorf("notes for the shipped configs: got %q, want none", lab.Notes())
 	}
 	c := emstest.NewClient(t, lab.URL())
 
@@ -105,7 +105,7 @@ func TestThroughProxy(t *testing.T) {
 	})
 
 	t.Run("login page and captcha from the EMS", func(t *testing.T) {
-		sub := lab.Events.Subscribe(4096)
+		sub := lab.Watch(4096)
 		defer sub.Close()
 		page := c.Get("/login/")
 		if page.Status != 200 || !strings.Contains(page.Body, `name="captcha"`) {
@@ -123,7 +123,7 @@ func TestThroughProxy(t *testing.T) {
 	})
 
 	t.Run("static files come from the proxy's disk", func(t *testing.T) {
-		sub := lab.Events.Subscribe(4096)
+		sub := lab.Watch(4096)
 		defer sub.Close()
 		res := c.Get("/static/ems/css/style.css")
 		want, _ := fs.ReadFile(assets.FS, "ems/static/ems/css/style.css")
@@ -131,7 +131,7 @@ func TestThroughProxy(t *testing.T) {
 			t.Fatalf("GET style.css: got %d %q, %d bytes; want 200 text/css, the collected file (%d bytes)",
 				res.Status, res.Header.Get("Content-Type"), len(res.Body), len(want))
 		}
-		css := filepath.Join(lab.Dir, "static", "ems", "css", "style.css")
+		css := filepath.Join(lab.Dir(), "static", "ems", "css", "style.css")
 		e, before := waitEvent(t, sub, "disk→proxy returned", func(e trace.Event) bool {
 			return e.From == trace.Disk && e.To == trace.Proxy && e.Phase == trace.Returned
 		})
@@ -182,13 +182,13 @@ func TestThroughProxy(t *testing.T) {
 		if !seen["uwsgi-1"] || !seen["uwsgi-2"] {
 			t.Errorf("list served by %v, want both instances", seen)
 		}
-		if _, err := os.Stat(filepath.Join(lab.Dir, "db.sqlite3")); err != nil {
+		if _, err := os.Stat(filepath.Join(lab.Dir(), "db.sqlite3")); err != nil {
 			t.Errorf("db.sqlite3 in the workspace: %v", err)
 		}
 	})
 
 	t.Run("access log", func(t *testing.T) {
-		waitFile(t, filepath.Join(lab.Dir, "logs", "access.log"), `"GET /static/ems/css/style.css HTTP/1.1" 200 `)
+		waitFile(t, filepath.Join(lab.Dir(), "logs", "access.log"), `"GET /static/ems/css/style.css HTTP/1.1" 200 `)
 	})
 }
 
@@ -209,8 +209,9 @@ func shutdownInstance(t *testing.T, lab *Lab, i int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := lab.Instances[i].Shutdown(ctx); err != nil {
-		t.Fatalf("Shutdown %s: %v", lab.Instances[i].Name(), err)
+	name := lab.Snapshot().Instances[i].Name
+	if _, err := lab.StopInstance(ctx, name); err != nil {
+		t.Fatalf("StopInstance %s: %v", name, err)
 	}
 }
 
@@ -224,20 +225,20 @@ func TestSecondStartReuses(t *testing.T) {
 	if res := emstest.NewClient(t, url).Register("alice", "secret123", "爱丽丝"); res.Status != 302 {
 		t.Fatalf("register: got %d, want 302", res.Status)
 	}
-	conf := filepath.Join(lab.Dir, "conf.d", "ems.conf")
+	conf := filepath.Join(lab.Dir(), "conf.d", "ems.conf")
 	replaceInFile(t, conf, "client_max_body_size  2m;", "client_max_body_size  1k;")
 	edited := readFile(t, conf)
 	if err := lab.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 
-	again, err := StartWith(lab.Dir, Options{Ports: freeLabPorts(t)})
+	again, err := StartWith(lab.Dir(), Options{Ports: freeLabPorts(t)})
 	if err != nil {
 		t.Fatalf("second StartWith: %v", err)
 	}
 	stopOnCleanup(t, again)
-	if again.Created || again.URL() != url {
-		t.Errorf("second start: got created=%v at %s, want the existing workspace at %s", again.Created, again.URL(), url)
+	if again.Created() || again.URL() != url {
+		t.Errorf("second start: got created=%v at %s, want the existing workspace at %s", again.Created(), again.URL(), url)
 	}
 	if got := readFile(t, conf); got != edited {
 		t.Errorf("conf.d/ems.conf: got\n%s\nwant the learner's edit\n%s", got, edited)
@@ -272,14 +273,14 @@ func TestLabListensWhereFilesSay(t *testing.T) {
 		t.Errorf("proxy: got %s, want %s", lab.URL(), want)
 	}
 	for i, want := range ports.Instances {
-		s := lab.Instances[i]
+		s := lab.Snapshot().Instances[i]
 		for _, kind := range []struct {
 			name string
+			addr string
 			port int
-		}{{"socket", want.Socket}, {"http", want.HTTP}, {"stats", want.Stats}} {
-			a := s.Addrs()[kind.name]
-			if len(a) != 1 || a[0].String() != "127.0.0.1:"+strconv.Itoa(kind.port) {
-				t.Errorf("%s %s: got %v, want 127.0.0.1:%d", s.Name(), kind.name, a, kind.port)
+		}{{"socket", s.Socket, want.Socket}, {"http", s.HTTP, want.HTTP}, {"stats", s.Stats, want.Stats}} {
+			if kind.addr != "127.0.0.1:"+strconv.Itoa(kind.port) {
+				t.Errorf("%s %s: got %v, want 127.0.0.1:%d", s.Name, kind.name, kind.addr, kind.port)
 			}
 		}
 		conn, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(want.Stats), 5*time.Second)
@@ -294,7 +295,7 @@ func TestLabListensWhereFilesSay(t *testing.T) {
 			Workers []any  `json:"workers"`
 		}
 		if err != nil || json.Unmarshal(b, &stats) != nil || stats.Version == "" || len(stats.Workers) != 2 {
-			t.Errorf("%s stats on %d: got %v %.200q, want uWSGI's JSON with 2 workers", s.Name(), want.Stats, err, b)
+			t.Errorf("%s stats on %d: got %v %.200q, want uWSGI's JSON with 2 workers", s.Name, want.Stats, err, b)
 		}
 	}
 }
@@ -305,12 +306,12 @@ func TestLabListensWhereFilesSay(t *testing.T) {
 func TestReloadAndPidFile(t *testing.T) {
 	noLeaks(t)
 	lab := startLab(t, nil)
-	pf := lab.Proxy.PidFile()
+	pf := lab.Snapshot().Proxy.Pidfile
 	b, err := os.ReadFile(pf)
 	if err != nil || strings.TrimSpace(string(b)) != strconv.Itoa(os.Getpid()) {
 		t.Fatalf("pid file %s: %q, %v; want this process's pid", pf, b, err)
 	}
-	ini := filepath.Join(lab.Dir, "uwsgi-1.ini")
+	ini := filepath.Join(lab.Dir(), "uwsgi-1.ini")
 	src, _ := os.ReadFile(ini)
 	if err := os.WriteFile(ini, []byte(strings.Replace(string(src), "env = EMS_INSTANCE=uwsgi-1", "env = EMS_INSTANCE=111", 1)), 0o644); err != nil {
 		t.Fatal(err)

@@ -24,13 +24,13 @@ import (
 func TestOwnDatabases(t *testing.T) {
 	noLeaks(t)
 	lab := startLab(t, nil)
-	replaceInFile(t, filepath.Join(lab.Dir, "uwsgi-2.ini"), "env = EMS_DATABASE=%ddb.sqlite3", "env = EMS_DATABASE=%ddb2.sqlite3")
+	replaceInFile(t, filepath.Join(lab.Dir(), "uwsgi-2.ini"), "env = EMS_DATABASE=%ddb.sqlite3", "env = EMS_DATABASE=%ddb2.sqlite3")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := lab.RestartInstance(ctx, 1); err != nil {
+	if _, err := lab.ReloadInstance(ctx, "uwsgi-2"); err != nil {
 		t.Fatalf("RestartInstance: %v", err)
 	}
-	if _, err := os.Stat(filepath.Join(lab.Dir, "db2.sqlite3")); err != nil {
+	if _, err := os.Stat(filepath.Join(lab.Dir(), "db2.sqlite3")); err != nil {
 		t.Fatalf("uwsgi-2's own database: %v", err)
 	}
 	c := emstest.NewClient(t, lab.URL())
@@ -76,7 +76,7 @@ func TestMemorySessionsRoundRobin(t *testing.T) {
 			replaceInFile(t, filepath.Join(dir, ini), "env = EMS_SESSIONS=db", "env = EMS_SESSIONS=memory")
 		}
 	})
-	sub := lab.Events.Subscribe(4096)
+	sub := lab.Watch(4096)
 	defer sub.Close()
 	res := emstest.NewClient(t, lab.URL()).Register("alice", "secret123", "爱丽丝")
 	if res.Status != 200 || !strings.Contains(res.Body, "验证码错误") {
@@ -115,7 +115,7 @@ func TestInstanceDown(t *testing.T) {
 			t.Fatalf("GET %d with uwsgi-1 stopped: got %d from %s, want 200 from uwsgi-2", i, res.Status, servedBy(t, res))
 		}
 	}
-	log := waitFile(t, filepath.Join(lab.Dir, "logs", "error.log"), "connect() failed (111: Connection refused)")
+	log := waitFile(t, filepath.Join(lab.Dir(), "logs", "error.log"), "connect() failed (111: Connection refused)")
 	m := connRefusedRE.FindStringSubmatch(log)
 	if m == nil {
 		t.Fatalf("error.log: got\n%s\nwant nginx's line matching %s", log, connRefusedRE)
@@ -135,7 +135,7 @@ func TestInstanceDown(t *testing.T) {
 // proxy's upstream line must agree with.
 func socketPort(t *testing.T, lab *Lab, i int) int {
 	t.Helper()
-	text := readFile(t, filepath.Join(lab.Dir, "uwsgi-"+strconv.Itoa(i+1)+".ini"))
+	text := readFile(t, filepath.Join(lab.Dir(), "uwsgi-"+strconv.Itoa(i+1)+".ini"))
 	m := regexp.MustCompile(`(?m)^socket = 127\.0\.0\.1:(\d+)$`).FindStringSubmatch(text)
 	if m == nil {
 		t.Fatalf("no socket line in uwsgi-%d.ini", i+1)
@@ -174,7 +174,7 @@ func TestAvatarUpload(t *testing.T) {
 	if res.Status != 302 || res.Header.Get("Location") != "/employees/1/edit/" {
 		t.Fatalf("add: got %d Location %q, want 302 /employees/1/edit/\n%.800s", res.Status, res.Header.Get("Location"), res.Body)
 	}
-	files, _ := filepath.Glob(filepath.Join(lab.Dir, "media", "avatars", "*"))
+	files, _ := filepath.Glob(filepath.Join(lab.Dir(), "media", "avatars", "*"))
 	if len(files) != 1 || readFile(t, files[0]) != string(avatar) {
 		t.Fatalf("media/avatars: got %v, want the one uploaded file, byte for byte", files)
 	}
@@ -182,7 +182,7 @@ func TestAvatarUpload(t *testing.T) {
 	if m == nil || filepath.Base(m[1]) != filepath.Base(files[0]) {
 		t.Fatalf("list: got avatar %v, want <img src=/media/avatars/%s>", m, filepath.Base(files[0]))
 	}
-	sub := lab.Events.Subscribe(4096)
+	sub := lab.Watch(4096)
 	defer sub.Close()
 	img := c.Get(m[1])
 	if img.Status != 200 || img.Header.Get("Content-Type") != "image/png" || img.Body != string(avatar) {
@@ -206,7 +206,7 @@ func TestBrokenStaticAlias(t *testing.T) {
 	noLeaks(t)
 	lab := startLab(t, nil)
 	c := emstest.NewClient(t, lab.URL())
-	conf := filepath.Join(lab.Dir, "conf.d", "ems.conf")
+	conf := filepath.Join(lab.Dir(), "conf.d", "ems.conf")
 	const good = "alias static/;"
 	tests := []struct {
 		name   string
@@ -219,18 +219,18 @@ func TestBrokenStaticAlias(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			replaceInFile(t, conf, good, tt.broken)
-			if err := lab.ReloadProxy(); err != nil {
+			if _, err := lab.ReloadProxy(context.Background()); err != nil {
 				t.Fatalf("reload: %v", err)
 			}
 			res := c.Get("/static/ems/css/style.css")
 			if res.Status != 404 || !strings.Contains(res.Body, "<center><h1>404 Not Found</h1></center>") {
 				t.Fatalf("CSS with %q: got %d, want nginx's 404 page\n%s", tt.broken, res.Status, res.Body)
 			}
-			want := `open() "` + filepath.Join(lab.Dir, tt.opened) + `" failed (2: No such file or directory), client: 127.0.0.1, server: localhost, request: "GET /static/ems/css/style.css HTTP/1.1"`
-			waitFile(t, filepath.Join(lab.Dir, "logs", "error.log"), want)
+			want := `open() "` + filepath.Join(lab.Dir(), tt.opened) + `" failed (2: No such file or directory), client: 127.0.0.1, server: localhost, request: "GET /static/ems/css/style.css HTTP/1.1"`
+			waitFile(t, filepath.Join(lab.Dir(), "logs", "error.log"), want)
 
 			replaceInFile(t, conf, tt.broken, good)
-			if err := lab.ReloadProxy(); err != nil {
+			if _, err := lab.ReloadProxy(context.Background()); err != nil {
 				t.Fatalf("reload after the fix: %v", err)
 			}
 			if res := c.Get("/static/ems/css/style.css"); res.Status != 200 {
@@ -261,6 +261,6 @@ func TestInstanceDownPost(t *testing.T) {
 	if res.Status != 302 {
 		t.Fatalf("POST /register/ with uwsgi-1 stopped: got %d, want 302 from uwsgi-2\n%.800s", res.Status, res.Body)
 	}
-	waitFile(t, filepath.Join(lab.Dir, "logs", "error.log"),
+	waitFile(t, filepath.Join(lab.Dir(), "logs", "error.log"),
 		`connect() failed (111: Connection refused) while connecting to upstream, client: 127.0.0.1, server: localhost, request: "POST /register/ HTTP/1.1", upstream: "uwsgi://127.0.0.1:`+strconv.Itoa(socketPort(t, lab, 0))+`"`)
 }

@@ -50,17 +50,17 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		}
 		return 1
 	}
-	fmt.Fprintf(stdout, "webflow-lab: workspace %s\n", lab.Dir)
-	if portsSet && !lab.Created {
+	fmt.Fprintf(stdout, "webflow-lab: workspace %s\n", lab.Dir())
+	if portsSet && !lab.Created() {
 		fmt.Fprintf(stdout, "  note: --port/--app-port apply to a new workspace; this one runs on the ports its config files name\n")
 	}
 	for _, a := range lab.Addrs() {
 		fmt.Fprintf(stdout, "  %s\n", a)
 	}
-	for _, n := range lab.Notes {
-		fmt.Fprintf(stdout, "  note: %s\n", n)
+	for _, n := range lab.Notes() {
+		fmt.Fprintf(stdout, "  note: %s\n", n.In(lang()))
 	}
-	fmt.Fprintf(stdout, "open %s/ in a browser; logs are in %s/logs; Ctrl-C stops.\n\n", lab.URL(), lab.Dir)
+	fmt.Fprintf(stdout, "open %s/ in a browser; logs are in %s/logs; Ctrl-C stops.\n\n", lab.URL(), lab.Dir())
 
 	// Every server of the lab is this one process, so the signals nginx and
 	// uWSGI take all land here: SIGHUP (`proxy -s reload`, `uwsgi --reload`)
@@ -80,7 +80,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 					printErr(stderr, err)
 				}
 			case syscall.SIGUSR1:
-				lab.Proxy.ReopenLogs()
+				lab.ReopenLogs(ctx)
 			default:
 				stop()
 				return
@@ -89,7 +89,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	}()
 	done := make(chan struct{})
 	if !*quiet {
-		sub := lab.Events.Subscribe(4096)
+		sub := lab.Watch(4096)
 		go func() {
 			defer close(done)
 			for {

@@ -323,6 +323,35 @@ func (s *Server) Addrs() []net.Addr {
 // error is returned (and logged, as nginx's master logs it).
 func (s *Server) Reload(cfg *config.Config) error { return s.reload(directivesOf(cfg)) }
 
+// ReloadFile reads the config at path again and reloads, as nginx -s
+// reload makes the master do. A file that does not parse is refused like
+// one that does not compile: nginx's [emerg] line goes to the running
+// config's error.log, the refusal is a state event, and the old config
+// keeps serving.
+func (s *Server) ReloadFile(path string) error {
+	cfg, err := config.Load(path)
+	if err == nil {
+		return s.Reload(cfg)
+	}
+	msg := err.Error()
+	var ne *config.NginxError
+	if errors.As(err, &ne) {
+		msg = ne.Msg
+		if ne.File != "" {
+			msg += fmt.Sprintf(" in %s:%d", ne.File, ne.Line)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur := s.cur.Load()
+	cur.errorLog.log(s.now(), levelNotice, 0, "signal 1 (SIGHUP) received, reconfiguring", "")
+	cur.errorLog.log(s.now(), levelEmerg, 0, msg, "")
+	s.rec.Record(trace.Event{From: trace.Proxy, To: trace.Proxy, Phase: trace.Failed, At: trace.Now(),
+		State: true, Kind: trace.ConfigRefused, Subject: s.opts.ConfFile, Why: msg,
+		WhyZH: "配置被拒绝，旧配置继续服务：" + msg})
+	return err
+}
+
 func (s *Server) reload(root []*config.Directive) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

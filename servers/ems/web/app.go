@@ -63,9 +63,12 @@ var _ wsgi.App = (*App)(nil)
 // the app.
 func Open(cfg Config) (*App, error) {
 	cfg.defaults()
-	db, err := sqlite.Open(cfg.Database)
-	if err != nil {
-		return nil, err
+	db := cfg.Store
+	var err error
+	if db == nil {
+		if db, err = sqlite.Open(cfg.Database); err != nil {
+			return nil, err
+		}
 	}
 	a := &App{cfg: cfg, db: db, employees: db, users: db, sessions: db}
 	if cfg.Sessions == SessionsMemory {
@@ -73,26 +76,26 @@ func Open(cfg Config) (*App, error) {
 	}
 	// What `manage.py clearsessions` does from cron: expired rows go at start.
 	if _, err := db.DeleteExpiredSessions(context.Background()); err != nil {
-		db.Close()
+		a.closeDB()
 		return nil, err
 	}
 	a.secret = cfg.SecretKey
 	if a.secret == "" {
 		if a.secret, err = db.SecretKey(context.Background()); err != nil {
-			db.Close()
+			a.closeDB()
 			return nil, err
 		}
 	}
 	if a.dummyHash, err = bcrypt.GenerateFromPassword([]byte("no such user"), cfg.BcryptCost); err != nil {
-		db.Close()
+		a.closeDB()
 		return nil, err
 	}
 	if a.router, err = newRouter(routes()); err != nil {
-		db.Close()
+		a.closeDB()
 		return nil, err
 	}
 	if a.pages, err = a.parseTemplates(); err != nil {
-		db.Close()
+		a.closeDB()
 		return nil, err
 	}
 	return a, nil
@@ -112,6 +115,14 @@ func Load(env map[string]string, dir string) (*App, error) {
 // Close closes the database.
 func (a *App) Close() error {
 	if a.closed.Swap(true) {
+		return nil
+	}
+	return a.closeDB()
+}
+
+// closeDB closes the database unless its owner is someone else (Config.Store).
+func (a *App) closeDB() error {
+	if a.cfg.Store != nil {
 		return nil
 	}
 	return a.db.Close()

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"webflow-lab/servers/explain"
+	"webflow-lab/servers/ems/sqlite"
 	"webflow-lab/servers/trace"
 )
 
@@ -36,6 +37,11 @@ type Config struct {
 	Recorder trace.Recorder
 	// Log receives error lines when the environ has no wsgi.errors. nil means os.Stderr.
 	Log io.Writer
+	// Store is an open database the caller owns (the lab owns its
+	// databases, so it can stop and start them as a service): the app
+	// uses it in place of opening Database, and never closes it. nil: the
+	// app opens Database itself and closes it on Close.
+	Store *sqlite.DB
 }
 
 // Session engines.
