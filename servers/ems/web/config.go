@@ -10,8 +10,8 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"webflow-lab/servers/explain"
 	"webflow-lab/servers/ems/sqlite"
+	"webflow-lab/servers/explain"
 	"webflow-lab/servers/trace"
 )
 
