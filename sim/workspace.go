@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 
 	"webflow-lab/assets"
 	"webflow-lab/servers/ems/web"
@@ -38,7 +39,7 @@ func EnsureWorkspace(dir string, opts Options) (created bool, err error) {
 	if _, err := os.Stat(filepath.Join(dir, "nginx.conf")); err == nil {
 		return false, nil
 	}
-	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+	if entries, err := os.ReadDir(dir); err == nil && slices.ContainsFunc(entries, func(e os.DirEntry) bool { return e.Name() != ".webflow-lab" }) {
 		return false, &explain.Error{
 			What:  explain.T("lab: "+dir+" is not a lab workspace", "lab: "+dir+" 不是实验工作区"),
 			Where: dir,

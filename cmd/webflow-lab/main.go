@@ -29,6 +29,9 @@ var commands = []command{
 	{"serve", "run the default lab topology (proxy → 2 app servers → EMS → SQLite) and print hop events", runServe},
 	{"uwsgi", "run the uWSGI-compatible app server (like `uwsgi --ini app.ini`)", runUwsgi},
 	{"proxy", "run the nginx-compatible proxy (like `nginx -c nginx.conf`, -t, -s reload)", runProxy},
+	{"db", "stop, start or check the running lab's database service (like `service mysqld stop`)", runDB},
+	{"ctl", "run one of the lab's controls on the running lab (`ctl strategy ip_hash`, `ctl break app`)", runCtl},
+	{"reset", "put the workspace back to the defaults, keeping a backup of what it replaces", runReset},
 	{"collectstatic", "copy the EMS's static files into STATIC_ROOT (like Django's collectstatic)", runCollectstatic},
 	{"version", "print the version", runVersion},
 }

@@ -98,6 +98,12 @@ func proxySignal(path string, opts proxy.Options, name string, stderr io.Writer)
 		fmt.Fprintf(stderr, "webflow-lab proxy: invalid option: \"-s %s\"\n", name)
 		return 1
 	}
+	// The lab's proxy is one goroutine of the lab's process: the command
+	// goes to the lab, which acts on the proxy only (and, for a reload it
+	// refuses, writes nginx's [emerg] line to error.log, as nginx does).
+	if code, ok := tellLab(opts.Prefix, 0, []string{"proxy", "-s", name}, os.Stdout, stderr); ok {
+		return code
+	}
 	cfg, srv, err := loadProxy(path, opts)
 	if err != nil {
 		fmt.Fprint(stderr, config.Transcript(path, cfg, err, lang()))

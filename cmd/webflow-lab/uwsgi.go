@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -230,6 +231,15 @@ func signalPidfile(path string, sig syscall.Signal, stderr io.Writer) int {
 	if err != nil || pid <= 0 {
 		fmt.Fprintf(stderr, "invalid pid in %s: %q\n", path, strings.TrimSpace(string(b)))
 		return 1
+	}
+	// An instance of the running lab is a goroutine of the lab's process:
+	// the lab stops or reloads that instance alone.
+	action := "--stop"
+	if sig == syscall.SIGHUP {
+		action = "--reload"
+	}
+	if code, ok := tellLab(filepath.Dir(absPath(path)), pid, []string{"uwsgi", action, absPath(path)}, os.Stdout, stderr); ok {
+		return code
 	}
 	if err := syscall.Kill(pid, sig); err != nil {
 		fmt.Fprintf(stderr, "signal_pidfile()/kill(): %s [core/uwsgi.c line 1669]\n", cerr(err))
