@@ -49,7 +49,7 @@ func noLeaks(t *testing.T) {
 // freePorts returns n distinct loopback ports that were free a moment ago:
 // all n are held open together (so they differ), then closed for the lab to
 // bind. Another process may take one meanwhile; startLab retries then.
-func freePorts(t *testing.T, n int) []int {
+func freePorts(t testing.TB, n int) []int {
 	t.Helper()
 	var out []int
 	var lns []net.Listener
@@ -67,7 +67,7 @@ func freePorts(t *testing.T, n int) []int {
 	return out
 }
 
-func freeLabPorts(t *testing.T) Ports {
+func freeLabPorts(t testing.TB) Ports {
 	p := freePorts(t, 7)
 	return Ports{Proxy: p[0], Instances: []InstancePorts{
 		{Socket: p[1], HTTP: p[2], Stats: p[3]},

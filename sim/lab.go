@@ -400,6 +400,21 @@ func (l *Lab) instance(name string) (*instance, error) {
 			return in, nil
 		}
 	}
+	// A learner may add uwsgi-3.ini while the lab runs, as they would add
+	// an instance on a real server: it is known from now on, stopped until
+	// started.
+	if inis, err := InstanceFiles(l.dir); err == nil {
+		for _, path := range inis[len(l.instances):] {
+			in := &instance{name: strings.TrimSuffix(filepath.Base(path), ".ini"), ini: path, state: Stopped}
+			if c, err := ini.LoadFile(path); err == nil {
+				in.cfg = uwsgi.FromINI(c)
+			}
+			l.instances = append(l.instances, in)
+			if in.name == name {
+				return in, nil
+			}
+		}
+	}
 	var names []string
 	for _, in := range l.instances {
 		names = append(names, in.name)

@@ -48,6 +48,9 @@ const (
 	// need (a quarter of a smaller buffer), so that a request admitted at
 	// its first event fits whole.
 	perRequestReserve = 64
+	// endedKept is how many ended requests a subscription still accepts
+	// late events of.
+	endedKept = 256
 )
 
 // Subscribe starts a subscription that keeps up to about buffer per-request
@@ -65,7 +68,7 @@ func (b *Broker) Subscribe(buffer int) *Subscription {
 	if buffer < 1 {
 		buffer = 1
 	}
-	s := &Subscription{b: b, limit: buffer, wake: make(chan struct{}, 1), followed: map[string]time.Duration{}}
+	s := &Subscription{b: b, limit: buffer, wake: make(chan struct{}, 1), followed: map[string]time.Duration{}, ended: map[string]struct{}{}}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var subs []*Subscription
@@ -107,8 +110,14 @@ type Subscription struct {
 	states   int // state events waiting
 	limit    int
 	followed map[string]time.Duration // requests being followed, until their Last event: when each began
-	closed   bool
-	wake     chan struct{}
+	// ended are the last requests whose Last event went by: an app server
+	// reports its own end after it sent the answer, so its event may come
+	// just after the proxy's Last, and still belongs to the request.
+	ended     map[string]struct{}
+	endedRing [endedKept]string
+	endedNext int
+	closed    bool
+	wake      chan struct{}
 
 	dropped atomic.Int64
 	skipped atomic.Int64
@@ -155,17 +164,30 @@ func (s *Subscription) admit(e *Event) bool {
 		}
 	default:
 		if _, ok := s.followed[e.ReqID]; !ok {
-			// A request skipped at its First event, or one that began
-			// before this subscription did.
-			s.dropped.Add(1)
-			return false
+			if _, ok := s.ended[e.ReqID]; !ok {
+				// A request skipped at its First event, or one that began
+				// before this subscription did.
+				s.dropped.Add(1)
+				return false
+			}
 		}
 	}
 	if e.Last {
 		delete(s.followed, e.ReqID)
+		s.remember(e.ReqID)
 	}
 	s.normal++
 	return true
+}
+
+// remember keeps id among the recently ended requests; the caller holds s.mu.
+func (s *Subscription) remember(id string) {
+	if old := s.endedRing[s.endedNext]; old != "" {
+		delete(s.ended, old)
+	}
+	s.endedRing[s.endedNext] = id
+	s.ended[id] = struct{}{}
+	s.endedNext = (s.endedNext + 1) % endedKept
 }
 
 // StaleAfter is how long a followed request may go without its Last event

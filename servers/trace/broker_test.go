@@ -184,6 +184,10 @@ func TestSubscriptionFollowsWholeRequests(t *testing.T) {
 			}
 			b.Record(Event{ReqID: "a", Last: true})
 		}, map[string]int{"a": 102}, 1},
+		{"an app server's event just after the proxy's last still belongs to the request", 100, func(b *Broker) {
+			request(b, "a", 3)
+			b.Record(Event{ReqID: "a", Why: "uwsgi→proxy returned, logged after the answer went"})
+		}, map[string]int{"a": 4}, 0},
 		{"events of a request begun before the subscription are not shown", 100, func(b *Broker) {
 			b.Record(Event{ReqID: "old"})
 			b.Record(Event{ReqID: "old", Last: true})
