@@ -29,6 +29,7 @@ var commands = []command{
 	{"serve", "run the default lab topology (proxy → 2 app servers → EMS → SQLite) and print hop events", runServe},
 	{"uwsgi", "run the uWSGI-compatible app server (like `uwsgi --ini app.ini`)", runUwsgi},
 	{"proxy", "run the nginx-compatible proxy (like `nginx -c nginx.conf`, -t, -s reload)", runProxy},
+	{"bench", "send load to a URL and report requests/s, status codes, errors and latency percentiles (like wrk, hey)", runBench},
 	{"collectstatic", "copy the EMS's static files into STATIC_ROOT (like Django's collectstatic)", runCollectstatic},
 	{"version", "print the version", runVersion},
 }
