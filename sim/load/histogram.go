@@ -182,7 +182,8 @@ type Bar struct {
 }
 
 // Bars splits [Min, Max] into n equal steps, as hey's "Response time
-// histogram" does, and counts each (by bucket midpoint).
+// histogram" does, and counts each (by its bucket's smallest value, so
+// the fastest request is in the first bar, as in hey).
 func (h *Histogram) Bars(n int) []Bar {
 	total := h.n.Load()
 	if total == 0 || n < 1 {
@@ -202,7 +203,9 @@ func (h *Histogram) Bars(n int) []Bar {
 		}
 		j := n
 		if step > 0 {
-			j = int(math.Ceil((h.mid(i) - lo) / step))
+			b, _ := bucketRange(i)
+			v := min(max(float64(b), lo), hi)
+			j = int(math.Ceil((v - lo) / step))
 			j = min(max(j, 0), n)
 		}
 		bars[j].Count += c
