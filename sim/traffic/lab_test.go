@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -224,5 +225,49 @@ func TestIPHashSourceAddresses(t *testing.T) {
 	}
 	if len(landed) != 2 {
 		t.Errorf("four users landed on %v, want both instances", landed)
+	}
+}
+
+// TestRunSpec: a spec's three kinds of line at once against the lab.
+func TestRunSpec(t *testing.T) {
+	lab, _ := startLab(t, nil)
+	spec, err := traffic.Parse("demo.traffic", `
+2 browsers, journey open-login-list, every 50ms, 2 times
+10 GET /login/ from 3 users
+load /static/ems/css/style.css -n 200 -c 4
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	users := map[int]int{}
+	sums, err := traffic.Run(context.Background(), spec, traffic.Options{
+		Base: lab.URL(), Captcha: emstest.Captcha,
+		OnRequest: func(r traffic.Request) {
+			mu.Lock()
+			users[r.Browser]++
+			mu.Unlock()
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range sums {
+		if s.Err != nil {
+			t.Errorf("line %d: %v", s.Line, s.Err)
+		}
+	}
+	if sums[0].Walks != 4 || sums[0].Line != 2 {
+		t.Errorf("browsers line: %d walks (line %d), want 4 (line 2)", sums[0].Walks, sums[0].Line)
+	}
+	if sums[1].Requests != 10 {
+		t.Errorf("request line: %d requests, want 10", sums[1].Requests)
+	}
+	if r := sums[2].Load; r == nil || r.Requests != 200 || r.Status[200] != 200 {
+		t.Errorf("load line: got %+v, want 200 answers of 200", r)
+	}
+	// users 1–2 walked, users 3–5 shared the 10 requests 4, 3, 3.
+	if len(users) != 5 || users[3] != 4 || users[4] != 3 || users[5] != 3 || users[1] == 0 || users[2] == 0 {
+		t.Errorf("requests by user: %v, want users 1 and 2 walking, then 4, 3, 3 for users 3, 4, 5", users)
 	}
 }
