@@ -54,3 +54,17 @@ func TestBenchCommand(t *testing.T) {
 		})
 	}
 }
+
+func TestCapacityCommand(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"capacity", "--workers", "2x"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "processes x threads") {
+		t.Errorf("bad --workers: got exit %d\n%s\nwant 2 and what to write", code, errb.String())
+	}
+	if testing.Short() {
+		return
+	}
+	out.Reset()
+	if code := run([]string{"capacity", "--workers", "1x2", "--handler", "10ms", "-d", "300ms"}, &out, &errb); code != 0 || !strings.Contains(out.String(), "1×2") || !strings.Contains(out.String(), "200.0") {
+		t.Errorf("got exit %d\n%s\nwant a row for 1×2 predicting 200.0", code, out.String())
+	}
+}
