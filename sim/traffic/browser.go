@@ -32,6 +32,9 @@ type Options struct {
 	Timeout time.Duration
 	// Avatar is the image Add uploads; nil is a generated 64×64 PNG.
 	Avatar []byte
+	// Users, if set, learns the source port of every connection, so that
+	// Users.Who can name the browser where all share one address.
+	Users *Users
 	// OnRequest, if set, is called with every request as it ends, from
 	// the browser's goroutines (several at once while a page loads its
 	// resources).
@@ -97,7 +100,7 @@ func NewBrowser(n int, opts Options) (*Browser, error) {
 		d.LocalAddr = &net.TCPAddr{IP: b.addr.AsSlice()}
 	}
 	b.tr = &http.Transport{
-		DialContext:         d.DialContext,
+		DialContext:         opts.Users.dialer(n, d.DialContext),
 		MaxConnsPerHost:     6, // what browsers open per host over HTTP/1.1
 		MaxIdleConnsPerHost: 6,
 		IdleConnTimeout:     60 * time.Second,

@@ -98,7 +98,12 @@ func TestJourneyThroughProxy(t *testing.T) {
 	lab, _ := startLab(t, nil)
 	sub := lab.Events.Subscribe(1 << 16)
 	defer sub.Close()
-	b := newBrowser(t, 3, lab.URL())
+	users := &traffic.Users{}
+	b, err := traffic.NewBrowser(3, traffic.Options{Base: lab.URL(), Captcha: emstest.Captcha, Timeout: 20 * time.Second, Users: users})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
 	j := traffic.Journey{traffic.Open, traffic.Register, traffic.Login, traffic.List, traffic.Add, traffic.List, traffic.Edit, traffic.Delete, traffic.Logout}
 	reqs, err := b.Walk(context.Background(), j)
 	if err != nil {
@@ -124,6 +129,9 @@ func TestJourneyThroughProxy(t *testing.T) {
 		}
 		if ok, _ := traffic.OwnAddresses(); ok && !strings.HasPrefix(r.From, "127.0.3.1:") {
 			t.Errorf("%s %s left from %q, want 127.0.3.1", r.Method, r.URL, r.From)
+		}
+		if n := users.Who(r.From); n != 3 {
+			t.Errorf("%s %s from %q: Who says user %d, want 3", r.Method, r.URL, r.From, n)
 		}
 		sent[r.Method+" "+r.URL+" HTTP/1.1"]++
 	}

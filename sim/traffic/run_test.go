@@ -2,6 +2,8 @@ package traffic
 
 import (
 	"context"
+	"net"
+	"net/netip"
 	"slices"
 	"testing"
 	"testing/synctest"
@@ -46,5 +48,60 @@ func TestRepeat(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+func TestUsersWho(t *testing.T) {
+	var u Users
+	u.add(netip.MustParseAddrPort("127.0.0.1:40112"), 7)
+	tests := []struct {
+		client string
+		want   int
+	}{
+		{"127.0.3.1:5000", 3},
+		{"127.0.1.1:1", 1},
+		{"127.1.4.1:1", 260},
+		{"127.0.0.1:40112", 7}, // one shared address: the port says who
+		{"127.0.0.1:40113", 0},
+		{"[::ffff:127.0.9.1]:80", 9},
+		{"192.168.1.10:5000", 0},
+		{"nonsense", 0},
+	}
+	for _, tt := range tests {
+		if got := u.Who(tt.client); got != tt.want {
+			t.Errorf("Who(%q): got %d, want %d", tt.client, got, tt.want)
+		}
+	}
+	for n := 1; n < 300; n++ {
+		a := netip.AddrPortFrom(SourceAddr(n), 1234).String()
+		if got := (*Users)(nil).Who(a); got != n {
+			t.Fatalf("Who(SourceAddr(%d) = %s): got %d", n, a, got)
+		}
+	}
+}
+
+// TestUsersDialer: a browser's connection is known by its port while it
+// is open, and forgotten when it closes.
+func TestUsersDialer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var u Users
+	var d net.Dialer
+	dial := u.dialer(5, d.DialContext)
+	c, err := dial(context.Background(), "tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := c.LocalAddr().String() // 127.0.0.1:port: the address rule does not apply
+	if got := u.Who(local); got != 5 {
+		t.Errorf("open: Who(%s) = %d, want 5", local, got)
+	}
+	c.Close()
+	c.Close()
+	if got := u.Who(local); got != 0 {
+		t.Errorf("closed: Who(%s) = %d, want 0", local, got)
 	}
 }
