@@ -23,8 +23,10 @@ func runCapacity(args []string, stdout, stderr io.Writer) int {
 	handler := fs.Duration("handler", 50*time.Millisecond, "the app's time per request (the sleep app's SLEEP_MS)")
 	clients := fs.Int("c", 0, "concurrent clients; default twice the slots, so half of them wait in the listen queue")
 	dur := fs.Duration("d", 5*time.Second, "how long to measure each setup")
+	target := fs.String("url", "", "measure this running server instead of starting one (e.g. a real uWSGI running sleep.py); needs one setup")
+	stats := fs.String("stats", "", "with --url: its stats server (127.0.0.1:9002), for the listen queue")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: webflow-lab capacity [--ini FILE | --workers 1x1,2x2,4x2] [--handler 50ms] [-c N] [-d 5s]\n\n")
+		fmt.Fprintf(fs.Output(), "usage: webflow-lab capacity [--ini FILE | --workers 1x1,2x2,4x2] [--handler 50ms] [-c N] [-d 5s] [--url URL [--stats ADDR]]\n\n")
 		fmt.Fprintf(fs.Output(), "Predicts QPS = processes × threads ÷ time per request, then starts an app server running the\n")
 		fmt.Fprintf(fs.Output(), "`sleep` app (each request takes --handler) and measures it with more clients than slots.\n\n")
 		fs.PrintDefaults()
@@ -58,12 +60,23 @@ func runCapacity(args []string, stdout, stderr io.Writer) int {
 			setups = append(setups, capacity.Setup{Processes: pn, Threads: tn, Handler: *handler})
 		}
 	}
+	if *target != "" && len(setups) != 1 {
+		fmt.Fprintln(stderr, explain.T("webflow-lab capacity: --url measures one server: give its --ini, or one --workers PxT",
+			"webflow-lab capacity: --url 只测一个服务器：请给出它的 --ini，或一个 --workers 进程x线程").In(lang()))
+		return 2
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	var results []capacity.Result
 	for _, s := range setups {
 		fmt.Fprintf(stderr, "measuring %s for %v…\n", s, *dur)
-		r, err := capacity.Measure(ctx, s, *clients, *dur)
+		var r capacity.Result
+		var err error
+		if *target != "" {
+			r, err = capacity.MeasureAt(ctx, s, *target, *stats, *clients, *dur)
+		} else {
+			r, err = capacity.Measure(ctx, s, *clients, *dur)
+		}
 		if err != nil {
 			printErr(stderr, err)
 			return 1

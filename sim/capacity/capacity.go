@@ -140,18 +140,30 @@ func Measure(ctx context.Context, s Setup, clients int, d time.Duration) (Result
 	if len(addrs["http-socket"]) == 0 || len(addrs["stats"]) == 0 {
 		return Result{}, fmt.Errorf("capacity: the app server has no http-socket or stats address: %v", addrs)
 	}
-	target := "http://" + addrs["http-socket"][0].String() + "/"
+	return MeasureAt(ctx, s, "http://"+addrs["http-socket"][0].String()+"/", addrs["stats"][0].String(), clients, d)
+}
 
+// MeasureAt measures a server that is already running — the lab's, or a
+// real uWSGI started with the same processes and threads — at target,
+// reading its listen queue from the stats server at stats ("" for none).
+// s gives the prediction and the handler time.
+func MeasureAt(ctx context.Context, s Setup, target, stats string, clients int, d time.Duration) (Result, error) {
+	s = s.norm()
+	if clients <= 0 {
+		clients = 2 * s.Slots()
+	}
 	// Sample the listen queue from the stats server, as uwsgitop does,
 	// while the load runs.
 	sctx, stopSampling := context.WithCancel(ctx)
 	var q queueSamples
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		q.sample(sctx, addrs["stats"][0].String(), 50*time.Millisecond)
-	}()
+	if stats != "" {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			q.sample(sctx, stats, 50*time.Millisecond)
+		}()
+	}
 	rep, err := load.Run(ctx, load.Spec{URL: target, Connections: clients, Duration: d, Timeout: 30 * time.Second})
 	stopSampling()
 	wg.Wait()
