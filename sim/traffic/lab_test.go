@@ -93,10 +93,11 @@ func newBrowser(t *testing.T, n int, base string) *traffic.Browser {
 // TestJourneyThroughProxy: a browser walks the whole journey through the
 // proxy; every request it sent — pages, forms, CSS, JS, icons, the
 // captcha, the avatar — arrived at the proxy (the trace has it), nothing
-// else did, and the access log names the browser's own address.
+// else did, each arrival's connection names user 3, and the access log
+// names the browser's own address.
 func TestJourneyThroughProxy(t *testing.T) {
 	lab, _ := startLab(t, nil)
-	sub := lab.Events.Subscribe(1 << 16)
+	sub := lab.Watch(1 << 16)
 	defer sub.Close()
 	users := &traffic.Users{}
 	b, err := traffic.NewBrowser(3, traffic.Options{Base: lab.URL(), Captcha: emstest.Captcha, Timeout: 20 * time.Second, Users: users})
@@ -161,6 +162,12 @@ func TestJourneyThroughProxy(t *testing.T) {
 		if e.From == trace.Browser && e.To == trace.Proxy && e.Phase == trace.Arrived {
 			arrived[e.Why]++
 			got++
+			// The lab's tag for the request, from nothing but its
+			// connection: the client's address and port.
+			client, _, _ := strings.Cut(e.Conn, "→")
+			if n := users.Who(client); n != 3 {
+				t.Errorf("%s on %q: Who says user %d, want 3", e.Why, e.Conn, n)
+			}
 		}
 	}
 	for line, n := range sent {
@@ -173,11 +180,11 @@ func TestJourneyThroughProxy(t *testing.T) {
 			t.Errorf("%s: the proxy saw %d, the browser sent none", line, n)
 		}
 	}
-	if sub.Dropped() != 0 {
-		t.Errorf("the subscription dropped %d events", sub.Dropped())
+	if sub.Skipped() != 0 {
+		t.Errorf("the watcher skipped %d requests (and dropped %d events)", sub.Skipped(), sub.Dropped())
 	}
 	if ok, _ := traffic.OwnAddresses(); ok {
-		log, _ := os.ReadFile(filepath.Join(lab.Dir, "logs", "access.log"))
+		log, _ := os.ReadFile(filepath.Join(lab.Dir(), "logs", "access.log"))
 		if !strings.Contains(string(log), "127.0.3.1 - - [") {
 			t.Errorf("access.log has no line from 127.0.3.1:\n%.1000s", log)
 		}
