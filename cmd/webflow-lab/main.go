@@ -32,6 +32,8 @@ var commands = []command{
 	{"db", "stop, start or check the running lab's database service (like `service mysqld stop`)", runDB},
 	{"ctl", "run one of the lab's controls on the running lab (`ctl strategy ip_hash`, `ctl break app`)", runCtl},
 	{"reset", "put the workspace back to the defaults, keeping a backup of what it replaces", runReset},
+	{"bench", "send load to a URL and report requests/s, status codes, errors and latency percentiles (like wrk, hey)", runBench},
+	{"capacity", "QPS = processes × threads ÷ time per request, predicted and measured", runCapacity},
 	{"collectstatic", "copy the EMS's static files into STATIC_ROOT (like Django's collectstatic)", runCollectstatic},
 	{"version", "print the version", runVersion},
 }

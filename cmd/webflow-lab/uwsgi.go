@@ -266,7 +266,7 @@ the [uwsgi] section of an ini file (read with uWSGI 2.0's own rules). The lab ad
 --explain: print what each option line does, then exit.
   --socket/-s addr      uwsgi protocol socket (host:port, or a UNIX path)
   --http addr           HTTP router for browsers      --http-socket addr
-  --wsgi-file/--file f  the app: hello, echo, or project/wsgi.py (the EMS)
+  --wsgi-file/--file f  the app: hello, echo, sleep (env SLEEP_MS), or project/wsgi.py (the EMS)
   --module/-w mod       --callable name               --chdir dir
   --processes/-p N      --threads N                   --master/-M
   --stats addr          --stats-http                  --static-map /mnt=dir

@@ -12,6 +12,7 @@ import (
 
 // Builtins are the apps every instance can run by name: `wsgi-file = hello`
 // or `hello.py`, `module = echo`. Their Python twins are in testdata/.
+// `sleep` (see Sleep) is one more, configured by the ini's env.
 var Builtins = map[string]wsgi.App{
 	"hello": wsgi.Hello,
 	"echo":  wsgi.Echo,
@@ -35,11 +36,14 @@ func BuiltinLoader(ref AppRef) (wsgi.App, error) {
 	if app, ok := Builtins[base]; ok {
 		return app, nil
 	}
+	if base == "sleep" {
+		return sleepFromEnv(ref.Env)
+	}
 	if ref.WSGIFile != "" {
 		if _, err := os.Stat(ref.Path); err != nil {
 			return nil, &fs.PathError{Op: "open", Path: ref.WSGIFile, Err: fs.ErrNotExist}
 		}
-		return nil, fmt.Errorf("webflow-lab cannot run Python code: %s is not one of the built-in apps (hello, echo)", ref.WSGIFile)
+		return nil, fmt.Errorf("webflow-lab cannot run Python code: %s is not one of the built-in apps (hello, echo, sleep)", ref.WSGIFile)
 	}
 	return nil, fmt.Errorf("ModuleNotFoundError: No module named '%s'", strings.SplitN(name, ":", 2)[0])
 }
