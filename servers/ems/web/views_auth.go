@@ -149,7 +149,9 @@ func (a *App) login(r *request) (*response, error) {
 		switch {
 		case ems.ErrorCode(err) == ems.ENOTFOUND:
 			// Hash anyway so a missing user takes as long as a wrong password.
-			bcrypt.CompareHashAndPassword(a.dummyHash, []byte(password))
+			if h, err := a.dummyHash(); err == nil {
+				bcrypt.CompareHashAndPassword(h, []byte(password))
+			}
 			errs.add(errWrongLogin)
 		case err != nil:
 			return nil, err
