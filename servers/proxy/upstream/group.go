@@ -23,6 +23,9 @@ type peers interface {
 	free(failed bool) (disabled bool)
 	// tries is how many attempts the request may make in all (nginx's peer.tries).
 	tries() int
+	// whyZH is the last get's reason in Chinese (the screen picks the
+	// language); only asked when someone records.
+	whyZH() string
 }
 
 // grouped is an upstream{} block's balancer.
@@ -56,6 +59,8 @@ func (g *grouped) free(failed bool) bool {
 
 func (g *grouped) tries() int { return g.r.TriesLeft() }
 
+func (g *grouped) whyZH() string { return g.r.Reason().Chinese() }
+
 // single is the one peer of a *_pass to a literal address. nginx builds a
 // one-peer round robin for it, which ignores max_fails and is never
 // "no live" (ngx_http_upstream_create_round_robin_peer, peers->single).
@@ -74,3 +79,4 @@ func (s *single) get() (string, string, error) {
 
 func (s *single) free(bool) bool { return false }
 func (s *single) tries() int     { return 1 }
+func (s *single) whyZH() string  { return "只有一个服务器 " + s.addr }

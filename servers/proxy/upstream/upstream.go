@@ -376,7 +376,10 @@ func (c *call) run() {
 			c.fail(502, why, name)
 			return
 		}
-		c.rec.Record(trace.Event{ReqID: r.ID, From: trace.Proxy, To: c.to, Instance: addr, Phase: trace.Info, At: trace.Now(), Why: why})
+		if c.rec != trace.Nop {
+			c.rec.Record(trace.Event{ReqID: r.ID, From: trace.Proxy, To: c.to, Instance: addr, Phase: trace.Info, At: trace.Now(),
+				Why: why, WhyZH: bal.whyZH()})
+		}
 
 		a := c.attempt(addr, packet)
 		if a.head != nil {
