@@ -158,9 +158,23 @@ func (s *Server) handle(ctx context.Context, c *core, j job, vars uwsgiproto.Var
 	}
 	watched := s.tracing && trace.Watched(s.rec)
 	if s.tracing {
+		// One event for the accept and the request it became: when it was
+		// accepted, how long it waited for a worker, which one took it.
+		took := "worker " + itoa(slot.id) + " core " + itoa(c.id) + " took it"
+		tookZH := "工作进程 " + itoa(slot.id) + " 的线程 " + itoa(c.id) + " 接手"
+		if !j.accepted.IsZero() {
+			wait := start.Sub(j.accepted).Round(time.Microsecond).String()
+			if j.queued {
+				took = "accepted on " + j.l.name() + ", waited " + wait + " in the listen queue for a free worker; " + took
+				tookZH = "在 " + j.l.name() + " 上被接受，在监听队列中等待空闲 worker " + wait + "；" + tookZH
+			} else {
+				took = "accepted on " + j.l.name() + " " + wait + " before; " + took
+				tookZH = "在 " + j.l.name() + " 上被接受（" + wait + " 前）；" + tookZH
+			}
+		}
 		ev := trace.Event{ReqID: reqID, From: s.fromNode(j.l), To: trace.Uwsgi, Instance: s.name, Phase: trace.Arrived,
 			At: trace.Now(), Bytes: varsSize + uwsgiproto.HeaderLen, First: entry, Conn: trace.ConnName(j.conn),
-			Why: "worker " + itoa(slot.id) + " core " + itoa(c.id) + " took it"}
+			Why: took, WhyZH: tookZH}
 		if watched && raw != nil {
 			ev.PDU = &trace.PDU{Kind: trace.UwsgiPacket, Data: raw}
 		}

@@ -81,6 +81,7 @@ type job struct {
 	conn     net.Conn
 	l        *listener
 	accepted time.Time
+	queued   bool // it waited in the listen queue for a free worker
 }
 
 func (w *worker) stop() { w.quitOnce.Do(func() { close(w.quit) }) }
@@ -203,10 +204,8 @@ func (s *Server) runCoreDirect(c *core, l *listener) {
 			continue
 		}
 		backoff = 0
-		if s.tracing {
-			s.rec.Record(trace.Event{From: s.fromNode(l), To: trace.Uwsgi, Instance: s.name, Phase: trace.Arrived,
-				At: trace.Now(), Why: "connection accepted on " + l.name()})
-		}
+		// The accept is reported with the request it becomes (handle),
+		// once the packet says which request that is.
 		s.serve(c, job{conn: conn, l: l, accepted: time.Now()})
 	}
 }
@@ -332,16 +331,9 @@ func (s *Server) acceptLoop(l *listener, acceptFirst bool) {
 		}
 		backoff = 0
 		j := job{conn: conn, l: l, accepted: time.Now()}
-		if s.tracing {
-			s.rec.Record(trace.Event{From: s.fromNode(l), To: trace.Uwsgi, Instance: s.name, Phase: trace.Arrived,
-				At: trace.Now(), Why: "connection accepted on " + l.name()})
-		}
 		for {
 			if c == nil {
-				if acceptFirst {
-					s.rec.Record(trace.Event{From: s.fromNode(l), To: trace.Uwsgi, Instance: s.name, Phase: trace.Info,
-						At: trace.Now(), Why: "queued: waiting for a free worker"})
-				}
+				j.queued = acceptFirst
 				if c = s.takeCore(true); c == nil {
 					conn.Close()
 					return
