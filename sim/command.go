@@ -349,14 +349,12 @@ func (l *Lab) byPidfile(ctx context.Context, action, path string) (Result, error
 	if !filepath.IsAbs(abs) {
 		abs = filepath.Join(l.dir, path)
 	}
-	l.mu.Lock()
 	name := ""
-	for _, in := range l.instances {
+	for _, in := range l.current().instances {
 		if in.cfg.Pidfile != "" && sameFile(in.cfg.Pidfile, abs) {
 			name = in.name
 		}
 	}
-	l.mu.Unlock()
 	if name == "" {
 		return Result{}, &explain.Error{
 			What:  explain.T("uwsgi: no running instance writes "+path, "uwsgi: 没有正在运行的实例使用 pid 文件 "+path),

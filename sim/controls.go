@@ -56,6 +56,7 @@ func (l *Lab) control(f func() (Result, error)) (Result, error) {
 		return Result{}, &explain.Error{What: explain.T("lab: the lab has stopped", "lab: 实验已经停止"),
 			Try: explain.T("start it again: webflow-lab", "重新启动：webflow-lab")}
 	}
+	defer l.publish()
 	return f()
 }
 

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"webflow-lab/servers/ems/sqlite"
@@ -43,6 +44,11 @@ type Lab struct {
 	rec    *recorder
 	points *trace.Points
 
+	// view is the lab as the last control left it, for the readers
+	// (Snapshot, URL, Addrs, Notes): a reader never waits for a control in
+	// progress — a graceful stop may take seconds.
+	view atomic.Pointer[view]
+
 	mu        sync.Mutex // one control at a time; guards everything below
 	proxy     *proxy.Server
 	proxyErr  *explain.Error
@@ -61,6 +67,41 @@ type Lab struct {
 	dbMu      sync.Mutex
 	dbs       map[string]*sqlite.DB
 	dbStopped bool
+}
+
+// view is what readers see; publish makes a new one at the end of each
+// control. Its instances are copies; their servers are safe for concurrent
+// use (Stats, Addrs).
+type view struct {
+	proxy     *proxy.Server
+	proxyErr  *explain.Error
+	instances []instance
+	notes     []explain.Text
+	faults    map[string]instanceFaults
+	blocked   map[int]blockRule
+	actions   []Result
+}
+
+// publish makes the lab's current state what readers see; the caller
+// holds l.mu.
+func (l *Lab) publish() {
+	v := &view{proxy: l.proxy, proxyErr: l.proxyErr, notes: slices.Clone(l.notes), actions: slices.Clone(l.actions),
+		faults: map[string]instanceFaults{}, blocked: maps.Clone(l.blocked)}
+	for _, in := range l.instances {
+		v.instances = append(v.instances, *in)
+	}
+	for name, f := range l.faults {
+		v.faults[name] = *f
+	}
+	l.view.Store(v)
+}
+
+// current is the published view (an empty one before the first).
+func (l *Lab) current() *view {
+	if v := l.view.Load(); v != nil {
+		return v
+	}
+	return &view{}
 }
 
 // An instance is one uwsgi-N.ini and the server started from it.
@@ -121,6 +162,7 @@ func StartWith(dir string, opts Options) (*Lab, error) {
 	l.points = trace.NewPoints(l.rec)
 	l.mu.Lock()
 	err = l.start()
+	l.publish()
 	l.mu.Unlock()
 	if err != nil {
 		l.Shutdown(context.Background())
@@ -339,11 +381,7 @@ func (l *Lab) Created() bool { return l.created }
 // Notes are what the lab has to say about the configs it read: uWSGI's
 // inline-comment trap, directives the proxy accepts but does not implement,
 // an app that failed to load. Both languages.
-func (l *Lab) Notes() []explain.Text {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return slices.Clone(l.notes)
-}
+func (l *Lab) Notes() []explain.Text { return slices.Clone(l.current().notes) }
 
 // Points are the lab's switches on every hop (breakpoints and faults).
 // Controls arm them; tests and the screen may read them.
@@ -352,25 +390,23 @@ func (l *Lab) Points() *trace.Points { return l.points }
 // URL is the proxy's first listening address as a URL ("http://127.0.0.1:8080"),
 // what a learner opens in the browser; "" when the proxy does not run.
 func (l *Lab) URL() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.proxy == nil || len(l.proxy.Addrs()) == 0 {
+	p := l.current().proxy
+	if p == nil || len(p.Addrs()) == 0 {
 		return ""
 	}
-	return "http://" + l.proxy.Addrs()[0].String()
+	return "http://" + p.Addrs()[0].String()
 }
 
 // Addrs lists what listens where, for the screen and `serve`.
 func (l *Lab) Addrs() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	v := l.current()
 	var out []string
-	if l.proxy != nil {
-		for _, a := range l.proxy.Addrs() {
+	if v.proxy != nil {
+		for _, a := range v.proxy.Addrs() {
 			out = append(out, fmt.Sprintf("proxy     http://%s/", a))
 		}
 	}
-	for _, in := range l.instances {
+	for _, in := range v.instances {
 		if in.srv == nil || in.state != Running {
 			out = append(out, fmt.Sprintf("%-9s %s", in.name, in.state))
 			continue
@@ -473,5 +509,12 @@ func (l *Lab) Shutdown(ctx context.Context) error {
 		errs = append(errs, f.Close())
 	}
 	l.logFiles = nil
+	l.proxy = nil
+	for _, in := range l.instances {
+		if in.state == Running {
+			in.state = Stopped
+		}
+	}
+	l.publish()
 	return errors.Join(errs...)
 }

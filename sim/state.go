@@ -29,19 +29,22 @@ func (l *Lab) Watch(buffer int) *trace.Subscription {
 }
 
 // Snapshot returns the deployment as it is now.
+//
+// It never waits for a control in progress: it reads the state the last
+// control left, and the servers' live counters.
 func (l *Lab) Snapshot() Snapshot {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	s := Snapshot{Taken: time.Now(), Dir: l.dir, Actions: slices.Clone(l.actions)}
-	s.Proxy = ProxyState{State: Stopped, ConfFile: l.confFile(), LastError: l.proxyErr}
+	v := l.current()
+	s := Snapshot{Taken: time.Now(), Dir: l.dir, Actions: slices.Clone(v.actions)}
+	s.Proxy = ProxyState{State: Stopped, ConfFile: l.confFile(), LastError: v.proxyErr}
 	byAddr := map[string]string{}
-	for _, in := range l.instances {
-		s.Instances = append(s.Instances, l.instanceState(in))
+	for i := range v.instances {
+		in := &v.instances[i]
+		s.Instances = append(s.Instances, instanceState(in, v.faults))
 		for _, a := range in.cfg.Sockets {
 			byAddr[normalizeAddr(a)] = in.name
 		}
 	}
-	if p := l.proxy; p != nil {
+	if p := v.proxy; p != nil {
 		s.Proxy.State = Running
 		s.Proxy.Pidfile = p.PidFile()
 		for _, a := range p.Addrs() {
@@ -79,7 +82,7 @@ func (l *Lab) Snapshot() Snapshot {
 			s.Sessions = "mixed"
 		}
 	}
-	for port, b := range l.blocked {
+	for port, b := range v.blocked {
 		s.Blocked = append(s.Blocked, BlockedPort{Port: port, Mode: b.mode})
 	}
 	slices.SortFunc(s.Blocked, func(a, b BlockedPort) int { return a.Port - b.Port })
@@ -93,8 +96,8 @@ func (l *Lab) Snapshot() Snapshot {
 		s.Held = append(s.Held, Held{ID: h.ID, ReqID: h.Stop.ReqID, Hop: h.Stop.Hop, Method: h.Stop.Method,
 			Path: h.Stop.Path, Instance: l.nameOf(h.Stop.Instance, byAddr), Since: h.Since, Deadline: h.Deadline})
 	}
-	for _, name := range slices.Sorted(maps.Keys(l.faults)) {
-		f := l.faults[name]
+	for _, name := range slices.Sorted(maps.Keys(v.faults)) {
+		f := v.faults[name]
 		if f.latency > 0 || f.every > 0 {
 			s.Faults = append(s.Faults, Fault{Instance: name, Latency: f.latency, Every: f.every})
 		}
@@ -109,7 +112,7 @@ func (l *Lab) nameOf(addr string, byAddr map[string]string) string {
 	return addr
 }
 
-func (l *Lab) instanceState(in *instance) Instance {
+func instanceState(in *instance, faults map[string]instanceFaults) Instance {
 	st := Instance{Name: in.name, Ini: in.ini, Pidfile: in.cfg.Pidfile, State: in.state, LastError: in.lastErr,
 		Processes: max(in.cfg.Processes, 1), Threads: max(in.cfg.Threads, 1), ListenQueue: -1}
 	if len(in.cfg.Sockets) > 0 {
@@ -124,7 +127,7 @@ func (l *Lab) instanceState(in *instance) Instance {
 	if st.Sessions == "" {
 		st.Sessions = web.SessionsMemory
 	}
-	if f := l.faults[in.name]; f != nil {
+	if f, ok := faults[in.name]; ok {
 		st.Latency, st.ErrorsEvery = f.latency, f.every
 	}
 	if in.srv != nil && in.state == Running {
