@@ -16,6 +16,8 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"webflow-lab/tui/cell"
+
 	"webflow-lab/servers/trace"
 	"webflow-lab/tui/flow"
 	"webflow-lab/tui/i18n"
@@ -268,7 +270,11 @@ func (m Model) uwsgiLines() ([]string, int) {
 			body = f.Len
 		}
 	}
-	out := []string{m.th.S.PanelTtl.Render(m.lang.F("insp.packet", st.Instance, len(st.PDU.Data)-body, body))}
+	title := m.lang.F("insp.packet", st.Instance, len(st.PDU.Data)-body, body)
+	if body == 0 {
+		title = m.lang.F("insp.packetnobody", st.Instance, len(st.PDU.Data))
+	}
+	out := []string{m.th.S.PanelTtl.Render(title)}
 	focus := -1
 	for _, f := range fields {
 		hex := hexRun(f.Bytes, lenBytes(f.Kind), limit, "|", " "+g.Ellipsis)
@@ -297,6 +303,16 @@ func (m Model) uwsgiLines() ([]string, int) {
 		}
 		if f.Kind == "bad" {
 			line = m.th.S.Bad.Render(line)
+		}
+		if f.Kind == "header" && cellW(line)+2 > m.w {
+			// one header field a line when they do not fit on one
+			parts := strings.Split(f.Text, "  ")
+			pre := fmt.Sprintf("%04x  %s %s %s  ", f.Offset, m.th.Fit(hex, hexW), m.th.Fit(label, 6), m.th.FitLeft(ln, 4))
+			out = append(out, mark+pre+parts[0])
+			for _, p := range parts[1:] {
+				out = append(out, "  "+strings.Repeat(" ", cellW(pre))+p)
+			}
+			continue
 		}
 		out = append(out, mark+line)
 	}
@@ -339,3 +355,5 @@ func (m Model) environLines() ([]string, int) {
 	}
 	return out, focus
 }
+
+func cellW(s string) int { return cell.Width(s) }

@@ -1,0 +1,292 @@
+package tui
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"webflow-lab/servers/explain"
+	"webflow-lab/servers/proxy/config"
+	"webflow-lab/servers/trace"
+	"webflow-lab/sim"
+	"webflow-lab/tui/snap"
+)
+
+// SimLab adapts a running *sim.Lab to Lab. It is the one place the TUI
+// talks to sim: when sim grows Snapshot, Watch, Do and Commands (API.md),
+// this file shrinks to a few lines and nothing else changes.
+//
+// Today sim offers the controls a learner has on a real box — stop an
+// instance, restart it from its ini, reload nginx.conf — and SimLab builds
+// the snapshot from the servers' own reports: each instance's uWSGI stats
+// JSON and the upstream blocks of nginx.conf.
+type SimLab struct {
+	lab *sim.Lab
+
+	mu      sync.Mutex // held by controls; Snapshot only tries it
+	last    snap.Snapshot
+	stopped map[string]bool
+	ups     []snap.Upstream
+	dbPath  string
+}
+
+// NewSimLab wraps lab.
+func NewSimLab(lab *sim.Lab) *SimLab {
+	s := &SimLab{lab: lab, stopped: map[string]bool{}, dbPath: filepath.Join(lab.Dir, "db.sqlite3")}
+	s.ups = upstreams(filepath.Join(lab.Dir, "nginx.conf"))
+	s.last = s.build()
+	return s
+}
+
+// Snapshot returns the lab's state, or the last one while a control runs.
+func (s *SimLab) Snapshot() snap.Snapshot {
+	if !s.mu.TryLock() {
+		return s.last
+	}
+	defer s.mu.Unlock()
+	s.last = s.build()
+	return s.last
+}
+
+// Watch subscribes to the lab's broker.
+func (s *SimLab) Watch(buffer int) Watcher { return subscription{s.lab.Events.Subscribe(buffer)} }
+
+type subscription struct{ *trace.Subscription }
+
+func (w subscription) Next(ctx context.Context) (trace.Event, error) { return w.Subscription.Next(ctx) }
+
+// uwsgiStats is the part of uWSGI's stats JSON the screen reads.
+type uwsgiStats struct {
+	ListenQueue int `json:"listen_queue"`
+	Sockets     []struct {
+		Name  string `json:"name"`
+		Queue int    `json:"queue"`
+	} `json:"sockets"`
+	Workers []struct {
+		ID       int    `json:"id"`
+		Requests int64  `json:"requests"`
+		Status   string `json:"status"`
+		AvgRT    int64  `json:"avg_rt"` // µs
+		Cores    []struct {
+			Requests int64 `json:"requests"`
+		} `json:"cores"`
+	} `json:"workers"`
+}
+
+func (s *SimLab) build() snap.Snapshot {
+	l := s.lab
+	out := snap.Snapshot{Dir: l.Dir, URL: l.URL(), DB: snap.DB{Path: s.dbPath, Up: true}}
+	for _, n := range l.Notes {
+		out.Notes = append(out.Notes, explain.T(n, ""))
+	}
+	if l.Proxy != nil {
+		for _, a := range l.Proxy.Addrs() {
+			out.Proxy.Addrs = append(out.Proxy.Addrs, a.String())
+		}
+		out.Proxy.Running = true
+		out.Proxy.ConfFile = filepath.Join(l.Dir, "nginx.conf")
+	}
+	for _, srv := range l.Instances {
+		name := srv.Name()
+		in := snap.Instance{Name: name, Ini: filepath.Join(l.Dir, name+".ini"), ListenQueue: -1,
+			Pidfile: filepath.Join(l.Dir, name+".pid"), State: snap.Running}
+		if s.stopped[name] {
+			in.State = snap.Stopped
+		}
+		for kind, addrs := range srv.Addrs() {
+			if len(addrs) == 0 {
+				continue
+			}
+			switch kind {
+			case "socket":
+				in.Socket = addrs[0].String()
+			case "http":
+				in.HTTP = addrs[0].String()
+			case "stats":
+				in.Stats = addrs[0].String()
+			}
+		}
+		var st uwsgiStats
+		if in.State == snap.Running && json.Unmarshal(srv.StatsJSON(), &st) == nil {
+			in.ListenQueue = st.ListenQueue
+			in.Processes = len(st.Workers)
+			for _, w := range st.Workers {
+				in.Threads = max(in.Threads, len(w.Cores))
+				in.Requests += w.Requests
+				in.Workers = append(in.Workers, snap.Worker{ID: w.ID, Busy: w.Status == "busy",
+					Requests: w.Requests, AvgTime: time.Duration(w.AvgRT) * time.Microsecond})
+			}
+		}
+		out.Instances = append(out.Instances, in)
+	}
+	// peers named by the instance listening at their address
+	for _, u := range s.ups {
+		u.Peers = append([]snap.Peer(nil), u.Peers...)
+		for i := range u.Peers {
+			u.Peers[i].Instance = ""
+			if name := out.InstanceByAddr(u.Peers[i].Addr); name != u.Peers[i].Addr {
+				u.Peers[i].Instance = name
+				if in, _ := out.Instance(name); in.State != snap.Running {
+					u.Peers[i].State = "down"
+				}
+			}
+		}
+		out.Upstreams = append(out.Upstreams, u)
+	}
+	return out
+}
+
+// upstreams reads the upstream blocks of the nginx.conf at path; a config
+// that does not load has none (the proxy's own error says why).
+func upstreams(path string) []snap.Upstream {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil
+	}
+	var out []snap.Upstream
+	var walk func(ds []*config.Directive)
+	walk = func(ds []*config.Directive) {
+		for _, d := range ds {
+			if d.Name == "upstream" && d.IsBlock() {
+				u := snap.Upstream{Name: d.Arg(0), Strategy: "round robin", Where: d.Where()}
+				for _, x := range d.Block {
+					switch x.Name {
+					case "ip_hash":
+						u.Strategy = "ip_hash"
+					case "least_conn":
+						u.Strategy = "least_conn"
+					case "hash":
+						u.Strategy = "hash " + strings.Join(x.Args, " ")
+					case "random":
+						u.Strategy = "random"
+					case "server":
+						p, err := x.Peer()
+						if err != nil {
+							continue
+						}
+						st := "up"
+						if p.Down {
+							st = "down"
+						}
+						u.Peers = append(u.Peers, snap.Peer{Addr: p.Addr, Weight: p.Weight, Backup: p.Backup,
+							Down: p.Down, State: st})
+					}
+				}
+				out = append(out, u)
+				continue
+			}
+			if d.IsBlock() {
+				walk(d.Block)
+			}
+		}
+	}
+	walk(cfg.Directives)
+	return out
+}
+
+// Commands lists what Do knows today.
+func (s *SimLab) Commands() []snap.Command {
+	return []snap.Command{
+		{Name: "stop", Args: "INSTANCE", Summary: explain.T("stop an app server, as uwsgi --stop does", "停止一个应用服务器，如同 uwsgi --stop")},
+		{Name: "start", Args: "INSTANCE", Summary: explain.T("start an app server again from its ini file", "按 ini 配置文件重新启动应用服务器")},
+		{Name: "restart", Args: "INSTANCE", Summary: explain.T("restart an app server from its ini file (after an edit)", "按 ini 配置文件重启应用服务器（修改之后）")},
+		{Name: "reload", Args: "", Summary: explain.T("read nginx.conf again, as nginx -s reload", "重新加载 nginx.conf，如同 nginx -s reload")},
+	}
+}
+
+// ErrNotYet is the answer to a control the lab runtime does not offer yet.
+var ErrNotYet = errors.New("tui: control not offered by this lab yet")
+
+// Do runs one control.
+func (s *SimLab) Do(ctx context.Context, command string) (snap.Result, error) {
+	f := strings.Fields(command)
+	if len(f) == 0 {
+		return snap.Result{}, &explain.Error{What: explain.T("lab: empty command", "lab: 命令为空")}
+	}
+	s.mu.Lock()
+	defer func() {
+		s.last = s.build()
+		s.mu.Unlock()
+	}()
+	arg := ""
+	if len(f) > 1 {
+		arg = f[1]
+	}
+	switch f[0] {
+	case "reload":
+		if err := s.lab.ReloadProxy(); err != nil {
+			return snap.Result{}, err
+		}
+		s.ups = upstreams(filepath.Join(s.lab.Dir, "nginx.conf"))
+		return snap.Result{Did: explain.T("reloaded nginx.conf", "已重新加载 nginx.conf"),
+			Equivalent: "nginx -s reload"}, nil
+	case "stop", "start", "restart":
+		i, err := s.instance(arg)
+		if err != nil {
+			return snap.Result{}, err
+		}
+		name := s.lab.Instances[i].Name()
+		if f[0] == "stop" {
+			if s.stopped[name] {
+				return snap.Result{Did: explain.T(name+" is already stopped", name+" 已经停止")}, nil
+			}
+			if err := s.lab.Instances[i].Shutdown(ctx); err != nil {
+				return snap.Result{}, err
+			}
+			s.stopped[name] = true
+			return snap.Result{Did: explain.T("stopped "+name, "已停止 "+name),
+				Equivalent: "uwsgi --stop " + name + ".pid"}, nil
+		}
+		if err := s.lab.RestartInstance(ctx, i); err != nil {
+			s.stopped[name] = true
+			return snap.Result{}, err
+		}
+		delete(s.stopped, name)
+		return snap.Result{Did: explain.T("started "+name, "已启动 "+name),
+			Equivalent: "uwsgi --ini " + name + ".ini"}, nil
+	}
+	return snap.Result{}, &explain.Error{
+		What: explain.T(fmt.Sprintf("lab: %q is not a control of this lab yet", f[0]),
+			fmt.Sprintf("lab: 这个实验环境还没有 %q 控制", f[0])),
+		Try: explain.T("type : and press tab to list the controls", "输入 : 后按 tab 查看可用的控制"),
+		Err: ErrNotYet}
+}
+
+func (s *SimLab) instance(name string) (int, error) {
+	var names []string
+	for i, srv := range s.lab.Instances {
+		if srv.Name() == name {
+			return i, nil
+		}
+		names = append(names, srv.Name())
+	}
+	return 0, &explain.Error{
+		What: explain.T(fmt.Sprintf("lab: no instance %q", name), fmt.Sprintf("lab: 没有实例 %q", name)),
+		Try:  explain.T("one of: "+strings.Join(names, ", "), "可选："+strings.Join(names, "、"))}
+}
+
+// PortBusy reports whether err is a port already in use (a second lab, or
+// another program, on the workspace's ports).
+func PortBusy(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && strings.Contains(op.Err.Error(), "address already in use") ||
+		err != nil && strings.Contains(err.Error(), "Address already in use")
+}
+
+var _ Lab = (*SimLab)(nil)
+
+// logsDir is where the lab's logs are, given a snapshot.
+func logsDir(s snap.Snapshot) string {
+	if s.Dir == "" {
+		d, _ := os.Getwd()
+		return filepath.Join(d, "logs")
+	}
+	return filepath.Join(s.Dir, "logs")
+}
