@@ -71,7 +71,7 @@ func (m *Model) onEvents(msg eventArrivedMsg) tea.Cmd {
 	m.buf = append(m.buf[:0], msg.e)
 	m.buf = m.watch.DrainTo(m.buf)
 	m.dropped = m.watch.Dropped()
-	state := false
+	state, done := false, false
 	for _, e := range m.buf {
 		if e.State {
 			state = true
@@ -82,6 +82,7 @@ func (m *Model) onEvents(msg eventArrivedMsg) tea.Cmd {
 		if r == nil {
 			continue
 		}
+		done = done || r.Done
 		if len(r.Steps) == 1 {
 			m.startAnim(r)
 			if r.Browser != "" && r.Browser != "-" {
@@ -90,7 +91,7 @@ func (m *Model) onEvents(msg eventArrivedMsg) tea.Cmd {
 		}
 	}
 	clear(m.buf) // drop the PDUs' references
-	m.refreshSnap(state)
+	m.refreshSnap(state || done)
 	cmds := []tea.Cmd{m.waitEvents(msg.at), m.startTicking()}
 	if !m.reading {
 		cmds = append(cmds, m.readLogs(150*time.Millisecond))
@@ -301,6 +302,7 @@ func (m *Model) readLogs(delay time.Duration) tea.Cmd {
 
 func (m *Model) onLogs(msg logsReadMsg) {
 	m.reading = false
+	m.refreshSnap(true) // counters the servers bumped after their last event
 	m.tail = msg.tail
 	for name, lines := range msg.lines {
 		m.logs.Append(name, lines)

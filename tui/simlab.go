@@ -35,11 +35,13 @@ type SimLab struct {
 	stopped map[string]bool
 	ups     []snap.Upstream
 	dbPath  string
+	slots   map[string][2]int // processes, threads last seen per instance
 }
 
 // NewSimLab wraps lab.
 func NewSimLab(lab *sim.Lab) *SimLab {
-	s := &SimLab{lab: lab, stopped: map[string]bool{}, dbPath: filepath.Join(lab.Dir, "db.sqlite3")}
+	s := &SimLab{lab: lab, stopped: map[string]bool{}, dbPath: filepath.Join(lab.Dir, "db.sqlite3"),
+		slots: map[string][2]int{}}
 	s.ups = upstreams(filepath.Join(lab.Dir, "nginx.conf"))
 	s.last = s.build()
 	return s
@@ -123,6 +125,11 @@ func (s *SimLab) build() snap.Snapshot {
 				in.Workers = append(in.Workers, snap.Worker{ID: w.ID, Busy: w.Status == "busy",
 					Requests: w.Requests, AvgTime: time.Duration(w.AvgRT) * time.Microsecond})
 			}
+		}
+		if in.Processes > 0 {
+			s.slots[name] = [2]int{in.Processes, in.Threads}
+		} else if sl, ok := s.slots[name]; ok {
+			in.Processes, in.Threads = sl[0], sl[1]
 		}
 		out.Instances = append(out.Instances, in)
 	}

@@ -266,3 +266,8 @@ func (m *Model) setLang(l i18n.Lang) {
 
 // Lang is the screen's language.
 func (m *Model) Lang() i18n.Lang { return m.lang }
+
+// RunCommandMsg asks the screen to run a lab control, as if typed after ':'
+// — how a signal from a real command (`webflow-lab proxy -s reload`) reaches
+// the running screen.
+type RunCommandMsg struct{ Command string }

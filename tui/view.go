@@ -62,6 +62,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.afterEdit(msg)
 	case labStartedMsg:
 		return m, m.onStarted(msg)
+	case RunCommandMsg:
+		return m, m.run(msg.Command)
 	}
 	return m, nil
 }

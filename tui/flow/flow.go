@@ -219,6 +219,8 @@ func Browser(ua string) string {
 	switch {
 	case ua == "":
 		return "-"
+	case strings.Contains(ua, "from the TUI"):
+		return "you"
 	case strings.Contains(ua, "webflow-lab"):
 		return "webflow-lab"
 	case strings.HasPrefix(ua, "curl/"):

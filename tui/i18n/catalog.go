@@ -164,7 +164,7 @@ var catalog = map[string]entry{
 
 	// status line
 	"status.hint":         {"Press g to send a request and watch it travel, ? for help.", "按 g 发送一个请求并观察它的处理流程，按 ? 查看帮助。"},
-	"status.hinturl":      {"Press g to send a request, or open %s in your browser; ? for help.", "g：发送请求 · 或在浏览器中打开 %s · ?：帮助"},
+	"status.hinturl":      {"g: send a request · or open %s in a browser · ?: help", "g：发送请求 · 或在浏览器中打开 %s · ?：帮助"},
 	"status.running":      {"running: %s …", "正在执行：%s …"},
 	"status.noproxy":      {"The proxy does not run: no request can be sent.", "反向代理没有运行：无法发送请求。"},
 	"status.sending":      {"%s → %s …", "%s → %s …"},

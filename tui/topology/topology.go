@@ -104,6 +104,7 @@ func (m Model) widths() widths {
 	for _, in := range m.instances() {
 		w.c = max(w.c, min(cellW(m.instanceBox(in).line)+1, 30))
 	}
+	w.b = max(w.b, min(cellW(m.nginxBox().line)+1, 16))
 	rest := max(m.w-(w.a+w.b+w.c+w.d+w.e), 16)
 	w.ab, w.bc, w.cd, w.de = rest/4, rest/4, rest/4, rest-3*(rest/4)
 	return w
