@@ -317,29 +317,27 @@ func (m *Model) header() string {
 	if m.paused {
 		sp = s.Warn.Render(m.lang.T("hdr.paused"))
 	}
-	// by priority: what is dropped first when the line is short comes last
-	parts := []string{sp, m.lang.F("hdr.inflight", m.inFlight()),
-		"?:" + m.lang.T("key.help"), s.Key.Render("L") + ":" + m.lang.T("hdr.lang")}
-	if m.skipped > 0 {
-		parts = append(parts, m.lang.F("hdr.skipped", m.skipped))
+	// screen order, each with a priority: the lowest goes first when short
+	type part struct {
+		text string
+		prio int
 	}
+	var parts []part
 	if len(m.snap.Upstreams) > 0 {
 		u := m.snap.Upstreams[0]
-		parts = append(parts, "upstream "+u.Name+": "+u.Strategy)
+		parts = append(parts, part{"upstream " + u.Name + ": " + u.Strategy, 1})
 	}
-	order := []int{len(parts) - 1}
-	for i := range len(parts) - 1 {
-		order = append(order, i)
+	parts = append(parts, part{sp, 5}, part{m.lang.F("hdr.inflight", m.inFlight()), 4})
+	if m.skipped > 0 {
+		parts = append(parts, part{m.lang.F("hdr.skipped", m.skipped), 2})
 	}
-	for n := len(parts); n > 0; n-- {
-		// keep the first n by priority, drawn in screen order (upstream first)
+	parts = append(parts, part{"?:" + m.lang.T("key.help"), 3}, part{s.Key.Render("L") + ":" + m.lang.T("hdr.lang"), 3})
+	for floor := 0; floor <= 5; floor++ {
 		var keep []string
-		if n == len(parts) {
-			for _, i := range order {
-				keep = append(keep, parts[i])
+		for _, p := range parts {
+			if p.prio > floor {
+				keep = append(keep, p.text)
 			}
-		} else {
-			keep = parts[:n]
 		}
 		r := strings.Join(keep, "   ") + " "
 		if gap := m.w - cell.Width(left) - cell.Width(r); gap >= 2 {
@@ -369,7 +367,10 @@ func (m *Model) statusLine() string {
 		st = m.th.S.Bad
 	}
 	text := m.status
-	if text == "" {
+	if text == "" && m.over == overError {
+		text = m.lang.T("status.fixhint")
+		st = m.th.S.Dim
+	} else if text == "" {
 		text = m.lang.T("status.hint")
 		if m.snap.URL != "" {
 			text = m.lang.F("status.hinturl", m.snap.URL)

@@ -65,9 +65,10 @@ var catalog = map[string]entry{
 	"tab.hint":    {"tab: details", "tab：详情"},
 
 	// waterfall
-	"wf.title":   {"waterfall", "瀑布图"},
-	"wf.none":    {"No request selected.", "未选中请求。"},
-	"wf.waiting": {"… still waiting for the answer", "… 仍在等待响应"},
+	"wf.title":    {"waterfall", "瀑布图"},
+	"wf.accepted": {"worker", "工作进程"},
+	"wf.none":     {"No request selected.", "未选中请求。"},
+	"wf.waiting":  {"… still waiting for the answer", "… 仍在等待响应"},
 
 	// detail tabs
 	"det.waterfall":   {"waterfall", "瀑布图"},
@@ -165,13 +166,14 @@ var catalog = map[string]entry{
 	// status line
 	"status.hint":         {"Press g to send a request and watch it travel, ? for help.", "按 g 发送一个请求并观察它的处理流程，按 ? 查看帮助。"},
 	"status.hinturl":      {"g: send a request · or open %s in a browser · ?: help", "g：发送请求 · 或在浏览器中打开 %s · ?：帮助"},
+	"status.fixhint":      {"Fix the file, then r starts the lab again.", "修改文件后，按 r 重新启动实验环境。"},
 	"status.running":      {"running: %s …", "正在执行：%s …"},
 	"status.noproxy":      {"The proxy does not run: no request can be sent.", "反向代理没有运行：无法发送请求。"},
 	"status.sending":      {"%s → %s …", "%s → %s …"},
 	"status.sent":         {"%s → %d  (≈ curl -i %s)", "%s → %d  （≈ curl -i %s）"},
 	"status.sendfailed":   {"%s failed: %v", "%s 失败：%v"},
 	"status.nofile":       {"No file to edit.", "没有可编辑的文件。"},
-	"status.noeditor":     {"$EDITOR is not set: export EDITOR=nano (or vim, code -w) and restart, or edit %s in another terminal and press r.", "没有设置 $EDITOR：执行 export EDITOR=nano（或 vim、code -w）后重启，或在另一个终端编辑 %s 后按 r。"},
+	"status.noeditor":     {"$EDITOR is not set (start webflow-lab after export EDITOR=nano, or vim): edit %s in another terminal, then press r.", "没有设置 $EDITOR（可先 export EDITOR=nano 或 vim 再启动 webflow-lab）：请在另一个终端编辑 %s，然后按 r。"},
 	"status.editorfailed": {"The editor %q failed: %v", "编辑器 %q 运行失败：%v"},
 	"status.starting":     {"starting the lab …", "正在启动实验环境 …"},
 	"status.stillfails":   {"The lab still cannot start: see the error above.", "实验环境仍然无法启动：见上面的错误。"},

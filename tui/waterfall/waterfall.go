@@ -83,7 +83,8 @@ func (m Model) rows() []row {
 	prev := r.Start
 	to := m.th.G.To
 	var sqlSent []time.Duration
-	for _, st := range r.Steps {
+	note := ""
+	for i, st := range r.Steps {
 		lbl := node(st.From, st.Instance) + to + node(st.To, st.Instance)
 		switch {
 		case st.Phase == trace.Info:
@@ -99,20 +100,34 @@ func (m Model) rows() []row {
 			if len(sqlSent) > 0 {
 				from, sqlSent = sqlSent[0], sqlSent[1:]
 			}
-			w := st.Why
-			out = append(out, row{label: "EMS" + to + "db", from: from, to: st.At, note: w, bad: st.Phase == trace.Failed})
+			out = append(out, row{label: "EMS" + to + "db", from: from, to: st.At, note: st.Why, bad: st.Phase == trace.Failed})
 			prev = st.At
 			continue
+		case st.From == trace.Uwsgi && st.To == trace.Proxy && i+1 < len(r.Steps) &&
+			r.Steps[i+1].From == trace.Uwsgi && r.Steps[i+1].To == trace.Proxy:
+			// the app server's side of the answer; the proxy's side follows
+			// and gets the row, this one's reason goes under it
+			note = st.Why
+			continue
 		}
-		rw := row{label: lbl + " " + m.lang.T("phase."+st.Phase.String()), from: prev, to: st.At,
-			bad: st.Phase == trace.Failed, status: st.Status}
-		if st.Phase == trace.Failed || st.From == trace.Disk {
+		rw := row{label: lbl, from: prev, to: st.At, bad: st.Phase == trace.Failed, status: st.Status, note: note}
+		note = ""
+		switch {
+		case st.Phase == trace.Failed:
+			rw.label += " " + m.lang.T("phase.failed")
 			rw.note = st.Why
-		} else if st.To == trace.Uwsgi && st.Phase == trace.Arrived && st.Why != "" && !strings.HasPrefix(st.Why, "connection") {
+		case st.From == trace.Disk:
+			rw.note = st.Why
+		case st.To == trace.Uwsgi && st.Phase == trace.Arrived && !strings.HasPrefix(st.Why, "connection"):
+			rw.label = st.Instance + " " + m.lang.T("wf.accepted")
+			rw.note = st.Why
+		case st.From == trace.Uwsgi && st.To == trace.App:
+			rw.note = ""
+		case st.From == trace.App && st.To == trace.Uwsgi && st.Why != "":
 			rw.note = st.Why
 		}
-		if st.Bytes > 0 {
-			rw.label += fmt.Sprintf(" %dB", st.Bytes)
+		if st.Status > 0 {
+			rw.label += fmt.Sprintf(" %d", st.Status)
 		}
 		if st.From == trace.Browser && st.Phase == trace.Arrived {
 			rw.from = st.At
@@ -136,7 +151,7 @@ func (m Model) View() string {
 	if total <= 0 {
 		total = 1
 	}
-	lw := min(max(m.w*2/5, 18), 32)
+	lw := min(max(m.w*2/5, 20), 28)
 	dw := 10
 	bw := max(m.w-lw-dw-2, 4)
 	for _, rw := range m.rows() {
