@@ -271,3 +271,14 @@ func (m *Model) Lang() i18n.Lang { return m.lang }
 // — how a signal from a real command (`webflow-lab proxy -s reload`) reaches
 // the running screen.
 type RunCommandMsg struct{ Command string }
+
+// reapplyTheme hands m.th to every panel.
+func (m *Model) reapplyTheme() {
+	m.topo.SetTheme(m.th)
+	m.reqs.SetTheme(m.th)
+	m.wf.SetTheme(m.th)
+	m.insp.SetTheme(m.th)
+	m.logs.SetTheme(m.th)
+	m.stats.SetTheme(m.th)
+	m.bps.SetTheme(m.th)
+}

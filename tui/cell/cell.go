@@ -11,10 +11,66 @@ import (
 
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/rivo/uniseg"
 )
 
-// Width is the display width of s.
-func Width(s string) int { return lipgloss.Width(s) }
+// Width is the display width of s. Plain ASCII (most of a screen) is
+// counted by bytes; other text without styling by uniseg's grapheme widths;
+// styled text by lipgloss, which skips the escape sequences.
+func Width(s string) int {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == 0x1b {
+			return styledWidth(s)
+		}
+		if c >= 0x80 {
+			ascii = false
+		}
+	}
+	if ascii {
+		return len(s)
+	}
+	return uniseg.StringWidth(s)
+}
+
+// styledWidth is the width of s without its CSI sequences (ESC [ … final
+// byte), the only escapes the TUI writes; anything else goes to lipgloss.
+func styledWidth(s string) int {
+	n := 0
+	for len(s) > 0 {
+		i := strings.IndexByte(s, 0x1b)
+		if i < 0 {
+			return n + Width(s)
+		}
+		if i > 0 {
+			n += Width(s[:i])
+		}
+		s = s[i:]
+		if len(s) < 2 || s[1] != '[' {
+			return n + lipgloss.Width(s)
+		}
+		j := 2
+		for j < len(s) && (s[j] < 0x40 || s[j] > 0x7e) {
+			j++
+		}
+		if j == len(s) {
+			return n
+		}
+		s = s[j+1:]
+	}
+	return n
+}
+
+// isPlainASCII reports whether s is printable ASCII without styling.
+func isPlainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 0x80 || c < 0x20 {
+			return false
+		}
+	}
+	return true
+}
 
 // Trunc cuts s to at most w cells, ending in tail when it cut ("…", or "~"
 // in ASCII mode).
@@ -27,6 +83,9 @@ func Trunc(s string, w int, tail string) string {
 	}
 	if Width(tail) > w {
 		tail = ""
+	}
+	if isPlainASCII(s) && isPlainASCII(tail) {
+		return s[:w-len(tail)] + tail
 	}
 	return ansi.Truncate(s, w, tail)
 }

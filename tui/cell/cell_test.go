@@ -37,3 +37,21 @@ func TestLines(t *testing.T) {
 		}
 	}
 }
+
+func TestWidthStyled(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int
+	}{
+		{"abc", 3},
+		{"请求", 4},
+		{"\x1b[1;38;2;1;2;3mabc\x1b[m", 3},
+		{"x\x1b[7m请求\x1b[m·", 6},
+		{"\x1b[m", 0},
+	}
+	for _, tt := range tests {
+		if got := Width(tt.in); got != tt.want {
+			t.Errorf("Width(%q) = %d, want %d", tt.in, got, tt.want)
+		}
+	}
+}

@@ -272,15 +272,22 @@ func (m *Model) View() string {
 		if r.Static {
 			viaStyle = s.Static
 		}
+		selected := sel != nil && r.ID == sel.ID
+		paint := func(st theme.Style, x string) string {
+			if selected {
+				return x // the selected row is one reverse run: styles do not nest
+			}
+			return st.Render(x)
+		}
 		line := mark + m.th.FitLeft(strconv.Itoa(r.Seq), c.seq) + " " +
-			s.Dim.Render(m.th.Fit(r.Seen.Format("15:04:05"), c.tm)) + " " +
+			paint(s.Dim, m.th.Fit(r.Seen.Format("15:04:05"), c.tm)) + " " +
 			m.th.Fit(r.Method, c.meth) + " " + m.th.Fit(r.Path, c.path) + " " +
-			stStyle.Render(m.th.FitLeft(st, c.st)) + " " + viaStyle.Render(m.th.Fit(via, c.via)) + " " +
+			paint(stStyle, m.th.FitLeft(st, c.st)) + " " + paint(viaStyle, m.th.Fit(via, c.via)) + " " +
 			m.th.FitLeft(ms(r.Duration()), c.ms)
 		if c.br > 0 {
-			line += " " + s.Dim.Render(m.th.Fit(r.Browser, c.br))
+			line += " " + paint(s.Dim, m.th.Fit(r.Browser, c.br))
 		}
-		if sel != nil && r.ID == sel.ID {
+		if selected {
 			line = s.Selected.Render(m.th.Fit(line, m.w))
 		}
 		lines = append(lines, line)

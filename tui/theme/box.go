@@ -3,8 +3,6 @@ package theme
 import (
 	"strings"
 
-	"charm.land/lipgloss/v2"
-
 	"webflow-lab/tui/cell"
 )
 
@@ -31,7 +29,7 @@ func (t Theme) Box(title, body string, w, h int, focused bool) string {
 	return t.assemble(top, body, w, h, frame)
 }
 
-func (t Theme) assemble(top, body string, w, h int, frame lipgloss.Style) string {
+func (t Theme) assemble(top, body string, w, h int, frame Style) string {
 	g := t.G
 	lines := make([]string, 0, h)
 	lines = append(lines, top)

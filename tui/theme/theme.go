@@ -11,12 +11,7 @@
 // for everything the TUI draws itself.
 package theme
 
-import (
-	"image/color"
-	"os"
-
-	"charm.land/lipgloss/v2"
-)
+import "os"
 
 // Options choose a theme.
 type Options struct {
@@ -37,26 +32,26 @@ type Theme struct {
 
 // Styles is every look the screens use, by purpose.
 type Styles struct {
-	Title    lipgloss.Style // the header's product name
-	Header   lipgloss.Style // the header line
-	Border   lipgloss.Style // frames of unfocused panels
-	Focus    lipgloss.Style // frame of the focused panel
-	PanelTtl lipgloss.Style // a panel's title in its frame
-	Dim      lipgloss.Style // secondary text: addresses, units
-	Text     lipgloss.Style // plain text
-	Key      lipgloss.Style // a key in the footer or help
-	Selected lipgloss.Style // the selected row
-	OK       lipgloss.Style // 2xx/3xx, up, idle worker
-	Warn     lipgloss.Style // 4xx, failing, held
-	Bad      lipgloss.Style // 5xx, stopped, down, errors
-	Busy     lipgloss.Style // a busy worker, a moving request
-	Static   lipgloss.Style // a request served from disk
-	Highlt   lipgloss.Style // the selected var's bytes in the hex dump
-	Status   lipgloss.Style // the status line (last action)
-	Footer   lipgloss.Style // the key legend
-	ErrTitle lipgloss.Style // the What of a learner-facing error
-	Label    lipgloss.Style // field labels: where:, why:, try:
-	Input    lipgloss.Style // the command line
+	Title    Style // the header's product name
+	Header   Style // the header line
+	Border   Style // frames of unfocused panels
+	Focus    Style // frame of the focused panel
+	PanelTtl Style // a panel's title in its frame
+	Dim      Style // secondary text: addresses, units
+	Text     Style // plain text
+	Key      Style // a key in the footer or help
+	Selected Style // the selected row
+	OK       Style // 2xx/3xx, up, idle worker
+	Warn     Style // 4xx, failing, held
+	Bad      Style // 5xx, stopped, down, errors
+	Busy     Style // a busy worker, a moving request
+	Static   Style // a request served from disk
+	Highlt   Style // the selected var's bytes in the hex dump
+	Status   Style // the status line (last action)
+	Footer   Style // the key legend
+	ErrTitle Style // the What of a learner-facing error
+	Label    Style // field labels: where:, why:, try:
+	Input    Style // the command line
 }
 
 // New builds a Theme.
@@ -65,13 +60,13 @@ func New(o Options) Theme {
 }
 
 func newStyles(o Options) Styles {
-	c := func(s string) color.Color {
+	c := func(s string) string {
 		if !o.Color {
-			return lipgloss.NoColor{}
+			return ""
 		}
-		return lipgloss.Color(s)
+		return s
 	}
-	base := lipgloss.NewStyle()
+	base := NewStyle()
 	s := Styles{
 		Title:    base.Bold(true).Foreground(c("#7dd3fc")),
 		Header:   base,
@@ -106,7 +101,7 @@ func newStyles(o Options) Styles {
 
 // Outcome is the style of an HTTP status: OK for 1xx–3xx, Warn for 4xx,
 // Bad for 5xx and for a request that failed without a status (0 with failed).
-func (s Styles) Outcome(status int, failed bool) lipgloss.Style {
+func (s Styles) Outcome(status int, failed bool) Style {
 	switch {
 	case failed || status >= 500:
 		return s.Bad

@@ -18,8 +18,7 @@ import (
 	"strconv"
 	"strings"
 
-	"charm.land/lipgloss/v2"
-
+	"webflow-lab/tui/cell"
 	"webflow-lab/tui/flow"
 	"webflow-lab/tui/i18n"
 	"webflow-lab/tui/snap"
@@ -153,7 +152,7 @@ func (m Model) View() string {
 type box struct {
 	title, body string
 	line        string // the one-line form
-	style       lipgloss.Style
+	style       theme.Style
 	styled      bool
 }
 
@@ -182,7 +181,7 @@ func (m Model) nodeLine(owner, i, in, w int, bx box) string {
 	return m.th.S.Border.Render(g.BL + strings.Repeat(g.H, w-2) + g.BR)
 }
 
-func cellW(s string) int { return lipgloss.Width(s) }
+func cellW(s string) int { return cell.Width(s) }
 
 func (m Model) browserBox() box {
 	who := m.lang.T("topo.nobrowser")
@@ -244,7 +243,7 @@ func (m Model) dbBox() box {
 type mark struct {
 	at    int
 	glyph string
-	style lipgloss.Style
+	style theme.Style
 }
 
 // placeGlyphs puts each glyph on its edge: key "AB", "BC:i", "CD:i", "DE:i",
@@ -354,7 +353,7 @@ func (m Model) edge(ps []placed, on bool, w int, _ bool, _ int) string {
 		return strings.Repeat(" ", w)
 	}
 	cells := make([]string, w)
-	styles := make([]*lipgloss.Style, w)
+	styles := make([]*theme.Style, w)
 	cells[0] = " "
 	for i := 1; i < w-2; i++ {
 		cells[i] = m.th.G.H
@@ -368,18 +367,24 @@ func (m Model) edge(ps []placed, on bool, w int, _ bool, _ int) string {
 	return m.render(cells, styles)
 }
 
-func (m Model) render(cells []string, styles []*lipgloss.Style) string {
-	var b strings.Builder
-	for i, c := range cells {
-		switch {
-		case styles[i] != nil:
-			b.WriteString(styles[i].Render(c))
-		case c == " ":
-			b.WriteString(c)
-		default:
-			b.WriteString(m.th.S.Border.Render(c))
+func (m Model) render(cells []string, styles []*theme.Style) string {
+	// runs of plain cells are styled once: a frame renders many edges
+	var b, run strings.Builder
+	flush := func() {
+		if run.Len() > 0 {
+			b.WriteString(m.th.S.Border.Render(run.String()))
+			run.Reset()
 		}
 	}
+	for i, c := range cells {
+		if styles[i] != nil {
+			flush()
+			b.WriteString(styles[i].Render(c))
+			continue
+		}
+		run.WriteString(c)
+	}
+	flush()
 	return b.String()
 }
 
@@ -391,7 +396,7 @@ func (m Model) fork(ps []placed, i, n, y, band, w int, join bool) string {
 	row, in := y/band, y%band
 	g := m.th.G
 	cells := make([]string, w)
-	styles := make([]*lipgloss.Style, w)
+	styles := make([]*theme.Style, w)
 	for k := range cells {
 		cells[k] = " "
 	}
