@@ -35,6 +35,13 @@ type (
 // however busy the lab is.
 const frameEvery = time.Second / 30
 
+// busyBatch is how many events in one delivery mean the lab is under load;
+// then deliveries come busyEvery apart.
+const (
+	busyBatch = 200
+	busyEvery = time.Second / 5
+)
+
 // maxAnims is how many requests move at once; beyond, new ones are counted
 // as skipped (they are still in the list, with their waterfall).
 const maxAnims = 60
@@ -90,9 +97,16 @@ func (m *Model) onEvents(msg eventArrivedMsg) tea.Cmd {
 			}
 		}
 	}
+	n := len(m.buf)
 	clear(m.buf) // drop the PDUs' references
 	m.refreshSnap(state || done)
-	cmds := []tea.Cmd{m.waitEvents(msg.at), m.startTicking()}
+	// Under load the screen reads less often: the lab's servers share the
+	// machine's CPUs with it, and a frame a fifth of a second is still live.
+	next := msg.at
+	if n > busyBatch {
+		next = next.Add(busyEvery - frameEvery)
+	}
+	cmds := []tea.Cmd{m.waitEvents(next), m.startTicking()}
 	if !m.reading {
 		cmds = append(cmds, m.readLogs(150*time.Millisecond))
 	}

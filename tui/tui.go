@@ -170,7 +170,7 @@ func New(lab Lab, startErr error, opts Options) *Model {
 	}
 	opts.Theme.Presenter = opts.Presenter || opts.Theme.Presenter
 	th := theme.New(opts.Theme)
-	m := &Model{opts: opts, th: th, lang: opts.Lang, store: flow.NewStore(1000), replay: flow.DefaultReplay,
+	m := &Model{opts: opts, th: th, lang: opts.Lang, store: flow.NewStore(500), replay: flow.DefaultReplay,
 		speed: 2, prevReqs: map[string]int64{}, rps: map[string]float64{}, tail: logs.Tail{}}
 	if opts.Presenter {
 		m.speed = 1

@@ -75,6 +75,7 @@ type Store struct {
 	Now func() time.Time
 
 	cap  int
+	keep int // the newest keep requests keep their PDUs
 	list []*Request
 	byID map[string]*Request
 	seq  int
@@ -82,8 +83,13 @@ type Store struct {
 
 // NewStore returns a Store that keeps at most capacity requests.
 func NewStore(capacity int) *Store {
-	return &Store{cap: max(capacity, 1), byID: map[string]*Request{}, Now: time.Now}
+	return &Store{cap: max(capacity, 1), keep: KeepBytes, byID: map[string]*Request{}, Now: time.Now}
 }
+
+// KeepBytes is how many of the newest requests keep the bytes of their hops
+// (the PDUs the inspector shows); older ones keep their steps only, so a
+// long run under load holds a few hundred kilobytes, not megabytes.
+const KeepBytes = 200
 
 // Len is the number of requests kept.
 func (s *Store) Len() int { return len(s.list) }
@@ -110,6 +116,9 @@ func (s *Store) Add(e trace.Event) *Request {
 		r = &Request{ID: e.ReqID, Seq: s.seq, Seen: s.Now(), Start: e.At}
 		s.byID[e.ReqID] = r
 		s.list = append(s.list, r)
+		if n := len(s.list) - s.keep - 1; n >= 0 {
+			s.list[n].dropBytes()
+		}
 		if len(s.list) > s.cap {
 			old := s.list[0]
 			delete(s.byID, old.ID)
@@ -126,6 +135,13 @@ func (s *Store) Add(e trace.Event) *Request {
 	r.Steps = append(r.Steps, st)
 	r.apply(st)
 	return r
+}
+
+// dropBytes forgets the request's PDUs.
+func (r *Request) dropBytes() {
+	for i := range r.Steps {
+		r.Steps[i].PDU = nil
+	}
 }
 
 // apply learns what one step says about the request.

@@ -290,11 +290,14 @@ func Matches(r *flow.Request, l string) bool {
 	return d > -2*time.Second && d < 2*time.Second
 }
 
+// maxRead is the most Read takes of one file at a time: about Keep lines.
+const maxRead = 128 << 10
+
 // Tail is where reading each file got to.
 type Tail map[string]int64
 
 // Read reads what was appended to the *.log files in dir since t, at most
-// the last 256 KiB of each, and returns new lines by file name and the new
+// the last 128 KiB of each, and returns new lines by file name and the new
 // positions. A file that shrank (rotated, truncated) is read from its start.
 func Read(dir string, t Tail) (map[string][]string, Tail, error) {
 	names, err := filepath.Glob(filepath.Join(dir, "*.log"))
@@ -318,8 +321,8 @@ func Read(dir string, t Tail) (map[string][]string, Tail, error) {
 		if st.Size() < off {
 			off = 0
 		}
-		if st.Size()-off > 256<<10 {
-			off = st.Size() - 256<<10
+		if st.Size()-off > maxRead {
+			off = st.Size() - maxRead // the pane keeps the newest lines only
 		}
 		f.Seek(off, io.SeekStart)
 		data, _ := io.ReadAll(io.LimitReader(f, st.Size()-off))
