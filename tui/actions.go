@@ -263,7 +263,8 @@ func (m *Model) onStarted(msg labStartedMsg) tea.Cmd {
 func errorFile(err error, s snap.Snapshot) string {
 	var e *explain.Error
 	if errors.As(err, &e) && e.Where != "" {
-		w := strings.Fields(e.Where)[0]
+		// "conf.d/ems.conf:10", "uwsgi-1.ini: http = 127.0.0.1:9000"
+		w := strings.TrimSuffix(strings.Fields(e.Where)[0], ":")
 		if file, _ := splitWhere(w); strings.HasSuffix(file, ".conf") || strings.HasSuffix(file, ".ini") ||
 			strings.Contains(file, "/") {
 			if !filepath.IsAbs(file) && s.Dir != "" {

@@ -82,7 +82,7 @@ func (m *Model) onEvents(msg eventArrivedMsg) tea.Cmd {
 	for _, e := range m.buf {
 		if e.State {
 			state = true
-			m.logAction(e.Why, "")
+			m.logState(e.Why)
 			continue
 		}
 		r := m.store.Add(e)
@@ -323,13 +323,24 @@ func (m *Model) onLogs(msg logsReadMsg) {
 	}
 }
 
+// logState records a state change the servers reported ("upstream server
+// temporarily disabled"); the status line shows it unless a control's result
+// is there from the last few seconds (that one names its real equivalent).
+func (m *Model) logState(why string) {
+	stamp := m.opts.Now().Format("15:04:05")
+	m.logs.Append(logs.Actions, []string{stamp + "  " + why})
+	if m.opts.Now().Sub(m.statusAt) > 3*time.Second {
+		m.status, m.statusOK = why, true
+	}
+}
+
 // logAction records a control (or a state change) and its real equivalent.
 func (m *Model) logAction(did, equivalent string) {
 	line := did
 	if equivalent != "" {
 		line += m.th.G.Dot + "≈ " + equivalent
 	}
-	m.status, m.statusOK = line, true
+	m.status, m.statusOK, m.statusAt = line, true, m.opts.Now()
 	stamp := m.opts.Now().Format("15:04:05")
 	m.logs.Append(logs.Actions, []string{stamp + "  " + line})
 }

@@ -202,3 +202,5 @@ func traffic(t testing.TB) []trace.Event {
 }
 
 func asciiOpts() theme.Options { return theme.Options{ASCII: true} }
+
+func snapFor(dir string) snap.Snapshot { return snap.Snapshot{Dir: dir} }

@@ -343,3 +343,18 @@ func TestResizeAnything(t *testing.T) {
 		}
 	}
 }
+
+func TestErrorFile(t *testing.T) {
+	tests := []struct{ where, want string }{
+		{"conf.d/ems.conf:10", "/ws/conf.d/ems.conf:10"},
+		{"/ws/uwsgi-1.ini: http = 127.0.0.1:9000", "/ws/uwsgi-1.ini"},
+		{"127.0.0.1:9001", "/ws/nginx.conf"},
+		{"", "/ws/nginx.conf"},
+	}
+	for _, tt := range tests {
+		err := &explain.Error{What: explain.T("x", ""), Where: tt.where}
+		if got := errorFile(err, snapFor("/ws")); got != tt.want {
+			t.Errorf("errorFile(%q) = %q, want %q", tt.where, got, tt.want)
+		}
+	}
+}

@@ -205,6 +205,7 @@ func (s *SimLab) Commands() []snap.Command {
 		{Name: "start", Args: "INSTANCE", Summary: explain.T("start an app server again from its ini file", "按 ini 配置文件重新启动应用服务器")},
 		{Name: "restart", Args: "INSTANCE", Summary: explain.T("restart an app server from its ini file (after an edit)", "按 ini 配置文件重启应用服务器（修改之后）")},
 		{Name: "reload", Args: "", Summary: explain.T("read nginx.conf again, as nginx -s reload", "重新加载 nginx.conf，如同 nginx -s reload")},
+		{Name: "reload-all", Args: "", Summary: explain.T("reload nginx.conf and restart every app server (what a reload signal does)", "重新加载 nginx.conf 并重启所有应用服务器（收到重新加载信号时的行为）")},
 	}
 }
 
@@ -227,6 +228,16 @@ func (s *SimLab) Do(ctx context.Context, command string) (snap.Result, error) {
 		arg = f[1]
 	}
 	switch f[0] {
+	case "reload-all":
+		// what a reload signal to any of the lab's pid files does (serve
+		// does the same): nginx.conf read again, every instance restarted
+		if err := s.lab.Reload(ctx); err != nil {
+			return snap.Result{}, err
+		}
+		clear(s.stopped)
+		s.ups = upstreams(filepath.Join(s.lab.Dir, "nginx.conf"))
+		return snap.Result{Did: explain.T("reloaded nginx.conf and restarted every app server",
+			"已重新加载 nginx.conf 并重启所有应用服务器"), Equivalent: "nginx -s reload; uwsgi --reload uwsgi-N.pid"}, nil
 	case "reload":
 		if err := s.lab.ReloadProxy(); err != nil {
 			return snap.Result{}, err

@@ -132,6 +132,7 @@ type Model struct {
 	ti       textinput.Model
 	status   string // the last action and its real equivalent
 	statusOK bool
+	statusAt time.Time // when a control last wrote the status line
 	actions  []string
 
 	topo    topology.Model

@@ -407,13 +407,20 @@ func (m *Model) helpText(w int) string {
 		b = append(b, " "+l)
 	}
 	b = append(b, "", s.PanelTtl.Render(m.lang.T("help.commands")))
+	cmdLine := func(name, args, help string) string {
+		c := ":" + name
+		if args != "" {
+			c += " " + strings.ToLower(args)
+		}
+		return " " + s.Key.Render(m.th.Fit(c, 24)) + " " + help
+	}
 	if m.lab != nil {
 		for _, c := range m.lab.Commands() {
-			b = append(b, " "+s.Key.Render(":"+c.Name+" "+strings.ToLower(c.Args))+"  "+c.Summary.In(m.lang.Code()))
+			b = append(b, cmdLine(c.Name, c.Args, c.Summary.In(m.lang.Code())))
 		}
 	}
 	for _, c := range localCommands {
-		b = append(b, " "+s.Key.Render(":"+c.name+" "+strings.ToLower(c.args))+"  "+m.lang.T(c.help))
+		b = append(b, cmdLine(c.name, c.args, m.lang.T(c.help)))
 	}
 	b = append(b, "", m.lang.F("help.replay", speedText(speeds[m.speed])), m.lang.T("help.legend"))
 	return strings.Join(b, "\n")

@@ -93,7 +93,14 @@ func runTUI(args []string, stdout, stderr io.Writer) int {
 			case sig := <-sigs:
 				switch sig {
 				case syscall.SIGHUP:
-					p.Send(tui.RunCommandMsg{Command: "reload"})
+					// SIGHUP is also the terminal hanging up (its window
+					// closed, tmux killed): then there is no screen to run
+					// and the lab stops with it, as a foreground nginx does.
+					if _, _, err := term.GetSize(os.Stdout.Fd()); err != nil {
+						p.Quit()
+						continue
+					}
+					p.Send(tui.RunCommandMsg{Command: "reload-all"})
 				case syscall.SIGUSR1:
 					mu.Lock()
 					if running != nil && running.Proxy != nil {

@@ -180,6 +180,14 @@ func TestTUIEndToEnd(t *testing.T) {
 		s.waitText("uwsgi --ini uwsgi-1.ini")
 	})
 
+	t.Run("a real reload command reaches the screen", func(t *testing.T) {
+		out, err := exec.Command(bin, "proxy", "-p", ws, "-c", "nginx.conf", "-s", "reload").CombinedOutput()
+		if err != nil {
+			t.Fatalf("proxy -s reload: %v %s", err, out)
+		}
+		s.waitText("reloaded nginx.conf and restarted")
+	})
+
 	t.Run("the language switches live", func(t *testing.T) {
 		s.keys("L")
 		s.waitText("拓扑")
@@ -281,4 +289,53 @@ func TestTUIBusyPortThenRetry(t *testing.T) {
 	s.waitText("topology")
 	s.keys("q")
 	s.waitFor("the program to exit", 15*time.Second, func(string) bool { return !s.alive() })
+}
+
+// TestTUITerminalClosed closes the terminal under a running webflow-lab:
+// the hangup stops the lab, as a foreground nginx stops with its terminal.
+func TestTUITerminalClosed(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skipf("tmux not in PATH: %v (apt-get install tmux)", err)
+	}
+	if testing.Short() {
+		t.Skip("-short: the end-to-end run builds the binary and takes a few seconds")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "webflow-lab")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	proxyPort, appPort := freePorts(t)
+	s := &tmuxScreen{t: t, session: fmt.Sprintf("wfl-e2e-hup-%d", os.Getpid())}
+	cmd := fmt.Sprintf("%s --workspace %s --port %d --app-port %d", bin, filepath.Join(dir, "ws"), proxyPort, appPort)
+	if out, err := s.tmux("new-session", "-d", "-s", s.session, "-x", "80", "-y", "24", cmd); err != nil {
+		t.Fatalf("tmux new-session: %v %s", err, out)
+	}
+	s.waitText("welcome")
+	s.tmux("kill-session", "-t", s.session)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(15 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", proxyPort), time.Second)
+		if err != nil {
+			break
+		}
+		c.Close()
+		select {
+		case <-deadline:
+			t.Fatal("the lab still serves 15 s after its terminal closed")
+		case <-tick.C:
+		}
+	}
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		out, _ := exec.Command("pgrep", "-f", bin).Output()
+		if len(out) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("process left after the terminal closed: %s", out)
+		}
+		<-tick.C
+	}
 }
