@@ -209,8 +209,8 @@ func TestTUIEndToEnd(t *testing.T) {
 		if len(pids)+len(more) > 0 {
 			t.Errorf("pid files left: %v %v", pids, more)
 		}
-		if out, _ := exec.Command("pgrep", "-f", bin).Output(); len(out) > 0 {
-			t.Errorf("processes left: %s", out)
+		if pids := running(bin); len(pids) > 0 {
+			t.Errorf("processes left: %v", pids)
 		}
 		if b, _ := os.ReadFile(filepath.Join(dir, "stderr")); len(b) > 0 {
 			t.Logf("stderr: %s", b)
@@ -329,13 +329,26 @@ func TestTUITerminalClosed(t *testing.T) {
 		}
 	}
 	for deadline := time.Now().Add(15 * time.Second); ; {
-		out, _ := exec.Command("pgrep", "-f", bin).Output()
-		if len(out) == 0 {
+		pids := running(bin)
+		if len(pids) == 0 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("process left after the terminal closed: %s", out)
+			t.Fatalf("process left after the terminal closed: %v", pids)
 		}
 		<-tick.C
 	}
+}
+
+// running lists the processes executing bin (by /proc/PID/exe, so that a
+// shell or tmux whose command line names bin does not count).
+func running(bin string) []string {
+	var out []string
+	exes, _ := filepath.Glob("/proc/[0-9]*/exe")
+	for _, e := range exes {
+		if target, err := os.Readlink(e); err == nil && target == bin {
+			out = append(out, filepath.Base(filepath.Dir(e)))
+		}
+	}
+	return out
 }
