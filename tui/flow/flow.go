@@ -9,6 +9,7 @@
 package flow
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -132,7 +133,14 @@ func (s *Store) Add(e trace.Event) *Request {
 	}
 	st := Step{From: e.From, To: e.To, Instance: inst, Phase: e.Phase, At: e.At,
 		Bytes: e.Bytes, Status: e.Status, Why: e.Why, PDU: e.PDU}
-	r.Steps = append(r.Steps, st)
+	// Servers report from their own goroutines, so events of one request
+	// can reach the screen out of order (the proxy's "returned" before the
+	// app server's): steps are kept in time order.
+	i := len(r.Steps)
+	for i > 0 && r.Steps[i-1].At > st.At {
+		i--
+	}
+	r.Steps = slices.Insert(r.Steps, i, st)
 	r.apply(st)
 	return r
 }

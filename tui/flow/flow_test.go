@@ -86,6 +86,26 @@ func TestRequest(t *testing.T) {
 	}
 }
 
+func TestStepsInTimeOrder(t *testing.T) {
+	evs := dynamic("d")
+	// the proxy's side of the answer reaches the screen before the app server's
+	n := len(evs)
+	evs[n-4], evs[n-2] = evs[n-2], evs[n-4]
+	s := newStore()
+	for _, e := range evs {
+		s.Add(e)
+	}
+	r := s.Get("d")
+	for i := 1; i < len(r.Steps); i++ {
+		if r.Steps[i].At < r.Steps[i-1].At {
+			t.Fatalf("step %d at %v before step %d at %v", i, r.Steps[i].At, i-1, r.Steps[i-1].At)
+		}
+	}
+	if r.Status != 200 || !r.Done {
+		t.Errorf("got status %d done %v", r.Status, r.Done)
+	}
+}
+
 func TestStops(t *testing.T) {
 	nodes := func(ss []Stop) []string {
 		var out []string
