@@ -110,6 +110,7 @@ func (m *Model) sendRequest(path string) tea.Cmd {
 		return nil
 	}
 	m.status, m.statusOK = m.lang.F("status.sending", "GET "+path, url), true
+	m.reqs.Follow() // the request about to appear is the one to watch
 	ctx := m.ctx
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute) // a breakpoint may hold it a while

@@ -74,7 +74,7 @@ var catalog = map[string]entry{
 	"det.waterfall":   {"waterfall", "瀑布图"},
 	"det.http":        {"http", "HTTP"},
 	"det.uwsgi":       {"uwsgi", "uwsgi"},
-	"det.environ":     {"env", "environ"},
+	"det.environ":     {"env", "env"},
 	"det.sql":         {"sql", "SQL"},
 	"det.logs":        {"logs", "日志"},
 	"det.stats":       {"stats", "统计"},
@@ -87,7 +87,8 @@ var catalog = map[string]entry{
 	"logs.only":    {"only #%d (o: all)", "只看 #%d（o：全部）"},
 
 	// stats
-	"stats.line":   {"%d requests  %.1f req/s  listen queue %s  %d processes × %d threads", "%d 请求  %.1f 请求/秒  监听队列 %s  %d 进程 × %d 线程"},
+	"stats.line":   {"%d requests  %.1f req/s", "%d 请求  %.1f 请求/秒"},
+	"stats.line2":  {"listen queue %s  %d processes × %d threads", "监听队列 %s  %d 进程 × %d 线程"},
 	"stats.status": {"status", "状态"},
 	"stats.reqs":   {"requests", "请求数"},
 	"stats.avg":    {"avg time", "平均时间"},

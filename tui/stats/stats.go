@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"webflow-lab/tui/cell"
 	"webflow-lab/tui/i18n"
 	"webflow-lab/tui/snap"
 	"webflow-lab/tui/theme"
@@ -52,8 +53,14 @@ func (m Model) View() string {
 		if in.State != snap.Running {
 			st = s.Bad
 		}
-		lines = append(lines, s.PanelTtl.Render(in.Name)+"  "+st.Render(m.lang.T("state."+in.State))+"  "+
-			m.lang.F("stats.line", in.Requests, m.rps[in.Name], q, in.Processes, max(in.Threads, 1)))
+		head := s.PanelTtl.Render(in.Name) + "  " + st.Render(m.lang.T("state."+in.State)) + "  " +
+			m.lang.F("stats.line", in.Requests, m.rps[in.Name])
+		more := m.lang.F("stats.line2", q, in.Processes, max(in.Threads, 1))
+		if cell.Width(head)+2+cell.Width(more) <= m.w {
+			lines = append(lines, head+"  "+more)
+		} else {
+			lines = append(lines, head, "  "+more)
+		}
 		if len(in.Workers) > 0 {
 			lines = append(lines, s.Dim.Render("  "+m.th.FitLeft("WID", 4)+"  "+m.th.Fit(m.lang.T("stats.status"), 8)+
 				m.th.FitLeft(m.lang.T("stats.reqs"), 9)+m.th.FitLeft(m.lang.T("stats.avg"), 12)))
