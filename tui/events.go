@@ -78,11 +78,12 @@ func (m *Model) onEvents(msg eventArrivedMsg) tea.Cmd {
 	m.buf = append(m.buf[:0], msg.e)
 	m.buf = m.watch.DrainTo(m.buf)
 	m.dropped = m.watch.Dropped()
+	m.skippedReqs = m.watch.Skipped()
 	state, done := false, false
 	for _, e := range m.buf {
 		if e.State {
 			state = true
-			m.logState(e.Why)
+			m.logState(m.lang.Pick(e.Why, e.WhyZH))
 			continue
 		}
 		r := m.store.Add(e)

@@ -198,6 +198,16 @@ func traffic(t testing.TB) []trace.Event {
 		trace.Event{ReqID: "a5", From: trace.Proxy, To: trace.Uwsgi, Instance: "127.0.0.1:9001", Phase: trace.Sent, At: 100*ms + 200*us, Why: "GET"},
 		trace.Event{ReqID: "a5", From: trace.Proxy, To: trace.Uwsgi, Instance: "uwsgi-1", Phase: trace.Arrived, At: 100*ms + 300*us, Why: "worker 2 core 0 took it"},
 		trace.Event{ReqID: "a5", From: trace.Uwsgi, To: trace.App, Instance: "uwsgi-1", Phase: trace.Sent, At: 100*ms + 400*us, Why: "app called"})
+	// mark each request's first and last event, as the proxy does
+	seen := map[string]bool{}
+	for i := range evs {
+		if !seen[evs[i].ReqID] {
+			evs[i].First, seen[evs[i].ReqID] = true, true
+		}
+		if evs[i].To == trace.Browser {
+			evs[i].Last = true
+		}
+	}
 	return evs
 }
 

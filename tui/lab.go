@@ -33,7 +33,10 @@ type Watcher interface {
 	Next(ctx context.Context) (trace.Event, error)
 	// DrainTo appends what is queued to dst without waiting.
 	DrainTo(dst []trace.Event) []trace.Event
-	// Dropped counts events (or whole requests) lost to a full buffer.
+	// Dropped counts events of no request lost to a full buffer.
 	Dropped() int64
+	// Skipped counts whole requests not followed because the buffer was
+	// full when they began: the screen shows fewer requests, never half of one.
+	Skipped() int64
 	Close()
 }

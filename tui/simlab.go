@@ -2,7 +2,6 @@ package tui
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -10,10 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"time"
 
 	"webflow-lab/servers/explain"
-	"webflow-lab/servers/proxy/config"
 	"webflow-lab/servers/trace"
 	"webflow-lab/sim"
 	"webflow-lab/tui/snap"
@@ -25,15 +22,14 @@ import (
 //
 // Today sim offers the controls a learner has on a real box — stop an
 // instance, restart it from its ini, reload nginx.conf — and SimLab builds
-// the snapshot from the servers' own reports: each instance's uWSGI stats
-// JSON and the upstream blocks of nginx.conf.
+// the snapshot from the servers' own reports: each instance's Stats (what
+// its stats server serves) and the running proxy's Upstreams.
 type SimLab struct {
 	lab *sim.Lab
 
 	mu      sync.Mutex // held by controls; Snapshot only tries it
 	last    snap.Snapshot
 	stopped map[string]bool
-	ups     []snap.Upstream
 	dbPath  string
 	slots   map[string][2]int // processes, threads last seen per instance
 }
@@ -42,7 +38,6 @@ type SimLab struct {
 func NewSimLab(lab *sim.Lab) *SimLab {
 	s := &SimLab{lab: lab, stopped: map[string]bool{}, dbPath: filepath.Join(lab.Dir, "db.sqlite3"),
 		slots: map[string][2]int{}}
-	s.ups = upstreams(filepath.Join(lab.Dir, "nginx.conf"))
 	s.last = s.build()
 	return s
 }
@@ -63,24 +58,6 @@ func (s *SimLab) Watch(buffer int) Watcher { return subscription{s.lab.Events.Su
 type subscription struct{ *trace.Subscription }
 
 func (w subscription) Next(ctx context.Context) (trace.Event, error) { return w.Subscription.Next(ctx) }
-
-// uwsgiStats is the part of uWSGI's stats JSON the screen reads.
-type uwsgiStats struct {
-	ListenQueue int `json:"listen_queue"`
-	Sockets     []struct {
-		Name  string `json:"name"`
-		Queue int    `json:"queue"`
-	} `json:"sockets"`
-	Workers []struct {
-		ID       int    `json:"id"`
-		Requests int64  `json:"requests"`
-		Status   string `json:"status"`
-		AvgRT    int64  `json:"avg_rt"` // µs
-		Cores    []struct {
-			Requests int64 `json:"requests"`
-		} `json:"cores"`
-	} `json:"workers"`
-}
 
 func (s *SimLab) build() snap.Snapshot {
 	l := s.lab
@@ -115,15 +92,15 @@ func (s *SimLab) build() snap.Snapshot {
 				in.Stats = addrs[0].String()
 			}
 		}
-		var st uwsgiStats
-		if in.State == snap.Running && json.Unmarshal(srv.StatsJSON(), &st) == nil {
+		if in.State == snap.Running {
+			st := srv.Stats()
 			in.ListenQueue = st.ListenQueue
+			in.Requests = st.Requests
 			in.Processes = len(st.Workers)
 			for _, w := range st.Workers {
-				in.Threads = max(in.Threads, len(w.Cores))
-				in.Requests += w.Requests
-				in.Workers = append(in.Workers, snap.Worker{ID: w.ID, Busy: w.Status == "busy",
-					Requests: w.Requests, AvgTime: time.Duration(w.AvgRT) * time.Microsecond})
+				in.Threads = max(in.Threads, w.Cores)
+				in.Workers = append(in.Workers, snap.Worker{ID: w.ID, Busy: w.Busy > 0,
+					Requests: w.Requests, AvgTime: w.AvgTime})
 			}
 		}
 		if in.Processes > 0 {
@@ -133,68 +110,21 @@ func (s *SimLab) build() snap.Snapshot {
 		}
 		out.Instances = append(out.Instances, in)
 	}
-	// peers named by the instance listening at their address
-	for _, u := range s.ups {
-		u.Peers = append([]snap.Peer(nil), u.Peers...)
-		for i := range u.Peers {
-			u.Peers[i].Instance = ""
-			if name := out.InstanceByAddr(u.Peers[i].Addr); name != u.Peers[i].Addr {
-				u.Peers[i].Instance = name
-				if in, _ := out.Instance(name); in.State != snap.Running {
-					u.Peers[i].State = "down"
+	// the running proxy's upstreams, peers named by the instance at their address
+	if l.Proxy != nil {
+		for _, u := range l.Proxy.Upstreams() {
+			up := snap.Upstream{Name: u.Name, Strategy: u.Method, Where: fmt.Sprintf("%s:%d", u.File, u.Line)}
+			for _, p := range u.Peers {
+				peer := snap.Peer{Addr: p.Addr, Weight: p.Weight, Backup: p.Backup, State: p.State.String(),
+					Fails: int64(p.Fails)}
+				if name := out.InstanceByAddr(p.Addr); name != p.Addr {
+					peer.Instance = name
 				}
+				up.Peers = append(up.Peers, peer)
 			}
-		}
-		out.Upstreams = append(out.Upstreams, u)
-	}
-	return out
-}
-
-// upstreams reads the upstream blocks of the nginx.conf at path; a config
-// that does not load has none (the proxy's own error says why).
-func upstreams(path string) []snap.Upstream {
-	cfg, err := config.Load(path)
-	if err != nil {
-		return nil
-	}
-	var out []snap.Upstream
-	var walk func(ds []*config.Directive)
-	walk = func(ds []*config.Directive) {
-		for _, d := range ds {
-			if d.Name == "upstream" && d.IsBlock() {
-				u := snap.Upstream{Name: d.Arg(0), Strategy: "round robin", Where: d.Where()}
-				for _, x := range d.Block {
-					switch x.Name {
-					case "ip_hash":
-						u.Strategy = "ip_hash"
-					case "least_conn":
-						u.Strategy = "least_conn"
-					case "hash":
-						u.Strategy = "hash " + strings.Join(x.Args, " ")
-					case "random":
-						u.Strategy = "random"
-					case "server":
-						p, err := x.Peer()
-						if err != nil {
-							continue
-						}
-						st := "up"
-						if p.Down {
-							st = "down"
-						}
-						u.Peers = append(u.Peers, snap.Peer{Addr: p.Addr, Weight: p.Weight, Backup: p.Backup,
-							Down: p.Down, State: st})
-					}
-				}
-				out = append(out, u)
-				continue
-			}
-			if d.IsBlock() {
-				walk(d.Block)
-			}
+			out.Upstreams = append(out.Upstreams, up)
 		}
 	}
-	walk(cfg.Directives)
 	return out
 }
 
@@ -235,14 +165,12 @@ func (s *SimLab) Do(ctx context.Context, command string) (snap.Result, error) {
 			return snap.Result{}, err
 		}
 		clear(s.stopped)
-		s.ups = upstreams(filepath.Join(s.lab.Dir, "nginx.conf"))
 		return snap.Result{Did: explain.T("reloaded nginx.conf and restarted every app server",
 			"已重新加载 nginx.conf 并重启所有应用服务器"), Equivalent: "nginx -s reload; uwsgi --reload uwsgi-N.pid"}, nil
 	case "reload":
 		if err := s.lab.ReloadProxy(); err != nil {
 			return snap.Result{}, err
 		}
-		s.ups = upstreams(filepath.Join(s.lab.Dir, "nginx.conf"))
 		return snap.Result{Did: explain.T("reloaded nginx.conf", "已重新加载 nginx.conf"),
 			Equivalent: "nginx -s reload"}, nil
 	case "stop", "start", "restart":

@@ -104,14 +104,15 @@ type Model struct {
 	lang   i18n.Lang
 	w, h   int
 
-	snap     snap.Snapshot
-	snapAt   time.Time
-	prevReqs map[string]int64
-	rps      map[string]float64
-	store    *flow.Store
-	buf      []trace.Event
-	dropped  int64
-	browsers []string
+	snap        snap.Snapshot
+	snapAt      time.Time
+	prevReqs    map[string]int64
+	rps         map[string]float64
+	store       *flow.Store
+	buf         []trace.Event
+	dropped     int64
+	skippedReqs int64 // whole requests the event stream did not follow
+	browsers    []string
 
 	// the replay
 	replay   flow.Replay

@@ -198,7 +198,7 @@ func (m *Model) main(h int) string {
 		m.logs.SetRequest(sel, false)
 	}
 	m.reqs.SetHeld(m.heldIDs())
-	m.reqs.SetDropped(m.dropped)
+	m.reqs.SetDropped(m.dropped, m.skippedReqs)
 	m.stats.SetSnapshot(m.snap, m.rps)
 	m.bps.SetSnapshot(m.snap, m.opts.Now(), m.breakOffered())
 

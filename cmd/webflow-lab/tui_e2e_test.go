@@ -68,9 +68,9 @@ func (s *tmuxScreen) alive() bool {
 	return err == nil
 }
 
-// freePorts finds a proxy port and an app port base N with N, N+1, N+2,
+// labPorts finds a proxy port and an app port base N with N, N+1, N+2,
 // N+10, N+11 and N+12 free (the lab's two instances).
-func freePorts(t *testing.T) (int, int) {
+func labPorts(t *testing.T) (int, int) {
 	free := func(p int) bool {
 		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
 		if err != nil {
@@ -110,7 +110,7 @@ func TestTUIEndToEnd(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	ws := filepath.Join(dir, "workspace")
-	proxyPort, appPort := freePorts(t)
+	proxyPort, appPort := labPorts(t)
 	s := &tmuxScreen{t: t, session: fmt.Sprintf("wfl-e2e-%d", os.Getpid())}
 	// a plain environment: English, no editor, a terminal tmux knows
 	cmd := fmt.Sprintf("env -u EDITOR -u VISUAL LANG=C.UTF-8 LC_ALL= NO_COLOR=1 %s --workspace %s --port %d --app-port %d 2>%s",
@@ -257,7 +257,7 @@ func TestTUIBusyPortThenRetry(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	proxyPort, appPort := freePorts(t)
+	proxyPort, appPort := labPorts(t)
 	busy, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", proxyPort))
 	if err != nil {
 		t.Fatal(err)
@@ -305,7 +305,7 @@ func TestTUITerminalClosed(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	proxyPort, appPort := freePorts(t)
+	proxyPort, appPort := labPorts(t)
 	s := &tmuxScreen{t: t, session: fmt.Sprintf("wfl-e2e-hup-%d", os.Getpid())}
 	cmd := fmt.Sprintf("%s --workspace %s --port %d --app-port %d", bin, filepath.Join(dir, "ws"), proxyPort, appPort)
 	if out, err := s.tmux("new-session", "-d", "-s", s.session, "-x", "80", "-y", "24", cmd); err != nil {

@@ -25,6 +25,8 @@ type Step struct {
 	Bytes    int
 	Status   int
 	Why      string
+	WhyZH    string // Why in Chinese, when the server gave one
+	Conn     string // "client→server" addresses of the connection, when known
 	PDU      *trace.PDU
 }
 
@@ -37,6 +39,7 @@ type Request struct {
 	Path     string
 	Proto    string
 	Browser  string // "curl", "Chrome", "Firefox", "webflow-lab" … from User-Agent
+	Client   string // the browser's address, "127.0.0.1:53211", when the proxy said
 	Status   int    // the status the browser got, 0 while in flight
 	Instance string // the app server that answered, "nginx" for static files and proxy errors
 	Static   bool   // served from disk by the proxy
@@ -132,7 +135,7 @@ func (s *Store) Add(e trace.Event) *Request {
 		inst = s.Resolve(inst)
 	}
 	st := Step{From: e.From, To: e.To, Instance: inst, Phase: e.Phase, At: e.At,
-		Bytes: e.Bytes, Status: e.Status, Why: e.Why, PDU: e.PDU}
+		Bytes: e.Bytes, Status: e.Status, Why: e.Why, WhyZH: e.WhyZH, Conn: e.Conn, PDU: e.PDU}
 	// Servers report from their own goroutines, so events of one request
 	// can reach the screen out of order (the proxy's "returned" before the
 	// app server's): steps are kept in time order.
@@ -163,6 +166,9 @@ func (r *Request) apply(st Step) {
 	switch {
 	case st.From == trace.Browser && st.Phase == trace.Arrived && r.Method == "":
 		r.Method, r.Path, r.Proto = requestLine(st.Why)
+		if c, _, ok := strings.Cut(st.Conn, "→"); ok {
+			r.Client = c
+		}
 		if st.PDU != nil && st.PDU.Kind == trace.HTTPHead {
 			r.Browser = Browser(header(st.PDU.Data, "User-Agent"))
 		}

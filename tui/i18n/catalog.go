@@ -53,6 +53,7 @@ var catalog = map[string]entry{
 	// request list
 	"req.title":   {"requests %d", "请求 %d"},
 	"req.dropped": {"%d events dropped", "丢弃 %d 个事件"},
+	"req.skipped": {"%d not shown (load)", "%d 个未显示（负载过高）"},
 	"req.time":    {"time", "时间"},
 	"req.meth":    {"meth", "方法"},
 	"req.path":    {"path", "路径"},
@@ -67,6 +68,7 @@ var catalog = map[string]entry{
 	// waterfall
 	"wf.title":    {"waterfall", "瀑布图"},
 	"wf.accepted": {"worker", "工作进程"},
+	"wf.from":     {"from %s (%s)", "来自 %s（%s）"},
 	"wf.none":     {"No request selected.", "未选中请求。"},
 	"wf.waiting":  {"… still waiting for the answer", "… 仍在等待响应"},
 

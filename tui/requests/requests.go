@@ -30,6 +30,7 @@ type Model struct {
 	w, h    int
 	held    map[string]bool
 	dropped int64
+	skipped int64
 	rows    []*flow.Request // the filtered rows of the last layout
 }
 
@@ -57,8 +58,9 @@ func (m Model) Filter() string { return m.filter }
 // SetHeld marks the requests held at breakpoints.
 func (m *Model) SetHeld(ids map[string]bool) { m.held = ids }
 
-// SetDropped sets how many events the screen lost to a full queue.
-func (m *Model) SetDropped(n int64) { m.dropped = n }
+// SetDropped sets how many events the screen lost to a full queue, and
+// how many whole requests it did not follow under load.
+func (m *Model) SetDropped(events, requests int64) { m.dropped, m.skipped = events, requests }
 
 // Select selects the request with id, and stops following the newest.
 func (m *Model) Select(id string) { m.sel, m.follow = id, false }
@@ -183,6 +185,9 @@ func (m Model) Title() string {
 	t := m.lang.F("req.title", m.Count())
 	if m.filter != "" {
 		t += "  /" + m.filter
+	}
+	if m.skipped > 0 {
+		t += "  " + m.lang.F("req.skipped", m.skipped)
 	}
 	if m.dropped > 0 {
 		t += "  " + m.lang.F("req.dropped", m.dropped)

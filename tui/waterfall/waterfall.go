@@ -88,8 +88,8 @@ func (m Model) rows() []row {
 		lbl := node(st.From, st.Instance) + to + node(st.To, st.Instance)
 		switch {
 		case st.Phase == trace.Info:
-			if st.Why != "" {
-				out = append(out, row{note: st.Why, from: -1})
+			if why := m.lang.Pick(st.Why, st.WhyZH); why != "" {
+				out = append(out, row{note: why, from: -1})
 			}
 			continue
 		case st.From == trace.App && st.To == trace.DB && st.Phase == trace.Sent:
@@ -100,31 +100,35 @@ func (m Model) rows() []row {
 			if len(sqlSent) > 0 {
 				from, sqlSent = sqlSent[0], sqlSent[1:]
 			}
-			out = append(out, row{label: "EMS" + to + "db", from: from, to: st.At, note: st.Why, bad: st.Phase == trace.Failed})
+			out = append(out, row{label: "EMS" + to + "db", from: from, to: st.At, note: m.lang.Pick(st.Why, st.WhyZH),
+				bad: st.Phase == trace.Failed})
 			prev = st.At
 			continue
 		case st.From == trace.Uwsgi && st.To == trace.Proxy && i+1 < len(r.Steps) &&
 			r.Steps[i+1].From == trace.Uwsgi && r.Steps[i+1].To == trace.Proxy:
 			// the app server's side of the answer; the proxy's side follows
 			// and gets the row, this one's reason goes under it
-			note = st.Why
+			note = m.lang.Pick(st.Why, st.WhyZH)
 			continue
 		}
 		rw := row{label: lbl, from: prev, to: st.At, bad: st.Phase == trace.Failed, status: st.Status, note: note}
 		note = ""
+		why := m.lang.Pick(st.Why, st.WhyZH)
 		switch {
 		case st.Phase == trace.Failed:
 			rw.label += " " + m.lang.T("phase.failed")
-			rw.note = st.Why
+			rw.note = why
 		case st.From == trace.Disk:
-			rw.note = st.Why
+			rw.note = why
+		case st.From == trace.Browser && st.Phase == trace.Arrived && r.Client != "":
+			rw.note = m.lang.F("wf.from", r.Client, r.Browser)
 		case st.To == trace.Uwsgi && st.Phase == trace.Arrived && !strings.HasPrefix(st.Why, "connection"):
 			rw.label = st.Instance + " " + m.lang.T("wf.accepted")
-			rw.note = st.Why
+			rw.note = why
 		case st.From == trace.Uwsgi && st.To == trace.App:
 			rw.note = ""
 		case st.From == trace.App && st.To == trace.Uwsgi && st.Why != "":
-			rw.note = st.Why
+			rw.note = why
 		}
 		if st.Status > 0 {
 			rw.label += fmt.Sprintf(" %d", st.Status)
