@@ -209,7 +209,7 @@ func (m *Model) setLab(lab Lab, err error) {
 	if m.over == overError {
 		m.over, m.overErr = overNone, nil
 	}
-	m.watch = lab.Watch(4096)
+	m.watch = lab.Watch(watchBuffer)
 	m.refreshSnap(true)
 }
 
@@ -284,3 +284,10 @@ func (m *Model) reapplyTheme() {
 	m.stats.SetTheme(m.th)
 	m.bps.SetTheme(m.th)
 }
+
+// watchBuffer is how many per-request events may wait for the screen. The
+// lab follows whole requests while fewer wait (trace.Broker.Subscribe), so
+// under load the screen shows a sample of whole requests and counts the
+// rest; 1024 events are a few seconds of a learner's clicking and about
+// 80 requests per delivery.
+const watchBuffer = 1024
