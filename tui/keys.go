@@ -44,7 +44,9 @@ func (m *Model) footerKeys() []binding {
 	case focusDetail:
 		switch m.det {
 		case detUwsgi, detEnviron:
-			ks = []binding{{"↑/↓", "key.var"}}
+			ks = []binding{{"↑/↓", "key.var"}, {"c", "key.compare"}}
+		case detHTTP, detSQL:
+			ks = []binding{{"↑/↓", "key.scroll"}, {"c", "key.compare"}}
 		case detLogs:
 			ks = []binding{{"←/→", "key.source"}, {"o", "key.only"}, {"enter", "key.fromlog"}, {"/", "key.filter"}}
 		case detBreakpoints:
@@ -219,6 +221,10 @@ func (m *Model) panelKey(k tea.KeyPressMsg) (tea.Cmd, bool) {
 			switch key {
 			case "up", "down", "j", "pgup", "pgdown", "home":
 				m.insp, _ = m.insp.Update(k)
+				return nil, true
+			case "c":
+				m.insp.SetRequest(m.reqs.Selected())
+				m.insp.Pin()
 				return nil, true
 			}
 		case detLogs:

@@ -37,6 +37,15 @@ var screens = []struct {
 	{"command", func(m *Model) { m.Update(key(":")); typeText(m, "st"); m.Update(key("tab")) }},
 	{"filter", func(m *Model) { m.Update(key("/")); typeText(m, "login"); m.Update(key("enter")) }},
 	{"topology", func(m *Model) { m.Update(key("tab")); m.Update(key("tab")); m.Update(key("tab")) }},
+	{"compare", func(m *Model) {
+		// the 502 pinned, the healthy POST selected beside it
+		m.Update(key("up"))
+		m.Update(key("2"))
+		m.Update(key("c"))
+		m.Update(key("esc"))
+		m.Update(key("up"))
+		m.Update(key("2"))
+	}},
 	{"animated", func(m *Model) {
 		m.clock += 1200 * time.Millisecond // a moment into the replay
 	}},

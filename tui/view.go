@@ -208,6 +208,9 @@ func (m *Model) main(h int) string {
 	}
 	if m.w >= 120 {
 		lw := m.w * 11 / 20
+		if m.insp.Pinned() != nil && m.det >= detHTTP && m.det <= detSQL {
+			lw = m.w * 2 / 5 // room for two requests side by side
+		}
 		list := m.listBox(lw, bh)
 		det := m.detailBox(m.w-lw, bh)
 		m.areas.list = rect{0, 1 + th, lw, bh}

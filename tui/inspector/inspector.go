@@ -39,6 +39,7 @@ type Model struct {
 	th     theme.Theme
 	lang   i18n.Lang
 	req    *flow.Request
+	pinned *flow.Request // shown beside req, to compare (a failed request beside a healthy one)
 	tab    Tab
 	sel    int // selected var, in the uwsgi and environ tabs
 	scroll int
@@ -70,6 +71,19 @@ func (m *Model) SetRequest(r *flow.Request) {
 	}
 	m.req = r
 }
+
+// Pin keeps the shown request beside whichever is selected next; pinning
+// it again (or nil) unpins.
+func (m *Model) Pin() {
+	if m.pinned != nil && m.req != nil && m.pinned.ID == m.req.ID {
+		m.pinned = nil
+		return
+	}
+	m.pinned = m.req
+}
+
+// Pinned is the request kept beside the selected one, or nil.
+func (m Model) Pinned() *flow.Request { return m.pinned }
 
 // Selected is the selected var's index.
 func (m Model) Selected() int { return m.sel }
@@ -114,8 +128,32 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 	return m, nil
 }
 
-// View renders the tab, w×h cells, lines fitted by display width.
+// View renders the tab, w×h cells, lines fitted by display width; with a
+// pinned request and room for both, the pinned one on the left.
 func (m Model) View() string {
+	if m.pinned != nil && m.req != nil && m.pinned.ID != m.req.ID {
+		if m.w < 90 {
+			v := m
+			v.pinned = nil
+			v.h--
+			note := m.th.S.Dim.Render(m.th.Fit(m.lang.F("insp.pinnednarrow", m.pinned.Seq), m.w))
+			return note + "\n" + v.View()
+		}
+		lw := (m.w - 3) / 2
+		left, right := m, m
+		left.pinned, right.pinned = nil, nil
+		left.req, left.w = m.pinned, lw
+		right.w = m.w - 3 - lw
+		left.h, right.h = m.h-1, m.h-1
+		ll, rl := strings.Split(left.View(), "\n"), strings.Split(right.View(), "\n")
+		head := m.th.Fit(m.lang.F("insp.pinned", m.pinned.Seq, m.pinned.Status), lw) + " " + m.th.G.V + " " +
+			m.th.Fit(m.lang.F("insp.selected", m.req.Seq, m.req.Status), right.w)
+		out := []string{m.th.S.Dim.Render(head)}
+		for i := range ll {
+			out = append(out, ll[i]+" "+m.th.S.Border.Render(m.th.G.V)+" "+rl[i])
+		}
+		return strings.Join(out, "\n")
+	}
 	var lines []string
 	focusLine := -1
 	switch m.tab {
