@@ -208,8 +208,11 @@ func (m *Model) main(h int) string {
 	}
 	if m.w >= 120 {
 		lw := m.w * 11 / 20
-		if m.insp.Pinned() != nil && m.det >= detHTTP && m.det <= detSQL {
+		switch {
+		case m.insp.Pinned() != nil && m.det >= detHTTP && m.det <= detSQL:
 			lw = m.w * 2 / 5 // room for two requests side by side
+		case m.det >= detHTTP && m.det <= detLogs:
+			lw = m.w * 9 / 20 // bytes and log lines need the width more than the list
 		}
 		list := m.listBox(lw, bh)
 		det := m.detailBox(m.w-lw, bh)

@@ -297,8 +297,11 @@ func (m Model) uwsgiLines() ([]string, int) {
 	}
 	sel := min(m.sel, max(nvars-1, 0))
 	limit := 8
-	if m.w >= 110 {
+	switch {
+	case m.w >= 110:
 		limit = 16
+	case m.w < 66:
+		limit = 4
 	}
 	hexW := 3*limit + 1
 	g := m.th.G
