@@ -65,14 +65,19 @@ func (m *Model) onControl(msg controlDoneMsg) tea.Cmd {
 	m.refreshSnap(true)
 	if msg.err != nil {
 		var e *explain.Error
-		if errors.As(msg.err, &e) && !errors.Is(msg.err, ErrNotYet) {
+		if errors.As(msg.err, &e) && (e.Where != "" || e.Why.EN != "") {
 			m.over, m.overErr = overError, msg.err
 		}
 		m.status, m.statusOK = firstLine(errText(msg.err, m.lang.Code())), false
 		m.logs.Append(logs.Actions, []string{m.opts.Now().Format("15:04:05") + "  " + msg.command + ": " + m.status})
 		return nil
 	}
-	m.logAction(msg.res.Did.In(m.lang.Code()), msg.res.Equivalent)
+	if msg.res.At.IsZero() || msg.res.At.After(m.seenAction) {
+		m.logAction(msg.res.Did.In(m.lang.Code()), msg.res.Equivalent)
+		if msg.res.At.After(m.seenAction) {
+			m.seenAction = msg.res.At
+		}
+	}
 	return m.readLogs(100 * time.Millisecond)
 }
 

@@ -87,31 +87,33 @@ func (m *Model) names() []string {
 	return slices.Compact(out)
 }
 
-// argsFor lists what may follow a command name.
+// argsFor lists what may follow a command name: the screen's own lists for
+// its commands, the lab's completion for the lab's.
 func (m *Model) argsFor(name string) []string {
 	var insts []string
 	for _, in := range m.snap.Instances {
 		insts = append(insts, in.Name)
 	}
 	switch name {
-	case "stop", "start", "restart", "kill", "reload-instance", "latency", "errors", "duplicate":
-		return insts
-	case "strategy":
-		return []string{"round_robin", "ip_hash", "least_conn", "weight", "hash", "random"}
 	case "lang":
 		return []string{"en", "zh"}
 	case "speed":
 		return []string{"0.25", "0.5", "1", "2", "4"}
-	case "db":
-		return []string{"stop", "start"}
 	case "logs":
 		return append([]string{"access.log", "error.log"}, fileNames(insts, ".log")...)
 	case "edit":
 		return append([]string{"nginx.conf", "conf.d/ems.conf"}, fileNames(insts, ".ini")...)
-	case "break":
-		return []string{"proxy→uwsgi", "worker→app", "app→db"}
 	}
-	return nil
+	if m.lab == nil {
+		return nil
+	}
+	var out []string
+	for _, line := range m.lab.Complete(name + " ") {
+		if _, arg, ok := strings.Cut(line, " "); ok {
+			out = append(out, arg)
+		}
+	}
+	return out
 }
 
 func fileNames(names []string, ext string) []string {

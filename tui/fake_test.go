@@ -75,12 +75,33 @@ func (f *fakeLab) Do(ctx context.Context, command string) (snap.Result, error) {
 	return snap.Result{Did: explain.T("did "+command, "已执行 "+command)}, nil
 }
 
+func (f *fakeLab) Complete(line string) []string {
+	fs := strings.Fields(line)
+	if len(fs) == 0 {
+		return nil
+	}
+	var vals []string
+	switch fs[0] {
+	case "stop", "start":
+		vals = []string{"proxy", "uwsgi-1", "uwsgi-2"}
+	case "strategy":
+		vals = []string{"round-robin", "weight", "ip_hash", "least_conn", "hash", "random"}
+	}
+	var out []string
+	for _, v := range vals {
+		out = append(out, fs[0]+" "+v)
+	}
+	return out
+}
+
 func (f *fakeLab) Commands() []snap.Command {
 	return []snap.Command{
 		{Name: "stop", Args: "INSTANCE", Summary: explain.T("stop an app server", "停止应用服务器")},
 		{Name: "start", Args: "INSTANCE", Summary: explain.T("start an app server", "启动应用服务器")},
 		{Name: "strategy", Args: "NAME", Summary: explain.T("switch the balancing strategy", "切换负载均衡策略")},
 		{Name: "reload", Summary: explain.T("reload nginx.conf", "重新加载 nginx.conf")},
+		{Name: "break", Args: "HOP [PATH]", Summary: explain.T("hold requests at a hop", "在某一跳暂停请求")},
+		{Name: "release", Args: "ID|all", Summary: explain.T("let a held request go on", "放行被暂停的请求")},
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"webflow-lab/tui/inspector"
+	"webflow-lab/tui/snap"
 )
 
 // A binding is one key and what it does, for the footer and the help.
@@ -17,7 +18,8 @@ type binding struct {
 // Keys that work everywhere (but in the command line).
 var globalKeys = []binding{
 	{"g", "key.send"}, {"space", "key.pause"}, {".", "key.step"}, {"+/-", "key.speed"},
-	{"k", "key.stopstart"}, {"e", "key.edit"}, {":", "key.command"}, {"/", "key.filter"},
+	{"s", "key.strategy"}, {"k", "key.stopstart"}, {"d", "key.db"}, {"b", "key.break"}, {"R", "key.releaseall"},
+	{"e", "key.edit"}, {":", "key.command"}, {"/", "key.filter"},
 	{"tab", "key.focus"}, {"1-8", "key.views"}, {"L", "key.lang"}, {"?", "key.help"}, {"q", "key.quit"},
 }
 
@@ -159,7 +161,14 @@ func (m *Model) onKey(k tea.KeyPressMsg) tea.Cmd {
 	case "e":
 		return m.editConfig()
 	case "b":
-		return m.run("break worker→app")
+		return m.run("break app")
+	case "s":
+		return m.run("strategy " + nextStrategy(m.snap))
+	case "d":
+		if m.snap.DB.Up {
+			return m.run("db stop")
+		}
+		return m.run("db start")
 	case "R":
 		return m.run("release all")
 	default:
@@ -298,4 +307,21 @@ func (m *Model) keyLegend(ks []binding, w int) string {
 		used += pw
 	}
 	return out.String()
+}
+
+// strategies are what s cycles through: the course's three, in its order.
+var strategies = []string{"round-robin", "ip_hash", "least_conn"}
+
+// nextStrategy is the strategy after the first upstream's current one.
+func nextStrategy(s snap.Snapshot) string {
+	cur := ""
+	if len(s.Upstreams) > 0 {
+		cur = strings.ReplaceAll(s.Upstreams[0].Strategy, " ", "-")
+	}
+	for i, x := range strategies {
+		if x == cur {
+			return strategies[(i+1)%len(strategies)]
+		}
+	}
+	return strategies[1]
 }

@@ -24,6 +24,8 @@ type Lab interface {
 	Do(ctx context.Context, command string) (snap.Result, error)
 	// Commands lists the controls Do knows, for completion and help.
 	Commands() []snap.Command
+	// Complete returns the ways to finish a partial command line.
+	Complete(line string) []string
 }
 
 // Watcher is a stream of hop events that never blocks a server: per-request

@@ -124,17 +124,19 @@ type Model struct {
 	ticking  bool
 	skipped  int64 // requests not animated because too many were moving
 
-	focus    focus
-	det      detail
-	over     overlay
-	overErr  error // the error overlay's error
-	inst     int   // the instance selected in the topology
-	input    input
-	ti       textinput.Model
-	status   string // the last action and its real equivalent
-	statusOK bool
-	statusAt time.Time // when a control last wrote the status line
-	actions  []string
+	focus      focus
+	det        detail
+	over       overlay
+	overErr    error // the error overlay's error
+	inst       int   // the instance selected in the topology
+	input      input
+	ti         textinput.Model
+	status     string // the last action and its real equivalent
+	statusOK   bool
+	statusAt   time.Time // when a control last wrote the status line
+	seenAction time.Time // the newest of the lab's actions already logged
+	startedAt  time.Time // actions before this one happened before the screen
+	actions    []string
 
 	topo    topology.Model
 	reqs    requests.Model
@@ -178,6 +180,7 @@ func New(lab Lab, startErr error, opts Options) *Model {
 		m.speed = 1
 	}
 	m.store.Now = opts.Now
+	m.startedAt = opts.Now()
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.ti = textinput.New()
 	m.topo = topology.New(th, m.lang)
@@ -250,6 +253,16 @@ func (m *Model) refreshSnap(force bool) {
 		m.prevReqs[in.Name] = in.Requests
 	}
 	m.snap, m.snapAt = s, now
+	// what the lab's controls did, from anywhere: this screen, a lesson, a
+	// command typed in another terminal
+	for _, a := range s.Actions {
+		if a.At.After(m.seenAction) {
+			m.seenAction = a.At
+			if !a.At.Before(m.startedAt) {
+				m.logAction(a.Did.In(m.lang.Code()), a.Equivalent)
+			}
+		}
+	}
 	m.store.Resolve = s.InstanceByAddr
 	m.inst = min(m.inst, max(len(s.Instances)-1, 0))
 }

@@ -12,6 +12,7 @@ import (
 	"webflow-lab/servers/explain"
 	"webflow-lab/tui/i18n"
 	"webflow-lab/tui/internal/screentest"
+	"webflow-lab/tui/snap"
 )
 
 var missingKey = regexp.MustCompile(`\[[a-z]+\.[a-z.]+\]`)
@@ -28,7 +29,16 @@ var screens = []struct {
 	{"sql", func(m *Model) { m.Update(key("up")); m.Update(key("up")); m.Update(key("5")) }},
 	{"http", func(m *Model) { m.Update(key("up")); m.Update(key("up")); m.Update(key("2")) }},
 	{"stats", func(m *Model) { m.Update(key("7")) }},
-	{"breakpoints", func(m *Model) { m.Update(key("8")) }},
+	{"breakpoints", func(m *Model) {
+		f := m.lab.(*fakeLab)
+		f.mu.Lock()
+		f.snap.Breakpoints = []snap.Breakpoint{{ID: 1, Hop: "app", PathPrefix: "/employees/", Hits: 1}}
+		f.snap.Held = []snap.Held{{ID: 1, ReqID: "a5", Hop: "app", Method: "GET", Path: "/employees/", Instance: "uwsgi-1",
+			Since: base.Add(-12 * time.Second), Deadline: base.Add(48 * time.Second)}}
+		f.mu.Unlock()
+		m.refreshSnap(true)
+		m.Update(key("8"))
+	}},
 	{"logs", func(m *Model) {
 		m.logs.Append("access.log", []string{`127.0.0.1 - - [07/Dec/2026:12:01:03 +0000] "GET /login/ HTTP/1.1" 200 2589 "-" "curl/7.88.1"`})
 		m.Update(key("6"))

@@ -401,8 +401,8 @@ func (m *Model) helpText(w int) string {
 	var b []string
 	b = append(b, s.PanelTtl.Render(m.lang.T("help.keys")))
 	all := append(append([]binding{}, globalKeys...),
-		binding{"enter", "key.open"}, binding{"l", "key.loglines"}, binding{"b", "key.break"},
-		binding{"R", "key.releaseall"}, binding{"esc", "key.close"})
+		binding{"enter", "key.open"}, binding{"l", "key.loglines"}, binding{"c", "key.compare"},
+		binding{"esc", "key.close"})
 	half := (len(all) + 1) / 2
 	colW := w/2 - 2
 	for i := 0; i < half; i++ {

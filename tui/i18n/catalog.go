@@ -103,7 +103,7 @@ var catalog = map[string]entry{
 
 	// breakpoints
 	"bp.notyet": {"This lab build cannot hold requests yet: breakpoints arrive with the lab's hop points.", "这个版本的实验环境还不能暂停请求：断点功能将随实验环境的 hop 控制点提供。"},
-	"bp.none":   {"No breakpoint. b sets one before the app server hands a request to the app.", "没有断点。按 b 在应用服务器把请求交给应用之前设置断点。"},
+	"bp.none":   {"No breakpoint. b holds requests before the app server hands them to the app (:break HOP [PATH] for others).", "没有断点。按 b 在应用服务器把请求交给应用之前暂停请求（其他位置用 :break HOP [PATH]）。"},
 	"bp.held":   {"held requests: %d", "被断点暂停的请求：%d"},
 	"bp.since":  {"held %s, times out in %s", "已暂停 %s，%s 后超时"},
 	"bp.keys":   {"r release the selected  R release all  x clear the breakpoint", "r 放行所选  R 全部放行  x 清除断点"},
@@ -113,6 +113,8 @@ var catalog = map[string]entry{
 	"key.pause":      {"pause", "暂停"},
 	"key.step":       {"step", "单步"},
 	"key.speed":      {"speed", "速度"},
+	"key.strategy":   {"next strategy", "切换负载均衡策略"},
+	"key.db":         {"stop/start db", "停止/启动数据库"},
 	"key.stopstart":  {"stop/start instance", "停止/启动实例"},
 	"key.edit":       {"edit config", "编辑配置文件"},
 	"key.editini":    {"edit its ini", "编辑其 ini"},

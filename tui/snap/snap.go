@@ -23,6 +23,7 @@ type Snapshot struct {
 	Breakpoints []Breakpoint
 	Held        []Held
 	Notes       []explain.Text
+	Actions     []Result // what the lab's controls did, from anywhere (this screen, a lesson, another terminal), oldest first
 }
 
 // Proxy is the nginx-like proxy.
@@ -98,9 +99,10 @@ type DB struct {
 // Breakpoint is an armed hop point.
 type Breakpoint struct {
 	ID         int
-	Hop        string // "proxy→uwsgi", "worker→app", "app→db"
+	Hop        string // the lab's hop names: "proxy", "upstream", "queue", "app", "db", …
 	PathPrefix string
 	Instance   string
+	Hits       int64
 }
 
 // Held is a request waiting at a breakpoint.
@@ -117,9 +119,11 @@ type Held struct {
 
 // Result is what a control did, and its equivalent on real servers.
 type Result struct {
+	At         time.Time
 	Did        explain.Text
 	Equivalent string // "uwsgi --stop uwsgi-1.pid"
-	Diff       string
+	Diff       string // a config edit, as a unified diff
+	Output     string // what the real server printed
 }
 
 // Command is one control of the ':' vocabulary, for completion and help.
@@ -127,6 +131,7 @@ type Command struct {
 	Name    string // "stop"
 	Args    string // "INSTANCE"
 	Summary explain.Text
+	Values  []string // words its first argument takes
 }
 
 // Instance returns the instance named name, and whether there is one.
