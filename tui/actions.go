@@ -3,7 +3,6 @@ package tui
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"os/exec"
@@ -294,7 +293,5 @@ func (m *Model) selectFromLog(line string) {
 	}
 	m.status, m.statusOK = m.lang.T("status.nolinkedreq"), false
 }
-
-var _ = fmt.Sprint
 
 func errorsAs(err error, target any) bool { return err != nil && errors.As(err, target) }

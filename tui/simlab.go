@@ -3,7 +3,6 @@ package tui
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -33,9 +32,10 @@ func (s *SimLab) Watch(buffer int) Watcher { return subscription{s.lab.Watch(buf
 
 type subscription struct{ *trace.Subscription }
 
-// Do runs one control of the lab's vocabulary. "reload-all" is what a
-// reload signal to one of the lab's pid files does (as in serve): nginx.conf
-// read again and every instance restarted.
+// Do runs one control of the lab's vocabulary. Two more are what signals
+// to the lab's pid files do (as in serve): "reload-all" (SIGHUP: nginx.conf
+// read again, every instance restarted) and "reload-logs" (SIGUSR1: the
+// proxy reopens its logs).
 func (s *SimLab) Do(ctx context.Context, command string) (snap.Result, error) {
 	if strings.TrimSpace(command) == "reload-all" {
 		if err := s.lab.Reload(ctx); err != nil {
@@ -43,6 +43,10 @@ func (s *SimLab) Do(ctx context.Context, command string) (snap.Result, error) {
 		}
 		return snap.Result{Did: explain.T("reloaded nginx.conf and restarted every app server",
 			"已重新加载 nginx.conf 并重启所有应用服务器"), Equivalent: "nginx -s reload; uwsgi --reload uwsgi-N.pid"}, nil
+	}
+	if strings.TrimSpace(command) == "reload-logs" {
+		r, err := s.lab.ReopenLogs(ctx)
+		return fromResult(r), err
 	}
 	r, err := s.lab.Do(ctx, command)
 	if err != nil {
@@ -124,5 +128,3 @@ func logsDir(s snap.Snapshot) string {
 	}
 	return filepath.Join(s.Dir, "logs")
 }
-
-var _ = fmt.Sprint

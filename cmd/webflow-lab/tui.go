@@ -66,7 +66,7 @@ func runTUI(args []string, stdout, stderr io.Writer) int {
 	firstRun := false
 	mu.Lock()
 	if running != nil {
-		firstRun = running.Created
+		firstRun = running.Created()
 	}
 	mu.Unlock()
 	th := theme.OptionsFromEnv()
@@ -102,11 +102,7 @@ func runTUI(args []string, stdout, stderr io.Writer) int {
 					}
 					p.Send(tui.RunCommandMsg{Command: "reload-all"})
 				case syscall.SIGUSR1:
-					mu.Lock()
-					if running != nil && running.Proxy != nil {
-						running.Proxy.ReopenLogs()
-					}
-					mu.Unlock()
+					p.Send(tui.RunCommandMsg{Command: "reload-logs"})
 				default:
 					p.Quit()
 				}

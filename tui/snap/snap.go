@@ -1,9 +1,9 @@
 // Package snap is the lab as the TUI sees it at one moment: the proxy, its
 // upstreams and their peers, the app-server instances and their workers, the
-// database, the breakpoints and the requests they hold. It mirrors the
-// Snapshot that sim promises (API.md) field for field where the screens need
-// one, so that switching the TUI's one adapter file to sim.Snapshot changes no
-// panel. A Snapshot is a copy: panels may keep it.
+// database, the breakpoints and the requests they hold. It is sim.Snapshot
+// reduced to plain values the panels draw (tui/simlab.go converts), so that
+// panels and their golden tests depend on nothing but data. A Snapshot is a
+// copy: panels may keep it.
 package snap
 
 import (
