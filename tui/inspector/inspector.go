@@ -314,6 +314,12 @@ func (m Model) uwsgiLines() ([]string, int) {
 	title := m.lang.F("insp.packet", st.Instance, len(st.PDU.Data)-body, body)
 	if body == 0 {
 		title = m.lang.F("insp.packetnobody", st.Instance, len(st.PDU.Data))
+		// the servers snapshot the header and vars; the body follows on the wire
+		for i, f := range fields {
+			if f.Kind == "key" && f.Text == "CONTENT_LENGTH" && i+1 < len(fields) && fields[i+1].Text != "" && fields[i+1].Text != "0" {
+				title = m.lang.F("insp.packetbodyafter", st.Instance, len(st.PDU.Data), fields[i+1].Text)
+			}
+		}
 	}
 	out := []string{m.th.S.PanelTtl.Render(title)}
 	focus := -1
