@@ -43,10 +43,9 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		// The TUI is not built yet: run the same topology without it.
-		fmt.Fprintln(stderr, "webflow-lab: the TUI is not built yet; running the lab as `webflow-lab serve` (see --help)")
-		return runServe(nil, stdout, stderr)
+	if len(args) == 0 || len(args[0]) > 1 && args[0][0] == '-' && !isHelpOrVersion(args[0]) {
+		// no command (flags only): the lab and its screen
+		return runTUI(args, stdout, stderr)
 	}
 	name := args[0]
 	switch name {
@@ -66,9 +65,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 2
 }
 
+func isHelpOrVersion(a string) bool {
+	switch a {
+	case "-h", "-help", "--help", "-version", "--version":
+		return true
+	}
+	return false
+}
+
 func usage(w io.Writer) {
 	fmt.Fprintf(w, "webflow-lab: watch, pause and break the real request path of a web application.\n\n")
-	fmt.Fprintf(w, "usage: webflow-lab <command> [arguments]\n\ncommands:\n")
+	fmt.Fprintf(w, "usage: webflow-lab [--workspace DIR] [--lang en|zh] [--ascii] [--presenter]   the lab and its screen\n")
+	fmt.Fprintf(w, "       webflow-lab <command> [arguments]\n\ncommands:\n")
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %-14s %s\n", c.name, c.summary)
 	}

@@ -1,0 +1,297 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"webflow-lab/servers/explain"
+	"webflow-lab/tui/logs"
+	"webflow-lab/tui/snap"
+)
+
+type (
+	// controlDoneMsg is a control's outcome.
+	controlDoneMsg struct {
+		command string
+		res     snap.Result
+		err     error
+	}
+	// requestSentMsg is the answer to a request the screen sent itself.
+	requestSentMsg struct {
+		path   string
+		status int
+		err    error
+	}
+	// editorClosedMsg says the editor returned.
+	editorClosedMsg struct {
+		file string
+		err  error
+	}
+	// labStartedMsg is a retry's outcome.
+	labStartedMsg struct {
+		lab Lab
+		err error
+	}
+)
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// run sends command to the lab in the background.
+func (m *Model) run(command string) tea.Cmd {
+	if m.lab == nil {
+		return nil
+	}
+	lab, ctx := m.lab, m.ctx
+	m.status, m.statusOK = m.lang.F("status.running", command), true
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		res, err := lab.Do(ctx, command)
+		return controlDoneMsg{command: command, res: res, err: err}
+	}
+}
+
+func (m *Model) onControl(msg controlDoneMsg) tea.Cmd {
+	m.refreshSnap(true)
+	if msg.err != nil {
+		var e *explain.Error
+		if errors.As(msg.err, &e) && (e.Where != "" || e.Why.EN != "") {
+			m.over, m.overErr = overError, msg.err
+		}
+		m.status, m.statusOK = firstLine(errText(msg.err, m.lang.Code())), false
+		m.logs.Append(logs.Actions, []string{m.opts.Now().Format("15:04:05") + "  " + msg.command + ": " + m.status})
+		return nil
+	}
+	if msg.res.At.IsZero() || msg.res.At.After(m.seenAction) {
+		m.logAction(msg.res.Did.In(m.lang.Code()), msg.res.Equivalent)
+		if msg.res.At.After(m.seenAction) {
+			m.seenAction = msg.res.At
+		}
+	}
+	return m.readLogs(100 * time.Millisecond)
+}
+
+func errText(err error, lang string) string {
+	var e *explain.Error
+	if errors.As(err, &e) {
+		return e.Block(lang)
+	}
+	return err.Error()
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
+}
+
+// toggleInstance stops the selected instance, or starts it when stopped.
+func (m *Model) toggleInstance() tea.Cmd {
+	if len(m.snap.Instances) == 0 {
+		return nil
+	}
+	in := m.snap.Instances[min(m.inst, len(m.snap.Instances)-1)]
+	if in.State == snap.Running {
+		return m.run("stop " + in.Name)
+	}
+	return m.run("start " + in.Name)
+}
+
+// sendRequest sends GET path through the proxy, as a browser would: the
+// newcomer's first animated request is one key away.
+func (m *Model) sendRequest(path string) tea.Cmd {
+	url := m.snap.URL
+	if m.lab == nil || url == "" {
+		m.status, m.statusOK = m.lang.T("status.noproxy"), false
+		return nil
+	}
+	m.status, m.statusOK = m.lang.F("status.sending", "GET "+path, url), true
+	m.reqs.Follow() // the request about to appear is the one to watch
+	ctx := m.ctx
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute) // a breakpoint may hold it a while
+		defer cancel()
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+path, nil)
+		if err != nil {
+			return requestSentMsg{path: path, err: err}
+		}
+		req.Header.Set("User-Agent", "webflow-lab (you, from the TUI)")
+		c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := c.Do(req)
+		if err != nil {
+			return requestSentMsg{path: path, err: err}
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return requestSentMsg{path: path, status: resp.StatusCode}
+	}
+}
+
+func (m *Model) onSent(msg requestSentMsg) {
+	if msg.err != nil {
+		m.status, m.statusOK = m.lang.F("status.sendfailed", "GET "+msg.path, msg.err), false
+		return
+	}
+	m.status, m.statusOK = m.lang.F("status.sent", "GET "+msg.path, msg.status, m.snap.URL+msg.path), msg.status < 500
+}
+
+// editor returns the learner's editor: $VISUAL, then $EDITOR.
+func (m *Model) editor() []string {
+	for _, k := range []string{"VISUAL", "EDITOR"} {
+		if v := strings.TrimSpace(m.opts.Getenv(k)); v != "" {
+			return strings.Fields(v)
+		}
+	}
+	return nil
+}
+
+// editConfig opens the config that fits the focus: the selected
+// instance's ini from the topology, nginx.conf otherwise.
+func (m *Model) editConfig() tea.Cmd {
+	if m.focus == focusTopology && len(m.snap.Instances) > 0 {
+		return m.editFile(m.snap.Instances[min(m.inst, len(m.snap.Instances)-1)].Ini)
+	}
+	f := m.snap.Proxy.ConfFile
+	if f == "" && m.snap.Dir != "" {
+		f = filepath.Join(m.snap.Dir, "nginx.conf")
+	}
+	// the upstream block lives in an included file: open that one
+	if len(m.snap.Upstreams) > 0 {
+		if file, _, ok := strings.Cut(m.snap.Upstreams[0].Where, ":"); ok && file != "" {
+			f = file
+		}
+	}
+	return m.editFile(f)
+}
+
+// editFile runs the editor on file (file:line opens at the line where the
+// editor takes +N) and reloads what it edited when the editor returns.
+func (m *Model) editFile(where string) tea.Cmd {
+	ed := m.editor()
+	if where == "" {
+		m.status, m.statusOK = m.lang.T("status.nofile"), false
+		return nil
+	}
+	file, line := splitWhere(where)
+	if ed == nil {
+		m.status, m.statusOK = m.lang.F("status.noeditor", file), false
+		return nil
+	}
+	if _, err := exec.LookPath(ed[0]); err != nil {
+		m.status, m.statusOK = m.lang.F("status.editorfailed", strings.Join(ed, " "), err), false
+		return nil
+	}
+	args := append([]string(nil), ed[1:]...)
+	if line > 0 && takesPlusLine(ed[0]) {
+		args = append(args, "+"+strconv.Itoa(line))
+	}
+	args = append(args, file)
+	c := exec.Command(ed[0], args...)
+	return tea.ExecProcess(c, func(err error) tea.Msg { return editorClosedMsg{file: file, err: err} })
+}
+
+func takesPlusLine(ed string) bool {
+	switch filepath.Base(ed) {
+	case "vi", "vim", "nvim", "nano", "emacs", "micro", "kak", "joe", "mg", "ne", "hx", "helix":
+		return true
+	}
+	return false
+}
+
+// splitWhere splits "path:line" (a path may hold no colon but the last).
+func splitWhere(w string) (string, int) {
+	i := strings.LastIndex(w, ":")
+	if i < 0 {
+		return w, 0
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(w[i+1:]))
+	if err != nil {
+		return w, 0
+	}
+	return w[:i], n
+}
+
+// afterEdit reloads what the learner edited: nginx.conf or an included
+// file → reload the proxy; uwsgi-N.ini → restart that instance; with no
+// lab yet → retry starting it.
+func (m *Model) afterEdit(msg editorClosedMsg) tea.Cmd {
+	if msg.err != nil {
+		m.status, m.statusOK = m.lang.F("status.editorfailed", strings.Join(m.editor(), " "), msg.err), false
+		return nil
+	}
+	if m.lab == nil {
+		return m.retry()
+	}
+	base := filepath.Base(msg.file)
+	if strings.HasSuffix(base, ".ini") {
+		return m.run("restart " + strings.TrimSuffix(base, ".ini"))
+	}
+	return m.run("reload")
+}
+
+// retry starts the lab again (after a fix).
+func (m *Model) retry() tea.Cmd {
+	if m.opts.Start == nil {
+		return nil
+	}
+	start := m.opts.Start
+	m.status, m.statusOK = m.lang.T("status.starting"), true
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		lab, err := start(ctx)
+		return labStartedMsg{lab: lab, err: err}
+	}
+}
+
+func (m *Model) onStarted(msg labStartedMsg) tea.Cmd {
+	if msg.err != nil {
+		m.overErr = msg.err
+		m.status, m.statusOK = m.lang.T("status.stillfails"), false
+		return nil
+	}
+	m.setLab(msg.lab, nil)
+	m.status, m.statusOK = m.lang.T("status.started"), true
+	return tea.Batch(m.waitEvents(time.Time{}), m.readLogs(0))
+}
+
+// errorFile is the file to open to fix err: its Where (file:line), else the
+// workspace's nginx.conf.
+func errorFile(err error, s snap.Snapshot) string {
+	var e *explain.Error
+	if errors.As(err, &e) && e.Where != "" {
+		// "conf.d/ems.conf:10", "uwsgi-1.ini: http = 127.0.0.1:9000"
+		w := strings.TrimSuffix(strings.Fields(e.Where)[0], ":")
+		if file, _ := splitWhere(w); strings.HasSuffix(file, ".conf") || strings.HasSuffix(file, ".ini") ||
+			strings.Contains(file, "/") {
+			if !filepath.IsAbs(file) && s.Dir != "" {
+				return filepath.Join(s.Dir, w)
+			}
+			return w
+		}
+	}
+	if s.Dir != "" {
+		return filepath.Join(s.Dir, "nginx.conf")
+	}
+	return ""
+}
+
+// selectFromLog selects the request a log line was written for.
+func (m *Model) selectFromLog(line string) {
+	if r := logs.FindRequest(m.store.All(), line); r != nil {
+		m.reqs.Select(r.ID)
+		m.status, m.statusOK = m.lang.F("status.fromlog", r.Seq), true
+		return
+	}
+	m.status, m.statusOK = m.lang.T("status.nolinkedreq"), false
+}
+
+func errorsAs(err error, target any) bool { return err != nil && errors.As(err, target) }

@@ -1,0 +1,57 @@
+package cell
+
+import "testing"
+
+func TestFit(t *testing.T) {
+	tests := []struct {
+		name, in string
+		w        int
+		want     string
+	}{
+		{"ascii pads", "abc", 5, "abc  "},
+		{"ascii cuts", "abcdef", 4, "abc…"},
+		{"chinese pads by cells", "请求", 6, "请求  "},
+		{"chinese cut never splits a character", "请求列表", 5, "请求…"},
+		{"chinese cut leaves a gap rather than half a character", "请求列表", 4, "请… "},
+		{"zero width", "abc", 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Fit(tt.in, tt.w, "…")
+			if got != tt.want {
+				t.Errorf("Fit(%q, %d) = %q, want %q", tt.in, tt.w, got, tt.want)
+			}
+			if tt.w > 0 && Width(got) != tt.w {
+				t.Errorf("Fit(%q, %d) is %d cells wide, want %d", tt.in, tt.w, Width(got), tt.w)
+			}
+		})
+	}
+}
+
+func TestLines(t *testing.T) {
+	got := Lines("a\n中文字\nc\nd", 4, 3, "~")
+	want := []string{"a   ", "中~ ", "c   "}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("line %d = %q, want %q", i, got[i], want[i])
+		}
+	}
+}
+
+func TestWidthStyled(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int
+	}{
+		{"abc", 3},
+		{"请求", 4},
+		{"\x1b[1;38;2;1;2;3mabc\x1b[m", 3},
+		{"x\x1b[7m请求\x1b[m·", 6},
+		{"\x1b[m", 0},
+	}
+	for _, tt := range tests {
+		if got := Width(tt.in); got != tt.want {
+			t.Errorf("Width(%q) = %d, want %d", tt.in, got, tt.want)
+		}
+	}
+}

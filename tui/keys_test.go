@@ -1,0 +1,360 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"webflow-lab/servers/explain"
+	"webflow-lab/tui/i18n"
+	"webflow-lab/tui/internal/screentest"
+)
+
+// execCmd runs cmd as the program would and feeds its message back
+// (commands that wait for events are given a short while, then dropped;
+// animation frames are left to the test).
+func execCmd(t testing.TB, m *Model, cmd tea.Cmd) {
+	t.Helper()
+	if cmd == nil {
+		return
+	}
+	ch := make(chan tea.Msg, 1)
+	go func() { ch <- cmd() }()
+	select {
+	case msg := <-ch:
+		switch msg := msg.(type) {
+		case tea.BatchMsg:
+			for _, c := range msg {
+				execCmd(t, m, c)
+			}
+		case nil:
+		case frameMsg:
+			// frames are the test's to drive
+		default:
+			if _, quit := msg.(tea.QuitMsg); quit {
+				return
+			}
+			_, next := m.Update(msg)
+			execCmd(t, m, next)
+		}
+	case <-time.After(300 * time.Millisecond):
+		// a command that waits for events: not this test's business
+	}
+}
+
+func press(t testing.TB, m *Model, keys ...string) {
+	t.Helper()
+	for _, k := range keys {
+		_, cmd := m.Update(key(k))
+		execCmd(t, m, cmd)
+	}
+}
+
+func TestCommandLineRunsControl(t *testing.T) {
+	f := newFakeLab()
+	m := newTestModel(t, f, i18n.EN, 120, 36)
+	press(t, m, ":")
+	typeText(m, "stop uwsgi-1")
+	press(t, m, "enter")
+	if len(f.did) != 1 || f.did[0] != "stop uwsgi-1" {
+		t.Fatalf("the lab ran %q, want [stop uwsgi-1]", f.did)
+	}
+	if got := m.status; !strings.Contains(got, "stopped uwsgi-1") || !strings.Contains(got, "uwsgi --stop uwsgi-1.pid") {
+		t.Errorf("status %q, want what was done and its real equivalent", got)
+	}
+	if m.snap.Instances[0].State != "stopped" {
+		t.Errorf("the snapshot after the control says %s, want stopped", m.snap.Instances[0].State)
+	}
+	m.Update(key("6"))
+	m.logs.ShowSource("actions")
+	if !strings.Contains(screentest.Plain(m.Render()), "uwsgi --stop uwsgi-1.pid") {
+		t.Errorf("the action log does not show the equivalent")
+	}
+}
+
+func TestCompletion(t *testing.T) {
+	tests := []struct{ typed, want string }{
+		{"sto", "stop "},
+		{"st", "st"},
+		{"stra", "strategy "},
+		{"stop u", "stop uwsgi-"},
+		{"stop uwsgi-2", "stop uwsgi-2 "},
+		{"strategy ip", "strategy ip_hash "},
+		{"la", "lang "},
+		{"lang z", "lang zh "},
+		{"nosuch", "nosuch"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.typed, func(t *testing.T) {
+			m := newTestModel(t, newFakeLab(), i18n.EN, 80, 24)
+			press(t, m, ":")
+			typeText(m, tt.typed)
+			press(t, m, "tab")
+			if got := m.ti.Value(); got != tt.want {
+				t.Errorf("tab after %q gave %q, want %q", tt.typed, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestLanguageSwitchesLive(t *testing.T) {
+	m := newTestModel(t, newFakeLab(), i18n.EN, 80, 24)
+	if !strings.Contains(m.Render(), "requests") {
+		t.Fatal("English screen has no 'requests'")
+	}
+	press(t, m, "L")
+	if m.Lang() != i18n.ZH || !strings.Contains(m.Render(), "请求") {
+		t.Errorf("after L: lang %s, want zh with 请求 on screen", m.Lang())
+	}
+	press(t, m, ":")
+	typeText(m, "lang en")
+	press(t, m, "enter")
+	if m.Lang() != i18n.EN {
+		t.Errorf("after :lang en: %s", m.Lang())
+	}
+}
+
+func TestFilter(t *testing.T) {
+	f := newFakeLab()
+	m := newTestModel(t, f, i18n.EN, 80, 24)
+	feed(t, m, f, traffic(t))
+	if n := m.reqs.Count(); n != 5 {
+		t.Fatalf("got %d requests, want 5", n)
+	}
+	press(t, m, "/")
+	typeText(m, "login")
+	if n := m.reqs.Count(); n != 2 {
+		t.Errorf("filtering as one types: got %d rows, want 2", n)
+	}
+	press(t, m, "enter")
+	if n := m.reqs.Count(); n != 2 || m.reqs.Filter() != "login" {
+		t.Errorf("after enter: %d rows, filter %q", n, m.reqs.Filter())
+	}
+	press(t, m, "esc")
+	if n := m.reqs.Count(); n != 5 {
+		t.Errorf("esc should clear the filter: got %d rows", n)
+	}
+	press(t, m, "/")
+	typeText(m, "502")
+	press(t, m, "enter")
+	if r := m.reqs.Selected(); r == nil || r.Status != 502 {
+		t.Errorf("filter 502 selected %+v", r)
+	}
+}
+
+func TestSelectionAndDetail(t *testing.T) {
+	f := newFakeLab()
+	m := newTestModel(t, f, i18n.EN, 120, 36)
+	feed(t, m, f, traffic(t))
+	if r := m.reqs.Selected(); r == nil || r.ID != "a5" {
+		t.Fatalf("following the newest: selected %v, want a5", r)
+	}
+	press(t, m, "up", "up")
+	if r := m.reqs.Selected(); r.ID != "a3" {
+		t.Errorf("after up up: %s, want a3", r.ID)
+	}
+	press(t, m, "3")
+	if m.det != detUwsgi || m.focus != focusDetail {
+		t.Errorf("3 should open the uwsgi bytes: det %d focus %d", m.det, m.focus)
+	}
+	press(t, m, "down")
+	if m.insp.Selected() != 1 {
+		t.Errorf("down in the dump selects var %d, want 1", m.insp.Selected())
+	}
+	press(t, m, "esc")
+	if m.focus != focusRequests {
+		t.Errorf("esc from the detail: focus %d, want the list", m.focus)
+	}
+	// mouse: a click on the list's first row selects request #1
+	m.Render()
+	a := m.areas.list
+	m.Update(tea.MouseClickMsg{X: a.x + 5, Y: a.y + 2, Button: tea.MouseLeft})
+	if r := m.reqs.Selected(); r.Seq != 1 {
+		t.Errorf("click on the first row selected #%d", r.Seq)
+	}
+	m.Render()
+	m.Update(tea.MouseWheelMsg{X: a.x + 5, Y: a.y + 2, Button: tea.MouseWheelDown})
+	if r := m.reqs.Selected(); r.Seq != 4 {
+		t.Errorf("wheel down from #1 selected #%d, want #4", r.Seq)
+	}
+}
+
+func TestStopStartFromTopology(t *testing.T) {
+	f := newFakeLab()
+	m := newTestModel(t, f, i18n.EN, 80, 24)
+	press(t, m, "tab", "tab") // requests → detail → topology
+	if m.focus != focusTopology {
+		t.Fatalf("focus %d, want the topology", m.focus)
+	}
+	press(t, m, "down", "k")
+	press(t, m, "k")
+	want := []string{"stop uwsgi-2", "start uwsgi-2"}
+	if strings.Join(f.did, ",") != strings.Join(want, ",") {
+		t.Errorf("the lab ran %q, want %q", f.did, want)
+	}
+}
+
+func TestReplayPausesStepsAndStopsTicking(t *testing.T) {
+	f := newFakeLab()
+	m := newTestModel(t, f, i18n.EN, 80, 24)
+	now := base
+	m.opts.Now = func() time.Time { return now }
+	feed(t, m, f, traffic(t))
+	if !m.ticking {
+		t.Fatal("requests arrived but the replay does not tick")
+	}
+	press(t, m, "space")
+	if !m.paused {
+		t.Fatal("space did not pause")
+	}
+	before := m.clock
+	now = now.Add(time.Second)
+	m.Update(frameMsg(now))
+	if m.clock != before {
+		t.Errorf("paused clock moved from %v to %v", before, m.clock)
+	}
+	if m.ticking {
+		t.Errorf("a paused replay still ticks")
+	}
+	press(t, m, ".")
+	if m.clock <= before {
+		t.Errorf("step did not move the clock (%v)", m.clock)
+	}
+	press(t, m, "+")
+	if speeds[m.speed] != 2 {
+		t.Errorf("+ gave speed %v, want 2", speeds[m.speed])
+	}
+	press(t, m, "space")
+	// play everything out: frames until nothing moves
+	for i := 0; i < 1000 && m.ticking; i++ {
+		now = now.Add(100 * time.Millisecond)
+		m.Update(frameMsg(now))
+	}
+	if m.ticking {
+		t.Fatal("the replay still ticks after 100 s of screen time")
+	}
+	// a5 is still in flight: it waits at the app, without ticking
+	if len(m.anims) != 1 || m.anims[0].id != "a5" {
+		t.Errorf("animations left: %v, want only a5 waiting", m.anims)
+	}
+	if cmd := m.startTicking(); cmd != nil {
+		t.Errorf("idle screen asks for frames")
+	}
+}
+
+func TestStartErrorRetry(t *testing.T) {
+	f := newFakeLab()
+	calls := 0
+	start := func(ctx context.Context) (Lab, error) {
+		calls++
+		return f, nil
+	}
+	err := &explain.Error{What: explain.T("uwsgi: bind(): Address already in use [core/socket.c line 769]", ""),
+		Where: "uwsgi-1.ini:5", Why: explain.T("port 9001 is busy", "")}
+	m := New(nil, err, Options{Lang: i18n.EN, Start: start, Now: func() time.Time { return base },
+		Getenv: func(string) string { return "" }})
+	t.Cleanup(m.Close)
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	out := screentest.Plain(m.Render())
+	for _, want := range []string{"Address already in use", "uwsgi-1.ini:5", "port 9001 is busy", "$EDITOR is not set"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("error screen lacks %q", want)
+		}
+	}
+	press(t, m, "e") // no editor: a message, not a crash
+	if !strings.Contains(m.status, "EDITOR") {
+		t.Errorf("e with no $EDITOR: status %q", m.status)
+	}
+	press(t, m, "g", "k", ":") // mashed keys on the error screen do nothing
+	if len(f.did) != 0 || m.input != inputNone {
+		t.Errorf("keys on the error screen reached the lab: %v", f.did)
+	}
+	press(t, m, "r")
+	if calls != 1 || m.lab == nil || m.over != overNone {
+		t.Errorf("retry: %d starts, lab %v, overlay %d", calls, m.lab, m.over)
+	}
+}
+
+func TestEditorFailing(t *testing.T) {
+	m := newTestModel(t, newFakeLab(), i18n.EN, 80, 24)
+	m.opts.Getenv = func(k string) string {
+		if k == "EDITOR" {
+			return "/no/such/editor"
+		}
+		return ""
+	}
+	press(t, m, "e")
+	if !strings.Contains(m.status, "/no/such/editor") {
+		t.Errorf("status %q, want the failing editor named", m.status)
+	}
+	m.Update(editorClosedMsg{file: "nginx.conf", err: errors.New("exit status 1")})
+	if !strings.Contains(m.status, "exit status 1") {
+		t.Errorf("status %q, want the editor's failure", m.status)
+	}
+}
+
+func TestControlRefusedShowsError(t *testing.T) {
+	f := newFakeLab()
+	f.fail = &explain.Error{What: explain.T(`nginx: [emerg] unknown directive "uwsgi_pas"`, ""),
+		Where: "conf.d/ems.conf:27", Try: explain.T("did you mean uwsgi_pass?", "")}
+	m := newTestModel(t, f, i18n.EN, 80, 24)
+	press(t, m, ":")
+	typeText(m, "reload")
+	press(t, m, "enter")
+	out := screentest.Plain(m.Render())
+	if m.over != overError || !strings.Contains(out, "conf.d/ems.conf:27") || !strings.Contains(out, "uwsgi_pass?") {
+		t.Errorf("a refused reload should show its error in full:\n%s", out)
+	}
+	press(t, m, "esc")
+	if m.over != overNone {
+		t.Errorf("esc does not close the error")
+	}
+}
+
+func TestQuitKeys(t *testing.T) {
+	for _, k := range []string{"q", "ctrl+c"} {
+		m := newTestModel(t, newFakeLab(), i18n.EN, 80, 24)
+		_, cmd := m.Update(key(k))
+		if cmd == nil {
+			t.Fatalf("%s: no command", k)
+		}
+		if _, ok := cmd().(tea.QuitMsg); !ok {
+			t.Errorf("%s does not quit", k)
+		}
+	}
+}
+
+func TestResizeAnything(t *testing.T) {
+	f := newFakeLab()
+	m := newTestModel(t, f, i18n.ZH, 80, 24)
+	feed(t, m, f, traffic(t))
+	for _, sz := range [][2]int{{0, 0}, {1, 1}, {79, 24}, {80, 23}, {80, 24}, {81, 25}, {119, 35}, {120, 36}, {300, 100}, {80, 200}} {
+		m.Update(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+		for _, k := range []string{"1", "3", "6", "7", "?", "esc"} {
+			m.Update(key(k))
+			out := m.Render()
+			if sz[0] > 0 {
+				screentest.Fits(t, out, sz[0], sz[1])
+			}
+		}
+	}
+}
+
+func TestErrorFile(t *testing.T) {
+	tests := []struct{ where, want string }{
+		{"conf.d/ems.conf:10", "/ws/conf.d/ems.conf:10"},
+		{"/ws/uwsgi-1.ini: http = 127.0.0.1:9000", "/ws/uwsgi-1.ini"},
+		{"127.0.0.1:9001", "/ws/nginx.conf"},
+		{"", "/ws/nginx.conf"},
+	}
+	for _, tt := range tests {
+		err := &explain.Error{What: explain.T("x", ""), Where: tt.where}
+		if got := errorFile(err, snapFor("/ws")); got != tt.want {
+			t.Errorf("errorFile(%q) = %q, want %q", tt.where, got, tt.want)
+		}
+	}
+}

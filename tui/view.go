@@ -1,0 +1,560 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"webflow-lab/servers/explain"
+	"webflow-lab/tui/cell"
+	"webflow-lab/tui/topology"
+)
+
+// MinW and MinH are the smallest terminal the screen draws in.
+const (
+	MinW = 80
+	MinH = 24
+)
+
+type rect struct{ x, y, w, h int }
+
+func (r rect) has(x, y int) bool { return x >= r.x && x < r.x+r.w && y >= r.y && y < r.y+r.h }
+
+// layoutAreas are where the panels were drawn, for the mouse.
+type layoutAreas struct {
+	topo, list, detail rect
+	band               int // lines per instance in the topology
+	split              bool
+}
+
+func cellWidth(s string) int { return cell.Width(s) }
+
+// Update handles one message.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.w, m.h = msg.Width, msg.Height
+	case tea.KeyPressMsg:
+		return m, m.onKey(msg)
+	case tea.MouseClickMsg:
+		m.onClick(msg.Mouse())
+	case tea.MouseWheelMsg:
+		m.onWheel(msg)
+	case tea.PasteMsg:
+		if m.input != inputNone {
+			var cmd tea.Cmd
+			m.ti, cmd = m.ti.Update(msg)
+			return m, cmd
+		}
+	case eventArrivedMsg:
+		return m, m.onEvents(msg)
+	case frameMsg:
+		return m, m.onFrame(time.Time(msg))
+	case logsReadMsg:
+		m.onLogs(msg)
+	case controlDoneMsg:
+		return m, m.onControl(msg)
+	case requestSentMsg:
+		m.onSent(msg)
+	case editorClosedMsg:
+		return m, m.afterEdit(msg)
+	case labStartedMsg:
+		return m, m.onStarted(msg)
+	case RunCommandMsg:
+		return m, m.run(msg.Command)
+	}
+	return m, nil
+}
+
+func (m *Model) onClick(p tea.Mouse) {
+	a := m.areas
+	switch {
+	case a.list.has(p.X, p.Y):
+		m.focus = focusRequests
+		m.reqs.ClickRow(p.Y - a.list.y - 1)
+	case a.detail.has(p.X, p.Y):
+		m.focus = focusDetail
+		if p.Y == a.detail.y+1 { // the tab line
+			x := p.X - a.detail.x - 1
+			for i, w := range m.tabWidths() {
+				if x < w {
+					m.showDetail(detail(i))
+					break
+				}
+				x -= w
+			}
+		}
+	case a.topo.has(p.X, p.Y):
+		m.focus = focusTopology
+		if i := (p.Y - a.topo.y - 1) / max(a.band, 1); i >= 0 && i < len(m.snap.Instances) {
+			m.inst = i
+		}
+	}
+}
+
+func (m *Model) onWheel(w tea.MouseWheelMsg) {
+	p := w.Mouse()
+	switch {
+	case m.areas.list.has(p.X, p.Y):
+		m.reqs, _ = m.reqs.Update(w)
+	case m.areas.detail.has(p.X, p.Y):
+		switch m.det {
+		case detLogs:
+			m.logs, _ = m.logs.Update(w)
+		case detHTTP, detUwsgi, detEnviron, detSQL:
+			m.insp, _ = m.insp.Update(w)
+		}
+	}
+}
+
+// View draws the screen.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.th.Fold(m.Render()))
+	v.AltScreen = true
+	v.MouseMode = tea.MouseModeCellMotion
+	v.WindowTitle = "webflow-lab"
+	if m.input != inputNone {
+		v.Cursor = nil // the text input draws its own
+	}
+	return v
+}
+
+// Render draws the screen as text, m.w×m.h cells.
+func (m *Model) Render() string {
+	if m.w == 0 || m.h == 0 {
+		return ""
+	}
+	if m.w < MinW || m.h < MinH {
+		return m.tooSmall()
+	}
+	header := m.header()
+	status := m.statusLine()
+	footer := m.footer()
+	bodyH := m.h - 1 - 1 - lines(footer)
+	var body string
+	switch {
+	case m.over == overHelp:
+		body = m.th.Box(m.lang.T("help.title"), m.helpText(m.w-2), m.w, bodyH, true)
+	case m.over == overError:
+		body = m.th.Box(m.lang.T("err.title"), m.errorText(m.w-4), m.w, bodyH, true)
+	default:
+		body = m.main(bodyH)
+		if m.over == overWelcome {
+			body = m.overlayWelcome(body, bodyH)
+		}
+	}
+	return strings.Join([]string{header, body, status, footer}, "\n")
+}
+
+func lines(s string) int { return strings.Count(s, "\n") + 1 }
+
+func (m *Model) tooSmall() string {
+	msg := m.lang.F("small", MinW, MinH, m.w, m.h)
+	var out []string
+	for _, l := range strings.Split(msg, "\n") {
+		out = append(out, cell.Trunc(l, m.w, m.th.G.Ellipsis))
+	}
+	for len(out) < m.h {
+		out = append(out, "")
+	}
+	return strings.Join(out[:m.h], "\n")
+}
+
+// main draws the topology and, under it, the request list and the detail
+// (side by side from 120 columns; at 80 one of them, tab switches).
+func (m *Model) main(h int) string {
+	n := max(len(m.snap.Instances), 1)
+	boxed := m.w >= 118 && m.h >= 34
+	th := topology.Height(n, boxed) + 2
+	if th > h/2 && boxed {
+		boxed = false
+		th = topology.Height(n, false) + 2
+	}
+	band := 1
+	if boxed {
+		band = 3
+	}
+	m.topo.SetBoxed(boxed)
+	m.topo.SetSize(m.w-2, th-2)
+	m.topo.SetSnapshot(m.snap)
+	gs, busy, pick := m.frame()
+	m.topo.SetFrame(gs, busy, m.browsers, pick)
+	topoTitle := m.lang.T("topo.title")
+	if m.focus == focusTopology && len(m.snap.Instances) > 0 {
+		topoTitle += m.th.G.Dot + m.lang.F("topo.selected", m.snap.Instances[min(m.inst, len(m.snap.Instances)-1)].Name)
+	}
+	topo := m.th.Box(topoTitle, m.topo.View(), m.w, th, m.focus == focusTopology)
+	m.areas = layoutAreas{topo: rect{0, 1, m.w, th}, band: band}
+
+	bh := h - th
+	sel := m.reqs.Selected()
+	m.wf.SetRequest(sel)
+	m.insp.SetRequest(sel)
+	if m.logs.Only() {
+		m.logs.SetRequest(sel, true)
+	} else {
+		m.logs.SetRequest(sel, false)
+	}
+	m.reqs.SetHeld(m.heldIDs())
+	m.reqs.SetDropped(m.dropped, m.skippedReqs)
+	m.stats.SetSnapshot(m.snap, m.rps)
+	m.bps.SetSnapshot(m.snap, m.opts.Now(), m.breakOffered())
+
+	if m.opts.Presenter {
+		m.areas.detail = rect{0, 1 + th, m.w, bh}
+		return topo + "\n" + m.detailBox(m.w, bh)
+	}
+	if m.w >= 120 {
+		lw := m.w * 11 / 20
+		switch {
+		case m.insp.Pinned() != nil && m.det >= detHTTP && m.det <= detSQL:
+			lw = m.w * 2 / 5 // room for two requests side by side
+		case m.det >= detHTTP && m.det <= detLogs:
+			lw = m.w * 9 / 20 // bytes and log lines need the width more than the list
+		}
+		list := m.listBox(lw, bh)
+		det := m.detailBox(m.w-lw, bh)
+		m.areas.list = rect{0, 1 + th, lw, bh}
+		m.areas.detail = rect{lw, 1 + th, m.w - lw, bh}
+		m.areas.split = true
+		return topo + "\n" + joinH(list, det)
+	}
+	if m.focus == focusDetail {
+		m.areas.detail = rect{0, 1 + th, m.w, bh}
+		return topo + "\n" + m.detailBox(m.w, bh)
+	}
+	m.areas.list = rect{0, 1 + th, m.w, bh}
+	return topo + "\n" + m.listBox(m.w, bh)
+}
+
+func (m *Model) breakOffered() bool {
+	if m.lab == nil {
+		return false
+	}
+	for _, c := range m.lab.Commands() {
+		if c.Name == "break" {
+			return true
+		}
+	}
+	return false
+}
+
+func joinH(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	out := make([]string, max(len(al), len(bl)))
+	for i := range out {
+		if i < len(al) {
+			out[i] = al[i]
+		}
+		if i < len(bl) {
+			out[i] += bl[i]
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+func (m *Model) listBox(w, h int) string {
+	m.reqs.SetSize(w-2, h-2)
+	title := m.reqs.Title()
+	if w < 120 {
+		title += m.th.G.Dot + m.lang.T("tab.hint")
+	}
+	return m.th.Box(title, m.reqs.View(), w, h, m.focus == focusRequests)
+}
+
+// tabWidths are the cells each detail tab takes on the tab line.
+func (m *Model) tabWidths() []int {
+	out := make([]int, len(detailTabs))
+	for i, k := range detailTabs {
+		out[i] = cell.Width(fmt.Sprintf(" %d %s ", i+1, m.lang.T(k)))
+	}
+	return out
+}
+
+func (m *Model) detailBox(w, h int) string {
+	iw, ih := w-2, h-3
+	var tabs strings.Builder
+	for i, k := range detailTabs {
+		t := fmt.Sprintf(" %d %s ", i+1, m.lang.T(k))
+		if detail(i) == m.det {
+			tabs.WriteString(m.th.S.Selected.Render(t))
+		} else {
+			tabs.WriteString(m.th.S.Dim.Render(t))
+		}
+	}
+	var body, title string
+	switch m.det {
+	case detWaterfall:
+		m.wf.SetSize(iw, ih)
+		body, title = m.wf.View(), m.wf.Title()
+	case detHTTP, detUwsgi, detEnviron, detSQL:
+		m.insp.SetSize(iw, ih)
+		body, title = m.insp.View(), m.wf.Title()
+	case detLogs:
+		m.logs.SetSize(iw, ih)
+		body, title = m.logs.View(), m.lang.T("det.logs")
+	case detStats:
+		m.stats.SetSize(iw, ih)
+		body, title = m.stats.View(), m.lang.T("det.stats")
+	case detBreakpoints:
+		m.bps.SetSize(iw, ih)
+		body, title = m.bps.View(), m.lang.T("det.breakpoints")
+	}
+	return m.th.Box(title, tabs.String()+"\n"+body, w, h, m.focus == focusDetail)
+}
+
+// inFlight counts requests the browser still waits for.
+func (m *Model) inFlight() int {
+	n := 0
+	for i := m.store.Len() - 1; i >= 0 && i >= m.store.Len()-500; i-- {
+		if !m.store.At(i).Done {
+			n++
+		}
+	}
+	return n
+}
+
+func (m *Model) header() string {
+	s := m.th.S
+	left := " " + s.Title.Render("webflow-lab") + "  " + m.lang.T("hdr.sub")
+	sp := m.lang.F("hdr.speed", speedText(speeds[m.speed]))
+	if m.paused {
+		sp = s.Warn.Render(m.lang.T("hdr.paused"))
+	}
+	// screen order, each with a priority: the lowest goes first when short
+	type part struct {
+		text string
+		prio int
+	}
+	var parts []part
+	if len(m.snap.Upstreams) > 0 {
+		u := m.snap.Upstreams[0]
+		parts = append(parts, part{"upstream " + u.Name + ": " + u.Strategy, 1})
+	}
+	parts = append(parts, part{sp, 5}, part{m.lang.F("hdr.inflight", m.inFlight()), 4})
+	if m.skipped > 0 {
+		parts = append(parts, part{m.lang.F("hdr.skipped", m.skipped), 2})
+	}
+	parts = append(parts, part{"?:" + m.lang.T("key.help"), 3}, part{s.Key.Render("L") + ":" + m.lang.T("hdr.lang"), 3})
+	for floor := 0; floor <= 5; floor++ {
+		var keep []string
+		for _, p := range parts {
+			if p.prio > floor {
+				keep = append(keep, p.text)
+			}
+		}
+		r := strings.Join(keep, "   ") + " "
+		if gap := m.w - cell.Width(left) - cell.Width(r); gap >= 2 {
+			return left + strings.Repeat(" ", gap) + r
+		}
+	}
+	return m.th.Fit(left, m.w)
+}
+
+func speedText(x float64) string {
+	switch x {
+	case 0.25:
+		return "¼×"
+	case 0.5:
+		return "½×"
+	}
+	return fmt.Sprintf("%g×", x)
+}
+
+func (m *Model) statusLine() string {
+	if m.input != inputNone {
+		m.ti.SetWidth(m.w - 2)
+		return m.th.Fit(m.ti.View(), m.w)
+	}
+	st := m.th.S.Status
+	if !m.statusOK {
+		st = m.th.S.Bad
+	}
+	text := m.status
+	if text == "" && m.over == overError {
+		text = m.lang.T("status.fixhint")
+		st = m.th.S.Dim
+	} else if text == "" {
+		text = m.lang.T("status.hint")
+		if m.snap.URL != "" {
+			text = m.lang.F("status.hinturl", m.snap.URL)
+		}
+		st = m.th.S.Dim
+	}
+	return st.Render(m.th.Fit(" "+text, m.w))
+}
+
+func (m *Model) footer() string {
+	ks := m.footerKeys()
+	if m.opts.Presenter {
+		// the key legend always on: two lines
+		first := m.keyLegend(ks, m.w-1)
+		return m.th.Fit(" "+first, m.w) + "\n" + m.th.Fit(" "+m.keyLegend(globalKeys, m.w-1), m.w)
+	}
+	return m.th.Fit(" "+m.keyLegend(ks, m.w-1), m.w)
+}
+
+func (m *Model) helpText(w int) string {
+	s := m.th.S
+	var b []string
+	b = append(b, s.PanelTtl.Render(m.lang.T("help.keys")))
+	all := append(append([]binding{}, globalKeys...),
+		binding{"enter", "key.open"}, binding{"l", "key.loglines"}, binding{"c", "key.compare"},
+		binding{"esc", "key.close"})
+	half := (len(all) + 1) / 2
+	colW := w/2 - 2
+	for i := 0; i < half; i++ {
+		l := m.th.Fit(s.Key.Render(fmt.Sprintf("%-6s", all[i].keys))+" "+m.lang.T(all[i].help), colW)
+		if i+half < len(all) {
+			l += "  " + s.Key.Render(fmt.Sprintf("%-6s", all[i+half].keys)) + " " + m.lang.T(all[i+half].help)
+		}
+		b = append(b, " "+l)
+	}
+	b = append(b, "", s.PanelTtl.Render(m.lang.T("help.commands")))
+	cmdLine := func(name, args, help string) string {
+		c := ":" + name
+		if args != "" {
+			c += " " + strings.ToLower(args)
+		}
+		return " " + s.Key.Render(m.th.Fit(c, 24)) + " " + help
+	}
+	if m.lab != nil {
+		for _, c := range m.lab.Commands() {
+			b = append(b, cmdLine(c.Name, c.Args, c.Summary.In(m.lang.Code())))
+		}
+	}
+	for _, c := range localCommands {
+		b = append(b, cmdLine(c.name, c.args, m.lang.T(c.help)))
+	}
+	b = append(b, "", m.lang.F("help.replay", speedText(speeds[m.speed])), m.lang.T("help.legend"))
+	return strings.Join(b, "\n")
+}
+
+func (m *Model) errorText(w int) string {
+	s := m.th.S
+	err := m.overErr
+	var b []string
+	var e *explain.Error
+	if errorsAs(err, &e) {
+		b = append(b, s.ErrTitle.Render(e.What.In(m.lang.Code())))
+		field := func(label, v string) {
+			if v == "" {
+				return
+			}
+			lw := cell.Width(label)
+			for i, l := range wrap(v, w-lw-1) {
+				if i == 0 {
+					b = append(b, s.Label.Render(label)+" "+l)
+				} else {
+					b = append(b, strings.Repeat(" ", lw+1)+l)
+				}
+			}
+		}
+		field(m.lang.T("err.where"), e.Where)
+		field(m.lang.T("err.why"), e.Why.In(m.lang.Code()))
+		field(m.lang.T("err.try"), e.Try.In(m.lang.Code()))
+	} else if err != nil {
+		b = append(b, s.ErrTitle.Render(m.lang.T("err.plain")))
+		b = append(b, wrap(err.Error(), w)...)
+	}
+	b = append(b, "")
+	if m.lab == nil {
+		b = append(b, m.lang.T("err.notstarted"))
+	}
+	ed := m.editor()
+	file := errorFile(err, m.snap)
+	if ed == nil {
+		b = append(b, wrap(m.lang.F("status.noeditor", file), w)...)
+	} else {
+		b = append(b, m.lang.F("err.edit", strings.Join(ed, " "), file))
+	}
+	if m.lab == nil {
+		b = append(b, m.lang.T("err.retry"))
+	}
+	return strings.Join(b, "\n")
+}
+
+// wrap breaks s into lines of at most w cells: at spaces, and between
+// any two CJK characters (Chinese has no spaces to break at). A line that
+// fits is kept as it is, spaces included.
+func wrap(s string, w int) []string {
+	var out []string
+	for _, para := range strings.Split(s, "\n") {
+		if cell.Width(para) <= w || w <= 0 {
+			out = append(out, para)
+			continue
+		}
+		line := ""
+		for _, tok := range tokens(para) {
+			if tok == " " {
+				if line != "" && cell.Width(line) < w {
+					line += " "
+				}
+				continue
+			}
+			if cell.Width(line)+cell.Width(tok) > w && strings.TrimSpace(line) != "" {
+				out = append(out, strings.TrimRight(line, " "))
+				line = ""
+			}
+			for cell.Width(tok) > w {
+				cut := cell.Trunc(tok, w, "")
+				out = append(out, cut)
+				tok = tok[len(cut):]
+			}
+			line += tok
+		}
+		out = append(out, strings.TrimRight(line, " "))
+	}
+	return out
+}
+
+// tokens splits s into words, single spaces and single wide characters.
+func tokens(s string) []string {
+	var out []string
+	word := ""
+	for _, r := range s {
+		switch {
+		case r == ' ':
+			if word != "" {
+				out, word = append(out, word), ""
+			}
+			out = append(out, " ")
+		case cell.Width(string(r)) == 2:
+			if word != "" {
+				out, word = append(out, word), ""
+			}
+			out = append(out, string(r))
+		default:
+			word += string(r)
+		}
+	}
+	if word != "" {
+		out = append(out, word)
+	}
+	return out
+}
+
+// overlayWelcome draws the welcome box over the middle of body.
+func (m *Model) overlayWelcome(body string, h int) string {
+	w := min(m.w-4, 76)
+	text := m.lang.F("welcome.body", m.snap.URL)
+	lines := []string{}
+	for _, para := range strings.Split(text, "\n") {
+		lines = append(lines, wrap(para, w-4)...)
+	}
+	bh := min(len(lines)+2, h)
+	box := strings.Split(m.th.Box(m.lang.T("welcome.title"), " "+strings.Join(lines, "\n "), w, bh, true), "\n")
+	bl := strings.Split(body, "\n")
+	top := max((h-bh)/2, 0)
+	left := (m.w - w) / 2
+	for i, l := range box {
+		y := top + i
+		if y >= len(bl) {
+			break
+		}
+		bl[y] = strings.Repeat(" ", left) + l + strings.Repeat(" ", m.w-left-w)
+	}
+	return strings.Join(bl, "\n")
+}
