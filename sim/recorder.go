@@ -40,6 +40,20 @@ func newRecorder(b *trace.Broker) *recorder {
 // Watched reports whether anyone reads: servers build PDUs only then.
 func (r *recorder) Watched() bool { return r.next.Watched() }
 
+// Admits reports whether a watcher would follow a request beginning now.
+func (r *recorder) Admits() bool { return r.next.Admits() }
+
+// WantsPDU reports whether a watcher follows request id, under the id the
+// watchers know it by.
+func (r *recorder) WantsPDU(id string) bool {
+	if r.aliases.n.Load() > 0 {
+		if joined, ok := r.aliases.get(id); ok {
+			id = joined
+		}
+	}
+	return r.next.WantsPDU(id)
+}
+
 // setNames replaces the address → instance table.
 func (r *recorder) setNames(m map[string]string) { r.names.Store(&m) }
 

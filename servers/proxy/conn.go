@@ -195,7 +195,7 @@ func (r *request) readHead(g *listenGroup) *parseError {
 	def := g.def
 	var hb headBuffers
 	hb.reset(def.headerBufSmall, def.headerBufLarge, def.headerBufCount)
-	watched := trace.Watched(c.s.rec)
+	watched := trace.Admits(c.s.rec) // the request begins: would a watcher follow it?
 	// The request line; empty lines before it are skipped (nginx sw_start).
 	var line []byte
 	var err error

@@ -34,6 +34,35 @@ func (b *Broker) Record(e Event) {
 // Watched reports whether anyone is subscribed.
 func (b *Broker) Watched() bool { return b.subs.Load() != nil }
 
+// Admits reports whether some subscription would follow a request that
+// began now.
+func (b *Broker) Admits() bool {
+	subs := b.subs.Load()
+	if subs == nil {
+		return false
+	}
+	for _, s := range *subs {
+		if s.admits() {
+			return true
+		}
+	}
+	return false
+}
+
+// WantsPDU reports whether some subscription follows request reqID.
+func (b *Broker) WantsPDU(reqID string) bool {
+	subs := b.subs.Load()
+	if subs == nil {
+		return false
+	}
+	for _, s := range *subs {
+		if s.follows(reqID) {
+			return true
+		}
+	}
+	return false
+}
+
 // Limits of a subscription, whatever its buffer.
 const (
 	// MaxFollowed is how many requests one subscription follows at once.
@@ -137,6 +166,27 @@ func (s *Subscription) push(e Event) {
 	}
 }
 
+func (s *Subscription) admits() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.closed && !s.full()
+}
+
+func (s *Subscription) follows(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.followed[id]; ok {
+		return true
+	}
+	_, ok := s.ended[id]
+	return ok
+}
+
+// full reports whether a new request would be skipped; the caller holds s.mu.
+func (s *Subscription) full() bool {
+	return s.normal+max(1, min(perRequestReserve, s.limit/4)) > s.limit && s.normal > 0 || len(s.followed) >= MaxFollowed
+}
+
 // admit decides whether e is queued; the caller holds s.mu.
 func (s *Subscription) admit(e *Event) bool {
 	switch {
@@ -156,7 +206,7 @@ func (s *Subscription) admit(e *Event) bool {
 			if len(s.followed) >= MaxFollowed {
 				s.forgetStale(e.At)
 			}
-			if s.normal+max(1, min(perRequestReserve, s.limit/4)) > s.limit && s.normal > 0 || len(s.followed) >= MaxFollowed {
+			if s.full() {
 				s.skipped.Add(1)
 				return false
 			}

@@ -175,6 +175,26 @@ func Watched(r Recorder) bool {
 	return !nop
 }
 
+// Admits reports whether a request beginning now would be followed by a
+// reader that wants PDUs: a server asks before it copies the bytes of a
+// request whose First event it has not recorded yet. Under a load the
+// watchers cannot follow, it is false and the servers copy nothing.
+func Admits(r Recorder) bool {
+	if a, ok := r.(interface{ Admits() bool }); ok {
+		return a.Admits()
+	}
+	return Watched(r)
+}
+
+// WantsPDU reports whether a reader follows request reqID and wants its
+// PDUs: a server asks before it copies bytes for a request under way.
+func WantsPDU(r Recorder, reqID string) bool {
+	if w, ok := r.(interface{ WantsPDU(string) bool }); ok {
+		return w.WantsPDU(reqID)
+	}
+	return Watched(r)
+}
+
 // OrNop returns r, or Nop when r is nil, so callers never check for nil.
 func OrNop(r Recorder) Recorder {
 	if r == nil {

@@ -156,7 +156,10 @@ func (s *Server) handle(ctx context.Context, c *core, j job, vars uwsgiproto.Var
 		var b [64]byte
 		reqID = string(strconv.AppendUint(append(append(b[:0], s.name...), '-'), reqSeq.Add(1), 36))
 	}
-	watched := s.tracing && trace.Watched(s.rec)
+	// The packet's bytes and the environ are kept for the inspector only
+	// when a watcher follows this request (or, for one beginning here,
+	// would follow it).
+	watched := s.tracing && (entry && trace.Admits(s.rec) || !entry && trace.WantsPDU(s.rec, reqID))
 	if s.tracing {
 		// One event for the accept and the request it became: when it was
 		// accepted, how long it waited for a worker, which one took it.

@@ -86,7 +86,7 @@ func (db *DB) traced(ctx context.Context, query string, args []any, fn func(*sql
 		ev.Phase = trace.Failed
 		ev.Why = fmt.Sprintf("%s: %v", summary, err)
 	}
-	if trace.Watched(h.Recorder) {
+	if trace.WantsPDU(h.Recorder, h.ReqID) {
 		ev.PDU = &trace.PDU{Kind: trace.SQL, Data: []byte(FormatSQL(query, args, d))}
 	}
 	h.Recorder.Record(ev)
