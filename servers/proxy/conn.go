@@ -145,7 +145,8 @@ func (c *conn) serve() {
 		}
 		c.nc.SetReadDeadline(time.Now().Add(timeout))
 		if _, err := c.br.Peek(1); err != nil {
-			return // closed, idle timeout or shutdown: nginx closes silently
+			c.logWaitError(cf, g, err)
+			return
 		}
 		if !c.setIdle(false) {
 			return
@@ -162,6 +163,38 @@ func (c *conn) serve() {
 		if !keep {
 			return
 		}
+	}
+}
+
+// logWaitError writes the info line nginx writes when a connection ends
+// while it waits for a request (ngx_http_wait_request_handler, and
+// ngx_http_set_keepalive between requests): the client closed, reset or
+// timed out. A keep-alive connection that times out, and a shutdown, close
+// silently.
+func (c *conn) logWaitError(cf *conf, g *listenGroup, err error) {
+	el := cf.errorLog
+	if s := g.def.top.s; s != nil && s.errorLog != nil {
+		el = s.errorLog // the connection's log is the default server's
+	}
+	if el == nil || el.level < levelInfo {
+		return
+	}
+	select {
+	case <-c.s.done:
+		return
+	default:
+	}
+	ctx := ", client: " + c.remoteIP + ", server: " + g.addr
+	switch {
+	case c.requests > 0 && errors.Is(err, io.EOF):
+		el.log(c.s.now(), levelInfo, c.id, "client "+c.remoteIP+" closed keepalive connection", "")
+	case c.requests > 0:
+	case errors.Is(err, io.EOF):
+		el.log(c.s.now(), levelInfo, c.id, "client closed connection while waiting for request", ctx)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		el.log(c.s.now(), levelInfo, c.id, "client timed out (110: Connection timed out) while waiting for request", ctx)
+	default:
+		el.log(c.s.now(), levelInfo, c.id, "recv() failed ("+errnoText(err)+") while waiting for request", ctx)
 	}
 }
 
