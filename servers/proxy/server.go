@@ -153,6 +153,10 @@ func configError(file string, err error) error {
 // about (the alias missing-slash traversal).
 func (s *Server) Warnings() []Warning { return s.cur.Load().warnings }
 
+// labWarnings are the lab's own notes on the current configuration, which
+// nginx does not print.
+func (s *Server) labWarnings() []Warning { return s.cur.Load().warnings }
+
 // PidFile is the pid directive's path (default logs/nginx.pid under the prefix).
 func (s *Server) PidFile() string { return s.cur.Load().pidFile }
 
@@ -187,7 +191,7 @@ func (s *Server) Start() error {
 		s.serveListener(l)
 	}
 	for _, w := range cf.warnings {
-		cf.errorLog.log(s.now(), levelWarn, 0, w.Text+" in "+fmt.Sprintf("%s:%d", w.File, w.Line), "")
+		cf.errorLog.log(s.now(), levelWarn, 0, "webflow-lab: "+w.Text+" in "+fmt.Sprintf("%s:%d", w.File, w.Line), "")
 	}
 	return nil
 }
@@ -394,7 +398,7 @@ func (s *Server) reload(root []*config.Directive) error {
 		}
 	}
 	for _, w := range cf.warnings {
-		cf.errorLog.log(now, levelWarn, 0, w.Text+" in "+fmt.Sprintf("%s:%d", w.File, w.Line), "")
+		cf.errorLog.log(now, levelWarn, 0, "webflow-lab: "+w.Text+" in "+fmt.Sprintf("%s:%d", w.File, w.Line), "")
 	}
 	s.rec.Record(trace.Event{From: trace.Proxy, To: trace.Proxy, Phase: trace.Info, At: trace.Now(),
 		Why: "configuration reloaded", WhyZH: "配置已重新加载", State: true, Kind: trace.ConfigReloaded, Subject: s.opts.ConfFile})
