@@ -1,0 +1,132 @@
+package proxy
+
+func init() {
+	diffGroups["headers"] = &diffHeaders
+	diffGroups["access"] = &diffAccess
+	diffGroups["gzip"] = &diffGzip
+}
+
+// diffHeaders: add_header and expires (ngx_http_headers_filter_module).
+var diffHeaders = []diffCase{
+	{
+		name:  "add_header inheritance and always",
+		known: "add_header has no effect",
+		http: `
+    add_header X-Http http;
+    server {
+        listen 127.0.0.1:PORT;
+        server_name lab.test;
+        root DIR/html;
+        add_header X-Server server;
+        add_header X-Frame-Options SAMEORIGIN;
+        location / { }
+        location /own/ { add_header X-Own own; }
+        location /always/ { add_header X-Always yes always; add_header X-Not no; }
+        location /var/ { add_header X-Uri $uri; add_header X-Empty ""; add_header X-Maybe $http_x_maybe; }
+        location /ret/ { add_header X-Ret ret; return 200 "ret\n"; }
+        location /redir/ { add_header X-Redir r; return 302 /x; }
+        location /err/ { add_header X-Err e; return 404; }
+        location /errA/ { add_header X-Err e always; return 404; }
+        location /cc/ { add_header Cache-Control no-cache; add_header Last-Modified ""; add_header ETag "\"mine\""; }
+    }`,
+		files: map[string]string{"html/a.txt": "a\n", "html/own/a.txt": "own\n", "html/always/a.txt": "al\n",
+			"html/var/a.txt": "var\n", "html/cc/a.txt": "cc\n"},
+		prepare: fixedTimes,
+		reqs: []diffReq{getReq("/a.txt"), getReq("/nope"), getReq("/own/a.txt"), getReq("/always/a.txt"), getReq("/always/nope"),
+			getReq("/var/a.txt"), getReq("/ret/x"), getReq("/redir/x"), getReq("/err/x"), getReq("/errA/x"), getReq("/cc/a.txt"),
+			req("304", "GET /a.txt HTTP/1.1\r\nHost: lab.test\r\nIf-None-Match: \"6553f100-2\"\r\nConnection: close\r\n\r\n")},
+	},
+	{
+		name:  "expires",
+		known: "expires has no effect",
+		http: `
+    server {
+        listen 127.0.0.1:PORT;
+        server_name lab.test;
+        root DIR/html;
+        location /hour/ { expires 1h; }
+        location /max/ { expires max; }
+        location /epoch/ { expires epoch; }
+        location /off/ { expires off; }
+        location /neg/ { expires -1; }
+        location /mod/ { expires modified +1d; }
+        location /daily/ { expires @15h30m; }
+        location /withcc/ { expires 1h; add_header Cache-Control public; }
+        location /ret/ { expires 1h; return 200 "ret\n"; }
+    }`,
+		files: map[string]string{"html/hour/a.txt": "h\n", "html/max/a.txt": "m\n", "html/epoch/a.txt": "e\n", "html/off/a.txt": "o\n",
+			"html/neg/a.txt": "n\n", "html/mod/a.txt": "d\n", "html/daily/a.txt": "y\n", "html/withcc/a.txt": "c\n"},
+		reqs: []diffReq{getReq("/hour/a.txt"), getReq("/hour/nope"), getReq("/max/a.txt"), getReq("/epoch/a.txt"), getReq("/off/a.txt"),
+			getReq("/neg/a.txt"), getReq("/withcc/a.txt"), getReq("/ret/x")},
+	},
+}
+
+// diffAccess: allow and deny (ngx_http_access_module).
+var diffAccess = []diffCase{
+	{
+		name:  "allow and deny",
+		known: "allow and deny have no effect",
+		http: `
+    server {
+        listen 127.0.0.1:PORT;
+        server_name lab.test;
+        location / { return 200 "open\n"; }
+        location /local/ { allow 127.0.0.1; deny all; return 200 "local\n"; }
+        location /denied/ { deny 127.0.0.0/8; allow all; return 200 "never\n"; }
+        location /all/ { deny all; }
+        location /net/ { allow 10.0.0.0/8; deny all; return 200 "never\n"; }
+        location /v6/ { allow ::1; deny all; return 200 "never\n"; }
+        location /inherit/ {
+            deny all;
+            location /inherit/in/ { return 200 "inner\n"; }
+            location /inherit/own/ { allow all; return 200 "own\n"; }
+        }
+        location /page/ { deny all; error_page 403 /forbidden.html; }
+        location = /forbidden.html { return 200 "forbidden page\n"; }
+    }`,
+		reqs: []diffReq{getReq("/"), getReq("/local/x"), getReq("/denied/x"), getReq("/all/x"), getReq("/net/x"), getReq("/v6/x"),
+			getReq("/inherit/in/x"), getReq("/inherit/own/x"), getReq("/page/x")},
+	},
+}
+
+// diffGzip: gzip for text types (ngx_http_gzip_filter_module).
+var diffGzip = []diffCase{
+	{
+		name:  "gzip",
+		known: "gzip has no effect",
+		http: `
+    types { text/html html; text/plain txt; text/css css; application/javascript js; image/png png; }
+    server {
+        listen 127.0.0.1:PORT;
+        server_name lab.test;
+        root DIR/html;
+        gzip on;
+        location /vary/ { gzip_vary on; gzip_types text/css application/javascript; }
+        location /min/ { gzip_min_length 10000; }
+        location /level/ { gzip_comp_level 9; }
+        location /off/ { gzip off; }
+        location /ret/ { return 200 "RETURNED TEXT RETURNED TEXT RETURNED TEXT RETURNED TEXT\n"; }
+    }`,
+		files: map[string]string{"html/big.html": longText, "html/small.txt": "small\n", "html/big.txt": longText,
+			"html/img.png": longText, "html/vary/a.css": longText, "html/vary/a.js": longText, "html/vary/a.txt": longText,
+			"html/min/a.txt": longText, "html/level/a.txt": longText, "html/off/a.txt": longText},
+		prepare: fixedTimes,
+		reqs: []diffReq{gzipReq("/big.html"), gzipReq("/small.txt"), gzipReq("/big.txt"), gzipReq("/img.png"), getReq("/big.txt"),
+			gzipReq("/vary/a.css"), gzipReq("/vary/a.js"), gzipReq("/vary/a.txt"), getReq("/vary/a.css"), gzipReq("/min/a.txt"),
+			gzipReq("/level/a.txt"), gzipReq("/off/a.txt"), gzipReq("/ret/x"), gzipReq("/nope"),
+			req("HTTP/1.0", "GET /big.txt HTTP/1.0\r\nAccept-Encoding: gzip\r\n\r\n"),
+			req("HEAD", "HEAD /big.txt HTTP/1.1\r\nHost: lab.test\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n"),
+			req("range", "GET /big.txt HTTP/1.1\r\nHost: lab.test\r\nAccept-Encoding: gzip\r\nRange: bytes=0-9\r\nConnection: close\r\n\r\n"),
+			req("deflate only", "GET /big.txt HTTP/1.1\r\nHost: lab.test\r\nAccept-Encoding: deflate\r\nConnection: close\r\n\r\n"),
+			req("gzip;q=0", "GET /big.txt HTTP/1.1\r\nHost: lab.test\r\nAccept-Encoding: gzip;q=0\r\nConnection: close\r\n\r\n")},
+	},
+}
+
+const longText = "The quick brown fox jumps over the lazy dog. 敏捷的棕色狐狸跳过了懒狗。\n" +
+	"The quick brown fox jumps over the lazy dog. 敏捷的棕色狐狸跳过了懒狗。\n" +
+	"The quick brown fox jumps over the lazy dog. 敏捷的棕色狐狸跳过了懒狗。\n" +
+	"The quick brown fox jumps over the lazy dog. 敏捷的棕色狐狸跳过了懒狗。\n"
+
+func gzipReq(path string) diffReq {
+	return req("gzip "+path, "GET "+path+" HTTP/1.1\r\nHost: lab.test\r\nAccept-Encoding: gzip, deflate\r\nConnection: close\r\n\r\n")
+}

@@ -1,0 +1,185 @@
+package proxy
+
+import (
+	"strings"
+
+	"webflow-lab/assets"
+)
+
+func init() {
+	diffGroups["proxy"] = &diffProxy
+	diffGroups["uwsgi"] = &diffUwsgi
+}
+
+// uwsgiParamsText is the stock uwsgi_params the lab ships (nginx's own).
+var uwsgiParamsText = func() string {
+	b, err := assets.FS.ReadFile("nginx/uwsgi_params")
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
+
+// clientHeaders are what a browser behind a proxy might send, hop-by-hop
+// headers and an X-Forwarded-For of an earlier proxy included.
+const clientHeaders = "User-Agent: lab-test\r\nAccept: */*\r\nX-Forwarded-For: 10.0.0.1\r\nX-Request-Id: client-chosen-id\r\n" +
+	"Keep-Alive: 300\r\nTE: trailers\r\nUpgrade: websocket\r\n"
+
+func proxyGet(path string) diffReq {
+	return req("GET "+path, "GET "+path+" HTTP/1.1\r\nHost: lab.test\r\n"+clientHeaders+"Connection: close\r\n\r\n")
+}
+
+// diffProxy: proxy_pass and the request head it builds.
+var diffProxy = []diffCase{
+	{
+		name:  "default headers",
+		known: "an X-Request-Id header is injected and replaces the client's",
+		http: `
+    server {
+        listen 127.0.0.1:PORT;
+        server_name lab.test;
+        location / { proxy_pass http://BACKEND; }
+        location /prefix/ { proxy_pass http://BACKEND/other/; }
+        location /noslash/ { proxy_pass http://BACKEND/x; }
+    }`,
+		backend: echoHTTP,
+		reqs: []diffReq{proxyGet("/a/b?c=d"), proxyGet("/prefix/x%20y?q=1"), proxyGet("/noslash/rest"),
+			req("POST", "POST /form HTTP/1.1\r\nHost: lab.test\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 7\r\nConnection: close\r\n\r\na=1&b=2"),
+			req("chunked POST", "POST /up HTTP/1.1\r\nHost: lab.test\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n"),
+			req("Expect", "POST /e HTTP/1.1\r\nHost: lab.test\r\nExpect: 100-continue\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"),
+			req("HTTP/1.0 client", "GET /old HTTP/1.0\r\nUser-Agent: old\r\n\r\n"),
+			req("HEAD", "HEAD /h HTTP/1.1\r\nHost: lab.test\r\nConnection: close\r\n\r\n")},
+	},
+	{
+		name:  "the standard snippet",
+		known: "proxy_set_header has no effect; $proxy_add_x_forwarded_for is refused",
+		http: `
+    server {
+        listen 127.0.0.1:PORT;
+        server_name lab.test;
+        location / {
+            proxy_pass http://BACKEND;
+            proxy_set_header Host $host;
+            proxy_set_header X-Real-IP $remote_addr;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+        }
+    }`,
+		backend: echoHTTP,
+		reqs: []diffReq{proxyGet("/a?b=c"), hostReq("Other.Host:81", "/h"),
+			req("two X-Forwarded-For", "GET / HTTP/1.1\r\nHost: lab.test\r\nX-Forwarded-For: 1.1.1.1\r\nX-Forwarded-For: 2.2.2.2\r\nConnection: close\r\n\r\n"),
+			req("HTTP/1.0 without host", "GET /old HTTP/1.0\r\n\r\n")},
+	},
+	{
+		name:  "inheritance and empty values",
+		known: "proxy_set_header has no effect",
+		http: `
+    proxy_set_header X-From http;
+    server {
+        listen 127.0.0.1:PORT;
+        server_name lab.test;
+        proxy_set_header X-Server yes;
+        proxy_set_header Accept "";
+        location / { proxy_pass http://BACKEND; }
+        location /own/ { proxy_set_header X-Own own; proxy_set_header Connection keep-alive; proxy_pass http://BACKEND; }
+        location /empty/ { proxy_set_header Host ""; proxy_set_header X-Maybe $http_x_maybe; proxy_pass http://BACKEND; }
+        location /id/ { proxy_set_header X-Request-Id $request_id; proxy_pass http://BACKEND; }
+    }`,
+		backend: echoHTTP,
+		reqs: []diffReq{proxyGet("/x"), proxyGet("/own/x"), proxyGet("/empty/x"), proxyGet("/id/x"),
+			req("X-Maybe set", "GET /empty/y HTTP/1.1\r\nHost: lab.test\r\nX-Maybe: here\r\nConnection: close\r\n\r\n")},
+	},
+	{
+		name:  "upstream block and variables in the uri",
+		known: "variables in proxy_pass's URI refused",
+		http: `
+    upstream app { server BACKEND; }
+    server {
+        listen 127.0.0.1:PORT;
+        server_name lab.test;
+        location /up/ { proxy_pass http://app; }
+        location /upuri/ { proxy_pass http://app/base/; }
+        location ~ ^/re/(?<rest>.*)$ { proxy_pass http://app/mapped/$rest$is_args$args; }
+        location ~ ^/num/(\d+)$ { proxy_pass http://BACKEND/n/$1; }
+    }`,
+		backend: echoHTTP,
+		reqs:    []diffReq{proxyGet("/up/x?y=1"), proxyGet("/upuri/x"), proxyGet("/re/a/b?c=1"), proxyGet("/re/z"), proxyGet("/num/42")},
+	},
+}
+
+// diffUwsgi: uwsgi_pass and the vars block it builds.
+var diffUwsgi = []diffCase{
+	{
+		name:  "uwsgi_params",
+		known: "HTTP_X_REQUEST_ID is injected and replaces the client's X-Request-Id",
+		http: `
+    server {
+        listen 127.0.0.1:PORT;
+        server_name lab.test;
+        location / { include DIR/uwsgi_params; uwsgi_pass BACKEND; }
+    }`,
+		files:   map[string]string{"uwsgi_params": uwsgiParamsText},
+		backend: echoUwsgi,
+		reqs: []diffReq{proxyGet("/a/b?c=d"), proxyGet("/%E4%B8%AD?x=%20"),
+			req("POST", "POST /form HTTP/1.1\r\nHost: lab.test\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 7\r\nConnection: close\r\n\r\na=1&b=2"),
+			req("chunked POST", "POST /up HTTP/1.1\r\nHost: lab.test\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n"),
+			req("HTTP/1.0", "GET /old HTTP/1.0\r\n\r\n"),
+			req("cookies", "GET /c HTTP/1.1\r\nHost: lab.test\r\nCookie: a=1\r\nCookie: b=2\r\nConnection: close\r\n\r\n")},
+	},
+	{
+		name:  "request id passed openly",
+		known: "HTTP_X_REQUEST_ID is injected and replaces the client's X-Request-Id",
+		http: `
+    server {
+        listen 127.0.0.1:PORT;
+        server_name lab.test;
+        location / { include DIR/uwsgi_params; uwsgi_param HTTP_X_REQUEST_ID $request_id; uwsgi_pass BACKEND; }
+        location /none/ { include DIR/uwsgi_params; uwsgi_pass BACKEND; }
+    }`,
+		files:   map[string]string{"uwsgi_params": uwsgiParamsText},
+		backend: echoUwsgi,
+		reqs:    []diffReq{proxyGet("/x"), getReq("/x"), proxyGet("/none/x"), getReq("/none/x")},
+	},
+	{
+		name:  "inheritance and own params",
+		known: "HTTP_X_REQUEST_ID is injected; uwsgi_pass_request_headers works but is announced as having no effect",
+		http: `
+    uwsgi_param FROM_HTTP yes;
+    server {
+        listen 127.0.0.1:PORT;
+        server_name lab.test;
+        location / { uwsgi_pass BACKEND; }
+        location /own/ {
+            uwsgi_param REQUEST_METHOD $request_method;
+            uwsgi_param PATH_INFO $uri;
+            uwsgi_param HTTP_HOST override.test;
+            uwsgi_param MAYBE $http_x_maybe if_not_empty;
+            uwsgi_param EMPTY "";
+            uwsgi_pass BACKEND;
+        }
+        location /noheaders/ { include DIR/uwsgi_params; uwsgi_pass_request_headers off; uwsgi_pass BACKEND; }
+        location /mod/ { include DIR/uwsgi_params; uwsgi_modifier1 5; uwsgi_modifier2 9; uwsgi_pass BACKEND; }
+    }`,
+		files:   map[string]string{"uwsgi_params": uwsgiParamsText},
+		backend: echoUwsgi,
+		reqs: []diffReq{proxyGet("/x"), proxyGet("/own/x"), proxyGet("/noheaders/x"), proxyGet("/mod/x"),
+			req("X-Maybe", "GET /own/y HTTP/1.1\r\nHost: lab.test\r\nX-Maybe: here\r\nConnection: close\r\n\r\n")},
+	},
+	{
+		name: "workspace config",
+		http: strings.Replace(`
+    upstream ems { server BACKEND; }
+    server {
+        listen 127.0.0.1:PORT;
+        server_name localhost;
+        location / {
+            include DIR/uwsgi_params;
+            uwsgi_param HTTP_X_REQUEST_ID $request_id;
+            uwsgi_pass ems;
+        }
+    }`, "\t", "    ", -1),
+		files:   map[string]string{"uwsgi_params": uwsgiParamsText},
+		backend: echoUwsgi,
+		reqs:    []diffReq{proxyGet("/employees?page=2")},
+	},
+}
