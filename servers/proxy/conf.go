@@ -383,19 +383,19 @@ func (cf *conf) applyServerLevel(block *config.Directive, v *vserver) error {
 	for _, d := range block.Block {
 		switch d.Name {
 		case "merge_slashes":
-			b, err := onOff(d)
+			b, err := flagArg(d)
 			if err != nil {
 				return err
 			}
 			v.mergeSlashes = b
 		case "underscores_in_headers":
-			b, err := onOff(d)
+			b, err := flagArg(d)
 			if err != nil {
 				return err
 			}
 			v.underscores = b
 		case "ignore_invalid_headers":
-			b, err := onOff(d)
+			b, err := flagArg(d)
 			if err != nil {
 				return err
 			}
@@ -410,23 +410,23 @@ func (cf *conf) applyServerLevel(block *config.Directive, v *vserver) error {
 			if len(d.Args) != 2 {
 				return errAt(d, "invalid number of arguments in \"%s\" directive", d.Name)
 			}
-			n, err := strconv.Atoi(d.Args[0])
-			sz, err2 := parseSize(d.Args[1])
+			n, err := config.ParseNumber(d.Args[0])
+			sz, err2 := config.ParseSize(d.Args[1])
 			if err != nil || err2 != nil || n < 1 || sz < 1 {
 				return errAt(d, "invalid value \"%s\"", strings.Join(d.Args, " "))
 			}
-			v.headerBufCount, v.headerBufLarge = n, int(sz)
+			v.headerBufCount, v.headerBufLarge = int(n), int(sz)
 		case "keepalive_timeout":
 			if len(d.Args) < 1 || len(d.Args) > 2 {
 				return errAt(d, "invalid number of arguments in \"%s\" directive", d.Name)
 			}
-			t, err := parseTime(d.Args[0])
+			t, err := config.ParseTime(d.Args[0])
 			if err != nil {
 				return errAt(d, "invalid value \"%s\"", d.Args[0])
 			}
 			v.keepaliveTimeout = t
 		case "keepalive_requests":
-			n, err := intArg(d)
+			n, err := numArg(d)
 			if err != nil {
 				return err
 			}

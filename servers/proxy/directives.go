@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"fmt"
 	"net"
 	"path/filepath"
 	"strconv"
@@ -84,11 +83,11 @@ func (cf *conf) applyLevel(block *config.Directive, parent *settings, loc *locat
 				s.index = append(s.index, t)
 			}
 		case "autoindex":
-			s.autoindex, err = onOff(d)
+			s.autoindex, err = flagArg(d)
 		case "autoindex_exact_size":
-			s.autoindexExact, err = onOff(d)
+			s.autoindexExact, err = flagArg(d)
 		case "autoindex_localtime":
-			s.autoindexLocal, err = onOff(d)
+			s.autoindexLocal, err = flagArg(d)
 		case "types":
 			s.types = map[string]string{}
 			for _, t := range d.Block {
@@ -125,28 +124,28 @@ func (cf *conf) applyLevel(block *config.Directive, parent *settings, loc *locat
 			}
 			s.errorPages = append(s.errorPages, ep)
 		case "client_max_body_size":
-			s.maxBody, err = sizeArg(d)
+			s.maxBody, err = offsetArg(d)
 		case "server_tokens":
-			s.serverTokens, err = onOff(d)
+			s.serverTokens, err = flagArg(d)
 		case "log_not_found":
-			s.logNotFound, err = onOff(d)
+			s.logNotFound, err = flagArg(d)
 		case "etag":
-			s.etag, err = onOff(d)
+			s.etag, err = flagArg(d)
 		case "if_modified_since":
 			if len(d.Args) != 1 {
 				return nil, errAt(d, "invalid number of arguments in \"if_modified_since\" directive")
 			}
 			s.ifModSince = d.Args[0]
 		case "absolute_redirect":
-			s.absRedirect, err = onOff(d)
+			s.absRedirect, err = flagArg(d)
 		case "port_in_redirect":
-			s.portRedirect, err = onOff(d)
+			s.portRedirect, err = flagArg(d)
 		case "server_name_in_redirect":
-			s.nameRedirect, err = onOff(d)
+			s.nameRedirect, err = flagArg(d)
 		case "send_timeout":
-			s.sendTimeout, err = timeArg(d)
+			s.sendTimeout, err = msecArg(d)
 		case "client_body_timeout":
-			s.bodyTimeout, err = timeArg(d)
+			s.bodyTimeout, err = msecArg(d)
 		case "access_log":
 			if !accessSet {
 				s.accessLogs, s.accessOff = nil, false
@@ -212,10 +211,10 @@ func (cf *conf) applyLevel(block *config.Directive, parent *settings, loc *locat
 			"proxy_connect_timeout", "proxy_send_timeout", "proxy_read_timeout",
 			"uwsgi_next_upstream_timeout", "proxy_next_upstream_timeout":
 			var t time.Duration
-			t, err = timeArg(d)
+			t, err = msecArg(d)
 			s.passTimeouts[d.Name] = t
 		case "uwsgi_ignore_client_abort", "proxy_ignore_client_abort":
-			s.ignoreAbort, err = onOff(d)
+			s.ignoreAbort, err = flagArg(d)
 		case "uwsgi_next_upstream", "proxy_next_upstream", "uwsgi_next_upstream_tries", "proxy_next_upstream_tries",
 			"uwsgi_buffer_size", "proxy_buffer_size", "uwsgi_modifier1", "uwsgi_modifier2",
 			"uwsgi_pass_request_headers", "proxy_pass_request_headers", "uwsgi_pass_request_body",
@@ -422,113 +421,4 @@ func parseErrorPage(d *config.Directive) (errorPage, error) {
 	}
 	ep.target = t
 	return ep, nil
-}
-
-func onOff(d *config.Directive) (bool, error) {
-	if len(d.Args) != 1 {
-		return false, errAt(d, "invalid number of arguments in \"%s\" directive", d.Name)
-	}
-	switch d.Args[0] {
-	case "on":
-		return true, nil
-	case "off":
-		return false, nil
-	}
-	return false, errAt(d, "invalid value \"%s\" in \"%s\" directive, it must be \"on\" or \"off\"", d.Args[0], d.Name)
-}
-
-func sizeArg(d *config.Directive) (int64, error) {
-	if len(d.Args) != 1 {
-		return 0, errAt(d, "invalid number of arguments in \"%s\" directive", d.Name)
-	}
-	n, err := parseSize(d.Args[0])
-	if err != nil {
-		return 0, errAt(d, "\"%s\" directive invalid value", d.Name)
-	}
-	return n, nil
-}
-
-func timeArg(d *config.Directive) (time.Duration, error) {
-	if len(d.Args) != 1 {
-		return 0, errAt(d, "invalid number of arguments in \"%s\" directive", d.Name)
-	}
-	t, err := parseTime(d.Args[0])
-	if err != nil {
-		return 0, errAt(d, "\"%s\" directive invalid value", d.Name)
-	}
-	return t, nil
-}
-
-func intArg(d *config.Directive) (int, error) {
-	if len(d.Args) != 1 {
-		return 0, errAt(d, "invalid number of arguments in \"%s\" directive", d.Name)
-	}
-	n, err := strconv.Atoi(d.Args[0])
-	if err != nil || n < 0 {
-		return 0, errAt(d, "invalid value \"%s\"", d.Args[0])
-	}
-	return n, nil
-}
-
-// parseSize reads nginx sizes: 1024, 8k, 1m, 1g (ngx_parse_size, case-insensitive).
-func parseSize(s string) (int64, error) {
-	mult := int64(1)
-	if s != "" {
-		switch s[len(s)-1] | 0x20 {
-		case 'k':
-			mult, s = 1<<10, s[:len(s)-1]
-		case 'm':
-			mult, s = 1<<20, s[:len(s)-1]
-		case 'g':
-			mult, s = 1<<30, s[:len(s)-1]
-		}
-	}
-	if !digits(s) {
-		return 0, fmt.Errorf("invalid size %q", s)
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n > (1<<62)/mult {
-		return 0, fmt.Errorf("invalid size %q", s)
-	}
-	return n * mult, nil
-}
-
-// parseTime reads nginx times: "60", "60s", "1m30s", "500ms", "1h", "1d" (ngx_parse_time).
-func parseTime(s string) (time.Duration, error) {
-	if digits(s) {
-		n, _ := strconv.Atoi(s)
-		return time.Duration(n) * time.Second, nil
-	}
-	var total time.Duration
-	for s != "" {
-		i := 0
-		for i < len(s) && isDigit(s[i]) {
-			i++
-		}
-		if i == 0 {
-			return 0, fmt.Errorf("invalid time %q", s)
-		}
-		n, _ := strconv.Atoi(s[:i])
-		s = s[i:]
-		unit := time.Second
-		switch {
-		case strings.HasPrefix(s, "ms"):
-			unit, s = time.Millisecond, s[2:]
-		case strings.HasPrefix(s, "s"):
-			s = s[1:]
-		case strings.HasPrefix(s, "m"):
-			unit, s = time.Minute, s[1:]
-		case strings.HasPrefix(s, "h"):
-			unit, s = time.Hour, s[1:]
-		case strings.HasPrefix(s, "d"):
-			unit, s = 24*time.Hour, s[1:]
-		case strings.HasPrefix(s, "w"):
-			unit, s = 7*24*time.Hour, s[1:]
-		case s == "":
-		default:
-			return 0, fmt.Errorf("invalid time %q", s)
-		}
-		total += time.Duration(n) * unit
-	}
-	return total, nil
 }

@@ -258,7 +258,7 @@ func (r *request) passSettings(p *passSpec) upstream.Settings {
 		set.Tries, _ = strconv.Atoi(args[0])
 	}
 	if args, ok := s.passArgs[pre+"buffer_size"]; ok && len(args) == 1 {
-		if n, err := parseSize(args[0]); err == nil {
+		if n, err := config.ParseSize(args[0]); err == nil {
 			set.BufferSize = int(n)
 		}
 	}
