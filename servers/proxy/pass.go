@@ -27,7 +27,7 @@ type balancer struct {
 }
 
 // newBalancer reads an upstream { } block: server lines with weight=,
-// max_fails=, fail_timeout=, max_conns=, backup, down (balance.ParseServer,
+// max_fails=, fail_timeout=, max_conns=, backup, down (config.ParseServer,
 // ngx_http_upstream_server's exact rules), and balancing methods (ip_hash,
 // least_conn, hash KEY [consistent], random [two …]); as in nginx the last
 // method written wins.
@@ -41,14 +41,20 @@ func newBalancer(ub *upstreamBlock) (*balancer, error) {
 	for _, c := range d.Block {
 		switch c.Name {
 		case "server":
-			p, err := balance.ParseServer(c.Args, method)
+			// config.ParseServer is the one reader of server lines. As in
+			// nginx, backup is refused only when ip_hash, hash or random
+			// came before the line.
+			backupOK := methodDir == nil || methodDir.Name == "least_conn"
+			sp, err := config.ParseServer(c.Args, backupOK)
 			if err != nil {
-				return nil, explainedAt(c, err)
+				return nil, errAt(c, "%v", err)
 			}
-			for _, addr := range peerAddrs(p.Addr) {
-				q := *p
-				q.Addr = addr
-				peers = append(peers, &q)
+			for _, addr := range peerAddrs(sp.Addr) {
+				p := balance.NewPeer(addr)
+				p.Name = sp.Name
+				p.Weight, p.MaxFails, p.FailTimeout, p.MaxConns = sp.Weight, sp.MaxFails, sp.FailTimeout, sp.MaxConns
+				p.Backup, p.Down = sp.Backup, sp.Down
+				peers = append(peers, p)
 			}
 		case "ip_hash", "least_conn", "hash", "random":
 			m, err := balance.ByDirective(c.Name, c.Args, nil)
