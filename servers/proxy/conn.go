@@ -18,21 +18,24 @@ import (
 // conn is one client connection: nginx's ngx_connection_t with its
 // keep-alive loop.
 type conn struct {
-	s      *Server
-	nc     net.Conn
-	addr   string // the listen address it was accepted on
-	id     uint64 // nginx's connection number, the *N of error-log lines
-	br     *bufio.Reader
-	bw     *outBuf
-	cw     countingWriter
-	mu     sync.Mutex
-	idle   bool
-	closed bool
+	s         *Server
+	nc        net.Conn
+	addr      string // the listen address it was accepted on
+	id        uint64 // nginx's connection number, the *N of error-log lines
+	br        *bufio.Reader
+	bw        *outBuf
+	cw        countingWriter
+	mu        sync.Mutex
+	idle      bool
+	idleSince time.Time // when it began to wait for a request
+	closed    bool
+	drained   bool // closed to make room (worker_connections)
 
 	remoteIP, remotePort string
 	localIP, localPort   string
 	requests             int
-	logBuf               []byte // the access-log line being built
+	keepaliveTimeout     time.Duration // keepalive_timeout of the last request's location
+	logBuf               []byte        // the access-log line being built
 }
 
 // countingWriter counts bytes that reached the client socket.
@@ -55,7 +58,9 @@ func (c *countingWriter) ReadFrom(r io.Reader) (int64, error) {
 }
 
 func newConn(s *Server, nc net.Conn, addr string) *conn {
-	c := &conn{s: s, nc: nc, addr: addr, id: s.connSeq.Add(1)}
+	// A new connection waits for its request: idle, so that
+	// worker_connections can close it to make room (nginx's reusable).
+	c := &conn{s: s, nc: nc, addr: addr, id: s.connSeq.Add(1), idle: true, idleSince: time.Now()}
 	c.remoteIP, c.remotePort = splitAddr(nc.RemoteAddr())
 	c.localIP, c.localPort = splitAddr(nc.LocalAddr())
 	size := 8192
@@ -109,6 +114,9 @@ func (c *conn) setIdle(idle bool) bool {
 		default:
 		}
 	}
+	if idle && !c.idle {
+		c.idleSince = time.Now()
+	}
 	c.idle = idle
 	return !c.closed
 }
@@ -128,7 +136,7 @@ func (c *conn) serve() {
 		}
 		timeout := 60 * time.Second // client_header_timeout
 		if c.requests > 0 {
-			timeout = g.def.keepaliveTimeout
+			timeout = c.keepaliveTimeout // the last request's location's
 			if timeout <= 0 {
 				return
 			}
@@ -163,6 +171,7 @@ func (c *conn) serve() {
 		if !keep {
 			return
 		}
+		c.keepaliveTimeout = r.loc0().s.keepaliveTimeout
 	}
 }
 
@@ -183,6 +192,12 @@ func (c *conn) logWaitError(cf *conf, g *listenGroup, err error) {
 	case <-c.s.done:
 		return
 	default:
+	}
+	c.mu.Lock()
+	drained := c.drained
+	c.mu.Unlock()
+	if drained {
+		return // closed to make room: nginx says nothing
 	}
 	ctx := ", client: " + c.remoteIP + ", server: " + g.addr
 	switch {

@@ -259,7 +259,7 @@ func (r *request) processHeaders() *parseError {
 		r.keepalive = false
 	}
 	// keepalive_requests (default 1000): the last one says Connection: close
-	if n := r.g.def.keepaliveReqs; n > 0 && r.c.requests >= n {
+	if n := r.loc0().s.keepaliveReqs; n > 0 && r.c.requests >= n {
 		r.keepalive = false
 	}
 	if hosts > 1 {

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"webflow-lab/servers/proxy/config"
 )
 
 // Error-log levels, most severe first, as nginx numbers them (ngx_log.c).
@@ -139,37 +137,6 @@ func (lf *logFiles) errorLog(path string, lvl level) (*errorLogger, error) {
 		return nil, err
 	}
 	return &errorLogger{f: f, level: lvl}, nil
-}
-
-func (cf *conf) openErrorLog(d *config.Directive) (*errorLogger, error) {
-	if len(d.Args) < 1 || len(d.Args) > 2 {
-		return nil, errAt(d, "invalid number of arguments in \"error_log\" directive")
-	}
-	lvl := levelError
-	if len(d.Args) == 2 {
-		l, ok := parseLevel(d.Args[1])
-		if !ok {
-			return nil, errAt(d, "invalid log level \"%s\"", d.Args[1])
-		}
-		lvl = l
-	}
-	p := d.Args[0]
-	if p != "stderr" {
-		p = cf.path(p)
-	}
-	el, err := cf.files.errorLog(p, lvl)
-	if err != nil {
-		return nil, errAt(d, "%v", err)
-	}
-	return el, nil
-}
-
-func (cf *conf) openAccessLog(path string, f *logFormat) (*accessLog, error) {
-	lf, err := cf.files.get(path, cf.files.accessOut)
-	if err != nil {
-		return nil, err
-	}
-	return &accessLog{f: lf, format: f}, nil
 }
 
 // errorLogger writes nginx's error-log lines (§7.2 of the reference):

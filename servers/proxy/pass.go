@@ -1,154 +1,17 @@
 package proxy
 
 import (
-	"context"
 	"errors"
 	"io"
-	"net"
-	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"webflow-lab/servers/explain"
-	"webflow-lab/servers/proxy/balance"
-	"webflow-lab/servers/proxy/config"
 	"webflow-lab/servers/proxy/upstream"
 	"webflow-lab/servers/uwsgiproto"
 	"webflow-lab/servers/wsgi"
 )
-
-// balancer is one upstream block's balancer state for one conf. A reload
-// builds new ones: nginx's new workers start with fresh weights and fails.
-type balancer struct {
-	u   *balance.Upstream
-	key *tmpl // hash key, evaluated per request
-}
-
-// newBalancer reads an upstream { } block: server lines with weight=,
-// max_fails=, fail_timeout=, max_conns=, backup, down (config.ParseServer,
-// ngx_http_upstream_server's exact rules), and balancing methods (ip_hash,
-// least_conn, hash KEY [consistent], random [two …]); as in nginx the last
-// method written wins.
-func newBalancer(ub *upstreamBlock) (*balancer, error) {
-	d := ub.dir
-	var peers []*balance.Peer
-	var method balance.Balancer
-	var methodDir *config.Directive
-	var opts []balance.Option
-	b := &balancer{}
-	for _, c := range d.Block {
-		switch c.Name {
-		case "server":
-			// config.ParseServer is the one reader of server lines. As in
-			// nginx, backup is refused only when ip_hash, hash or random
-			// came before the line.
-			backupOK := methodDir == nil || methodDir.Name == "least_conn"
-			sp, err := config.ParseServer(c.Args, backupOK)
-			if err != nil {
-				return nil, errAt(c, "%v", err)
-			}
-			for _, addr := range peerAddrs(sp.Addr) {
-				p := balance.NewPeer(addr)
-				p.Name = sp.Name
-				p.Weight, p.MaxFails, p.FailTimeout, p.MaxConns = sp.Weight, sp.MaxFails, sp.FailTimeout, sp.MaxConns
-				p.Backup, p.Down = sp.Backup, sp.Down
-				peers = append(peers, p)
-			}
-		case "ip_hash", "least_conn", "hash", "random":
-			m, err := balance.ByDirective(c.Name, c.Args, nil)
-			if err != nil {
-				return nil, explainedAt(c, err)
-			}
-			// A second method is no error: nginx warns "load balancing
-			// method redefined" (the config package prints that warning
-			// with the others) and the later method replaces the earlier.
-			method, methodDir = m, c
-			b.key = nil
-			if c.Name == "hash" {
-				t, err := compileTmpl(c.Args[0])
-				if err != nil {
-					return nil, errAt(c, "%v", err)
-				}
-				b.key = t
-			}
-		}
-	}
-	if len(peers) == 0 {
-		return nil, errAt(d, "no servers are inside upstream")
-	}
-	if methodDir != nil && len(peers) > 0 && peerLineBefore(d, methodDir) {
-		opts = append(opts, balance.MethodAfterServers())
-	}
-	u, err := balance.NewUpstream(ub.name, peers, method, opts...)
-	if err != nil {
-		return nil, explainedAt(d, err)
-	}
-	b.u = u
-	return b, nil
-}
-
-// peerLineBefore reports whether a server line comes before the method's
-// line: then nginx never checked backup against the method.
-func peerLineBefore(block, method *config.Directive) bool {
-	for _, c := range block.Block {
-		if c == method {
-			return false
-		}
-		if c.Name == "server" {
-			return true
-		}
-	}
-	return false
-}
-
-// explainedAt is nginx's message for a balance error (e.What.EN: the
-// explanation is for the learner-facing views, not nginx's one line) with
-// the directive's file and line.
-func explainedAt(c *config.Directive, err error) *confError {
-	var e *explain.Error
-	if errors.As(err, &e) {
-		return errAt(c, "%s", e.What.EN)
-	}
-	return errAt(c, "%v", err)
-}
-
-// peerAddrs is the peer addresses a server line's address stands for:
-// nginx's default port 80, and localhost resolved as nginx resolves it at
-// start-up (the system's hosts file). A Debian box lists localhost as
-// 127.0.0.1 and ::1, so real nginx gets two peers and, with an app bound to
-// 127.0.0.1 only, logs "connect() failed (111: Connection refused)" for
-// [::1] before it falls back: a real pitfall, kept. Only loopback answers
-// count (the lab talks to loopback only); none at all means 127.0.0.1.
-func peerAddrs(addr string) []string {
-	if strings.HasPrefix(addr, "unix:") {
-		return []string{addr}
-	}
-	host, port := addr, "80"
-	if i := strings.LastIndexByte(addr, ':'); i >= 0 && !strings.HasSuffix(addr, "]") {
-		host, port = addr[:i], addr[i+1:]
-	}
-	if host != "localhost" {
-		return []string{host + ":" + port}
-	}
-	var out []string
-	for _, ip := range lookupLocalhost() {
-		if a, err := netip.ParseAddr(ip); err == nil && a.IsLoopback() {
-			out = append(out, net.JoinHostPort(a.String(), port))
-		}
-	}
-	if len(out) == 0 {
-		out = []string{"127.0.0.1:" + port}
-	}
-	return out
-}
-
-// lookupLocalhost resolves "localhost"; tests replace it.
-var lookupLocalhost = func() []string {
-	addrs, _ := net.DefaultResolver.LookupHost(context.Background(), "localhost")
-	return addrs
-}
 
 // engine returns the dynamic-path engine with the server's hooks.
 func (s *Server) engine() *upstream.Engine {
@@ -165,7 +28,7 @@ func (r *request) pass() {
 		r.special(st)
 		return
 	}
-	set := r.passSettings(p)
+	set := r.passConf(p).set
 	ur := &upstream.Request{Method: r.method, Path: r.uri, Body: body, Client: r.clientAddr(), ID: r.id}
 	if p.upstream != nil && p.upstream.bal != nil && p.upstream.bal.key != nil {
 		ur.HashKey = p.upstream.bal.key.eval(r)
@@ -239,44 +102,13 @@ func (r *request) pass() {
 	r.upstreamTime = res.UpstreamResponseTime()
 }
 
-// passSettings turns the location's uwsgi_*/proxy_* directives into the
-// engine's settings.
-func (r *request) passSettings(p *passSpec) upstream.Settings {
-	s := r.loc.s
-	pre := p.kind + "_"
-	if p.kind == "http" {
-		pre = "proxy_"
+// passConf is the settings of the location's module: uwsgi_* for
+// uwsgi_pass, proxy_* for proxy_pass.
+func (r *request) passConf(p *passSpec) *passConf {
+	if p.kind == "uwsgi" {
+		return &r.loc.s.uwsgi
 	}
-	set := upstream.Settings{
-		Protocol:          p.kind,
-		ConnectTimeout:    s.passTimeouts[pre+"connect_timeout"],
-		SendTimeout:       s.passTimeouts[pre+"send_timeout"],
-		ReadTimeout:       s.passTimeouts[pre+"read_timeout"],
-		TriesTimeout:      s.passTimeouts[pre+"next_upstream_timeout"],
-		IgnoreClientAbort: s.ignoreAbort,
-	}
-	if args, ok := s.passArgs[pre+"next_upstream"]; ok {
-		if m, _, err := upstream.ParseNextUpstream(p.kind, args); err == nil {
-			set.NextUpstream = m
-		}
-	}
-	if args, ok := s.passArgs[pre+"next_upstream_tries"]; ok && len(args) == 1 {
-		set.Tries, _ = strconv.Atoi(args[0])
-	}
-	if args, ok := s.passArgs[pre+"buffer_size"]; ok && len(args) == 1 {
-		if n, err := config.ParseSize(args[0]); err == nil {
-			set.BufferSize = int(n)
-		}
-	}
-	if args, ok := s.passArgs["uwsgi_modifier1"]; ok && p.kind == "uwsgi" && len(args) == 1 {
-		n, _ := strconv.Atoi(args[0])
-		set.Modifier1 = byte(n)
-	}
-	if args, ok := s.passArgs["uwsgi_modifier2"]; ok && p.kind == "uwsgi" && len(args) == 1 {
-		n, _ := strconv.Atoi(args[0])
-		set.Modifier2 = byte(n)
-	}
-	return set
+	return &r.loc.s.proxy
 }
 
 var varsPool = sync.Pool{New: func() any { v := make(uwsgiproto.Vars, 0, 32); return &v }}
@@ -286,7 +118,7 @@ var varsPool = sync.Pool{New: func() any { v := make(uwsgiproto.Vars, 0, 32); re
 // client header as HTTP_NAME unless a param already names it; our request
 // id travels as HTTP_X_REQUEST_ID so the app server's hops join this trace.
 func (r *request) uwsgiVars(vars uwsgiproto.Vars) uwsgiproto.Vars {
-	params := r.loc.s.uwsgiParams
+	params := r.loc.s.uwsgi.params
 	for _, p := range params {
 		v := p.val.eval(r)
 		if p.ifNotEmpty && v == "" {
@@ -303,7 +135,7 @@ func (r *request) uwsgiVars(vars uwsgiproto.Vars) uwsgiproto.Vars {
 		}
 		return false
 	}
-	if args, ok := r.loc.s.passArgs["uwsgi_pass_request_headers"]; !ok || len(args) != 1 || args[0] != "off" {
+	if r.loc.s.uwsgi.passHeaders {
 		for _, h := range r.headers {
 			key := cgiName(h.Name)
 			if key == "HTTP_X_REQUEST_ID" || named(key) {

@@ -71,8 +71,10 @@ type Server struct {
 	closing   bool
 	wg        sync.WaitGroup // accept loops and connections
 
-	connSeq atomic.Uint64
-	done    chan struct{} // closed by Shutdown/Close
+	connSeq     atomic.Uint64
+	open        int           // client connections holding a place of worker_connections
+	reuseWarned int64         // the second of the last "reusing connections" warning
+	done        chan struct{} // closed by Shutdown/Close
 }
 
 type listener struct {
@@ -282,6 +284,9 @@ func (s *Server) track(nc net.Conn, addr string) bool {
 	if s.closing {
 		return false
 	}
+	if !s.admit(s.cur.Load()) { // worker_connections
+		return false
+	}
 	c := newConn(s, sock.Wrap(nc), addr)
 	s.conns[c] = struct{}{}
 	s.wg.Add(1)
@@ -289,6 +294,7 @@ func (s *Server) track(nc net.Conn, addr string) bool {
 		defer s.wg.Done()
 		c.serve()
 		s.mu.Lock()
+		s.release(c)
 		delete(s.conns, c)
 		s.mu.Unlock()
 	}()

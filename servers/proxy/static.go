@@ -236,13 +236,18 @@ func (r *request) serveFile() int {
 			n = max(w-head, 0)
 		}
 		fileBufs.Put(bp)
-	} else {
-		// large file: flush the head, then sendfile(2) via io.Copy
-		if err = r.c.bw.Flush(); err == nil {
-			before := r.c.cw.n
+	} else if err = r.c.bw.Flush(); err == nil {
+		// large file: flush the head, then sendfile(2) via io.Copy, or
+		// with "sendfile off" (nginx's default) reads and writes
+		before := r.c.cw.n
+		if r.loc.s.sendfile {
 			_, err = io.Copy(&r.c.cw, io.LimitReader(f, size))
-			n = r.c.cw.n - before
+		} else {
+			bp := relayBufs.Get().(*[]byte)
+			_, err = io.CopyBuffer(struct{ io.Writer }{&r.c.cw}, io.LimitReader(f, size), *bp)
+			relayBufs.Put(bp)
 		}
+		n = r.c.cw.n - before
 	}
 	r.bodySent += n
 	r.bytesSent += n
