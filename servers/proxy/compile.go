@@ -100,7 +100,7 @@ func init() {
 
 		// passing on (compile_pass.go)
 		"uwsgi_pass": passPass, "proxy_pass": passPass,
-		"uwsgi_param": passParam, "proxy_set_header": passParam,
+		"uwsgi_param":           passParam,
 		"uwsgi_connect_timeout": passTimeout, "uwsgi_send_timeout": passTimeout, "uwsgi_read_timeout": passTimeout,
 		"proxy_connect_timeout": passTimeout, "proxy_send_timeout": passTimeout, "proxy_read_timeout": passTimeout,
 		"uwsgi_next_upstream_timeout": passTimeout, "proxy_next_upstream_timeout": passTimeout,

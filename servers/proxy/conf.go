@@ -24,28 +24,60 @@ type conf struct {
 	upstreams map[string]*upstreamBlock
 	formats   map[string]*logFormat
 	files     *logFiles
-	warnings  []Warning
+	warnings  []Warning // the lab's notes
+	// nginx's own warnings and the unimplemented directives, from the parser
+	cfgWarnings []Warning
 	// worker_connections: the most connections open at once (listening
 	// sockets and clients; nginx counts upstream connections too)
 	workerConnections int
 }
 
-// A Warning is something nginx accepts but a learner should know: today the
-// alias missing-slash traversal. -t and start-up print them.
+// A Warning is something the configuration makes worth saying without
+// refusing it. The lab's notes (the alias missing-slash traversal, one worker
+// where worker_processes asks for more) print as "webflow-lab: [warn] …";
+// the warnings nginx prints itself, and the lab's "directive has no effect"
+// for what it accepts without implementing, print as nginx's "[warn]" lines.
 type Warning struct {
 	File string
 	Line int
 	Text string // English
 	ZH   string // Chinese
 	Fix  string // the line as it should read
+	// Nginx is set for a line in nginx's form: nginx's own warnings
+	// (config's) and the lab's unimplemented directives.
+	Nginx bool
+	// Unimplemented is a directive the lab accepts and ignores.
+	Unimplemented bool
 }
 
 func (w Warning) String() string {
-	s := fmt.Sprintf("webflow-lab: [warn] %s in %s:%d", w.Text, w.File, w.Line)
+	if w.Nginx {
+		return "nginx: [warn] " + w.logText()
+	}
+	s := "webflow-lab: [warn] " + w.logText()
 	if w.Fix != "" {
 		s += "\n  try: " + w.Fix
 	}
 	return s
+}
+
+// logText is the warning as an error-log message: with its position, and
+// marked as the lab's when nginx would not write it.
+func (w Warning) logText() string {
+	s := w.Text
+	if w.File != "" {
+		s = fmt.Sprintf("%s in %s:%d", w.Text, w.File, w.Line)
+	}
+	return s
+}
+
+// fromConfig turns the parser's warnings into the server's.
+func fromConfig(ws []config.Warning) []Warning {
+	out := make([]Warning, 0, len(ws))
+	for _, w := range ws {
+		out = append(out, Warning{File: w.File, Line: w.Line, Text: w.Msg, ZH: w.Text.ZH, Nginx: true, Unimplemented: w.Unimplemented})
+	}
+	return out
 }
 
 // listenGroup is one listening address and the virtual servers on it.

@@ -105,8 +105,7 @@ var diffLocation = []diffCase{
 			req("absolute URI", "GET http://api.re.test/x HTTP/1.1\r\nHost: lab.test\r\nConnection: close\r\n\r\n")},
 	},
 	{
-		name:  "internal and named locations",
-		known: "internal works but is announced as having no effect",
+		name: "internal and named locations",
 		http: `
     server {
         listen 127.0.0.1:PORT;

@@ -100,8 +100,7 @@ var diffStatic = []diffCase{
 			getReq("/nos/file.txt"), getReq("/re/file.txt"), getReq("/re/dir/"), getReq("/files/../secret.txt")},
 	},
 	{
-		name:  "autoindex",
-		known: "autoindex_exact_size works but is announced as having no effect",
+		name: "autoindex",
 		http: `
     server {
         listen 127.0.0.1:PORT;
@@ -130,8 +129,7 @@ var diffStatic = []diffCase{
 		reqs: []diffReq{getReq("/a.txt"), getReq("/style.css"), getReq("/app.js"), getReq("/other/x.txt"), getReq("/sub/b.txt")},
 	},
 	{
-		name:  "server_tokens and etag off",
-		known: "etag works but is announced as having no effect",
+		name: "server_tokens and etag off",
 		http: `
     server {
         listen 127.0.0.1:PORT;
