@@ -19,10 +19,7 @@ func (r *request) readBody() (body []byte, status int) {
 	if r.contentLength <= 0 && !r.chunked {
 		return nil, 0
 	}
-	if v, _ := r.header("Expect"); strings.EqualFold(v, "100-continue") && r.minor >= 1 {
-		r.c.bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n")
-		r.c.bw.Flush()
-	}
+	r.testExpect()
 	r.c.nc.SetReadDeadline(time.Now().Add(r.loc0().s.bodyTimeout))
 	var rd io.Reader
 	if r.chunked {
@@ -78,4 +75,20 @@ func (r *request) discardBody() {
 	if err != nil || (!r.chunked && n < r.contentLength) {
 		r.keepalive = false
 	}
+}
+
+// testExpect is ngx_http_test_expect: before the body is read, a client
+// that sent "Expect: 100-continue" with HTTP/1.1 gets the interim answer.
+// nginx writes it on the connection directly, so $bytes_sent and
+// $body_bytes_sent count it.
+func (r *request) testExpect() {
+	v, ok := r.header("Expect")
+	if !ok || !strings.EqualFold(v, "100-continue") || r.major != 1 || r.minor < 1 {
+		return
+	}
+	const cont = "HTTP/1.1 100 Continue\r\n\r\n"
+	r.c.bw.WriteString(cont)
+	r.c.bw.Flush()
+	r.bodySent += int64(len(cont))
+	r.bytesSent += int64(len(cont))
 }

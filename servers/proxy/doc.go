@@ -34,9 +34,10 @@
 // A port-only "listen 8080;" binds 127.0.0.1 (nginx binds every address):
 // the lab stays on loopback unless the config names an address.
 //
-// The lab's own additions: every request gets an id ($request_id, sent to
-// the app as X-Request-Id, so it arrives as HTTP_X_REQUEST_ID) and hop
-// events (trace.Event) for the screen; alias locations that have nginx's
+// The lab's own additions: hop events (trace.Event) for the screen, each
+// with the request's $request_id (the proxy sends the app nothing nginx
+// would not: the workspace's config passes the id openly with
+// "uwsgi_param HTTP_X_REQUEST_ID $request_id;"); alias locations that have nginx's
 // missing-slash traversal are served exactly as nginx serves them — that is
 // the lesson — and flagged with a warning at start-up and by -t.
 //

@@ -50,12 +50,8 @@ func (r *request) pass() {
 		ur.URI = uri
 		var hs []wsgi.Header
 		for _, h := range r.headers {
-			if strings.EqualFold(h.Name, "X-Request-Id") {
-				continue
-			}
 			hs = append(hs, wsgi.Header{Name: h.Name, Value: h.Value})
 		}
-		hs = append(hs, wsgi.Header{Name: "X-Request-Id", Value: r.id})
 		bodyLen := int64(-1)
 		if body != nil || r.contentLength >= 0 {
 			bodyLen = int64(len(body))
@@ -115,8 +111,9 @@ var varsPool = sync.Pool{New: func() any { v := make(uwsgiproto.Vars, 0, 32); re
 
 // uwsgiVars appends the vars block to vars as ngx_http_uwsgi_create_request does:
 // the uwsgi_param list (if_not_empty ones skipped when empty), then every
-// client header as HTTP_NAME unless a param already names it; our request
-// id travels as HTTP_X_REQUEST_ID so the app server's hops join this trace.
+// client header as HTTP_NAME unless a param already names it. Nothing else:
+// the workspace's config passes nginx's $request_id openly with
+// "uwsgi_param HTTP_X_REQUEST_ID $request_id;", which real nginx accepts too.
 func (r *request) uwsgiVars(vars uwsgiproto.Vars) uwsgiproto.Vars {
 	params := r.loc.s.uwsgi.params
 	for _, p := range params {
@@ -138,14 +135,11 @@ func (r *request) uwsgiVars(vars uwsgiproto.Vars) uwsgiproto.Vars {
 	if r.loc.s.uwsgi.passHeaders {
 		for _, h := range r.headers {
 			key := cgiName(h.Name)
-			if key == "HTTP_X_REQUEST_ID" || named(key) {
+			if named(key) {
 				continue
 			}
 			vars = append(vars, uwsgiproto.Var{Key: key, Value: h.Value})
 		}
-	}
-	if !named("HTTP_X_REQUEST_ID") {
-		vars = append(vars, uwsgiproto.Var{Key: "HTTP_X_REQUEST_ID", Value: r.id})
 	}
 	return vars
 }
