@@ -61,7 +61,7 @@ func (l *scope) first(d *config.Directive) bool {
 	return true
 }
 
-// A directiveFunc applies one directive to the level being compiled.
+// A directiveFunc applies one directive to the scope being compiled.
 type directiveFunc func(l *scope, d *config.Directive) error
 
 // directives is what every directive the lab implements means. (Set in
@@ -100,7 +100,9 @@ func init() {
 
 		// passing on (compile_pass.go)
 		"uwsgi_pass": passPass, "proxy_pass": passPass,
-		"uwsgi_param":           passParam,
+		"uwsgi_param": passParam, "proxy_set_header": passParam,
+		"uwsgi_pass_request_body": passRequestBody, "proxy_pass_request_body": passRequestBody,
+		"proxy_pass_request_headers": passRequestHeaders, "proxy_http_version": proxyHTTPVersion,
 		"uwsgi_connect_timeout": passTimeout, "uwsgi_send_timeout": passTimeout, "uwsgi_read_timeout": passTimeout,
 		"proxy_connect_timeout": passTimeout, "proxy_send_timeout": passTimeout, "proxy_read_timeout": passTimeout,
 		"uwsgi_next_upstream_timeout": passTimeout, "proxy_next_upstream_timeout": passTimeout,

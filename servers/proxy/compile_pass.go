@@ -25,10 +25,53 @@ type passConf struct {
 	set         upstream.Settings
 	params      []param // uwsgi_param, proxy_set_header
 	passHeaders bool    // *_pass_request_headers
+	passBody    bool    // *_pass_request_body
+	// proxy_pass only: the headers to send, proxy_set_header's merged with
+	// nginx's defaults (see finishHeaders), and their lower-cased names,
+	// which the client's headers of the same name give way to
+	headers     []param
+	headerNames map[string]bool
+	httpVersion string // proxy_http_version: "1.0" or "1.1"
 }
 
 func defaultPassConf(protocol string) passConf {
-	return passConf{set: upstream.Settings{Protocol: protocol}, passHeaders: true}
+	c := passConf{set: upstream.Settings{Protocol: protocol}, passHeaders: true, passBody: true, httpVersion: "1.0"}
+	if protocol == "http" {
+		c.finishHeaders()
+	}
+	return c
+}
+
+// proxyDefaultHeaders are what proxy_pass sends unless proxy_set_header
+// names them (ngx_http_proxy_headers, nginx 1.22). An empty value sends
+// nothing, but the client's header of that name is still dropped.
+var proxyDefaultHeaders = []struct{ name, value string }{
+	{"Host", "$proxy_host"},
+	{"Connection", "close"},
+	{"Content-Length", "$proxy_internal_body_length"},
+	{"Transfer-Encoding", "$proxy_internal_chunked"},
+	{"TE", ""},
+	{"Keep-Alive", ""},
+	{"Expect", ""},
+	{"Upgrade", ""},
+}
+
+// finishHeaders merges as ngx_http_proxy_init_headers does: the
+// proxy_set_header lines in order, then each default header whose name
+// none of them has (compared without case).
+func (c *passConf) finishHeaders() {
+	c.headers = append([]param(nil), c.params...)
+	c.headerNames = map[string]bool{}
+	for _, p := range c.params {
+		c.headerNames[strings.ToLower(p.key)] = true
+	}
+	for _, h := range proxyDefaultHeaders {
+		if c.headerNames[strings.ToLower(h.name)] {
+			continue
+		}
+		c.headerNames[strings.ToLower(h.name)] = true
+		c.headers = append(c.headers, param{key: h.name, val: mustTmpl(h.value)})
+	}
 }
 
 // module is the settings of the module a directive belongs to.
@@ -61,6 +104,9 @@ func passParam(l *scope, d *config.Directive) error {
 		m.params = nil
 	}
 	m.params = append(m.params, p)
+	if d.Name == "proxy_set_header" {
+		m.finishHeaders()
+	}
 	return nil
 }
 
@@ -134,6 +180,28 @@ func passRequestHeaders(l *scope, d *config.Directive) (err error) {
 	return err
 }
 
+// passRequestBody is *_pass_request_body: off sends no body (proxy_pass
+// still sends the Content-Length of the one the client sent, as nginx does).
+func passRequestBody(l *scope, d *config.Directive) (err error) {
+	l.module(d).passBody, err = flagArg(d)
+	return err
+}
+
+// proxyHTTPVersion is proxy_http_version 1.0 | 1.1: the version of the
+// request line (the connection still closes: the lab keeps no upstream
+// connection alive).
+func proxyHTTPVersion(l *scope, d *config.Directive) error {
+	v, err := oneArg(d)
+	if err != nil {
+		return err
+	}
+	if v != "1.0" && v != "1.1" {
+		return errAt(d, "invalid value \"%s\"", v)
+	}
+	l.s.proxy.httpVersion = v
+	return nil
+}
+
 // passPass is uwsgi_pass and proxy_pass (a location's handler, not
 // inherited).
 func passPass(l *scope, d *config.Directive) error {
@@ -197,6 +265,7 @@ func (cf *conf) parsePass(d *config.Directive, loc *location) (*passSpec, error)
 		return nil, errAt(d, "variables in \"%s\" are not supported by the lab", d.Name)
 	}
 	p.target = a
+	p.hostHeader, p.port = proxyHostHeader(a)
 	if u, ok := cf.upstreams[a]; ok {
 		p.upstream = u
 		return p, nil
@@ -223,6 +292,23 @@ func (cf *conf) parsePass(d *config.Directive, loc *location) (*passSpec, error)
 	}
 	p.target = net.JoinHostPort(host, port)
 	return p, nil
+}
+
+// proxyHostHeader is $proxy_host and $proxy_port for a proxy_pass
+// address as written (ngx_http_proxy_set_vars): the port is left out when
+// there is none or it is 80.
+func proxyHostHeader(a string) (host, port string) {
+	if strings.HasPrefix(a, "unix:") {
+		return "localhost", ""
+	}
+	i := strings.LastIndexByte(a, ':')
+	if i < 0 || strings.HasSuffix(a, "]") {
+		return a, "80"
+	}
+	if a[i+1:] == "80" {
+		return a[:i], "80"
+	}
+	return a, a[i+1:]
 }
 
 // Upstream blocks.

@@ -223,6 +223,10 @@ type passSpec struct {
 	upstream *upstreamBlock
 	file     string
 	line     int
+	// $proxy_host and $proxy_port (ngx_http_proxy_set_vars): the host as
+	// written, with the port unless it is 80; "localhost" and no port for
+	// a UNIX socket
+	hostHeader, port string
 }
 
 // upstreamBlock is an upstream { } as written; the balancer for it is built

@@ -50,8 +50,7 @@ var diffProxy = []diffCase{
 			req("HEAD", "HEAD /h HTTP/1.1\r\nHost: lab.test\r\nConnection: close\r\n\r\n")},
 	},
 	{
-		name:  "the standard snippet",
-		known: "proxy_set_header has no effect; $proxy_add_x_forwarded_for is refused",
+		name: "the standard snippet",
 		http: `
     server {
         listen 127.0.0.1:PORT;
@@ -70,8 +69,7 @@ var diffProxy = []diffCase{
 			req("HTTP/1.0 without host", "GET /old HTTP/1.0\r\n\r\n")},
 	},
 	{
-		name:  "inheritance and empty values",
-		known: "proxy_set_header has no effect",
+		name: "inheritance and empty values",
 		http: `
     proxy_set_header X-From http;
     server {
@@ -87,6 +85,24 @@ var diffProxy = []diffCase{
 		backend: echoHTTP,
 		reqs: []diffReq{proxyGet("/x"), proxyGet("/own/x"), proxyGet("/empty/x"), proxyGet("/id/x"),
 			req("X-Maybe set", "GET /empty/y HTTP/1.1\r\nHost: lab.test\r\nX-Maybe: here\r\nConnection: close\r\n\r\n")},
+	},
+	{
+		name: "what is passed",
+		http: `
+    server {
+        listen 127.0.0.1:PORT;
+        server_name lab.test;
+        location /v11/ { proxy_http_version 1.1; proxy_pass http://BACKEND; }
+        location /noheaders/ { proxy_pass_request_headers off; proxy_pass http://BACKEND; }
+        location /nobody/ { proxy_pass_request_body off; proxy_pass http://BACKEND; }
+        location /nobodynolength/ { proxy_pass_request_body off; proxy_set_header Content-Length ""; proxy_pass http://BACKEND; }
+        location /vars/ { proxy_set_header X-Host $proxy_host; proxy_set_header X-Port $proxy_port; proxy_pass http://BACKEND; }
+        location /notpassed/ { return 200 "proxy_host=[$proxy_host] xff=[$proxy_add_x_forwarded_for]\n"; }
+    }`,
+		backend: echoHTTP,
+		reqs: []diffReq{proxyGet("/v11/x"), proxyGet("/noheaders/x"), proxyGet("/vars/x"), proxyGet("/notpassed/x"),
+			req("POST no body", "POST /nobody/x HTTP/1.1\r\nHost: lab.test\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"),
+			req("POST no body no length", "POST /nobodynolength/x HTTP/1.1\r\nHost: lab.test\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")},
 	},
 	{
 		name:  "upstream block and variables in the uri",
@@ -155,10 +171,12 @@ var diffUwsgi = []diffCase{
         }
         location /noheaders/ { include DIR/uwsgi_params; uwsgi_pass_request_headers off; uwsgi_pass BACKEND; }
         location /mod/ { include DIR/uwsgi_params; uwsgi_modifier1 5; uwsgi_modifier2 9; uwsgi_pass BACKEND; }
+        location /nobody/ { include DIR/uwsgi_params; uwsgi_pass_request_body off; uwsgi_pass BACKEND; }
     }`,
 		files:   map[string]string{"uwsgi_params": uwsgiParamsText},
 		backend: echoUwsgi,
 		reqs: []diffReq{proxyGet("/x"), proxyGet("/own/x"), proxyGet("/noheaders/x"), proxyGet("/mod/x"),
+			req("POST no body", "POST /nobody/x HTTP/1.1\r\nHost: lab.test\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"),
 			req("X-Maybe", "GET /own/y HTTP/1.1\r\nHost: lab.test\r\nX-Maybe: here\r\nConnection: close\r\n\r\n")},
 	},
 	{

@@ -61,6 +61,8 @@ type request struct {
 	headerOnly  bool
 	noPadding   bool
 
+	passing                                                                     bool  // the request is being passed on (the proxy modules' context exists)
+	proxyBodyLen                                                                int64 // $proxy_internal_body_length; -1: none
 	upstreamAddr, upstreamStatus, upstreamTime, upstreamConnect, upstreamHeader string
 	upstreamURL                                                                 string // for error-log context
 }

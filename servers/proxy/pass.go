@@ -29,6 +29,7 @@ func (r *request) pass() {
 		return
 	}
 	set := r.passConf(p).set
+	r.passing = true
 	ur := &upstream.Request{Method: r.method, Path: r.uri, Body: body, Client: r.clientAddr(), ID: r.id}
 	if p.upstream != nil && p.upstream.bal != nil && p.upstream.bal.key != nil {
 		ur.HashKey = p.upstream.bal.key.eval(r)
@@ -46,17 +47,15 @@ func (r *request) pass() {
 		ur.Vars = r.uwsgiVars((*vp)[:0])
 		defer func() { clear(ur.Vars); *vp = ur.Vars[:0]; varsPool.Put(vp) }()
 	} else {
-		uri := r.proxyURI(p)
-		ur.URI = uri
-		var hs []wsgi.Header
-		for _, h := range r.headers {
-			hs = append(hs, wsgi.Header{Name: h.Name, Value: h.Value})
-		}
-		bodyLen := int64(-1)
+		ur.URI = r.proxyURI(p)
+		r.proxyBodyLen = -1
 		if body != nil || r.contentLength >= 0 {
-			bodyLen = int64(len(body))
+			r.proxyBodyLen = int64(len(body))
 		}
-		ur.HTTPHead = upstream.HTTPHead(r.method, uri, p.target, hs, bodyLen)
+		ur.HTTPHead = r.proxyHead(ur.URI)
+	}
+	if !r.passConf(p).passBody {
+		ur.Body = nil
 	}
 
 	// Watch the client while waiting for the upstream: a client that hangs
@@ -105,6 +104,27 @@ func (r *request) passConf(p *passSpec) *passConf {
 		return &r.loc.s.uwsgi
 	}
 	return &r.loc.s.proxy
+}
+
+// proxyHead is the head ngx_http_proxy_create_request sends: the request
+// line, the headers proxy_set_header and nginx's defaults give (each left
+// out when its value is empty), then the client's headers but those.
+func (r *request) proxyHead(uri string) []byte {
+	c := &r.loc.s.proxy
+	hs := make([]wsgi.Header, 0, len(c.headers)+len(r.headers))
+	for _, h := range c.headers {
+		if v := h.val.eval(r); v != "" {
+			hs = append(hs, wsgi.Header{Name: h.key, Value: v})
+		}
+	}
+	if c.passHeaders {
+		for _, h := range r.headers {
+			if !c.headerNames[strings.ToLower(h.Name)] {
+				hs = append(hs, wsgi.Header{Name: h.Name, Value: h.Value})
+			}
+		}
+	}
+	return upstream.HTTPHead(r.method, uri, "HTTP/"+c.httpVersion, hs)
 }
 
 var varsPool = sync.Pool{New: func() any { v := make(uwsgiproto.Vars, 0, 32); return &v }}
