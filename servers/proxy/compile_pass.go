@@ -225,6 +225,21 @@ func (cf *conf) parsePass(d *config.Directive, loc *location) (*passSpec, error)
 	}
 	p := &passSpec{file: d.File, line: d.Line}
 	a := d.Args[0]
+	if strings.Contains(a, "$") {
+		// ngx_http_proxy_pass with variables: nothing is checked now;
+		// the request evaluates it (and the URI part of a regex location
+		// is no error then)
+		p.kind = "http"
+		if d.Name == "uwsgi_pass" {
+			p.kind = "uwsgi"
+		}
+		t, err := compileTmpl(a)
+		if err != nil {
+			return nil, errAt(d, "%v", err)
+		}
+		p.url = t
+		return p, nil
+	}
 	if d.Name == "uwsgi_pass" {
 		p.kind = "uwsgi"
 		a = strings.TrimPrefix(a, "uwsgi://")
@@ -260,9 +275,6 @@ func (cf *conf) parsePass(d *config.Directive, loc *location) (*passSpec, error)
 					"or inside named location, or inside \"if\" statement, or inside \"limit_except\" block")
 			}
 		}
-	}
-	if strings.Contains(a, "$") {
-		return nil, errAt(d, "variables in \"%s\" are not supported by the lab", d.Name)
 	}
 	p.target = a
 	p.hostHeader, p.port = proxyHostHeader(a)

@@ -88,13 +88,24 @@ func serverListen(l *scope, d *config.Directive) error {
 
 func serverNames(l *scope, d *config.Directive) error {
 	for _, a := range d.Args {
+		if strings.EqualFold(a, "$hostname") {
+			a = hostname
+		}
 		sn, err := parseServerName(d, a)
 		if err != nil {
 			return err
 		}
 		l.srv.names = append(l.srv.names, sn)
-		if l.srv.firstName == "" {
-			l.srv.firstName = strings.ToLower(a)
+		if len(l.srv.names) == 1 {
+			// $server_name and the log's "server:" are the first name
+			// (ngx_http_core_merge_srv_conf): a regex as written, any other
+			// name lower-cased and without a leading dot
+			switch {
+			case strings.HasPrefix(a, "~"):
+				l.srv.firstName = a
+			default:
+				l.srv.firstName = strings.TrimPrefix(strings.ToLower(a), ".")
+			}
 		}
 	}
 	return nil
@@ -228,15 +239,23 @@ func listenAddr(a string) (string, error) {
 	return net.JoinHostPort(host, port), nil
 }
 
+// parseServerName reads one server_name as ngx_http_core_server_name does:
+// names are lower-cased, a regex is not, and matches without case only when
+// it has an upper-case letter (the host it is matched against is lower-case).
 func parseServerName(d *config.Directive, a string) (serverName, error) {
-	a = strings.ToLower(a)
-	switch {
-	case strings.HasPrefix(a, "~"):
-		re, err := regexp.Compile(a[1:])
+	if strings.HasPrefix(a, "~") {
+		expr := a[1:]
+		if strings.ToLower(expr) != expr {
+			expr = "(?i)" + expr
+		}
+		re, err := regexp.Compile(expr)
 		if err != nil {
 			return serverName{}, errAt(d, "invalid server name regex %q: %v", a, err)
 		}
 		return serverName{re: re}, nil
+	}
+	a = strings.ToLower(a)
+	switch {
 	case strings.HasPrefix(a, "*."):
 		return serverName{suffix: a[1:]}, nil
 	case strings.HasPrefix(a, "."):

@@ -227,6 +227,11 @@ type passSpec struct {
 	// written, with the port unless it is 80; "localhost" and no port for
 	// a UNIX socket
 	hostHeader, port string
+	// url is set when the argument has variables: the address (and the
+	// URI) are evaluated per request (resolvePass)
+	url *tmpl
+	// a pass resolved for one request: the URI evaluated from url ("" none)
+	dynURI string
 }
 
 // upstreamBlock is an upstream { } as written; the balancer for it is built

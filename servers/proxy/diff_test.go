@@ -46,6 +46,7 @@ type diffCase struct {
 	// listens on).
 	http string
 	// main is added before events { } (error_log is always set).
+	// BACKEND and DEAD in the requests are replaced as in the config.
 	main  string
 	files map[string]string // path under DIR → content; a path ending in "/" is a directory
 	reqs  []diffReq
@@ -212,8 +213,9 @@ func (d *diffRun) run(c diffCase) {
 	t.Cleanup(lab.stop)
 
 	for _, r := range c.reqs {
-		want := nginx.normalize(exchangeRaw(t, nginx.addr, r.raw).view())
-		got := lab.normalize(exchangeRaw(t, lab.addr, r.raw).view())
+		raw := strings.NewReplacer("BACKEND", backend, "DEAD", dead).Replace(r.raw)
+		want := nginx.normalize(exchangeRaw(t, nginx.addr, raw).view())
+		got := lab.normalize(exchangeRaw(t, lab.addr, raw).view())
 		if got != want {
 			d.differ("%s: the lab answers differently (- nginx, + lab):\n%s", r.name, lineDiff(want, got))
 		}

@@ -46,8 +46,7 @@ var diffLocation = []diffCase{
 		reqs: []diffReq{getReq("/app"), getReq("/app?q=1"), getReq("/api"), getReq("/both")},
 	},
 	{
-		name:  "regex captures",
-		known: "named captures refused as unknown variables",
+		name: "regex captures",
 		http: `
     server {
         listen 127.0.0.1:PORT;
@@ -59,8 +58,7 @@ var diffLocation = []diffCase{
 		reqs: []diffReq{getReq("/num/42/abc"), getReq("/user/7/posts"), getReq("/ci/Hello"), getReq("/user/x/y")},
 	},
 	{
-		name:  "server by host",
-		known: "server_name regex captures refused or empty; $server_name keeps the leading dot",
+		name: "server by host",
 		http: `
     server {
         listen 127.0.0.1:PORT;
@@ -103,6 +101,27 @@ var diffLocation = []diffCase{
 			hostReq("lab.test:8080", "/"),
 			req("HTTP/1.0 no host", "GET / HTTP/1.0\r\n\r\n"),
 			req("absolute URI", "GET http://api.re.test/x HTTP/1.1\r\nHost: lab.test\r\nConnection: close\r\n\r\n")},
+	},
+	{
+		name: "captures carried over",
+		http: `
+    log_format caps '$request sub=$sub word=$word';
+    server {
+        listen 127.0.0.1:PORT;
+        server_name ~^(?<sub>[a-z]+)\.cap\.test$ ~^num(\d+)\.cap\.test$ ~^UPPER\.test$;
+        access_log logs/access.log caps;
+        location ~ \.nogroup$ { return 200 "sub=$sub one=$1\n"; }
+        location ~ ^/(?<word>[a-z]+)\.grp$ { return 200 "sub=$sub word=$word one=$1\n"; }
+        location /plain/ { return 200 "sub=[$sub] one=[$1] word=[$word] server_name=$server_name\n"; }
+    }
+    server {
+        listen 127.0.0.1:PORT;
+        server_name .other.test;
+        location / { return 200 "server_name=$server_name sub=[$sub]\n"; }
+    }`,
+		reqs: []diffReq{hostReq("api.cap.test", "/a.nogroup"), hostReq("num5.cap.test", "/a.nogroup"),
+			hostReq("api.cap.test", "/abc.grp"), hostReq("num5.cap.test", "/abc.grp"), hostReq("api.cap.test", "/plain/x"),
+			hostReq("upper.test", "/plain/x"), hostReq("x.other.test", "/"), hostReq("API.cap.test", "/plain/y")},
 	},
 	{
 		name: "internal and named locations",

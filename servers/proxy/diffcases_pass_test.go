@@ -102,11 +102,11 @@ var diffProxy = []diffCase{
 		backend: echoHTTP,
 		reqs: []diffReq{proxyGet("/v11/x"), proxyGet("/noheaders/x"), proxyGet("/vars/x"), proxyGet("/notpassed/x"),
 			req("POST no body", "POST /nobody/x HTTP/1.1\r\nHost: lab.test\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"),
+			proxyGet("/dyn/x?to=BACKEND"), proxyGet("/dyn/x?to=uwsgi://BACKEND"), proxyGet("/dyn/x?to=nowhere"),
 			req("POST no body no length", "POST /nobodynolength/x HTTP/1.1\r\nHost: lab.test\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")},
 	},
 	{
-		name:  "upstream block and variables in the uri",
-		known: "variables in proxy_pass's URI refused",
+		name: "upstream block and variables in the uri",
 		http: `
     upstream app { server BACKEND; }
     server {
@@ -116,9 +116,14 @@ var diffProxy = []diffCase{
         location /upuri/ { proxy_pass http://app/base/; }
         location ~ ^/re/(?<rest>.*)$ { proxy_pass http://app/mapped/$rest$is_args$args; }
         location ~ ^/num/(\d+)$ { proxy_pass http://BACKEND/n/$1; }
+        location /to/ { proxy_pass http://$arg_to; }
+        location /url/ { proxy_pass $arg_url; }
+        location /query/ { proxy_pass http://app?x=$arg_x; }
     }`,
 		backend: echoHTTP,
-		reqs:    []diffReq{proxyGet("/up/x?y=1"), proxyGet("/upuri/x"), proxyGet("/re/a/b?c=1"), proxyGet("/re/z"), proxyGet("/num/42")},
+		reqs: []diffReq{proxyGet("/up/x?y=1"), proxyGet("/upuri/x"), proxyGet("/re/a/b?c=1"), proxyGet("/re/z"), proxyGet("/num/42"),
+			proxyGet("/to/x?to=app"), proxyGet("/to/x?to=BACKEND"), proxyGet("/to/x?to=localhost"), proxyGet("/to/x?to=nosuch.test:81"),
+			proxyGet("/url/x?url=ftp://x"), proxyGet("/query/q?x=1")},
 	},
 }
 
@@ -172,11 +177,13 @@ var diffUwsgi = []diffCase{
         location /noheaders/ { include DIR/uwsgi_params; uwsgi_pass_request_headers off; uwsgi_pass BACKEND; }
         location /mod/ { include DIR/uwsgi_params; uwsgi_modifier1 5; uwsgi_modifier2 9; uwsgi_pass BACKEND; }
         location /nobody/ { include DIR/uwsgi_params; uwsgi_pass_request_body off; uwsgi_pass BACKEND; }
+        location /dyn/ { include DIR/uwsgi_params; uwsgi_pass $arg_to; }
     }`,
 		files:   map[string]string{"uwsgi_params": uwsgiParamsText},
 		backend: echoUwsgi,
 		reqs: []diffReq{proxyGet("/x"), proxyGet("/own/x"), proxyGet("/noheaders/x"), proxyGet("/mod/x"),
 			req("POST no body", "POST /nobody/x HTTP/1.1\r\nHost: lab.test\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"),
+			proxyGet("/dyn/x?to=BACKEND"), proxyGet("/dyn/x?to=uwsgi://BACKEND"), proxyGet("/dyn/x?to=nowhere"),
 			req("X-Maybe", "GET /own/y HTTP/1.1\r\nHost: lab.test\r\nX-Maybe: here\r\nConnection: close\r\n\r\n")},
 	},
 	{

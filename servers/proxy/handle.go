@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/netip"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -35,7 +36,8 @@ type request struct {
 	absHost   string
 	headers   []header
 	rawHead   []byte
-	captures  []string
+	captures  []string          // $1…$9: the groups of the last regex that matched
+	named     map[string]string // its named groups, $name (lower-case)
 	reqLen    int64
 	keepalive bool
 
@@ -61,8 +63,10 @@ type request struct {
 	headerOnly  bool
 	noPadding   bool
 
-	passing                                                                     bool  // the request is being passed on (the proxy modules' context exists)
-	proxyBodyLen                                                                int64 // $proxy_internal_body_length; -1: none
+	passing      bool      // the request is being passed on (the proxy modules' context exists)
+	curPass      *passSpec // the pass it goes through (resolved when it has variables)
+	proxyBodyLen int64     // $proxy_internal_body_length; -1: none
+
 	upstreamAddr, upstreamStatus, upstreamTime, upstreamConnect, upstreamHeader string
 	upstreamURL                                                                 string // for error-log context
 }
@@ -75,6 +79,24 @@ func newRequest(c *conn, cf *conf, g *listenGroup) *request {
 		uriChanges:    11,
 		mergeSlashes:  g.def.mergeSlashes,
 		major:         1, // nginx answers an unparsable request as HTTP/1.0
+	}
+}
+
+// setCaptures keeps a matched regex's groups as ngx_http_regex_exec does:
+// $1…$9 and the named groups as variables. A nil re changes nothing.
+func (r *request) setCaptures(re *regexp.Regexp, sub []string) {
+	if re == nil {
+		return
+	}
+	r.captures = sub
+	for i, name := range re.SubexpNames() {
+		if name == "" {
+			continue
+		}
+		if r.named == nil {
+			r.named = map[string]string{}
+		}
+		r.named[strings.ToLower(name)] = sub[i]
 	}
 }
 
@@ -289,7 +311,9 @@ func (r *request) processHeaders() *parseError {
 			return &parseError{400, "client sent \"Content-Length\" and \"Transfer-Encoding\" headers at the same time"}
 		}
 	}
-	r.srv = findServer(r.g, host)
+	srv, re, sub := findServer(r.g, host)
+	r.srv = srv
+	r.setCaptures(re, sub)
 	return nil
 }
 
@@ -310,7 +334,8 @@ func (r *request) run() {
 func (r *request) find() {
 	for {
 		m := findLocation(r.srv, r.uri, r.c.s.traced)
-		r.loc, r.captures = m.loc, m.captures
+		r.loc = m.loc
+		r.setCaptures(m.re, m.captures)
 		if r.c.s.traced {
 			r.event(trace.Event{From: trace.Proxy, To: trace.Proxy, Phase: trace.Info, Why: "location " + m.loc.String() + ": " + m.why})
 		}

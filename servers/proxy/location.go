@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"regexp"
 	"strings"
 )
 
@@ -16,11 +17,13 @@ const (
 )
 
 // match is a location lookup's result: the location, why it was chosen
-// (for the trace and the lab's explanations), and the regex captures.
+// (for the trace and the lab's explanations), and the captures of the last
+// regex that matched with groups.
 type match struct {
 	loc      *location
 	redirect bool // rcDone: 301 to uri + "/"
 	why      string
+	re       *regexp.Regexp // the regex that matched last; nil: none
 	captures []string
 	explain  bool // build why (only when someone watches the trace)
 }
@@ -78,7 +81,9 @@ func findIn(parent *location, uri string, m *match) findRC {
 				continue
 			}
 			m.loc = l
-			m.captures = sub
+			// ngx_http_regex_exec: the match's groups become $1…$9 (none
+			// for a regex without groups); named groups set their variables
+			m.re, m.captures = l.re, sub
 			if !m.explain {
 			} else if found != nil {
 				m.why = "regex \"" + l.String() + "\" beats prefix \"" + found.name + "\""
@@ -129,15 +134,16 @@ func findStatic(parent *location, uri string) (findRC, *location) {
 
 // findServer picks the virtual server for host among those listening on g:
 // exact name, longest "*.x" wildcard, longest "x.*" wildcard, first regex,
-// else the default server (ngx_http_find_virtual_server).
-func findServer(g *listenGroup, host string) *vserver {
-	if host == "" || len(g.servers) == 1 {
-		return g.def
+// else the default server (ngx_http_find_virtual_server). A regex that
+// matches is returned with its groups: they become the request's captures.
+func findServer(g *listenGroup, host string) (*vserver, *regexp.Regexp, []string) {
+	if host == "" || len(g.servers) == 1 && !g.servers[0].hasRegex() {
+		return g.def, nil, nil
 	}
 	for _, s := range g.servers {
 		for _, n := range s.names {
 			if n.exact != "" && n.exact == host {
-				return s
+				return s, nil, nil
 			}
 		}
 	}
@@ -151,7 +157,7 @@ func findServer(g *listenGroup, host string) *vserver {
 		}
 	}
 	if best != nil {
-		return best
+		return best, nil, nil
 	}
 	for _, s := range g.servers {
 		for _, n := range s.names {
@@ -161,16 +167,28 @@ func findServer(g *listenGroup, host string) *vserver {
 		}
 	}
 	if best != nil {
-		return best
+		return best, nil, nil
 	}
 	for _, s := range g.servers {
 		for _, n := range s.names {
-			if n.re != nil && n.re.MatchString(host) {
-				return s
+			if n.re == nil {
+				continue
+			}
+			if sub := n.re.FindStringSubmatch(host); sub != nil {
+				return s, n.re, sub
 			}
 		}
 	}
-	return g.def
+	return g.def, nil, nil
+}
+
+func (v *vserver) hasRegex() bool {
+	for _, n := range v.names {
+		if n.re != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // normalizeHost lowercases a Host value and strips its port and trailing dot,

@@ -96,7 +96,7 @@ func TestFindServer(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.host, func(t *testing.T) {
-			s := findServer(g, tt.host)
+			s, _, _ := findServer(g, tt.host)
 			got := s.firstName
 			if got != tt.want {
 				t.Errorf("got server %q, want %q", got, tt.want)

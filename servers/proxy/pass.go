@@ -3,6 +3,7 @@ package proxy
 import (
 	"errors"
 	"io"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,6 +30,13 @@ func (r *request) pass() {
 		return
 	}
 	set := r.passConf(p).set
+	if p.url != nil {
+		if p, st = r.resolvePass(p); st != 0 {
+			r.special(st)
+			return
+		}
+	}
+	r.curPass = p
 	r.passing = true
 	ur := &upstream.Request{Method: r.method, Path: r.uri, Body: body, Client: r.clientAddr(), ID: r.id}
 	if p.upstream != nil && p.upstream.bal != nil && p.upstream.bal.key != nil {
@@ -36,7 +44,7 @@ func (r *request) pass() {
 	}
 	var target upstream.Target
 	if p.upstream != nil {
-		target.Group = r.cf.upstreams[p.target].bal.u
+		target.Group = p.upstream.bal.u
 	} else {
 		target.Addr = p.target
 	}
@@ -104,6 +112,59 @@ func (r *request) passConf(p *passSpec) *passConf {
 		return &r.loc.s.uwsgi
 	}
 	return &r.loc.s.proxy
+}
+
+// resolvePass evaluates a uwsgi_pass or proxy_pass with variables as
+// ngx_http_proxy_eval and ngx_http_upstream_init_request do: the address
+// is an upstream block's name or an IP address with a port (a host name
+// would need a resolver, which nginx has not by default); for proxy_pass
+// the URI written after it is sent as it is. Failures are nginx's: 500 for
+// a URL it cannot read, 502 for a name it cannot resolve.
+func (r *request) resolvePass(p *passSpec) (*passSpec, int) {
+	v := p.url.eval(r)
+	q := &passSpec{kind: p.kind, file: p.file, line: p.line}
+	a := v
+	if p.kind == "http" {
+		if len(v) <= 7 || !strings.EqualFold(v[:7], "http://") {
+			r.logf(levelError, "invalid URL prefix in \"%s\"", v)
+			return nil, 500
+		}
+		a = v[7:]
+		if i := strings.IndexAny(a, "/?"); i >= 0 {
+			q.dynURI, q.hasURI, a = a[i:], true, a[:i]
+			if q.dynURI[0] == '?' {
+				q.dynURI = "/" + q.dynURI
+			}
+		}
+	} else if len(a) > 8 && strings.EqualFold(a[:8], "uwsgi://") {
+		a = a[8:]
+	}
+	q.target = a
+	q.hostHeader, q.port = proxyHostHeader(a)
+	if u, ok := r.cf.upstreams[a]; ok {
+		q.upstream = u
+		return q, 0
+	}
+	if strings.HasPrefix(a, "unix:") {
+		return q, 0
+	}
+	host, port, err := net.SplitHostPort(a)
+	if err != nil {
+		host, port = a, ""
+		if p.kind == "http" {
+			port = "80"
+		}
+	}
+	if port == "" {
+		r.logf(levelError, "no port in upstream \"%s\"", a)
+		return nil, 500
+	}
+	if ip := net.ParseIP(strings.Trim(host, "[]")); ip == nil {
+		r.logf(levelError, "no resolver defined to resolve %s", host)
+		return nil, 502
+	}
+	q.target = net.JoinHostPort(strings.Trim(host, "[]"), port)
+	return q, 0
 }
 
 // proxyHead is the head ngx_http_proxy_create_request sends: the request
@@ -185,6 +246,9 @@ func cgiName(name string) string {
 // pass has no URI part (and $uri was not changed), else the location prefix
 // replaced by the pass's URI.
 func (r *request) proxyURI(p *passSpec) string {
+	if p.dynURI != "" {
+		return p.dynURI // evaluated from variables: used as it is, no args added
+	}
 	if !p.hasURI {
 		if !r.internal {
 			return r.target

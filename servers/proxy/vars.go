@@ -227,10 +227,10 @@ var variables = map[string]varFunc{
 // proxyPass is the proxy_pass of the request's location once the proxy
 // module has it (nginx's module context), else nil.
 func (r *request) proxyPass() *passSpec {
-	if !r.passing || r.loc == nil || r.loc.pass == nil || r.loc.pass.kind != "http" {
+	if !r.passing || r.curPass == nil || r.curPass.kind != "http" {
 		return nil
 	}
-	return r.loc.pass
+	return r.curPass
 }
 
 const timeLocal = "02/Jan/2006:15:04:05 -0700"
@@ -277,7 +277,26 @@ func lookupVar(name string) (varFunc, error) {
 		h := strings.ReplaceAll(lname[10:], "_", "-")
 		return func(r *request) (string, bool) { return r.sentHeader(h) }, nil
 	}
+	// Any other name is a named capture of a location or server_name regex
+	// (the config package has checked that one defines it, as nginx does
+	// at start): its value is the last match's.
+	if validVarName(name) {
+		key := strings.ToLower(name)
+		return func(r *request) (string, bool) {
+			v, ok := r.named[key]
+			return v, ok
+		}, nil
+	}
 	return nil, fmt.Errorf("unknown %q variable", name)
+}
+
+func validVarName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isAlpha(c) && !isDigit(c) && c != '_' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // argValue finds name in an args string as ngx_http_arg does: case-insensitive, raw.
