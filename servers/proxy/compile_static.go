@@ -152,12 +152,17 @@ func staticTryFiles(l *scope, d *config.Directive) error {
 	if l.loc.tryFiles != nil {
 		return errAt(d, "\"try_files\" directive is duplicate")
 	}
-	for _, a := range d.Args {
+	for i, a := range d.Args {
+		var arg tryArg
+		if i < len(d.Args)-1 && strings.HasSuffix(a, "/") {
+			arg.testDir, a = true, a[:len(a)-1]
+		}
 		t, err := compileTmpl(a)
 		if err != nil {
 			return errAt(d, "%v", err)
 		}
-		l.loc.tryFiles = append(l.loc.tryFiles, t)
+		arg.t = t
+		l.loc.tryFiles = append(l.loc.tryFiles, arg)
 	}
 	return nil
 }

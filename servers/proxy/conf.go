@@ -141,7 +141,7 @@ type location struct {
 	line     int
 	internal bool
 	// handlers: not inherited
-	tryFiles     []*tmpl
+	tryFiles     []tryArg
 	ret          *returnSpec
 	pass         *passSpec
 	autoRedirect bool
@@ -196,6 +196,14 @@ type settings struct {
 	sendfile         bool
 	keepaliveTimeout time.Duration
 	keepaliveReqs    int
+}
+
+// tryArg is one argument of try_files. testDir is decided by the argument
+// as written: "$uri/" tests for a directory (ngx_http_core_try_files
+// strips the slash and remembers it), whatever $uri holds.
+type tryArg struct {
+	t       *tmpl
+	testDir bool
 }
 
 type param struct {

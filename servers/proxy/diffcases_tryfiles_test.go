@@ -7,8 +7,7 @@ func init() {
 // diffTryFiles: try_files with files, directories ($uri/) and fallbacks.
 var diffTryFiles = []diffCase{
 	{
-		name:  "uri and uri slash",
-		known: "try_files $uri/ on a directory: no 301, and the directory test does not follow the argument",
+		name: "uri and uri slash",
 		http: `
     server {
         listen 127.0.0.1:PORT;
@@ -51,17 +50,19 @@ var diffTryFiles = []diffCase{
 			getReq("/noargs/x?q=1"), getReq("/loop/x")},
 	},
 	{
-		name:  "alias",
-		known: "try_files $uri/ on a directory: no 301, and the directory test does not follow the argument",
+		name: "alias",
 		http: `
     server {
         listen 127.0.0.1:PORT;
         server_name lab.test;
         location /a/ { alias DIR/data/; try_files $uri $uri/ =404; }
         location /b/ { alias DIR/data/; try_files $uri /b/file.txt; }
+        location /c/ { alias DIR/data/; try_files /file.txt =404; }
+        location /d/ { alias DIR/data/; try_files /dir/ =404; }
     }`,
 		files:   map[string]string{"data/file.txt": "data\n", "data/dir/index.html": "dir index\n"},
 		prepare: fixedTimes,
-		reqs:    []diffReq{getReq("/a/file.txt"), getReq("/a/dir"), getReq("/a/dir/"), getReq("/a/nope"), getReq("/b/nope")},
+		reqs: []diffReq{getReq("/a/file.txt"), getReq("/a/dir"), getReq("/a/dir/"), getReq("/a/nope"), getReq("/b/nope"),
+			getReq("/c/x"), getReq("/d/x")},
 	},
 }

@@ -366,34 +366,33 @@ func (r *request) notModified(mtime time.Time, etag string) bool {
 	return true
 }
 
-// tryFiles is the try_files phase: the first argument that exists on disk
-// becomes the URI and the same location goes on; else the last argument is
-// an internal redirect, a status (=404) or a named location.
+// tryFiles is ngx_http_core_try_files_phase: the first argument that
+// exists on disk as what it asks for (a directory for "$uri/", a file for
+// the others) becomes the URI, without the slash, and the same location goes
+// on: "/d" found as a directory meets the static handler's 301 to "/d/",
+// "/d/" the index module. If none exists, the last argument is an internal
+// redirect, a status (=404) or a named location.
 func (r *request) tryFiles() (redirect string, status int, named *location) {
 	args := r.loc.tryFiles
-	for _, t := range args[:len(args)-1] {
-		v := t.eval(r)
-		testDir := strings.HasSuffix(v, "/")
-		name := v
+	for _, a := range args[:len(args)-1] {
+		name := a.t.eval(r)
 		path, _ := r.mapTry(name)
-		if testDir {
-			path = strings.TrimSuffix(path, "/")
-			if path == "" {
-				path = "/"
-			}
-		}
 		fi, err := os.Stat(path)
-		ok := err == nil && (fi.IsDir() == testDir)
+		if err != nil && !errors.Is(err, syscall.ENOENT) && !errors.Is(err, syscall.ENOTDIR) &&
+			!errors.Is(err, syscall.ENAMETOOLONG) {
+			r.logf(levelCrit, "stat() \"%s\" failed (%s)", path, errnoText(err))
+		}
+		ok := err == nil && fi.IsDir() == a.testDir
 		if r.c.s.traced {
 			r.event(trace.Event{From: trace.Proxy, To: trace.Disk, Phase: trace.Sent, Why: "try_files " + path + map[bool]string{true: " found", false: " missing"}[ok]})
 		}
 		if !ok {
 			continue
 		}
-		r.uri = name
+		r.uri = r.triedURI(name)
 		return "", 0, nil
 	}
-	last := args[len(args)-1].eval(r)
+	last := args[len(args)-1].t.eval(r)
 	switch {
 	case strings.HasPrefix(last, "="):
 		code, err := strconv.Atoi(last[1:])
@@ -417,6 +416,17 @@ func (r *request) tryFiles() (redirect string, status int, named *location) {
 		return "", 500, nil
 	}
 	return last, 0, nil
+}
+
+// triedURI is the URI a found try_files name becomes: the name; with an
+// alias, a name that does not start with the location's prefix is put
+// after it, as its file was looked up in the alias directory.
+func (r *request) triedURI(name string) string {
+	s := r.loc.s
+	if s.alias == nil || s.aliasRegex || strings.HasPrefix(name, r.loc.name) {
+		return name
+	}
+	return r.loc.name + name
 }
 
 func (r *request) locName() string { return r.loc.name }
