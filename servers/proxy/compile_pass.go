@@ -278,6 +278,16 @@ func (cf *conf) parsePass(d *config.Directive, loc *location) (*passSpec, error)
 	}
 	p.target = a
 	p.hostHeader, p.port = proxyHostHeader(a)
+	if p.kind == "http" {
+		// proxy_redirect's default (ngx_http_proxy_merge_loc_conf): the
+		// URL as written becomes the location's name; without a URI part,
+		// the URL and "/" become "/"
+		if p.hasURI {
+			p.redirectFrom, p.redirectTo = d.Args[0], loc.name
+		} else {
+			p.redirectFrom, p.redirectTo = d.Args[0]+"/", "/"
+		}
+	}
 	if u, ok := cf.upstreams[a]; ok {
 		p.upstream = u
 		return p, nil

@@ -235,6 +235,10 @@ type passSpec struct {
 	// written, with the port unless it is 80; "localhost" and no port for
 	// a UNIX socket
 	hostHeader, port string
+	// proxy_redirect default: an upstream Location starting with
+	// redirectFrom (the proxy_pass URL) gets redirectTo (the location's
+	// name) instead
+	redirectFrom, redirectTo string
 	// url is set when the argument has variables: the address (and the
 	// URI) are evaluated per request (resolvePass)
 	url *tmpl

@@ -16,6 +16,7 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -79,6 +80,10 @@ func hostReq(host, path string) diffReq {
 	return diffReq{"GET " + host + path, "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n"}
 }
 
+// diffAll logs every difference of a case with a known mark, not only the
+// first: go test -run TestDiff/rewrite -v -args -diff.all
+var diffAll = flag.Bool("diff.all", false, "log every difference of the cases marked known")
+
 // diffGroups are the case tables, by concern.
 var diffGroups = map[string]*[]diffCase{}
 
@@ -123,6 +128,8 @@ func (d *diffRun) report(known string) {
 		}
 	case len(d.diffs) == 0:
 		d.t.Errorf("marked as a known difference (%s) but the lab now answers as nginx does: remove the mark", known)
+	case *diffAll:
+		d.t.Logf("known difference (%s), %d differences:\n%s", known, len(d.diffs), strings.Join(d.diffs, "\n"))
 	default:
 		d.t.Logf("known difference (%s), %d differences; the first:\n%s", known, len(d.diffs), d.diffs[0])
 	}

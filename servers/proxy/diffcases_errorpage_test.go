@@ -12,8 +12,7 @@ func init() {
 // diffErrorPage: error_page for local and upstream errors.
 var diffErrorPage = []diffCase{
 	{
-		name:  "local errors",
-		known: "an absolute Location from the config comes before Connection",
+		name: "local errors",
 		http: `
     server {
         listen 127.0.0.1:PORT;

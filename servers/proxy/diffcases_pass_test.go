@@ -1,6 +1,9 @@
 package proxy
 
 import (
+	"bufio"
+	"io"
+	"net"
 	"strings"
 
 	"webflow-lab/assets"
@@ -203,4 +206,50 @@ var diffUwsgi = []diffCase{
 		backend: echoUwsgi,
 		reqs:    []diffReq{proxyGet("/employees?page=2")},
 	},
+}
+
+// redirector answers every proxied request with a 302 whose Location the
+// path chooses: /rel → "/x", /abs → an absolute URL of the backend itself
+// (its Host), /other → another site's.
+func redirector(c net.Conn) {
+	br := bufio.NewReader(c)
+	line, err := br.ReadString('\n')
+	if err != nil {
+		return
+	}
+	host := ""
+	for {
+		h, err := br.ReadString('\n')
+		if err != nil || h == "\r\n" {
+			break
+		}
+		if k, v, ok := strings.Cut(strings.TrimRight(h, "\r\n"), ":"); ok && strings.EqualFold(k, "Host") {
+			host = strings.TrimSpace(v)
+		}
+	}
+	loc := "http://other.test/z"
+	switch f := strings.Fields(line); {
+	case len(f) > 1 && strings.Contains(f[1], "/rel"):
+		loc = "/x"
+	case len(f) > 1 && strings.Contains(f[1], "/abs"):
+		loc = "http://" + host + "/prefix/y"
+	}
+	io.WriteString(c, "HTTP/1.0 302 Found\r\nLocation: "+loc+"\r\nX-After: 1\r\nContent-Length: 0\r\n\r\n")
+}
+
+func init() {
+	diffProxy = append(diffProxy, diffCase{
+		name: "upstream redirects",
+		http: `
+    server {
+        listen 127.0.0.1:PORT;
+        server_name lab.test;
+        location /prefix/ { proxy_pass http://BACKEND/prefix/; }
+        location /other/ { proxy_pass http://BACKEND/prefix/; }
+        location / { proxy_pass http://BACKEND; }
+    }`,
+		backend: redirector,
+		reqs: []diffReq{getReq("/prefix/rel"), getReq("/prefix/abs"), getReq("/prefix/other"), getReq("/other/abs"),
+			getReq("/rel"), getReq("/abs")},
+	})
 }

@@ -60,6 +60,7 @@ type request struct {
 	bytesSent   int64
 	sentHeaders []header
 	lingering   bool
+	absLocation bool // the Location is nginx's own: a relative one is made absolute
 	headerOnly  bool
 	noPadding   bool
 
@@ -429,25 +430,36 @@ func (r *request) runNamed(l *location) (string, int) {
 	return r.content()
 }
 
-// doReturn is the rewrite module's return: 301/302/303/307/308 with a URL,
-// other codes with a text body, or a bare code answered by the built-in page.
+// doReturn is the rewrite module's return (ngx_http_script_return_code):
+// a code below 400, or any code with a text, is answered by
+// ngx_http_send_response (a redirect's Location is the text, possibly
+// empty; another code's body is the text, typed by the URI's extension);
+// 400 and above without a text finalize with that status (an error_page, the
+// built-in page, or for 444 the close without an answer).
 func (r *request) doReturn(ret *returnSpec) bool {
-	if ret.text == nil {
+	if ret.text == nil && ret.code >= 400 {
 		r.special(ret.code)
 		return true
 	}
-	text := ret.text.eval(r)
+	text := ""
+	if ret.text != nil {
+		text = ret.text.eval(r)
+	}
 	switch ret.code {
 	case 301, 302, 303, 307, 308:
 		r.redirect(ret.code, text)
 	default:
-		ct := r.loc0().s.defaultType
-		if r.loc != nil {
-			ct = r.contentType() // nginx types the text by the URI's extension
-		}
-		r.sendBody(ret.code, ct, []byte(text))
+		r.sendBody(ret.code, r.contentType(), []byte(text))
 	}
 	return true
+}
+
+// closeUnanswered is NGX_HTTP_CLOSE (return 444): the connection closes
+// without a byte; the access log says 444.
+func (r *request) closeUnanswered() {
+	r.status = statusClose
+	r.headerSent = true
+	r.keepalive = false
 }
 
 func (r *request) loc0() *location {
@@ -460,6 +472,10 @@ func (r *request) loc0() *location {
 // special finalizes with a status: an error_page if one matches, else the
 // built-in page (ngx_http_special_response_handler).
 func (r *request) special(code int) {
+	if code == statusClose {
+		r.closeUnanswered()
+		return
+	}
 	switch code {
 	case 400, 413, 414, 500, 501, statusHeaderTooLarge, 505:
 		r.keepalive = false

@@ -300,7 +300,6 @@ func (r *request) relay(res *upstream.Result, p *passSpec) {
 			head.lastModified = t
 		}
 	}
-	var loc *header
 	for _, x := range h.Header {
 		n := strings.ToLower(x.Name)
 		if hiddenHeaders[n] {
@@ -309,21 +308,24 @@ func (r *request) relay(res *upstream.Result, p *passSpec) {
 		if p.kind == "http" && (n == "date" || n == "server" || n == "x-pad") {
 			continue
 		}
-		if n == "location" {
-			loc = &header{"Location", x.Value}
-			continue
-		}
 		// uwsgi passes the app's Server and Date; nginx then prints no own
 		switch n {
 		case "server":
 			head.ownServer = true
 		case "date":
 			head.ownDate = true
+		case "location":
+			// proxy_redirect default: a Location under the proxy_pass URL
+			// is the client's URL again, nginx's own Location
+			// (ngx_http_upstream_rewrite_location), made absolute if it
+			// starts with "/"; any other is relayed as it is
+			if p.redirectFrom != "" && strings.HasPrefix(x.Value, p.redirectFrom) {
+				r.absLocation = true
+				head.extra = append(head.extra, header{x.Name, p.redirectTo + x.Value[len(p.redirectFrom):]})
+				continue
+			}
 		}
 		head.extra = append(head.extra, header{x.Name, x.Value})
-	}
-	if loc != nil {
-		head.extra = append([]header{*loc}, head.extra...)
 	}
 	if h.Chunked || head.contentLength < 0 {
 		head.contentLength = -1

@@ -7,13 +7,11 @@ import (
 	"time"
 )
 
-// redirect answers status with a Location and the built-in page. A relative
-// location becomes absolute as nginx's absolute_redirect does.
+// redirect answers status with a Location and the built-in page (the
+// header filter makes a location starting with "/" absolute).
 func (r *request) redirect(status int, location string) {
-	if strings.HasPrefix(location, "/") && r.loc0().s.absRedirect {
-		location = r.absoluteURL(location)
-	}
 	page := builtinPage(status, r.loc0().s.serverTokens)
+	r.absLocation = true
 	r.writeResponse(status, "text/html", []header{{"Location", location}}, []byte(page), page == "")
 }
 
@@ -93,7 +91,7 @@ type respHead struct {
 	lastModified  time.Time
 	etag          string
 	acceptRanges  bool
-	extra         []header // Location first, then the rest in order
+	extra         []header // in order; a Location starting with "/" is written early, made absolute
 	chunked       bool
 	ownServer     bool // the upstream sent Server: nginx prints it instead of its own
 	ownDate       bool // likewise for Date
@@ -114,6 +112,10 @@ func (r *request) writeHead(h *respHead) {
 	status := h.status
 	if r.errStatus != 0 && status == 200 {
 		status = r.errStatus
+	}
+	if status == 204 {
+		// ngx_http_header_filter: no type, no length, no Last-Modified
+		h.contentType, h.contentLength, h.lastModified = "", -2, time.Time{}
 	}
 	r.status = status
 	r.headerOnly = r.method == "HEAD" || status == 304 || status == 204
@@ -174,13 +176,21 @@ func (r *request) writeHead(h *respHead) {
 		bw.WriteString(h.lastModified.UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT"))
 		bw.WriteString("\r\n")
 	}
-	rest := h.extra
-	if len(rest) > 0 && rest[0].Name == "Location" {
-		bw.WriteString("Location: ")
-		bw.WriteString(rest[0].Value)
-		bw.WriteString("\r\n")
-		r.sentHeaders = append(r.sentHeaders, rest[0])
-		rest = rest[1:]
+	// ngx_http_header_filter writes nginx's own Location (headers_out.location)
+	// here when it starts with "/", made absolute (absolute_redirect on); any
+	// other stays in the list. An upstream's relative Location is not
+	// nginx's own (ngx_http_upstream_rewrite_location leaves it alone).
+	early := -1
+	for i, x := range h.extra {
+		if r.absLocation && strings.EqualFold(x.Name, "Location") && strings.HasPrefix(x.Value, "/") && r.loc0().s.absRedirect {
+			early = i
+			loc := header{"Location", r.absoluteURL(x.Value)}
+			bw.WriteString("Location: ")
+			bw.WriteString(loc.Value)
+			bw.WriteString("\r\n")
+			r.sentHeaders = append(r.sentHeaders, loc)
+			break
+		}
 	}
 	if h.chunked {
 		bw.WriteString("Transfer-Encoding: chunked\r\n")
@@ -193,17 +203,22 @@ func (r *request) writeHead(h *respHead) {
 	} else {
 		bw.WriteString("Connection: close\r\n")
 	}
-	for _, x := range rest {
+	// then the header list in the order the handler and the filters
+	// added to it: the static handler's ETag first
+	if h.etag != "" {
+		bw.WriteString("ETag: ")
+		bw.WriteString(h.etag)
+		bw.WriteString("\r\n")
+	}
+	for i, x := range h.extra {
+		if i == early {
+			continue
+		}
 		bw.WriteString(x.Name)
 		bw.WriteString(": ")
 		bw.WriteString(x.Value)
 		bw.WriteString("\r\n")
 		r.sentHeaders = append(r.sentHeaders, x)
-	}
-	if h.etag != "" {
-		bw.WriteString("ETag: ")
-		bw.WriteString(h.etag)
-		bw.WriteString("\r\n")
 	}
 	if h.acceptRanges {
 		bw.WriteString("Accept-Ranges: bytes\r\n")

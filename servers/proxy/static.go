@@ -304,21 +304,23 @@ func parseRange(v string, size int64) (from, to int64, status int) {
 	return 0, 0, 416
 }
 
-// contentType picks the MIME type by the URI's extension (types, default_type).
+// contentType picks the MIME type by the URI's extension (types,
+// default_type), as ngx_http_set_content_type does.
 func (r *request) contentType() string {
+	s := r.loc0().s
 	uri := r.uri
 	slash := strings.LastIndexByte(uri, '/')
 	dot := strings.LastIndexByte(uri, '.')
 	if dot > slash && dot >= 0 {
 		ext := uri[dot+1:]
-		if t, ok := r.loc.s.types[ext]; ok {
+		if t, ok := s.types[ext]; ok {
 			return t
 		}
-		if t, ok := r.loc.s.types[strings.ToLower(ext)]; ok {
+		if t, ok := s.types[strings.ToLower(ext)]; ok {
 			return t
 		}
 	}
-	return r.loc.s.defaultType
+	return s.defaultType
 }
 
 // notModified is ngx_http_not_modified_filter for If-Modified-Since and
