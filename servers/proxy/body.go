@@ -77,11 +77,41 @@ func (r *request) discardBody() {
 	}
 }
 
+// discardRequestBody is ngx_http_discard_request_body as the handlers call
+// it before they answer (return, the static and autoindex handlers): the
+// interim "100 Continue" when the client waits for it, then what already
+// arrived of the body is looked at; a chunked body broken already is a 400
+// (logged "client sent invalid chunked body"). The rest is read and dropped
+// after the answer, as before a keep-alive wait.
+func (r *request) discardRequestBody() int {
+	if r.bodyDone || r.discarding {
+		return 0
+	}
+	r.discarding = true
+	r.testExpect()
+	if r.contentLength <= 0 && !r.chunked {
+		return 0
+	}
+	if r.chunked {
+		if b, _ := r.c.br.Peek(r.c.br.Buffered()); chunkedPrefixBroken(b) {
+			r.logf(levelError, "client sent invalid chunked body")
+			r.keepalive = false
+			r.bodyDone = true
+			return 400
+		}
+	}
+	return 0
+}
+
 // testExpect is ngx_http_test_expect: before the body is read, a client
 // that sent "Expect: 100-continue" with HTTP/1.1 gets the interim answer.
 // nginx writes it on the connection directly, so $bytes_sent and
 // $body_bytes_sent count it.
 func (r *request) testExpect() {
+	if r.expectTested {
+		return
+	}
+	r.expectTested = true
 	v, ok := r.header("Expect")
 	if !ok || !strings.EqualFold(v, "100-continue") || r.major != 1 || r.minor < 1 {
 		return

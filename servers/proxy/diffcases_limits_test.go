@@ -30,8 +30,7 @@ var diffLimits = []diffCase{
 		},
 	},
 	{
-		name:  "header buffers",
-		known: "the error log names no too long header line",
+		name: "header buffers",
 		http: `
     server {
         listen 127.0.0.1:PORT;
@@ -48,8 +47,7 @@ var diffLimits = []diffCase{
 		},
 	},
 	{
-		name:  "orderly close after a refused request",
-		known: "the connection is reset instead of closed after the answer to an oversized request",
+		name: "orderly close after a refused request",
 		http: `
     server {
         listen 127.0.0.1:PORT;
@@ -80,8 +78,7 @@ var diffLimits = []diffCase{
 // diffMalformed: requests nginx refuses while reading them, and hosts.
 var diffMalformed = []diffCase{
 	{
-		name:  "hosts",
-		known: "an empty Host, or one with a space or control byte, is not refused; a leading dot is",
+		name: "hosts",
 		http: `
     server {
         listen 127.0.0.1:PORT;
@@ -111,8 +108,7 @@ var diffMalformed = []diffCase{
 		},
 	},
 	{
-		name:  "request line and headers",
-		known: "error-log lines lack nginx's action and values",
+		name: "request line and headers",
 		http: `
     server {
         listen 127.0.0.1:PORT;
@@ -141,21 +137,53 @@ var diffMalformed = []diffCase{
 			req("garbage after a request", "GET / HTTP/1.1\r\nHost: lab.test\r\n\r\n\x00\x01garbage\r\n\r\n"),
 			req("nul in header value", "GET / HTTP/1.1\r\nHost: lab.test\r\nX-A: a\x00b\r\n\r\n"),
 			req("TRACE", "TRACE / HTTP/1.1\r\nHost: lab.test\r\n\r\n"),
+			req("space in uri", "GET /a b HTTP/1.1\r\nHost: lab.test\r\n\r\n"),
+			req("spaces around uri", "GET   /a   HTTP/1.1  \r\nHost: lab.test\r\nConnection: close\r\n\r\n"),
+			req("HTTP/1.10", "GET / HTTP/1.10\r\nHost: lab.test\r\nConnection: close\r\n\r\n"),
+			req("HTTP/1.1000", "GET / HTTP/1.1000\r\nHost: lab.test\r\n\r\n"),
+			req("HTTP/01.1", "GET / HTTP/01.1\r\nHost: lab.test\r\n\r\n"),
+			req("HTTP/10.1", "GET / HTTP/10.1\r\nHost: lab.test\r\n\r\n"),
+			req("HTTP/1.1x", "GET / HTTP/1.1x\r\nHost: lab.test\r\n\r\n"),
+			req("http lower case", "GET / http/1.1\r\nHost: lab.test\r\n\r\n"),
+			req("CR inside the line", "GET /a\rb HTTP/1.1\r\nHost: lab.test\r\n\r\n"),
+			req("no slash", "GET a HTTP/1.1\r\nHost: lab.test\r\n\r\n"),
+			req("absolute without path", "GET http://lab.test HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+			req("absolute with port and query", "GET http://lab.test:81?q=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+			req("absolute ipv6", "GET http://[::1]:80/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+			req("absolute without Host", "GET http://lab.test/x HTTP/1.1\r\nConnection: close\r\n\r\n"),
+			req("POST HTTP/0.9", "POST /\r\n"),
+			req("high bytes in uri", "GET /\xc3\xa9 HTTP/1.1\r\nHost: lab.test\r\nConnection: close\r\n\r\n"),
+			req("CR inside a value", "GET / HTTP/1.1\r\nHost: lab.test\r\nX-A: a\rb\r\n\r\n"),
+			req("space before colon", "GET / HTTP/1.1\r\nHost: lab.test\r\nX-A : b\r\n\r\n"),
+			req("duplicate If-None-Match", "GET / HTTP/1.1\r\nHost: lab.test\r\nIf-None-Match: a\r\nIf-None-Match: b\r\n\r\n"),
+			req("two Connection headers", "GET / HTTP/1.1\r\nHost: lab.test\r\nConnection: close\r\nConnection: keep-alive\r\n\r\n"),
+			req("empty content-length", "POST / HTTP/1.1\r\nHost: lab.test\r\nContent-Length: \r\n\r\n"),
+			req("content-length with spaces", "POST / HTTP/1.1\r\nHost: lab.test\r\nContent-Length:  2  \r\nConnection: close\r\n\r\nab"),
 			req("CONNECT", "CONNECT lab.test:443 HTTP/1.1\r\nHost: lab.test\r\n\r\n"),
 		},
 	},
 	{
-		name:  "bodies",
-		known: "a broken chunked body is answered 200 by return",
+		name: "bodies",
 		http: `
     server {
         listen 127.0.0.1:PORT;
         server_name lab.test;
         location / { return 200 "ok\n"; }
+        location /file/ { alias DIR/; }
+        location /nope/ { }
     }`,
+		files:   map[string]string{"f.txt": "file\n"},
+		prepare: fixedTimes,
 		reqs: []diffReq{
+			req("bad chunk to a file", "POST /file/f.txt HTTP/1.1\r\nHost: lab.test\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
+			req("bad chunk to an error page", "GET /nope/x HTTP/1.1\r\nHost: lab.test\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
+			req("Expect to a file", "GET /file/f.txt HTTP/1.1\r\nHost: lab.test\r\nExpect: 100-continue\r\nContent-Length: 2\r\nConnection: close\r\n\r\nab"),
+			req("Expect to an error page", "GET /nope/x HTTP/1.1\r\nHost: lab.test\r\nExpect: 100-continue\r\nContent-Length: 2\r\nConnection: close\r\n\r\nab"),
 			req("bad chunk", "POST / HTTP/1.1\r\nHost: lab.test\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
 			req("good chunks", "POST / HTTP/1.1\r\nHost: lab.test\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n2\r\nab\r\n0\r\n\r\n"),
+			req("Expect to a return", "POST / HTTP/1.1\r\nHost: lab.test\r\nExpect: 100-continue\r\nContent-Length: 2\r\nConnection: close\r\n\r\nab"),
+			req("Expect without a body", "POST / HTTP/1.1\r\nHost: lab.test\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n"),
+			req("Expect in HTTP/1.0", "POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nab"),
 			req("body then next request", "POST / HTTP/1.1\r\nHost: lab.test\r\nContent-Length: 3\r\n\r\nabcGET / HTTP/1.1\r\nHost: lab.test\r\nConnection: close\r\n\r\n"),
 		},
 	},

@@ -33,7 +33,9 @@ type request struct {
 	proto     string
 	major     int
 	minor     int
-	absHost   string
+	absHost   string // the request line's host, validated
+	hostSeen  bool   // a Host header came
+	connType  int    // the Connection header: connNone, connClose, connKeepAlive
 	headers   []header
 	rawHead   []byte
 	captures  []string          // $1…$9: the groups of the last regex that matched
@@ -47,6 +49,8 @@ type request struct {
 	bodyLimit     int64
 	body          io.Reader // the body still to be read from the client
 	bodyDone      bool
+	discarding    bool // discardRequestBody ran
+	expectTested  bool // "100 Continue" was sent, or must not be
 
 	internal   bool // set after an internal redirect
 	uriChanges int  // nginx counts down from 11
@@ -138,7 +142,7 @@ func (r *request) hostVar() string {
 		return r.absHost
 	}
 	if h, ok := r.header("Host"); ok {
-		if n, ok := normalizeHost(h); ok && n != "" {
+		if n, ok := validateHost(h); ok {
 			return n
 		}
 	}
@@ -146,6 +150,15 @@ func (r *request) hostVar() string {
 		return r.srv.firstName
 	}
 	return ""
+}
+
+// logAction writes an error-log line with nginx's " while ACTION" after
+// the message, then the request's context.
+func (r *request) logAction(lvl level, action, msg string) {
+	if action != "" {
+		msg += " while " + action
+	}
+	r.logf(lvl, "%s", msg)
 }
 
 // logf writes an error-log line with this request's context.
@@ -222,9 +235,12 @@ func (r *request) serve() (keep bool) {
 	}
 	if perr != nil {
 		// nginx logs these at info; the client gets the page and the
-		// connection closes (keepalive off for 400, 414, 494).
-		r.logf(levelInfo, "%s", perr.msg)
+		// connection closes (keepalive off for 400, 414, 494). What the
+		// client still sends is read and dropped before the close, so it
+		// gets the answer and a FIN, not a reset (lingering close).
+		r.logAction(levelInfo, perr.action, perr.msg)
 		r.keepalive = false
+		r.lingering = true
 		if perr.status == 408 {
 			r.status = 408
 			r.finish()
@@ -251,34 +267,105 @@ func (r *request) serve() (keep bool) {
 	return r.keepalive
 }
 
-// processHeaders applies the request headers as ngx_http_process_request_header does.
-func (r *request) processHeaders() *parseError {
-	r.keepalive = r.major == 1 && r.minor >= 1
-	var hosts, lengths, te int
-	for _, h := range r.headers {
-		switch strings.ToLower(h.Name) {
-		case "host":
-			hosts++
-		case "content-length":
-			lengths++
-			if !digits(h.Value) || len(h.Value) > 18 {
-				return &parseError{400, "client sent invalid \"Content-Length\" header"}
-			}
-			r.contentLength, _ = strconv.ParseInt(h.Value, 10, 64)
-		case "transfer-encoding":
-			te++
-			if !strings.EqualFold(h.Value, "chunked") {
-				return &parseError{501, "client sent unknown \"Transfer-Encoding\": \"" + h.Value + "\""}
-			}
-			r.chunked = true
-		case "connection":
-			v := strings.ToLower(h.Value)
-			if strings.Contains(v, "close") {
-				r.keepalive = false
-			} else if strings.Contains(v, "keep-alive") && r.major == 1 {
-				r.keepalive = true
+// uniqueHeaders are the headers nginx refuses twice ("client sent duplicate
+// header line"): ngx_http_process_unique_header_line's in ngx_http_headers_in.
+var uniqueHeaders = map[string]bool{
+	"if-modified-since": true, "if-unmodified-since": true, "if-match": true, "if-none-match": true,
+	"content-length": true, "content-range": true, "if-range": true, "transfer-encoding": true,
+	"expect": true, "authorization": true,
+}
+
+// processHeader runs the handler nginx has for a header as it arrives
+// (ngx_http_headers_in): Host is validated and picks the server, a second
+// copy of a unique header is refused, Connection is noted.
+func (r *request) processHeader(h header) *parseError {
+	name := strings.ToLower(h.Name)
+	switch {
+	case name == "host":
+		if r.hostSeen {
+			prev, _ := r.header("Host")
+			return &parseError{status: 400, action: actionHeaders, msg: fmt.Sprintf(
+				"client sent duplicate host header: \"%s: %s\", previous value: \"Host: %s\"", h.Name, h.Value, prev)}
+		}
+		r.hostSeen = true
+		host, ok := validateHost(h.Value)
+		if !ok {
+			return &parseError{status: 400, action: actionHeaders, msg: "client sent invalid host header"}
+		}
+		if r.absHost == "" {
+			r.selectServer(host)
+		}
+	case uniqueHeaders[name]:
+		for _, prev := range r.headers[:len(r.headers)-1] {
+			if strings.EqualFold(prev.Name, h.Name) {
+				return &parseError{status: 400, action: actionHeaders, msg: fmt.Sprintf(
+					"client sent duplicate header line: \"%s: %s\", previous value: \"%s: %s\"", h.Name, h.Value, prev.Name, prev.Value)}
 			}
 		}
+	case name == "connection":
+		// ngx_http_process_connection: the last Connection header decides
+		v := strings.ToLower(h.Value)
+		if strings.Contains(v, "close") {
+			r.connType = connClose
+		} else if strings.Contains(v, "keep-alive") {
+			r.connType = connKeepAlive
+		}
+	}
+	return nil
+}
+
+// Connection header values, as ngx_http_headers_in_t.connection_type.
+const (
+	connNone = iota
+	connClose
+	connKeepAlive
+)
+
+// selectServer picks the virtual server for a valid host, with a server_name
+// regex's captures (ngx_http_set_virtual_server).
+func (r *request) selectServer(host string) {
+	srv, re, sub := findServer(r.g, host)
+	r.srv = srv
+	r.setCaptures(re, sub)
+}
+
+// processHeaders is ngx_http_process_request_header, once every header is
+// read: an HTTP/1.1 request needs a Host header, Content-Length must be a
+// number, Transfer-Encoding must be chunked (and not with Content-Length or
+// HTTP/1.0), and CONNECT and TRACE are refused.
+func (r *request) processHeaders() *parseError {
+	bad := func(status int, msg string) *parseError {
+		return &parseError{status: status, msg: msg, action: actionHeaders}
+	}
+	if r.absHost == "" && !r.hostSeen {
+		r.selectServer("")
+	}
+	if !r.hostSeen && (r.major > 1 || r.major == 1 && r.minor >= 1) {
+		return bad(400, "client sent HTTP/1.1 request without \"Host\" header")
+	}
+	if v, ok := r.header("Content-Length"); ok {
+		if !digits(v) || len(v) > 18 {
+			return bad(400, "client sent invalid \"Content-Length\" header")
+		}
+		r.contentLength, _ = strconv.ParseInt(v, 10, 64)
+	}
+	if v, ok := r.header("Transfer-Encoding"); ok {
+		if r.major == 0 || r.major == 1 && r.minor == 0 {
+			return bad(400, "client sent HTTP/1.0 request with \"Transfer-Encoding\" header")
+		}
+		if !strings.EqualFold(v, "chunked") {
+			return bad(501, "client sent unknown \"Transfer-Encoding\": \""+v+"\"")
+		}
+		if r.contentLength >= 0 {
+			return bad(400, "client sent \"Content-Length\" and \"Transfer-Encoding\" headers at the same time")
+		}
+		r.chunked = true
+	}
+	switch r.connType {
+	case connClose:
+		r.keepalive = false
+	case connKeepAlive:
+		r.keepalive = r.major == 1
 	}
 	if r.major == 0 {
 		r.keepalive = false
@@ -287,34 +374,12 @@ func (r *request) processHeaders() *parseError {
 	if n := r.loc0().s.keepaliveReqs; n > 0 && r.c.requests >= n {
 		r.keepalive = false
 	}
-	if hosts > 1 {
-		return &parseError{400, "client sent duplicate host header: \"Host\""}
+	switch r.method {
+	case "CONNECT":
+		return bad(405, "client sent CONNECT method")
+	case "TRACE":
+		return bad(405, "client sent TRACE method")
 	}
-	if lengths > 1 {
-		return &parseError{400, "client sent duplicate header line: \"Content-Length\""}
-	}
-	host := r.absHost
-	if h, ok := r.header("Host"); ok && host == "" {
-		n, valid := normalizeHost(h)
-		if !valid {
-			return &parseError{400, "client sent invalid host header"}
-		}
-		host = n
-	}
-	if hosts == 0 && r.major == 1 && r.minor >= 1 && r.absHost == "" {
-		return &parseError{400, "client sent HTTP/1.1 request without \"Host\" header"}
-	}
-	if te > 0 {
-		if r.major == 1 && r.minor == 0 {
-			return &parseError{400, "client sent HTTP/1.0 request with \"Transfer-Encoding\" header"}
-		}
-		if lengths > 0 {
-			return &parseError{400, "client sent \"Content-Length\" and \"Transfer-Encoding\" headers at the same time"}
-		}
-	}
-	srv, re, sub := findServer(r.g, host)
-	r.srv = srv
-	r.setCaptures(re, sub)
 	return nil
 }
 
@@ -441,6 +506,12 @@ func (r *request) doReturn(ret *returnSpec) bool {
 		r.special(ret.code)
 		return true
 	}
+	// ngx_http_send_response reads and drops the body first: a broken
+	// chunked one makes the answer a 400
+	if st := r.discardRequestBody(); st != 0 {
+		r.special(st)
+		return true
+	}
 	text := ""
 	if ret.text != nil {
 		text = ret.text.eval(r)
@@ -476,6 +547,7 @@ func (r *request) special(code int) {
 		r.closeUnanswered()
 		return
 	}
+	r.expectTested = true // an error page sends no "100 Continue"
 	switch code {
 	case 400, 413, 414, 500, 501, statusHeaderTooLarge, 505:
 		r.keepalive = false

@@ -191,31 +191,46 @@ func (v *vserver) hasRegex() bool {
 	return false
 }
 
-// normalizeHost lowercases a Host value and strips its port and trailing dot,
-// refusing what ngx_http_validate_host refuses: "/" , "\", NUL, a leading dot
-// or ".." (those get 400 "client sent invalid host header").
-func normalizeHost(h string) (string, bool) {
-	if h == "" {
-		return "", true
-	}
-	if h[0] == '[' {
-		end := strings.IndexByte(h, ']')
-		if end < 0 {
+// validateHost is ngx_http_validate_host: the host of a Host header or of
+// an absolute request line, lower-cased, without its port (the part after
+// the first ':' outside "[…]") and without one trailing dot. It is refused
+// (400 "client sent invalid host header") when it is empty, has "..", a
+// '/', or a byte that is a space, a control or DEL. A leading dot and a
+// backslash are allowed.
+func validateHost(h string) (string, bool) {
+	dot := -2 // position of the last '.'
+	end := len(h)
+	rest := false // after the port's ':' or the literal's ']'
+	literal := false
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		switch {
+		case c == '.':
+			if dot == i-1 {
+				return "", false
+			}
+			dot = i
+		case c == ':':
+			if !rest && !literal {
+				end, rest = i, true
+			}
+		case c == '[':
+			if i == 0 {
+				literal = true
+			}
+		case c == ']':
+			if literal && !rest {
+				end, rest, literal = i+1, true, false
+			}
+		case c == '/' || c <= 0x20 || c == 0x7f:
 			return "", false
 		}
-		return strings.ToLower(h[:end+1]), true
 	}
-	if i := strings.LastIndexByte(h, ':'); i >= 0 {
-		h = h[:i]
+	if dot == end-1 {
+		end--
 	}
-	h = strings.TrimSuffix(h, ".")
-	if h == "" || h[0] == '.' || strings.Contains(h, "..") {
+	if end <= 0 {
 		return "", false
 	}
-	for i := 0; i < len(h); i++ {
-		if c := h[i]; c == '/' || c == '\\' || c == 0 || c < 0x20 {
-			return "", false
-		}
-	}
-	return strings.ToLower(h), true
+	return strings.ToLower(h[:end]), true
 }

@@ -139,6 +139,9 @@ func (lf *logFiles) errorLog(path string, lvl level) (*errorLogger, error) {
 	return &errorLogger{f: f, level: lvl}, nil
 }
 
+// maxErrorStr is NGX_MAX_ERROR_STR, the longest error-log line.
+const maxErrorStr = 2048
+
 // errorLogger writes nginx's error-log lines (§7.2 of the reference):
 //
 //	2026/11/21 04:31:35 [error] 19485#19485: *47 message, client: …, server: …
@@ -180,6 +183,11 @@ func (l *errorLogger) log(now time.Time, lvl level, connID uint64, msg, ctx stri
 	}
 	b = append(b, msg...)
 	b = append(b, ctx...)
+	// ngx_log_error_core writes into a NGX_MAX_ERROR_STR (2048) buffer:
+	// a longer line is cut, its newline kept
+	if len(b) > maxErrorStr-1 {
+		b = b[:maxErrorStr-1]
+	}
 	b = append(b, '\n')
 	l.f.write(b)
 }

@@ -102,7 +102,7 @@ func (r *request) writeHead(h *respHead) {
 		return
 	}
 	r.headerSent = true
-	if r.chunked && !r.bodyDone {
+	if r.chunked && !r.bodyDone && !r.discarding {
 		if b, _ := r.c.br.Peek(r.c.br.Buffered()); chunkedPrefixBroken(b) {
 			r.logf(levelError, "client sent invalid chunked body")
 			r.keepalive = false

@@ -168,6 +168,9 @@ func (r *request) serveFile() int {
 	if r.method == "POST" {
 		return 405
 	}
+	if st := r.discardRequestBody(); st != 0 {
+		return st
+	}
 	r.discardBody()
 	size, mtime := fi.Size(), fi.ModTime().Truncate(time.Second)
 	h := respHead{status: 200, contentLength: size, lastModified: mtime, acceptRanges: true,
@@ -454,6 +457,9 @@ func (r *request) mapTry(name string) (string, int) {
 
 // autoindex lists a directory as ngx_http_autoindex_module's HTML format.
 func (r *request) autoindex() int {
+	if st := r.discardRequestBody(); st != 0 {
+		return st
+	}
 	path, _ := r.mapURIToPath(r.uri)
 	dir := strings.TrimSuffix(path, "/")
 	entries, err := os.ReadDir(dir)
