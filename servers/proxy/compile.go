@@ -92,6 +92,9 @@ func init() {
 		"client_max_body_size": coreMaxBodySize, "send_timeout": coreSendTimeout,
 		"client_body_timeout": coreBodyTimeout,
 
+		// add_header and expires (headers.go)
+		"add_header": headersAdd, "expires": headersExpires,
+
 		// logs (compile_logs.go)
 		"access_log": logAccessLog, "log_format": logFormatDirective,
 

@@ -196,6 +196,8 @@ type settings struct {
 	sendfile         bool
 	keepaliveTimeout time.Duration
 	keepaliveReqs    int
+	addHeaders       []addHeader // add_header
+	expires          expiresConf // expires
 }
 
 // tryArg is one argument of try_files. testDir is decided by the argument

@@ -1,5 +1,16 @@
 package proxy
 
+import (
+	"bufio"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
 func init() {
 	diffGroups["headers"] = &diffHeaders
 	diffGroups["access"] = &diffAccess
@@ -9,8 +20,7 @@ func init() {
 // diffHeaders: add_header and expires (ngx_http_headers_filter_module).
 var diffHeaders = []diffCase{
 	{
-		name:  "add_header inheritance and always",
-		known: "add_header has no effect",
+		name: "add_header inheritance and always",
 		http: `
     add_header X-Http http;
     server {
@@ -28,17 +38,38 @@ var diffHeaders = []diffCase{
         location /err/ { add_header X-Err e; return 404; }
         location /errA/ { add_header X-Err e always; return 404; }
         location /cc/ { add_header Cache-Control no-cache; add_header Last-Modified ""; add_header ETag "\"mine\""; }
+        location /lm/ { add_header Last-Modified "Mon, 01 Jan 2001 00:00:00 GMT"; add_header etag ""; }
+        location /up/ { add_header X-Up up; add_header X-Up-Always up always; proxy_pass http://BACKEND; }
+        location /uperr/ { add_header X-Up up; add_header X-Up-Always up always; proxy_pass http://BACKEND/err; }
+        location /page/ { error_page 404 /page.html; add_header X-Page p always; }
+        location = /page.html { add_header X-Final final; return 200 "page\n"; }
     }`,
+		backend: func(c net.Conn) {
+			br := bufio.NewReader(c)
+			line, _ := br.ReadString('\n')
+			for {
+				h, err := br.ReadString('\n')
+				if err != nil || h == "\r\n" {
+					break
+				}
+			}
+			if strings.Contains(line, "/err") {
+				io.WriteString(c, "HTTP/1.0 500 Oops\r\nX-App: 1\r\nContent-Length: 2\r\n\r\nno")
+				return
+			}
+			io.WriteString(c, "HTTP/1.0 200 OK\r\nX-App: 1\r\nContent-Length: 2\r\n\r\nok")
+		},
 		files: map[string]string{"html/a.txt": "a\n", "html/own/a.txt": "own\n", "html/always/a.txt": "al\n",
-			"html/var/a.txt": "var\n", "html/cc/a.txt": "cc\n"},
+			"html/var/a.txt": "var\n", "html/cc/a.txt": "cc\n", "html/lm/a.txt": "lm\n"},
 		prepare: fixedTimes,
 		reqs: []diffReq{getReq("/a.txt"), getReq("/nope"), getReq("/own/a.txt"), getReq("/always/a.txt"), getReq("/always/nope"),
 			getReq("/var/a.txt"), getReq("/ret/x"), getReq("/redir/x"), getReq("/err/x"), getReq("/errA/x"), getReq("/cc/a.txt"),
-			req("304", "GET /a.txt HTTP/1.1\r\nHost: lab.test\r\nIf-None-Match: \"6553f100-2\"\r\nConnection: close\r\n\r\n")},
+			req("304", "GET /a.txt HTTP/1.1\r\nHost: lab.test\r\nIf-None-Match: \"6553f100-2\"\r\nConnection: close\r\n\r\n"),
+			getReq("/lm/a.txt"), getReq("/up/x"), getReq("/uperr/x"), getReq("/page/x"),
+			req("range", "GET /a.txt HTTP/1.1\r\nHost: lab.test\r\nRange: bytes=0-0\r\nConnection: close\r\n\r\n")},
 	},
 	{
-		name:  "expires",
-		known: "expires has no effect",
+		name: "expires",
 		http: `
     server {
         listen 127.0.0.1:PORT;
@@ -53,11 +84,24 @@ var diffHeaders = []diffCase{
         location /daily/ { expires @15h30m; }
         location /withcc/ { expires 1h; add_header Cache-Control public; }
         location /ret/ { expires 1h; return 200 "ret\n"; }
+        location /old/ { expires modified 1h; }
+        location /zero/ { expires 0; }
+        location /var/ { expires $arg_e; }
+        location /proxied/ { expires 30m; proxy_pass http://BACKEND; }
     }`,
+		backend: answer("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nExpires: Thu, 01 Jan 2000 00:00:00 GMT\r\n" +
+			"Cache-Control: private\r\nCache-Control: no-store\r\nX-After: 1\r\nContent-Length: 3\r\n\r\nup\n"),
+		prepare: func(t *testing.T, dir string) {
+			at := time.Unix(1700000000, 0)
+			os.Chtimes(filepath.Join(dir, "html/old/a.txt"), at, at)
+		},
 		files: map[string]string{"html/hour/a.txt": "h\n", "html/max/a.txt": "m\n", "html/epoch/a.txt": "e\n", "html/off/a.txt": "o\n",
-			"html/neg/a.txt": "n\n", "html/mod/a.txt": "d\n", "html/daily/a.txt": "y\n", "html/withcc/a.txt": "c\n"},
+			"html/neg/a.txt": "n\n", "html/mod/a.txt": "d\n", "html/daily/a.txt": "y\n", "html/withcc/a.txt": "c\n",
+			"html/old/a.txt": "o\n", "html/zero/a.txt": "z\n", "html/var/a.txt": "v\n"},
 		reqs: []diffReq{getReq("/hour/a.txt"), getReq("/hour/nope"), getReq("/max/a.txt"), getReq("/epoch/a.txt"), getReq("/off/a.txt"),
-			getReq("/neg/a.txt"), getReq("/withcc/a.txt"), getReq("/ret/x")},
+			getReq("/neg/a.txt"), getReq("/withcc/a.txt"), getReq("/ret/x"), getReq("/mod/a.txt"), getReq("/daily/a.txt"),
+			getReq("/old/a.txt"), getReq("/zero/a.txt"), getReq("/var/a.txt?e=2h"), getReq("/var/a.txt?e=off"), getReq("/var/a.txt?e=bad"),
+			getReq("/proxied/x")},
 	},
 }
 

@@ -93,8 +93,11 @@ type respHead struct {
 	acceptRanges  bool
 	extra         []header // in order; a Location starting with "/" is written early, made absolute
 	chunked       bool
-	ownServer     bool // the upstream sent Server: nginx prints it instead of its own
-	ownDate       bool // likewise for Date
+	ownServer     bool   // the upstream sent Server: nginx prints it instead of its own
+	ownDate       bool   // likewise for Date
+	etagName      string // the ETag header's name when add_header gave it ("" ETag)
+	lmSet         bool   // add_header Last-Modified took the known slot's place
+	contentRange  string // the range filter's, after the headers filter's
 }
 
 func (r *request) writeHead(h *respHead) {
@@ -122,6 +125,7 @@ func (r *request) writeHead(h *respHead) {
 	if r.major == 0 { // HTTP/0.9: no head
 		return
 	}
+	r.headersFilter(h, status) // add_header, expires
 	bw := r.c.bw
 	start := r.c.cw.n + int64(bw.Buffered())
 	bw.WriteString("HTTP/1.1 ")
@@ -206,7 +210,12 @@ func (r *request) writeHead(h *respHead) {
 	// then the header list in the order the handler and the filters
 	// added to it: the static handler's ETag first
 	if h.etag != "" {
-		bw.WriteString("ETag: ")
+		if h.etagName != "" {
+			bw.WriteString(h.etagName)
+			bw.WriteString(": ")
+		} else {
+			bw.WriteString("ETag: ")
+		}
 		bw.WriteString(h.etag)
 		bw.WriteString("\r\n")
 	}
@@ -219,6 +228,11 @@ func (r *request) writeHead(h *respHead) {
 		bw.WriteString(x.Value)
 		bw.WriteString("\r\n")
 		r.sentHeaders = append(r.sentHeaders, x)
+	}
+	if h.contentRange != "" {
+		bw.WriteString("Content-Range: ")
+		bw.WriteString(h.contentRange)
+		bw.WriteString("\r\n")
 	}
 	if h.acceptRanges {
 		bw.WriteString("Accept-Ranges: bytes\r\n")

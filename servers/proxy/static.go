@@ -195,7 +195,7 @@ func (r *request) serveFile() int {
 		switch a, b, st := parseRange(rng, size); st {
 		case 206:
 			h.status, h.acceptRanges = 206, false
-			h.extra = append(h.extra, header{"Content-Range", fmt.Sprintf("bytes %d-%d/%d", a, b, size)})
+			h.contentRange = fmt.Sprintf("bytes %d-%d/%d", a, b, size)
 			off, size = a, b-a+1
 			h.contentLength = size
 		case 416:
