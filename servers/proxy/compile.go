@@ -92,6 +92,9 @@ func init() {
 		"client_max_body_size": coreMaxBodySize, "send_timeout": coreSendTimeout,
 		"client_body_timeout": coreBodyTimeout,
 
+		// allow and deny (access.go)
+		"allow": accessDirective, "deny": accessDirective,
+
 		// add_header and expires (headers.go)
 		"add_header": headersAdd, "expires": headersExpires,
 

@@ -196,8 +196,9 @@ type settings struct {
 	sendfile         bool
 	keepaliveTimeout time.Duration
 	keepaliveReqs    int
-	addHeaders       []addHeader // add_header
-	expires          expiresConf // expires
+	access           []accessRule // allow, deny
+	addHeaders       []addHeader  // add_header
+	expires          expiresConf  // expires
 }
 
 // tryArg is one argument of try_files. testDir is decided by the argument

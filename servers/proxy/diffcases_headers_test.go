@@ -108,8 +108,7 @@ var diffHeaders = []diffCase{
 // diffAccess: allow and deny (ngx_http_access_module).
 var diffAccess = []diffCase{
 	{
-		name:  "allow and deny",
-		known: "allow and deny have no effect",
+		name: "allow and deny",
 		http: `
     server {
         listen 127.0.0.1:PORT;
@@ -127,9 +126,19 @@ var diffAccess = []diffCase{
         }
         location /page/ { deny all; error_page 403 /forbidden.html; }
         location = /forbidden.html { return 200 "forbidden page\n"; }
+        location /tried/ { deny all; try_files $uri @named; }
+        location @named { return 200 "named\n"; }
+    }
+    server {
+        listen 127.0.0.1:PORT;
+        server_name denied.test;
+        deny all;
+        location / { }
+        location /open/ { allow 127.0.0.1; return 200 "open\n"; }
     }`,
 		reqs: []diffReq{getReq("/"), getReq("/local/x"), getReq("/denied/x"), getReq("/all/x"), getReq("/net/x"), getReq("/v6/x"),
-			getReq("/inherit/in/x"), getReq("/inherit/own/x"), getReq("/page/x")},
+			getReq("/inherit/in/x"), getReq("/inherit/own/x"), getReq("/page/x"), getReq("/tried/x"),
+			hostReq("denied.test", "/x"), hostReq("denied.test", "/open/x")},
 	},
 }
 

@@ -467,6 +467,9 @@ func (r *request) content() (redirect string, status int) {
 		r.doReturn(loc.ret)
 		return "", 0
 	}
+	if st := r.accessCheck(); st != 0 { // allow, deny
+		return "", st
+	}
 	if loc.tryFiles != nil {
 		next, code, named := r.tryFiles()
 		if named != nil {

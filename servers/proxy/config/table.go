@@ -154,8 +154,8 @@ var supported = map[string]bool{
 	"log_not_found": true, "sendfile": true, "server_tokens": true, "absolute_redirect": true,
 	"port_in_redirect": true, "server_name_in_redirect": true, "client_max_body_size": true,
 	"send_timeout": true, "client_body_timeout": true,
-	// headers
-	"add_header": true, "expires": true,
+	// headers, access
+	"add_header": true, "expires": true, "allow": true, "deny": true,
 	// logs, return, error pages
 	"access_log": true, "log_format": true, "return": true, "error_page": true,
 	// uwsgi
