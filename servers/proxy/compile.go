@@ -103,6 +103,7 @@ func init() {
 
 		// return and error pages (compile_rewrite.go)
 		"return": rewriteReturn, "error_page": rewriteErrorPage,
+		"rewrite": rewriteRewrite, "break": rewriteBreak,
 
 		// passing on (compile_pass.go)
 		"uwsgi_pass": passPass, "proxy_pass": passPass,

@@ -10,26 +10,14 @@ import (
 // The rewrite module's return, and error_page (ngx_http_rewrite_module,
 // ngx_http_core_error_page).
 
-// rewriteReturn is return CODE [TEXT] | return URL: at server level it runs
-// before a location is chosen, in a location when it is.
+// rewriteReturn is return CODE [TEXT] | return URL: a step of the server's
+// or the location's script (rewrite.go).
 func rewriteReturn(l *scope, d *config.Directive) error {
 	r, err := parseReturn(d)
 	if err != nil {
 		return err
 	}
-	switch l.kind {
-	case scopeServer:
-		if l.srv.ret == nil {
-			l.srv.ret = r
-		}
-	case scopeLocation:
-		if l.loc.ret == nil {
-			l.loc.ret = r
-		}
-	default:
-		return errAt(d, "\"return\" directive is not allowed here")
-	}
-	return nil
+	return l.appendOp(d, scriptOp{ret: r})
 }
 
 func parseReturn(d *config.Directive) (*returnSpec, error) {

@@ -93,7 +93,7 @@ type vserver struct {
 	firstName string
 	top       *location // server-level settings; holds the locations
 	named     map[string]*location
-	ret       *returnSpec // server-level return (server rewrite phase)
+	script    []scriptOp // rewrite, return, break of the server rewrite phase
 	file      string
 	line      int
 	listens   []*config.Directive
@@ -142,7 +142,7 @@ type location struct {
 	internal bool
 	// handlers: not inherited
 	tryFiles     []tryArg
-	ret          *returnSpec
+	script       []scriptOp // rewrite, return, break (not inherited)
 	pass         *passSpec
 	autoRedirect bool
 }

@@ -63,8 +63,7 @@ var diffRewrite = []diffCase{
 		reqs: []diffReq{getReq("/x?y=1")},
 	},
 	{
-		name:  "rewrite flags",
-		known: "rewrite has no effect",
+		name: "rewrite flags",
 		http: `
     server {
         listen 127.0.0.1:PORT;
@@ -108,5 +107,49 @@ var diffRewrite = []diffCase{
 		reqs: []diffReq{getReq("/old/x?q=1"), getReq("/moved/x?q=1"), getReq("/temp/x"), getReq("/ext/x?q=2"),
 			getReq("/brk/x"), getReq("/brk2/a.txt"), getReq("/last/y"), getReq("/args/z?q=1"), getReq("/argsq/z?q=1"),
 			getReq("/noflag/w"), getReq("/loop/x"), getReq("/named/abc")},
+	},
+	{
+		name: "rewrite details",
+		http: `
+    server {
+        listen 127.0.0.1:PORT;
+        server_name lab.test;
+        root DIR/html;
+        rewrite ^/srv/(.*)$ /show/$1;
+        location /show/ { return 200 "show uri=$uri args=$args\n"; }
+        location /order/ {
+            return 200 "return first\n";
+            rewrite ^ /show/never;
+        }
+        location /brk/ {
+            rewrite ^/brk/(.*)$ /show/$1;
+            break;
+            rewrite ^ /show/never;
+        }
+        location /twice/ {
+            rewrite ^/twice/(.*)$ /twice2/$1;
+            rewrite ^/twice2/(.*)$ /show/two-$1;
+        }
+        location /esc/ { rewrite ^/esc/(.*)$ /show/$1; }
+        location /escr/ { rewrite ^/escr/(.*)$ /target/$1?c=$1 redirect; }
+        location /escargs/ { rewrite ^/escargs/(.*)$ /show/x?c=$1; }
+        location /onlyargs/ { rewrite ^ /show/y?a=b? last; }
+        location /scheme/ { rewrite ^/scheme/(.*)$ $scheme://$host/$1; }
+        location /pct/ { rewrite ^ /x%41%2F%25%3F%20z?q=%41 permanent; }
+        location /nested/ {
+            rewrite ^/nested/(.*)$ /show/outer-$1;
+            location /nested/in/ { return 200 "inner uri=$uri\n"; }
+        }
+        location /toerr/ { error_page 404 /srv/from-error; }
+        location /named/ { try_files /none @n; }
+        location @n { rewrite ^ /show/from-named last; }
+        location /cycle/ { rewrite ^/cycle/(.*)$ /cycle/$1; }
+        location /stop/ { rewrite ^/stop/(.*)$ /stop/$1 break; return 200 "stopped uri=$uri\n"; }
+    }`,
+		files: map[string]string{"html/index.html": "home\n"},
+		reqs: []diffReq{getReq("/srv/a?x=1"), getReq("/order/x"), getReq("/brk/x"), getReq("/twice/t"),
+			getReq("/esc/a%20b+c"), getReq("/escr/a%20b+c?d=1"), getReq("/escr/plain?d=1"), getReq("/escargs/a&b%26"),
+			getReq("/onlyargs/z?old=1"), getReq("/scheme/s?q=1"), getReq("/pct/x"), getReq("/nested/in/x"),
+			getReq("/toerr/x"), getReq("/named/x"), getReq("/cycle/x"), getReq("/stop/x")},
 	},
 }

@@ -64,7 +64,9 @@ type request struct {
 	bytesSent   int64
 	sentHeaders []header
 	lingering   bool
-	absLocation bool // the Location is nginx's own: a relative one is made absolute
+	absLocation bool   // the Location is nginx's own: a relative one is made absolute
+	location    string // a redirect's Location, for the answer special writes
+	hasLocation bool
 	headerOnly  bool
 	noPadding   bool
 
@@ -385,20 +387,35 @@ func (r *request) processHeaders() *parseError {
 
 const maxURIChanges = 11
 
-// run is the phase engine: server rewrite, find config, rewrite, access
-// (body size), try_files, content. Internal redirects loop back to find config.
+// run is the phase engine (ngx_http_core_run_phases): server rewrite, find
+// config (the location; client_max_body_size), location rewrite, post
+// rewrite (a changed URI finds its location again), access, try_files,
+// content. An internal redirect starts over at the server rewrite phase.
 func (r *request) run() {
-	if r.srv.ret != nil {
-		if r.doReturn(r.srv.ret) {
-			return
-		}
-	}
 	r.find()
 }
 
-// find matches the location for r.uri and runs the phases after it.
+// after is how the phases after the location's choice ended.
+type after struct {
+	uri    string // an internal redirect to this URI (args after '?')
+	status int    // finalize with this status
+	refind bool   // a rewrite changed the URI: find the location again
+}
+
+// find runs the server's script, matches the location for r.uri and runs
+// the phases after it, until the request is answered.
 func (r *request) find() {
+	serverPhase := true
 	for {
+		if serverPhase {
+			serverPhase = false
+			if res := r.runScript(r.srv.script); res.answered || res.status > 0 {
+				if res.status > 0 {
+					r.special(res.status)
+				}
+				return
+			}
+		}
 		m := findLocation(r.srv, r.uri, r.c.s.traced)
 		r.loc = m.loc
 		r.setCaptures(m.re, m.captures)
@@ -426,14 +443,23 @@ func (r *request) find() {
 			return
 		}
 		r.bodyLimit = m.loc.s.maxBody
-		next, code := r.content()
+		next := r.locationPhases()
 		switch {
-		case next != "":
-			if !r.internalRedirect(next) {
+		case next.refind:
+			// ngx_http_core_post_rewrite_phase
+			r.uriChanges--
+			if r.uriChanges == 0 {
+				r.logf(levelError, "rewrite or internal redirection cycle while processing \"%s\"", r.uri)
+				r.special(500)
 				return
 			}
-		case code > 0:
-			r.special(code)
+		case next.uri != "":
+			if !r.internalRedirect(next.uri) {
+				return
+			}
+			serverPhase = true
+		case next.status > 0:
+			r.special(next.status)
 			return
 		default:
 			return
@@ -458,17 +484,24 @@ func (r *request) internalRedirect(uri string) bool {
 	return true
 }
 
-// content runs return, try_files and the content handler. It returns a URI
-// for an internal redirect, or a status to finalize with, or neither when the
-// response is written.
-func (r *request) content() (redirect string, status int) {
+// locationPhases runs the phases of the chosen location: its script (not
+// for the server's own settings when no location matched: nginx skips the
+// "server null location"), access, try_files and the content handler.
+func (r *request) locationPhases() after {
 	loc := r.loc
-	if loc.ret != nil {
-		r.doReturn(loc.ret)
-		return "", 0
+	if loc.mod != modServerTop {
+		res := r.runScript(loc.script)
+		switch {
+		case res.answered:
+			return after{}
+		case res.status > 0:
+			return after{status: res.status}
+		case res.uriChanged:
+			return after{refind: true}
+		}
 	}
 	if st := r.accessCheck(); st != 0 { // allow, deny
-		return "", st
+		return after{status: st}
 	}
 	if loc.tryFiles != nil {
 		next, code, named := r.tryFiles()
@@ -476,26 +509,28 @@ func (r *request) content() (redirect string, status int) {
 			return r.runNamed(named)
 		}
 		if next != "" || code != 0 {
-			return next, code
+			return after{uri: next, status: code}
 		}
 	}
 	if loc.pass != nil {
 		r.pass()
-		return "", 0
+		return after{}
 	}
-	return r.static()
+	next, code := r.static()
+	return after{uri: next, status: code}
 }
 
-// runNamed switches to a named location and runs its phases.
-func (r *request) runNamed(l *location) (string, int) {
+// runNamed switches to a named location and runs its phases
+// (ngx_http_named_location: from its rewrite phase on).
+func (r *request) runNamed(l *location) after {
 	r.uriChanges--
 	if r.uriChanges == 0 {
 		r.logf(levelError, "rewrite or internal redirection cycle while redirect to named location \"%s\"", l.name)
-		return "", 500
+		return after{status: 500}
 	}
 	r.loc = l
 	r.internal = true
-	return r.content()
+	return r.locationPhases()
 }
 
 // doReturn is the rewrite module's return (ngx_http_script_return_code):
@@ -577,7 +612,11 @@ func (r *request) special(code int) {
 			page += strings.Repeat(msiePadding, 6)
 		}
 	}
-	r.writeResponse(status, "text/html", nil, []byte(page), page == "")
+	var extra []header
+	if r.hasLocation {
+		extra = []header{{"Location", r.location}} // a redirect's (headers_out.location)
+	}
+	r.writeResponse(status, "text/html", extra, []byte(page), page == "")
 }
 
 func (r *request) sendErrorPage(ep errorPage, code int) {
@@ -607,13 +646,15 @@ func (r *request) sendErrorPage(ep errorPage, code int) {
 		if r.method != "HEAD" {
 			r.method = "GET"
 		}
-		next, st := r.runNamed(l)
-		if next != "" {
-			if r.internalRedirect(next) {
+		switch next := r.runNamed(l); {
+		case next.refind:
+			r.find() // the URI the named location's rewrite made
+		case next.uri != "":
+			if r.internalRedirect(next.uri) {
 				r.find()
 			}
-		} else if st > 0 {
-			r.special(st)
+		case next.status > 0:
+			r.special(next.status)
 		}
 	default:
 		status := 302

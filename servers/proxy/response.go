@@ -9,10 +9,17 @@ import (
 
 // redirect answers status with a Location and the built-in page (the
 // header filter makes a location starting with "/" absolute).
+//
+// Like nginx (which sets headers_out.location and finalizes with the
+// status), the answer goes through the error pages: error_page 301 applies.
 func (r *request) redirect(status int, location string) {
-	page := builtinPage(status, r.loc0().s.serverTokens)
-	r.absLocation = true
-	r.writeResponse(status, "text/html", []header{{"Location", location}}, []byte(page), page == "")
+	r.setLocation(location)
+	r.special(status)
+}
+
+// setLocation keeps a redirect's Location for the answer.
+func (r *request) setLocation(location string) {
+	r.location, r.hasLocation, r.absLocation = location, true, true
 }
 
 // absoluteURL prefixes a path with scheme, host and port as

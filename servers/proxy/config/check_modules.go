@@ -162,6 +162,12 @@ func inetAddr(s string) (netip.Addr, bool) {
 // checkRewrite is ngx_http_rewrite: the flag must be last, break, redirect
 // or permanent.
 func checkRewrite(p *parser, b *block, d *Directive, bad badFunc) error {
+	if d.Arg(1) == "" {
+		return bad(errValue, hint{
+			why: explain.T("the second argument of rewrite is the new URI", "rewrite 的第二个参数是新的 URI"),
+			try: explain.T("write rewrite ^/old/(.*)$ /new/$1;", "写成 rewrite ^/old/(.*)$ /new/$1;"),
+		}, `empty replacement`)
+	}
 	if len(d.Args) == 3 {
 		switch d.Args[2] {
 		case "last", "break", "redirect", "permanent":

@@ -157,7 +157,7 @@ var supported = map[string]bool{
 	// headers, access
 	"add_header": true, "expires": true, "allow": true, "deny": true,
 	// logs, return, error pages
-	"access_log": true, "log_format": true, "return": true, "error_page": true,
+	"access_log": true, "log_format": true, "return": true, "error_page": true, "rewrite": true, "break": true,
 	// uwsgi
 	"uwsgi_pass": true, "uwsgi_param": true, "uwsgi_read_timeout": true,
 	"uwsgi_connect_timeout": true, "uwsgi_send_timeout": true,
