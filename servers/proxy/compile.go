@@ -110,6 +110,7 @@ func init() {
 		"uwsgi_param": passParam, "proxy_set_header": passParam,
 		"uwsgi_pass_request_body": passRequestBody, "proxy_pass_request_body": passRequestBody,
 		"proxy_pass_request_headers": passRequestHeaders, "proxy_http_version": proxyHTTPVersion,
+		"uwsgi_intercept_errors": passIntercept, "proxy_intercept_errors": passIntercept,
 		"uwsgi_connect_timeout": passTimeout, "uwsgi_send_timeout": passTimeout, "uwsgi_read_timeout": passTimeout,
 		"proxy_connect_timeout": passTimeout, "proxy_send_timeout": passTimeout, "proxy_read_timeout": passTimeout,
 		"uwsgi_next_upstream_timeout": passTimeout, "proxy_next_upstream_timeout": passTimeout,

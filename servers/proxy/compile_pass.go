@@ -25,6 +25,7 @@ type passConf struct {
 	set         upstream.Settings
 	params      []param // uwsgi_param, proxy_set_header
 	passHeaders bool    // *_pass_request_headers
+	intercept   bool    // *_intercept_errors
 	passBody    bool    // *_pass_request_body
 	// proxy_pass only: the headers to send, proxy_set_header's merged with
 	// nginx's defaults (see finishHeaders), and their lower-cased names,
@@ -177,6 +178,13 @@ func passModifier(l *scope, d *config.Directive) error {
 // passRequestHeaders is *_pass_request_headers: off sends no client header.
 func passRequestHeaders(l *scope, d *config.Directive) (err error) {
 	l.module(d).passHeaders, err = flagArg(d)
+	return err
+}
+
+// passIntercept is *_intercept_errors: an upstream answer of 300 or more
+// that the location has an error_page for gets that page instead.
+func passIntercept(l *scope, d *config.Directive) (err error) {
+	l.module(d).intercept, err = flagArg(d)
 	return err
 }
 

@@ -97,6 +97,14 @@ func (r *request) pass() {
 		r.special(res.Status)
 		return
 	}
+	if st := res.Head.Status; st >= 300 && r.passConf(p).intercept && r.hasErrorPage(st) {
+		// *_intercept_errors on (ngx_http_upstream_intercept_errors): the
+		// upstream's answer is dropped for the location's error page
+		res.Body.Close()
+		r.upstreamTime = res.UpstreamResponseTime()
+		r.special(st)
+		return
+	}
 	r.relay(res, p)
 	res.Body.Close()
 	// The attempt's time runs until the body's last byte (or the cut): the
@@ -269,6 +277,18 @@ func (r *request) proxyURI(p *passSpec) string {
 		u += "?" + r.args
 	}
 	return u
+}
+
+// hasErrorPage reports whether the location has an error_page for status.
+func (r *request) hasErrorPage(status int) bool {
+	for _, ep := range r.loc0().s.errorPages {
+		for _, c := range ep.codes {
+			if c == status {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // relayBufs are the buffers response bodies stream through (nginx's

@@ -168,8 +168,8 @@ var supported = map[string]bool{
 	// proxy
 	"proxy_pass": true, "proxy_set_header": true, "proxy_read_timeout": true, "proxy_ignore_client_abort": true,
 	"proxy_pass_request_headers": true, "proxy_pass_request_body": true, "proxy_http_version": true,
-	"uwsgi_pass_request_body": true,
-	"proxy_connect_timeout":   true, "proxy_send_timeout": true,
+	"uwsgi_pass_request_body": true, "uwsgi_intercept_errors": true, "proxy_intercept_errors": true,
+	"proxy_connect_timeout": true, "proxy_send_timeout": true,
 	"proxy_next_upstream": true, "proxy_next_upstream_tries": true,
 	"proxy_next_upstream_timeout": true, "proxy_buffer_size": true,
 	// upstream
