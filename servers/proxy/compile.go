@@ -98,6 +98,11 @@ func init() {
 		// add_header and expires (headers.go)
 		"add_header": headersAdd, "expires": headersExpires,
 
+		// gzip (gzip.go)
+		"gzip": gzipOn, "gzip_types": gzipTypes, "gzip_min_length": gzipMinLength,
+		"gzip_comp_level": gzipCompLevel, "gzip_vary": gzipVary, "gzip_http_version": gzipHTTPVersion,
+		"gzip_proxied": gzipProxied,
+
 		// logs (compile_logs.go)
 		"access_log": logAccessLog, "log_format": logFormatDirective,
 

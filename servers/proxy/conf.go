@@ -199,6 +199,7 @@ type settings struct {
 	access           []accessRule // allow, deny
 	addHeaders       []addHeader  // add_header
 	expires          expiresConf  // expires
+	gzip             gzipConf
 }
 
 // tryArg is one argument of try_files. testDir is decided by the argument
@@ -295,6 +296,7 @@ func defaultSettings(prefix string) *settings {
 		sendTimeout:      60 * time.Second,
 		charsetTypes:     defaultCharsetTypes,
 		bodyTimeout:      60 * time.Second,
+		gzip:             defaultGzipConf(),
 		keepaliveTimeout: defaultKeepaliveTimeout,
 		keepaliveReqs:    defaultKeepaliveRequests,
 	}

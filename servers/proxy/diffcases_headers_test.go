@@ -145,8 +145,8 @@ var diffAccess = []diffCase{
 // diffGzip: gzip for text types (ngx_http_gzip_filter_module).
 var diffGzip = []diffCase{
 	{
-		name:  "gzip",
-		known: "gzip has no effect",
+		name:      "gzip",
+		gzipSizes: true,
 		http: `
     types { text/html html; text/plain txt; text/css css; application/javascript js; image/png png; }
     server {
@@ -173,6 +173,43 @@ var diffGzip = []diffCase{
 			req("deflate only", "GET /big.txt HTTP/1.1\r\nHost: lab.test\r\nAccept-Encoding: deflate\r\nConnection: close\r\n\r\n"),
 			req("gzip;q=0", "GET /big.txt HTTP/1.1\r\nHost: lab.test\r\nAccept-Encoding: gzip;q=0\r\nConnection: close\r\n\r\n")},
 	},
+}
+
+func init() {
+	diffGzip = append(diffGzip, diffCase{
+		name:      "gzip on every path",
+		gzipSizes: true,
+		http: `
+    types { text/html html; text/plain txt; }
+    gzip on;
+    gzip_types text/plain;
+    server {
+        listen 127.0.0.1:PORT;
+        server_name lab.test;
+        root DIR/html;
+        location /list/ { autoindex on; }
+        location /up/ { proxy_pass http://BACKEND; }
+        location /proxied/ { gzip_proxied any; }
+        location /v10/ { gzip_http_version 1.0; }
+        location /hdr/ { add_header X-A a; expires 1h; gzip_vary on; }
+        location /ret/ { default_type text/plain; return 200 "a returned text long enough to be worth compressing\n"; }
+    }`,
+		files: map[string]string{"html/big.txt": strings.Repeat(longText, 2000), "html/list/a.txt": "a", "html/list/b/": "",
+			"html/proxied/a.txt": longText, "html/v10/a.txt": longText, "html/hdr/a.txt": longText},
+		prepare: fixedTimes,
+		backend: func(c net.Conn) {
+			answer("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n" + longText)(c)
+		},
+		reqs: []diffReq{gzipReq("/big.txt"), gzipReq("/list/"), gzipReq("/up/x"), gzipReq("/ret/x"), gzipReq("/hdr/a.txt"),
+			req("via", "GET /big.txt HTTP/1.1\r\nHost: lab.test\r\nVia: 1.1 cache\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n"),
+			req("via allowed", "GET /proxied/a.txt HTTP/1.1\r\nHost: lab.test\r\nVia: 1.1 cache\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n"),
+			req("HTTP/1.0 allowed", "GET /v10/a.txt HTTP/1.0\r\nAccept-Encoding: gzip\r\n\r\n"),
+			req("keep-alive then close", "GET /hdr/a.txt HTTP/1.1\r\nHost: lab.test\r\nAccept-Encoding: gzip\r\n\r\n"+
+				"GET /hdr/a.txt HTTP/1.1\r\nHost: lab.test\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n"),
+			req("x-gzip", "GET /big.txt HTTP/1.1\r\nHost: lab.test\r\nAccept-Encoding: x-gzip\r\nConnection: close\r\n\r\n"),
+			req("q=0.5", "GET /big.txt HTTP/1.1\r\nHost: lab.test\r\nAccept-Encoding: br, gzip;q=0.5\r\nConnection: close\r\n\r\n"),
+			req("GZIP upper", "GET /big.txt HTTP/1.1\r\nHost: lab.test\r\nAccept-Encoding: GZIP\r\nConnection: close\r\n\r\n")},
+	})
 }
 
 const longText = "The quick brown fox jumps over the lazy dog. 敏捷的棕色狐狸跳过了懒狗。\n" +

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
@@ -68,6 +69,8 @@ type request struct {
 	location    string // a redirect's Location, for the answer special writes
 	hasLocation bool
 	headerOnly  bool
+	bodyChunked bool         // the body goes out in chunks
+	gz          *gzip.Writer // the gzip filter's, while the body goes out
 	noPadding   bool
 
 	passing      bool      // the request is being passed on (the proxy modules' context exists)

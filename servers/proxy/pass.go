@@ -330,6 +330,8 @@ func (r *request) relay(res *upstream.Result, p *passSpec) {
 		}
 		// uwsgi passes the app's Server and Date; nginx then prints no own
 		switch n {
+		case "content-encoding":
+			head.encoded = x.Value != ""
 		case "server":
 			head.ownServer = true
 		case "date":
@@ -366,14 +368,9 @@ func (r *request) relay(res *upstream.Result, p *passSpec) {
 	for {
 		n, err := res.Body.Read(buf)
 		if n > 0 {
-			var werr error
-			if head.chunked {
-				werr = r.writeChunk(buf[:n])
-			} else {
-				werr = r.write(buf[:n])
-				if werr == nil && r.c.bw.Buffered() > 0 {
-					werr = r.c.bw.Flush()
-				}
+			werr := r.writeBody(buf[:n])
+			if werr == nil && r.c.bw.Buffered() > 0 {
+				werr = r.c.bw.Flush()
 			}
 			if werr != nil {
 				r.keepalive = false
@@ -396,11 +393,7 @@ func (r *request) relay(res *upstream.Result, p *passSpec) {
 			return
 		}
 	}
-	if head.chunked {
-		r.c.bw.WriteString("0\r\n\r\n")
-		r.bytesSent += 5
-		r.bodySent += 5
-	}
+	r.endBody()
 }
 
 func (r *request) writeChunk(p []byte) error {

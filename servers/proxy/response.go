@@ -57,9 +57,8 @@ func (r *request) writeResponse(status int, ct string, extra []header, body []by
 		h.contentLength = -2
 	}
 	r.writeHead(&h)
-	if !r.headerOnly {
-		r.write(body)
-	}
+	r.writeBody(body)
+	r.endBody()
 }
 
 // mediaType is a Content-Type without its parameters, lower-cased.
@@ -76,35 +75,29 @@ func (r *request) writeStream(status int, ct string, body []byte) {
 	h := respHead{status: status, contentType: ct, contentLength: -1}
 	h.chunked = r.major == 1 && r.minor >= 1 // even with Connection: close, as nginx's chunked filter does
 	r.writeHead(&h)
-	if r.headerOnly {
-		return
-	}
-	if h.chunked {
-		r.writeChunk(body)
-		r.c.bw.WriteString("0\r\n\r\n")
-		r.bytesSent += 5
-		r.bodySent += 5
-		return
-	}
-	r.write(body)
+	r.writeBody(body)
+	r.endBody()
 }
 
 // respHead is the response head nginx's header filter writes, in its order.
 type respHead struct {
-	status        int
-	statusLine    string // the upstream's own "404 Gone": nginx relays it as is (headers_out.status_line)
-	contentType   string
-	contentLength int64 // -1 unknown (chunked or close), -2 none at all
-	lastModified  time.Time
-	etag          string
-	acceptRanges  bool
-	extra         []header // in order; a Location starting with "/" is written early, made absolute
-	chunked       bool
-	ownServer     bool   // the upstream sent Server: nginx prints it instead of its own
-	ownDate       bool   // likewise for Date
-	etagName      string // the ETag header's name when add_header gave it ("" ETag)
-	lmSet         bool   // add_header Last-Modified took the known slot's place
-	contentRange  string // the range filter's, after the headers filter's
+	status          int
+	statusLine      string // the upstream's own "404 Gone": nginx relays it as is (headers_out.status_line)
+	contentType     string
+	contentLength   int64 // -1 unknown (chunked or close), -2 none at all
+	lastModified    time.Time
+	etag            string
+	acceptRanges    bool
+	extra           []header // in order; a Location starting with "/" is written early, made absolute
+	chunked         bool
+	ownServer       bool   // the upstream sent Server: nginx prints it instead of its own
+	ownDate         bool   // likewise for Date
+	encoded         bool   // the upstream's answer has a Content-Encoding: no gzip
+	vary            bool   // gzip_vary: "Vary: Accept-Encoding"
+	contentEncoding string // the gzip filter's
+	etagName        string // the ETag header's name when add_header gave it ("" ETag)
+	lmSet           bool   // add_header Last-Modified took the known slot's place
+	contentRange    string // the range filter's, after the headers filter's
 }
 
 func (r *request) writeHead(h *respHead) {
@@ -133,6 +126,7 @@ func (r *request) writeHead(h *respHead) {
 		return
 	}
 	r.headersFilter(h, status) // add_header, expires
+	gz := r.gzipFilter(h, status)
 	bw := r.c.bw
 	start := r.c.cw.n + int64(bw.Buffered())
 	bw.WriteString("HTTP/1.1 ")
@@ -214,6 +208,9 @@ func (r *request) writeHead(h *respHead) {
 	} else {
 		bw.WriteString("Connection: close\r\n")
 	}
+	if h.vary {
+		bw.WriteString("Vary: Accept-Encoding\r\n")
+	}
 	// then the header list in the order the handler and the filters
 	// added to it: the static handler's ETag first
 	if h.etag != "" {
@@ -236,6 +233,11 @@ func (r *request) writeHead(h *respHead) {
 		bw.WriteString("\r\n")
 		r.sentHeaders = append(r.sentHeaders, x)
 	}
+	if h.contentEncoding != "" {
+		bw.WriteString("Content-Encoding: ")
+		bw.WriteString(h.contentEncoding)
+		bw.WriteString("\r\n")
+	}
 	if h.contentRange != "" {
 		bw.WriteString("Content-Range: ")
 		bw.WriteString(h.contentRange)
@@ -246,6 +248,7 @@ func (r *request) writeHead(h *respHead) {
 	}
 	bw.WriteString("\r\n")
 	r.bytesSent += r.c.cw.n + int64(bw.Buffered()) - start
+	r.startBody(h.chunked, gz)
 }
 
 // write sends body bytes.

@@ -219,6 +219,13 @@ func (r *request) serveFile() int {
 		}
 	}
 	r.c.nc.SetWriteDeadline(time.Now().Add(r.loc.s.sendTimeout))
+	if r.gz != nil {
+		// compressed by the gzip filter: the file goes through it
+		if _, err := io.Copy(bodyWriter{r}, io.LimitReader(f, size)); err != nil || r.endBody() != nil {
+			r.keepalive = false
+		}
+		return 0
+	}
 	var n int64
 	if size <= 32<<10 {
 		// small file: into the buffer with the head, one write to the socket

@@ -154,6 +154,9 @@ var supported = map[string]bool{
 	"log_not_found": true, "sendfile": true, "server_tokens": true, "absolute_redirect": true,
 	"port_in_redirect": true, "server_name_in_redirect": true, "client_max_body_size": true,
 	"send_timeout": true, "client_body_timeout": true,
+	// gzip
+	"gzip": true, "gzip_types": true, "gzip_min_length": true, "gzip_comp_level": true,
+	"gzip_vary": true, "gzip_http_version": true, "gzip_proxied": true,
 	// headers, access
 	"add_header": true, "expires": true, "allow": true, "deny": true,
 	// logs, return, error pages

@@ -49,7 +49,8 @@ func TestLookup(t *testing.T) {
 		{"tcp_nopush", Ignored, HTTP | Server | Location, Flag},
 		{"user", Ignored, Main, Take12},
 		{"ssl_certificate", Ignored, HTTP | Server, Take1},
-		{"gzip", Ignored, HTTP | Server | Location | LocationIf, Flag},
+		{"gzip", Supported, HTTP | Server | Location | LocationIf, Flag},
+		{"gzip_buffers", Ignored, HTTP | Server | Location, Take2},
 		{"perl", Unknown, 0, 0},         // dynamic module, not loaded
 		{"image_filter", Unknown, 0, 0}, // dynamic module, not loaded
 		{"uwsgi_pass127.0.0.1", Unknown, 0, 0},
