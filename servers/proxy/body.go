@@ -2,15 +2,18 @@ package proxy
 
 import (
 	"bytes"
+	"errors"
 	"io"
+	"os"
 	"strings"
 	"time"
 )
 
 // readBody returns the whole request body, reading it from the client as
 // nginx does with request buffering on (de-chunked, limited by
-// client_max_body_size). ok false means the response (413, 400, 499) is
-// already decided and returned as status.
+// client_max_body_size). A status above 0 is the answer to give instead
+// (413, 400); -1 means the request ended without an answer (the client went
+// away or timed out).
 func (r *request) readBody() (body []byte, status int) {
 	if r.bodyDone {
 		return nil, 0
@@ -44,10 +47,19 @@ func (r *request) readBody() (body []byte, status int) {
 		r.logf(levelError, "client sent invalid chunked body")
 		r.keepalive = false
 		return nil, 400
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// client_body_timeout: the request ends without an answer (408)
+		r.logf(levelInfo, "client timed out (110: Connection timed out)")
+		r.terminate(408)
+		return nil, -1
 	case err != nil:
-		r.logf(levelInfo, "client prematurely closed connection")
-		r.keepalive = false
-		return nil, statusClientClosed
+		// ngx_http_do_read_client_request_body: the connection is broken,
+		// the request ends without an answer and is logged as 400
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			r.logf(levelInfo, "client prematurely closed connection")
+		}
+		r.terminate(400)
+		return nil, -1
 	}
 	if r.chunked {
 		r.contentLength = int64(buf.Len())
@@ -121,4 +133,12 @@ func (r *request) testExpect() {
 	r.c.bw.Flush()
 	r.bodySent += int64(len(cont))
 	r.bytesSent += int64(len(cont))
+}
+
+// terminate ends the request without an answer (ngx_http_terminate_request
+// on a broken connection): the access log has status, nothing is sent.
+func (r *request) terminate(status int) {
+	r.status = status
+	r.headerSent = true
+	r.keepalive = false
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"webflow-lab/servers/trace"
@@ -261,6 +262,8 @@ func (r *request) readHead(g *listenGroup) *parseError {
 			if errors.Is(err, errLineTooLong) {
 				// nginx logs the large buffer it gave up on as $request
 				r.line = requestText(line[:min(len(line), def.headerBufLarge)])
+			} else if len(line) > 0 {
+				r.line = requestText(line) // the part that came
 			}
 			return r.headReadError(err, action, &hb)
 		}
@@ -367,7 +370,13 @@ func (r *request) headReadError(err error, action string, hb *headBuffers) *pars
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return &parseError{status: 408, msg: "client timed out (110: Connection timed out)", action: action}
 	}
-	return &parseError{status: statusClientClosed, msg: "client prematurely closed connection", action: action}
+	// ngx_http_read_request_header: the client closed (or reset) the
+	// connection in the middle of the head
+	msg := "client prematurely closed connection"
+	if errors.Is(err, syscall.ECONNRESET) {
+		msg = "recv() failed (104: Connection reset by peer)"
+	}
+	return &parseError{status: 400, msg: msg, action: action, closed: true}
 }
 
 // splitTarget splits the request target into $uri (normalized) and $args.

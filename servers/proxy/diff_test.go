@@ -71,16 +71,22 @@ type diffCase struct {
 type diffReq struct {
 	name string
 	raw  string
+	// halfClose shuts the client's writing side after raw: the server
+	// reads the end of the stream (a body cut short, a client gone)
+	halfClose bool
 }
 
-func req(name, raw string) diffReq { return diffReq{name, raw} }
+// reqCut is a request whose client stops sending after raw (half-close).
+func reqCut(name, raw string) diffReq { return diffReq{name: name, raw: raw, halfClose: true} }
+
+func req(name, raw string) diffReq { return diffReq{name: name, raw: raw} }
 
 // getReq is a GET with Host lab.test that closes the connection.
-func getReq(path string) diffReq { return diffReq{"GET " + path, get(path)} }
+func getReq(path string) diffReq { return diffReq{name: "GET " + path, raw: get(path)} }
 
 // hostReq is a GET with the given Host header.
 func hostReq(host, path string) diffReq {
-	return diffReq{"GET " + host + path, "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n"}
+	return diffReq{name: "GET " + host + path, raw: "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n"}
 }
 
 // diffAll logs every difference of a case with a known mark, not only the
@@ -224,8 +230,8 @@ func (d *diffRun) run(c diffCase) {
 
 	for _, r := range c.reqs {
 		raw := strings.NewReplacer("BACKEND", backend, "DEAD", dead).Replace(r.raw)
-		want := nginx.normalize(exchangeRaw(t, nginx.addr, raw).view())
-		got := lab.normalize(exchangeRaw(t, lab.addr, raw).view())
+		want := nginx.normalize(exchangeRaw(t, nginx.addr, raw, r.halfClose).view())
+		got := lab.normalize(exchangeRaw(t, lab.addr, raw, r.halfClose).view())
 		if got != want {
 			d.differ("%s: the lab answers differently (- nginx, + lab):\n%s", r.name, lineDiff(want, got))
 		}
@@ -253,7 +259,7 @@ func (e exchange) view() string {
 // exchangeRaw writes raw on a new connection and reads every answer until
 // the server closes, resets, or stays quiet for a moment after an answer
 // that keeps the connection open.
-func exchangeRaw(t *testing.T, addr, raw string) exchange {
+func exchangeRaw(t *testing.T, addr, raw string, halfClose bool) exchange {
 	t.Helper()
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -263,7 +269,12 @@ func exchangeRaw(t *testing.T, addr, raw string) exchange {
 	c.SetDeadline(time.Now().Add(10 * time.Second))
 	// The server may answer and close before it read everything (413,
 	// 414): a failed write is part of what is compared, not a test error.
-	go io.WriteString(c, raw)
+	go func() {
+		io.WriteString(c, raw)
+		if halfClose {
+			c.(*net.TCPConn).CloseWrite()
+		}
+	}()
 	var ex exchange
 	br := bufio.NewReader(c)
 	head := strings.HasPrefix(raw, "HEAD ")

@@ -171,7 +171,9 @@ var diffMalformed = []diffCase{
         location / { return 200 "ok\n"; }
         location /file/ { alias DIR/; }
         location /nope/ { }
+        location /up/ { proxy_pass http://BACKEND; }
     }`,
+		backend: echoHTTP,
 		files:   map[string]string{"f.txt": "file\n"},
 		prepare: fixedTimes,
 		reqs: []diffReq{
@@ -184,6 +186,11 @@ var diffMalformed = []diffCase{
 			req("Expect to a return", "POST / HTTP/1.1\r\nHost: lab.test\r\nExpect: 100-continue\r\nContent-Length: 2\r\nConnection: close\r\n\r\nab"),
 			req("Expect without a body", "POST / HTTP/1.1\r\nHost: lab.test\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n"),
 			req("Expect in HTTP/1.0", "POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nab"),
+			reqCut("body cut short to a return", "POST / HTTP/1.1\r\nHost: lab.test\r\nContent-Length: 10\r\n\r\nabc"),
+			reqCut("body cut short to a proxy", "POST /up/x HTTP/1.1\r\nHost: lab.test\r\nContent-Length: 10\r\n\r\nabc"),
+			reqCut("chunked body cut short to a proxy", "POST /up/x HTTP/1.1\r\nHost: lab.test\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab"),
+			reqCut("head cut short", "GET / HTTP/1.1\r\nHost: lab.t"),
+			reqCut("line cut short", "GET /abc"),
 			req("body then next request", "POST / HTTP/1.1\r\nHost: lab.test\r\nContent-Length: 3\r\n\r\nabcGET / HTTP/1.1\r\nHost: lab.test\r\nConnection: close\r\n\r\n"),
 		},
 	},

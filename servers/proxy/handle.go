@@ -224,9 +224,6 @@ func (r *request) event(e trace.Event) {
 func (r *request) serve() (keep bool) {
 	perr := r.readHead(r.g)
 	r.id = newID()
-	if perr != nil && perr.status == statusClientClosed {
-		return false
-	}
 	if perr == nil {
 		perr = r.processHeaders()
 	}
@@ -246,8 +243,8 @@ func (r *request) serve() (keep bool) {
 		r.logAction(levelInfo, perr.action, perr.msg)
 		r.keepalive = false
 		r.lingering = true
-		if perr.status == 408 {
-			r.status = 408
+		if perr.status == 408 || perr.closed {
+			r.status = perr.status
 			r.finish()
 			return false
 		}

@@ -25,7 +25,10 @@ func (s *Server) engine() *upstream.Engine {
 func (r *request) pass() {
 	p := r.loc.pass
 	body, st := r.readBody()
-	if st != 0 {
+	switch {
+	case st < 0:
+		return // ended without an answer
+	case st > 0:
 		r.special(st)
 		return
 	}

@@ -20,6 +20,9 @@ type parseError struct {
 	status int
 	msg    string
 	action string // nginx's log action: " while reading client request line"…
+	// closed: the connection broke before the head was whole; nginx logs
+	// status (400) and closes without an answer
+	closed bool
 }
 
 // The log actions of the phases of reading a request.
