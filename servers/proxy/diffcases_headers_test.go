@@ -208,7 +208,9 @@ func init() {
 				"GET /hdr/a.txt HTTP/1.1\r\nHost: lab.test\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n"),
 			req("x-gzip", "GET /big.txt HTTP/1.1\r\nHost: lab.test\r\nAccept-Encoding: x-gzip\r\nConnection: close\r\n\r\n"),
 			req("q=0.5", "GET /big.txt HTTP/1.1\r\nHost: lab.test\r\nAccept-Encoding: br, gzip;q=0.5\r\nConnection: close\r\n\r\n"),
-			req("GZIP upper", "GET /big.txt HTTP/1.1\r\nHost: lab.test\r\nAccept-Encoding: GZIP\r\nConnection: close\r\n\r\n")},
+			req("GZIP upper", "GET /big.txt HTTP/1.1\r\nHost: lab.test\r\nAccept-Encoding: GZIP\r\nConnection: close\r\n\r\n"),
+			aeReq("gzip;q=0.05"), aeReq("gzip;q=1.001"), aeReq("gzip;q=0.000"), aeReq("gzip; q=0.5"),
+			aeReq("gzip;level=1"), aeReq("xgzip, gzip"), aeReq("gzipx"), aeReq("\xc4\xb0gzip")},
 	})
 }
 
@@ -219,4 +221,9 @@ const longText = "The quick brown fox jumps over the lazy dog. 敏捷的棕色�
 
 func gzipReq(path string) diffReq {
 	return req("gzip "+path, "GET "+path+" HTTP/1.1\r\nHost: lab.test\r\nAccept-Encoding: gzip, deflate\r\nConnection: close\r\n\r\n")
+}
+
+// aeReq asks for /big.txt with the given Accept-Encoding.
+func aeReq(ae string) diffReq {
+	return req("Accept-Encoding "+ae, "GET /big.txt HTTP/1.1\r\nHost: lab.test\r\nAccept-Encoding: "+ae+"\r\nConnection: close\r\n\r\n")
 }

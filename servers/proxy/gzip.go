@@ -164,11 +164,10 @@ func (r *request) gzipOK(g *gzipConf) bool {
 // start or after ',' or ' '), then ',' or the end, or ";q=" with a
 // quantity above zero (ngx_http_gzip_quantity).
 func acceptsGzip(ae string) bool {
-	lower := strings.ToLower(ae)
 	start := 0
 	var p int
 	for {
-		i := strings.Index(lower[start:], "gzip")
+		i := indexFoldASCII(ae[start:], "gzip")
 		if i < 0 {
 			return false
 		}
@@ -208,6 +207,23 @@ func acceptsGzip(ae string) bool {
 	}
 	return true
 }
+
+// indexFoldASCII is ngx_strcasestrn: where sub (lower case) starts in s,
+// ASCII letters compared without case, every other byte as it is.
+func indexFoldASCII(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		j := 0
+		for j < len(sub) && (s[i+j] == sub[j] || isLetter(s[i+j]) && s[i+j]|0x20 == sub[j]) {
+			j++
+		}
+		if j == len(sub) {
+			return i
+		}
+	}
+	return -1
+}
+
+func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 
 // gzipQuantity is ngx_http_gzip_quantity, its sums included: "0.5" is 5.
 func gzipQuantity(s string) int {

@@ -77,6 +77,10 @@ func atoi(s string) (int64, bool) {
 // once, e.g. "60s", "500ms", "1m30s"; a bare number is seconds.
 func ParseTime(s string) (time.Duration, error) {
 	ms, err := parseTime(s, false)
+	if ms > math.MaxInt64/int64(time.Millisecond) {
+		// nginx takes it (ngx_msec_t); a Duration ends here: for ever
+		return time.Duration(math.MaxInt64), err
+	}
 	return time.Duration(ms) * time.Millisecond, err
 }
 
