@@ -71,19 +71,8 @@ func loadProxy(path string, opts proxy.Options) (*config.Config, *proxy.Server, 
 }
 
 func proxyTest(path string, opts proxy.Options, dump bool, stdout, stderr io.Writer) int {
-	cfg, srv, err := loadProxy(path, opts)
-	if srv != nil {
-		for _, w := range srv.Warnings() {
-			fmt.Fprintln(stderr, w.String())
-		}
-		srv.Close()
-	}
-	fmt.Fprint(stderr, config.Transcript(path, cfg, err, lang()))
-	if err != nil {
+	if !proxy.CheckConfig(path, opts, dump, lang(), stdout, stderr) {
 		return 1
-	}
-	if dump {
-		fmt.Fprint(stdout, config.Dump(cfg))
 	}
 	return 0
 }

@@ -78,7 +78,7 @@ func TestProxyRunAndSignals(t *testing.T) {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := ln.Addr().String()
 	ln.Close()
-	dir, path := writeConf(t, "events {}\nhttp { server { listen "+addr+"; location / { return 200 \"one\"; } } }\n")
+	dir, path := writeConf(t, "events {}\nhttp { tcp_nopush on; server { listen "+addr+"; location / { return 200 \"one\"; } } }\n")
 	cmd := exec.Command(bin, "proxy", "-c", path)
 	var logs bytes.Buffer
 	cmd.Stderr = &logs
@@ -113,7 +113,7 @@ func TestProxyRunAndSignals(t *testing.T) {
 	if got := body(); got != "one" {
 		t.Fatalf("got %q, want one", got)
 	}
-	os.WriteFile(path, []byte("events {}\nhttp { server { listen "+addr+"; location / { return 200 \"two\"; } } }\n"), 0o644)
+	os.WriteFile(path, []byte("events {}\nhttp { tcp_nopush on; server { listen "+addr+"; location / { return 200 \"two\"; } } }\n"), 0o644)
 	if out, err := exec.Command(bin, "proxy", "-c", path, "-s", "reload").CombinedOutput(); err != nil {
 		t.Fatalf("-s reload: %v\n%s", err, out)
 	}
@@ -143,5 +143,15 @@ func TestProxyRunAndSignals(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "logs/nginx.pid")); !os.IsNotExist(err) {
 		t.Errorf("pid file left behind: %v", err)
+	}
+	// the directive the lab ignores is announced at the start and at the
+	// reload, on the terminal and in error.log
+	warn := `[warn] "tcp_nopush" directive has no effect in webflow-lab in ` + path + ":2"
+	if n := strings.Count(logs.String(), "nginx: "+warn+"\n"); n != 2 {
+		t.Errorf("terminal: got %d lines %q, want 2:\n%s", n, warn, logs.String())
+	}
+	errorLog, _ := os.ReadFile(filepath.Join(dir, "logs/error.log"))
+	if n := strings.Count(string(errorLog), strings.TrimPrefix(warn, "[warn] ")); n != 2 || !strings.Contains(string(errorLog), " [warn] ") {
+		t.Errorf("error.log: got %d lines %q, want 2:\n%s", n, warn, errorLog)
 	}
 }

@@ -79,6 +79,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 				if err := lab.Reload(ctx); err != nil {
 					printErr(stderr, err)
 				}
+				for _, w := range lab.Snapshot().Proxy.Warnings {
+					fmt.Fprintf(stdout, "  note: %s\n", w)
+				}
 			case syscall.SIGUSR1:
 				lab.ReopenLogs(ctx)
 			default:

@@ -152,7 +152,8 @@ func TestMalformedThenServes(t *testing.T) {
 		{"huge request line", "GET /" + strings.Repeat("x", 10000) + " HTTP/1.1\r\n\r\n", "414"},
 		{"huge header", "GET / HTTP/1.1\r\nHost: x\r\nCookie: " + strings.Repeat("c", 9000) + "\r\n\r\n", "400"},
 		{"too many header bytes", "GET / HTTP/1.1\r\nHost: x\r\n" + strings.Repeat("X-A: "+strings.Repeat("a", 7000)+"\r\n", 6) + "\r\n", "400"},
-		{"bad chunk", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "200"},
+		// return reads the body first (ngx_http_send_response): a broken chunk is a 400
+		{"bad chunk", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "400"},
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,15 +2,18 @@ package proxy
 
 import (
 	"bytes"
+	"errors"
 	"io"
+	"os"
 	"strings"
 	"time"
 )
 
 // readBody returns the whole request body, reading it from the client as
 // nginx does with request buffering on (de-chunked, limited by
-// client_max_body_size). ok false means the response (413, 400, 499) is
-// already decided and returned as status.
+// client_max_body_size). A status above 0 is the answer to give instead
+// (413, 400); -1 means the request ended without an answer (the client went
+// away or timed out).
 func (r *request) readBody() (body []byte, status int) {
 	if r.bodyDone {
 		return nil, 0
@@ -19,10 +22,7 @@ func (r *request) readBody() (body []byte, status int) {
 	if r.contentLength <= 0 && !r.chunked {
 		return nil, 0
 	}
-	if v, _ := r.header("Expect"); strings.EqualFold(v, "100-continue") && r.minor >= 1 {
-		r.c.bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n")
-		r.c.bw.Flush()
-	}
+	r.testExpect()
 	r.c.nc.SetReadDeadline(time.Now().Add(r.loc0().s.bodyTimeout))
 	var rd io.Reader
 	if r.chunked {
@@ -47,10 +47,19 @@ func (r *request) readBody() (body []byte, status int) {
 		r.logf(levelError, "client sent invalid chunked body")
 		r.keepalive = false
 		return nil, 400
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// client_body_timeout: the request ends without an answer (408)
+		r.logf(levelInfo, "client timed out (110: Connection timed out)")
+		r.terminate(408)
+		return nil, -1
 	case err != nil:
-		r.logf(levelInfo, "client prematurely closed connection")
-		r.keepalive = false
-		return nil, statusClientClosed
+		// ngx_http_do_read_client_request_body: the connection is broken,
+		// the request ends without an answer and is logged as 400
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			r.logf(levelInfo, "client prematurely closed connection")
+		}
+		r.terminate(400)
+		return nil, -1
 	}
 	if r.chunked {
 		r.contentLength = int64(buf.Len())
@@ -78,4 +87,58 @@ func (r *request) discardBody() {
 	if err != nil || (!r.chunked && n < r.contentLength) {
 		r.keepalive = false
 	}
+}
+
+// discardRequestBody is ngx_http_discard_request_body as the handlers call
+// it before they answer (return, the static and autoindex handlers): the
+// interim "100 Continue" when the client waits for it, then what already
+// arrived of the body is looked at; a chunked body broken already is a 400
+// (logged "client sent invalid chunked body"). The rest is read and dropped
+// after the answer, as before a keep-alive wait.
+func (r *request) discardRequestBody() int {
+	if r.bodyDone || r.discarding {
+		return 0
+	}
+	r.discarding = true
+	r.testExpect()
+	if r.contentLength <= 0 && !r.chunked {
+		return 0
+	}
+	if r.chunked {
+		if b, _ := r.c.br.Peek(r.c.br.Buffered()); chunkedPrefixBroken(b) {
+			r.logf(levelError, "client sent invalid chunked body")
+			r.keepalive = false
+			r.bodyDone = true
+			return 400
+		}
+	}
+	return 0
+}
+
+// testExpect is ngx_http_test_expect: before the body is read, a client
+// that sent "Expect: 100-continue" with HTTP/1.1 gets the interim answer.
+// nginx writes it on the connection directly, so $bytes_sent and
+// $body_bytes_sent count it.
+func (r *request) testExpect() {
+	if r.expectTested {
+		return
+	}
+	r.expectTested = true
+	v, ok := r.header("Expect")
+	if !ok || !strings.EqualFold(v, "100-continue") || r.major != 1 || r.minor < 1 {
+		return
+	}
+	const cont = "HTTP/1.1 100 Continue\r\n\r\n"
+	r.c.bw.WriteString(cont)
+	r.c.bw.Flush()
+	r.bodySent += int64(len(cont))
+	r.bytesSent += int64(len(cont))
+}
+
+// terminate ends the request without an answer (ngx_http_terminate_request
+// on a broken connection): the access log has status, nothing is sent.
+func (r *request) terminate(status int) {
+	r.status = status
+	r.headerSent = true
+	r.keepalive = false
 }

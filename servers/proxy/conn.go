@@ -2,7 +2,9 @@ package proxy
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -10,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"webflow-lab/servers/trace"
@@ -18,21 +21,24 @@ import (
 // conn is one client connection: nginx's ngx_connection_t with its
 // keep-alive loop.
 type conn struct {
-	s      *Server
-	nc     net.Conn
-	addr   string // the listen address it was accepted on
-	id     uint64 // nginx's connection number, the *N of error-log lines
-	br     *bufio.Reader
-	bw     *outBuf
-	cw     countingWriter
-	mu     sync.Mutex
-	idle   bool
-	closed bool
+	s         *Server
+	nc        net.Conn
+	addr      string // the listen address it was accepted on
+	id        uint64 // nginx's connection number, the *N of error-log lines
+	br        *bufio.Reader
+	bw        *outBuf
+	cw        countingWriter
+	mu        sync.Mutex
+	idle      bool
+	idleSince time.Time // when it began to wait for a request
+	closed    bool
+	drained   bool // closed to make room (worker_connections)
 
 	remoteIP, remotePort string
 	localIP, localPort   string
 	requests             int
-	logBuf               []byte // the access-log line being built
+	keepaliveTimeout     time.Duration // keepalive_timeout of the last request's location
+	logBuf               []byte        // the access-log line being built
 }
 
 // countingWriter counts bytes that reached the client socket.
@@ -55,7 +61,9 @@ func (c *countingWriter) ReadFrom(r io.Reader) (int64, error) {
 }
 
 func newConn(s *Server, nc net.Conn, addr string) *conn {
-	c := &conn{s: s, nc: nc, addr: addr, id: s.connSeq.Add(1)}
+	// A new connection waits for its request: idle, so that
+	// worker_connections can close it to make room (nginx's reusable).
+	c := &conn{s: s, nc: nc, addr: addr, id: s.connSeq.Add(1), idle: true, idleSince: time.Now()}
 	c.remoteIP, c.remotePort = splitAddr(nc.RemoteAddr())
 	c.localIP, c.localPort = splitAddr(nc.LocalAddr())
 	size := 8192
@@ -109,6 +117,9 @@ func (c *conn) setIdle(idle bool) bool {
 		default:
 		}
 	}
+	if idle && !c.idle {
+		c.idleSince = time.Now()
+	}
 	c.idle = idle
 	return !c.closed
 }
@@ -128,7 +139,7 @@ func (c *conn) serve() {
 		}
 		timeout := 60 * time.Second // client_header_timeout
 		if c.requests > 0 {
-			timeout = g.def.keepaliveTimeout
+			timeout = c.keepaliveTimeout // the last request's location's
 			if timeout <= 0 {
 				return
 			}
@@ -145,7 +156,8 @@ func (c *conn) serve() {
 		}
 		c.nc.SetReadDeadline(time.Now().Add(timeout))
 		if _, err := c.br.Peek(1); err != nil {
-			return // closed, idle timeout or shutdown: nginx closes silently
+			c.logWaitError(cf, g, err)
+			return
 		}
 		if !c.setIdle(false) {
 			return
@@ -162,6 +174,45 @@ func (c *conn) serve() {
 		if !keep {
 			return
 		}
+		c.keepaliveTimeout = r.loc0().s.keepaliveTimeout
+	}
+}
+
+// logWaitError writes the info line nginx writes when a connection ends
+// while it waits for a request (ngx_http_wait_request_handler, and
+// ngx_http_set_keepalive between requests): the client closed, reset or
+// timed out. A keep-alive connection that times out, and a shutdown, close
+// silently.
+func (c *conn) logWaitError(cf *conf, g *listenGroup, err error) {
+	el := cf.errorLog
+	if s := g.def.top.s; s != nil && s.errorLog != nil {
+		el = s.errorLog // the connection's log is the default server's
+	}
+	if el == nil || el.level < levelInfo {
+		return
+	}
+	select {
+	case <-c.s.done:
+		return
+	default:
+	}
+	c.mu.Lock()
+	drained := c.drained
+	c.mu.Unlock()
+	if drained {
+		return // closed to make room: nginx says nothing
+	}
+	ctx := ", client: " + c.remoteIP + ", server: " + g.addr
+	switch {
+	case c.requests > 0 && errors.Is(err, io.EOF):
+		el.log(c.s.now(), levelInfo, c.id, "client "+c.remoteIP+" closed keepalive connection", "")
+	case c.requests > 0:
+	case errors.Is(err, io.EOF):
+		el.log(c.s.now(), levelInfo, c.id, "client closed connection while waiting for request", ctx)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		el.log(c.s.now(), levelInfo, c.id, "client timed out (110: Connection timed out) while waiting for request", ctx)
+	default:
+		el.log(c.s.now(), levelInfo, c.id, "recv() failed ("+errnoText(err)+") while waiting for request", ctx)
 	}
 }
 
@@ -188,14 +239,20 @@ func (c *conn) lingeringClose() {
 	}
 }
 
-// readHead reads the request line and headers with nginx's buffer limits.
-// raw receives the head bytes when a watcher wants the PDU.
+// readHead reads the request line and the headers with nginx's buffer
+// limits, handling each header as it arrives (ngx_http_process_request_headers):
+// an error stops the reading there, as in nginx. raw receives the head bytes
+// when a watcher wants the PDU.
 func (r *request) readHead(g *listenGroup) *parseError {
 	c := r.c
 	def := g.def
 	var hb headBuffers
 	hb.reset(def.headerBufSmall, def.headerBufLarge, def.headerBufCount)
 	watched := trace.Admits(c.s.rec) // the request begins: would a watcher follow it?
+	action := actionLine
+	if c.requests > 1 && c.br.Buffered() > 0 {
+		action = actionPipelined // ngx_http_set_keepalive found it in the buffer
+	}
 	// The request line; empty lines before it are skipped (nginx sw_start).
 	var line []byte
 	var err error
@@ -204,9 +261,11 @@ func (r *request) readHead(g *listenGroup) *parseError {
 		if err != nil {
 			if errors.Is(err, errLineTooLong) {
 				// nginx logs the large buffer it gave up on as $request
-				r.line = string(line[:min(len(line), def.headerBufLarge)])
+				r.line = requestText(line[:min(len(line), def.headerBufLarge)])
+			} else if len(line) > 0 {
+				r.line = requestText(line) // the part that came
 			}
-			return r.headReadError(err, true)
+			return r.headReadError(err, action, &hb)
 		}
 		r.reqLen += int64(len(line))
 		if len(line) > 2 || (len(line) == 2 && line[0] != '\r') {
@@ -217,34 +276,51 @@ func (r *request) readHead(g *listenGroup) *parseError {
 		r.rawHead = append(make([]byte, 0, 512), line...)
 	}
 	if !hb.fits(len(line)) {
-		r.line = strings.TrimRight(string(line), "\r\n")
-		return &parseError{414, "client sent too long URI"}
+		r.line = requestText(line[:min(len(line), def.headerBufLarge)])
+		return &parseError{status: 414, msg: "client sent too long URI", action: action}
 	}
-	r.line = strings.TrimRight(string(line), "\r\n")
-	rl, perr := parseRequestLine(r.line)
+	r.line = requestText(line)
+	text := string(line[:len(line)-1])
+	text = strings.TrimSuffix(text, "\r")
+	rl, perr := parseRequestLine(text)
 	if perr != nil {
+		if rl.major == 0 && rl.minor == 9 {
+			r.major, r.minor = 0, 9 // a non-GET HTTP/0.9 request gets a 0.9 answer
+		}
+		perr.action = action
 		return perr
 	}
 	r.method, r.proto, r.major, r.minor = rl.method, rl.proto, rl.major, rl.minor
 	r.target = rl.target
-	r.absHost = rl.host
 	if err := r.splitTarget(); err != nil {
-		return &parseError{400, "client sent invalid request"}
+		return &parseError{status: 400, msg: "client sent invalid request", action: action}
+	}
+	if rl.host != "" {
+		host, ok := validateHost(rl.host)
+		if !ok {
+			return &parseError{status: 400, msg: "client sent invalid host in request line", action: action}
+		}
+		r.absHost = host
+		r.selectServer(host)
 	}
 	if r.major == 0 { // HTTP/0.9: no headers follow
 		return nil
 	}
+	r.keepalive = r.major == 1 && r.minor >= 1
 	for {
 		line, err = readLine(c.br)
 		if err != nil {
-			return r.headReadError(err, false)
+			if errors.Is(err, errLineTooLong) {
+				return r.tooLongHeader(line, &hb)
+			}
+			return r.headReadError(err, actionHeaders, &hb)
 		}
 		r.reqLen += int64(len(line))
 		if watched {
 			r.rawHead = append(r.rawHead, line...)
 		}
 		if !hb.fits(len(line)) {
-			return &parseError{statusHeaderTooLarge, "client sent too large request"}
+			return r.tooLongHeader(line, &hb)
 		}
 		trimmed := line[:len(line)-1]
 		if n := len(trimmed); n > 0 && trimmed[n-1] == '\r' {
@@ -253,29 +329,54 @@ func (r *request) readHead(g *listenGroup) *parseError {
 		if len(trimmed) == 0 {
 			return nil
 		}
-		h, valid, perr := parseHeaderLine(trimmed, def.underscores)
+		h, valid, end, perr := parseHeaderLineEnd(trimmed, def.underscores)
 		if perr != nil {
 			return perr
 		}
 		if !valid && def.ignoreInvalid {
-			r.logf(levelInfo, "client sent invalid header line: \"%s\"", string(trimmed))
+			r.logAction(levelInfo, actionHeaders, fmt.Sprintf("client sent invalid header line: \"%s\"", trimmed[:end]))
 			continue
 		}
 		r.headers = append(r.headers, h)
+		if perr := r.processHeader(h); perr != nil {
+			return perr
+		}
 	}
 }
 
-func (r *request) headReadError(err error, firstLine bool) *parseError {
+// requestText is $request for a line read so far: up to its first CR or LF
+// (ngx_http_variable_request_line).
+func requestText(line []byte) string {
+	if i := bytes.IndexAny(line, "\r\n"); i >= 0 {
+		line = line[:i]
+	}
+	return string(line)
+}
+
+// tooLongHeader is the 494 of a header line that does not fit: nginx logs
+// the part of it that filled the buffer it gave up on (at most
+// NGX_MAX_ERROR_STR - 300 bytes).
+func (r *request) tooLongHeader(line []byte, hb *headBuffers) *parseError {
+	n := hb.room(len(line))
+	n = min(n, len(line), 2048-300)
+	return &parseError{status: statusHeaderTooLarge, action: actionHeaders,
+		msg: fmt.Sprintf("client sent too long header line: \"%s...\"", line[:n])}
+}
+
+func (r *request) headReadError(err error, action string, hb *headBuffers) *parseError {
 	switch {
 	case errors.Is(err, errLineTooLong):
-		if firstLine {
-			return &parseError{414, "client sent too long URI"}
-		}
-		return &parseError{statusHeaderTooLarge, "client sent too long header line"}
+		return &parseError{status: 414, msg: "client sent too long URI", action: action}
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		return &parseError{408, "client timed out"}
+		return &parseError{status: 408, msg: "client timed out (110: Connection timed out)", action: action}
 	}
-	return &parseError{statusClientClosed, "client closed connection while reading client request line"}
+	// ngx_http_read_request_header: the client closed (or reset) the
+	// connection in the middle of the head
+	msg := "client prematurely closed connection"
+	if errors.Is(err, syscall.ECONNRESET) {
+		msg = "recv() failed (104: Connection reset by peer)"
+	}
+	return &parseError{status: 400, msg: msg, action: action, closed: true}
 }
 
 // splitTarget splits the request target into $uri (normalized) and $args.

@@ -1,11 +1,13 @@
 package proxy
 
 import (
+	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/netip"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -32,10 +34,13 @@ type request struct {
 	proto     string
 	major     int
 	minor     int
-	absHost   string
+	absHost   string // the request line's host, validated
+	hostSeen  bool   // a Host header came
+	connType  int    // the Connection header: connNone, connClose, connKeepAlive
 	headers   []header
 	rawHead   []byte
-	captures  []string
+	captures  []string          // $1…$9: the groups of the last regex that matched
+	named     map[string]string // its named groups, $name (lower-case)
 	reqLen    int64
 	keepalive bool
 
@@ -45,6 +50,8 @@ type request struct {
 	bodyLimit     int64
 	body          io.Reader // the body still to be read from the client
 	bodyDone      bool
+	discarding    bool // discardRequestBody ran
+	expectTested  bool // "100 Continue" was sent, or must not be
 
 	internal   bool // set after an internal redirect
 	uriChanges int  // nginx counts down from 11
@@ -58,8 +65,17 @@ type request struct {
 	bytesSent   int64
 	sentHeaders []header
 	lingering   bool
+	absLocation bool   // the Location is nginx's own: a relative one is made absolute
+	location    string // a redirect's Location, for the answer special writes
+	hasLocation bool
 	headerOnly  bool
+	bodyChunked bool         // the body goes out in chunks
+	gz          *gzip.Writer // the gzip filter's, while the body goes out
 	noPadding   bool
+
+	passing      bool      // the request is being passed on (the proxy modules' context exists)
+	curPass      *passSpec // the pass it goes through (resolved when it has variables)
+	proxyBodyLen int64     // $proxy_internal_body_length; -1: none
 
 	upstreamAddr, upstreamStatus, upstreamTime, upstreamConnect, upstreamHeader string
 	upstreamURL                                                                 string // for error-log context
@@ -73,6 +89,24 @@ func newRequest(c *conn, cf *conf, g *listenGroup) *request {
 		uriChanges:    11,
 		mergeSlashes:  g.def.mergeSlashes,
 		major:         1, // nginx answers an unparsable request as HTTP/1.0
+	}
+}
+
+// setCaptures keeps a matched regex's groups as ngx_http_regex_exec does:
+// $1…$9 and the named groups as variables. A nil re changes nothing.
+func (r *request) setCaptures(re *regexp.Regexp, sub []string) {
+	if re == nil {
+		return
+	}
+	r.captures = sub
+	for i, name := range re.SubexpNames() {
+		if name == "" {
+			continue
+		}
+		if r.named == nil {
+			r.named = map[string]string{}
+		}
+		r.named[strings.ToLower(name)] = sub[i]
 	}
 }
 
@@ -113,7 +147,7 @@ func (r *request) hostVar() string {
 		return r.absHost
 	}
 	if h, ok := r.header("Host"); ok {
-		if n, ok := normalizeHost(h); ok && n != "" {
+		if n, ok := validateHost(h); ok {
 			return n
 		}
 	}
@@ -121,6 +155,15 @@ func (r *request) hostVar() string {
 		return r.srv.firstName
 	}
 	return ""
+}
+
+// logAction writes an error-log line with nginx's " while ACTION" after
+// the message, then the request's context.
+func (r *request) logAction(lvl level, action, msg string) {
+	if action != "" {
+		msg += " while " + action
+	}
+	r.logf(lvl, "%s", msg)
 }
 
 // logf writes an error-log line with this request's context.
@@ -181,9 +224,6 @@ func (r *request) event(e trace.Event) {
 func (r *request) serve() (keep bool) {
 	perr := r.readHead(r.g)
 	r.id = newID()
-	if perr != nil && perr.status == statusClientClosed {
-		return false
-	}
 	if perr == nil {
 		perr = r.processHeaders()
 	}
@@ -197,11 +237,14 @@ func (r *request) serve() (keep bool) {
 	}
 	if perr != nil {
 		// nginx logs these at info; the client gets the page and the
-		// connection closes (keepalive off for 400, 414, 494).
-		r.logf(levelInfo, "%s", perr.msg)
+		// connection closes (keepalive off for 400, 414, 494). What the
+		// client still sends is read and dropped before the close, so it
+		// gets the answer and a FIN, not a reset (lingering close).
+		r.logAction(levelInfo, perr.action, perr.msg)
 		r.keepalive = false
-		if perr.status == 408 {
-			r.status = 408
+		r.lingering = true
+		if perr.status == 408 || perr.closed {
+			r.status = perr.status
 			r.finish()
 			return false
 		}
@@ -226,89 +269,156 @@ func (r *request) serve() (keep bool) {
 	return r.keepalive
 }
 
-// processHeaders applies the request headers as ngx_http_process_request_header does.
-func (r *request) processHeaders() *parseError {
-	r.keepalive = r.major == 1 && r.minor >= 1
-	var hosts, lengths, te int
-	for _, h := range r.headers {
-		switch strings.ToLower(h.Name) {
-		case "host":
-			hosts++
-		case "content-length":
-			lengths++
-			if !digits(h.Value) || len(h.Value) > 18 {
-				return &parseError{400, "client sent invalid \"Content-Length\" header"}
-			}
-			r.contentLength, _ = strconv.ParseInt(h.Value, 10, 64)
-		case "transfer-encoding":
-			te++
-			if !strings.EqualFold(h.Value, "chunked") {
-				return &parseError{501, "client sent unknown \"Transfer-Encoding\": \"" + h.Value + "\""}
-			}
-			r.chunked = true
-		case "connection":
-			v := strings.ToLower(h.Value)
-			if strings.Contains(v, "close") {
-				r.keepalive = false
-			} else if strings.Contains(v, "keep-alive") && r.major == 1 {
-				r.keepalive = true
+// uniqueHeaders are the headers nginx refuses twice ("client sent duplicate
+// header line"): ngx_http_process_unique_header_line's in ngx_http_headers_in.
+var uniqueHeaders = map[string]bool{
+	"if-modified-since": true, "if-unmodified-since": true, "if-match": true, "if-none-match": true,
+	"content-length": true, "content-range": true, "if-range": true, "transfer-encoding": true,
+	"expect": true, "authorization": true,
+}
+
+// processHeader runs the handler nginx has for a header as it arrives
+// (ngx_http_headers_in): Host is validated and picks the server, a second
+// copy of a unique header is refused, Connection is noted.
+func (r *request) processHeader(h header) *parseError {
+	name := strings.ToLower(h.Name)
+	switch {
+	case name == "host":
+		if r.hostSeen {
+			prev, _ := r.header("Host")
+			return &parseError{status: 400, action: actionHeaders, msg: fmt.Sprintf(
+				"client sent duplicate host header: \"%s: %s\", previous value: \"Host: %s\"", h.Name, h.Value, prev)}
+		}
+		r.hostSeen = true
+		host, ok := validateHost(h.Value)
+		if !ok {
+			return &parseError{status: 400, action: actionHeaders, msg: "client sent invalid host header"}
+		}
+		if r.absHost == "" {
+			r.selectServer(host)
+		}
+	case uniqueHeaders[name]:
+		for _, prev := range r.headers[:len(r.headers)-1] {
+			if strings.EqualFold(prev.Name, h.Name) {
+				return &parseError{status: 400, action: actionHeaders, msg: fmt.Sprintf(
+					"client sent duplicate header line: \"%s: %s\", previous value: \"%s: %s\"", h.Name, h.Value, prev.Name, prev.Value)}
 			}
 		}
+	case name == "connection":
+		// ngx_http_process_connection: the last Connection header decides
+		v := strings.ToLower(h.Value)
+		if strings.Contains(v, "close") {
+			r.connType = connClose
+		} else if strings.Contains(v, "keep-alive") {
+			r.connType = connKeepAlive
+		}
+	}
+	return nil
+}
+
+// Connection header values, as ngx_http_headers_in_t.connection_type.
+const (
+	connNone = iota
+	connClose
+	connKeepAlive
+)
+
+// selectServer picks the virtual server for a valid host, with a server_name
+// regex's captures (ngx_http_set_virtual_server).
+func (r *request) selectServer(host string) {
+	srv, re, sub := findServer(r.g, host)
+	r.srv = srv
+	r.setCaptures(re, sub)
+}
+
+// processHeaders is ngx_http_process_request_header, once every header is
+// read: an HTTP/1.1 request needs a Host header, Content-Length must be a
+// number, Transfer-Encoding must be chunked (and not with Content-Length or
+// HTTP/1.0), and CONNECT and TRACE are refused.
+func (r *request) processHeaders() *parseError {
+	bad := func(status int, msg string) *parseError {
+		return &parseError{status: status, msg: msg, action: actionHeaders}
+	}
+	if r.absHost == "" && !r.hostSeen {
+		r.selectServer("")
+	}
+	if !r.hostSeen && (r.major > 1 || r.major == 1 && r.minor >= 1) {
+		return bad(400, "client sent HTTP/1.1 request without \"Host\" header")
+	}
+	if v, ok := r.header("Content-Length"); ok {
+		if !digits(v) || len(v) > 18 {
+			return bad(400, "client sent invalid \"Content-Length\" header")
+		}
+		r.contentLength, _ = strconv.ParseInt(v, 10, 64)
+	}
+	if v, ok := r.header("Transfer-Encoding"); ok {
+		if r.major == 0 || r.major == 1 && r.minor == 0 {
+			return bad(400, "client sent HTTP/1.0 request with \"Transfer-Encoding\" header")
+		}
+		if !strings.EqualFold(v, "chunked") {
+			return bad(501, "client sent unknown \"Transfer-Encoding\": \""+v+"\"")
+		}
+		if r.contentLength >= 0 {
+			return bad(400, "client sent \"Content-Length\" and \"Transfer-Encoding\" headers at the same time")
+		}
+		r.chunked = true
+	}
+	switch r.connType {
+	case connClose:
+		r.keepalive = false
+	case connKeepAlive:
+		r.keepalive = r.major == 1
 	}
 	if r.major == 0 {
 		r.keepalive = false
 	}
 	// keepalive_requests (default 1000): the last one says Connection: close
-	if n := r.g.def.keepaliveReqs; n > 0 && r.c.requests >= n {
+	if n := r.loc0().s.keepaliveReqs; n > 0 && r.c.requests >= n {
 		r.keepalive = false
 	}
-	if hosts > 1 {
-		return &parseError{400, "client sent duplicate host header: \"Host\""}
+	switch r.method {
+	case "CONNECT":
+		return bad(405, "client sent CONNECT method")
+	case "TRACE":
+		return bad(405, "client sent TRACE method")
 	}
-	if lengths > 1 {
-		return &parseError{400, "client sent duplicate header line: \"Content-Length\""}
-	}
-	host := r.absHost
-	if h, ok := r.header("Host"); ok && host == "" {
-		n, valid := normalizeHost(h)
-		if !valid {
-			return &parseError{400, "client sent invalid host header"}
-		}
-		host = n
-	}
-	if hosts == 0 && r.major == 1 && r.minor >= 1 && r.absHost == "" {
-		return &parseError{400, "client sent HTTP/1.1 request without \"Host\" header"}
-	}
-	if te > 0 {
-		if r.major == 1 && r.minor == 0 {
-			return &parseError{400, "client sent HTTP/1.0 request with \"Transfer-Encoding\" header"}
-		}
-		if lengths > 0 {
-			return &parseError{400, "client sent \"Content-Length\" and \"Transfer-Encoding\" headers at the same time"}
-		}
-	}
-	r.srv = findServer(r.g, host)
 	return nil
 }
 
 const maxURIChanges = 11
 
-// run is the phase engine: server rewrite, find config, rewrite, access
-// (body size), try_files, content. Internal redirects loop back to find config.
+// run is the phase engine (ngx_http_core_run_phases): server rewrite, find
+// config (the location; client_max_body_size), location rewrite, post
+// rewrite (a changed URI finds its location again), access, try_files,
+// content. An internal redirect starts over at the server rewrite phase.
 func (r *request) run() {
-	if r.srv.ret != nil {
-		if r.doReturn(r.srv.ret) {
-			return
-		}
-	}
 	r.find()
 }
 
-// find matches the location for r.uri and runs the phases after it.
+// after is how the phases after the location's choice ended.
+type after struct {
+	uri    string // an internal redirect to this URI (args after '?')
+	status int    // finalize with this status
+	refind bool   // a rewrite changed the URI: find the location again
+}
+
+// find runs the server's script, matches the location for r.uri and runs
+// the phases after it, until the request is answered.
 func (r *request) find() {
+	serverPhase := true
 	for {
+		if serverPhase {
+			serverPhase = false
+			if res := r.runScript(r.srv.script); res.answered || res.status > 0 {
+				if res.status > 0 {
+					r.special(res.status)
+				}
+				return
+			}
+		}
 		m := findLocation(r.srv, r.uri, r.c.s.traced)
-		r.loc, r.captures = m.loc, m.captures
+		r.loc = m.loc
+		r.setCaptures(m.re, m.captures)
 		if r.c.s.traced {
 			r.event(trace.Event{From: trace.Proxy, To: trace.Proxy, Phase: trace.Info, Why: "location " + m.loc.String() + ": " + m.why})
 		}
@@ -333,14 +443,23 @@ func (r *request) find() {
 			return
 		}
 		r.bodyLimit = m.loc.s.maxBody
-		next, code := r.content()
+		next := r.locationPhases()
 		switch {
-		case next != "":
-			if !r.internalRedirect(next) {
+		case next.refind:
+			// ngx_http_core_post_rewrite_phase
+			r.uriChanges--
+			if r.uriChanges == 0 {
+				r.logf(levelError, "rewrite or internal redirection cycle while processing \"%s\"", r.uri)
+				r.special(500)
 				return
 			}
-		case code > 0:
-			r.special(code)
+		case next.uri != "":
+			if !r.internalRedirect(next.uri) {
+				return
+			}
+			serverPhase = true
+		case next.status > 0:
+			r.special(next.status)
 			return
 		default:
 			return
@@ -365,14 +484,24 @@ func (r *request) internalRedirect(uri string) bool {
 	return true
 }
 
-// content runs return, try_files and the content handler. It returns a URI
-// for an internal redirect, or a status to finalize with, or neither when the
-// response is written.
-func (r *request) content() (redirect string, status int) {
+// locationPhases runs the phases of the chosen location: its script (not
+// for the server's own settings when no location matched: nginx skips the
+// "server null location"), access, try_files and the content handler.
+func (r *request) locationPhases() after {
 	loc := r.loc
-	if loc.ret != nil {
-		r.doReturn(loc.ret)
-		return "", 0
+	if loc.mod != modServerTop {
+		res := r.runScript(loc.script)
+		switch {
+		case res.answered:
+			return after{}
+		case res.status > 0:
+			return after{status: res.status}
+		case res.uriChanged:
+			return after{refind: true}
+		}
+	}
+	if st := r.accessCheck(); st != 0 { // allow, deny
+		return after{status: st}
 	}
 	if loc.tryFiles != nil {
 		next, code, named := r.tryFiles()
@@ -380,47 +509,66 @@ func (r *request) content() (redirect string, status int) {
 			return r.runNamed(named)
 		}
 		if next != "" || code != 0 {
-			return next, code
+			return after{uri: next, status: code}
 		}
 	}
 	if loc.pass != nil {
 		r.pass()
-		return "", 0
+		return after{}
 	}
-	return r.static()
+	next, code := r.static()
+	return after{uri: next, status: code}
 }
 
-// runNamed switches to a named location and runs its phases.
-func (r *request) runNamed(l *location) (string, int) {
+// runNamed switches to a named location and runs its phases
+// (ngx_http_named_location: from its rewrite phase on).
+func (r *request) runNamed(l *location) after {
 	r.uriChanges--
 	if r.uriChanges == 0 {
 		r.logf(levelError, "rewrite or internal redirection cycle while redirect to named location \"%s\"", l.name)
-		return "", 500
+		return after{status: 500}
 	}
 	r.loc = l
 	r.internal = true
-	return r.content()
+	return r.locationPhases()
 }
 
-// doReturn is the rewrite module's return: 301/302/303/307/308 with a URL,
-// other codes with a text body, or a bare code answered by the built-in page.
+// doReturn is the rewrite module's return (ngx_http_script_return_code):
+// a code below 400, or any code with a text, is answered by
+// ngx_http_send_response (a redirect's Location is the text, possibly
+// empty; another code's body is the text, typed by the URI's extension);
+// 400 and above without a text finalize with that status (an error_page, the
+// built-in page, or for 444 the close without an answer).
 func (r *request) doReturn(ret *returnSpec) bool {
-	if ret.text == nil {
+	if ret.text == nil && ret.code >= 400 {
 		r.special(ret.code)
 		return true
 	}
-	text := ret.text.eval(r)
+	// ngx_http_send_response reads and drops the body first: a broken
+	// chunked one makes the answer a 400
+	if st := r.discardRequestBody(); st != 0 {
+		r.special(st)
+		return true
+	}
+	text := ""
+	if ret.text != nil {
+		text = ret.text.eval(r)
+	}
 	switch ret.code {
 	case 301, 302, 303, 307, 308:
 		r.redirect(ret.code, text)
 	default:
-		ct := r.loc0().s.defaultType
-		if r.loc != nil {
-			ct = r.contentType() // nginx types the text by the URI's extension
-		}
-		r.sendBody(ret.code, ct, []byte(text))
+		r.sendBody(ret.code, r.contentType(), []byte(text))
 	}
 	return true
+}
+
+// closeUnanswered is NGX_HTTP_CLOSE (return 444): the connection closes
+// without a byte; the access log says 444.
+func (r *request) closeUnanswered() {
+	r.status = statusClose
+	r.headerSent = true
+	r.keepalive = false
 }
 
 func (r *request) loc0() *location {
@@ -433,6 +581,11 @@ func (r *request) loc0() *location {
 // special finalizes with a status: an error_page if one matches, else the
 // built-in page (ngx_http_special_response_handler).
 func (r *request) special(code int) {
+	if code == statusClose {
+		r.closeUnanswered()
+		return
+	}
+	r.expectTested = true // an error page sends no "100 Continue"
 	switch code {
 	case 400, 413, 414, 500, 501, statusHeaderTooLarge, 505:
 		r.keepalive = false
@@ -459,7 +612,11 @@ func (r *request) special(code int) {
 			page += strings.Repeat(msiePadding, 6)
 		}
 	}
-	r.writeResponse(status, "text/html", nil, []byte(page), page == "")
+	var extra []header
+	if r.hasLocation {
+		extra = []header{{"Location", r.location}} // a redirect's (headers_out.location)
+	}
+	r.writeResponse(status, "text/html", extra, []byte(page), page == "")
 }
 
 func (r *request) sendErrorPage(ep errorPage, code int) {
@@ -489,13 +646,15 @@ func (r *request) sendErrorPage(ep errorPage, code int) {
 		if r.method != "HEAD" {
 			r.method = "GET"
 		}
-		next, st := r.runNamed(l)
-		if next != "" {
-			if r.internalRedirect(next) {
+		switch next := r.runNamed(l); {
+		case next.refind:
+			r.find() // the URI the named location's rewrite made
+		case next.uri != "":
+			if r.internalRedirect(next.uri) {
 				r.find()
 			}
-		} else if st > 0 {
-			r.special(st)
+		case next.status > 0:
+			r.special(next.status)
 		}
 	default:
 		status := 302

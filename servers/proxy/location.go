@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"regexp"
 	"strings"
 )
 
@@ -16,11 +17,13 @@ const (
 )
 
 // match is a location lookup's result: the location, why it was chosen
-// (for the trace and the lab's explanations), and the regex captures.
+// (for the trace and the lab's explanations), and the captures of the last
+// regex that matched with groups.
 type match struct {
 	loc      *location
 	redirect bool // rcDone: 301 to uri + "/"
 	why      string
+	re       *regexp.Regexp // the regex that matched last; nil: none
 	captures []string
 	explain  bool // build why (only when someone watches the trace)
 }
@@ -78,7 +81,9 @@ func findIn(parent *location, uri string, m *match) findRC {
 				continue
 			}
 			m.loc = l
-			m.captures = sub
+			// ngx_http_regex_exec: the match's groups become $1…$9 (none
+			// for a regex without groups); named groups set their variables
+			m.re, m.captures = l.re, sub
 			if !m.explain {
 			} else if found != nil {
 				m.why = "regex \"" + l.String() + "\" beats prefix \"" + found.name + "\""
@@ -129,15 +134,16 @@ func findStatic(parent *location, uri string) (findRC, *location) {
 
 // findServer picks the virtual server for host among those listening on g:
 // exact name, longest "*.x" wildcard, longest "x.*" wildcard, first regex,
-// else the default server (ngx_http_find_virtual_server).
-func findServer(g *listenGroup, host string) *vserver {
-	if host == "" || len(g.servers) == 1 {
-		return g.def
+// else the default server (ngx_http_find_virtual_server). A regex that
+// matches is returned with its groups: they become the request's captures.
+func findServer(g *listenGroup, host string) (*vserver, *regexp.Regexp, []string) {
+	if host == "" || len(g.servers) == 1 && !g.servers[0].hasRegex() {
+		return g.def, nil, nil
 	}
 	for _, s := range g.servers {
 		for _, n := range s.names {
 			if n.exact != "" && n.exact == host {
-				return s
+				return s, nil, nil
 			}
 		}
 	}
@@ -151,7 +157,7 @@ func findServer(g *listenGroup, host string) *vserver {
 		}
 	}
 	if best != nil {
-		return best
+		return best, nil, nil
 	}
 	for _, s := range g.servers {
 		for _, n := range s.names {
@@ -161,43 +167,70 @@ func findServer(g *listenGroup, host string) *vserver {
 		}
 	}
 	if best != nil {
-		return best
+		return best, nil, nil
 	}
 	for _, s := range g.servers {
 		for _, n := range s.names {
-			if n.re != nil && n.re.MatchString(host) {
-				return s
+			if n.re == nil {
+				continue
+			}
+			if sub := n.re.FindStringSubmatch(host); sub != nil {
+				return s, n.re, sub
 			}
 		}
 	}
-	return g.def
+	return g.def, nil, nil
 }
 
-// normalizeHost lowercases a Host value and strips its port and trailing dot,
-// refusing what ngx_http_validate_host refuses: "/" , "\", NUL, a leading dot
-// or ".." (those get 400 "client sent invalid host header").
-func normalizeHost(h string) (string, bool) {
-	if h == "" {
-		return "", true
+func (v *vserver) hasRegex() bool {
+	for _, n := range v.names {
+		if n.re != nil {
+			return true
+		}
 	}
-	if h[0] == '[' {
-		end := strings.IndexByte(h, ']')
-		if end < 0 {
+	return false
+}
+
+// validateHost is ngx_http_validate_host: the host of a Host header or of
+// an absolute request line, lower-cased, without its port (the part after
+// the first ':' outside "[…]") and without one trailing dot. It is refused
+// (400 "client sent invalid host header") when it is empty, has "..", a
+// '/', or a byte that is a space, a control or DEL. A leading dot and a
+// backslash are allowed.
+func validateHost(h string) (string, bool) {
+	dot := -2 // position of the last '.'
+	end := len(h)
+	rest := false // after the port's ':' or the literal's ']'
+	literal := false
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		switch {
+		case c == '.':
+			if dot == i-1 {
+				return "", false
+			}
+			dot = i
+		case c == ':':
+			if !rest && !literal {
+				end, rest = i, true
+			}
+		case c == '[':
+			if i == 0 {
+				literal = true
+			}
+		case c == ']':
+			if literal && !rest {
+				end, rest, literal = i+1, true, false
+			}
+		case c == '/' || c <= 0x20 || c == 0x7f:
 			return "", false
 		}
-		return strings.ToLower(h[:end+1]), true
 	}
-	if i := strings.LastIndexByte(h, ':'); i >= 0 {
-		h = h[:i]
+	if dot == end-1 {
+		end--
 	}
-	h = strings.TrimSuffix(h, ".")
-	if h == "" || h[0] == '.' || strings.Contains(h, "..") {
+	if end <= 0 {
 		return "", false
 	}
-	for i := 0; i < len(h); i++ {
-		if c := h[i]; c == '/' || c == '\\' || c == 0 || c < 0x20 {
-			return "", false
-		}
-	}
-	return strings.ToLower(h), true
+	return strings.ToLower(h[:end]), true
 }

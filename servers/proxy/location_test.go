@@ -3,6 +3,7 @@ package proxy
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -96,11 +97,72 @@ func TestFindServer(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.host, func(t *testing.T) {
-			s := findServer(g, tt.host)
+			s, _, _ := findServer(g, tt.host)
 			got := s.firstName
 			if got != tt.want {
 				t.Errorf("got server %q, want %q", got, tt.want)
 			}
 		})
 	}
+}
+
+// TestValidateHost: ngx_http_validate_host's rules, checked against nginx
+// 1.22 by the differential "hosts" case.
+func TestValidateHost(t *testing.T) {
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"lab.test", "lab.test", true},
+		{"LAB.Test:80", "lab.test", true},
+		{"lab.test.", "lab.test", true},
+		{"lab.test.:8080", "lab.test", true},
+		{".lab.test", ".lab.test", true},
+		{"a\\b", "a\\b", true},
+		{"lab.test:80:90", "lab.test", true},
+		{"[::1]:80", "[::1]", true},
+		{"[::1]", "[::1]", true},
+		{"", "", false},
+		{".", "", false},
+		{":80", "", false},
+		{"a..b", "", false},
+		{"a/b", "", false},
+		{"lab test", "", false},
+		{"lab\ttest", "", false},
+		{"lab\x01test", "", false},
+		{"lab\x7ftest", "", false},
+		{"lab.test:8/0", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, ok := validateHost(tt.in)
+			if got != tt.want || ok != tt.ok {
+				t.Errorf("got %q %v, want %q %v", got, ok, tt.want, tt.ok)
+			}
+		})
+	}
+}
+
+// FuzzValidateHost: an accepted host is the lower-cased start of the
+// value, never empty, with no "..", '/', space, control or DEL. (A trailing
+// dot can stay: nginx strips it only when the last dot of the whole value
+// is there, so "a.:." keeps "a.", as in nginx.)
+func FuzzValidateHost(f *testing.F) {
+	for _, s := range []string{"lab.test:80", ".a.", "[::1]:80", "a..b", "x y", "A.B.C."} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, h string) {
+		got, ok := validateHost(h)
+		if !ok {
+			return
+		}
+		if got == "" || !strings.HasPrefix(strings.ToLower(h), got) || strings.Contains(got, "..") {
+			t.Fatalf("%q → %q", h, got)
+		}
+		for i := 0; i < len(got); i++ {
+			if c := got[i]; c == '/' || c <= 0x20 || c == 0x7f || c >= 'A' && c <= 'Z' {
+				t.Fatalf("%q → %q has %q", h, got, c)
+			}
+		}
+	})
 }

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"webflow-lab/servers/proxy/config"
 )
 
 // Error-log levels, most severe first, as nginx numbers them (ngx_log.c).
@@ -141,36 +139,8 @@ func (lf *logFiles) errorLog(path string, lvl level) (*errorLogger, error) {
 	return &errorLogger{f: f, level: lvl}, nil
 }
 
-func (cf *conf) openErrorLog(d *config.Directive) (*errorLogger, error) {
-	if len(d.Args) < 1 || len(d.Args) > 2 {
-		return nil, errAt(d, "invalid number of arguments in \"error_log\" directive")
-	}
-	lvl := levelError
-	if len(d.Args) == 2 {
-		l, ok := parseLevel(d.Args[1])
-		if !ok {
-			return nil, errAt(d, "invalid log level \"%s\"", d.Args[1])
-		}
-		lvl = l
-	}
-	p := d.Args[0]
-	if p != "stderr" {
-		p = cf.path(p)
-	}
-	el, err := cf.files.errorLog(p, lvl)
-	if err != nil {
-		return nil, errAt(d, "%v", err)
-	}
-	return el, nil
-}
-
-func (cf *conf) openAccessLog(path string, f *logFormat) (*accessLog, error) {
-	lf, err := cf.files.get(path, cf.files.accessOut)
-	if err != nil {
-		return nil, err
-	}
-	return &accessLog{f: lf, format: f}, nil
-}
+// maxErrorStr is NGX_MAX_ERROR_STR, the longest error-log line.
+const maxErrorStr = 2048
 
 // errorLogger writes nginx's error-log lines (§7.2 of the reference):
 //
@@ -178,6 +148,17 @@ func (cf *conf) openAccessLog(path string, f *logFormat) (*accessLog, error) {
 type errorLogger struct {
 	f     *logFile
 	level level
+}
+
+// logAlways writes one line whatever the logger's level: the lab's own
+// announcements, which a learner must find in the file.
+func (l *errorLogger) logAlways(now time.Time, lvl level, msg string) {
+	if l == nil {
+		return
+	}
+	saved := *l
+	saved.level = levelDebug
+	saved.log(now, lvl, 0, msg, "")
 }
 
 // logf writes one line if lvl is at or above the logger's level. ctx is the
@@ -202,6 +183,11 @@ func (l *errorLogger) log(now time.Time, lvl level, connID uint64, msg, ctx stri
 	}
 	b = append(b, msg...)
 	b = append(b, ctx...)
+	// ngx_log_error_core writes into a NGX_MAX_ERROR_STR (2048) buffer:
+	// a longer line is cut, its newline kept
+	if len(b) > maxErrorStr-1 {
+		b = b[:maxErrorStr-1]
+	}
 	b = append(b, '\n')
 	l.f.write(b)
 }

@@ -50,6 +50,7 @@ var pageTitles = map[int]string{
 
 // nginx's special codes: they are answered with a 400 status and their own page.
 const (
+	statusClose          = 444 // NGX_HTTP_CLOSE: close the connection without an answer
 	statusHeaderTooLarge = 494 // "Request Header Or Cookie Too Large"
 	statusClientClosed   = 499 // the client went away; logged, never sent
 )

@@ -1,148 +1,18 @@
 package proxy
 
 import (
-	"context"
 	"errors"
 	"io"
 	"net"
-	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"webflow-lab/servers/explain"
-	"webflow-lab/servers/proxy/balance"
-	"webflow-lab/servers/proxy/config"
 	"webflow-lab/servers/proxy/upstream"
 	"webflow-lab/servers/uwsgiproto"
 	"webflow-lab/servers/wsgi"
 )
-
-// balancer is one upstream block's balancer state for one conf. A reload
-// builds new ones: nginx's new workers start with fresh weights and fails.
-type balancer struct {
-	u   *balance.Upstream
-	key *tmpl // hash key, evaluated per request
-}
-
-// newBalancer reads an upstream { } block: server lines with weight=,
-// max_fails=, fail_timeout=, max_conns=, backup, down (balance.ParseServer,
-// ngx_http_upstream_server's exact rules), and balancing methods (ip_hash,
-// least_conn, hash KEY [consistent], random [two …]); as in nginx the last
-// method written wins.
-func newBalancer(ub *upstreamBlock) (*balancer, error) {
-	d := ub.dir
-	var peers []*balance.Peer
-	var method balance.Balancer
-	var methodDir *config.Directive
-	var opts []balance.Option
-	b := &balancer{}
-	for _, c := range d.Block {
-		switch c.Name {
-		case "server":
-			p, err := balance.ParseServer(c.Args, method)
-			if err != nil {
-				return nil, explainedAt(c, err)
-			}
-			for _, addr := range peerAddrs(p.Addr) {
-				q := *p
-				q.Addr = addr
-				peers = append(peers, &q)
-			}
-		case "ip_hash", "least_conn", "hash", "random":
-			m, err := balance.ByDirective(c.Name, c.Args, nil)
-			if err != nil {
-				return nil, explainedAt(c, err)
-			}
-			// A second method is no error: nginx warns "load balancing
-			// method redefined" (the config package prints that warning
-			// with the others) and the later method replaces the earlier.
-			method, methodDir = m, c
-			b.key = nil
-			if c.Name == "hash" {
-				t, err := compileTmpl(c.Args[0])
-				if err != nil {
-					return nil, errAt(c, "%v", err)
-				}
-				b.key = t
-			}
-		}
-	}
-	if len(peers) == 0 {
-		return nil, errAt(d, "no servers are inside upstream")
-	}
-	if methodDir != nil && len(peers) > 0 && peerLineBefore(d, methodDir) {
-		opts = append(opts, balance.MethodAfterServers())
-	}
-	u, err := balance.NewUpstream(ub.name, peers, method, opts...)
-	if err != nil {
-		return nil, explainedAt(d, err)
-	}
-	b.u = u
-	return b, nil
-}
-
-// peerLineBefore reports whether a server line comes before the method's
-// line: then nginx never checked backup against the method.
-func peerLineBefore(block, method *config.Directive) bool {
-	for _, c := range block.Block {
-		if c == method {
-			return false
-		}
-		if c.Name == "server" {
-			return true
-		}
-	}
-	return false
-}
-
-// explainedAt is nginx's message for a balance error (e.What.EN: the
-// explanation is for the learner-facing views, not nginx's one line) with
-// the directive's file and line.
-func explainedAt(c *config.Directive, err error) *confError {
-	var e *explain.Error
-	if errors.As(err, &e) {
-		return errAt(c, "%s", e.What.EN)
-	}
-	return errAt(c, "%v", err)
-}
-
-// peerAddrs is the peer addresses a server line's address stands for:
-// nginx's default port 80, and localhost resolved as nginx resolves it at
-// start-up (the system's hosts file). A Debian box lists localhost as
-// 127.0.0.1 and ::1, so real nginx gets two peers and, with an app bound to
-// 127.0.0.1 only, logs "connect() failed (111: Connection refused)" for
-// [::1] before it falls back: a real pitfall, kept. Only loopback answers
-// count (the lab talks to loopback only); none at all means 127.0.0.1.
-func peerAddrs(addr string) []string {
-	if strings.HasPrefix(addr, "unix:") {
-		return []string{addr}
-	}
-	host, port := addr, "80"
-	if i := strings.LastIndexByte(addr, ':'); i >= 0 && !strings.HasSuffix(addr, "]") {
-		host, port = addr[:i], addr[i+1:]
-	}
-	if host != "localhost" {
-		return []string{host + ":" + port}
-	}
-	var out []string
-	for _, ip := range lookupLocalhost() {
-		if a, err := netip.ParseAddr(ip); err == nil && a.IsLoopback() {
-			out = append(out, net.JoinHostPort(a.String(), port))
-		}
-	}
-	if len(out) == 0 {
-		out = []string{"127.0.0.1:" + port}
-	}
-	return out
-}
-
-// lookupLocalhost resolves "localhost"; tests replace it.
-var lookupLocalhost = func() []string {
-	addrs, _ := net.DefaultResolver.LookupHost(context.Background(), "localhost")
-	return addrs
-}
 
 // engine returns the dynamic-path engine with the server's hooks.
 func (s *Server) engine() *upstream.Engine {
@@ -155,18 +25,29 @@ func (s *Server) engine() *upstream.Engine {
 func (r *request) pass() {
 	p := r.loc.pass
 	body, st := r.readBody()
-	if st != 0 {
+	switch {
+	case st < 0:
+		return // ended without an answer
+	case st > 0:
 		r.special(st)
 		return
 	}
-	set := r.passSettings(p)
+	set := r.passConf(p).set
+	if p.url != nil {
+		if p, st = r.resolvePass(p); st != 0 {
+			r.special(st)
+			return
+		}
+	}
+	r.curPass = p
+	r.passing = true
 	ur := &upstream.Request{Method: r.method, Path: r.uri, Body: body, Client: r.clientAddr(), ID: r.id}
 	if p.upstream != nil && p.upstream.bal != nil && p.upstream.bal.key != nil {
 		ur.HashKey = p.upstream.bal.key.eval(r)
 	}
 	var target upstream.Target
 	if p.upstream != nil {
-		target.Group = r.cf.upstreams[p.target].bal.u
+		target.Group = p.upstream.bal.u
 	} else {
 		target.Addr = p.target
 	}
@@ -177,21 +58,15 @@ func (r *request) pass() {
 		ur.Vars = r.uwsgiVars((*vp)[:0])
 		defer func() { clear(ur.Vars); *vp = ur.Vars[:0]; varsPool.Put(vp) }()
 	} else {
-		uri := r.proxyURI(p)
-		ur.URI = uri
-		var hs []wsgi.Header
-		for _, h := range r.headers {
-			if strings.EqualFold(h.Name, "X-Request-Id") {
-				continue
-			}
-			hs = append(hs, wsgi.Header{Name: h.Name, Value: h.Value})
-		}
-		hs = append(hs, wsgi.Header{Name: "X-Request-Id", Value: r.id})
-		bodyLen := int64(-1)
+		ur.URI = r.proxyURI(p)
+		r.proxyBodyLen = -1
 		if body != nil || r.contentLength >= 0 {
-			bodyLen = int64(len(body))
+			r.proxyBodyLen = int64(len(body))
 		}
-		ur.HTTPHead = upstream.HTTPHead(r.method, uri, p.target, hs, bodyLen)
+		ur.HTTPHead = r.proxyHead(ur.URI)
+	}
+	if !r.passConf(p).passBody {
+		ur.Body = nil
 	}
 
 	// Watch the client while waiting for the upstream: a client that hangs
@@ -225,6 +100,14 @@ func (r *request) pass() {
 		r.special(res.Status)
 		return
 	}
+	if st := res.Head.Status; st >= 300 && r.passConf(p).intercept && r.hasErrorPage(st) {
+		// *_intercept_errors on (ngx_http_upstream_intercept_errors): the
+		// upstream's answer is dropped for the location's error page
+		res.Body.Close()
+		r.upstreamTime = res.UpstreamResponseTime()
+		r.special(st)
+		return
+	}
 	r.relay(res, p)
 	res.Body.Close()
 	// The attempt's time runs until the body's last byte (or the cut): the
@@ -233,54 +116,98 @@ func (r *request) pass() {
 	r.upstreamTime = res.UpstreamResponseTime()
 }
 
-// passSettings turns the location's uwsgi_*/proxy_* directives into the
-// engine's settings.
-func (r *request) passSettings(p *passSpec) upstream.Settings {
-	s := r.loc.s
-	pre := p.kind + "_"
+// passConf is the settings of the location's module: uwsgi_* for
+// uwsgi_pass, proxy_* for proxy_pass.
+func (r *request) passConf(p *passSpec) *passConf {
+	if p.kind == "uwsgi" {
+		return &r.loc.s.uwsgi
+	}
+	return &r.loc.s.proxy
+}
+
+// resolvePass evaluates a uwsgi_pass or proxy_pass with variables as
+// ngx_http_proxy_eval and ngx_http_upstream_init_request do: the address
+// is an upstream block's name or an IP address with a port (a host name
+// would need a resolver, which nginx has not by default); for proxy_pass
+// the URI written after it is sent as it is. Failures are nginx's: 500 for
+// a URL it cannot read, 502 for a name it cannot resolve.
+func (r *request) resolvePass(p *passSpec) (*passSpec, int) {
+	v := p.url.eval(r)
+	q := &passSpec{kind: p.kind, file: p.file, line: p.line}
+	a := v
 	if p.kind == "http" {
-		pre = "proxy_"
+		if len(v) <= 7 || !strings.EqualFold(v[:7], "http://") {
+			r.logf(levelError, "invalid URL prefix in \"%s\"", v)
+			return nil, 500
+		}
+		a = v[7:]
+		if i := strings.IndexAny(a, "/?"); i >= 0 {
+			q.dynURI, q.hasURI, a = a[i:], true, a[:i]
+			if q.dynURI[0] == '?' {
+				q.dynURI = "/" + q.dynURI
+			}
+		}
+	} else if len(a) > 8 && strings.EqualFold(a[:8], "uwsgi://") {
+		a = a[8:]
 	}
-	set := upstream.Settings{
-		Protocol:          p.kind,
-		ConnectTimeout:    s.passTimeouts[pre+"connect_timeout"],
-		SendTimeout:       s.passTimeouts[pre+"send_timeout"],
-		ReadTimeout:       s.passTimeouts[pre+"read_timeout"],
-		TriesTimeout:      s.passTimeouts[pre+"next_upstream_timeout"],
-		IgnoreClientAbort: s.ignoreAbort,
+	q.target = a
+	q.hostHeader, q.port = proxyHostHeader(a)
+	if u, ok := r.cf.upstreams[a]; ok {
+		q.upstream = u
+		return q, 0
 	}
-	if args, ok := s.passArgs[pre+"next_upstream"]; ok {
-		if m, _, err := upstream.ParseNextUpstream(p.kind, args); err == nil {
-			set.NextUpstream = m
+	if strings.HasPrefix(a, "unix:") {
+		return q, 0
+	}
+	host, port, err := net.SplitHostPort(a)
+	if err != nil {
+		host, port = a, ""
+		if p.kind == "http" {
+			port = "80"
 		}
 	}
-	if args, ok := s.passArgs[pre+"next_upstream_tries"]; ok && len(args) == 1 {
-		set.Tries, _ = strconv.Atoi(args[0])
+	if port == "" {
+		r.logf(levelError, "no port in upstream \"%s\"", a)
+		return nil, 500
 	}
-	if args, ok := s.passArgs[pre+"buffer_size"]; ok && len(args) == 1 {
-		if n, err := parseSize(args[0]); err == nil {
-			set.BufferSize = int(n)
+	if ip := net.ParseIP(strings.Trim(host, "[]")); ip == nil {
+		r.logf(levelError, "no resolver defined to resolve %s", host)
+		return nil, 502
+	}
+	q.target = net.JoinHostPort(strings.Trim(host, "[]"), port)
+	return q, 0
+}
+
+// proxyHead is the head ngx_http_proxy_create_request sends: the request
+// line, the headers proxy_set_header and nginx's defaults give (each left
+// out when its value is empty), then the client's headers but those.
+func (r *request) proxyHead(uri string) []byte {
+	c := &r.loc.s.proxy
+	hs := make([]wsgi.Header, 0, len(c.headers)+len(r.headers))
+	for _, h := range c.headers {
+		if v := h.val.eval(r); v != "" {
+			hs = append(hs, wsgi.Header{Name: h.key, Value: v})
 		}
 	}
-	if args, ok := s.passArgs["uwsgi_modifier1"]; ok && p.kind == "uwsgi" && len(args) == 1 {
-		n, _ := strconv.Atoi(args[0])
-		set.Modifier1 = byte(n)
+	if c.passHeaders {
+		for _, h := range r.headers {
+			if !c.headerNames[strings.ToLower(h.Name)] {
+				hs = append(hs, wsgi.Header{Name: h.Name, Value: h.Value})
+			}
+		}
 	}
-	if args, ok := s.passArgs["uwsgi_modifier2"]; ok && p.kind == "uwsgi" && len(args) == 1 {
-		n, _ := strconv.Atoi(args[0])
-		set.Modifier2 = byte(n)
-	}
-	return set
+	return upstream.HTTPHead(r.method, uri, "HTTP/"+c.httpVersion, hs)
 }
 
 var varsPool = sync.Pool{New: func() any { v := make(uwsgiproto.Vars, 0, 32); return &v }}
 
 // uwsgiVars appends the vars block to vars as ngx_http_uwsgi_create_request does:
 // the uwsgi_param list (if_not_empty ones skipped when empty), then every
-// client header as HTTP_NAME unless a param already names it; our request
-// id travels as HTTP_X_REQUEST_ID so the app server's hops join this trace.
+// client header as HTTP_NAME unless a param already names it. Nothing else:
+// the workspace's config passes nginx's $request_id openly with
+// "uwsgi_param HTTP_X_REQUEST_ID $request_id;", which real nginx accepts too.
 func (r *request) uwsgiVars(vars uwsgiproto.Vars) uwsgiproto.Vars {
-	params := r.loc.s.uwsgiParams
+	params := r.loc.s.uwsgi.params
 	for _, p := range params {
 		v := p.val.eval(r)
 		if p.ifNotEmpty && v == "" {
@@ -297,17 +224,14 @@ func (r *request) uwsgiVars(vars uwsgiproto.Vars) uwsgiproto.Vars {
 		}
 		return false
 	}
-	if args, ok := r.loc.s.passArgs["uwsgi_pass_request_headers"]; !ok || len(args) != 1 || args[0] != "off" {
+	if r.loc.s.uwsgi.passHeaders {
 		for _, h := range r.headers {
 			key := cgiName(h.Name)
-			if key == "HTTP_X_REQUEST_ID" || named(key) {
+			if named(key) {
 				continue
 			}
 			vars = append(vars, uwsgiproto.Var{Key: key, Value: h.Value})
 		}
-	}
-	if !named("HTTP_X_REQUEST_ID") {
-		vars = append(vars, uwsgiproto.Var{Key: "HTTP_X_REQUEST_ID", Value: r.id})
 	}
 	return vars
 }
@@ -333,6 +257,9 @@ func cgiName(name string) string {
 // pass has no URI part (and $uri was not changed), else the location prefix
 // replaced by the pass's URI.
 func (r *request) proxyURI(p *passSpec) string {
+	if p.dynURI != "" {
+		return p.dynURI // evaluated from variables: used as it is, no args added
+	}
 	if !p.hasURI {
 		if !r.internal {
 			return r.target
@@ -353,6 +280,18 @@ func (r *request) proxyURI(p *passSpec) string {
 		u += "?" + r.args
 	}
 	return u
+}
+
+// hasErrorPage reports whether the location has an error_page for status.
+func (r *request) hasErrorPage(status int) bool {
+	for _, ep := range r.loc0().s.errorPages {
+		for _, c := range ep.codes {
+			if c == status {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // relayBufs are the buffers response bodies stream through (nginx's
@@ -384,7 +323,6 @@ func (r *request) relay(res *upstream.Result, p *passSpec) {
 			head.lastModified = t
 		}
 	}
-	var loc *header
 	for _, x := range h.Header {
 		n := strings.ToLower(x.Name)
 		if hiddenHeaders[n] {
@@ -393,21 +331,26 @@ func (r *request) relay(res *upstream.Result, p *passSpec) {
 		if p.kind == "http" && (n == "date" || n == "server" || n == "x-pad") {
 			continue
 		}
-		if n == "location" {
-			loc = &header{"Location", x.Value}
-			continue
-		}
 		// uwsgi passes the app's Server and Date; nginx then prints no own
 		switch n {
+		case "content-encoding":
+			head.encoded = x.Value != ""
 		case "server":
 			head.ownServer = true
 		case "date":
 			head.ownDate = true
+		case "location":
+			// proxy_redirect default: a Location under the proxy_pass URL
+			// is the client's URL again, nginx's own Location
+			// (ngx_http_upstream_rewrite_location), made absolute if it
+			// starts with "/"; any other is relayed as it is
+			if p.redirectFrom != "" && strings.HasPrefix(x.Value, p.redirectFrom) {
+				r.absLocation = true
+				head.extra = append(head.extra, header{x.Name, p.redirectTo + x.Value[len(p.redirectFrom):]})
+				continue
+			}
 		}
 		head.extra = append(head.extra, header{x.Name, x.Value})
-	}
-	if loc != nil {
-		head.extra = append([]header{*loc}, head.extra...)
 	}
 	if h.Chunked || head.contentLength < 0 {
 		head.contentLength = -1
@@ -428,14 +371,9 @@ func (r *request) relay(res *upstream.Result, p *passSpec) {
 	for {
 		n, err := res.Body.Read(buf)
 		if n > 0 {
-			var werr error
-			if head.chunked {
-				werr = r.writeChunk(buf[:n])
-			} else {
-				werr = r.write(buf[:n])
-				if werr == nil && r.c.bw.Buffered() > 0 {
-					werr = r.c.bw.Flush()
-				}
+			werr := r.writeBody(buf[:n])
+			if werr == nil && r.c.bw.Buffered() > 0 {
+				werr = r.c.bw.Flush()
 			}
 			if werr != nil {
 				r.keepalive = false
@@ -458,11 +396,7 @@ func (r *request) relay(res *upstream.Result, p *passSpec) {
 			return
 		}
 	}
-	if head.chunked {
-		r.c.bw.WriteString("0\r\n\r\n")
-		r.bytesSent += 5
-		r.bodySent += 5
-	}
+	r.endBody()
 }
 
 func (r *request) writeChunk(p []byte) error {

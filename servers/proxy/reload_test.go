@@ -211,15 +211,18 @@ func TestTraceEvents(t *testing.T) {
 func runtimeGosched() { runtime.Gosched() }
 
 // TestTraceDynamic: a uwsgi_pass request's hops carry one request id from
-// the browser to the app server and back, and the id reaches the app as
-// HTTP_X_REQUEST_ID.
+// the browser to the app server and back, and with the workspace's
+// "uwsgi_param HTTP_X_REQUEST_ID $request_id;" the id reaches the app as
+// HTTP_X_REQUEST_ID. Without that line the app gets what nginx sends:
+// no such var, or the client's own X-Request-Id.
 func TestTraceDynamic(t *testing.T) {
 	b := trace.NewBroker()
 	sub := b.Subscribe(100)
 	defer sub.Close()
 	app := startOurUwsgi(t, "echo.py")
 	dir := t.TempDir()
-	cfg := loadConf(t, dir, "events {}\nhttp { upstream app { server "+app+"; } server { listen 127.0.0.1:FREEPORT; location / { uwsgi_pass app; } } }\n")
+	cfg := loadConf(t, dir, "events {}\nhttp { upstream app { server "+app+"; } server { listen 127.0.0.1:FREEPORT; "+
+		"location / { uwsgi_param HTTP_X_REQUEST_ID $request_id; uwsgi_pass app; } } }\n")
 	srv, err := New(cfg, Options{Prefix: dir, Recorder: b, AccessLog: io.Discard, ErrorLog: io.Discard})
 	if err != nil {
 		t.Fatal(err)
@@ -230,6 +233,15 @@ func TestTraceDynamic(t *testing.T) {
 	defer srv.Shutdown(context.Background())
 	got := do(t, srv.Addrs()[0].String(), get("/x"))
 	srv.Shutdown(context.Background()) // the last event is recorded after the flush
+	plainLab := startLab(t, "server { listen 127.0.0.1:FREEPORT; location / { uwsgi_pass "+app+"; } }", nil)
+	plain := do(t, plainLab.addr, get("/plain/x"))
+	own := do(t, plainLab.addr, "GET /plain/y HTTP/1.1\r\nHost: x\r\nX-Request-Id: mine\r\nConnection: close\r\n\r\n")
+	if strings.Contains(plain.body, "HTTP_X_REQUEST_ID") {
+		t.Errorf("without the uwsgi_param line the app got a request id:\n%s", plain.body)
+	}
+	if !strings.Contains(own.body, `"HTTP_X_REQUEST_ID": "mine"`) {
+		t.Errorf("the client's own X-Request-Id did not reach the app:\n%s", own.body)
+	}
 	var hops []string
 	var id string
 	for _, e := range sub.Drain() {

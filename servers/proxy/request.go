@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -18,7 +19,18 @@ type header struct{ Name, Value string }
 type parseError struct {
 	status int
 	msg    string
+	action string // nginx's log action: " while reading client request line"…
+	// closed: the connection broke before the head was whole; nginx logs
+	// status (400) and closes without an answer
+	closed bool
 }
+
+// The log actions of the phases of reading a request.
+const (
+	actionLine      = "reading client request line"
+	actionPipelined = "reading client pipelined request line"
+	actionHeaders   = "reading client request headers"
+)
 
 func (e *parseError) Error() string { return "proxy: " + e.msg }
 
@@ -34,6 +46,16 @@ type headBuffers struct {
 
 func (hb *headBuffers) reset(small, large, max int) {
 	*hb = headBuffers{small: small, large: large, max: max, size: small}
+}
+
+// room is how much of a line of n bytes that does not fit nginx had in the
+// buffer it gave up on: a whole large buffer when the line alone is longer,
+// else what was left of the last buffer.
+func (hb *headBuffers) room(n int) int {
+	if n > hb.large {
+		return hb.large
+	}
+	return hb.size - hb.pos
 }
 
 // fits accounts for one line of n bytes (CRLF included).
@@ -73,19 +95,27 @@ type requestLine struct {
 	absolute bool
 }
 
-// parseRequestLine follows ngx_http_parse_request_line: a method of A–Z, '_'
-// and '-'; one or more spaces; an origin-form ("/x") or absolute-form
-// ("http://host/x") target with no control bytes; spaces; "HTTP/major.minor"
-// (major 1 only, else 505). line has its CRLF or LF removed.
+// parseRequestLine follows ngx_http_parse_request_line state by state: a
+// method of A–Z, '_' and '-'; spaces; an origin-form ("/x") or absolute-form
+// ("http://host[:port][/x]") target with no control bytes; spaces; and
+// "HTTP/major.minor" (major 1, at most three minor digits), or nothing for
+// HTTP/0.9, which knows only GET. A major version above 1 is "invalid
+// version" (505). line has its final LF (and the CR before it) removed.
 func parseRequestLine(line string) (requestLine, *parseError) {
-	bad := &parseError{400, "client sent invalid request"}
 	var rl requestLine
+	fail := func(msg string) (requestLine, *parseError) {
+		return rl, &parseError{status: 400, msg: msg, action: actionLine}
+	}
+	const (
+		invalidRequest = "client sent invalid request"
+		invalidMethod  = "client sent invalid method"
+	)
 	i := 0
 	for i < len(line) && (line[i] >= 'A' && line[i] <= 'Z' || line[i] == '_' || line[i] == '-') {
 		i++
 	}
-	if i == 0 || i >= len(line) || line[i] != ' ' {
-		return rl, &parseError{400, "client sent invalid method"}
+	if i == 0 || i == len(line) || line[i] != ' ' {
+		return fail(invalidMethod)
 	}
 	rl.method = line[:i]
 	for i < len(line) && line[i] == ' ' {
@@ -94,35 +124,46 @@ func parseRequestLine(line string) (requestLine, *parseError) {
 	start := i
 	if i < len(line) && line[i] != '/' {
 		// absolute form: scheme "://" host [":" port] [path]
-		j := i
-		for j < len(line) && (isAlpha(line[j]) || (j > i && (isDigit(line[j]) || line[j] == '+' || line[j] == '-' || line[j] == '.'))) {
-			j++
+		if !isAlpha(line[i]) {
+			return fail(invalidRequest)
 		}
-		if j == i || !strings.HasPrefix(line[j:], "://") {
-			return rl, bad
+		for i < len(line) && (isAlpha(line[i]) || isDigit(line[i]) || line[i] == '+' || line[i] == '-' || line[i] == '.') {
+			i++
 		}
-		j += 3
-		hs := j
-		for j < len(line) && (isAlpha(line[j]) || isDigit(line[j]) || line[j] == '.' || line[j] == '-') {
-			j++
+		if !strings.HasPrefix(line[i:], "://") {
+			return fail(invalidRequest)
 		}
-		rl.host = strings.ToLower(line[hs:j])
-		if j < len(line) && line[j] == ':' {
-			j++
-			for j < len(line) && isDigit(line[j]) {
-				j++
+		i += 3
+		hs := i
+		if i < len(line) && line[i] == '[' {
+			for i++; i < len(line) && line[i] != ']'; i++ {
+				if c := line[i]; !isAlpha(c) && !isDigit(c) && !strings.ContainsRune(":-._~!$&'()*+,;=", rune(c)) {
+					return fail(invalidRequest)
+				}
+			}
+			if i == len(line) {
+				return fail(invalidRequest)
+			}
+			i++
+		} else {
+			for i < len(line) && (isAlpha(line[i]) || isDigit(line[i]) || line[i] == '.' || line[i] == '-') {
+				i++
+			}
+		}
+		rl.host = strings.ToLower(line[hs:i])
+		if i < len(line) && line[i] == ':' {
+			for i++; i < len(line) && isDigit(line[i]); i++ {
 			}
 		}
 		rl.absolute = true
-		start = j
-		i = j
-		if i < len(line) && line[i] != '/' && line[i] != '?' && line[i] != ' ' {
-			return rl, bad
+		start = i
+		if i == len(line) || line[i] != '/' && line[i] != '?' && line[i] != ' ' {
+			return fail(invalidRequest)
 		}
 	}
 	for i < len(line) && line[i] != ' ' {
 		if c := line[i]; c < 0x20 || c == 0x7f {
-			return rl, bad
+			return fail(invalidRequest)
 		}
 		i++
 	}
@@ -136,26 +177,45 @@ func parseRequestLine(line string) (requestLine, *parseError) {
 		i++
 	}
 	if i == len(line) {
-		if rl.method != "GET" {
-			return rl, bad // HTTP/0.9 knows only GET
-		}
 		rl.major, rl.minor = 0, 9
+		if rl.method != "GET" {
+			return fail("client sent invalid method in HTTP/0.9 request")
+		}
 		return rl, nil
 	}
-	v := strings.TrimRight(line[i:], " ")
+	v := line[i:]
 	if !strings.HasPrefix(v, "HTTP/") {
-		return rl, bad
+		return fail(invalidRequest)
 	}
-	major, minor, ok := strings.Cut(v[5:], ".")
-	if !ok || !digits(major) || !digits(minor) || major[0] == '0' || len(major) > 3 || len(minor) > 3 {
-		return rl, bad
+	j := 5
+	if j == len(v) || v[j] < '1' || v[j] > '9' {
+		return fail(invalidRequest)
 	}
-	rl.major, _ = strconv.Atoi(major)
-	rl.minor, _ = strconv.Atoi(minor)
-	if rl.major > 1 {
-		return rl, &parseError{505, "client sent invalid HTTP version"}
+	for ; j < len(v) && isDigit(v[j]); j++ {
+		rl.major = rl.major*10 + int(v[j]-'0')
+		if rl.major > 1 {
+			return rl, &parseError{status: 505, msg: "client sent invalid version", action: actionLine}
+		}
 	}
-	rl.proto = v
+	if j == len(v) || v[j] != '.' {
+		return fail(invalidRequest)
+	}
+	j++
+	if j == len(v) || !isDigit(v[j]) {
+		return fail(invalidRequest)
+	}
+	for ; j < len(v) && isDigit(v[j]); j++ {
+		if rl.minor > 99 {
+			return fail(invalidRequest)
+		}
+		rl.minor = rl.minor*10 + int(v[j]-'0')
+	}
+	rl.proto = v[:j]
+	for ; j < len(v); j++ {
+		if v[j] != ' ' {
+			return fail(invalidRequest)
+		}
+	}
 	return rl, nil
 }
 
@@ -174,39 +234,79 @@ func digits(s string) bool {
 	return true
 }
 
-// parseHeaderLine splits "Name: value" as ngx_http_parse_header_line does.
-// valid is false for a name nginx ignores (ignore_invalid_headers on: bytes
-// other than letters, digits and '-', or '_' with underscores_in_headers
-// off); err is set for a line nginx refuses with 400 (a first byte that is a
-// space, control or ':', a space or control inside the name, a NUL in the
-// value). A line without ':' is a header with an empty value, as in nginx.
+// parseHeaderLine splits one header line (without its LF) as
+// ngx_http_parse_header_line does. valid is false for a name nginx ignores
+// with ignore_invalid_headers on (bytes other than letters, digits and '-',
+// or '_' with underscores_in_headers off); err is set for a line nginx
+// refuses with 400: a first byte that is a space, a control or ':', a space
+// or control inside the name, a NUL in the value, a CR not followed by the
+// end of the line. Only spaces (not tabs) surround a value. A line without
+// ':' is a header with an empty value, as in nginx. end is how much of the
+// line nginx's log quotes for an ignored header (up to the value's end).
 func parseHeaderLine(line []byte, underscores bool) (h header, valid bool, err *parseError) {
-	bad := &parseError{400, "client sent invalid header line"}
-	if len(line) == 0 || line[0] <= 0x20 || line[0] == 0x7f || line[0] == ':' {
-		return h, false, bad
+	h, valid, _, err = parseHeaderLineEnd(line, underscores)
+	return h, valid, err
+}
+
+func parseHeaderLineEnd(line []byte, underscores bool) (h header, valid bool, end int, err *parseError) {
+	bad := func(at int) *parseError {
+		// "client sent invalid header line: "X\x20..."": the line up to
+		// the offending byte, then that byte in hex
+		return &parseError{status: 400, action: actionHeaders,
+			msg: fmt.Sprintf("client sent invalid header line: \"%s\\x%02x...\"", line[:at], line[at])}
 	}
-	colon := bytes.IndexByte(line, ':')
-	name, value := line, []byte(nil)
-	if colon >= 0 {
-		name, value = line[:colon], line[colon+1:]
+	if len(line) == 0 {
+		// the end of the head: the caller never asks
+		return h, false, 0, &parseError{status: 400, action: actionHeaders, msg: "client sent invalid header line"}
+	}
+	if c := line[0]; c <= 0x20 || c == 0x7f || c == ':' {
+		return h, false, 0, bad(0) // a CR first: only the head's end may start so
 	}
 	valid = true
-	for _, c := range name {
+	i := 0
+	for ; i < len(line); i++ {
+		c := line[i]
 		switch {
 		case isAlpha(c), isDigit(c), c == '-':
 		case c == '_':
 			valid = valid && underscores
+		case c == ':' || c == '\r':
 		case c <= 0x20 || c == 0x7f:
-			return h, false, bad
+			return h, false, 0, bad(i)
 		default:
 			valid = false
 		}
+		if c == ':' || c == '\r' {
+			break
+		}
 	}
-	if bytes.IndexByte(value, 0) >= 0 {
-		return h, false, bad
+	h.Name = string(line[:i])
+	end = i
+	if i < len(line) && line[i] == ':' {
+		i++
+		for i < len(line) && line[i] == ' ' {
+			i++
+		}
+		start := i
+		end = i
+		for ; i < len(line) && line[i] != '\r'; i++ {
+			switch line[i] {
+			case 0:
+				return h, false, 0, bad(i)
+			case ' ':
+			default:
+				end = i + 1
+			}
+		}
+		h.Value = string(line[start:max(end, start)])
 	}
-	value = bytes.Trim(value, " \t")
-	return header{Name: string(name), Value: string(value)}, valid, nil
+	// a CR ends the line: only more CRs may follow it
+	for ; i < len(line); i++ {
+		if line[i] != '\r' {
+			return h, false, 0, bad(end)
+		}
+	}
+	return h, valid, end, nil
 }
 
 // chunkedPrefixBroken reports whether the bytes of a chunked body received so

@@ -7,14 +7,19 @@ import (
 	"time"
 )
 
-// redirect answers status with a Location and the built-in page. A relative
-// location becomes absolute as nginx's absolute_redirect does.
+// redirect answers status with a Location and the built-in page (the
+// header filter makes a location starting with "/" absolute).
+//
+// Like nginx (which sets headers_out.location and finalizes with the
+// status), the answer goes through the error pages: error_page 301 applies.
 func (r *request) redirect(status int, location string) {
-	if strings.HasPrefix(location, "/") && r.loc0().s.absRedirect {
-		location = r.absoluteURL(location)
-	}
-	page := builtinPage(status, r.loc0().s.serverTokens)
-	r.writeResponse(status, "text/html", []header{{"Location", location}}, []byte(page), page == "")
+	r.setLocation(location)
+	r.special(status)
+}
+
+// setLocation keeps a redirect's Location for the answer.
+func (r *request) setLocation(location string) {
+	r.location, r.hasLocation, r.absLocation = location, true, true
 }
 
 // absoluteURL prefixes a path with scheme, host and port as
@@ -52,9 +57,8 @@ func (r *request) writeResponse(status int, ct string, extra []header, body []by
 		h.contentLength = -2
 	}
 	r.writeHead(&h)
-	if !r.headerOnly {
-		r.write(body)
-	}
+	r.writeBody(body)
+	r.endBody()
 }
 
 // mediaType is a Content-Type without its parameters, lower-cased.
@@ -71,32 +75,29 @@ func (r *request) writeStream(status int, ct string, body []byte) {
 	h := respHead{status: status, contentType: ct, contentLength: -1}
 	h.chunked = r.major == 1 && r.minor >= 1 // even with Connection: close, as nginx's chunked filter does
 	r.writeHead(&h)
-	if r.headerOnly {
-		return
-	}
-	if h.chunked {
-		r.writeChunk(body)
-		r.c.bw.WriteString("0\r\n\r\n")
-		r.bytesSent += 5
-		r.bodySent += 5
-		return
-	}
-	r.write(body)
+	r.writeBody(body)
+	r.endBody()
 }
 
 // respHead is the response head nginx's header filter writes, in its order.
 type respHead struct {
-	status        int
-	statusLine    string // the upstream's own "404 Gone": nginx relays it as is (headers_out.status_line)
-	contentType   string
-	contentLength int64 // -1 unknown (chunked or close), -2 none at all
-	lastModified  time.Time
-	etag          string
-	acceptRanges  bool
-	extra         []header // Location first, then the rest in order
-	chunked       bool
-	ownServer     bool // the upstream sent Server: nginx prints it instead of its own
-	ownDate       bool // likewise for Date
+	status          int
+	statusLine      string // the upstream's own "404 Gone": nginx relays it as is (headers_out.status_line)
+	contentType     string
+	contentLength   int64 // -1 unknown (chunked or close), -2 none at all
+	lastModified    time.Time
+	etag            string
+	acceptRanges    bool
+	extra           []header // in order; a Location starting with "/" is written early, made absolute
+	chunked         bool
+	ownServer       bool   // the upstream sent Server: nginx prints it instead of its own
+	ownDate         bool   // likewise for Date
+	encoded         bool   // the upstream's answer has a Content-Encoding: no gzip
+	vary            bool   // gzip_vary: "Vary: Accept-Encoding"
+	contentEncoding string // the gzip filter's
+	etagName        string // the ETag header's name when add_header gave it ("" ETag)
+	lmSet           bool   // add_header Last-Modified took the known slot's place
+	contentRange    string // the range filter's, after the headers filter's
 }
 
 func (r *request) writeHead(h *respHead) {
@@ -104,7 +105,7 @@ func (r *request) writeHead(h *respHead) {
 		return
 	}
 	r.headerSent = true
-	if r.chunked && !r.bodyDone {
+	if r.chunked && !r.bodyDone && !r.discarding {
 		if b, _ := r.c.br.Peek(r.c.br.Buffered()); chunkedPrefixBroken(b) {
 			r.logf(levelError, "client sent invalid chunked body")
 			r.keepalive = false
@@ -115,11 +116,17 @@ func (r *request) writeHead(h *respHead) {
 	if r.errStatus != 0 && status == 200 {
 		status = r.errStatus
 	}
+	if status == 204 {
+		// ngx_http_header_filter: no type, no length, no Last-Modified
+		h.contentType, h.contentLength, h.lastModified = "", -2, time.Time{}
+	}
 	r.status = status
 	r.headerOnly = r.method == "HEAD" || status == 304 || status == 204
 	if r.major == 0 { // HTTP/0.9: no head
 		return
 	}
+	r.headersFilter(h, status) // add_header, expires
+	gz := r.gzipFilter(h, status)
 	bw := r.c.bw
 	start := r.c.cw.n + int64(bw.Buffered())
 	bw.WriteString("HTTP/1.1 ")
@@ -174,13 +181,21 @@ func (r *request) writeHead(h *respHead) {
 		bw.WriteString(h.lastModified.UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT"))
 		bw.WriteString("\r\n")
 	}
-	rest := h.extra
-	if len(rest) > 0 && rest[0].Name == "Location" {
-		bw.WriteString("Location: ")
-		bw.WriteString(rest[0].Value)
-		bw.WriteString("\r\n")
-		r.sentHeaders = append(r.sentHeaders, rest[0])
-		rest = rest[1:]
+	// ngx_http_header_filter writes nginx's own Location (headers_out.location)
+	// here when it starts with "/", made absolute (absolute_redirect on); any
+	// other stays in the list. An upstream's relative Location is not
+	// nginx's own (ngx_http_upstream_rewrite_location leaves it alone).
+	early := -1
+	for i, x := range h.extra {
+		if r.absLocation && strings.EqualFold(x.Name, "Location") && strings.HasPrefix(x.Value, "/") && r.loc0().s.absRedirect {
+			early = i
+			loc := header{"Location", r.absoluteURL(x.Value)}
+			bw.WriteString("Location: ")
+			bw.WriteString(loc.Value)
+			bw.WriteString("\r\n")
+			r.sentHeaders = append(r.sentHeaders, loc)
+			break
+		}
 	}
 	if h.chunked {
 		bw.WriteString("Transfer-Encoding: chunked\r\n")
@@ -193,16 +208,39 @@ func (r *request) writeHead(h *respHead) {
 	} else {
 		bw.WriteString("Connection: close\r\n")
 	}
-	for _, x := range rest {
+	if h.vary {
+		bw.WriteString("Vary: Accept-Encoding\r\n")
+	}
+	// then the header list in the order the handler and the filters
+	// added to it: the static handler's ETag first
+	if h.etag != "" {
+		if h.etagName != "" {
+			bw.WriteString(h.etagName)
+			bw.WriteString(": ")
+		} else {
+			bw.WriteString("ETag: ")
+		}
+		bw.WriteString(h.etag)
+		bw.WriteString("\r\n")
+	}
+	for i, x := range h.extra {
+		if i == early {
+			continue
+		}
 		bw.WriteString(x.Name)
 		bw.WriteString(": ")
 		bw.WriteString(x.Value)
 		bw.WriteString("\r\n")
 		r.sentHeaders = append(r.sentHeaders, x)
 	}
-	if h.etag != "" {
-		bw.WriteString("ETag: ")
-		bw.WriteString(h.etag)
+	if h.contentEncoding != "" {
+		bw.WriteString("Content-Encoding: ")
+		bw.WriteString(h.contentEncoding)
+		bw.WriteString("\r\n")
+	}
+	if h.contentRange != "" {
+		bw.WriteString("Content-Range: ")
+		bw.WriteString(h.contentRange)
 		bw.WriteString("\r\n")
 	}
 	if h.acceptRanges {
@@ -210,6 +248,7 @@ func (r *request) writeHead(h *respHead) {
 	}
 	bw.WriteString("\r\n")
 	r.bytesSent += r.c.cw.n + int64(bw.Buffered()) - start
+	r.startBody(h.chunked, gz)
 }
 
 // write sends body bytes.

@@ -71,8 +71,10 @@ type Server struct {
 	closing   bool
 	wg        sync.WaitGroup // accept loops and connections
 
-	connSeq atomic.Uint64
-	done    chan struct{} // closed by Shutdown/Close
+	connSeq     atomic.Uint64
+	open        int           // client connections holding a place of worker_connections
+	reuseWarned int64         // the second of the last "reusing connections" warning
+	done        chan struct{} // closed by Shutdown/Close
 }
 
 type listener struct {
@@ -87,7 +89,11 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	if opts.ConfFile == "" && cfg != nil {
 		opts.ConfFile = cfg.Path
 	}
-	return newServer(directivesOf(cfg), opts)
+	s, err := newServer(directivesOf(cfg), opts)
+	if err == nil && cfg != nil {
+		s.cur.Load().cfgWarnings = fromConfig(cfg.Warnings)
+	}
+	return s, err
 }
 
 func directivesOf(cfg *config.Config) []*config.Directive {
@@ -151,7 +157,35 @@ func configError(file string, err error) error {
 
 // Warnings returns what the current configuration is legal but dangerous
 // about (the alias missing-slash traversal).
-func (s *Server) Warnings() []Warning { return s.cur.Load().warnings }
+func (s *Server) Warnings() []Warning {
+	cf := s.cur.Load()
+	return append(append([]Warning(nil), cf.cfgWarnings...), cf.warnings...)
+}
+
+// labWarnings are the lab's own notes on the current configuration, which
+// nginx does not print.
+func (s *Server) labWarnings() []Warning { return s.cur.Load().warnings }
+
+// logWarnings writes the configuration's warnings to the error log as
+// nginx's [warn] lines. At start nginx prints its own warnings on the
+// terminal only (its error log is not open yet while it parses); a reload
+// logs them, as nginx's master does, if the error_log level lets warnings
+// through (the default, error, does not). The lab's own announcements (its
+// notes, and the directives it accepts without implementing) are written
+// at every start and reload whatever the level: a learner must find them
+// in the file nginx would have used.
+func (s *Server) logWarnings(cf *conf, reload bool) {
+	for _, w := range append(append([]Warning(nil), cf.cfgWarnings...), cf.warnings...) {
+		switch {
+		case !w.Nginx:
+			cf.errorLog.logAlways(s.now(), levelWarn, "webflow-lab: "+w.logText())
+		case w.Unimplemented:
+			cf.errorLog.logAlways(s.now(), levelWarn, w.logText())
+		case reload:
+			cf.errorLog.log(s.now(), levelWarn, 0, w.logText(), "")
+		}
+	}
+}
 
 // PidFile is the pid directive's path (default logs/nginx.pid under the prefix).
 func (s *Server) PidFile() string { return s.cur.Load().pidFile }
@@ -186,9 +220,7 @@ func (s *Server) Start() error {
 	for _, l := range opened {
 		s.serveListener(l)
 	}
-	for _, w := range cf.warnings {
-		cf.errorLog.log(s.now(), levelWarn, 0, w.Text+" in "+fmt.Sprintf("%s:%d", w.File, w.Line), "")
-	}
+	s.logWarnings(cf, false)
 	return nil
 }
 
@@ -278,6 +310,9 @@ func (s *Server) track(nc net.Conn, addr string) bool {
 	if s.closing {
 		return false
 	}
+	if !s.admit(s.cur.Load()) { // worker_connections
+		return false
+	}
 	c := newConn(s, sock.Wrap(nc), addr)
 	s.conns[c] = struct{}{}
 	s.wg.Add(1)
@@ -285,6 +320,7 @@ func (s *Server) track(nc net.Conn, addr string) bool {
 		defer s.wg.Done()
 		c.serve()
 		s.mu.Lock()
+		s.release(c)
 		delete(s.conns, c)
 		s.mu.Unlock()
 	}()
@@ -321,7 +357,13 @@ func (s *Server) Addrs() []net.Addr {
 // closed, and balancer state starts from zero. If the new config is broken
 // or a new port cannot be bound, the old configuration keeps running and the
 // error is returned (and logged, as nginx's master logs it).
-func (s *Server) Reload(cfg *config.Config) error { return s.reload(directivesOf(cfg)) }
+func (s *Server) Reload(cfg *config.Config) error {
+	var ws []config.Warning
+	if cfg != nil {
+		ws = cfg.Warnings
+	}
+	return s.reload(directivesOf(cfg), ws)
+}
 
 // ReloadFile reads the config at path again and reloads, as nginx -s
 // reload makes the master do. A file that does not parse is refused like
@@ -352,13 +394,16 @@ func (s *Server) ReloadFile(path string) error {
 	return err
 }
 
-func (s *Server) reload(root []*config.Directive) error {
+func (s *Server) reload(root []*config.Directive, ws []config.Warning) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old := s.cur.Load()
 	now := s.now()
 	old.errorLog.log(now, levelNotice, 0, "signal 1 (SIGHUP) received, reconfiguring", "")
 	cf, err := compile(root, s.opts.Prefix, s.opts.ConfFile, s.files)
+	if err == nil {
+		cf.cfgWarnings = fromConfig(ws)
+	}
 	if err != nil {
 		var ce *confError
 		msg := err.Error()
@@ -393,9 +438,7 @@ func (s *Server) reload(root []*config.Directive) error {
 			delete(s.listeners, addr)
 		}
 	}
-	for _, w := range cf.warnings {
-		cf.errorLog.log(now, levelWarn, 0, w.Text+" in "+fmt.Sprintf("%s:%d", w.File, w.Line), "")
-	}
+	s.logWarnings(cf, true)
 	s.rec.Record(trace.Event{From: trace.Proxy, To: trace.Proxy, Phase: trace.Info, At: trace.Now(),
 		Why: "configuration reloaded", WhyZH: "配置已重新加载", State: true, Kind: trace.ConfigReloaded, Subject: s.opts.ConfFile})
 	return nil

@@ -168,6 +168,9 @@ func (r *request) serveFile() int {
 	if r.method == "POST" {
 		return 405
 	}
+	if st := r.discardRequestBody(); st != 0 {
+		return st
+	}
 	r.discardBody()
 	size, mtime := fi.Size(), fi.ModTime().Truncate(time.Second)
 	h := respHead{status: 200, contentLength: size, lastModified: mtime, acceptRanges: true,
@@ -192,7 +195,7 @@ func (r *request) serveFile() int {
 		switch a, b, st := parseRange(rng, size); st {
 		case 206:
 			h.status, h.acceptRanges = 206, false
-			h.extra = append(h.extra, header{"Content-Range", fmt.Sprintf("bytes %d-%d/%d", a, b, size)})
+			h.contentRange = fmt.Sprintf("bytes %d-%d/%d", a, b, size)
 			off, size = a, b-a+1
 			h.contentLength = size
 		case 416:
@@ -216,6 +219,13 @@ func (r *request) serveFile() int {
 		}
 	}
 	r.c.nc.SetWriteDeadline(time.Now().Add(r.loc.s.sendTimeout))
+	if r.gz != nil {
+		// compressed by the gzip filter: the file goes through it
+		if _, err := io.Copy(bodyWriter{r}, io.LimitReader(f, size)); err != nil || r.endBody() != nil {
+			r.keepalive = false
+		}
+		return 0
+	}
 	var n int64
 	if size <= 32<<10 {
 		// small file: into the buffer with the head, one write to the socket
@@ -236,13 +246,18 @@ func (r *request) serveFile() int {
 			n = max(w-head, 0)
 		}
 		fileBufs.Put(bp)
-	} else {
-		// large file: flush the head, then sendfile(2) via io.Copy
-		if err = r.c.bw.Flush(); err == nil {
-			before := r.c.cw.n
+	} else if err = r.c.bw.Flush(); err == nil {
+		// large file: flush the head, then sendfile(2) via io.Copy, or
+		// with "sendfile off" (nginx's default) reads and writes
+		before := r.c.cw.n
+		if r.loc.s.sendfile {
 			_, err = io.Copy(&r.c.cw, io.LimitReader(f, size))
-			n = r.c.cw.n - before
+		} else {
+			bp := relayBufs.Get().(*[]byte)
+			_, err = io.CopyBuffer(struct{ io.Writer }{&r.c.cw}, io.LimitReader(f, size), *bp)
+			relayBufs.Put(bp)
 		}
+		n = r.c.cw.n - before
 	}
 	r.bodySent += n
 	r.bytesSent += n
@@ -299,21 +314,23 @@ func parseRange(v string, size int64) (from, to int64, status int) {
 	return 0, 0, 416
 }
 
-// contentType picks the MIME type by the URI's extension (types, default_type).
+// contentType picks the MIME type by the URI's extension (types,
+// default_type), as ngx_http_set_content_type does.
 func (r *request) contentType() string {
+	s := r.loc0().s
 	uri := r.uri
 	slash := strings.LastIndexByte(uri, '/')
 	dot := strings.LastIndexByte(uri, '.')
 	if dot > slash && dot >= 0 {
 		ext := uri[dot+1:]
-		if t, ok := r.loc.s.types[ext]; ok {
+		if t, ok := s.types[ext]; ok {
 			return t
 		}
-		if t, ok := r.loc.s.types[strings.ToLower(ext)]; ok {
+		if t, ok := s.types[strings.ToLower(ext)]; ok {
 			return t
 		}
 	}
-	return r.loc.s.defaultType
+	return s.defaultType
 }
 
 // notModified is ngx_http_not_modified_filter for If-Modified-Since and
@@ -361,34 +378,33 @@ func (r *request) notModified(mtime time.Time, etag string) bool {
 	return true
 }
 
-// tryFiles is the try_files phase: the first argument that exists on disk
-// becomes the URI and the same location goes on; else the last argument is
-// an internal redirect, a status (=404) or a named location.
+// tryFiles is ngx_http_core_try_files_phase: the first argument that
+// exists on disk as what it asks for (a directory for "$uri/", a file for
+// the others) becomes the URI, without the slash, and the same location goes
+// on: "/d" found as a directory meets the static handler's 301 to "/d/",
+// "/d/" the index module. If none exists, the last argument is an internal
+// redirect, a status (=404) or a named location.
 func (r *request) tryFiles() (redirect string, status int, named *location) {
 	args := r.loc.tryFiles
-	for _, t := range args[:len(args)-1] {
-		v := t.eval(r)
-		testDir := strings.HasSuffix(v, "/")
-		name := v
+	for _, a := range args[:len(args)-1] {
+		name := a.t.eval(r)
 		path, _ := r.mapTry(name)
-		if testDir {
-			path = strings.TrimSuffix(path, "/")
-			if path == "" {
-				path = "/"
-			}
-		}
 		fi, err := os.Stat(path)
-		ok := err == nil && (fi.IsDir() == testDir)
+		if err != nil && !errors.Is(err, syscall.ENOENT) && !errors.Is(err, syscall.ENOTDIR) &&
+			!errors.Is(err, syscall.ENAMETOOLONG) {
+			r.logf(levelCrit, "stat() \"%s\" failed (%s)", path, errnoText(err))
+		}
+		ok := err == nil && fi.IsDir() == a.testDir
 		if r.c.s.traced {
 			r.event(trace.Event{From: trace.Proxy, To: trace.Disk, Phase: trace.Sent, Why: "try_files " + path + map[bool]string{true: " found", false: " missing"}[ok]})
 		}
 		if !ok {
 			continue
 		}
-		r.uri = name
+		r.uri = r.triedURI(name)
 		return "", 0, nil
 	}
-	last := args[len(args)-1].eval(r)
+	last := args[len(args)-1].t.eval(r)
 	switch {
 	case strings.HasPrefix(last, "="):
 		code, err := strconv.Atoi(last[1:])
@@ -414,6 +430,17 @@ func (r *request) tryFiles() (redirect string, status int, named *location) {
 	return last, 0, nil
 }
 
+// triedURI is the URI a found try_files name becomes: the name; with an
+// alias, a name that does not start with the location's prefix is put
+// after it, as its file was looked up in the alias directory.
+func (r *request) triedURI(name string) string {
+	s := r.loc.s
+	if s.alias == nil || s.aliasRegex || strings.HasPrefix(name, r.loc.name) {
+		return name
+	}
+	return r.loc.name + name
+}
+
 func (r *request) locName() string { return r.loc.name }
 
 // mapTry maps a try_files name: root + name, or for alias the alias + the
@@ -437,6 +464,9 @@ func (r *request) mapTry(name string) (string, int) {
 
 // autoindex lists a directory as ngx_http_autoindex_module's HTML format.
 func (r *request) autoindex() int {
+	if st := r.discardRequestBody(); st != 0 {
+		return st
+	}
 	path, _ := r.mapURIToPath(r.uri)
 	dir := strings.TrimSuffix(path, "/")
 	entries, err := os.ReadDir(dir)

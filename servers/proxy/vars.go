@@ -186,6 +186,51 @@ var variables = map[string]varFunc{
 	"upstream_response_time": func(r *request) (string, bool) { return r.upstreamTime, r.upstreamTime != "" },
 	"upstream_connect_time":  func(r *request) (string, bool) { return r.upstreamConnect, r.upstreamConnect != "" },
 	"upstream_header_time":   func(r *request) (string, bool) { return r.upstreamHeader, r.upstreamHeader != "" },
+
+	// ngx_http_proxy_module's: found once the request is passed by proxy_pass
+	"proxy_host": func(r *request) (string, bool) {
+		if p := r.proxyPass(); p != nil {
+			return found(p.hostHeader)
+		}
+		return "", false
+	},
+	"proxy_port": func(r *request) (string, bool) {
+		if p := r.proxyPass(); p != nil {
+			return found(p.port)
+		}
+		return "", false
+	},
+	"proxy_add_x_forwarded_for": func(r *request) (string, bool) {
+		// every X-Forwarded-For the client sent, joined with ", ", then the
+		// client's address
+		var b strings.Builder
+		for _, h := range r.headers {
+			if strings.EqualFold(h.Name, "X-Forwarded-For") {
+				b.WriteString(h.Value)
+				b.WriteString(", ")
+			}
+		}
+		b.WriteString(r.c.remoteIP)
+		return found(b.String())
+	},
+	"proxy_internal_body_length": func(r *request) (string, bool) {
+		if r.proxyPass() == nil || r.proxyBodyLen < 0 {
+			return "", false
+		}
+		return found(strconv.FormatInt(r.proxyBodyLen, 10))
+	},
+	// the body is read whole before it is passed on (request buffering):
+	// it never goes on chunked
+	"proxy_internal_chunked": func(r *request) (string, bool) { return "", false },
+}
+
+// proxyPass is the proxy_pass of the request's location once the proxy
+// module has it (nginx's module context), else nil.
+func (r *request) proxyPass() *passSpec {
+	if !r.passing || r.curPass == nil || r.curPass.kind != "http" {
+		return nil
+	}
+	return r.curPass
 }
 
 const timeLocal = "02/Jan/2006:15:04:05 -0700"
@@ -232,7 +277,26 @@ func lookupVar(name string) (varFunc, error) {
 		h := strings.ReplaceAll(lname[10:], "_", "-")
 		return func(r *request) (string, bool) { return r.sentHeader(h) }, nil
 	}
+	// Any other name is a named capture of a location or server_name regex
+	// (the config package has checked that one defines it, as nginx does
+	// at start): its value is the last match's.
+	if validVarName(name) {
+		key := strings.ToLower(name)
+		return func(r *request) (string, bool) {
+			v, ok := r.named[key]
+			return v, ok
+		}, nil
+	}
 	return nil, fmt.Errorf("unknown %q variable", name)
+}
+
+func validVarName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isAlpha(c) && !isDigit(c) && c != '_' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // argValue finds name in an args string as ngx_http_arg does: case-insensitive, raw.

@@ -209,11 +209,7 @@ func TestIPHashSourceAddresses(t *testing.T) {
 	iphash, _ := balance.ByDirective("ip_hash", nil, nil)
 	var peers []*balance.Peer
 	for _, in := range ports.Instances {
-		p, err := balance.ParseServer([]string{fmt.Sprintf("127.0.0.1:%d", in.Socket)}, iphash)
-		if err != nil {
-			t.Fatal(err)
-		}
-		peers = append(peers, p)
+		peers = append(peers, balance.NewPeer(fmt.Sprintf("127.0.0.1:%d", in.Socket)))
 	}
 	up, err := balance.NewUpstream("ems", peers, iphash)
 	if err != nil {

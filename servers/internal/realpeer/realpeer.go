@@ -49,10 +49,23 @@ func WaitDial(t testing.TB, network, address string, d time.Duration, logs func(
 
 // Proc is a running external process with its combined output.
 type Proc struct {
-	Cmd *exec.Cmd
-	mu  sync.Mutex
-	out bytes.Buffer
-	Dir string
+	Cmd  *exec.Cmd
+	mu   sync.Mutex
+	out  bytes.Buffer
+	Dir  string
+	done chan struct{} // closed when the process has exited
+}
+
+// Quit sends sig (SIGQUIT: nginx's graceful stop, which writes the last
+// access-log lines first) and waits up to d for the process to exit.
+func (p *Proc) Quit(sig syscall.Signal, d time.Duration) error {
+	p.Cmd.Process.Signal(sig)
+	select {
+	case <-p.done:
+		return nil
+	case <-time.After(d):
+		return fmt.Errorf("realpeer: %s still running %v after %v", p.Cmd.Path, sig, d)
+	}
 }
 
 func (p *Proc) Write(b []byte) (int, error) {
@@ -70,7 +83,7 @@ func (p *Proc) Output() string {
 
 func start(t testing.TB, dir, name string, args ...string) *Proc {
 	t.Helper()
-	p := &Proc{Dir: dir}
+	p := &Proc{Dir: dir, done: make(chan struct{})}
 	p.Cmd = exec.Command(name, args...)
 	p.Cmd.Dir = dir
 	p.Cmd.Stdout, p.Cmd.Stderr = p, p
@@ -78,7 +91,7 @@ func start(t testing.TB, dir, name string, args ...string) *Proc {
 	if err := p.Cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
-	done := make(chan struct{})
+	done := p.done
 	go func() {
 		p.Cmd.Wait()
 		close(done)
@@ -142,13 +155,23 @@ http {
 // until every address in addrs accepts.
 func NginxIn(t testing.TB, dir string, addrs ...string) *Proc {
 	t.Helper()
+	return NginxFile(t, dir, filepath.Join(dir, "nginx.conf"), "", addrs...)
+}
+
+// NginxFile runs real nginx on the config file conf with dir as its prefix,
+// one worker and the pid file in dir, adding globals (main-context
+// directives such as "user root;") on the command line with -g, so the file
+// itself stays exactly what the test wrote. It waits until every address in
+// addrs accepts.
+func NginxFile(t testing.TB, dir, conf, globals string, addrs ...string) *Proc {
+	t.Helper()
 	bin, err := exec.LookPath("nginx")
 	if err != nil {
 		t.Skipf("nginx not in PATH: %v", err)
 	}
 	os.MkdirAll(filepath.Join(dir, "logs"), 0o755)
-	p := start(t, dir, bin, "-p", dir, "-c", filepath.Join(dir, "nginx.conf"),
-		"-g", "daemon off; master_process on; worker_processes 1; pid "+filepath.Join(dir, "nginx.pid")+";")
+	p := start(t, dir, bin, "-p", dir, "-c", conf,
+		"-g", "daemon off; master_process on; worker_processes 1; pid "+filepath.Join(dir, "nginx.pid")+"; "+globals)
 	for _, a := range addrs {
 		WaitDial(t, "tcp", a, 10*time.Second, func() string { return p.Output() + ErrorLog(p) })
 	}

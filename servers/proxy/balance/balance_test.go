@@ -63,16 +63,6 @@ var errorCases = []struct {
 	{"backup_with_ip_hash", func() error { _, err := NewUpstream("ems", peers("A", "B backup"), IPHash{}); return err }},
 	{"backup_with_hash", func() error { _, err := NewUpstream("ems", peers("A", "B backup"), Hash{Key: "$uri"}); return err }},
 	{"no_servers", func() error { _, err := NewUpstream("ems", peers("A backup"), nil); return err }},
-	{"server_weight_zero", func() error { _, err := ParseServer([]string{"127.0.0.1:9001", "weight=0"}, nil); return err }},
-	{"server_fail_timeout_ms", func() error {
-		_, err := ParseServer([]string{"127.0.0.1:9001", "fail_timeout=500ms"}, nil)
-		return err
-	}},
-	{"server_backup_after_hash", func() error {
-		_, err := ParseServer([]string{"127.0.0.1:9001", "backup"}, Hash{Key: "$request_uri", Consistent: true})
-		return err
-	}},
-	{"server_no_address", func() error { _, err := ParseServer(nil, nil); return err }},
 	{"negative_weight", func() error {
 		ps := peers("A", "B")
 		ps[1].Weight = -1

@@ -11,7 +11,8 @@
 // ended, as nginx's upstream module calls peer.get and peer.free:
 //
 //	b, err := balance.ByDirective("least_conn", nil, nil) // "" = round robin
-//	p, err := balance.ParseServer([]string{"127.0.0.1:9001", "weight=5"}, b)
+//	p := balance.NewPeer("127.0.0.1:9001")                // a server line, read by config.ParseServer
+//	p.Weight = 5
 //	up, err := balance.NewUpstream("ems", peers, b)
 //
 //	r := up.NewRequest(clientAddr, hashKey) // hashKey: the evaluated `hash` key

@@ -9,14 +9,9 @@ import (
 
 // The reference's worked example: weights 5,1,1 give A A B A C A A.
 func ExampleUpstream_Get() {
-	var peers []*balance.Peer
-	for _, line := range [][]string{{"127.0.0.1:9001", "weight=5"}, {"127.0.0.1:9002"}, {"127.0.0.1:9003"}} {
-		p, err := balance.ParseServer(line, nil)
-		if err != nil {
-			panic(err)
-		}
-		peers = append(peers, p)
-	}
+	a := balance.NewPeer("127.0.0.1:9001") // server 127.0.0.1:9001 weight=5;
+	a.Weight = 5
+	peers := []*balance.Peer{a, balance.NewPeer("127.0.0.1:9002"), balance.NewPeer("127.0.0.1:9003")}
 	up, err := balance.NewUpstream("ems", peers, nil)
 	if err != nil {
 		panic(err)
@@ -45,11 +40,9 @@ func ExampleUpstream_Get() {
 // peer, so it hashes again.
 func ExampleIPHash() {
 	b, _ := balance.ByDirective("ip_hash", nil, nil)
-	var peers []*balance.Peer
-	for _, line := range [][]string{{"127.0.0.1:9001"}, {"127.0.0.1:9002", "down"}, {"127.0.0.1:9003"}} {
-		p, _ := balance.ParseServer(line, b)
-		peers = append(peers, p)
-	}
+	down := balance.NewPeer("127.0.0.1:9002") // server 127.0.0.1:9002 down;
+	down.Down = true
+	peers := []*balance.Peer{balance.NewPeer("127.0.0.1:9001"), down, balance.NewPeer("127.0.0.1:9003")}
 	up, _ := balance.NewUpstream("ems", peers, b)
 	r := up.NewRequest(netip.MustParseAddr("192.168.1.10"), "")
 	p, why, _ := up.Get(r)

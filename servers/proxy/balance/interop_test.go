@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"webflow-lab/servers/proxy/config"
 )
 
 // The interop tests run real nginx with the same upstream block and compare
@@ -190,10 +192,12 @@ func model(t *testing.T, method Balancer, bs []backend, opts ...Option) (*Upstre
 	var ps []*Peer
 	byAddr := map[string]backend{}
 	for _, b := range bs {
-		p, err := ParseServer(strings.Fields(b.addr+" "+b.params), nil)
+		c, err := config.ParseServer(strings.Fields(b.addr+" "+b.params), true)
 		if err != nil {
 			t.Fatal(err)
 		}
+		p := NewPeer(c.Addr)
+		p.Weight, p.MaxFails, p.FailTimeout, p.MaxConns, p.Backup, p.Down = c.Weight, c.MaxFails, c.FailTimeout, c.MaxConns, c.Backup, c.Down
 		ps = append(ps, p)
 		byAddr[b.addr] = b
 	}

@@ -4,6 +4,7 @@ package config
 // and the balancers' directives).
 
 import (
+	"errors"
 	"strings"
 
 	"webflow-lab/servers/explain"
@@ -38,29 +39,16 @@ func checkUpstreamServer(p *parser, b *block, d *Directive, bad badFunc) error {
 			try: explain.T("check the spelling of the parameter and its value (weight must be at least 1)", "检查参数拼写及取值（weight 至少为 1）"),
 		}, `invalid parameter "%s"`, a)
 	}
-	for _, a := range d.Args[1:] {
-		k, v, hasEq := strings.Cut(a, "=")
-		switch {
-		case hasEq && (k == "weight" || k == "max_conns" || k == "max_fails"):
-			n, ok := atoi(v)
-			if !ok || (k == "weight" && n == 0) {
-				return invalid(a)
-			}
-		case hasEq && k == "fail_timeout":
-			if _, err := parseTime(v, true); err != nil {
-				return invalid(a)
-			}
-		case a == "backup":
-			if b.balancer == "ip_hash" || b.balancer == "hash" || b.balancer == "random" {
-				return bad(errUpstream, hint{
-					why: explain.T(b.balancer+" picks a peer from the key alone, so it cannot hold servers in reserve", b.balancer+" 只按键选择节点，无法保留备用服务器"),
-					try: explain.T("remove backup, or use round robin or least_conn", "去掉 backup，或改用轮询或 least_conn"),
-				}, `balancing method does not support parameter "%s"`, a)
-			}
-		case a == "down":
-		default:
-			return invalid(a)
+	backupOK := b.balancer != "ip_hash" && b.balancer != "hash" && b.balancer != "random"
+	if _, err := ParseServer(d.Args, backupOK); err != nil {
+		var pe *ServerParamError
+		if errors.As(err, &pe) && pe.NotSupported {
+			return bad(errUpstream, hint{
+				why: explain.T(b.balancer+" picks a peer from the key alone, so it cannot hold servers in reserve", b.balancer+" 只按键选择节点，无法保留备用服务器"),
+				try: explain.T("remove backup, or use round robin or least_conn", "去掉 backup，或改用轮询或 least_conn"),
+			}, "%s", err)
 		}
+		return invalid(pe.Param)
 	}
 	if err := checkAddr(d.Arg(0), false); err != "" {
 		return bad(errUpstream, hint{

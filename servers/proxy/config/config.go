@@ -32,6 +32,9 @@ type Warning struct {
 	File string // "" when nginx names no position
 	Line int
 	Text explain.Text // a plain explanation in both languages
+	// Unimplemented marks the lab's own warning: a directive nginx knows
+	// and the lab accepts without doing what it says. nginx never prints it.
+	Unimplemented bool
 }
 
 // String is the line `nginx -t` would print.

@@ -68,9 +68,9 @@ http {
 	})
 	t.Run("peers", func(t *testing.T) {
 		want := []Peer{
-			{Addr: "127.0.0.1:9001", Weight: 5, MaxFails: 3, FailTimeout: 30 * time.Second},
-			{Addr: "localhost:80", Weight: 1, MaxFails: 1, FailTimeout: 10 * time.Second, MaxConns: 7, Backup: true},
-			{Addr: "unix:/run/ems.sock", Weight: 1, MaxFails: 1, FailTimeout: 10 * time.Second, Down: true},
+			{Addr: "127.0.0.1:9001", Name: "127.0.0.1:9001", Weight: 5, MaxFails: 3, FailTimeout: 30 * time.Second},
+			{Addr: "localhost:80", Name: "localhost", Weight: 1, MaxFails: 1, FailTimeout: 10 * time.Second, MaxConns: 7, Backup: true},
+			{Addr: "unix:/run/ems.sock", Name: "unix:/run/ems.sock", Weight: 1, MaxFails: 1, FailTimeout: 10 * time.Second, Down: true},
 		}
 		for i, d := range http.Find("upstream").FindAll("server") {
 			got, err := d.Peer()

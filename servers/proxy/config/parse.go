@@ -143,7 +143,7 @@ func (p *parser) run(lx *lexer, b *block, s spec, words []word) error {
 		p.cfg.Warnings = append(p.cfg.Warnings, Warning{
 			Msg:  fmt.Sprintf(`"%s" directive has no effect in webflow-lab`, s.name),
 			File: d.File, Line: d.EndLine,
-			Text: ignoredText(s),
+			Text: ignoredText(s), Unimplemented: true,
 		})
 	}
 	*b.list = append(*b.list, d)

@@ -133,33 +133,54 @@ const (
 	Ignored                // real nginx accepts it; the lab warns and ignores it
 )
 
-// supported is every directive the lab's proxy implements. Everything else in
-// nginxDirectives is accepted with a warning.
+// supported is every directive the lab's proxy implements: the keys of the
+// proxy's compile table (servers/proxy/compile.go), which
+// TestDirectiveTable keeps equal to this list, and include, which Parse
+// itself carries out. Everything else in nginxDirectives is accepted with a
+// warning that it has no effect in the lab.
 var supported = map[string]bool{
 	// main and events
 	"include": true, "pid": true, "worker_processes": true, "error_log": true,
 	"events": true, "worker_connections": true, "http": true,
-	// http, server, location
-	"server": true, "listen": true, "server_name": true, "location": true,
+	// servers and locations
+	"server": true, "listen": true, "server_name": true, "location": true, "internal": true,
+	"merge_slashes": true, "underscores_in_headers": true, "ignore_invalid_headers": true,
+	"client_header_buffer_size": true, "large_client_header_buffers": true,
+	"keepalive_timeout": true, "keepalive_requests": true,
+	// files
 	"root": true, "alias": true, "index": true, "try_files": true, "autoindex": true,
-	"types": true, "default_type": true, "return": true, "error_page": true,
-	"client_max_body_size": true, "access_log": true, "log_format": true,
-	"server_tokens": true, "charset": true, "keepalive_timeout": true,
-	"sendfile": true, "merge_slashes": true,
+	"autoindex_exact_size": true, "autoindex_localtime": true, "types": true, "default_type": true,
+	"charset": true, "charset_types": true, "etag": true, "if_modified_since": true,
+	"log_not_found": true, "sendfile": true, "server_tokens": true, "absolute_redirect": true,
+	"port_in_redirect": true, "server_name_in_redirect": true, "client_max_body_size": true,
+	"send_timeout": true, "client_body_timeout": true,
+	// gzip
+	"gzip": true, "gzip_types": true, "gzip_min_length": true, "gzip_comp_level": true,
+	"gzip_vary": true, "gzip_http_version": true, "gzip_proxied": true,
+	// headers, access
+	"add_header": true, "expires": true, "allow": true, "deny": true,
+	// logs, return, error pages
+	"access_log": true, "log_format": true, "return": true, "error_page": true, "rewrite": true, "break": true,
 	// uwsgi
 	"uwsgi_pass": true, "uwsgi_param": true, "uwsgi_read_timeout": true,
 	"uwsgi_connect_timeout": true, "uwsgi_send_timeout": true,
 	"uwsgi_ignore_client_abort": true, "uwsgi_next_upstream": true,
 	"uwsgi_next_upstream_tries": true, "uwsgi_next_upstream_timeout": true,
 	"uwsgi_buffer_size": true, "uwsgi_modifier1": true, "uwsgi_modifier2": true,
+	"uwsgi_pass_request_headers": true,
 	// proxy
-	"proxy_pass": true, "proxy_set_header": true, "proxy_read_timeout": true,
+	"proxy_pass": true, "proxy_set_header": true, "proxy_read_timeout": true, "proxy_ignore_client_abort": true,
+	"proxy_pass_request_headers": true, "proxy_pass_request_body": true, "proxy_http_version": true,
+	"uwsgi_pass_request_body": true, "uwsgi_intercept_errors": true, "proxy_intercept_errors": true,
 	"proxy_connect_timeout": true, "proxy_send_timeout": true,
 	"proxy_next_upstream": true, "proxy_next_upstream_tries": true,
-	"proxy_next_upstream_timeout": true,
+	"proxy_next_upstream_timeout": true, "proxy_buffer_size": true,
 	// upstream
 	"upstream": true, "ip_hash": true, "least_conn": true, "hash": true, "random": true,
 }
+
+// IsSupported reports whether the lab implements the directive name.
+func IsSupported(name string) bool { return supported[name] }
 
 // byName indexes nginxDirectives.
 var byName = func() map[string][]spec {

@@ -1,6 +1,9 @@
 package config
 
 import (
+	"math"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -49,7 +52,8 @@ func TestLookup(t *testing.T) {
 		{"tcp_nopush", Ignored, HTTP | Server | Location, Flag},
 		{"user", Ignored, Main, Take12},
 		{"ssl_certificate", Ignored, HTTP | Server, Take1},
-		{"gzip", Ignored, HTTP | Server | Location | LocationIf, Flag},
+		{"gzip", Supported, HTTP | Server | Location | LocationIf, Flag},
+		{"gzip_buffers", Ignored, HTTP | Server | Location, Take2},
 		{"perl", Unknown, 0, 0},         // dynamic module, not loaded
 		{"image_filter", Unknown, 0, 0}, // dynamic module, not loaded
 		{"uwsgi_pass127.0.0.1", Unknown, 0, 0},
@@ -132,6 +136,7 @@ func TestParseTime(t *testing.T) {
 		{"1x", 0, false, false}, {"-1s", 0, false, false},
 		{"1y", 365 * 24 * time.Hour, true, true}, {"1M", 30 * 24 * time.Hour, true, true},
 		{"10s", 10 * time.Second, true, true}, {"500ms", 0, true, false},
+		{"9227000000", time.Duration(math.MaxInt64), false, true}, // past a Duration: for ever
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -185,4 +190,42 @@ func TestInetAton(t *testing.T) {
 			t.Errorf("inetAton(%q): got %v, want %v", tt.in, got, tt.want)
 		}
 	}
+}
+
+// FuzzValues: the value parsers never panic; what they accept is
+// non-negative; a size is also an offset of the same value; a number is
+// its own decimal form (leading zeros aside).
+func FuzzValues(f *testing.F) {
+	for _, s := range []string{"0", "10k", "1M", "1g", "60s", "1m30s", "500ms", "1y", "1w2d", "007",
+		"99999999999999999999", "9223372036854775807k", "1h 30m", "", "-1", "1.5m"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if n, err := ParseSize(s); err == nil {
+			if n < 0 {
+				t.Fatalf("ParseSize(%q) = %d, want ≥ 0", s, n)
+			}
+			if m, err := ParseOffset(s); err != nil || m != n {
+				t.Fatalf("ParseOffset(%q) = %d, %v; want %d as ParseSize", s, m, err, n)
+			}
+		}
+		if n, err := ParseOffset(s); err == nil && n < 0 {
+			t.Fatalf("ParseOffset(%q) = %d, want ≥ 0", s, n)
+		}
+		if d, err := ParseTime(s); err == nil && d < 0 {
+			t.Fatalf("ParseTime(%q) = %v, want ≥ 0", s, d)
+		}
+		if d, err := ParseSeconds(s); err == nil && d < 0 {
+			t.Fatalf("ParseSeconds(%q) = %v, want ≥ 0", s, d)
+		}
+		if n, err := ParseNumber(s); err == nil {
+			want := strings.TrimLeft(s, "0")
+			if want == "" {
+				want = "0"
+			}
+			if got := strconv.FormatInt(n, 10); got != want {
+				t.Fatalf("ParseNumber(%q) = %s, want %s", s, got, want)
+			}
+		}
+	})
 }

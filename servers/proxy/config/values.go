@@ -43,6 +43,16 @@ func parseSize(s string, allowG bool) (int64, error) {
 	return n * scale, nil
 }
 
+// ParseNumber parses a number as ngx_atoi does (ngx_conf_set_num_slot,
+// weight=, max_fails=): decimal digits only, no sign, no overflow.
+func ParseNumber(s string) (int64, error) {
+	n, ok := atoi(s)
+	if !ok {
+		return 0, ErrInvalidValue
+	}
+	return n, nil
+}
+
 // atoi is ngx_atoi: non-empty, digits only, no sign, no overflow.
 func atoi(s string) (int64, bool) {
 	if s == "" {
@@ -67,6 +77,10 @@ func atoi(s string) (int64, bool) {
 // once, e.g. "60s", "500ms", "1m30s"; a bare number is seconds.
 func ParseTime(s string) (time.Duration, error) {
 	ms, err := parseTime(s, false)
+	if ms > math.MaxInt64/int64(time.Millisecond) {
+		// nginx takes it (ngx_msec_t); a Duration ends here: for ever
+		return time.Duration(math.MaxInt64), err
+	}
 	return time.Duration(ms) * time.Millisecond, err
 }
 

@@ -18,6 +18,7 @@ import (
 	"webflow-lab/servers/proxy/balance"
 	"webflow-lab/servers/trace"
 	"webflow-lab/servers/uwsgiproto"
+	"webflow-lab/servers/wsgi"
 )
 
 // checkLeaks fails the test if goroutines outlive it. Call it first, so its
@@ -239,14 +240,14 @@ func uwsgiReq(method, uri string, body string) *Request {
 }
 
 func httpReq(method, uri, body string) *Request {
-	bl := int64(-1)
+	hs := []wsgi.Header{{Name: "Host", Value: "app"}, {Name: "Connection", Value: "close"}}
 	if body != "" {
-		bl = int64(len(body))
+		hs = append(hs, wsgi.Header{Name: "Content-Length", Value: strconv.Itoa(len(body))})
 	}
 	return &Request{
 		Method:   method,
 		URI:      uri,
-		HTTPHead: HTTPHead(method, uri, "app", nil, bl),
+		HTTPHead: HTTPHead(method, uri, "HTTP/1.0", hs),
 		Body:     []byte(body),
 	}
 }
