@@ -98,6 +98,7 @@ func BenchmarkLabThroughput(b *testing.B) {
 			client := &http.Client{Transport: tr}
 			defer tr.CloseIdleConnections()
 			b.SetParallelism(4) // 4 × GOMAXPROCS clients
+			cpu0 := cpuTime()
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
@@ -111,6 +112,11 @@ func BenchmarkLabThroughput(b *testing.B) {
 				}
 			})
 			b.StopTimer()
+			// CPU per request moves less with the machine's other load than
+			// req/s does (the clients' CPU is in it too, the same for both).
+			if c := cpuTime(); c > 0 {
+				b.ReportMetric(float64((c-cpu0).Microseconds())/float64(b.N), "cpu-µs/req")
+			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
 			if watched {
 				b.ReportMetric(float64(w.Skipped()), "skipped")
