@@ -717,6 +717,13 @@ func (r *trafficRun) run(ctx context.Context, opts traffic.Options) {
 		sum = r.runLoad(ctx, v, opts.Base)
 	} else {
 		opts.OnRequest = r.request
+		opts.OnWalk = func(_ int, err error) {
+			if err != nil {
+				r.failed.Add(1)
+			} else {
+				r.walks.Add(1)
+			}
+		}
 		sum = traffic.RunItem(ctx, r.item, r.first, opts)
 		r.walks.Store(sum.Walks)
 		r.failed.Store(sum.Failed)

@@ -139,14 +139,16 @@ func TestTrafficLoad(t *testing.T) {
 	}
 }
 
-// TestTrafficStop: a run without end stops on `traffic stop ID`, its
-// requests in flight abandoned, and the result says what it did.
+// TestTrafficStop: a run without end counts its journeys as it goes, stops
+// on `traffic stop ID`, its requests in flight abandoned, and the result
+// says what it did.
 func TestTrafficStop(t *testing.T) {
 	noLeaks(t)
 	lab := startLab(t, nil)
 	mustDo(t, lab, "browse 2 open-list every 50ms")
 	mustDo(t, lab, "load / -c 2 -d 1h")
-	waitTraffic(t, lab, 1, "sending", func(r TrafficRun) bool { return r.Sent > 10 })
+	// Journeys count as they end, not only when the run does.
+	waitTraffic(t, lab, 1, "walking", func(r TrafficRun) bool { return r.Walks > 2 && r.State == TrafficRunning })
 	waitTraffic(t, lab, 2, "sending", func(r TrafficRun) bool { return r.Sent > 10 })
 	r := mustDo(t, lab, "traffic stop 1")
 	mustContain(t, "the result", r.Did.EN, "stopped traffic 1 (2 browsers, journey open-list, every 50ms) after")

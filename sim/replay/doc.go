@@ -37,7 +37,8 @@
 // recorder followed, and every state change; after each state change, and
 // after the first event of each second while anything happens, the
 // snapshot and the configs again when they changed (a snapshot, or config,
-// entry has the "at" of the event it follows). The end line counts the
+// entry has the "at" of the event it follows), and once more at the end.
+// The end line counts the
 // entries (a check that nothing is missing) and what the recorder's
 // subscription skipped under a load it could not keep up with (whole
 // requests) or dropped.

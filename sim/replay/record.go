@@ -106,7 +106,7 @@ func checkpoint(e *trace.Event, last *time.Duration) bool {
 
 // Record writes what src does to w until ctx ends: the header, the configs
 // and the snapshot, then every event, with the snapshot and configs again
-// after each checkpoint when they changed, and the end line. It returns the
+// after each checkpoint and at the end when they changed, and the end line. It returns the
 // end line it wrote, and an error only when writing failed. The events
 // still queued when ctx ends are written first; events after that are not
 // recorded.
@@ -136,6 +136,9 @@ func Record(ctx context.Context, w io.Writer, src Source) (End, error) {
 	}
 	end := src.Lost
 	end.At = max(src.Now()-src.Origin, rc.lastAt)
+	if err := rc.look(end.At); err != nil { // the lab as the recording leaves it
+		return End{}, err
+	}
 	end.Skipped += sub.Skipped()
 	end.Dropped += sub.Dropped()
 	if err := rc.enc.finish(end); err != nil {

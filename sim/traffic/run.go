@@ -135,13 +135,18 @@ func runBrowse(ctx context.Context, v *Browse, first int, opts Options, s *Summa
 			defer wg.Done()
 			defer b.Close()
 			repeat(ctx, v.Every, v.For, v.Times, func() {
-				if _, err := b.Walk(ctx, v.Journey); err != nil {
-					if ctx.Err() == nil {
-						c.fail(err)
-					}
-					return
+				_, err := b.Walk(ctx, v.Journey)
+				if err != nil && ctx.Err() != nil {
+					return // stopped under it: not the journey's failure
 				}
-				c.walks.Add(1)
+				if err != nil {
+					c.fail(err)
+				} else {
+					c.walks.Add(1)
+				}
+				if opts.OnWalk != nil {
+					opts.OnWalk(b.N, err)
+				}
 			})
 		}()
 	}
