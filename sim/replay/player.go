@@ -365,6 +365,19 @@ func (p *Player) Do(ctx context.Context, line string) (sim.Result, error) {
 	return sim.Result{At: now, Did: did}, nil
 }
 
+// Commands lists the controls a replay honours, for the screen's ':' line
+// (help and completion) in place of sim.Commands.
+func Commands() []sim.Command {
+	return []sim.Command{
+		{Name: "speed", Args: "X", Summary: explain.T("play at X times the recorded speed (0.1 slower, 10 faster)", "以录制速度的 X 倍回放（0.1 更慢，10 更快）"),
+			Values: []string{"0.1", "0.5", "1", "2", "10"}},
+		{Name: "pause", Summary: explain.T("hold the replay where it is", "暂停回放")},
+		{Name: "resume", Summary: explain.T("go on from where it was paused", "从暂停处继续")},
+		{Name: "restart", Summary: explain.T("play from the start", "从头回放")},
+		{Name: "status", Summary: explain.T("where the replay is, and the lab as recorded then", "回放到了哪里，以及当时录下的实验状态")},
+	}
+}
+
 func parseSpeed(s string) (float64, bool) {
 	s = strings.TrimSuffix(strings.TrimSuffix(strings.ToLower(s), "x"), "×")
 	x, err := strconv.ParseFloat(s, 64)

@@ -134,4 +134,12 @@ func TestPlayerRefuses(t *testing.T) {
 	for _, l := range []string{"speed 0.25", "speed 10x", "pause", "resume", "restart"} {
 		mustDo(t, p, l)
 	}
+	// Every command Commands lists for the screen is one Do takes.
+	for _, c := range Commands() {
+		line := c.Name
+		if len(c.Values) > 0 {
+			line += " " + c.Values[0]
+		}
+		mustDo(t, p, line)
+	}
 }
