@@ -16,6 +16,7 @@ import (
 	"webflow-lab/servers/explain"
 	"webflow-lab/servers/trace"
 	"webflow-lab/sim"
+	"webflow-lab/sim/traffic"
 )
 
 // A Player plays a Recording back as a running lab shows itself to the
@@ -134,6 +135,16 @@ func (p *Player) apply(st step) {
 			}
 		}
 	}
+}
+
+// UserOf names the virtual user a recorded connection came from, as
+// sim.Lab.UserOf does: N for 127.0.N.1 ("user N"), 0 for anyone else. A
+// recording made where all users shared 127.0.0.1 (macOS) cannot tell them
+// apart: the source ports the lab knew then are not in the file.
+func (p *Player) UserOf(conn string) int {
+	client, _, _ := strings.Cut(conn, "→")
+	var anyone *traffic.Users // the address alone
+	return anyone.Who(client)
 }
 
 // Recording is what the player plays.

@@ -127,6 +127,12 @@ func TestPlayerRefuses(t *testing.T) {
 			}
 		})
 	}
+	if n := p.UserOf("127.0.3.1:40112→127.0.0.1:8080"); n != 3 {
+		t.Errorf("UserOf(127.0.3.1) = %d, want user 3", n)
+	}
+	if n := p.UserOf("127.0.0.1:40112→127.0.0.1:8080"); n != 0 {
+		t.Errorf("UserOf(127.0.0.1) = %d, want 0", n)
+	}
 	out := mustDo(t, p, "status").Output
 	if !strings.Contains(out, "replay 0s of 2s at 1×") || !strings.Contains(out, "uwsgi-2") {
 		t.Errorf("status: got\n%s\nwant the position and the lab", out)

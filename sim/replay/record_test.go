@@ -126,6 +126,18 @@ func TestRecordReplay(t *testing.T) {
 			kinds[e.Kind] = true
 		}
 	}
+	// The browser is user 1 in the replay too: its address says so.
+	p0, err := New(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range rec.Events() {
+		if e.First && e.From == trace.Browser && e.To == trace.Proxy {
+			if n, want := p0.UserOf(e.Conn), lab.UserOf(e.Conn); n != want || n != 1 && want != 0 {
+				t.Errorf("%s: the replay says user %d, the lab %d", e.Conn, n, want)
+			}
+		}
+	}
 	var iniEdits, confEdits int
 	for _, en := range rec.Entries {
 		if c := en.Config; c != nil && en.At > 0 {
