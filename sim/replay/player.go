@@ -93,8 +93,8 @@ func New(rec *Recording) (*Player, error) {
 		if en.Event != nil {
 			e := *en.Event
 			st.checkpoint = checkpoint(&e, &lastCheck)
-			if st.checkpoint {
-				for st.last < len(rec.Entries) && rec.Entries[st.last].Event == nil {
+			if st.checkpoint { // what its look wrote has its time
+				for st.last < len(rec.Entries) && rec.Entries[st.last].Event == nil && rec.Entries[st.last].At == en.At {
 					st.last++
 				}
 			}

@@ -135,7 +135,9 @@ func Record(ctx context.Context, w io.Writer, src Source) (End, error) {
 		}
 	}
 	end := src.Lost
-	end.At = max(src.Now()-src.Origin, rc.lastAt)
+	// The last look is after the last event, never at its time: a Player
+	// would take it for that event's checkpoint.
+	end.At = max(src.Now()-src.Origin, rc.lastAt+1)
 	if err := rc.look(end.At); err != nil { // the lab as the recording leaves it
 		return End{}, err
 	}
