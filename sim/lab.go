@@ -60,7 +60,7 @@ type Lab struct {
 	actions   []Result
 	closed    bool
 	ctl       *controlServer
-	traffic   trafficSet // its own lock: see traffic_control.go
+	traffic   trafficSet // its own lock: see traffic_runs.go
 
 	// The database service: every file in use, by absolute path. Its own
 	// lock, because app servers load their app (and open a file) inside
