@@ -60,6 +60,7 @@ type Lab struct {
 	actions   []Result
 	closed    bool
 	ctl       *controlServer
+	traffic   trafficSet // its own lock: see traffic_runs.go
 
 	// The database service: every file in use, by absolute path. Its own
 	// lock, because app servers load their app (and open a file) inside
@@ -471,6 +472,7 @@ func (l *Lab) instance(name string) (*instance, error) {
 // leaves no goroutine, socket, pidfile or control file behind. Calling it
 // again is harmless.
 func (l *Lab) Shutdown(ctx context.Context) error {
+	l.traffic.shutdown() // first, so that no request starts while the servers stop
 	l.points.Close()
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -33,8 +33,9 @@ func openFDs() int {
 
 // TestStartStopLeavesNothing starts and stops the lab 50 times, some cycles
 // with requests held at a breakpoint, some with requests in flight on a
-// slow instance, some with a component stopped, and checks that nothing is
-// left: goroutines, file descriptors, ports, pidfiles, the control file.
+// slow instance, some with a component stopped, some with traffic running
+// (browsers and the load generator), and checks that nothing is left:
+// goroutines, file descriptors, ports, pidfiles, the control file.
 func TestStartStopLeavesNothing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("50 lab cycles: skipped with -short")
@@ -69,7 +70,7 @@ func TestStartStopLeavesNothing(t *testing.T) {
 				}()
 			}
 		}
-		switch cycle % 4 {
+		switch cycle % 5 {
 		case 1: // requests held at a breakpoint when the lab stops
 			if _, _, err := lab.Break(ctx, BreakSpec{Hop: trace.WorkerToApp}); err != nil {
 				t.Fatal(err)
@@ -83,6 +84,11 @@ func TestStartStopLeavesNothing(t *testing.T) {
 		case 3: // a component stopped
 			mustDo(t, lab, "stop uwsgi-2")
 			mustDo(t, lab, "db stop")
+			send(2)
+		case 4: // traffic running: browsers walking without end, a load for an hour
+			mustDo(t, lab, "browse 3 open-list every 20ms")
+			mustDo(t, lab, "load /login/ -c 4 -d 1h")
+			waitTraffic(t, lab, 2, "sending", func(r TrafficRun) bool { return r.Sent > 0 })
 			send(2)
 		}
 		if err := lab.Shutdown(ctx); err != nil {

@@ -28,6 +28,7 @@ type recorder struct {
 	names   atomic.Pointer[map[string]string] // address → instance name
 	conns   shardedMap                        // connection → the request that dialed it
 	aliases shardedMap                        // an app server's own request id → the proxy's
+	tap     atomic.Pointer[func(trace.Event)] // the lab's traffic counter, while traffic runs
 }
 
 func newRecorder(b *trace.Broker) *recorder {
@@ -54,11 +55,22 @@ func (r *recorder) WantsPDU(id string) bool {
 	return r.next.WantsPDU(id)
 }
 
+// setTap makes f see every event (after instances are named), watched or
+// not; nil removes it.
+func (r *recorder) setTap(f func(trace.Event)) {
+	if f == nil {
+		r.tap.Store(nil)
+		return
+	}
+	r.tap.Store(&f)
+}
+
 // setNames replaces the address → instance table.
 func (r *recorder) setNames(m map[string]string) { r.names.Store(&m) }
 
 func (r *recorder) Record(e trace.Event) {
-	if !r.next.Watched() {
+	watched, tap := r.next.Watched(), r.tap.Load()
+	if !watched && tap == nil {
 		return
 	}
 	if names := r.names.Load(); names != nil {
@@ -67,6 +79,12 @@ func (r *recorder) Record(e trace.Event) {
 		}
 		if n, ok := (*names)[e.Subject]; ok {
 			e.Subject = n
+		}
+	}
+	if tap != nil {
+		(*tap)(e)
+		if !watched {
+			return
 		}
 	}
 	switch {

@@ -21,7 +21,8 @@ type Snapshot struct {
 	Breakpoints []Breakpoint
 	Held        []Held
 	Faults      []Fault
-	Actions     []Result // what the controls did, oldest first (the last 50)
+	Actions     []Result     // what the controls did, oldest first (the last 50)
+	Traffic     []TrafficRun // the lab's traffic, running and recently ended (see Lab.Traffic)
 }
 
 // ProxyState is the nginx-like proxy.

@@ -34,7 +34,7 @@ func (l *Lab) Watch(buffer int) *trace.Subscription {
 // control left, and the servers' live counters.
 func (l *Lab) Snapshot() Snapshot {
 	v := l.current()
-	s := Snapshot{Taken: time.Now(), Dir: l.dir, Actions: slices.Clone(v.actions)}
+	s := Snapshot{Taken: time.Now(), Dir: l.dir, Actions: slices.Clone(v.actions), Traffic: l.Traffic()}
 	s.Proxy = ProxyState{State: Stopped, ConfFile: l.confFile(), LastError: v.proxyErr}
 	byAddr := map[string]string{}
 	for i := range v.instances {

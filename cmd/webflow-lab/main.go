@@ -34,6 +34,8 @@ var commands = []command{
 	{"reset", "put the workspace back to the defaults, keeping a backup of what it replaces", runReset},
 	{"bench", "send load to a URL and report requests/s, status codes, errors and latency percentiles (like wrk, hey)", runBench},
 	{"capacity", "QPS = processes × threads ÷ time per request, predicted and measured", runCapacity},
+	{"record", "run the lab as serve does and save the run (events, snapshots, configs) to one file", runRecord},
+	{"replay", "play a recorded run back, on its recorded timing, without starting any server", runReplay},
 	{"collectstatic", "copy the EMS's static files into STATIC_ROOT (like Django's collectstatic)", runCollectstatic},
 	{"version", "print the version", runVersion},
 }

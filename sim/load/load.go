@@ -71,6 +71,12 @@ type Progress struct {
 	Errors   int64         // requests that got no answer so far
 	RPS      float64       // answers per second over the last interval
 	Final    bool          // the last call, after every connection stopped
+	// Status counts the answers so far by status code (a copy).
+	Status map[int]int64
+	// Latency is the run's own histogram, still filling while the run
+	// lasts: its percentiles are live (see Histogram on reading it while
+	// it records). The caller must not Record into it.
+	Latency *Histogram
 }
 
 // A Report is what a run measured.

@@ -216,7 +216,13 @@ func TestCancel(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := Spec{URL: "http://127.0.0.1:8080/", Connections: 3, Duration: time.Hour}.withDefaults()
 		var calls atomic.Int64
-		s.Progress = func(p Progress) { calls.Add(1) }
+		var last atomic.Pointer[Progress]
+		s.Progress = func(p Progress) {
+			calls.Add(1)
+			if !p.Final {
+				last.Store(&p)
+			}
+		}
 		tg, _ := prepare(context.Background(), s)
 		f := &fakeServer{service: func(int) time.Duration { return 10 * ms }}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -231,6 +237,15 @@ func TestCancel(t *testing.T) {
 		time.Sleep(time.Hour)          // the fake server's answers in flight finish
 		if n := calls.Load(); n != 9 { // 8 ticks of 250 ms, then the final call
 			t.Errorf("progress called %d times, want 9", n)
+		}
+		// The last tick (at 2 s) saw the run live: its status counts and
+		// its latency histogram, 10 ms each.
+		p := last.Load()
+		if p == nil || p.Status[200] != p.Done || p.Done < 500 || p.Latency == nil {
+			t.Fatalf("last progress: %+v; want Status[200] = Done ≈ 600 and the live histogram", p)
+		}
+		if got := p.Latency.Percentile(50); got < 9*ms || got > 11*ms {
+			t.Errorf("live p50: got %v, want 10ms", got)
 		}
 	})
 }

@@ -27,13 +27,21 @@ func (r *run) progress(ctx context.Context, done chan<- struct{}) {
 }
 
 func (r *run) snapshot(elapsed time.Duration) Progress {
-	return Progress{
+	p := Progress{
 		Elapsed:  elapsed,
 		Duration: r.spec.Duration,
 		Requests: r.spec.Requests,
 		Done:     r.done.Load(),
 		Errors:   r.errs.Load(),
+		Status:   map[int]int64{},
+		Latency:  r.latency,
 	}
+	for code := range r.status {
+		if n := r.status[code].Load(); n > 0 {
+			p.Status[code] = n
+		}
+	}
+	return p
 }
 
 // report gathers the counters once every worker has stopped.

@@ -39,6 +39,10 @@ type Options struct {
 	// the browser's goroutines (several at once while a page loads its
 	// resources).
 	OnRequest func(Request)
+	// OnWalk, if set, is called as each journey of a browsers line ends,
+	// with its error (nil when it was walked to the end), from the
+	// browser's goroutine: a running count of journeys.
+	OnWalk func(browser int, err error)
 }
 
 // A Request is one request a virtual browser made (or answered from its

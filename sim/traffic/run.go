@@ -35,36 +35,57 @@ func Run(ctx context.Context, spec Spec, opts Options) ([]Summary, error) {
 	sums := make([]Summary, len(spec.Items))
 	var wg sync.WaitGroup
 	for i, it := range spec.Items {
-		s := &sums[i]
-		s.Item = it
+		line := 0
 		if i < len(spec.Lines) {
-			s.Line = spec.Lines[i]
+			line = spec.Lines[i]
 		}
-		var first int
-		switch v := it.(type) {
-		case *Browse:
-			first, next = next, next+v.Browsers
-		case *Fetch:
-			first, next = next, next+v.Users
-		}
+		first := next
+		next += UsersOf(it)
 		if next-1 > maxBrowsers {
-			return nil, fmt.Errorf("traffic: line %d: %d browsers in all, more than the lab's %d loopback addresses", s.Line, next-1, maxBrowsers)
+			return nil, fmt.Errorf("traffic: line %d: %d browsers in all, more than the lab's %d loopback addresses", line, next-1, maxBrowsers)
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			switch v := it.(type) {
-			case *Browse:
-				runBrowse(ctx, v, first, opts, s)
-			case *Fetch:
-				runFetch(ctx, v, first, opts, s)
-			case *Load:
-				runLoad(ctx, v, opts, s)
-			}
+			sums[i] = RunItem(ctx, it, first, opts)
+			sums[i].Line = line
 		}()
 	}
 	wg.Wait()
 	return sums, nil
+}
+
+// MaxUsers is how many virtual users there can be at once: each has its
+// own loopback address, 127.0.N.1.
+const MaxUsers = maxBrowsers
+
+// UsersOf is how many virtual users an item needs: a browsers line's
+// browsers, a GET line's users, none for a load line (the load generator
+// is not a user).
+func UsersOf(it Item) int {
+	switch v := it.(type) {
+	case *Browse:
+		return v.Browsers
+	case *Fetch:
+		return v.Users
+	}
+	return 0
+}
+
+// RunItem plays one item of a spec, its users numbered from first, until
+// it is done or ctx ends, and returns what it did. Run plays every item of
+// a spec with it; the lab plays each item as a run of its own.
+func RunItem(ctx context.Context, it Item, first int, opts Options) Summary {
+	s := Summary{Item: it}
+	switch v := it.(type) {
+	case *Browse:
+		runBrowse(ctx, v, first, opts, &s)
+	case *Fetch:
+		runFetch(ctx, v, first, opts, &s)
+	case *Load:
+		runLoad(ctx, v, opts, &s)
+	}
+	return s
 }
 
 // counter collects one item's counts from several browsers.
@@ -114,13 +135,18 @@ func runBrowse(ctx context.Context, v *Browse, first int, opts Options, s *Summa
 			defer wg.Done()
 			defer b.Close()
 			repeat(ctx, v.Every, v.For, v.Times, func() {
-				if _, err := b.Walk(ctx, v.Journey); err != nil {
-					if ctx.Err() == nil {
-						c.fail(err)
-					}
-					return
+				_, err := b.Walk(ctx, v.Journey)
+				if err != nil && ctx.Err() != nil {
+					return // stopped under it: not the journey's failure
 				}
-				c.walks.Add(1)
+				if err != nil {
+					c.fail(err)
+				} else {
+					c.walks.Add(1)
+				}
+				if opts.OnWalk != nil {
+					opts.OnWalk(b.N, err)
+				}
 			})
 		}()
 	}
