@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"webflow-lab/servers/explain"
 	"webflow-lab/servers/proxy/config"
@@ -56,13 +57,33 @@ func (c *logCheck) what() Text {
 	return tf("logs/%s gets a line matching %s", "logs/%s 中出现匹配 %s 的行", c.file, c.text)
 }
 
-func (c *logCheck) run(_ context.Context, e *env) (bool, Text) {
-	lines, names := e.newLogLines(c.file)
+// logSettle is how long a log check waits for a line that is not there
+// yet: servers write a request's log line as it ends, which can be just
+// after its client has the answer.
+const logSettle = 500 * time.Millisecond
+
+func (c *logCheck) run(ctx context.Context, e *env) (bool, Text) {
+	var lines, names []string
 	var hit string
-	for _, l := range lines {
-		if c.re != nil && c.re.MatchString(l) || c.re == nil && strings.Contains(l, c.text) {
-			hit = l
+	deadline := time.Now().Add(logSettle)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		lines, names = e.newLogLines(c.file)
+		hit = ""
+		for _, l := range lines {
+			if c.re != nil && c.re.MatchString(l) || c.re == nil && strings.Contains(l, c.text) {
+				hit = l
+				break
+			}
+		}
+		if hit != "" || time.Now().After(deadline) {
 			break
+		}
+		select { // wait for the line to be written, at most logSettle
+		case <-tick.C:
+		case <-ctx.Done():
+			return false, tf("the check was stopped", "检查被中止")
 		}
 	}
 	where := "logs/" + c.file
@@ -269,7 +290,7 @@ func (c *iniCheck) run(_ context.Context, e *env) (bool, Text) {
 	if names == nil {
 		names = []string{c.key}
 	}
-	want := strings.ReplaceAll(c.val, "%d", filepath.Dir(path)+string(filepath.Separator))
+	want := strings.ReplaceAll(e.expand(c.val), "%d", filepath.Dir(path)+string(filepath.Separator))
 	var vals []string
 	for _, o := range cfg.Options {
 		for _, n := range names {
@@ -288,7 +309,7 @@ func (c *iniCheck) run(_ context.Context, e *env) (bool, Text) {
 				return true, tf("%s: %s = %s", "%s：%s = %s", c.file, c.key, v)
 			}
 		}
-		return false, tf("%s: %s = %s, want %s", "%s：%s = %s，期望 %s", c.file, c.key, strings.Join(vals, ", "), c.val)
+		return false, tf("%s: %s = %s, want %s", "%s：%s = %s，期望 %s", c.file, c.key, strings.Join(vals, ", "), want)
 	}
 	got := atoi(vals[len(vals)-1]) // uWSGI reads numbers with C's atoi, last one wins
 	n, _ := strconv.Atoi(c.val)

@@ -90,10 +90,10 @@ func startLab(t *testing.T) *sim.Lab {
 				t.Errorf("Shutdown: %v", err)
 			}
 			if t.Failed() {
-				for _, name := range []string{"error.log", "access.log", "uwsgi-1.log", "uwsgi-2.log"} {
+				for _, name := range []string{"error.log", "access.log"} {
 					b, _ := os.ReadFile(filepath.Join(lab.Dir(), "logs", name))
-					if len(b) > 3000 {
-						b = b[len(b)-3000:]
+					if len(b) > 1500 {
+						b = b[len(b)-1500:]
 					}
 					t.Logf("logs/%s (its end):\n%s", name, b)
 				}
