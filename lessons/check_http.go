@@ -283,7 +283,7 @@ func (c *httpCheck) run(ctx context.Context, e *env) (bool, Text) {
 			nth = fmt.Sprintf(" (request %d of %d)", i+1, n)
 		}
 		if len(c.status) > 0 && !slices.Contains(c.status, r.Status) {
-			return false, outcome(label+nth, r, fmt.Sprintf("want %s", joinInts(c.status)), fmt.Sprintf("期望 %s", joinInts(c.status)))
+			return false, outcome(label+nth, p.To, r, fmt.Sprintf("want %s", joinInts(c.status)), fmt.Sprintf("期望 %s", joinInts(c.status)))
 		}
 		for _, h := range c.headers {
 			if got := r.Header.Get(h[0]); !strings.Contains(strings.ToLower(got), strings.ToLower(h[1])) {
@@ -292,17 +292,17 @@ func (c *httpCheck) run(ctx context.Context, e *env) (bool, Text) {
 		}
 		for _, b := range c.body {
 			if !strings.Contains(r.Body, b) {
-				return false, outcome(label+nth, r, fmt.Sprintf("the page has no %q", b), fmt.Sprintf("页面中没有 %q", b))
+				return false, outcome(label+nth, p.To, r, fmt.Sprintf("the page has no %q", b), fmt.Sprintf("页面中没有 %q", b))
 			}
 		}
 		for _, b := range c.lacks {
 			if strings.Contains(r.Body, b) {
-				return false, outcome(label+nth, r, fmt.Sprintf("the page has %q", b), fmt.Sprintf("页面中有 %q", b))
+				return false, outcome(label+nth, p.To, r, fmt.Sprintf("the page has %q", b), fmt.Sprintf("页面中有 %q", b))
 			}
 		}
 		for _, h := range c.failedAt {
 			if !failedAt(r.Events, h) {
-				return false, outcome(label+nth, r, "no hop failed at "+h, "没有在 "+h+" 这一跳失败")
+				return false, outcome(label+nth, p.To, r, "no hop failed at "+h, "没有在 "+h+" 这一跳失败")
 			}
 		}
 		for _, want := range c.packet {
@@ -314,7 +314,7 @@ func (c *httpCheck) run(ctx context.Context, e *env) (bool, Text) {
 	// Over all requests: who served them, how long it took.
 	served := make([]string, n)
 	for i, pr := range probes {
-		served[i] = servedBy(pr.res)
+		served[i] = servedBy(pr.res, p.To)
 	}
 	for _, s := range c.servedBy {
 		if ok, saw := s.check(served, e); !ok {
@@ -326,19 +326,28 @@ func (c *httpCheck) run(ctx context.Context, e *env) (bool, Text) {
 			label, n, took.Round(time.Millisecond), c.within, spreadOf(served))
 	}
 	last := probes[n-1].res
-	saw := outcomeText(last)
+	saw := outcomeText(last, p.To)
 	if n > 1 {
 		saw = tf("%d answers, %s", "%d 个应答，%s", n, spreadOf(served))
 	}
 	return true, explain.T(label+": "+saw.EN, label+"："+saw.ZH)
 }
 
-// servedBy is the instance that ran the request's app, "nginx" when the
-// proxy answered alone, or what the page footer says when the events were
-// skipped.
-func servedBy(r sim.ProbeResult) string {
+// servedBy is the instance that ran the request's app; "nginx" when the
+// proxy answered alone (from disk, or an error page); the instance itself
+// for a request sent straight to one whose static-map answered; what the
+// page footer says when the events were skipped.
+func servedBy(r sim.ProbeResult, to string) string {
+	if r.Status == http.StatusBadGateway || r.Status == http.StatusGatewayTimeout {
+		return "nginx" // its own error page, for the server behind it
+	}
 	for _, ev := range r.Events {
 		if ev.To == trace.App && ev.Instance != "" && ev.Phase != trace.Failed {
+			return ev.Instance
+		}
+	}
+	for _, ev := range r.Events { // a static-map answered, without the app
+		if ev.To == trace.Uwsgi && ev.Phase == trace.Arrived && ev.Instance != "" && !strings.Contains(ev.Instance, ":") {
 			return ev.Instance
 		}
 	}
@@ -346,6 +355,9 @@ func servedBy(r sim.ProbeResult) string {
 		return m[1]
 	}
 	if len(r.Events) > 0 {
+		if to != "" && to != "proxy" && to != "nginx" {
+			return to
+		}
 		return "nginx"
 	}
 	return "?"
@@ -409,18 +421,18 @@ func spreadOf(served []string) string {
 }
 
 // outcome says what one request got, and why that is not what is wanted.
-func outcome(label string, r sim.ProbeResult, want, wantZH string) Text {
-	o := outcomeText(r)
+func outcome(label, to string, r sim.ProbeResult, want, wantZH string) Text {
+	o := outcomeText(r, to)
 	return explain.T(label+" got "+o.EN+"; "+want, label+" 得到 "+o.ZH+"；"+wantZH)
 }
 
 // outcomeText is a request's answer as the lab saw it: the status, who gave
 // it, and the failed hop's reason.
-func outcomeText(r sim.ProbeResult) Text {
+func outcomeText(r sim.ProbeResult, to string) Text {
 	if r.Status == 0 {
 		return tf("no answer (%s)", "没有应答（%s）", r.Err)
 	}
-	who := servedBy(r)
+	who := servedBy(r, to)
 	from := "from " + who
 	fromZH := "来自 " + who
 	if who == "nginx" {
@@ -428,7 +440,7 @@ func outcomeText(r sim.ProbeResult) Text {
 	}
 	why, whyZH := "", ""
 	for _, ev := range r.Events {
-		if ev.Phase == trace.Failed && ev.Why != "" {
+		if r.Status >= 400 && ev.Phase == trace.Failed && ev.Why != "" {
 			why, whyZH = ": "+ev.Why, "："+ev.WhyIn("zh")
 			break
 		}

@@ -309,6 +309,10 @@ func (e *env) healthy(ctx context.Context, s sim.Snapshot) (bool, Text) {
 	if len(s.Breakpoints) > 0 {
 		return bad(tf("a breakpoint is armed at %s", "在 %s 设有断点", s.Breakpoints[0].Hop))
 	}
+	if u, _ := upstreamOf(s, ""); s.Sessions != "db" && len(s.Instances) > 1 && u != nil && !strings.Contains(u.Strategy, "hash") {
+		return bad(tf("sessions are kept in each instance's memory (%s) behind %s: a captcha drawn by one instance is unknown to the other",
+			"会话保存在各实例的内存中（%s），前面是 %s：一个实例生成的验证码，另一个实例不知道", s.Sessions, u.Strategy))
+	}
 	for _, p := range []*httpCheck{
 		{req: request{Path: "/login/"}, repeat: len(s.Instances), status: []int{200}, servedBy: []servedRule{{who: "each"}}},
 		{req: request{Path: "/static/ems/css/style.css"}, repeat: 1, status: []int{200}},

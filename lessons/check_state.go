@@ -63,21 +63,22 @@ func (c *logCheck) what() Text {
 const logSettle = 500 * time.Millisecond
 
 func (c *logCheck) run(ctx context.Context, e *env) (bool, Text) {
-	var lines, names []string
-	var hit string
+	var lines []logLine
+	var names []string
+	var hit logLine
 	deadline := time.Now().Add(logSettle)
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		lines, names = e.newLogLines(c.file)
-		hit = ""
+		hit = logLine{}
 		for _, l := range lines {
-			if c.re != nil && c.re.MatchString(l) || c.re == nil && strings.Contains(l, c.text) {
+			if c.re != nil && c.re.MatchString(l.text) || c.re == nil && strings.Contains(l.text, c.text) {
 				hit = l
 				break
 			}
 		}
-		if hit != "" || time.Now().After(deadline) {
+		if hit.text != "" || time.Now().After(deadline) {
 			break
 		}
 		select { // wait for the line to be written, at most logSettle
@@ -91,17 +92,17 @@ func (c *logCheck) run(ctx context.Context, e *env) (bool, Text) {
 		where = "logs/" + names[0]
 	}
 	switch {
-	case c.op == "lacks" && hit != "":
-		return false, tf("%s has, since the step began: %s", "%s 中（本步骤开始后）有：%s", where, clip80(hit))
+	case c.op == "lacks" && hit.text != "":
+		return false, tf("logs/%s has, since the step began: %s", "logs/%s 中（本步骤开始后）有：%s", hit.file, clip80(hit.text))
 	case c.op == "lacks":
 		return true, tf("%s: %d new line(s), none with %q", "%s：%d 行新内容，没有 %q", where, len(lines), c.text)
-	case hit != "":
-		return true, tf("%s: %s", "%s：%s", where, clip80(hit))
+	case hit.text != "":
+		return true, tf("logs/%s: %s", "logs/%s：%s", hit.file, clip80(hit.text))
 	case len(lines) == 0:
 		return false, tf("nothing was written to %s since the step began", "本步骤开始后 %s 中没有写入任何内容", where)
 	}
 	last := lines[len(lines)-1]
-	return false, tf("%s has %d new line(s), none with %q; the last: %s", "%s 有 %d 行新内容，都不含 %q；最后一行：%s", where, len(lines), c.text, clip80(last))
+	return false, tf("%s has %d new line(s), none with %q; the last: %s", "%s 有 %d 行新内容，都不含 %q；最后一行：%s", where, len(lines), c.text, clip80(last.text))
 }
 
 func clip80(s string) string {

@@ -184,12 +184,16 @@ func logSizes(dir string) map[string]int64 {
 	return out
 }
 
+// A logLine is one line of a log file.
+type logLine struct{ file, text string }
+
 // newLogLines returns the lines written to the logs matching pattern since
 // the step began, and the files' names.
-func (e *env) newLogLines(pattern string) ([]string, []string) {
+func (e *env) newLogLines(pattern string) ([]logLine, []string) {
 	matches, _ := filepath.Glob(filepath.Join(e.dir, "logs", pattern))
 	sort.Strings(matches)
-	var lines, names []string
+	var lines []logLine
+	var names []string
 	for _, m := range matches {
 		name := filepath.Base(m)
 		names = append(names, name)
@@ -203,7 +207,7 @@ func (e *env) newLogLines(pattern string) ([]string, []string) {
 		}
 		for _, l := range strings.Split(string(b[off:]), "\n") {
 			if l != "" {
-				lines = append(lines, l)
+				lines = append(lines, logLine{name, l})
 			}
 		}
 	}
