@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"webflow-lab/servers/explain"
@@ -31,7 +32,10 @@ import (
 type field struct {
 	Key   string
 	Value string
-	Line  int
+	Line  int // the key's line
+	// ValueLine is the line of the value's first line: Line, or the first
+	// indented line below it when the value starts there.
+	ValueLine int
 }
 
 // maxLessonFile bounds what is read: a lesson is a few kilobytes.
@@ -53,7 +57,7 @@ func parseFields(file string, data []byte) ([]field, error) {
 	lines := strings.Split(text, "\n")
 	var out []field
 	for i := 0; i < len(lines); i++ {
-		raw := strings.TrimRight(lines[i], " \t\r")
+		raw := strings.TrimRightFunc(lines[i], unicode.IsSpace)
 		switch {
 		case raw == "" || raw[0] == '#':
 			continue
@@ -74,7 +78,7 @@ func parseFields(file string, data []byte) ([]field, error) {
 		var block []string
 		j := i + 1
 		for ; j < len(lines); j++ {
-			l := strings.TrimRight(lines[j], " \t\r")
+			l := strings.TrimRightFunc(lines[j], unicode.IsSpace)
 			if l != "" && l[0] != ' ' && l[0] != '\t' {
 				break
 			}
@@ -86,6 +90,15 @@ func parseFields(file string, data []byte) ([]field, error) {
 		}
 		i = j - 1
 		f.Value = joinValue(strings.TrimSpace(head), dedent(block))
+		f.ValueLine = f.Line
+		if strings.TrimSpace(head) == "" {
+			for k, l := range block {
+				if l != "" {
+					f.ValueLine = f.Line + 1 + k
+					break
+				}
+			}
+		}
 		out = append(out, f)
 	}
 	return out, nil
@@ -168,7 +181,7 @@ func writeField(b *bytes.Buffer, key, value string) {
 	}
 	// The head line can stay beside the key when the lines below it are
 	// not all indented (their dedent is then a no-op).
-	if rest := lines[1:]; lines[0] != "" && strings.TrimLeft(lines[0], " \t") == lines[0] && slices.Equal(dedent(rest), rest) {
+	if rest := lines[1:]; lines[0] != "" && strings.TrimLeftFunc(lines[0], unicode.IsSpace) == lines[0] && slices.Equal(dedent(rest), rest) {
 		fmt.Fprintf(b, "%s: %s\n", key, lines[0])
 		lines = rest
 	} else {

@@ -200,7 +200,7 @@ func (b *builder) script(f field, st *Step) error {
 	switch f.Key {
 	case "setup", "solution":
 		var a *Action
-		if a, err = parseAction(f.Value, f.Line); err == nil {
+		if a, err = parseAction(f.Value, f.ValueLine); err == nil {
 			if f.Key == "setup" {
 				st.Setup = append(st.Setup, a)
 			} else {
@@ -209,14 +209,14 @@ func (b *builder) script(f field, st *Step) error {
 		}
 	case "check":
 		var c *Check
-		if c, err = parseCheck(f.Value, f.Line); err == nil {
+		if c, err = parseCheck(f.Value, f.ValueLine); err == nil {
 			st.Checks = append(st.Checks, c)
 		}
 	}
 	if err != nil {
 		var te *textError
 		if errors.As(err, &te) {
-			return formatError(b.file, te.line(f.Line), explain.T("`"+f.Key+":` "+te.T.EN, "`"+f.Key+":` "+te.T.ZH), te.try())
+			return formatError(b.file, te.line(f.ValueLine), explain.T("`"+f.Key+":` "+te.T.EN, "`"+f.Key+":` "+te.T.ZH), te.try())
 		}
 		return formatError(b.file, f.Line, explain.T(err.Error(), err.Error()), explain.Text{})
 	}

@@ -132,6 +132,9 @@ func indentOf(s string) string { return s[:len(s)-len(strings.TrimLeft(s, " \t")
 func reindent(text, refPatch, refFile string) string {
 	ind := indentOf(text)
 	body := text[len(ind):]
+	if body == "" {
+		return ""
+	}
 	switch d := len(ind) - len(refPatch); {
 	case d >= 0:
 		return refFile + strings.Repeat(" ", d) + body
