@@ -291,12 +291,12 @@ func (c *httpCheck) run(ctx context.Context, e *env) (bool, Text) {
 			}
 		}
 		for _, b := range c.body {
-			if !strings.Contains(r.Body, b) {
+			if b = e.expand(b); !strings.Contains(r.Body, b) {
 				return false, outcome(label+nth, p.To, r, fmt.Sprintf("the page has no %q", b), fmt.Sprintf("页面中没有 %q", b))
 			}
 		}
 		for _, b := range c.lacks {
-			if strings.Contains(r.Body, b) {
+			if b = e.expand(b); strings.Contains(r.Body, b) {
 				return false, outcome(label+nth, p.To, r, fmt.Sprintf("the page has %q", b), fmt.Sprintf("页面中有 %q", b))
 			}
 		}

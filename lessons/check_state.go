@@ -63,6 +63,13 @@ func (c *logCheck) what() Text {
 const logSettle = 500 * time.Millisecond
 
 func (c *logCheck) run(ctx context.Context, e *env) (bool, Text) {
+	text, re := e.expand(c.text), c.re
+	if text != c.text && re != nil {
+		var err error
+		if re, err = regexp.Compile(text); err != nil {
+			return false, tf("a bad regular expression: %v", "错误的正则表达式：%v", err)
+		}
+	}
 	var lines []logLine
 	var names []string
 	var hit logLine
@@ -73,7 +80,7 @@ func (c *logCheck) run(ctx context.Context, e *env) (bool, Text) {
 		lines, names = e.newLogLines(c.file)
 		hit = logLine{}
 		for _, l := range lines {
-			if c.re != nil && c.re.MatchString(l.text) || c.re == nil && strings.Contains(l.text, c.text) {
+			if re != nil && re.MatchString(l.text) || re == nil && strings.Contains(l.text, text) {
 				hit = l
 				break
 			}
@@ -167,6 +174,7 @@ func (c *configCheck) what() Text {
 }
 
 func (c *configCheck) run(_ context.Context, e *env) (bool, Text) {
+	c = &configCheck{file: c.file, op: c.op, text: normDirective(e.expand(c.text)), in: normDirective(e.expand(c.in))}
 	cfg, err := config.Load(filepath.Join(e.dir, filepath.FromSlash(c.file)))
 	if err != nil {
 		var xe *explain.Error

@@ -77,3 +77,22 @@ func runStep(t *testing.T, r *Runner, l *Lesson, st *Step, pick int) {
 		t.Errorf("after the solution, not every check passes:\n%s\nthe solution did:\n%s\nbefore it:\n%s", resultsText(after), strings.Join(out, "\n"), resultsText(before))
 	}
 }
+
+// TestTeacherLesson: a lesson a teacher wrote from the README alone, in a
+// folder of their own, loads and checks like the built-in ones.
+func TestTeacherLesson(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a lab; -short skips it")
+	}
+	c, err := LoadDir("testdata/teacher")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lab := startLab(t)
+	r := testRunner(lab)
+	for _, l := range c.Lessons {
+		for _, st := range l.Steps {
+			t.Run(fmt.Sprintf("%s/step%d", l.ID, st.N), func(t *testing.T) { runStep(t, r, l, st, 0) })
+		}
+	}
+}

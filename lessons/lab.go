@@ -206,7 +206,7 @@ func (e *env) newLogLines(pattern string) ([]logLine, []string) {
 			off = 0
 		}
 		for _, l := range strings.Split(string(b[off:]), "\n") {
-			if l != "" {
+			if l != "" && !strings.Contains(l, `"`+sim.ProbeAgent+`"`) { // not the checks' own requests
 				lines = append(lines, logLine{name, l})
 			}
 		}

@@ -77,9 +77,15 @@ func (r *Runner) Begin(ctx context.Context, l *Lesson, st *Step) (*StepState, []
 // Check runs the step's checks against the lab now.
 func (r *Runner) Check(ctx context.Context, st *Step, state *StepState) []Result {
 	e := r.env(state)
-	var out []Result
-	for _, c := range st.Checks {
-		out = append(out, c.run(ctx, e))
+	// The checks that read (logs, files, the lab's state) go before the ones
+	// that send requests, which would otherwise show up in the logs read.
+	out := make([]Result, len(st.Checks))
+	for _, sends := range []bool{false, true} {
+		for i, c := range st.Checks {
+			if (c.Kind == "http" || c.Kind == "lab") == sends {
+				out[i] = c.run(ctx, e)
+			}
+		}
 	}
 	return out
 }
