@@ -170,12 +170,18 @@ func (c *lessonCLI) t(t explain.Text) string { return t.In(c.lang) }
 
 func (c *lessonCLI) zh() bool { return strings.HasPrefix(c.lang, "zh") }
 
+// say prints en or zh; the commands it names are written the way the
+// learner runs this program (`go run ./cmd/webflow-lab lesson check`).
 func (c *lessonCLI) say(en, zh string, a ...any) {
 	f := en
 	if c.zh() {
 		f = zh
 	}
-	fmt.Fprintf(c.out, f, a...)
+	s := fmt.Sprintf(f, a...)
+	if cmd := selfCommand(); cmd != "webflow-lab" {
+		s = strings.ReplaceAll(s, "webflow-lab lesson", cmd+" lesson")
+	}
+	io.WriteString(c.out, s)
 }
 
 func (c *lessonCLI) save() error { return c.progress.Save(c.lab.Dir()) }
