@@ -25,6 +25,7 @@ import (
 //	    strategy ip_hash · weights 3,1 · sessions db|memory · databases shared|separate · port N open|blocked
 //	    faults none · breakpoints none · did TEXT · healthy
 //	answer TEXT [TEXT…]                  what the learner answered (webflow-lab lesson answer …)
+//	bench PATH [c=16] [d=2s] qps>=N [p99<=D]   a load test through nginx, as webflow-lab bench
 type Check struct {
 	Raw  string
 	Line int
@@ -40,7 +41,7 @@ type checker interface {
 	run(ctx context.Context, e *env) (bool, Text)
 }
 
-var checkKinds = []string{"http", "log", "config", "ini", "file", "lab", "answer"}
+var checkKinds = []string{"http", "log", "config", "ini", "file", "lab", "answer", "bench"}
 
 func parseCheck(value string, line int) (*Check, error) {
 	if strings.Contains(value, "\n") {
@@ -70,6 +71,8 @@ func parseCheck(value string, line int) (*Check, error) {
 		c.impl, err = parseLabCheck(args)
 	case "answer":
 		c.impl, err = parseAnswerCheck(args)
+	case "bench":
+		c.impl, err = parseBenchCheck(args)
 	default:
 		try := "the checks are " + strings.Join(checkKinds, ", ")
 		if n := nearest(c.Kind, checkKinds); n != "" {

@@ -82,7 +82,7 @@ func (r *Runner) Check(ctx context.Context, st *Step, state *StepState) []Result
 	out := make([]Result, len(st.Checks))
 	for _, sends := range []bool{false, true} {
 		for i, c := range st.Checks {
-			if (c.Kind == "http" || c.Kind == "lab") == sends {
+			if (c.Kind == "http" || c.Kind == "lab" || c.Kind == "bench") == sends {
 				out[i] = c.run(ctx, e)
 			}
 		}
