@@ -162,16 +162,16 @@ func (c *httpCheck) what() Text {
 		wantZH = append(wantZH, "返回 "+joinInts(c.status))
 	}
 	for _, h := range c.headers {
-		want = append(want, h[0]+" has "+quote(h[1]))
-		wantZH = append(wantZH, h[0]+" 包含 "+quote(h[1]))
+		want = append(want, h[0]+" has "+show(h[1]))
+		wantZH = append(wantZH, h[0]+" 包含 "+show(h[1]))
 	}
 	for _, b := range c.body {
-		want = append(want, "the page has "+quote(b))
-		wantZH = append(wantZH, "页面包含 "+quote(b))
+		want = append(want, "the page has "+show(b))
+		wantZH = append(wantZH, "页面包含 "+show(b))
 	}
 	for _, b := range c.lacks {
-		want = append(want, "the page has no "+quote(b))
-		wantZH = append(wantZH, "页面不含 "+quote(b))
+		want = append(want, "the page has no "+show(b))
+		wantZH = append(wantZH, "页面不含 "+show(b))
 	}
 	for _, s := range c.servedBy {
 		en, zh := s.what()
@@ -287,17 +287,17 @@ func (c *httpCheck) run(ctx context.Context, e *env) (bool, Text) {
 		}
 		for _, h := range c.headers {
 			if got := r.Header.Get(h[0]); !strings.Contains(strings.ToLower(got), strings.ToLower(h[1])) {
-				return false, tf("%s%s: %s is %q, want it to contain %q", "%s%s：%s 是 %q，期望包含 %q", label, nth, h[0], got, h[1])
+				return false, tf("%s%s: %s is “%s”, want it to contain “%s”", "%s%s：%s 是 “%s”，期望包含 “%s”", label, nth, h[0], got, h[1])
 			}
 		}
 		for _, b := range c.body {
 			if b = e.expand(b); !strings.Contains(r.Body, b) {
-				return false, outcome(label+nth, p.To, r, fmt.Sprintf("the page has no %q", b), fmt.Sprintf("页面中没有 %q", b))
+				return false, outcome(label+nth, p.To, r, fmt.Sprintf("the page has no “%s”", b), fmt.Sprintf("页面中没有 “%s”", b))
 			}
 		}
 		for _, b := range c.lacks {
 			if b = e.expand(b); strings.Contains(r.Body, b) {
-				return false, outcome(label+nth, p.To, r, fmt.Sprintf("the page has %q", b), fmt.Sprintf("页面中有 %q", b))
+				return false, outcome(label+nth, p.To, r, fmt.Sprintf("the page has “%s”", b), fmt.Sprintf("页面中有 “%s”", b))
 			}
 		}
 		for _, h := range c.failedAt {
@@ -487,7 +487,7 @@ func packetHas(events []trace.Event, want string) (bool, Text) {
 		}
 		for _, v := range vars {
 			if v.Key == key {
-				return false, tf("its uwsgi packet has %s=%q, want %q", "它的 uwsgi 数据包中 %s=%q，期望 %q", key, v.Value, val)
+				return false, tf("its uwsgi packet has %s=“%s”, want “%s”", "它的 uwsgi 数据包中 %s=“%s”，期望 “%s”", key, v.Value, val)
 			}
 		}
 	}

@@ -145,7 +145,7 @@ func (c *labCheck) what() Text {
 	case "breakpoints":
 		return tf("no breakpoint armed", "没有设置断点")
 	case "did":
-		return tf("you ran %q", "你执行了 %q", c.want)
+		return tf("you ran “%s”", "你执行了 “%s”", c.want)
 	}
 	return tf("the whole lab is healthy", "整个实验环境正常")
 }
@@ -251,7 +251,7 @@ func (c *labCheck) run(ctx context.Context, e *env) (bool, Text) {
 				return true, explain.T(fmt.Sprintf("the lab did: %s", a.Did.EN), fmt.Sprintf("实验执行了：%s", a.Did.In("zh")))
 			}
 		}
-		return false, tf("nothing like %q was run since the step began", "本步骤开始后没有执行过类似 %q 的命令", want)
+		return false, tf("nothing like “%s” was run since the step began", "本步骤开始后没有执行过类似 “%s” 的命令", want)
 	}
 	return e.healthy(ctx, s)
 }

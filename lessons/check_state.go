@@ -50,9 +50,9 @@ func parseLogCheck(args []word) (checker, error) {
 func (c *logCheck) what() Text {
 	switch c.op {
 	case "has":
-		return tf("logs/%s gets a line with %q", "logs/%s 中出现包含 %q 的行", c.file, c.text)
+		return tf("logs/%s gets a line with “%s”", "logs/%s 中出现包含 “%s” 的行", c.file, c.text)
 	case "lacks":
-		return tf("logs/%s gets no line with %q", "logs/%s 中不再出现包含 %q 的行", c.file, c.text)
+		return tf("logs/%s gets no line with “%s”", "logs/%s 中不再出现包含 “%s” 的行", c.file, c.text)
 	}
 	return tf("logs/%s gets a line matching %s", "logs/%s 中出现匹配 %s 的行", c.file, c.text)
 }
@@ -102,14 +102,14 @@ func (c *logCheck) run(ctx context.Context, e *env) (bool, Text) {
 	case c.op == "lacks" && hit.text != "":
 		return false, tf("logs/%s has, since the step began: %s", "logs/%s 中（本步骤开始后）有：%s", hit.file, clip80(hit.text))
 	case c.op == "lacks":
-		return true, tf("%s: %d new line(s), none with %q", "%s：%d 行新内容，没有 %q", where, len(lines), c.text)
+		return true, tf("%s: %d new line(s), none with “%s”", "%s：%d 行新内容，没有 “%s”", where, len(lines), c.text)
 	case hit.text != "":
 		return true, tf("logs/%s: %s", "logs/%s：%s", hit.file, clip80(hit.text))
 	case len(lines) == 0:
 		return false, tf("nothing was written to %s since the step began", "本步骤开始后 %s 中没有写入任何内容", where)
 	}
 	last := lines[len(lines)-1]
-	return false, tf("%s has %d new line(s), none with %q; the last: %s", "%s 有 %d 行新内容，都不含 %q；最后一行：%s", where, len(lines), c.text, clip80(last.text))
+	return false, tf("%s has %d new line(s), none with “%s”; the last: %s", "%s 有 %d 行新内容，都不含 “%s”；最后一行：%s", where, len(lines), c.text, clip80(last.text))
 }
 
 func clip80(s string) string {
@@ -374,9 +374,9 @@ func (c *fileCheck) what() Text {
 	case "missing":
 		return tf("%s is gone", "%s 不存在", c.path)
 	case "has":
-		return tf("%s contains %q", "%s 包含 %q", c.path, c.text)
+		return tf("%s contains “%s”", "%s 包含 “%s”", c.path, c.text)
 	}
-	return tf("%s does not contain %q", "%s 不包含 %q", c.path, c.text)
+	return tf("%s does not contain “%s”", "%s 不包含 “%s”", c.path, c.text)
 }
 
 func (c *fileCheck) run(_ context.Context, e *env) (bool, Text) {
@@ -403,10 +403,10 @@ func (c *fileCheck) run(_ context.Context, e *env) (bool, Text) {
 	has := strings.Contains(string(b), text)
 	switch {
 	case c.op == "has" && !has:
-		return false, tf("%s does not contain %q", "%s 中没有 %q", c.path, text)
+		return false, tf("%s does not contain “%s”", "%s 中没有 “%s”", c.path, text)
 	case c.op == "lacks" && has:
 		line := 1 + strings.Count(string(b)[:strings.Index(string(b), text)], "\n")
-		return false, tf("%s:%d still contains %q", "%s:%d 仍然包含 %q", c.path, line, text)
+		return false, tf("%s:%d still contains “%s”", "%s:%d 仍然包含 “%s”", c.path, line, text)
 	}
 	return true, tf("%s: as wanted", "%s：符合要求", c.path)
 }
@@ -439,10 +439,10 @@ func (c *answerCheck) run(_ context.Context, e *env) (bool, Text) {
 	}
 	for _, a := range c.accept {
 		if got == a {
-			return true, tf("%q is right", "%q 正确", got)
+			return true, tf("“%s” is right", "“%s” 正确", got)
 		}
 	}
-	return false, tf("%q is not it; look again (a hint may help)", "%q 不对；再看看（提示也许有帮助）", got)
+	return false, tf("“%s” is not it; look again (a hint may help)", "“%s” 不对；再看看（提示也许有帮助）", got)
 }
 
 func (e *env) rel(where string) string {

@@ -10,8 +10,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/rivo/uniseg"
+
+	"charm.land/lipgloss/v2"
 
 	"webflow-lab/lessons"
 	"webflow-lab/servers/explain"
@@ -296,15 +300,64 @@ func (c *lessonCLI) show(l *lessons.Lesson, st *lessons.Step, state *lessons.Ste
 		"\n完成后：webflow-lab lesson check    （卡住了？webflow-lab lesson hint）\n")
 }
 
-// indent2 indents every non-empty line by two spaces.
+// indent2 indents every non-empty line by two spaces. A paragraph of prose
+// (lines starting at the margin) with a line wider than 78 columns once the
+// lab's addresses are filled in is flowed again at 78; indented lines are
+// commands to copy and stay whole.
 func indent2(s string) string {
-	lines := strings.Split(s, "\n")
-	for i, l := range lines {
-		if l != "" {
-			lines[i] = "  " + l
+	var out, para []string
+	flush := func() {
+		if len(para) == 0 {
+			return
+		}
+		wide := false
+		for _, l := range para {
+			wide = wide || displayWidth(l) > 78
+		}
+		if wide {
+			text := para[0]
+			for _, l := range para[1:] {
+				if cjk(lastRune(text)) || cjk(firstRune(l)) {
+					text += l
+				} else {
+					text += " " + l
+				}
+			}
+			para = strings.Split(lipgloss.Wrap(text, 78, ""), "\n")
+		}
+		for _, l := range para {
+			out = append(out, "  "+strings.TrimRight(l, " "))
+		}
+		para = nil
+	}
+	for _, l := range strings.Split(s, "\n") {
+		switch {
+		case l == "":
+			flush()
+			out = append(out, "")
+		case strings.HasPrefix(l, " "):
+			flush()
+			out = append(out, "  "+l)
+		default:
+			para = append(para, l)
 		}
 	}
-	return strings.Join(lines, "\n")
+	flush()
+	return strings.Join(out, "\n")
+}
+
+func cjk(r rune) bool {
+	return unicode.Is(unicode.Han, r) || unicode.In(r, unicode.Hiragana, unicode.Katakana) || r >= 0x3000 && r <= 0x303f || r >= 0xff00 && r <= 0xffef
+}
+
+func lastRune(s string) rune {
+	r, _ := utf8.DecodeLastRuneInString(s)
+	return r
+}
+
+func firstRune(s string) rune {
+	r, _ := utf8.DecodeRuneInString(s)
+	return r
 }
 
 // displayWidth is how many columns s takes on a terminal (CJK: two each).
