@@ -46,6 +46,10 @@ type Config struct {
 	Lang       string            // "en" or "zh"
 	Styles     Styles
 	Teacher    bool // the `s` key applies the step's solution
+	// ASCII draws the panel's own marks with ASCII only (ok/X, -, >, *):
+	// ✓ ✗ · ▸ • ↑↓ “” are East-Asian-ambiguous, two cells wide in some
+	// Chinese terminals, as the screen's --ascii says.
+	ASCII bool
 }
 
 // Model is the lesson panel.
@@ -253,9 +257,26 @@ func (m Model) t(t explain.Text) string {
 	return s
 }
 
+// glyph returns the panel's mark g, or its ASCII stand-in.
+func (m Model) glyph(g string) string {
+	if !m.cfg.ASCII {
+		return g
+	}
+	return asciiGlyphs.Replace(g)
+}
+
+var asciiGlyphs = strings.NewReplacer("✓", "ok", "✗", "X", "·", "-", "▸", ">", "•", "*", "↑↓", "up/dn", "“", `"`, "”", `"`, "…", "...", "—", "--", "→", "->")
+
 // View renders the panel in its size: a fixed head (the step), a body that
 // scrolls (what to do, the checks, the hints), and the key legend.
 func (m Model) View() string {
+	if !m.cfg.ASCII {
+		return m.view()
+	}
+	return fit(strings.Split(m.ascii(m.view()), "\n"), max(m.w, 20), max(m.h, 6))
+}
+
+func (m Model) view() string {
 	w, h := max(m.w, 20), max(m.h, 6)
 	st := m.cfg.Styles
 	if m.step == nil {
@@ -325,6 +346,9 @@ func (m Model) View() string {
 	}
 	return fit(append(lines, foot), w, h)
 }
+
+// ascii is View's text with the ambiguous-width marks replaced, in ASCII mode.
+func (m Model) ascii(s string) string { return m.glyph(s) }
 
 func (m Model) checkLines(rs []lessons.Result, w int) []string {
 	st := m.cfg.Styles

@@ -114,3 +114,24 @@ func TestPanelKeys(t *testing.T) {
 		t.Errorf("no lesson: got\n%s", v)
 	}
 }
+
+// TestPanelASCII: with ASCII on, the panel's own marks are ASCII; only the
+// lesson's Chinese text stays wide (and is measured as such).
+func TestPanelASCII(t *testing.T) {
+	m := panel(t, "zh", true)
+	m.cfg.ASCII = true
+	v := m.View()
+	for i, l := range strings.Split(v, "\n") {
+		if w := uniseg.StringWidth(l); w > 80 {
+			t.Errorf("line %d is %d cells wide, want at most 80", i+1, w)
+		}
+	}
+	for _, r := range v {
+		if r >= 0x80 && uniseg.StringWidth(string(r)) != 2 {
+			t.Errorf("ASCII mode draws %q (U+%04X), which is neither ASCII nor wide", r, r)
+		}
+	}
+	if !strings.Contains(v, "X nginx.conf") {
+		t.Errorf("ASCII mode: no X mark:\n%s", v)
+	}
+}
