@@ -266,6 +266,8 @@ var commands = []Command{
 			return Result{Did: explain.T("held requests", "暂停的请求"), Output: b.String()}, nil
 		}},
 	trafficCmd, browseCmd, loadCmd, captchaCmd, // traffic_control.go
+	probeCommand,    // probe.go
+	snapshotCommand, // probe.go
 }
 
 // usage is a command's misuse; DoArgs turns it into the learner's error

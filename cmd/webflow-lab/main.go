@@ -31,6 +31,7 @@ var commands = []command{
 	{"proxy", "run the nginx-compatible proxy (like `nginx -c nginx.conf`, -t, -s reload)", runProxy},
 	{"db", "stop, start or check the running lab's database service (like `service mysqld stop`)", runDB},
 	{"ctl", "run one of the lab's controls on the running lab (`ctl strategy ip_hash`, `ctl break app`)", runCtl},
+	{"lesson", "the course as exercises on the running lab: list, start N, check, hint, teach N (in a second terminal)", runLesson},
 	{"reset", "put the workspace back to the defaults, keeping a backup of what it replaces", runReset},
 	{"bench", "send load to a URL and report requests/s, status codes, errors and latency percentiles (like wrk, hey)", runBench},
 	{"capacity", "QPS = processes × threads ÷ time per request, predicted and measured", runCapacity},

@@ -1,0 +1,597 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/rivo/uniseg"
+
+	"charm.land/lipgloss/v2"
+
+	"webflow-lab/lessons"
+	"webflow-lab/servers/explain"
+)
+
+// stdin is where teacher mode reads the teacher's keys (a test replaces it).
+var stdin io.Reader = os.Stdin
+
+// runLesson is `webflow-lab lesson …`: the curriculum from a plain shell,
+// against the lab running in the workspace (the screen or `serve`, in
+// another terminal). Progress is kept in the workspace.
+func runLesson(args []string, stdout, stderr io.Writer) int {
+	fs := flagSet("lesson", stderr)
+	dir := fs.String("workspace", "", "the running lab's workspace folder (default: ./workspace, or the folder you are in)")
+	from := fs.String("lessons", "", "a folder of your own .lesson files instead of the built-in curriculum")
+	langFlag := fs.String("lang", "", "en or zh (default: from LANG)")
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "usage: webflow-lab lesson [flags] list | start N[.STEP] | check | hint | answer TEXT | skip | reset | status | teach N[.STEP]\n\n")
+		fmt.Fprintf(w, "  list      the lessons and how far you got\n")
+		fmt.Fprintf(w, "  start N   begin (or resume) lesson N; the lab is prepared for its step\n")
+		fmt.Fprintf(w, "  check     run the step's checks on the live lab; all pass → the next step\n")
+		fmt.Fprintf(w, "  hint      one more hint (after the last, the solution)\n")
+		fmt.Fprintf(w, "  answer    answer the step's question, then check\n")
+		fmt.Fprintf(w, "  skip      leave this step for later; reset: prepare it again\n")
+		fmt.Fprintf(w, "  status    where you are, lesson by lesson\n")
+		fmt.Fprintf(w, "  teach N   teacher mode: each step before and after its solution, one key at a time\n\n")
+		fs.PrintDefaults()
+	}
+	// Flags may come before or after the subcommand.
+	if err := fs.Parse(args); err != nil {
+		return exitCode(err)
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		fs.Usage()
+		return 2
+	}
+	sub, subArgs := rest[0], rest[1:]
+	if err := fs.Parse(subArgs); err != nil {
+		return exitCode(err)
+	}
+	subArgs = fs.Args()
+	lg := *langFlag
+	if lg == "" {
+		lg = lang()
+	}
+	c := &lessonCLI{out: stdout, lang: lg}
+	if err := c.load(*from); err != nil {
+		printErr(stderr, err)
+		return 1
+	}
+	if sub == "list" && c.findLab(*dir) != nil {
+		return c.list(nil) // no lab, no progress: the list alone
+	}
+	if err := c.findLab(*dir); err != nil {
+		printErr(stderr, err)
+		return 1
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	var err error
+	switch sub {
+	case "list":
+		return c.list(c.progress)
+	case "start":
+		err = c.start(ctx, subArgs)
+	case "check":
+		err = c.check(ctx)
+	case "hint":
+		err = c.hint()
+	case "answer":
+		err = c.answer(ctx, subArgs)
+	case "skip":
+		err = c.skip(ctx)
+	case "reset":
+		err = c.reset(ctx)
+	case "status":
+		err = c.status()
+	case "teach":
+		err = c.teach(ctx, subArgs, bufio.NewScanner(stdin))
+	default:
+		fmt.Fprintf(stderr, "webflow-lab lesson: unknown command %q\n\n", sub)
+		fs.Usage()
+		return 2
+	}
+	if err != nil {
+		printErr(stderr, err)
+		return 1
+	}
+	return 0
+}
+
+type lessonCLI struct {
+	out      io.Writer
+	lang     string
+	cur      *lessons.Curriculum
+	lab      lessons.Lab
+	ws       string // the workspace as the learner named it
+	progress *lessons.Progress
+	runner   *lessons.Runner
+}
+
+func (c *lessonCLI) load(from string) error {
+	var err error
+	if from != "" {
+		c.cur, err = lessons.LoadDir(from)
+	} else {
+		c.cur, err = lessons.Builtin()
+	}
+	return err
+}
+
+// findLab finds the running lab: the --workspace folder, else ./workspace,
+// else the folder the learner is in (or one above it).
+func (c *lessonCLI) findLab(dir string) error {
+	cands := []string{dir}
+	if dir == "" {
+		cands = []string{"workspace", "."}
+	}
+	var err error
+	for _, d := range cands {
+		var lab lessons.Lab
+		if lab, err = lessons.Remote(d); err == nil {
+			c.lab, c.ws = lab, d
+			if d == "." {
+				c.ws = lab.Dir()
+			}
+			break
+		}
+	}
+	if c.lab == nil {
+		return err
+	}
+	if c.progress, err = lessons.LoadProgress(c.lab.Dir()); err != nil {
+		return err
+	}
+	c.runner = &lessons.Runner{Lab: c.lab, Lang: c.lang, Workspace: c.ws, Cmd: selfCommand()}
+	return nil
+}
+
+// selfCommand is how the learner ran this program, for the commands lesson
+// texts show: "go run ./cmd/webflow-lab" under go run, else the name typed.
+func selfCommand() string {
+	arg0 := os.Args[0]
+	if strings.Contains(arg0, "go-build") || strings.Contains(arg0, string(filepath.Separator)+"exe"+string(filepath.Separator)) {
+		return "go run ./cmd/webflow-lab"
+	}
+	if strings.ContainsRune(arg0, filepath.Separator) && !filepath.IsAbs(arg0) {
+		return arg0 // ./webflow-lab
+	}
+	return "webflow-lab"
+}
+
+func (c *lessonCLI) t(t explain.Text) string { return t.In(c.lang) }
+
+func (c *lessonCLI) zh() bool { return strings.HasPrefix(c.lang, "zh") }
+
+// say prints en or zh; the commands it names are written the way the
+// learner runs this program (`go run ./cmd/webflow-lab lesson check`).
+func (c *lessonCLI) say(en, zh string, a ...any) {
+	f := en
+	if c.zh() {
+		f = zh
+	}
+	s := fmt.Sprintf(f, a...)
+	if cmd := selfCommand(); cmd != "webflow-lab" {
+		s = strings.ReplaceAll(s, "webflow-lab lesson", cmd+" lesson")
+	}
+	io.WriteString(c.out, s)
+}
+
+func (c *lessonCLI) save() error { return c.progress.Save(c.lab.Dir()) }
+
+// current returns the step in progress.
+func (c *lessonCLI) current() (*lessons.Lesson, *lessons.Step, *lessons.StepState, error) {
+	cs := c.progress.Current
+	if cs == nil {
+		return nil, nil, nil, &explain.Error{
+			What: explain.T("lesson: no lesson in progress", "课程：当前没有进行中的课程"),
+			Try:  explain.T("start one: webflow-lab lesson start 1 (webflow-lab lesson list shows them all)", "开始一节课：webflow-lab lesson start 1（webflow-lab lesson list 列出全部课程）"),
+		}
+	}
+	l, err := c.cur.Find(cs.Lesson)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if cs.Step < 1 || cs.Step > len(l.Steps) {
+		return nil, nil, nil, fmt.Errorf("lesson: %s has no step %d; start it again", l.ID, cs.Step)
+	}
+	return l, l.Steps[cs.Step-1], cs, nil
+}
+
+func (c *lessonCLI) list(p *lessons.Progress) int {
+	c.say("Lessons (%s):\n", "课程（%s）：\n", c.cur.Source)
+	for _, l := range c.cur.Lessons {
+		mark := "  "
+		var rec *lessons.Record
+		if p != nil {
+			rec = p.Lessons[l.ID]
+		}
+		done := 0
+		if rec != nil {
+			for _, st := range l.Steps {
+				if rec.Done(st.N) {
+					done++
+				}
+			}
+			mark = "… "
+			if !rec.Finished.IsZero() {
+				mark = "✓ "
+			}
+		}
+		if p != nil && p.Current != nil && p.Current.Lesson == l.ID {
+			mark = "▶ "
+		}
+		fmt.Fprintf(c.out, " %s%2d  %s  (%d/%d)\n", mark, l.N, c.t(l.Title), done, len(l.Steps))
+	}
+	c.say("\nStart one: webflow-lab lesson start N\n", "\n开始一节课：webflow-lab lesson start 编号\n")
+	return 0
+}
+
+// start is `lesson start N[.STEP]`: the first step not done yet, or STEP.
+func (c *lessonCLI) start(ctx context.Context, args []string) error {
+	if len(args) != 1 {
+		return &explain.Error{What: explain.T("lesson start: which lesson?", "lesson start：哪一节课？"),
+			Try: explain.T("webflow-lab lesson start 1 (or 1.2 for its second step)", "webflow-lab lesson start 1（或 1.2 表示第二步）")}
+	}
+	l, st, err := c.findStep(args[0])
+	if err != nil {
+		return err
+	}
+	return c.begin(ctx, l, st)
+}
+
+func (c *lessonCLI) findStep(arg string) (*lessons.Lesson, *lessons.Step, error) {
+	name, stepArg, hasStep := strings.Cut(arg, ".")
+	l, err := c.cur.Find(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if hasStep {
+		n, err := strconv.Atoi(stepArg)
+		if err != nil || n < 1 || n > len(l.Steps) {
+			return nil, nil, &explain.Error{What: explain.T(fmt.Sprintf("lesson: lesson %d has steps 1 to %d", l.N, len(l.Steps)), fmt.Sprintf("课程：第 %d 课只有第 1 到第 %d 步", l.N, len(l.Steps)))}
+		}
+		return l, l.Steps[n-1], nil
+	}
+	st := c.progress.Record(l).Next(l)
+	if st == nil {
+		st = l.Steps[0] // finished: again from the start
+	}
+	return l, st, nil
+}
+
+// begin prepares the lab for st and shows it.
+func (c *lessonCLI) begin(ctx context.Context, l *lessons.Lesson, st *lessons.Step) error {
+	c.say("Preparing the lab for lesson %d, step %d…\n", "正在为第 %d 课第 %d 步准备实验环境……\n", l.N, st.N)
+	state, did, err := c.runner.Begin(ctx, l, st)
+	for _, d := range did {
+		fmt.Fprintf(c.out, "  %s\n", d)
+	}
+	if err != nil {
+		return err
+	}
+	c.progress.Record(l)
+	c.progress.Current = state
+	if err := c.save(); err != nil {
+		return err
+	}
+	c.show(l, st, state)
+	return nil
+}
+
+// show prints a step: where it is, what to do, how to go on.
+func (c *lessonCLI) show(l *lessons.Lesson, st *lessons.Step, state *lessons.StepState) {
+	fmt.Fprintln(c.out)
+	title := fmt.Sprintf("%d.%d  %s", l.N, st.N, state.Expand(c.t(st.Title)))
+	fmt.Fprintf(c.out, "%s   (%s · %d/%d)\n%s\n\n", title, c.t(l.Title), st.N, len(l.Steps), strings.Repeat("─", min(78, displayWidth(title))))
+	fmt.Fprintln(c.out, indent2(state.Expand(c.t(st.Text))))
+	c.say("\nWhen you are done: webflow-lab lesson check    (stuck? webflow-lab lesson hint)\n",
+		"\n完成后：webflow-lab lesson check    （卡住了？webflow-lab lesson hint）\n")
+}
+
+// indent2 indents every non-empty line by two spaces. A paragraph of prose
+// (lines starting at the margin) with a line wider than 78 columns once the
+// lab's addresses are filled in is flowed again at 78; indented lines are
+// commands to copy and stay whole.
+func indent2(s string) string {
+	var out, para []string
+	flush := func() {
+		if len(para) == 0 {
+			return
+		}
+		wide := false
+		for _, l := range para {
+			wide = wide || displayWidth(l) > 78
+		}
+		if wide {
+			text := para[0]
+			for _, l := range para[1:] {
+				if cjk(lastRune(text)) || cjk(firstRune(l)) {
+					text += l
+				} else {
+					text += " " + l
+				}
+			}
+			para = strings.Split(lipgloss.Wrap(text, 78, ""), "\n")
+		}
+		for _, l := range para {
+			out = append(out, "  "+strings.TrimRight(l, " "))
+		}
+		para = nil
+	}
+	for _, l := range strings.Split(s, "\n") {
+		switch {
+		case l == "":
+			flush()
+			out = append(out, "")
+		case strings.HasPrefix(l, " "):
+			flush()
+			out = append(out, "  "+l)
+		default:
+			para = append(para, l)
+		}
+	}
+	flush()
+	return strings.Join(out, "\n")
+}
+
+func cjk(r rune) bool {
+	return unicode.Is(unicode.Han, r) || unicode.In(r, unicode.Hiragana, unicode.Katakana) || r >= 0x3000 && r <= 0x303f || r >= 0xff00 && r <= 0xffef
+}
+
+func lastRune(s string) rune {
+	r, _ := utf8.DecodeLastRuneInString(s)
+	return r
+}
+
+func firstRune(s string) rune {
+	r, _ := utf8.DecodeRuneInString(s)
+	return r
+}
+
+// displayWidth is how many columns s takes on a terminal (CJK: two each).
+func displayWidth(s string) int { return uniseg.StringWidth(s) }
+
+// check is `lesson check`: every check on the live lab; all passing
+// finishes the step and prepares the next.
+func (c *lessonCLI) check(ctx context.Context) error {
+	l, st, state, err := c.current()
+	if err != nil {
+		return err
+	}
+	results := c.runner.Check(ctx, st, state)
+	c.say("Lesson %d, step %d: %s\n", "第 %d 课第 %d 步：%s\n", l.N, st.N, state.Expand(c.t(st.Title)))
+	for _, r := range results {
+		mark := "✗"
+		if r.Pass {
+			mark = "✓"
+		}
+		fmt.Fprintf(c.out, "  %s %s\n      %s\n", mark, state.Expand(c.t(r.Check.What())), c.t(r.Saw))
+	}
+	if !lessons.Passed(results) {
+		c.say("\nNot yet. Look at what the lab showed above; `webflow-lab lesson hint` gives a hint.\n",
+			"\n还没有完成。看看上面实验显示的情况；`webflow-lab lesson hint` 可以给一个提示。\n")
+		return nil
+	}
+	rec := c.progress.Record(l)
+	rec.Mark(l, st.N, true)
+	if st.Done.EN != "" {
+		fmt.Fprintf(c.out, "\n%s\n", indent2(state.Expand(c.t(st.Done))))
+	}
+	c.say("\n✓ Step %d done.\n", "\n✓ 第 %d 步完成。\n", st.N)
+	return c.next(ctx, l, rec)
+}
+
+// next prepares the lesson's next step not done, or closes the lesson.
+func (c *lessonCLI) next(ctx context.Context, l *lessons.Lesson, rec *lessons.Record) error {
+	if st := rec.Next(l); st != nil {
+		if err := c.save(); err != nil {
+			return err
+		}
+		fmt.Fprintln(c.out)
+		return c.begin(ctx, l, st)
+	}
+	c.progress.Current = nil
+	if err := c.save(); err != nil {
+		return err
+	}
+	c.say("\nLesson %d (%s) is done: %d of %d steps passed, %d skipped, %d hint(s) used.\n",
+		"\n第 %d 课（%s）完成：%d/%d 步通过，跳过 %d 步，用了 %d 个提示。\n",
+		l.N, c.t(l.Title), len(rec.Passed), len(l.Steps), len(rec.Skipped), rec.Hints)
+	if len(rec.Skipped) > 0 {
+		c.say("Skipped steps wait for you: webflow-lab lesson start %d\n", "跳过的步骤还在等你：webflow-lab lesson start %d\n", l.N)
+	}
+	if l.N < len(c.cur.Lessons) {
+		nl := c.cur.Lessons[l.N]
+		c.say("Next: lesson %d, %s — webflow-lab lesson start %d\n", "下一课：第 %d 课，%s —— webflow-lab lesson start %d\n", nl.N, c.t(nl.Title), nl.N)
+	} else {
+		c.say("That was the last lesson. You have taken one request from the browser to the database and back,\nand broken and fixed every server on the way. `webflow-lab lesson status` sums it up.\n",
+			"这是最后一课。你已经把一个请求从浏览器送到数据库再带回来，\n也亲手弄坏又修好了路上的每一台服务器。`webflow-lab lesson status` 可以查看总结。\n")
+	}
+	return nil
+}
+
+// hint is `lesson hint`: the hints so far and one more; after the last,
+// the solution.
+func (c *lessonCLI) hint() error {
+	l, st, state, err := c.current()
+	if err != nil {
+		return err
+	}
+	if state.Hints < len(st.Hints)+1 {
+		state.Hints++
+		c.progress.Record(l).Hints++
+	}
+	for i := 0; i < state.Hints && i < len(st.Hints); i++ {
+		c.say("Hint %d/%d: %s\n", "提示 %d/%d：%s\n", i+1, len(st.Hints), state.Expand(c.t(st.Hints[i])))
+	}
+	if state.Hints > len(st.Hints) {
+		c.say("No more hints. What a learner would do:\n", "没有更多提示了。参考做法：\n")
+		for _, a := range st.Solution {
+			fmt.Fprintf(c.out, "  • %s\n", strings.ReplaceAll(c.t(a.Show(state)), "\n", "\n    "))
+		}
+	}
+	return c.save()
+}
+
+func (c *lessonCLI) answer(ctx context.Context, args []string) error {
+	_, _, state, err := c.current()
+	if err != nil {
+		return err
+	}
+	if len(args) == 0 {
+		return &explain.Error{What: explain.T("lesson answer: what is your answer?", "lesson answer：你的答案是什么？"),
+			Try: explain.T("webflow-lab lesson answer nginx", "webflow-lab lesson answer nginx")}
+	}
+	state.SetAnswer(strings.Join(args, " "))
+	if err := c.save(); err != nil {
+		return err
+	}
+	return c.check(ctx)
+}
+
+func (c *lessonCLI) skip(ctx context.Context) error {
+	l, st, _, err := c.current()
+	if err != nil {
+		return err
+	}
+	rec := c.progress.Record(l)
+	rec.Mark(l, st.N, false)
+	c.say("Skipped step %d; it stays open.\n", "已跳过第 %d 步；它仍然未完成。\n", st.N)
+	if n := st.N; n < len(l.Steps) {
+		if err := c.save(); err != nil {
+			return err
+		}
+		return c.begin(ctx, l, l.Steps[n])
+	}
+	return c.next(ctx, l, rec)
+}
+
+func (c *lessonCLI) reset(ctx context.Context) error {
+	l, st, _, err := c.current()
+	if err != nil {
+		return err
+	}
+	return c.begin(ctx, l, st)
+}
+
+func (c *lessonCLI) status() error {
+	if cs := c.progress.Current; cs != nil {
+		if l, st, state, err := c.current(); err == nil {
+			c.say("In progress: lesson %d, step %d of %d — %s (since %s, %d hint(s))\n", "进行中：第 %d 课，第 %d/%d 步 —— %s（开始于 %s，用了 %d 个提示）\n",
+				l.N, st.N, len(l.Steps), state.Expand(c.t(st.Title)), state.Began.Format("15:04"), state.Hints)
+		}
+	} else {
+		c.say("No step in progress.\n", "当前没有进行中的步骤。\n")
+	}
+	passed, total, finished := 0, 0, 0
+	for _, l := range c.cur.Lessons {
+		total += len(l.Steps)
+		if rec := c.progress.Lessons[l.ID]; rec != nil {
+			passed += len(rec.Passed)
+			if !rec.Finished.IsZero() {
+				finished++
+			}
+		}
+	}
+	c.say("%d of %d lessons finished, %d of %d steps passed.\n\n", "%d/%d 节课已完成，%d/%d 步已通过。\n\n", finished, len(c.cur.Lessons), passed, total)
+	c.list(c.progress)
+	return nil
+}
+
+// teach is teacher mode: each step prepared, its checks failing ("before"),
+// the solution applied on a key, the checks again ("after").
+func (c *lessonCLI) teach(ctx context.Context, args []string, keys *bufio.Scanner) error {
+	if len(args) != 1 {
+		return &explain.Error{What: explain.T("lesson teach: which lesson?", "lesson teach：哪一节课？"),
+			Try: explain.T("webflow-lab lesson teach 1 (or 1.2 to begin at its second step)", "webflow-lab lesson teach 1（或 1.2 从第二步开始）")}
+	}
+	_, _, hasStep := strings.Cut(args[0], ".")
+	l, first, err := c.findStep(args[0])
+	if err != nil {
+		return err
+	}
+	if !hasStep {
+		first = l.Steps[0]
+	}
+	key := func(prompt explain.Text) string {
+		fmt.Fprintf(c.out, "\n%s ", c.t(prompt))
+		if !keys.Scan() {
+			return "q"
+		}
+		return strings.TrimSpace(keys.Text())
+	}
+	c.say("Teacher mode: lesson %d, %s\n%s\n", "教师模式：第 %d 课，%s\n%s\n", l.N, c.t(l.Title), c.t(l.Goal))
+	for i := first.N - 1; i < len(l.Steps); i++ {
+		st := l.Steps[i]
+		c.say("\nPreparing step %d…\n", "\n正在准备第 %d 步……\n", st.N)
+		state, did, err := c.runner.Begin(ctx, l, st)
+		for _, d := range did {
+			fmt.Fprintf(c.out, "  %s\n", d)
+		}
+		if err != nil {
+			return err
+		}
+		c.show(l, st, state)
+		c.say("\nBefore:\n", "\n之前：\n")
+		c.printResults(c.runner.Check(ctx, st, state), state)
+	solve:
+		for {
+			switch k := key(explain.T("[enter] apply the solution · [h] hint · [s] next step · [q] quit ›", "[回车] 应用参考做法 · [h] 提示 · [s] 下一步 · [q] 退出 ›")); k {
+			case "q":
+				return nil
+			case "s":
+				break solve
+			case "h":
+				if state.Hints < len(st.Hints) {
+					state.Hints++
+					c.say("Hint %d/%d: %s\n", "提示 %d/%d：%s\n", state.Hints, len(st.Hints), state.Expand(c.t(st.Hints[state.Hints-1])))
+				} else {
+					c.say("(no more hints)\n", "（没有更多提示了）\n")
+				}
+			default:
+				did, err := c.runner.Solve(ctx, st, state)
+				for _, d := range did {
+					fmt.Fprintf(c.out, "  ▸ %s\n", strings.ReplaceAll(d, "\n", "\n    "))
+				}
+				if lessons.IsNeedsBrowser(err) {
+					key(explain.T("Do that in the browser for the class, then press enter ›", "请在浏览器中给学生演示这一步，然后按回车 ›"))
+				} else if err != nil {
+					printErr(c.out, err)
+				}
+				c.say("\nAfter:\n", "\n之后：\n")
+				c.printResults(c.runner.Check(ctx, st, state), state)
+				if st.Done.EN != "" {
+					fmt.Fprintf(c.out, "\n%s\n", indent2(state.Expand(c.t(st.Done))))
+				}
+				if k := key(explain.T("[enter] next step · [q] quit ›", "[回车] 下一步 · [q] 退出 ›")); k == "q" {
+					return nil
+				}
+				break solve
+			}
+		}
+	}
+	c.say("\nEnd of lesson %d.\n", "\n第 %d 课结束。\n", l.N)
+	return nil
+}
+
+func (c *lessonCLI) printResults(rs []lessons.Result, state *lessons.StepState) {
+	for _, r := range rs {
+		mark := "✗"
+		if r.Pass {
+			mark = "✓"
+		}
+		fmt.Fprintf(c.out, "  %s %s\n      %s\n", mark, state.Expand(c.t(r.Check.What())), c.t(r.Saw))
+	}
+}

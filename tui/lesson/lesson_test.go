@@ -1,0 +1,137 @@
+package lesson
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/rivo/uniseg"
+
+	"webflow-lab/lessons"
+	"webflow-lab/servers/explain"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// panel shows lesson 7, step 1 (the alias without its slash) as a learner
+// sees it after a check and two hints: the step, a failing and a passing
+// check with what each saw, the hints.
+func panel(t *testing.T, lang string, teacher bool) Model {
+	t.Helper()
+	c, err := lessons.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := c.Lessons[6]
+	st := l.Steps[0]
+	state := &lessons.StepState{Lesson: l.ID, Step: 1, Hints: 2, Vars: map[string]string{
+		"url": "http://127.0.0.1:8080", "workspace": "workspace", "cmd": "webflow-lab", "proxy.port": "8080"}}
+	m := New(Config{Curriculum: c, Progress: &lessons.Progress{Current: state, Lessons: map[string]*lessons.Record{}}, Lang: lang, Teacher: teacher})
+	m.SetSize(80, 24)
+	m, _ = m.Update(checkedMsg{results: []lessons.Result{
+		{Check: st.Checks[0], Pass: false, Saw: explain.T("want `alias static/;`, the config says `alias static;` at conf.d/ems.conf:19",
+			"期望 `alias static/;`，配置中是 `alias static;`（conf.d/ems.conf:19）")},
+		{Check: st.Checks[1], Pass: false, Saw: explain.T("/static/ems/css/style.css got 404 from nginx: workspace/staticems/css/style.css: No such file or directory; want 200",
+			"/static/ems/css/style.css 得到 404，来自 nginx：workspace/staticems/css/style.css: No such file or directory；期望 200")},
+	}})
+	return m
+}
+
+// TestPanelGolden: the panel at 80×24 in English and Chinese, scrolled to
+// the checks, every line inside 80 cells (display width: a Chinese
+// character is two).
+func TestPanelGolden(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		lang    string
+		scroll  int
+		teacher bool
+	}{
+		{"en-80x24", "en", 0, false},
+		{"zh-80x24", "zh", 0, false},
+		{"en-80x24-checks", "en", 12, false},
+		{"zh-80x24-checks", "zh", 12, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m := panel(t, tt.lang, tt.teacher)
+			for range tt.scroll {
+				m, _ = m.Update(tea.KeyPressMsg{Code: tea.KeyDown})
+			}
+			got := m.View()
+			lines := strings.Split(got, "\n")
+			if len(lines) != 24 {
+				t.Errorf("got %d lines, want 24", len(lines))
+			}
+			for i, l := range lines {
+				if w := uniseg.StringWidth(l); w > 80 {
+					t.Errorf("line %d is %d cells wide, want at most 80: %q", i+1, w, l)
+				}
+			}
+			path := filepath.Join("testdata", "TestPanelGolden", tt.name+".golden")
+			if *update {
+				os.MkdirAll(filepath.Dir(path), 0o755)
+				os.WriteFile(path, []byte(got), 0o644)
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (go test ./tui/lesson -update writes it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("got\n%s\nwant\n%s", got, want)
+			}
+		})
+	}
+}
+
+// TestPanelKeys: hints come one at a time, then the solution; the legend
+// names the keys; teacher mode adds s.
+func TestPanelKeys(t *testing.T) {
+	m := panel(t, "en", false)
+	m.state.Hints = 0
+	for i := 1; i <= 3; i++ {
+		m, _ = m.Update(tea.KeyPressMsg{Code: 'h', Text: "h"})
+		if m.state.Hints != i {
+			t.Fatalf("after %d presses of h: got %d hints shown, want %d", i, m.state.Hints, i)
+		}
+	}
+	m.SetSize(80, 60)
+	v := m.View()
+	for _, want := range []string{"Hint 1/2", "Hint 2/2", "The solution:", "in conf.d/ems.conf, change"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("view lacks %q:\n%s", want, v)
+		}
+	}
+	if strings.Contains(v, " s solve") {
+		t.Errorf("a learner's legend offers the teacher's s key:\n%s", v)
+	}
+	if v := panel(t, "en", true).View(); !strings.Contains(v, "s solve") {
+		t.Errorf("teacher's legend lacks s:\n%s", v)
+	}
+	if v := New(Config{Lang: "zh"}).View(); !strings.Contains(v, "当前没有进行中的课程") {
+		t.Errorf("no lesson: got\n%s", v)
+	}
+}
+
+// TestPanelASCII: with ASCII on, the panel's own marks are ASCII; only the
+// lesson's Chinese text stays wide (and is measured as such).
+func TestPanelASCII(t *testing.T) {
+	m := panel(t, "zh", true)
+	m.cfg.ASCII = true
+	v := m.View()
+	for i, l := range strings.Split(v, "\n") {
+		if w := uniseg.StringWidth(l); w > 80 {
+			t.Errorf("line %d is %d cells wide, want at most 80", i+1, w)
+		}
+	}
+	for _, r := range v {
+		if r >= 0x80 && uniseg.StringWidth(string(r)) != 2 {
+			t.Errorf("ASCII mode draws %q (U+%04X), which is neither ASCII nor wide", r, r)
+		}
+	}
+	if !strings.Contains(v, "X nginx.conf") {
+		t.Errorf("ASCII mode: no X mark:\n%s", v)
+	}
+}
