@@ -339,6 +339,9 @@ func (l *Lab) realCommand(ctx context.Context, w []string) (Result, error, bool)
 	case w[0] == "uwsgi" && len(w) == 3 && (w[1] == "--stop" || w[1] == "--reload"):
 		r, err := l.byPidfile(ctx, w[1], w[2])
 		return r, err, true
+	case w[0] == "uwsgi" && len(w) == 3 && w[1] == "--ini":
+		r, err := l.byIni(ctx, w[2])
+		return r, err, true
 	case w[0] == "service" && len(w) == 3 && (w[1] == "mysqld" || w[1] == "mysql" || w[1] == "db"):
 		r, err := l.DoArgs(ctx, []string{"db", w[2]})
 		return r, err, true
@@ -369,6 +372,36 @@ func (l *Lab) byPidfile(ctx context.Context, action, path string) (Result, error
 		return l.StopInstance(ctx, name)
 	}
 	return l.ReloadInstance(ctx, name)
+}
+
+// byIni is `uwsgi --ini uwsgi-N.ini` typed while the lab runs: a stopped
+// instance starts, as the real command starts it; a running one gets a
+// second copy that finds its ports busy and fails with uWSGI's own lines,
+// as the real command does.
+func (l *Lab) byIni(ctx context.Context, path string) (Result, error) {
+	name := strings.TrimSuffix(filepath.Base(path), ".ini")
+	var state RunState
+	l.mu.Lock()
+	in, err := l.instance(name)
+	if err == nil {
+		state = in.state
+	}
+	l.mu.Unlock()
+	if err != nil {
+		return Result{}, err
+	}
+	if state != Running {
+		return l.StartInstance(ctx, name)
+	}
+	r, err := l.StartDuplicate(ctx, name)
+	if err == nil && strings.Contains(r.Did.EN, "could not start") {
+		return Result{}, &explain.Error{What: r.Did, Where: path,
+			Why: explain.T(name+" is already running: its ports are taken by the first copy",
+				name+" 已经在运行：端口被第一份占用"),
+			Try: explain.T("stop it first (uwsgi --stop "+name+".pid), or reload it (uwsgi --reload "+name+".pid)",
+				"先停止它（uwsgi --stop "+name+".pid），或重新加载（uwsgi --reload "+name+".pid）")}
+	}
+	return r, err
 }
 
 func sameFile(a, b string) bool {

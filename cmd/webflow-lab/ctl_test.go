@@ -20,31 +20,43 @@ func TestShellCommandsReachTheLab(t *testing.T) {
 	bin := builtBinary(t)
 	dir := t.TempDir()
 	ws := filepath.Join(dir, "workspace")
-	ports := freePorts(t, 2)
-	serve := exec.Command(bin, "serve", "--workspace", ws, "--quiet",
-		"--port", strconv.Itoa(ports[0]), "--app-port", strconv.Itoa(ports[1]))
-	serve.Dir = dir
-	out, err := serve.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	serve.Stderr = os.Stderr
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { io.Copy(io.Discard, out); exited <- serve.Wait() }()
-	t.Cleanup(func() {
-		serve.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(20 * time.Second):
-			serve.Process.Kill()
-			<-exited
+	// Ports picked free may be taken by the time serve binds them (other
+	// tests run labs too): then serve exits, and a new pair is tried.
+	var url string
+	for attempt := 1; ; attempt++ {
+		ports := freePorts(t, 2)
+		serve := exec.Command(bin, "serve", "--workspace", ws, "--quiet",
+			"--port", strconv.Itoa(ports[0]), "--app-port", strconv.Itoa(ports[1]))
+		serve.Dir = dir
+		out, err := serve.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
 		}
-	})
-	url := "http://127.0.0.1:" + strconv.Itoa(ports[0])
-	waitServing(t, url+"/login/")
+		var stderr strings.Builder
+		serve.Stderr = &stderr
+		if err := serve.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan error, 1)
+		go func() { io.Copy(io.Discard, out); exited <- serve.Wait() }()
+		url = "http://127.0.0.1:" + strconv.Itoa(ports[0])
+		if serving(url+"/login/", exited) {
+			t.Cleanup(func() {
+				serve.Process.Signal(os.Interrupt)
+				select {
+				case <-exited:
+				case <-time.After(20 * time.Second):
+					serve.Process.Kill()
+					<-exited
+				}
+			})
+			break
+		}
+		if attempt == 3 || !strings.Contains(stderr.String(), "already in use") {
+			t.Fatalf("serve never served %s:\n%s", url, stderr.String())
+		}
+		os.RemoveAll(ws) // the ports are written into a new workspace
+	}
 	get := func(path string) (int, string) {
 		t.Helper()
 		res, err := http.Get(url + path)
@@ -77,7 +89,12 @@ func TestShellCommandsReachTheLab(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(ws, "uwsgi-2.pid")); err != nil {
 		t.Errorf("uwsgi-2 must still run: %v", err)
 	}
-	run("ctl", "--workspace", ws, "start", "uwsgi-1")
+	// uwsgi --ini of a lab instance: the lab starts its stopped instance;
+	// a second copy of a running one fails on its busy ports, exit 1.
+	run("uwsgi", "--ini", filepath.Join("workspace", "uwsgi-1.ini"))
+	if _, e, code := shellRun(t, dir, bin, "uwsgi", "--ini", filepath.Join("workspace", "uwsgi-1.ini")); code != 1 || !strings.Contains(e, "already in use") {
+		t.Errorf("uwsgi --ini of a running instance: exit %d, %q; want 1 and the busy port", code, e)
+	}
 
 	// db stop: the EMS's queries fail; db status says so; db start recovers.
 	if o := run("db", "--workspace", ws, "stop"); !strings.Contains(o, "service mysqld stop") {
@@ -116,18 +133,20 @@ func TestShellCommandsReachTheLab(t *testing.T) {
 	}
 }
 
-func waitServing(t *testing.T, url string) {
-	t.Helper()
+// serving waits until url answers, or the process ends (false).
+func serving(url string, exited <-chan error) bool {
 	deadline := time.Now().Add(30 * time.Second)
-	for {
+	for time.Now().Before(deadline) {
 		res, err := http.Get(url)
 		if err == nil {
 			res.Body.Close()
-			return
+			return true
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the lab never served %s: %v", url, err)
+		select {
+		case <-exited:
+			return false
+		case <-time.After(50 * time.Millisecond): // polling a process we started, bounded by the deadline
 		}
-		time.Sleep(50 * time.Millisecond) // polling a process we started, bounded by the deadline
 	}
+	return false
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -70,6 +71,12 @@ func runUwsgi(args []string, stdout, stderr io.Writer) int {
 	if explainOnly {
 		fmt.Fprint(stdout, ini.Explain(c, lang()))
 		return 0
+	}
+	// `uwsgi --ini workspace/uwsgi-2.ini` while the lab runs: the lab's
+	// instance is a goroutine of the lab, so the lab starts it (or, when
+	// it runs, shows the second copy's busy-port failure, as uWSGI would).
+	if code, ok := iniOfLab(c.Files, stdout, stderr); ok {
+		return code
 	}
 	in := &standalone{args: rest, cfg: uwsgi.FromINI(c), stderr: stderr,
 		// The server logs the notes, in the learner's language.
@@ -275,4 +282,26 @@ the [uwsgi] section of an ini file (read with uWSGI 2.0's own rules). The lab ad
   --env K=V             --virtualenv/-H dir (noted)   --plugins x (ignored)
 Signals: SIGINT stops (graceful), SIGHUP reloads, SIGTERM is uWSGI 2.0's brutal reload.
 `)
+}
+
+var labIni = regexp.MustCompile(`^uwsgi-[0-9]+\.ini$`)
+
+// iniOfLab hands `--ini FILE` to the running lab when FILE is one of its
+// instances (uwsgi-N.ini at the top of its workspace).
+func iniOfLab(files []string, stdout, stderr io.Writer) (code int, handled bool) {
+	if len(files) != 1 || !labIni.MatchString(filepath.Base(files[0])) {
+		return 0, false
+	}
+	abs := absPath(files[0])
+	_, ws, ok := sim.FindControl(filepath.Dir(abs), 0)
+	if !ok || !sameDir(ws, filepath.Dir(abs)) {
+		return 0, false
+	}
+	return tellLab(ws, 0, []string{"uwsgi", "--ini", abs}, stdout, stderr)
+}
+
+func sameDir(a, b string) bool {
+	ia, err1 := os.Stat(a)
+	ib, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(ia, ib)
 }
