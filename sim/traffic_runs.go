@@ -140,6 +140,7 @@ func (t *trafficSet) start(items []traffic.Item, opts traffic.Options) ([]*traff
 		}
 		plan = append(plan, r)
 	}
+	rec := t.rec
 	for _, r := range plan {
 		t.nextID++
 		r.id = t.nextID
@@ -152,8 +153,10 @@ func (t *trafficSet) start(items []traffic.Item, opts traffic.Options) ([]*traff
 			defer t.wg.Done()
 			defer close(r.done)
 			defer cancel()
+			announce(rec, r, trace.TrafficStarted)
 			r.run(ctx, opts)
 			t.ended()
+			announce(rec, r, trace.TrafficEnded)
 		}()
 	}
 	if len(plan) > 0 && t.rec != nil {
@@ -161,6 +164,26 @@ func (t *trafficSet) start(items []traffic.Item, opts traffic.Options) ([]*traff
 	}
 	t.trim()
 	return plan, nil
+}
+
+// announce tells the lab's watchers (the screen, a recording) that run r
+// started or ended, as a state event: they read the snapshot again. The
+// caller does not hold t.mu (the recorder's tap takes it).
+func announce(rec *recorder, r *trafficRun, kind trace.StateKind) {
+	if rec == nil {
+		return
+	}
+	v := r.view()
+	subject := "traffic " + strconv.Itoa(r.id)
+	en := fmt.Sprintf("traffic %d started: %s", r.id, r.spec)
+	zh := fmt.Sprintf("流量 %d 已开始：%s", r.id, r.spec)
+	if kind == trace.TrafficEnded {
+		state := map[TrafficState]string{TrafficDone: "完成", TrafficStopped: "已停止", TrafficFailed: "失败"}[v.State]
+		en = fmt.Sprintf("traffic %d %s: %s", r.id, v.State, summaryEN(v))
+		zh = fmt.Sprintf("流量 %d %s：%s", r.id, state, summaryZH(v))
+	}
+	rec.Record(trace.Event{Phase: trace.Info, At: trace.Now(), State: true, Kind: kind, Subject: subject,
+		Why: en, WhyZH: zh})
 }
 
 // ended trims the list of ended runs and takes the tap away if it is idle.

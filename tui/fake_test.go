@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -92,6 +93,15 @@ func (f *fakeLab) Complete(line string) []string {
 		out = append(out, fs[0]+" "+v)
 	}
 	return out
+}
+
+// UserOf names user N for 127.0.N.1, as the lab does.
+func (f *fakeLab) UserOf(conn string) int {
+	var a, b, n, c int
+	if k, _ := fmt.Sscanf(conn, "%d.%d.%d.%d:", &a, &b, &n, &c); k == 4 && a == 127 && b == 0 && c == 1 && n > 0 {
+		return n
+	}
+	return 0
 }
 
 func (f *fakeLab) Commands() []snap.Command {

@@ -26,6 +26,11 @@ type Lab interface {
 	Commands() []snap.Command
 	// Complete returns the ways to finish a partial command line.
 	Complete(line string) []string
+	// UserOf names the lab's virtual user a connection came from ("user
+	// 3"), given the Conn of the proxy's first event of a request
+	// ("127.0.3.1:40112→127.0.0.1:8080"); 0 for anyone else (a learner's
+	// browser, curl, the load generator).
+	UserOf(conn string) int
 }
 
 // Watcher is a stream of hop events that never blocks a server: per-request

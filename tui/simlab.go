@@ -67,6 +67,9 @@ func (s *SimLab) Commands() []snap.Command {
 // Complete returns the completions of a partial ':' line.
 func (s *SimLab) Complete(line string) []string { return s.lab.Complete(line) }
 
+// UserOf names the virtual user of a connection.
+func (s *SimLab) UserOf(conn string) int { return s.lab.UserOf(conn) }
+
 var _ Lab = (*SimLab)(nil)
 
 func fromResult(r sim.Result) snap.Result {
@@ -109,7 +112,18 @@ func fromSim(in sim.Snapshot, url string, notes []explain.Text) snap.Snapshot {
 	for _, a := range in.Actions {
 		out.Actions = append(out.Actions, fromResult(a))
 	}
+	for _, t := range in.Traffic {
+		out.Traffic = append(out.Traffic, fromTraffic(t))
+	}
 	return out
+}
+
+// fromTraffic converts a traffic run (its maps are the snapshot's own copies).
+func fromTraffic(t sim.TrafficRun) snap.TrafficRun {
+	return snap.TrafficRun{ID: t.ID, Spec: t.Spec, Kind: t.Kind, Users: t.Users, From: t.From, State: string(t.State),
+		Started: t.Started, Ended: t.Ended, Sent: t.Sent, Cached: t.Cached, Errors: t.Errors, Walks: t.Walks,
+		Failed: t.Failed, Status: t.Status, P50: t.P50, P90: t.P90, P99: t.P99, Max: t.Max, RPS: t.RPS,
+		Instances: t.Instances, Seen: t.Seen, Error: t.Error, Note: t.Note}
 }
 
 // PortBusy reports whether err is a port already in use (a second lab, or

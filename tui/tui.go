@@ -213,6 +213,7 @@ func (m *Model) setLab(lab Lab, err error) {
 		m.over, m.overErr = overNone, nil
 	}
 	m.watch = lab.Watch(watchBuffer)
+	m.store.UserOf = lab.UserOf
 	m.refreshSnap(true)
 }
 

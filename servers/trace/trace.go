@@ -131,11 +131,14 @@ const (
 	BreakpointReleased           // a held request went on (released, timed out, or its client left)
 	FaultSet                     // latency or errors added to an instance, or removed
 	Resync                       // the watcher lost state events: read the lab's snapshot again
+	TrafficStarted               // the lab started a run of its own traffic (virtual browsers, a load)
+	TrafficEnded                 // a run of the lab's traffic ended: done, stopped or failed
 )
 
 var stateNames = [...]string{"", "peer down", "peer up", "instance started", "instance stopped",
 	"instance killed", "instance failed", "config reloaded", "config refused", "db stopped", "db started",
-	"port blocked", "port opened", "breakpoint hit", "breakpoint released", "fault set", "resync"}
+	"port blocked", "port opened", "breakpoint hit", "breakpoint released", "fault set", "resync",
+	"traffic started", "traffic ended"}
 
 func (k StateKind) String() string {
 	if int(k) < len(stateNames) {

@@ -46,7 +46,8 @@ var (
 		trace.ConfigReloaded: "config-reloaded", trace.ConfigRefused: "config-refused", trace.DBStopped: "db-stopped",
 		trace.DBStarted: "db-started", trace.PortBlocked: "port-blocked", trace.PortOpened: "port-opened",
 		trace.BreakpointHit: "breakpoint-hit", trace.BreakpointReleased: "breakpoint-released",
-		trace.FaultSet: "fault-set", trace.Resync: "resync"}
+		trace.FaultSet: "fault-set", trace.Resync: "resync",
+		trace.TrafficStarted: "traffic-started", trace.TrafficEnded: "traffic-ended"}
 	pduWords = map[trace.PDUKind]string{trace.HTTPHead: "http-head", trace.UwsgiPacket: "uwsgi-packet",
 		trace.Environ: "environ", trace.SQL: "sql"}
 

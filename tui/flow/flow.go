@@ -39,6 +39,7 @@ type Request struct {
 	Path     string
 	Proto    string
 	Browser  string // "curl", "Chrome", "Firefox", "webflow-lab" … from User-Agent
+	User     int    // the lab's virtual user N who sent it ("user 3"), 0 for anyone else
 	Client   string // the browser's address, "127.0.0.1:53211", when the proxy said
 	Status   int    // the status the browser got, 0 while in flight
 	Instance string // the app server that answered, "nginx" for static files and proxy errors
@@ -77,6 +78,10 @@ type Store struct {
 	Resolve func(addr string) string
 	// Now is the wall clock (tests fix it).
 	Now func() time.Time
+	// UserOf names the lab's virtual user a connection came from (N for
+	// "user N", 0 for none), asked once per request at the proxy's first
+	// event; nil: no user is named.
+	UserOf func(conn string) int
 
 	cap  int
 	keep int // the newest keep requests keep their PDUs
@@ -145,6 +150,10 @@ func (s *Store) Add(e trace.Event) *Request {
 	}
 	r.Steps = slices.Insert(r.Steps, i, st)
 	r.apply(st)
+	if r.User == 0 && s.UserOf != nil && e.Conn != "" && e.From == trace.Browser && e.To == trace.Proxy &&
+		e.Phase == trace.Arrived {
+		r.User = s.UserOf(e.Conn)
+	}
 	return r
 }
 
@@ -251,6 +260,10 @@ func Browser(ua string) string {
 		return "-"
 	case strings.Contains(ua, "from the TUI"):
 		return "you"
+	case strings.HasPrefix(ua, "webflow-lab-bench"):
+		return "bench" // the load generator (webflow-lab bench, the lab's load runs)
+	case strings.Contains(ua, "webflow-lab virtual browser"):
+		return "virtual"
 	case strings.Contains(ua, "webflow-lab"):
 		return "webflow-lab"
 	case strings.HasPrefix(ua, "curl/"):

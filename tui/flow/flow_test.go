@@ -3,6 +3,7 @@ package flow
 import (
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -205,6 +206,8 @@ func TestBrowser(t *testing.T) {
 		{"Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0", "Firefox"},
 		{"Mozilla/5.0 HeadlessChrome/120.0.0.0 Safari/537.36", "headless Chrome"},
 		{"webflow-lab (you, from the TUI)", "you"},
+		{"webflow-lab-bench", "bench"},
+		{"Mozilla/5.0 (webflow-lab virtual browser)", "virtual"},
 		{"", "-"},
 		{"Python-urllib/3.11", "Python-urllib"},
 	}
@@ -212,6 +215,34 @@ func TestBrowser(t *testing.T) {
 		if got := Browser(tt.ua); got != tt.want {
 			t.Errorf("Browser(%q) = %q, want %q", tt.ua, got, tt.want)
 		}
+	}
+}
+
+// TestUserOf: a request is the lab's virtual user N's when UserOf names
+// the connection of its arrival at the proxy; the store asks once.
+func TestUserOf(t *testing.T) {
+	asked := 0
+	s := NewStore(10)
+	s.UserOf = func(conn string) int {
+		asked++
+		if strings.HasPrefix(conn, "127.0.3.1:") {
+			return 3
+		}
+		return 0
+	}
+	for _, tt := range []struct {
+		id, conn string
+		want     int
+	}{{"u3", "127.0.3.1:40112→127.0.0.1:8080", 3}, {"me", "127.0.0.1:40113→127.0.0.1:8080", 0}, {"none", "", 0}} {
+		s.Add(trace.Event{ReqID: tt.id, From: trace.Browser, To: trace.Proxy, Phase: trace.Arrived, First: true,
+			Why: "GET / HTTP/1.1", Conn: tt.conn})
+		s.Add(trace.Event{ReqID: tt.id, From: trace.Proxy, To: trace.Uwsgi, Phase: trace.Sent, Conn: "127.0.0.1:5→127.0.0.1:9001"})
+		if got := s.Get(tt.id).User; got != tt.want {
+			t.Errorf("%s from %q: user %d, want %d", tt.id, tt.conn, got, tt.want)
+		}
+	}
+	if asked != 2 {
+		t.Errorf("UserOf asked %d times, want 2 (once per request that has a connection)", asked)
 	}
 }
 

@@ -67,6 +67,7 @@ var catalog = map[string]entry{
 	"req.empty":   {"No request yet: press g, or open the lab in your browser.", "还没有请求：按 g，或在浏览器中打开实验环境。"},
 	"req.nomatch": {"No request matches /%s (esc clears the filter).", "没有请求匹配 /%s（esc 清除过滤）。"},
 	"req.held":    {"held", "断点"},
+	"req.user":    {"user %d", "用户 %d"},
 	"tab.hint":    {"tab: details", "tab：详情"},
 
 	// waterfall

@@ -106,7 +106,11 @@ func (m Model) visible() []*flow.Request {
 }
 
 func matches(r *flow.Request, f string) bool {
-	for _, s := range []string{r.Method, r.Path, strconv.Itoa(r.Status), r.Instance, r.Browser, r.ID} {
+	user := ""
+	if r.User > 0 {
+		user = "user " + strconv.Itoa(r.User) + " 用户 " + strconv.Itoa(r.User)
+	}
+	for _, s := range []string{r.Method, r.Path, strconv.Itoa(r.Status), r.Instance, r.Browser, r.ID, user} {
 		if strings.Contains(strings.ToLower(s), f) {
 			return true
 		}
@@ -290,7 +294,7 @@ func (m *Model) View() string {
 			paint(stStyle, m.th.FitLeft(st, c.st)) + " " + paint(viaStyle, m.th.Fit(via, c.via)) + " " +
 			m.th.FitLeft(ms(r.Duration()), c.ms)
 		if c.br > 0 {
-			line += " " + paint(s.Dim, m.th.Fit(r.Browser, c.br))
+			line += " " + paint(s.Dim, m.th.Fit(m.browser(r), c.br))
 		}
 		if selected {
 			line = s.Selected.Render(m.th.Fit(line, m.w))
@@ -298,6 +302,15 @@ func (m *Model) View() string {
 		lines = append(lines, line)
 	}
 	return strings.Join(pad(m.th, lines, m.w, m.h), "\n")
+}
+
+// browser names who sent r: the lab's virtual "user 3", else what its
+// User-Agent says.
+func (m Model) browser(r *flow.Request) string {
+	if r.User > 0 {
+		return m.lang.F("req.user", r.User)
+	}
+	return r.Browser
 }
 
 func pad(th theme.Theme, lines []string, w, h int) []string {

@@ -23,7 +23,12 @@ type Snapshot struct {
 	Breakpoints []Breakpoint
 	Held        []Held
 	Notes       []explain.Text
-	Actions     []Result // what the lab's controls did, from anywhere (this screen, a lesson, another terminal), oldest first
+	Actions     []Result     // what the lab's controls did, from anywhere (this screen, a lesson, another terminal), oldest first
+	Traffic     []TrafficRun // the lab's own traffic, running and recently ended, in start order
+	// Recording is set when the lab on screen is a recording played back
+	// (webflow-lab replay): no server runs, and the controls that would
+	// change one are refused.
+	Recording *Recording
 }
 
 // Proxy is the nginx-like proxy.
@@ -124,6 +129,58 @@ type Result struct {
 	Equivalent string // "uwsgi --stop uwsgi-1.pid"
 	Diff       string // a config edit, as a unified diff
 	Output     string // what the real server printed
+}
+
+// Traffic run states.
+const (
+	TrafficRunning = "running"
+	TrafficDone    = "done"
+	TrafficStopped = "stopped"
+	TrafficFailed  = "failed"
+)
+
+// TrafficRun is one line of traffic the lab sends (or sent): virtual
+// browsers walking a journey ("browse"), plain requests from users
+// ("fetch"), or the load generator ("load").
+type TrafficRun struct {
+	ID    int
+	Spec  string // "3 browsers, journey login-list, every 2s"
+	Kind  string // "browse", "fetch", "load"
+	Users [2]int // first and last virtual user ("user 3"); 0, 0 for a load
+	From  string // the addresses its connections come from
+	State string // TrafficRunning, TrafficDone, TrafficStopped, TrafficFailed
+
+	Started, Ended time.Time // Ended is zero while it runs
+
+	Sent, Cached, Errors int64 // requests sent, answered from a browser's cache, with no answer
+	Walks, Failed        int64 // journeys walked to the end, and those (or requests) that failed
+	Status               map[int]int64
+
+	P50, P90, P99, Max time.Duration // latency of the answered requests so far
+	RPS                float64       // answers a second since it started
+
+	// Instances counts where the proxy sent the run's requests: "uwsgi-1",
+	// or "proxy" for what it answered itself; Seen is their total.
+	Instances map[string]int64
+	Seen      int64
+
+	Error explain.Text // the first error, if any
+	Note  explain.Text // something to know (all users share one address)
+}
+
+// Running reports whether the run still sends.
+func (t TrafficRun) Running() bool { return t.State == TrafficRunning }
+
+// Recording is a recorded run being played back.
+type Recording struct {
+	File     string // the file's name as given
+	Created  time.Time
+	Traffic  string // the traffic it was recorded with, if any
+	Position time.Duration
+	Length   time.Duration
+	Speed    float64 // 1 is as recorded
+	Paused   bool
+	Ended    bool
 }
 
 // Command is one control of the ':' vocabulary, for completion and help.
