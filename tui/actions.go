@@ -16,15 +16,19 @@ import (
 	"webflow-lab/servers/explain"
 	"webflow-lab/tui/logs"
 	"webflow-lab/tui/snap"
+	"webflow-lab/tui/traffic"
 )
 
 type (
 	// controlDoneMsg is a control's outcome.
 	controlDoneMsg struct {
 		command string
+		key     bool // sent by a single key, not typed
 		res     snap.Result
 		err     error
 	}
+	// controlsDoneMsg is the outcomes of controls run one after another.
+	controlsDoneMsg []controlDoneMsg
 	// requestSentMsg is the answer to a request the screen sent itself.
 	requestSentMsg struct {
 		path   string
@@ -45,24 +49,55 @@ type (
 
 func itoa(i int) string { return strconv.Itoa(i) }
 
-// run sends command to the lab in the background.
-func (m *Model) run(command string) tea.Cmd {
+// run sends a command typed on the ':' line (or sent by a real command's
+// signal) to the lab in the background.
+func (m *Model) run(command string) tea.Cmd { return m.control(false, command) }
+
+// runKey sends the command behind a single key: when the lab names no
+// real equivalent, the echo names the ':' command instead, so the key
+// teaches the command line.
+func (m *Model) runKey(command string) tea.Cmd { return m.control(true, command) }
+
+// control runs commands in order in the background, until one fails.
+func (m *Model) control(key bool, commands ...string) tea.Cmd {
 	if m.lab == nil {
 		return nil
 	}
 	lab, ctx := m.lab, m.ctx
-	m.status, m.statusOK = m.lang.F("status.running", command), true
+	m.status, m.statusOK = m.lang.F("status.running", strings.Join(commands, "; ")), true
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		res, err := lab.Do(ctx, command)
-		return controlDoneMsg{command: command, res: res, err: err}
+		var out controlsDoneMsg
+		for _, c := range commands {
+			ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			res, err := lab.Do(ctx, c)
+			cancel()
+			out = append(out, controlDoneMsg{command: c, key: key, res: res, err: err})
+			if err != nil {
+				break
+			}
+		}
+		if len(out) == 1 {
+			return out[0]
+		}
+		return out
 	}
 }
 
 func (m *Model) onControl(msg controlDoneMsg) tea.Cmd {
+	if msg.err == nil && msg.key && msg.res.Equivalent == "" && !msg.res.At.IsZero() {
+		m.typedAs[msg.res.At.UnixNano()] = msg.command
+	}
 	m.refreshSnap(true)
 	if msg.err != nil {
+		if msg.command == traffic.WalkCommand && captchaRefusal(msg.err) {
+			// a virtual browser cannot read the captcha: offer the fix on
+			// the same key rather than an error to read
+			m.captchaOffer = true
+			m.status, m.statusOK = m.lang.F("status.captcha", traffic.CaptchaCommand), false
+			m.logs.Append(logs.Actions, []string{m.opts.Now().Format("15:04:05") + "  " + msg.command + ": " +
+				firstLine(errText(msg.err, m.lang.Code()))})
+			return nil
+		}
 		var e *explain.Error
 		if errors.As(msg.err, &e) && (e.Where != "" || e.Why.EN != "") {
 			m.over, m.overErr = overError, msg.err
@@ -71,13 +106,74 @@ func (m *Model) onControl(msg controlDoneMsg) tea.Cmd {
 		m.logs.Append(logs.Actions, []string{m.opts.Now().Format("15:04:05") + "  " + msg.command + ": " + m.status})
 		return nil
 	}
+	switch msg.command {
+	case "static break":
+		m.staticBroken = true
+	case "static fix":
+		m.staticBroken = false
+	}
 	if msg.res.At.IsZero() || msg.res.At.After(m.seenAction) {
-		m.logAction(msg.res.Did.In(m.lang.Code()), msg.res.Equivalent)
+		eq := msg.res.Equivalent
+		m.logAction(msg.res.Did.In(m.lang.Code()), eq, m.typedAs[msg.res.At.UnixNano()])
 		if msg.res.At.After(m.seenAction) {
 			m.seenAction = msg.res.At
 		}
 	}
+	m.logDetails(msg.res)
+	if msg.res.Output != "" && !msg.key {
+		m.showOutput(":"+msg.command, msg.res.Output)
+	}
 	return m.readLogs(100 * time.Millisecond)
+}
+
+// logDetails adds a result's config diff and output to the action log,
+// indented under it.
+func (m *Model) logDetails(r snap.Result) {
+	var lines []string
+	for _, text := range []string{r.Diff, r.Output} {
+		for _, l := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+			if l != "" {
+				lines = append(lines, "          "+l)
+			}
+		}
+	}
+	if len(lines) > 0 {
+		m.logs.Append(logs.Actions, lines)
+	}
+}
+
+// captchaRefusal reports whether err is the lab refusing a journey that
+// logs in while the instances draw a real captcha.
+func captchaRefusal(err error) bool {
+	var e *explain.Error
+	return errors.As(err, &e) && strings.Contains(e.Try.EN, traffic.CaptchaCommand)
+}
+
+// walk starts virtual browsers on a journey; after the lab refused one
+// for want of a fixed captcha, the same key sets it first.
+func (m *Model) walk() tea.Cmd {
+	m.det = detTraffic
+	if m.captchaOffer {
+		m.captchaOffer = false
+		return m.control(true, traffic.CaptchaCommand, traffic.WalkCommand)
+	}
+	return m.runKey(traffic.WalkCommand)
+}
+
+// toggleStatic breaks the static path the course's way, or fixes it.
+func (m *Model) toggleStatic() tea.Cmd {
+	if m.staticBroken {
+		return m.runKey("static fix")
+	}
+	return m.runKey("static break")
+}
+
+// killInstance kills the selected instance (kill -9).
+func (m *Model) killInstance() tea.Cmd {
+	if len(m.snap.Instances) == 0 {
+		return nil
+	}
+	return m.runKey("kill " + m.snap.Instances[min(m.inst, len(m.snap.Instances)-1)].Name)
 }
 
 func errText(err error, lang string) string {
@@ -100,9 +196,9 @@ func (m *Model) toggleInstance() tea.Cmd {
 	}
 	in := m.snap.Instances[min(m.inst, len(m.snap.Instances)-1)]
 	if in.State == snap.Running {
-		return m.run("stop " + in.Name)
+		return m.runKey("stop " + in.Name)
 	}
-	return m.run("start " + in.Name)
+	return m.runKey("start " + in.Name)
 }
 
 // sendRequest sends GET path through the proxy, as a browser would: the

@@ -335,11 +335,16 @@ func (m *Model) logState(why string) {
 	}
 }
 
-// logAction records a control (or a state change) and its real equivalent.
-func (m *Model) logAction(did, equivalent string) {
+// logAction records a control and its real equivalent ("≈ uwsgi --stop
+// uwsgi-1.pid"); a control with none that a single key sent names the
+// ':' command the key typed.
+func (m *Model) logAction(did, equivalent, typed string) {
 	line := did
-	if equivalent != "" {
+	switch {
+	case equivalent != "":
 		line += m.th.G.Dot + "≈ " + equivalent
+	case typed != "":
+		line += m.th.G.Dot + ":" + typed
 	}
 	m.status, m.statusOK, m.statusAt = line, true, m.opts.Now()
 	stamp := m.opts.Now().Format("15:04:05")

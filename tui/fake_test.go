@@ -21,11 +21,13 @@ import (
 // fakeLab is a lab made of plain data: a snapshot the test sets, a real
 // trace.Broker for events, and the controls it was asked to run.
 type fakeLab struct {
-	mu     sync.Mutex
-	snap   snap.Snapshot
-	broker *trace.Broker
-	did    []string
-	fail   error
+	mu      sync.Mutex
+	snap    snap.Snapshot
+	broker  *trace.Broker
+	did     []string
+	fail    error
+	captcha bool // the instances answer a fixed captcha
+	output  string
 }
 
 func newFakeLab() *fakeLab {
@@ -65,6 +67,33 @@ func (f *fakeLab) Do(ctx context.Context, command string) (snap.Result, error) {
 		return snap.Result{}, f.fail
 	}
 	fs := strings.Fields(command)
+	at := base.Add(time.Duration(len(f.did)) * time.Second)
+	switch fs[0] {
+	case "browse":
+		if !f.captcha {
+			return snap.Result{}, &explain.Error{What: explain.T("lab: journey login-list needs the captcha's answer", "lab: 流程 login-list 需要知道验证码"),
+				Where: "traffic:1", Why: explain.T("uwsgi-1 draws a real captcha", "uwsgi-1 使用真实验证码"),
+				Try: explain.T("give the instances a fixed one: `captcha fixed:1234`", "给实例设置固定验证码：`captcha fixed:1234`")}
+		}
+		id := len(f.snap.Traffic) + 1
+		f.snap.Traffic = append(f.snap.Traffic, snap.TrafficRun{ID: id, Spec: "3 browsers, journey login-list, every 2s, 5 times",
+			Kind: "browse", Users: [2]int{1, 3}, From: "127.0.1.1–127.0.3.1", State: snap.TrafficRunning, Started: base})
+		return snap.Result{At: at, Did: explain.T(fmt.Sprintf("started traffic %d", id), fmt.Sprintf("已开始流量 %d", id))}, nil
+	case "captcha":
+		f.captcha = true
+		return snap.Result{At: at, Did: explain.T("captcha fixed", "验证码已固定"), Equivalent: "edit env = EMS_CAPTCHA=fixed:1234 in each ini, then uwsgi --reload"}, nil
+	case "traffic":
+		if len(fs) >= 2 && fs[1] == "stop" {
+			for i := range f.snap.Traffic {
+				if len(fs) == 2 || fs[2] == "all" || fs[2] == fmt.Sprint(f.snap.Traffic[i].ID) {
+					f.snap.Traffic[i].State = snap.TrafficStopped
+				}
+			}
+			return snap.Result{At: at, Did: explain.T("stopped traffic", "已停止流量")}, nil
+		}
+	case "status":
+		return snap.Result{At: at, Did: explain.T("status", "状态"), Output: f.output}, nil
+	}
 	if fs[0] == "stop" {
 		for i := range f.snap.Instances {
 			if f.snap.Instances[i].Name == fs[1] {
@@ -176,10 +205,10 @@ func typeText(m *Model, s string) {
 	}
 }
 
-// traffic is the events of a few requests as the lab reports them: a
+// hops is the events of a few requests as the lab reports them: a
 // dynamic login page, a static file, a POST with SQL, a 502 with both
 // instances down, and one still in flight.
-func traffic(t testing.TB) []trace.Event {
+func hops(t testing.TB) []trace.Event {
 	ms := time.Millisecond
 	us := time.Microsecond
 	var evs []trace.Event

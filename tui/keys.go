@@ -7,6 +7,7 @@ import (
 
 	"webflow-lab/tui/inspector"
 	"webflow-lab/tui/snap"
+	"webflow-lab/tui/traffic"
 )
 
 // A binding is one key and what it does, for the footer and the help.
@@ -17,17 +18,19 @@ type binding struct {
 
 // Keys that work everywhere (but in the command line).
 var globalKeys = []binding{
-	{"g", "key.send"}, {"space", "key.pause"}, {".", "key.step"}, {"+/-", "key.speed"},
-	{"s", "key.strategy"}, {"k", "key.stopstart"}, {"d", "key.db"}, {"b", "key.break"}, {"R", "key.releaseall"},
-	{"e", "key.edit"}, {":", "key.command"}, {"/", "key.filter"},
-	{"tab", "key.focus"}, {"1-8", "key.views"}, {"L", "key.lang"}, {"?", "key.help"}, {"q", "key.quit"},
+	{"g", "key.send"}, {"w", "key.walk"}, {"u", "key.load"}, {"space", "key.pause"}, {".", "key.step"}, {"+/-", "key.speed"},
+	{"s", "key.strategy"}, {"k", "key.stopstart"}, {"K", "key.kill"}, {"d", "key.db"}, {"f", "key.static"},
+	{"b", "key.break"}, {"R", "key.releaseall"}, {"e", "key.edit"}, {":", "key.command"}, {"/", "key.filter"},
+	{"tab", "key.focus"}, {"1-9", "key.views"}, {"L", "key.lang"}, {"?", "key.help"}, {"q", "key.quit"},
 }
 
 // footer lists the keys that work where the focus is, most useful first.
 func (m *Model) footerKeys() []binding {
 	switch {
 	case m.over == overHelp:
-		return []binding{{"esc", "key.close"}, {"q", "key.quit"}}
+		return []binding{{"↑/↓", "key.scroll"}, {"esc", "key.close"}, {"q", "key.quit"}}
+	case m.over == overOutput:
+		return []binding{{"↑/↓", "key.scroll"}, {"esc", "key.close"}}
 	case m.over == overWelcome:
 		return []binding{{"g", "key.send"}, {"esc", "key.close"}, {"?", "key.help"}, {"q", "key.quit"}}
 	case m.over == overError && m.lab == nil:
@@ -53,10 +56,13 @@ func (m *Model) footerKeys() []binding {
 			ks = []binding{{"←/→", "key.source"}, {"o", "key.only"}, {"enter", "key.fromlog"}, {"/", "key.filter"}}
 		case detBreakpoints:
 			ks = []binding{{"b", "key.break"}, {"r", "key.release"}, {"R", "key.releaseall"}, {"x", "key.clearbreak"}}
+		case detTraffic:
+			ks = []binding{{"w", "key.walk"}, {"u", "key.load"}, {"↑/↓", "key.selectrun"}, {"x", "key.stoprun"},
+				{"X", "key.stopall"}}
 		default:
 			ks = []binding{{"↑/↓", "key.scroll"}}
 		}
-		ks = append(ks, binding{"1-8", "key.views"})
+		ks = append(ks, binding{"1-9", "key.views"})
 	}
 	ks = append(ks, binding{"g", "key.send"}, binding{"space", "key.pause"}, binding{"tab", "key.focus"},
 		binding{":", "key.command"}, binding{"?", "key.help"}, binding{"q", "key.quit"})
@@ -64,7 +70,8 @@ func (m *Model) footerKeys() []binding {
 }
 
 // detailTabs name the detail views by their number key.
-var detailTabs = []string{"det.waterfall", "det.http", "det.uwsgi", "det.environ", "det.sql", "det.logs", "det.stats", "det.breakpoints"}
+var detailTabs = []string{"det.waterfall", "det.http", "det.uwsgi", "det.environ", "det.sql", "det.logs", "det.stats",
+	"det.breakpoints", "det.traffic"}
 
 // onKey handles a key press.
 func (m *Model) onKey(k tea.KeyPressMsg) tea.Cmd {
@@ -76,14 +83,8 @@ func (m *Model) onKey(k tea.KeyPressMsg) tea.Cmd {
 		return m.onInputKey(k)
 	}
 	switch m.over {
-	case overHelp:
-		switch key {
-		case "q":
-			return tea.Quit
-		case "esc", "?", "enter", "space":
-			m.over = overNone
-		}
-		return nil
+	case overHelp, overOutput:
+		return m.overlayKey(key)
 	case overWelcome:
 		switch key {
 		case "q":
@@ -125,7 +126,7 @@ func (m *Model) onKey(k tea.KeyPressMsg) tea.Cmd {
 	case "q":
 		return tea.Quit
 	case "?":
-		m.over = overHelp
+		m.over, m.overTop = overHelp, 0
 	case ":":
 		m.openInput(inputCommand, "")
 	case "/":
@@ -156,23 +157,32 @@ func (m *Model) onKey(k tea.KeyPressMsg) tea.Cmd {
 		m.speed = max(m.speed-1, 0)
 	case "g":
 		return m.sendRequest("/")
+	case "w":
+		return m.walk()
+	case "u":
+		m.det = detTraffic
+		return m.runKey(traffic.LoadCommand)
 	case "k":
 		return m.toggleInstance()
+	case "K":
+		return m.killInstance()
+	case "f":
+		return m.toggleStatic()
 	case "e":
 		return m.editConfig()
 	case "b":
-		return m.run("break app")
+		return m.runKey("break app")
 	case "s":
-		return m.run("strategy " + nextStrategy(m.snap))
+		return m.runKey("strategy " + nextStrategy(m.snap))
 	case "d":
 		if m.snap.DB.Up {
-			return m.run("db stop")
+			return m.runKey("db stop")
 		}
-		return m.run("db start")
+		return m.runKey("db start")
 	case "R":
-		return m.run("release all")
+		return m.runKey("release all")
 	default:
-		if len(key) == 1 && key[0] >= '1' && key[0] <= '8' {
+		if len(key) == 1 && key[0] >= '1' && key[0] <= '9' {
 			m.showDetail(detail(key[0] - '1'))
 		}
 	}
@@ -263,6 +273,20 @@ func (m *Model) panelKey(k tea.KeyPressMsg) (tea.Cmd, bool) {
 					return m.run("clear " + itoa(m.snap.Breakpoints[0].ID)), true
 				}
 				return nil, true
+			}
+		case detTraffic:
+			switch key {
+			case "up", "down", "j":
+				m.traffic, _ = m.traffic.Update(k)
+				return nil, true
+			case "x":
+				if r, ok := m.traffic.Selected(); ok && r.Running() {
+					return m.runKey("traffic stop " + itoa(r.ID)), true
+				}
+				m.status, m.statusOK = m.lang.T("status.norun"), false
+				return nil, true
+			case "X":
+				return m.runKey("traffic stop all"), true
 			}
 		}
 	}

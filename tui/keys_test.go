@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"webflow-lab/servers/explain"
 	"webflow-lab/tui/i18n"
 	"webflow-lab/tui/internal/screentest"
+	"webflow-lab/tui/traffic"
 )
 
 // execCmd runs cmd as the program would and feeds its message back
@@ -121,7 +123,7 @@ func TestLanguageSwitchesLive(t *testing.T) {
 func TestFilter(t *testing.T) {
 	f := newFakeLab()
 	m := newTestModel(t, f, i18n.EN, 80, 24)
-	feed(t, m, f, traffic(t))
+	feed(t, m, f, hops(t))
 	if n := m.reqs.Count(); n != 5 {
 		t.Fatalf("got %d requests, want 5", n)
 	}
@@ -149,7 +151,7 @@ func TestFilter(t *testing.T) {
 func TestSelectionAndDetail(t *testing.T) {
 	f := newFakeLab()
 	m := newTestModel(t, f, i18n.EN, 120, 36)
-	feed(t, m, f, traffic(t))
+	feed(t, m, f, hops(t))
 	if r := m.reqs.Selected(); r == nil || r.ID != "a5" {
 		t.Fatalf("following the newest: selected %v, want a5", r)
 	}
@@ -203,7 +205,7 @@ func TestReplayPausesStepsAndStopsTicking(t *testing.T) {
 	m := newTestModel(t, f, i18n.EN, 80, 24)
 	now := base
 	m.opts.Now = func() time.Time { return now }
-	feed(t, m, f, traffic(t))
+	feed(t, m, f, hops(t))
 	if !m.ticking {
 		t.Fatal("requests arrived but the replay does not tick")
 	}
@@ -331,7 +333,7 @@ func TestQuitKeys(t *testing.T) {
 func TestResizeAnything(t *testing.T) {
 	f := newFakeLab()
 	m := newTestModel(t, f, i18n.ZH, 80, 24)
-	feed(t, m, f, traffic(t))
+	feed(t, m, f, hops(t))
 	for _, sz := range [][2]int{{0, 0}, {1, 1}, {79, 24}, {80, 23}, {80, 24}, {81, 25}, {119, 35}, {120, 36}, {300, 100}, {80, 200}} {
 		m.Update(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
 		for _, k := range []string{"1", "3", "6", "7", "?", "esc"} {
@@ -356,5 +358,88 @@ func TestErrorFile(t *testing.T) {
 		if got := errorFile(err, snapFor("/ws")); got != tt.want {
 			t.Errorf("errorFile(%q) = %q, want %q", tt.where, got, tt.want)
 		}
+	}
+}
+
+// TestWalkOffersTheCaptchaFix: w asks the lab for virtual browsers; when
+// the lab refuses for the captcha, the status line offers the fix on the
+// same key, and w again sets a fixed captcha, then walks.
+func TestWalkOffersTheCaptchaFix(t *testing.T) {
+	f := newFakeLab()
+	m := newTestModel(t, f, i18n.EN, 120, 36)
+	press(t, m, "w")
+	if m.over != overNone {
+		t.Errorf("the captcha refusal covered the screen (overlay %d), want an offer in the status line", m.over)
+	}
+	if !strings.Contains(m.status, "press w again") || !strings.Contains(m.status, traffic.CaptchaCommand) {
+		t.Errorf("status %q, want the offer to run %s", m.status, traffic.CaptchaCommand)
+	}
+	press(t, m, "w")
+	want := []string{traffic.WalkCommand, traffic.CaptchaCommand, traffic.WalkCommand}
+	if strings.Join(f.did, "|") != strings.Join(want, "|") {
+		t.Fatalf("the lab ran %q, want %q", f.did, want)
+	}
+	if !strings.Contains(m.status, "started traffic 1") || !strings.Contains(m.status, ":"+traffic.WalkCommand) {
+		t.Errorf("status %q, want what was done and the command the key typed", m.status)
+	}
+	if m.det != detTraffic {
+		t.Errorf("detail %d, want the traffic pane", m.det)
+	}
+	out := screentest.Plain(m.Render())
+	for _, w := range []string{"#1 running", "users 1–3, from 127.0.1.1–127.0.3.1"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("the traffic pane lacks %q:\n%s", w, out)
+		}
+	}
+	press(t, m, "9", "x")
+	if got := f.did[len(f.did)-1]; got != "traffic stop 1" {
+		t.Errorf("x in the traffic pane ran %q, want traffic stop 1", got)
+	}
+	press(t, m, "x")
+	if !strings.Contains(m.status, "not running") {
+		t.Errorf("x on a stopped run: status %q", m.status)
+	}
+	press(t, m, "X", "u")
+	if got := f.did[len(f.did)-2:]; got[0] != "traffic stop all" || got[1] != traffic.LoadCommand {
+		t.Errorf("X, u ran %q, want traffic stop all, %s", got, traffic.LoadCommand)
+	}
+}
+
+// TestSingleKeys: each key a teacher uses often runs its lab control.
+func TestSingleKeys(t *testing.T) {
+	f := newFakeLab()
+	m := newTestModel(t, f, i18n.EN, 120, 36)
+	press(t, m, "s", "d", "f", "f", "b", "R", "K")
+	want := []string{"strategy ip_hash", "db stop", "static break", "static fix", "break app", "release all", "kill uwsgi-1"}
+	if strings.Join(f.did, "|") != strings.Join(want, "|") {
+		t.Errorf("the lab ran %q, want %q", f.did, want)
+	}
+}
+
+// TestOutputOverlay: a typed command that prints (status, held) shows its
+// output over the screen, scrolling when long; esc closes it.
+func TestOutputOverlay(t *testing.T) {
+	f := newFakeLab()
+	for i := range 60 {
+		f.output += fmt.Sprintf("line %d\n", i+1)
+	}
+	m := newTestModel(t, f, i18n.EN, 80, 24)
+	press(t, m, ":")
+	typeText(m, "status")
+	press(t, m, "enter")
+	if m.over != overOutput {
+		t.Fatalf("overlay %d after :status, want the output", m.over)
+	}
+	out := screentest.Plain(m.Render())
+	if !strings.Contains(out, "line 1\n") && !strings.Contains(out, "line 1 ") || !strings.Contains(out, "of 60") {
+		t.Errorf("the output overlay does not start at line 1 or say how long it is:\n%s", out)
+	}
+	press(t, m, "end")
+	if out := screentest.Plain(m.Render()); !strings.Contains(out, "line 60") {
+		t.Errorf("end does not show the last line:\n%s", out)
+	}
+	press(t, m, "esc")
+	if m.over != overNone {
+		t.Errorf("esc left overlay %d", m.over)
 	}
 }

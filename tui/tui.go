@@ -31,6 +31,7 @@ import (
 	"webflow-lab/tui/stats"
 	"webflow-lab/tui/theme"
 	"webflow-lab/tui/topology"
+	"webflow-lab/tui/traffic"
 	"webflow-lab/tui/waterfall"
 )
 
@@ -70,6 +71,7 @@ const (
 	detLogs
 	detStats
 	detBreakpoints
+	detTraffic
 	numDetails
 )
 
@@ -81,6 +83,7 @@ const (
 	overHelp
 	overWelcome
 	overError
+	overOutput // a command's output
 )
 
 // input is what the bottom line is editing.
@@ -128,7 +131,11 @@ type Model struct {
 	det        detail
 	over       overlay
 	overErr    error // the error overlay's error
-	inst       int   // the instance selected in the topology
+	outTitle   string
+	outLines   []string // the output overlay's text
+	overTop    int      // the help's or output's first line shown
+	overMax    int      // its last possible first line
+	inst       int      // the instance selected in the topology
 	input      input
 	ti         textinput.Model
 	status     string // the last action and its real equivalent
@@ -137,6 +144,11 @@ type Model struct {
 	seenAction time.Time // the newest of the lab's actions already logged
 	startedAt  time.Time // actions before this one happened before the screen
 	actions    []string
+	// typedAs is the ':' command a single key ran, by its result's time,
+	// for results that name no real equivalent
+	typedAs      map[int64]string
+	captchaOffer bool // w refused for the captcha: w again sets a fixed one first
+	staticBroken bool // the screen's f broke the static path last
 
 	topo    topology.Model
 	reqs    requests.Model
@@ -145,6 +157,7 @@ type Model struct {
 	logs    logs.Model
 	stats   stats.Model
 	bps     breakpoints.Model
+	traffic traffic.Model
 	tail    logs.Tail
 	reading bool // a log read is on its way
 
@@ -175,7 +188,7 @@ func New(lab Lab, startErr error, opts Options) *Model {
 	opts.Theme.Presenter = opts.Presenter || opts.Theme.Presenter
 	th := theme.New(opts.Theme)
 	m := &Model{opts: opts, th: th, lang: opts.Lang, store: flow.NewStore(500), replay: flow.DefaultReplay,
-		speed: 2, prevReqs: map[string]int64{}, rps: map[string]float64{}, tail: logs.Tail{}}
+		speed: 2, prevReqs: map[string]int64{}, rps: map[string]float64{}, tail: logs.Tail{}, typedAs: map[int64]string{}}
 	if opts.Presenter {
 		m.speed = 1
 	}
@@ -190,6 +203,7 @@ func New(lab Lab, startErr error, opts Options) *Model {
 	m.logs = logs.New(th, m.lang)
 	m.stats = stats.New(th, m.lang)
 	m.bps = breakpoints.New(th, m.lang)
+	m.traffic = traffic.New(th, m.lang)
 	m.focus = focusRequests
 	m.setLab(lab, startErr)
 	if opts.FirstRun && lab != nil {
@@ -260,7 +274,7 @@ func (m *Model) refreshSnap(force bool) {
 		if a.At.After(m.seenAction) {
 			m.seenAction = a.At
 			if !a.At.Before(m.startedAt) {
-				m.logAction(a.Did.In(m.lang.Code()), a.Equivalent)
+				m.logAction(a.Did.In(m.lang.Code()), a.Equivalent, m.typedAs[a.At.UnixNano()])
 			}
 		}
 	}
@@ -278,6 +292,7 @@ func (m *Model) setLang(l i18n.Lang) {
 	m.logs.SetLang(l)
 	m.stats.SetLang(l)
 	m.bps.SetLang(l)
+	m.traffic.SetLang(l)
 }
 
 // Lang is the screen's language.
@@ -297,6 +312,7 @@ func (m *Model) reapplyTheme() {
 	m.logs.SetTheme(m.th)
 	m.stats.SetTheme(m.th)
 	m.bps.SetTheme(m.th)
+	m.traffic.SetTheme(m.th)
 }
 
 // watchBuffer is how many per-request events may wait for the screen. The

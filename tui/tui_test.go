@@ -56,6 +56,15 @@ var screens = []struct {
 		m.Update(key("up"))
 		m.Update(key("2"))
 	}},
+	{"traffic-empty", func(m *Model) { m.Update(key("9")) }},
+	{"traffic", func(m *Model) {
+		f := m.lab.(*fakeLab)
+		f.mu.Lock()
+		f.snap.Traffic = sampleTraffic()
+		f.mu.Unlock()
+		m.refreshSnap(true)
+		m.Update(key("9"))
+	}},
 	{"animated", func(m *Model) {
 		m.clock += 1200 * time.Millisecond // a moment into the replay
 	}},
@@ -68,7 +77,7 @@ func TestScreensGolden(t *testing.T) {
 				t.Run(fmt.Sprintf("%s-%s-%dx%d", sc.name, lang, sz.W, sz.H), func(t *testing.T) {
 					f := newFakeLab()
 					m := newTestModel(t, f, lang, sz.W, sz.H)
-					feed(t, m, f, traffic(t))
+					feed(t, m, f, hops(t))
 					sc.setup(m)
 					out := m.Render()
 					screentest.Fits(t, out, sz.W, sz.H)
@@ -129,7 +138,7 @@ func TestASCIIMode(t *testing.T) {
 		m2 := New(f, nil, Options{Lang: lang, Now: func() time.Time { return base }, Theme: asciiOpts()})
 		t.Cleanup(m2.Close)
 		m2.Update(tea.WindowSizeMsg{Width: 120, Height: 36})
-		feed(t, m2, f, traffic(t))
+		feed(t, m2, f, hops(t))
 		m2.clock += time.Second
 		for _, k := range []string{"", "3", "1", "?"} {
 			if k != "" {
@@ -147,4 +156,21 @@ func TestASCIIMode(t *testing.T) {
 
 func isCJK(r rune) bool {
 	return r >= 0x3000 && r <= 0x9fff || r >= 0xff00 && r <= 0xffef
+}
+
+// sampleTraffic is a journey of three browsers under way beside a load run
+// that ended, as the lab reports them.
+func sampleTraffic() []snap.TrafficRun {
+	ms := time.Millisecond
+	return []snap.TrafficRun{
+		{ID: 1, Spec: "load /employees/ -c 4 -d 2s", Kind: "load", From: "127.0.0.2", State: snap.TrafficDone,
+			Started: base.Add(-40 * time.Second), Ended: base.Add(-38 * time.Second), Sent: 1175, RPS: 584.2,
+			Status: map[int]int64{302: 1175}, P50: 813 * time.Microsecond, P90: 11 * ms, P99: 98 * ms, Max: 445 * ms,
+			Instances: map[string]int64{"uwsgi-1": 587, "uwsgi-2": 588}, Seen: 1175},
+		{ID: 2, Spec: "3 browsers, journey login-list, every 2s, 5 times", Kind: "browse", Users: [2]int{1, 3},
+			From: "127.0.1.1–127.0.3.1", State: snap.TrafficRunning, Started: base.Add(-12 * time.Second),
+			Sent: 103, Cached: 24, Walks: 7, RPS: 20.2, Status: map[int]int64{200: 47, 302: 11, 304: 45},
+			P50: 7520 * time.Microsecond, P90: 349 * ms, P99: 870 * ms, Max: 876 * ms,
+			Instances: map[string]int64{"uwsgi-1": 26, "uwsgi-2": 25, "proxy": 52}, Seen: 103},
+	}
 }

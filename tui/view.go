@@ -7,8 +7,8 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"webflow-lab/servers/explain"
 	"webflow-lab/tui/cell"
+	"webflow-lab/tui/snap"
 	"webflow-lab/tui/topology"
 )
 
@@ -56,6 +56,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.onLogs(msg)
 	case controlDoneMsg:
 		return m, m.onControl(msg)
+	case controlsDoneMsg:
+		var cmds []tea.Cmd
+		for _, c := range msg {
+			cmds = append(cmds, m.onControl(c))
+		}
+		return m, tea.Batch(cmds...)
 	case requestSentMsg:
 		m.onSent(msg)
 	case editorClosedMsg:
@@ -105,6 +111,8 @@ func (m *Model) onWheel(w tea.MouseWheelMsg) {
 			m.logs, _ = m.logs.Update(w)
 		case detHTTP, detUwsgi, detEnviron, detSQL:
 			m.insp, _ = m.insp.Update(w)
+		case detTraffic:
+			m.traffic, _ = m.traffic.Update(w)
 		}
 	}
 }
@@ -136,7 +144,9 @@ func (m *Model) Render() string {
 	var body string
 	switch {
 	case m.over == overHelp:
-		body = m.th.Box(m.lang.T("help.title"), m.helpText(m.w-2), m.w, bodyH, true)
+		body = m.textOverlay(m.lang.T("help.title"), m.helpLines(m.w-2), bodyH)
+	case m.over == overOutput:
+		body = m.textOverlay(m.outTitle, m.outLines, bodyH)
 	case m.over == overError:
 		body = m.th.Box(m.lang.T("err.title"), m.errorText(m.w-4), m.w, bodyH, true)
 	default:
@@ -181,6 +191,7 @@ func (m *Model) main(h int) string {
 	m.topo.SetSnapshot(m.snap)
 	gs, busy, pick := m.frame()
 	m.topo.SetFrame(gs, busy, m.browsers, pick)
+	m.topo.SetTraffic(trafficNow(m.snap.Traffic))
 	topoTitle := m.lang.T("topo.title")
 	if m.focus == focusTopology && len(m.snap.Instances) > 0 {
 		topoTitle += m.th.G.Dot + m.lang.F("topo.selected", m.snap.Instances[min(m.inst, len(m.snap.Instances)-1)].Name)
@@ -201,6 +212,7 @@ func (m *Model) main(h int) string {
 	m.reqs.SetDropped(m.dropped, m.skippedReqs)
 	m.stats.SetSnapshot(m.snap, m.rps)
 	m.bps.SetSnapshot(m.snap, m.opts.Now(), m.breakOffered())
+	m.traffic.SetRuns(m.snap.Traffic, m.opts.Now())
 
 	if m.opts.Presenter {
 		m.areas.detail = rect{0, 1 + th, m.w, bh}
@@ -211,7 +223,7 @@ func (m *Model) main(h int) string {
 		switch {
 		case m.insp.Pinned() != nil && m.det >= detHTTP && m.det <= detSQL:
 			lw = m.w * 2 / 5 // room for two requests side by side
-		case m.det >= detHTTP && m.det <= detLogs:
+		case m.det >= detHTTP && m.det <= detLogs || m.det == detTraffic:
 			lw = m.w * 9 / 20 // bytes and log lines need the width more than the list
 		}
 		list := m.listBox(lw, bh)
@@ -227,6 +239,20 @@ func (m *Model) main(h int) string {
 	}
 	m.areas.list = rect{0, 1 + th, m.w, bh}
 	return topo + "\n" + m.listBox(m.w, bh)
+}
+
+// trafficNow counts the virtual users and load runs of the lab's running traffic.
+func trafficNow(runs []snap.TrafficRun) (users, loads int) {
+	for _, r := range runs {
+		switch {
+		case !r.Running():
+		case r.Kind == "load":
+			loads++
+		case r.Users[0] > 0:
+			users += r.Users[1] - r.Users[0] + 1
+		}
+	}
+	return users, loads
 }
 
 func (m *Model) breakOffered() bool {
@@ -264,11 +290,41 @@ func (m *Model) listBox(w, h int) string {
 	return m.th.Box(title, m.reqs.View(), w, h, m.focus == focusRequests)
 }
 
+// tabLabels are the detail tabs as drawn in w cells: " 1 waterfall "
+// each when they all fit; tighter ("1 waterfall") when not; and when even
+// that is too wide, the unselected ones by their number alone.
+func (m *Model) tabLabels(w int) []string {
+	full := make([]string, len(detailTabs))
+	total := 0
+	for i, k := range detailTabs {
+		full[i] = fmt.Sprintf(" %d %s ", i+1, m.lang.T(k))
+		total += cell.Width(full[i])
+	}
+	if total <= w {
+		return full
+	}
+	tight, total := make([]string, len(detailTabs)), 0
+	for i, k := range detailTabs {
+		tight[i] = fmt.Sprintf("%d %s ", i+1, m.lang.T(k))
+		total += cell.Width(tight[i])
+	}
+	if total <= w {
+		return tight
+	}
+	for i := range tight {
+		if detail(i) != m.det {
+			tight[i] = fmt.Sprintf("%d ", i+1)
+		}
+	}
+	return tight
+}
+
 // tabWidths are the cells each detail tab takes on the tab line.
 func (m *Model) tabWidths() []int {
-	out := make([]int, len(detailTabs))
-	for i, k := range detailTabs {
-		out[i] = cell.Width(fmt.Sprintf(" %d %s ", i+1, m.lang.T(k)))
+	labels := m.tabLabels(m.areas.detail.w - 2)
+	out := make([]int, len(labels))
+	for i, l := range labels {
+		out[i] = cell.Width(l)
 	}
 	return out
 }
@@ -276,8 +332,7 @@ func (m *Model) tabWidths() []int {
 func (m *Model) detailBox(w, h int) string {
 	iw, ih := w-2, h-3
 	var tabs strings.Builder
-	for i, k := range detailTabs {
-		t := fmt.Sprintf(" %d %s ", i+1, m.lang.T(k))
+	for i, t := range m.tabLabels(iw) {
 		if detail(i) == m.det {
 			tabs.WriteString(m.th.S.Selected.Render(t))
 		} else {
@@ -301,6 +356,9 @@ func (m *Model) detailBox(w, h int) string {
 	case detBreakpoints:
 		m.bps.SetSize(iw, ih)
 		body, title = m.bps.View(), m.lang.T("det.breakpoints")
+	case detTraffic:
+		m.traffic.SetSize(iw, ih)
+		body, title = m.traffic.View(), m.lang.T("det.traffic")
 	}
 	return m.th.Box(title, tabs.String()+"\n"+body, w, h, m.focus == focusDetail)
 }
@@ -394,167 +452,4 @@ func (m *Model) footer() string {
 		return m.th.Fit(" "+first, m.w) + "\n" + m.th.Fit(" "+m.keyLegend(globalKeys, m.w-1), m.w)
 	}
 	return m.th.Fit(" "+m.keyLegend(ks, m.w-1), m.w)
-}
-
-func (m *Model) helpText(w int) string {
-	s := m.th.S
-	var b []string
-	b = append(b, s.PanelTtl.Render(m.lang.T("help.keys")))
-	all := append(append([]binding{}, globalKeys...),
-		binding{"enter", "key.open"}, binding{"l", "key.loglines"}, binding{"c", "key.compare"},
-		binding{"esc", "key.close"})
-	half := (len(all) + 1) / 2
-	colW := w/2 - 2
-	for i := 0; i < half; i++ {
-		l := m.th.Fit(s.Key.Render(fmt.Sprintf("%-6s", all[i].keys))+" "+m.lang.T(all[i].help), colW)
-		if i+half < len(all) {
-			l += "  " + s.Key.Render(fmt.Sprintf("%-6s", all[i+half].keys)) + " " + m.lang.T(all[i+half].help)
-		}
-		b = append(b, " "+l)
-	}
-	b = append(b, "", s.PanelTtl.Render(m.lang.T("help.commands")))
-	cmdLine := func(name, args, help string) string {
-		c := ":" + name
-		if args != "" {
-			c += " " + strings.ToLower(args)
-		}
-		return " " + s.Key.Render(m.th.Fit(c, 24)) + " " + help
-	}
-	if m.lab != nil {
-		for _, c := range m.lab.Commands() {
-			b = append(b, cmdLine(c.Name, c.Args, c.Summary.In(m.lang.Code())))
-		}
-	}
-	for _, c := range localCommands {
-		b = append(b, cmdLine(c.name, c.args, m.lang.T(c.help)))
-	}
-	b = append(b, "", m.lang.F("help.replay", speedText(speeds[m.speed])), m.lang.T("help.legend"))
-	return strings.Join(b, "\n")
-}
-
-func (m *Model) errorText(w int) string {
-	s := m.th.S
-	err := m.overErr
-	var b []string
-	var e *explain.Error
-	if errorsAs(err, &e) {
-		b = append(b, s.ErrTitle.Render(e.What.In(m.lang.Code())))
-		field := func(label, v string) {
-			if v == "" {
-				return
-			}
-			lw := cell.Width(label)
-			for i, l := range wrap(v, w-lw-1) {
-				if i == 0 {
-					b = append(b, s.Label.Render(label)+" "+l)
-				} else {
-					b = append(b, strings.Repeat(" ", lw+1)+l)
-				}
-			}
-		}
-		field(m.lang.T("err.where"), e.Where)
-		field(m.lang.T("err.why"), e.Why.In(m.lang.Code()))
-		field(m.lang.T("err.try"), e.Try.In(m.lang.Code()))
-	} else if err != nil {
-		b = append(b, s.ErrTitle.Render(m.lang.T("err.plain")))
-		b = append(b, wrap(err.Error(), w)...)
-	}
-	b = append(b, "")
-	if m.lab == nil {
-		b = append(b, m.lang.T("err.notstarted"))
-	}
-	ed := m.editor()
-	file := errorFile(err, m.snap)
-	if ed == nil {
-		b = append(b, wrap(m.lang.F("status.noeditor", file), w)...)
-	} else {
-		b = append(b, m.lang.F("err.edit", strings.Join(ed, " "), file))
-	}
-	if m.lab == nil {
-		b = append(b, m.lang.T("err.retry"))
-	}
-	return strings.Join(b, "\n")
-}
-
-// wrap breaks s into lines of at most w cells: at spaces, and between
-// any two CJK characters (Chinese has no spaces to break at). A line that
-// fits is kept as it is, spaces included.
-func wrap(s string, w int) []string {
-	var out []string
-	for _, para := range strings.Split(s, "\n") {
-		if cell.Width(para) <= w || w <= 0 {
-			out = append(out, para)
-			continue
-		}
-		line := ""
-		for _, tok := range tokens(para) {
-			if tok == " " {
-				if line != "" && cell.Width(line) < w {
-					line += " "
-				}
-				continue
-			}
-			if cell.Width(line)+cell.Width(tok) > w && strings.TrimSpace(line) != "" {
-				out = append(out, strings.TrimRight(line, " "))
-				line = ""
-			}
-			for cell.Width(tok) > w {
-				cut := cell.Trunc(tok, w, "")
-				out = append(out, cut)
-				tok = tok[len(cut):]
-			}
-			line += tok
-		}
-		out = append(out, strings.TrimRight(line, " "))
-	}
-	return out
-}
-
-// tokens splits s into words, single spaces and single wide characters.
-func tokens(s string) []string {
-	var out []string
-	word := ""
-	for _, r := range s {
-		switch {
-		case r == ' ':
-			if word != "" {
-				out, word = append(out, word), ""
-			}
-			out = append(out, " ")
-		case cell.Width(string(r)) == 2:
-			if word != "" {
-				out, word = append(out, word), ""
-			}
-			out = append(out, string(r))
-		default:
-			word += string(r)
-		}
-	}
-	if word != "" {
-		out = append(out, word)
-	}
-	return out
-}
-
-// overlayWelcome draws the welcome box over the middle of body.
-func (m *Model) overlayWelcome(body string, h int) string {
-	w := min(m.w-4, 76)
-	text := m.lang.F("welcome.body", m.snap.URL)
-	lines := []string{}
-	for _, para := range strings.Split(text, "\n") {
-		lines = append(lines, wrap(para, w-4)...)
-	}
-	bh := min(len(lines)+2, h)
-	box := strings.Split(m.th.Box(m.lang.T("welcome.title"), " "+strings.Join(lines, "\n "), w, bh, true), "\n")
-	bl := strings.Split(body, "\n")
-	top := max((h-bh)/2, 0)
-	left := (m.w - w) / 2
-	for i, l := range box {
-		y := top + i
-		if y >= len(bl) {
-			break
-		}
-		bl[y] = strings.Repeat(" ", left) + l + strings.Repeat(" ", m.w-left-w)
-	}
-	return strings.Join(bl, "\n")
 }

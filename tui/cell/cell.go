@@ -143,3 +143,63 @@ func Lines(s string, w, h int, tail string) []string {
 func Block(s string, w, h int, tail string) string {
 	return strings.Join(Lines(s, w, h, tail), "\n")
 }
+
+// Wrap breaks s into lines of at most w cells: at spaces, and between
+// any two CJK characters (Chinese has no spaces to break at). A line that
+// fits is kept as it is, spaces included.
+func Wrap(s string, w int) []string {
+	var out []string
+	for _, para := range strings.Split(s, "\n") {
+		if Width(para) <= w || w <= 0 {
+			out = append(out, para)
+			continue
+		}
+		line := ""
+		for _, tok := range tokens(para) {
+			if tok == " " {
+				if line != "" && Width(line) < w {
+					line += " "
+				}
+				continue
+			}
+			if Width(line)+Width(tok) > w && strings.TrimSpace(line) != "" {
+				out = append(out, strings.TrimRight(line, " "))
+				line = ""
+			}
+			for Width(tok) > w {
+				cut := Trunc(tok, w, "")
+				out = append(out, cut)
+				tok = tok[len(cut):]
+			}
+			line += tok
+		}
+		out = append(out, strings.TrimRight(line, " "))
+	}
+	return out
+}
+
+// tokens splits s into words, single spaces and single wide characters.
+func tokens(s string) []string {
+	var out []string
+	word := ""
+	for _, r := range s {
+		switch {
+		case r == ' ':
+			if word != "" {
+				out, word = append(out, word), ""
+			}
+			out = append(out, " ")
+		case Width(string(r)) == 2:
+			if word != "" {
+				out, word = append(out, word), ""
+			}
+			out = append(out, string(r))
+		default:
+			word += string(r)
+		}
+	}
+	if word != "" {
+		out = append(out, word)
+	}
+	return out
+}

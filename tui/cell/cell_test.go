@@ -1,6 +1,9 @@
 package cell
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestFit(t *testing.T) {
 	tests := []struct {
@@ -53,5 +56,32 @@ func TestWidthStyled(t *testing.T) {
 		if got := Width(tt.in); got != tt.want {
 			t.Errorf("Width(%q) = %d, want %d", tt.in, got, tt.want)
 		}
+	}
+}
+
+func TestWrap(t *testing.T) {
+	tests := []struct {
+		name, in string
+		w        int
+		want     []string
+	}{
+		{"fits", "a b c", 5, []string{"a b c"}},
+		{"at spaces", "one two three", 8, []string{"one two", "three"}},
+		{"chinese between characters", "虚拟浏览器走一遍流程", 8, []string{"虚拟浏览", "器走一遍", "流程"}},
+		{"a word longer than the line is cut", "abcdefghij", 4, []string{"abcd", "efgh", "ij"}},
+		{"paragraphs kept", "a\nb", 3, []string{"a", "b"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Wrap(tt.in, tt.w)
+			if strings.Join(got, "|") != strings.Join(tt.want, "|") {
+				t.Errorf("Wrap(%q, %d) = %q, want %q", tt.in, tt.w, got, tt.want)
+			}
+			for _, l := range got {
+				if Width(l) > tt.w {
+					t.Errorf("line %q is %d cells, wider than %d", l, Width(l), tt.w)
+				}
+			}
+		})
 	}
 }

@@ -39,6 +39,8 @@ var catalog = map[string]entry{
 	"topo.selected":   {"selected: %s", "已选中：%s"},
 	"topo.browsers":   {"browsers", "浏览器"},
 	"topo.nobrowser":  {"none yet", "暂无"},
+	"topo.users":      {"%d users", "%d 个用户"},
+	"topo.load":       {"load", "负载"},
 	"topo.reqs":       {"%d req", "%d 请求"},
 	"topo.noupstream": {"no upstream block: nginx serves everything itself", "没有 upstream 块：nginx 自己处理所有请求"},
 	"topo.lastpick":   {"last pick:", "最近一次选择："},
@@ -86,6 +88,32 @@ var catalog = map[string]entry{
 	"det.logs":        {"logs", "日志"},
 	"det.stats":       {"stats", "统计"},
 	"det.breakpoints": {"breaks", "断点"},
+	"det.traffic":     {"traffic", "流量"},
+
+	// traffic
+	"traffic.none": {"No traffic from the lab yet. The lab can send its own, through the proxy like a browser:\nw: 3 virtual browsers log in and open the employee list, every 2 s, 5 times (each from its own address: user 1, 2, 3)\nu: a load run, as webflow-lab bench: %s\n:traffic SPEC runs any line of the traffic spec format; :browse, :load and :captcha too.",
+		"实验还没有发送流量。实验可以像浏览器一样，经过反向代理发送自己的流量：\nw：3 个虚拟浏览器登录并打开员工列表，每 2 秒一次，共 5 次（各自使用自己的地址：用户 1、2、3）\nu：一次负载测试，同 webflow-lab bench：%s\n:traffic SPEC 可运行流量描述格式中的任意一行；也可用 :browse、:load 和 :captcha。"},
+	"traffic.state.running": {"running", "运行中"},
+	"traffic.state.done":    {"done", "完成"},
+	"traffic.state.stopped": {"stopped", "已停止"},
+	"traffic.state.failed":  {"failed", "失败"},
+	"traffic.short":         {"%d sent · %.0f/s · p99 %s", "%d 个请求 · %.0f/秒 · p99 %s"},
+	"traffic.who":           {"who", "来源"},
+	"traffic.count":         {"requests", "请求"},
+	"traffic.latency":       {"latency", "响应时间"},
+	"traffic.status":        {"status", "状态码"},
+	"traffic.spread":        {"served by", "由谁处理"},
+	"traffic.from":          {"the load generator, from %s", "负载生成器，来自 %s"},
+	"traffic.users":         {"users %d–%d, from %s", "用户 %d–%d，来自 %s"},
+	"traffic.user":          {"user %d, from %s", "用户 %d，来自 %s"},
+	"traffic.sent":          {"%d sent", "发送 %d"},
+	"traffic.cached":        {"%d from cache", "缓存 %d"},
+	"traffic.walks":         {"%d journeys", "流程 %d 次"},
+	"traffic.failed":        {"%d failed", "失败 %d"},
+	"traffic.errors":        {"%d errors", "错误 %d"},
+	"traffic.rps":           {"%.1f req/s", "%.1f 个/秒"},
+	"traffic.nospread":      {"no request has reached the proxy yet", "还没有请求到达反向代理"},
+	"traffic.error":         {"error: %s", "错误：%s"},
 
 	// logs
 	"logs.actions": {"actions", "操作记录"},
@@ -146,6 +174,14 @@ var catalog = map[string]entry{
 	"key.release":    {"release", "放行"},
 	"key.releaseall": {"release all", "全部放行"},
 	"key.clearbreak": {"clear", "清除"},
+	"key.walk":       {"3 browsers walk", "3 个浏览器走流程"},
+	"key.load":       {"load run", "负载测试"},
+	"key.selectrun":  {"select run", "选择流量"},
+	"key.stoprun":    {"stop it", "停止它"},
+	"key.stopall":    {"stop all", "全部停止"},
+	"key.static":     {"break/fix static", "弄坏/修好静态路径"},
+	"key.kill":       {"kill -9 instance", "kill -9 实例"},
+	"key.traffic":    {"traffic", "流量"},
 
 	// command line
 	"cmd.lang":  {"switch the language (en, zh)", "切换语言（en、zh）"},
@@ -159,6 +195,7 @@ var catalog = map[string]entry{
 
 	// help
 	"help.title":    {"help", "帮助"},
+	"over.lines":    {"lines %d–%d of %d (↑/↓ pgup/pgdown)", "第 %d–%d 行，共 %d 行（↑/↓ pgup/pgdown）"},
 	"help.keys":     {"keys", "按键"},
 	"help.commands": {"commands (: then tab completes)", "命令（输入 : 后按 tab 补全）"},
 	"help.replay":   {"Replay: real hop times slowed down; at 1× one millisecond takes one second on screen (now %s). Counters and the list are live.", "回放：真实的每一跳时间被放慢；1× 时 1 毫秒在屏幕上显示为 1 秒（当前 %s）。计数和列表是实时的。"},
@@ -191,6 +228,8 @@ var catalog = map[string]entry{
 	"status.started":      {"The lab started.", "实验环境已启动。"},
 	"status.badspeed":     {"No speed %q: 0.25, 0.5, 1, 2 or 4.", "没有速度 %q：可选 0.25、0.5、1、2、4。"},
 	"status.fromlog":      {"selected request #%d, which wrote that line", "已选中写下这行日志的请求 #%d"},
+	"status.captcha":      {"Virtual browsers cannot read the captcha the instances draw: press w again to run :%s first (it restarts the instances), or :browse 3 open-list.", "虚拟浏览器不会识别实例绘制的验证码：再按一次 w 会先执行 :%s（会重启各实例），或者用 :browse 3 open-list。"},
+	"status.norun":        {"The selected traffic is not running.", "所选的流量没有在运行。"},
 	"status.nolinkedreq":  {"No request in the list wrote that line.", "列表中没有请求写下这行日志。"},
 
 	// welcome

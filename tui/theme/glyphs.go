@@ -18,6 +18,7 @@ type Glyphs struct {
 	Cursor               string // the selected row: ▶ or >
 	Ellipsis             string // a cut text: … or ~
 	Bar                  string // a waterfall bar: ▌ or =
+	Track                string // the empty part of a bar: ░ or .
 	Tick                 string // a bar too short to see: ▏ or |
 	Pause                string // a breakpoint mark on an edge: ⏸ is wide in some fonts, so ‖ or ||
 }
@@ -26,11 +27,11 @@ func newGlyphs(ascii bool) Glyphs {
 	if ascii {
 		return Glyphs{TL: "+", H: "-", TR: "+", V: "|", BL: "+", BR: "+",
 			Arrow: ">", Back: "<", To: "->", Dot: " - ", Fwd: "*", Ret: "o", Held: "=",
-			Busy: "#", Idle: ".", Cursor: ">", Ellipsis: "~", Bar: "=", Tick: "|", Pause: "||"}
+			Busy: "#", Idle: ".", Cursor: ">", Ellipsis: "~", Bar: "=", Track: ".", Tick: "|", Pause: "||"}
 	}
 	return Glyphs{TL: "┌", H: "─", TR: "┐", V: "│", BL: "└", BR: "┘",
 		Arrow: "▶", Back: "◀", To: "→", Dot: " · ", Fwd: "●", Ret: "○", Held: "‖",
-		Busy: "■", Idle: "□", Cursor: "▶", Ellipsis: "…", Bar: "█", Tick: "▏", Pause: "‖"}
+		Busy: "■", Idle: "□", Cursor: "▶", Ellipsis: "…", Bar: "█", Track: "░", Tick: "▏", Pause: "‖"}
 }
 
 // asciiFold maps every East-Asian-ambiguous or non-ASCII symbol the TUI or
@@ -40,7 +41,7 @@ func newGlyphs(ascii bool) Glyphs {
 var asciiFold = strings.NewReplacer(
 	"→", ">", "←", "<", "↑", "^", "↓", "v", "·", ".", "…", "~", "×", "x", "µ", "u",
 	"─", "-", "│", "|", "┌", "+", "┐", "+", "└", "+", "┘", "+", "├", "+", "┤", "+", "┬", "+", "┴", "+", "┼", "+",
-	"▶", ">", "◀", "<", "●", "*", "○", "o", "■", "#", "□", ".", "█", "=", "▌", "=", "▏", "|",
+	"▶", ">", "◀", "<", "●", "*", "○", "o", "■", "#", "□", ".", "█", "=", "░", ".", "▌", "=", "▏", "|",
 	"‖", "=", "≈", "~", "—", "-", "–", "-", "“", "\"", "”", "\"", "‘", "'", "’", "'", "°", "o",
 	"±", "+", "§", "S", "¼", "q", "½", "h",
 )

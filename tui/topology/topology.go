@@ -43,6 +43,8 @@ type Model struct {
 	glyphs   []Glyph
 	busy     map[string]int
 	browsers []string
+	users    int // the lab's virtual users sending now
+	loads    int // the lab's load runs sending now
 	pick     string
 	w, h     int
 	boxed    bool
@@ -82,6 +84,10 @@ func (m *Model) SetFrame(g []Glyph, busy map[string]int, browsers []string, pick
 	m.glyphs, m.busy, m.browsers, m.pick = g, busy, browsers, pick
 }
 
+// SetTraffic says how many of the lab's virtual users, and how many of its
+// load runs, send requests now: the browsers box counts them.
+func (m *Model) SetTraffic(users, loads int) { m.users, m.loads = users, loads }
+
 // Instances returns the instance names in drawing order.
 func (m Model) instances() []snap.Instance {
 	if len(m.snap.Instances) == 0 {
@@ -95,6 +101,9 @@ type widths struct{ a, ab, b, bc, c, cd, d, de, e int }
 func (m Model) widths() widths {
 	if m.boxed {
 		w := widths{a: 16, b: 17, c: 28, d: 9, e: 16}
+		if m.w-(w.a+w.b+w.c+w.d+w.e) >= 64 {
+			w.a += 8 // room to name who sends: "3 users, load, curl"
+		}
 		rest := max(m.w-(w.a+w.b+w.c+w.d+w.e), 16)
 		w.ab, w.bc, w.cd, w.de = rest/4, rest/4, rest/4, rest-3*(rest/4)
 		return w
@@ -184,11 +193,27 @@ func (m Model) nodeLine(owner, i, in, w int, bx box) string {
 func cellW(s string) int { return cell.Width(s) }
 
 func (m Model) browserBox() box {
-	who := m.lang.T("topo.nobrowser")
-	if len(m.browsers) > 0 {
-		who = strings.Join(m.browsers, ", ")
+	var who []string
+	line := m.lang.T("topo.browsers")
+	if m.loads > 0 {
+		who = append(who, m.lang.T("topo.load"))
+		line = m.lang.T("topo.load")
 	}
-	return box{title: m.lang.T("topo.browsers"), body: who, line: m.lang.T("topo.browsers")}
+	if m.users > 0 {
+		who = append([]string{m.lang.F("topo.users", m.users)}, who...)
+		line = m.lang.F("topo.users", m.users)
+	}
+	for _, b := range m.browsers {
+		if b == "virtual" || b == "bench" && m.loads > 0 {
+			continue // counted above
+		}
+		who = append(who, b)
+	}
+	body := m.lang.T("topo.nobrowser")
+	if len(who) > 0 {
+		body = strings.Join(who, ", ")
+	}
+	return box{title: m.lang.T("topo.browsers"), body: body, line: line}
 }
 
 func (m Model) nginxBox() box {

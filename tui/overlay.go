@@ -1,0 +1,177 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+
+	"webflow-lab/servers/explain"
+	"webflow-lab/tui/cell"
+)
+
+// The overlays that cover the screen: the help, a command's output, the
+// welcome, an error in full. Help and output scroll when they are longer
+// than the screen (↑/↓, pgup/pgdown, home/end).
+
+// showOutput covers the screen with what a command printed ("status",
+// "held").
+func (m *Model) showOutput(title, text string) {
+	m.over, m.outTitle, m.overTop = overOutput, title, 0
+	m.outLines = strings.Split(strings.TrimRight(text, "\n"), "\n")
+}
+
+// textOverlay draws lines in a framed box h lines high, from the scroll
+// position, saying where it is when they do not fit.
+func (m *Model) textOverlay(title string, lines []string, h int) string {
+	inner := max(h-2, 1)
+	m.overMax = max(len(lines)-inner, 0)
+	m.overTop = min(max(m.overTop, 0), m.overMax)
+	if m.overMax > 0 {
+		title += m.th.G.Dot + m.lang.F("over.lines", m.overTop+1, min(m.overTop+inner, len(lines)), len(lines))
+	}
+	return m.th.Box(title, strings.Join(lines[m.overTop:], "\n"), m.w, h, true)
+}
+
+// scrollOverlay handles a scrolling key of the help or output overlay.
+func (m *Model) scrollOverlay(key string) bool {
+	page := max(m.h-6, 1)
+	switch key {
+	case "up", "k":
+		m.overTop--
+	case "down", "j":
+		m.overTop++
+	case "pgup", "b":
+		m.overTop -= page
+	case "pgdown", "space", "f":
+		m.overTop += page
+	case "home", "g":
+		m.overTop = 0
+	case "end", "G":
+		m.overTop = m.overMax
+	default:
+		return false
+	}
+	m.overTop = min(max(m.overTop, 0), m.overMax)
+	return true
+}
+
+// overlayKey handles a key while the help or output covers the screen.
+func (m *Model) overlayKey(key string) tea.Cmd {
+	if m.scrollOverlay(key) {
+		return nil
+	}
+	switch key {
+	case "q":
+		if m.over == overHelp {
+			return tea.Quit
+		}
+		m.over = overNone
+	case "esc", "?", "enter":
+		m.over = overNone
+	}
+	return nil
+}
+
+func (m *Model) helpLines(w int) []string {
+	s := m.th.S
+	var b []string
+	b = append(b, s.PanelTtl.Render(m.lang.T("help.keys")))
+	all := append(append([]binding{}, globalKeys...),
+		binding{"enter", "key.open"}, binding{"l", "key.loglines"}, binding{"c", "key.compare"},
+		binding{"esc", "key.close"})
+	half := (len(all) + 1) / 2
+	colW := w/2 - 2
+	for i := 0; i < half; i++ {
+		l := m.th.Fit(s.Key.Render(fmt.Sprintf("%-6s", all[i].keys))+" "+m.lang.T(all[i].help), colW)
+		if i+half < len(all) {
+			l += "  " + s.Key.Render(fmt.Sprintf("%-6s", all[i+half].keys)) + " " + m.lang.T(all[i+half].help)
+		}
+		b = append(b, " "+l)
+	}
+	b = append(b, "", s.PanelTtl.Render(m.lang.T("help.commands")))
+	cmdLine := func(name, args, help string) string {
+		c := ":" + name
+		if args != "" {
+			c += " " + strings.ToLower(args)
+		}
+		return " " + s.Key.Render(m.th.Fit(c, 24)) + " " + help
+	}
+	if m.lab != nil {
+		for _, c := range m.lab.Commands() {
+			b = append(b, cmdLine(c.Name, c.Args, c.Summary.In(m.lang.Code())))
+		}
+	}
+	for _, c := range localCommands {
+		b = append(b, cmdLine(c.name, c.args, m.lang.T(c.help)))
+	}
+	b = append(b, "", m.lang.F("help.replay", speedText(speeds[m.speed])), m.lang.T("help.legend"))
+	return b
+}
+
+func (m *Model) errorText(w int) string {
+	s := m.th.S
+	err := m.overErr
+	var b []string
+	var e *explain.Error
+	if errorsAs(err, &e) {
+		b = append(b, s.ErrTitle.Render(e.What.In(m.lang.Code())))
+		field := func(label, v string) {
+			if v == "" {
+				return
+			}
+			lw := cell.Width(label)
+			for i, l := range cell.Wrap(v, w-lw-1) {
+				if i == 0 {
+					b = append(b, s.Label.Render(label)+" "+l)
+				} else {
+					b = append(b, strings.Repeat(" ", lw+1)+l)
+				}
+			}
+		}
+		field(m.lang.T("err.where"), e.Where)
+		field(m.lang.T("err.why"), e.Why.In(m.lang.Code()))
+		field(m.lang.T("err.try"), e.Try.In(m.lang.Code()))
+	} else if err != nil {
+		b = append(b, s.ErrTitle.Render(m.lang.T("err.plain")))
+		b = append(b, cell.Wrap(err.Error(), w)...)
+	}
+	b = append(b, "")
+	if m.lab == nil {
+		b = append(b, m.lang.T("err.notstarted"))
+	}
+	ed := m.editor()
+	file := errorFile(err, m.snap)
+	if ed == nil {
+		b = append(b, cell.Wrap(m.lang.F("status.noeditor", file), w)...)
+	} else {
+		b = append(b, m.lang.F("err.edit", strings.Join(ed, " "), file))
+	}
+	if m.lab == nil {
+		b = append(b, m.lang.T("err.retry"))
+	}
+	return strings.Join(b, "\n")
+}
+
+// overlayWelcome draws the welcome box over the middle of body.
+func (m *Model) overlayWelcome(body string, h int) string {
+	w := min(m.w-4, 76)
+	text := m.lang.F("welcome.body", m.snap.URL)
+	lines := []string{}
+	for _, para := range strings.Split(text, "\n") {
+		lines = append(lines, cell.Wrap(para, w-4)...)
+	}
+	bh := min(len(lines)+2, h)
+	box := strings.Split(m.th.Box(m.lang.T("welcome.title"), " "+strings.Join(lines, "\n "), w, bh, true), "\n")
+	bl := strings.Split(body, "\n")
+	top := max((h-bh)/2, 0)
+	left := (m.w - w) / 2
+	for i, l := range box {
+		y := top + i
+		if y >= len(bl) {
+			break
+		}
+		bl[y] = strings.Repeat(" ", left) + l + strings.Repeat(" ", m.w-left-w)
+	}
+	return strings.Join(bl, "\n")
+}
