@@ -223,7 +223,7 @@ func (m *Model) main(h int) string {
 		switch {
 		case m.insp.Pinned() != nil && m.det >= detHTTP && m.det <= detSQL:
 			lw = m.w * 2 / 5 // room for two requests side by side
-		case m.det >= detHTTP && m.det <= detLogs || m.det == detTraffic:
+		case m.det >= detHTTP && m.det <= detLogs:
 			lw = m.w * 9 / 20 // bytes and log lines need the width more than the list
 		}
 		list := m.listBox(lw, bh)
@@ -308,13 +308,19 @@ func (m *Model) tabLabels(w int) []string {
 		tight[i] = fmt.Sprintf("%d %s ", i+1, m.lang.T(k))
 		total += cell.Width(tight[i])
 	}
-	if total <= w {
-		return tight
-	}
-	for i := range tight {
-		if detail(i) != m.det {
-			tight[i] = fmt.Sprintf("%d ", i+1)
+	// still too wide: the longest unselected names go, their numbers stay
+	for total > w {
+		longest := -1
+		for i, t := range tight {
+			if detail(i) != m.det && cell.Width(t) > 2 && (longest < 0 || cell.Width(t) > cell.Width(tight[longest])) {
+				longest = i
+			}
 		}
+		if longest < 0 {
+			break
+		}
+		total -= cell.Width(tight[longest]) - 2
+		tight[longest] = fmt.Sprintf("%d ", longest+1)
 	}
 	return tight
 }

@@ -91,8 +91,8 @@ var catalog = map[string]entry{
 	"det.traffic":     {"traffic", "流量"},
 
 	// traffic
-	"traffic.none": {"No traffic from the lab yet. The lab can send its own, through the proxy like a browser:\nw: 3 virtual browsers log in and open the employee list, every 2 s, 5 times (each from its own address: user 1, 2, 3)\nu: a load run, as webflow-lab bench: %s\n:traffic SPEC runs any line of the traffic spec format; :browse, :load and :captcha too.",
-		"实验还没有发送流量。实验可以像浏览器一样，经过反向代理发送自己的流量：\nw：3 个虚拟浏览器登录并打开员工列表，每 2 秒一次，共 5 次（各自使用自己的地址：用户 1、2、3）\nu：一次负载测试，同 webflow-lab bench：%s\n:traffic SPEC 可运行流量描述格式中的任意一行；也可用 :browse、:load 和 :captcha。"},
+	"traffic.none": {"No traffic from the lab yet. The lab can send its own, through the proxy like a browser:\nw: 3 virtual browsers log in and open the employee list, every 2s, 5 times (each from its own address: user 1, 2, 3)\nu: a load run, as webflow-lab bench: %s\n:traffic SPEC runs any line of the traffic spec format; :browse, :load and :captcha too.",
+		"实验还没有发送流量。实验可以像浏览器一样，经过反向代理发送自己的流量：\nw：3 个虚拟浏览器登录并打开员工列表，每 2s 一次，共 5 次（各自使用自己的地址：用户 1、2、3）\nu：一次负载测试，同 webflow-lab bench：%s\n:traffic SPEC 可运行流量描述格式中的任意一行；也可用 :browse、:load 和 :captcha。"},
 	"traffic.state.running": {"running", "运行中"},
 	"traffic.state.done":    {"done", "完成"},
 	"traffic.state.stopped": {"stopped", "已停止"},

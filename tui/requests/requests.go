@@ -13,6 +13,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"webflow-lab/tui/cell"
 	"webflow-lab/tui/flow"
 	"webflow-lab/tui/i18n"
 	"webflow-lab/tui/theme"
@@ -202,13 +203,21 @@ func (m Model) Title() string {
 type cols struct{ seq, tm, meth, path, st, via, ms, br int }
 
 func (m Model) layout() cols {
-	c := cols{seq: 4, tm: 8, meth: 4, st: 4, via: 7, ms: 7, br: 0}
-	fixed := 2 + c.seq + 1 + c.tm + 1 + c.meth + 1 + 1 + c.st + 1 + c.via + 1 + c.ms
+	c := cols{seq: 4, meth: 4, st: 4, via: 7, ms: 7}
+	fixed := 2 + c.seq + 1 + c.meth + 1 + 1 + c.st + 1 + c.via + 1 + c.ms
+	// Who sent a request ("user 3") matters more than when: in a narrow
+	// list the time goes first, then the browser.
+	room := m.w - fixed
 	switch {
-	case m.w-fixed-13 >= 40:
-		c.br = 12
-	case m.w-fixed-9 >= 24:
+	case room-9-13 >= 40:
+		c.tm, c.br = 8, 12
+	case room-9-9 >= 18:
+		c.tm, c.br = 8, 8
+	case room-9 >= 14:
 		c.br = 8
+	}
+	if c.tm > 0 {
+		fixed += 1 + c.tm
 	}
 	if c.br > 0 {
 		fixed += 1 + c.br
@@ -224,8 +233,11 @@ func (m *Model) View() string {
 	c := m.layout()
 	s, g := m.th.S, m.th.G
 	lines := make([]string, 0, m.h)
-	hdr := "  " + m.th.FitLeft("#", c.seq) + " " + m.th.Fit(m.lang.T("req.time"), c.tm) + " " +
-		m.th.Fit(m.lang.T("req.meth"), c.meth) + " " + m.th.Fit(m.lang.T("req.path"), c.path) + " " +
+	hdr := "  " + m.th.FitLeft("#", c.seq) + " "
+	if c.tm > 0 {
+		hdr += m.th.Fit(m.lang.T("req.time"), c.tm) + " "
+	}
+	hdr += m.th.Fit(m.lang.T("req.meth"), c.meth) + " " + m.th.Fit(m.lang.T("req.path"), c.path) + " " +
 		m.th.FitLeft(m.lang.T("req.st"), c.st) + " " + m.th.Fit(m.lang.T("req.via"), c.via) + " " +
 		m.th.FitLeft("ms", c.ms)
 	if c.br > 0 {
@@ -239,7 +251,9 @@ func (m *Model) View() string {
 		if m.filter != "" {
 			msg = m.lang.F("req.nomatch", m.filter)
 		}
-		lines = append(lines, s.Dim.Render(m.th.Fit("  "+msg, m.w)))
+		for _, l := range cell.Wrap(msg, m.w-2) {
+			lines = append(lines, s.Dim.Render(m.th.Fit("  "+l, m.w)))
+		}
 		return strings.Join(pad(m.th, lines, m.w, m.h), "\n")
 	}
 	sel := m.Selected()
@@ -288,9 +302,11 @@ func (m *Model) View() string {
 			}
 			return st.Render(x)
 		}
-		line := mark + m.th.FitLeft(strconv.Itoa(r.Seq), c.seq) + " " +
-			paint(s.Dim, m.th.Fit(r.Seen.Format("15:04:05"), c.tm)) + " " +
-			m.th.Fit(r.Method, c.meth) + " " + m.th.Fit(r.Path, c.path) + " " +
+		line := mark + m.th.FitLeft(strconv.Itoa(r.Seq), c.seq) + " "
+		if c.tm > 0 {
+			line += paint(s.Dim, m.th.Fit(r.Seen.Format("15:04:05"), c.tm)) + " "
+		}
+		line += m.th.Fit(r.Method, c.meth) + " " + m.th.Fit(r.Path, c.path) + " " +
 			paint(stStyle, m.th.FitLeft(st, c.st)) + " " + paint(viaStyle, m.th.Fit(via, c.via)) + " " +
 			m.th.FitLeft(ms(r.Duration()), c.ms)
 		if c.br > 0 {

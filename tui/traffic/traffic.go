@@ -229,7 +229,7 @@ func (m Model) full(r snap.TrafficRun) []string {
 		errs = s.Bad.Render(errs)
 	}
 	parts = append(parts, errs, m.lang.F("traffic.rps", r.RPS))
-	lines = append(lines, ind+label("traffic.count")+strings.Join(parts, m.th.G.Dot))
+	lines = append(lines, m.flow(ind+label("traffic.count"), parts)...)
 	// how fast
 	lines = append(lines, ind+label("traffic.latency")+fmt.Sprintf("p50 %s   p90 %s   p99 %s   max %s",
 		dur(r.P50), dur(r.P90), dur(r.P99), dur(r.Max)))
@@ -251,6 +251,26 @@ func (m Model) full(r snap.TrafficRun) []string {
 		lines = append(lines, ind+s.Dim.Render(r.Note.In(m.lang.Code())))
 	}
 	return lines
+}
+
+// flow lays parts out after lead, joined by dots, on as many lines as the
+// width needs; the lines after the first are indented under the first part.
+func (m Model) flow(lead string, parts []string) []string {
+	indent := strings.Repeat(" ", cell.Width(lead))
+	var out []string
+	line := lead
+	for i, p := range parts {
+		if i > 0 {
+			if cell.Width(line)+cell.Width(m.th.G.Dot)+cell.Width(p) > m.w {
+				out = append(out, line)
+				line = indent + p
+				continue
+			}
+			line += m.th.G.Dot
+		}
+		line += p
+	}
+	return append(out, line)
 }
 
 func labelW(l i18n.Lang) int {
