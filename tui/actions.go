@@ -111,6 +111,13 @@ func (m *Model) onControl(msg controlDoneMsg) tea.Cmd {
 		m.staticBroken = true
 	case "static fix":
 		m.staticBroken = false
+	case "pause", "resume", "restart":
+		if m.snap.Recording != nil {
+			m.paused = msg.command == "pause"
+			if msg.command == "restart" {
+				m.forgetRequests() // the recording's requests come again
+			}
+		}
 	}
 	if msg.res.At.IsZero() || msg.res.At.After(m.seenAction) {
 		eq := msg.res.Equivalent
@@ -123,7 +130,14 @@ func (m *Model) onControl(msg controlDoneMsg) tea.Cmd {
 	if msg.res.Output != "" && !msg.key {
 		m.showOutput(":"+msg.command, msg.res.Output)
 	}
-	return m.readLogs(100 * time.Millisecond)
+	return tea.Batch(m.readLogs(100*time.Millisecond), m.startLive(), m.startTicking())
+}
+
+// forgetRequests empties the request list and the animation.
+func (m *Model) forgetRequests() {
+	m.store.Reset()
+	m.anims, m.browsers = nil, nil
+	m.reqs.Follow()
 }
 
 // logDetails adds a result's config diff and output to the action log,
@@ -204,6 +218,9 @@ func (m *Model) toggleInstance() tea.Cmd {
 // sendRequest sends GET path through the proxy, as a browser would: the
 // newcomer's first animated request is one key away.
 func (m *Model) sendRequest(path string) tea.Cmd {
+	if m.snap.Recording != nil {
+		return m.runKey("send " + path) // the recording says why it cannot
+	}
 	url := m.snap.URL
 	if m.lab == nil || url == "" {
 		m.status, m.statusOK = m.lang.T("status.noproxy"), false
@@ -252,6 +269,9 @@ func (m *Model) editor() []string {
 // editConfig opens the config that fits the focus: the selected
 // instance's ini from the topology, nginx.conf otherwise.
 func (m *Model) editConfig() tea.Cmd {
+	if m.snap.Recording != nil {
+		return m.runKey("edit") // the recording says why it cannot
+	}
 	if m.focus == focusTopology && len(m.snap.Instances) > 0 {
 		return m.editFile(m.snap.Instances[min(m.inst, len(m.snap.Instances)-1)].Ini)
 	}
@@ -356,7 +376,7 @@ func (m *Model) onStarted(msg labStartedMsg) tea.Cmd {
 	}
 	m.setLab(msg.lab, nil)
 	m.status, m.statusOK = m.lang.T("status.started"), true
-	return tea.Batch(m.waitEvents(time.Time{}), m.readLogs(0))
+	return tea.Batch(m.waitEvents(time.Time{}), m.readLogs(0), m.startLive())
 }
 
 // errorFile is the file to open to fix err: its Where (file:line), else the

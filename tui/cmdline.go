@@ -181,6 +181,12 @@ func (m *Model) command(line string) tea.Cmd {
 	if len(f) > 1 {
 		arg = f[1]
 	}
+	if m.snap.Recording != nil {
+		switch f[0] {
+		case "speed", "pause", "resume", "restart":
+			return m.run(line) // the recording's own, not the slow motion's
+		}
+	}
 	switch f[0] {
 	case "q", "quit":
 		return tea.Quit

@@ -23,6 +23,10 @@ type (
 	}
 	// frameMsg advances the replay while something moves.
 	frameMsg time.Time
+	// liveMsg asks for a fresh snapshot while something plays that the
+	// screen's own events do not tell of: a recording's position, the
+	// figures of a traffic run.
+	liveMsg struct{}
 	// logsReadMsg carries lines appended to the log files.
 	logsReadMsg struct {
 		lines map[string][]string
@@ -45,6 +49,32 @@ const (
 // maxAnims is how many requests move at once; beyond, new ones are counted
 // as skipped (they are still in the list, with their waterfall).
 const maxAnims = 60
+
+// liveEvery is how often the snapshot is read while something plays.
+const liveEvery = time.Second / 2
+
+// startLive arms the live refresh if something plays and it is not armed:
+// an idle lab asks for nothing.
+func (m *Model) startLive() tea.Cmd {
+	if m.living || !m.live() {
+		return nil
+	}
+	m.living = true
+	return tea.Tick(liveEvery, func(time.Time) tea.Msg { return liveMsg{} })
+}
+
+// live reports whether a recording plays or the lab's traffic runs.
+func (m *Model) live() bool {
+	if r := m.snap.Recording; r != nil && !r.Paused && !r.Ended {
+		return true
+	}
+	for _, t := range m.snap.Traffic {
+		if t.Running() {
+			return true
+		}
+	}
+	return false
+}
 
 // waitEvents waits for the next hop event, no sooner than one frame after
 // the last delivery (last).
@@ -107,7 +137,7 @@ func (m *Model) onEvents(msg eventArrivedMsg) tea.Cmd {
 	if n > busyBatch {
 		next = next.Add(busyEvery - frameEvery)
 	}
-	cmds := []tea.Cmd{m.waitEvents(next), m.startTicking()}
+	cmds := []tea.Cmd{m.waitEvents(next), m.startTicking(), m.startLive()}
 	if !m.reading {
 		cmds = append(cmds, m.readLogs(150*time.Millisecond))
 	}
@@ -291,8 +321,8 @@ func (m *Model) heldIDs() map[string]bool {
 // readLogs reads what the log files gained, after delay (one shot: the
 // writes that follow a burst of events land together).
 func (m *Model) readLogs(delay time.Duration) tea.Cmd {
-	if m.lab == nil {
-		return nil
+	if m.lab == nil || m.snap.Recording != nil {
+		return nil // a recording holds no log files, and its workspace's are not its
 	}
 	m.reading = true
 	dir := logsDir(m.snap)

@@ -59,10 +59,18 @@ func (m *Model) footerKeys() []binding {
 		case detTraffic:
 			ks = []binding{{"w", "key.walk"}, {"u", "key.load"}, {"↑/↓", "key.selectrun"}, {"x", "key.stoprun"},
 				{"X", "key.stopall"}}
+			if m.snap.Recording != nil {
+				ks = []binding{{"↑/↓", "key.selectrun"}}
+			}
 		default:
 			ks = []binding{{"↑/↓", "key.scroll"}}
 		}
 		ks = append(ks, binding{"1-9", "key.views"})
+	}
+	if m.snap.Recording != nil {
+		// a recording: nothing to send, its playback to pause
+		return append(ks, binding{"space", "key.pausereplay"}, binding{"tab", "key.focus"},
+			binding{":", "key.command"}, binding{"?", "key.help"}, binding{"q", "key.quit"})
 	}
 	ks = append(ks, binding{"g", "key.send"}, binding{"space", "key.pause"}, binding{"tab", "key.focus"},
 		binding{":", "key.command"}, binding{"?", "key.help"}, binding{"q", "key.quit"})
@@ -147,6 +155,13 @@ func (m *Model) onKey(k tea.KeyPressMsg) tea.Cmd {
 	case "space":
 		m.paused = !m.paused
 		m.lastTick = m.opts.Now()
+		if m.snap.Recording != nil {
+			// a recording stops with its slow motion, so nothing piles up
+			if m.paused {
+				return tea.Batch(m.runKey("pause"), m.startTicking())
+			}
+			return tea.Batch(m.runKey("resume"), m.startTicking())
+		}
 		return m.startTicking()
 	case ".":
 		m.paused = true

@@ -103,6 +103,9 @@ func (m *Model) helpLines(w int) []string {
 		}
 	}
 	for _, c := range localCommands {
+		if m.snap.Recording != nil && (c.name == "speed" || c.name == "pause") {
+			continue // the recording's own speed and pause take these names
+		}
 		b = append(b, cmdLine(c.name, c.args, m.lang.T(c.help)))
 	}
 	b = append(b, "", m.lang.F("help.replay", speedText(speeds[m.speed])), m.lang.T("help.legend"))

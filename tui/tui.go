@@ -125,6 +125,7 @@ type Model struct {
 	speed    int // index into speeds
 	paused   bool
 	ticking  bool
+	living   bool  // the live refresh is armed
 	skipped  int64 // requests not animated because too many were moving
 
 	focus      focus
@@ -229,6 +230,10 @@ func (m *Model) setLab(lab Lab, err error) {
 	m.watch = lab.Watch(watchBuffer)
 	m.store.UserOf = lab.UserOf
 	m.refreshSnap(true)
+	if rec := m.snap.Recording; rec != nil {
+		created := rec.Created
+		m.store.SeenAt = func(at time.Duration) time.Time { return created.Add(at) }
+	}
 }
 
 // Close ends the event stream (the lab itself belongs to whoever started it).
@@ -244,7 +249,7 @@ func (m *Model) Lab() Lab { return m.lab }
 
 // Init starts the event stream and the first log read.
 func (m *Model) Init() tea.Cmd {
-	return tea.Batch(m.waitEvents(time.Time{}), m.readLogs(0))
+	return tea.Batch(m.waitEvents(time.Time{}), m.readLogs(0), m.startLive())
 }
 
 func (m *Model) refreshSnap(force bool) {

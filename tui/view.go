@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -68,6 +69,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.afterEdit(msg)
 	case labStartedMsg:
 		return m, m.onStarted(msg)
+	case liveMsg:
+		m.living = false
+		m.refreshSnap(true)
+		return m, m.startLive()
 	case RunCommandMsg:
 		return m, m.run(msg.Command)
 	}
@@ -383,6 +388,10 @@ func (m *Model) inFlight() int {
 func (m *Model) header() string {
 	s := m.th.S
 	left := " " + s.Title.Render("webflow-lab") + "  " + m.lang.T("hdr.sub")
+	rec := m.snap.Recording
+	if rec != nil {
+		left = " " + s.Title.Render("webflow-lab") + "  " + s.Warn.Render(m.lang.F("hdr.replay", filepath.Base(rec.File)))
+	}
 	sp := m.lang.F("hdr.speed", speedText(speeds[m.speed]))
 	if m.paused {
 		sp = s.Warn.Render(m.lang.T("hdr.paused"))
@@ -393,6 +402,16 @@ func (m *Model) header() string {
 		prio int
 	}
 	var parts []part
+	if rec != nil {
+		pos := m.lang.F("hdr.position", clockText(rec.Position), clockText(rec.Length), rec.Speed)
+		switch {
+		case rec.Ended:
+			pos += " " + s.Warn.Render(m.lang.T("hdr.ended"))
+		case rec.Paused:
+			pos += " " + s.Warn.Render(m.lang.T("hdr.rpaused"))
+		}
+		parts = append(parts, part{pos, 6})
+	}
 	if len(m.snap.Upstreams) > 0 {
 		u := m.snap.Upstreams[0]
 		parts = append(parts, part{"upstream " + u.Name + ": " + u.Strategy, 1})
@@ -402,7 +421,7 @@ func (m *Model) header() string {
 		parts = append(parts, part{m.lang.F("hdr.skipped", m.skipped), 2})
 	}
 	parts = append(parts, part{"?:" + m.lang.T("key.help"), 3}, part{s.Key.Render("L") + ":" + m.lang.T("hdr.lang"), 3})
-	for floor := 0; floor <= 5; floor++ {
+	for floor := 0; floor <= 6; floor++ {
 		var keep []string
 		for _, p := range parts {
 			if p.prio > floor {
@@ -415,6 +434,14 @@ func (m *Model) header() string {
 		}
 	}
 	return m.th.Fit(left, m.w)
+}
+
+// clockText is a position in a recording: "12.3s", "2m05s".
+func clockText(d time.Duration) string {
+	if d < time.Minute {
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	}
+	return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
 }
 
 func speedText(x float64) string {
@@ -439,6 +466,9 @@ func (m *Model) statusLine() string {
 	text := m.status
 	if text == "" && m.over == overError {
 		text = m.lang.T("status.fixhint")
+		st = m.th.S.Dim
+	} else if text == "" && m.snap.Recording != nil {
+		text = m.lang.T("status.replayhint")
 		st = m.th.S.Dim
 	} else if text == "" {
 		text = m.lang.T("status.hint")

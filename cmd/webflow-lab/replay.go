@@ -9,20 +9,32 @@ import (
 	"syscall"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/term"
+
 	"webflow-lab/servers/trace"
 	"webflow-lab/sim"
 	"webflow-lab/sim/replay"
+	"webflow-lab/tui"
+	"webflow-lab/tui/i18n"
+	"webflow-lab/tui/theme"
 )
 
 // runReplay is `webflow-lab replay FILE`: a recorded run played back
-// without starting any server. Until the TUI shows a replay, it prints the
-// events as `serve` prints a live lab's, on their recorded timing.
+// without starting any server, on the screen as a running lab is shown
+// (the header says it is a recording), or with --print (or without a
+// terminal) as `serve` prints a live lab's events, on their recorded timing.
 func runReplay(args []string, stdout, stderr io.Writer) int {
 	fs := flagSet("replay", stderr)
 	speed := fs.String("speed", "1", "how fast: 1 is as recorded, 0.1 ten times slower, 10 ten times faster (at most 1000)")
+	printOnly := fs.Bool("print", false, "print the events instead of showing them on the screen")
+	lang := fs.String("lang", "", "the screen's language, en or zh (default: from LC_ALL, LC_MESSAGES or LANG)")
+	ascii := fs.Bool("ascii", false, "draw with ASCII only (as webflow-lab --ascii)")
+	presenter := fs.Bool("presenter", false, "projector mode (as webflow-lab --presenter)")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: webflow-lab replay FILE [--speed X]\n\n")
-		fmt.Fprintf(fs.Output(), "Plays back a file written by `webflow-lab record`: the same events on their recorded timing.\n\n")
+		fmt.Fprintf(fs.Output(), "usage: webflow-lab replay FILE [--speed X] [--print] [--lang en|zh] [--ascii] [--presenter]\n\n")
+		fmt.Fprintf(fs.Output(), "Plays back a file written by `webflow-lab record`: the same events on their recorded timing,\n")
+		fmt.Fprintf(fs.Output(), "on the screen (space pauses, :speed X, :restart), or printed with --print.\n\n")
 		fs.PrintDefaults()
 	}
 	// The file may come before or after the flags.
@@ -52,6 +64,9 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 	if _, err := p.Do(context.Background(), "speed "+*speed); err != nil {
 		printErr(stderr, err)
 		return 2
+	}
+	if !*printOnly && term.IsTerminal(os.Stdout.Fd()) && term.IsTerminal(os.Stdin.Fd()) {
+		return replayScreen(p, file, *lang, *ascii, *presenter, stderr)
 	}
 	rec := p.Recording()
 	h := rec.Header
@@ -99,4 +114,44 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 			return 0
 		}
 	}
+}
+
+// replayScreen shows the recording on the screen; the Player's clock runs
+// in a goroutine this function owns, stopped when the screen quits.
+func replayScreen(p *replay.Player, file, lang string, ascii, presenter bool, stderr io.Writer) int {
+	l := i18n.FromEnv()
+	if lang != "" {
+		l = i18n.Parse(lang)
+	}
+	th := theme.OptionsFromEnv()
+	th.ASCII = ascii
+	m := tui.New(tui.NewReplayLab(p, file), nil, tui.Options{Lang: l, Theme: th, Presenter: presenter, Getenv: os.Getenv})
+	ctx, cancel := context.WithCancel(context.Background())
+	played := make(chan struct{})
+	go func() {
+		defer close(played)
+		p.Run(ctx)
+	}()
+	prog := tea.NewProgram(m, tea.WithFPS(30))
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGHUP)
+	stopped := make(chan struct{})
+	go func() {
+		select {
+		case <-sigs:
+			prog.Quit()
+		case <-stopped:
+		}
+	}()
+	_, err := prog.Run()
+	signal.Stop(sigs)
+	close(stopped)
+	m.Close()
+	cancel()
+	<-played
+	if err != nil {
+		fmt.Fprintln(stderr, "webflow-lab:", err)
+		return 1
+	}
+	return 0
 }

@@ -78,6 +78,9 @@ type Store struct {
 	Resolve func(addr string) string
 	// Now is the wall clock (tests fix it).
 	Now func() time.Time
+	// SeenAt, when set, dates a request by its first event's time instead
+	// of Now: a recording's requests by the clock they were recorded on.
+	SeenAt func(at time.Duration) time.Time
 	// UserOf names the lab's virtual user a connection came from (N for
 	// "user N", 0 for none), asked once per request at the proxy's first
 	// event; nil: no user is named.
@@ -99,6 +102,12 @@ func NewStore(capacity int) *Store {
 // (the PDUs the inspector shows); older ones keep their steps only, so a
 // long run under load holds a few hundred kilobytes, not megabytes.
 const KeepBytes = 200
+
+// Reset forgets every request.
+func (s *Store) Reset() {
+	clear(s.list)
+	s.list, s.byID, s.seq = s.list[:0], map[string]*Request{}, 0
+}
 
 // Len is the number of requests kept.
 func (s *Store) Len() int { return len(s.list) }
@@ -122,7 +131,12 @@ func (s *Store) Add(e trace.Event) *Request {
 	r := s.byID[e.ReqID]
 	if r == nil {
 		s.seq++
-		r = &Request{ID: e.ReqID, Seq: s.seq, Seen: s.Now(), Start: e.At}
+		r = &Request{ID: e.ReqID, Seq: s.seq, Start: e.At}
+		if s.SeenAt != nil {
+			r.Seen = s.SeenAt(e.At)
+		} else {
+			r.Seen = s.Now()
+		}
 		s.byID[e.ReqID] = r
 		s.list = append(s.list, r)
 		if n := len(s.list) - s.keep - 1; n >= 0 {

@@ -332,7 +332,10 @@ func (m Model) elapsed(r snap.TrafficRun) string {
 		return ""
 	}
 	d := end.Sub(r.Started)
-	if d < time.Minute {
+	switch {
+	case d < 10*time.Second:
+		return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + "s"
+	case d < time.Minute:
 		return strconv.Itoa(int(d.Seconds())) + "s"
 	}
 	return d.Truncate(time.Second).String()
