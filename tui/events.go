@@ -40,10 +40,15 @@ type (
 const frameEvery = time.Second / 30
 
 // busyBatch is how many events in one delivery mean the lab is under load;
-// then deliveries come busyEvery apart.
+// then deliveries come busyEvery apart, the animation draws busyFrame
+// apart, and the log files are read busyLogs apart: under load the screen
+// samples, and each frame it skips is CPU the servers get (and a key
+// pressed meanwhile waits behind less work).
 const (
 	busyBatch = 200
 	busyEvery = time.Second / 5
+	busyFrame = time.Second / 10
+	busyLogs  = time.Second
 )
 
 // maxAnims is how many requests move at once; beyond, new ones are counted
@@ -108,7 +113,6 @@ func (m *Model) onEvents(msg eventArrivedMsg) tea.Cmd {
 	m.buf = append(m.buf[:0], msg.e)
 	m.buf = m.watch.DrainTo(m.buf)
 	m.dropped = m.watch.Dropped()
-	m.skippedReqs = m.watch.Skipped()
 	state, done := false, false
 	for _, e := range m.buf {
 		if e.State {
@@ -130,16 +134,21 @@ func (m *Model) onEvents(msg eventArrivedMsg) tea.Cmd {
 	}
 	n := len(m.buf)
 	clear(m.buf) // drop the PDUs' references
+	skipped := m.skippedReqs
+	m.skippedReqs = m.watch.Skipped()
+	m.busy = n > busyBatch || m.skippedReqs > skipped
 	m.refreshSnap(state || done)
 	// Under load the screen reads less often: the lab's servers share the
 	// machine's CPUs with it, and a frame a fifth of a second is still live.
 	next := msg.at
-	if n > busyBatch {
+	logsAfter := 150 * time.Millisecond
+	if m.busy {
 		next = next.Add(busyEvery - frameEvery)
+		logsAfter = busyLogs
 	}
 	cmds := []tea.Cmd{m.waitEvents(next), m.startTicking(), m.startLive()}
 	if !m.reading {
-		cmds = append(cmds, m.readLogs(150*time.Millisecond))
+		cmds = append(cmds, m.readLogs(logsAfter))
 	}
 	return tea.Batch(cmds...)
 }
@@ -171,7 +180,11 @@ func (m *Model) startTicking() tea.Cmd {
 	}
 	m.ticking = true
 	m.lastTick = m.opts.Now()
-	return tea.Tick(frameEvery, func(t time.Time) tea.Msg { return frameMsg(t) })
+	every := frameEvery
+	if m.busy {
+		every = busyFrame
+	}
+	return tea.Tick(every, func(t time.Time) tea.Msg { return frameMsg(t) })
 }
 
 // onFrame advances the replay clock by the time that passed, times the

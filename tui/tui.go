@@ -115,6 +115,7 @@ type Model struct {
 	buf         []trace.Event
 	dropped     int64
 	skippedReqs int64 // whole requests the event stream did not follow
+	busy        bool  // the last delivery said the lab is under load
 	browsers    []string
 
 	// the replay

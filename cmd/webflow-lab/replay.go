@@ -132,7 +132,7 @@ func replayScreen(p *replay.Player, file, lang string, ascii, presenter bool, st
 		defer close(played)
 		p.Run(ctx)
 	}()
-	prog := tea.NewProgram(m, tea.WithFPS(30))
+	prog := tea.NewProgram(m, tea.WithFPS(60))
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGHUP)
 	stopped := make(chan struct{})

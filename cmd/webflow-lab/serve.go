@@ -18,6 +18,11 @@ import (
 // proxy :8080 (or --port) → uwsgi-1, uwsgi-2 → EMS → SQLite — built from the workspace's
 // own config files, with addresses and every hop event on stdout.
 func runServe(args []string, stdout, stderr io.Writer) int {
+	args, stopProfile, ok := withCPUProfile(args, stderr)
+	if !ok {
+		return 2
+	}
+	defer stopProfile()
 	fs := flagSet("serve", stderr)
 	dir := fs.String("workspace", "workspace", "the lab's workspace folder (created from the defaults if missing)")
 	quiet := fs.Bool("quiet", false, "print addresses only, not every hop event")

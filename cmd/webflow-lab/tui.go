@@ -24,6 +24,11 @@ import (
 // with the error in full and a way to fix it; quitting stops everything
 // this process started.
 func runTUI(args []string, stdout, stderr io.Writer) int {
+	args, stopProfile, ok := withCPUProfile(args, stderr)
+	if !ok {
+		return 2
+	}
+	defer stopProfile()
 	fs := flagSet("", stderr)
 	dir := fs.String("workspace", "workspace", "the lab's workspace folder (created from the defaults if missing)")
 	lang := fs.String("lang", "", "the screen's language, en or zh (default: from LC_ALL, LC_MESSAGES or LANG)")
@@ -73,7 +78,7 @@ func runTUI(args []string, stdout, stderr io.Writer) int {
 	th.ASCII = *ascii
 	m := tui.New(lab, err, tui.Options{Lang: l, Theme: th, FirstRun: firstRun, Presenter: *presenter,
 		Start: start, Getenv: os.Getenv})
-	p := tea.NewProgram(m, tea.WithFPS(30))
+	p := tea.NewProgram(m, tea.WithFPS(60))
 
 	// The lab's pid files name this process, so the real commands land
 	// here as in `serve`: SIGHUP (`proxy -s reload`, `uwsgi --reload`)

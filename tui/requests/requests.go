@@ -194,7 +194,11 @@ func (m Model) Title() string {
 	if m.skipped > 0 {
 		t += "  " + m.lang.F("req.skipped", m.skipped)
 	}
-	if m.dropped > 0 {
+	// A skipped request's later events count as dropped too (the broker
+	// cannot tell them from lost ones), so under load the drops would
+	// repeat the skips several times over: only drops without skips say
+	// something of their own.
+	if m.dropped > 0 && m.skipped == 0 {
 		t += "  " + m.lang.F("req.dropped", m.dropped)
 	}
 	return t
@@ -204,6 +208,9 @@ type cols struct{ seq, tm, meth, path, st, via, ms, br int }
 
 func (m Model) layout() cols {
 	c := cols{seq: 4, meth: 4, st: 4, via: 7, ms: 7}
+	if n := m.store.Len(); n > 0 {
+		c.seq = max(c.seq, len(strconv.Itoa(m.store.At(n-1).Seq))) // under load numbers pass 9999
+	}
 	fixed := 2 + c.seq + 1 + c.meth + 1 + 1 + c.st + 1 + c.via + 1 + c.ms
 	// Who sent a request ("user 3") matters more than when: in a narrow
 	// list the time goes first, then the browser.
