@@ -68,9 +68,13 @@ func (m *Model) startLive() tea.Cmd {
 	return tea.Tick(liveEvery, func(time.Time) tea.Msg { return liveMsg{} })
 }
 
-// live reports whether a recording plays or the lab's traffic runs.
+// live reports whether a recording plays, the lab's traffic runs, or a
+// request is held (its countdown to the timeout runs).
 func (m *Model) live() bool {
 	if r := m.snap.Recording; r != nil && !r.Paused && !r.Ended {
+		return true
+	}
+	if len(m.snap.Held) > 0 && m.snap.Recording == nil {
 		return true
 	}
 	for _, t := range m.snap.Traffic {

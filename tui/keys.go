@@ -186,6 +186,9 @@ func (m *Model) onKey(k tea.KeyPressMsg) tea.Cmd {
 	case "e":
 		return m.editConfig()
 	case "b":
+		if len(m.snap.Breakpoints) > 0 {
+			return m.runKey("clear all") // off again: what it held goes on
+		}
 		return m.runKey("break app")
 	case "s":
 		return m.runKey("strategy " + nextStrategy(m.snap))

@@ -13,6 +13,7 @@ import (
 	"webflow-lab/servers/explain"
 	"webflow-lab/tui/i18n"
 	"webflow-lab/tui/internal/screentest"
+	"webflow-lab/tui/snap"
 	"webflow-lab/tui/traffic"
 )
 
@@ -414,6 +415,15 @@ func TestSingleKeys(t *testing.T) {
 	if strings.Join(f.did, "|") != strings.Join(want, "|") {
 		t.Errorf("the lab ran %q, want %q", f.did, want)
 	}
+	// with a breakpoint armed, b takes it off
+	f.mu.Lock()
+	f.snap.Breakpoints = []snap.Breakpoint{{ID: 1, Hop: "worker→app"}}
+	f.mu.Unlock()
+	m.refreshSnap(true)
+	press(t, m, "b")
+	if got := f.did[len(f.did)-1]; got != "clear all" {
+		t.Errorf("b with a breakpoint armed ran %q, want clear all", got)
+	}
 }
 
 // TestOutputOverlay: a typed command that prints (status, held) shows its
@@ -441,5 +451,18 @@ func TestOutputOverlay(t *testing.T) {
 	press(t, m, "esc")
 	if m.over != overNone {
 		t.Errorf("esc left overlay %d", m.over)
+	}
+}
+
+// TestStatusKeepsTheEquivalent: a control's result too long for the
+// status line is cut before its real equivalent, never the equivalent.
+func TestStatusKeepsTheEquivalent(t *testing.T) {
+	m := newTestModel(t, newFakeLab(), i18n.EN, 80, 24)
+	m.logAction("stopped uwsgi-1 gracefully: it finished its requests in flight, then closed its sockets and removed its pidfile",
+		"uwsgi --stop uwsgi-1.pid", "")
+	lines := strings.Split(screentest.Plain(m.Render()), "\n")
+	status := lines[len(lines)-3]
+	if !strings.HasSuffix(strings.TrimSpace(status), "≈ uwsgi --stop uwsgi-1.pid") || !strings.HasPrefix(status, " stopped uwsgi-1") {
+		t.Errorf("status line %q, want what was done cut and the equivalent whole", status)
 	}
 }

@@ -197,6 +197,10 @@ func (m *Model) main(h int) string {
 	gs, busy, pick := m.frame()
 	m.topo.SetFrame(gs, busy, m.browsers, pick)
 	m.topo.SetTraffic(trafficNow(m.snap.Traffic))
+	m.topo.SetSelected(-1)
+	if m.focus == focusTopology {
+		m.topo.SetSelected(m.inst)
+	}
 	topoTitle := m.lang.T("topo.title")
 	if m.focus == focusTopology && len(m.snap.Instances) > 0 {
 		topoTitle += m.th.G.Dot + m.lang.F("topo.selected", m.snap.Instances[min(m.inst, len(m.snap.Instances)-1)].Name)
@@ -477,7 +481,29 @@ func (m *Model) statusLine() string {
 		}
 		st = m.th.S.Dim
 	}
-	return st.Render(m.th.Fit(" "+text, m.w))
+	return st.Render(m.fitKeepingTail(" "+text, m.w))
+}
+
+// fitKeepingTail fits a status line into w cells; when it is too long and
+// ends in a control's real equivalent ("· ≈ uwsgi --stop uwsgi-1.pid") or
+// the command a key typed ("· :browse 3 …"), what was done is cut instead,
+// so the equivalent stays in sight: it is what the learner takes away.
+func (m *Model) fitKeepingTail(text string, w int) string {
+	if cell.Width(text) <= w {
+		return m.th.Fit(text, w)
+	}
+	i := strings.LastIndex(text, m.th.G.Dot+"≈ ")
+	if i < 0 {
+		i = strings.LastIndex(text, m.th.G.Dot+":")
+	}
+	if i <= 0 {
+		return m.th.Fit(text, w)
+	}
+	head, tail := text[:i], text[i:]
+	if room := w - cell.Width(tail); room >= 12 {
+		return m.th.Fit(m.th.Trunc(head, room)+tail, w)
+	}
+	return m.th.Fit(text, w)
 }
 
 func (m *Model) footer() string {

@@ -175,7 +175,7 @@ var catalog = map[string]entry{
 	"key.fromlog":     {"its request", "对应请求"},
 	"key.compare":     {"pin to compare", "固定以对比"},
 	"key.scroll":      {"scroll", "滚动"},
-	"key.break":       {"breakpoint", "断点"},
+	"key.break":       {"breakpoint on/off", "断点 开/关"},
 	"key.release":     {"release", "放行"},
 	"key.releaseall":  {"release all", "全部放行"},
 	"key.clearbreak":  {"clear", "清除"},

@@ -46,12 +46,16 @@ type Model struct {
 	users    int // the lab's virtual users sending now
 	loads    int // the lab's load runs sending now
 	pick     string
+	sel      int // the selected instance, -1 for none
 	w, h     int
 	boxed    bool
 }
 
 // New returns an empty topology.
-func New(th theme.Theme, lang i18n.Lang) Model { return Model{th: th, lang: lang} }
+func New(th theme.Theme, lang i18n.Lang) Model { return Model{th: th, lang: lang, sel: -1} }
+
+// SetSelected marks instance i as the one the keys act on (-1: none).
+func (m *Model) SetSelected(i int) { m.sel = i }
 
 // SetSize sets the inside size; Boxed chooses framed boxes.
 func (m *Model) SetSize(w, h int) { m.w, m.h = w, h }
@@ -138,7 +142,11 @@ func (m Model) View() string {
 		b.WriteString(m.edge(edges["AB"], y == mid, wd.ab, false, 0))
 		b.WriteString(m.nodeLine(0, i, in, wd.b, m.nginxBox()))
 		b.WriteString(m.fork(edges["BC:"+strconv.Itoa(i)], i, n, y, band, wd.bc, false))
-		b.WriteString(m.nodeLine(i, i, in, wd.c, m.instanceBox(ins[i])))
+		ib := m.instanceBox(ins[i])
+		if i == m.sel {
+			ib.style, ib.styled = m.th.S.Selected, true
+		}
+		b.WriteString(m.nodeLine(i, i, in, wd.c, ib))
 		b.WriteString(m.edge(edges["CD:"+strconv.Itoa(i)], in == mid, wd.cd, false, 0))
 		b.WriteString(m.nodeLine(i, i, in, wd.d, box{title: "EMS", body: "WSGI", line: "EMS"}))
 		b.WriteString(m.fork(edges["DE:"+strconv.Itoa(i)], i, n, y, band, wd.de, true))
