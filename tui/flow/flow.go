@@ -212,17 +212,20 @@ func (r *Request) apply(st Step) {
 	case st.To == trace.Browser && (st.Phase == trace.Returned || st.Phase == trace.Failed):
 		r.Done, r.End, r.Status = true, st.At, st.Status
 		// The proxy answered itself: a static file, its own error page (502
-		// when no instance answered), a return directive.
-		if r.Instance == "" || !r.reachedApp() && st.Status >= 500 {
+		// when no instance answered), a return directive. An instance that
+		// answered 500 itself (its app not loaded) still answered.
+		if r.Instance == "" || !r.instanceAnswered() && st.Status >= 500 {
 			r.Instance = "nginx"
 		}
 	}
 }
 
-// reachedApp reports whether the app answered this request.
-func (r *Request) reachedApp() bool {
+// instanceAnswered reports whether an app server answered this request:
+// its app did, or the server itself (uWSGI answers 500 when no app loaded).
+func (r *Request) instanceAnswered() bool {
 	for _, st := range r.Steps {
-		if st.From == trace.App && st.To == trace.Uwsgi {
+		if st.From == trace.App && st.To == trace.Uwsgi ||
+			st.From == trace.Uwsgi && st.To == trace.Proxy && st.Phase == trace.Returned {
 			return true
 		}
 	}

@@ -67,6 +67,13 @@ func TestRequest(t *testing.T) {
 			{ReqID: "x", From: "proxy", To: "uwsgi", Instance: "127.0.0.1:9001", Phase: trace.Failed, At: 10 * us, Why: "connect() failed (111: Connection refused)"},
 			{ReqID: "x", From: "proxy", To: "browser", Phase: trace.Returned, At: 20 * us, Status: 502},
 		}, Request{ID: "x", Method: "GET", Path: "/employees/", Proto: "HTTP/1.1", Status: 502, Instance: "nginx", Failed: true, Done: true}},
+		{"500 from an instance whose app did not load", []trace.Event{
+			{ReqID: "n", From: "browser", To: "proxy", Phase: trace.Arrived, At: 0, Why: "GET /login/ HTTP/1.1"},
+			{ReqID: "n", From: "proxy", To: "uwsgi", Instance: "127.0.0.1:9001", Phase: trace.Sent, At: 10 * us},
+			{ReqID: "n", From: "proxy", To: "uwsgi", Instance: "uwsgi-1", Phase: trace.Arrived, At: 20 * us},
+			{ReqID: "n", From: "uwsgi", To: "proxy", Instance: "uwsgi-1", Phase: trace.Returned, At: 50 * us, Status: 500},
+			{ReqID: "n", From: "proxy", To: "browser", Phase: trace.Returned, At: 60 * us, Status: 500},
+		}, Request{ID: "n", Method: "GET", Path: "/login/", Proto: "HTTP/1.1", Status: 500, Instance: "uwsgi-1", Done: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
