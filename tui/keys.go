@@ -16,12 +16,13 @@ type binding struct {
 	help string // catalog key
 }
 
-// Keys that work everywhere (but in the command line).
+// Keys that work everywhere (but in the command line), the ones a
+// teacher uses most first: the presenter's legend shows what fits.
 var globalKeys = []binding{
-	{"g", "key.send"}, {"w", "key.walk"}, {"u", "key.load"}, {"space", "key.pause"}, {".", "key.step"}, {"+/-", "key.speed"},
-	{"s", "key.strategy"}, {"k", "key.stopstart"}, {"K", "key.kill"}, {"d", "key.db"}, {"f", "key.static"},
-	{"b", "key.break"}, {"R", "key.releaseall"}, {"e", "key.edit"}, {":", "key.command"}, {"/", "key.filter"},
-	{"tab", "key.focus"}, {"1-9", "key.views"}, {"L", "key.lang"}, {"?", "key.help"}, {"q", "key.quit"},
+	{"g", "key.send"}, {"w", "key.walk"}, {"u", "key.load"}, {"s", "key.strategy"}, {"k", "key.stopstart"},
+	{"K", "key.kill"}, {"d", "key.db"}, {"f", "key.static"}, {"b", "key.break"}, {"R", "key.releaseall"},
+	{"space", "key.pause"}, {".", "key.step"}, {"+/-", "key.speed"}, {"e", "key.edit"}, {":", "key.command"},
+	{"/", "key.filter"}, {"tab", "key.focus"}, {"1-9", "key.views"}, {"L", "key.lang"}, {"?", "key.help"}, {"q", "key.quit"},
 }
 
 // footer lists the keys that work where the focus is, most useful first.
@@ -328,6 +329,12 @@ func (m *Model) setFilter(f string) {
 
 // keyLegend renders bindings as "key:help  key:help", cut to w cells.
 func (m *Model) keyLegend(ks []binding, w int) string {
+	s, _ := m.keyLegendN(ks, w)
+	return s
+}
+
+// keyLegendN is keyLegend, and how many bindings fitted.
+func (m *Model) keyLegendN(ks []binding, w int) (string, int) {
 	var parts []string
 	for _, b := range ks {
 		parts = append(parts, m.th.S.Key.Render(b.keys)+":"+m.th.S.Footer.Render(m.lang.T(b.help)))
@@ -340,7 +347,7 @@ func (m *Model) keyLegend(ks []binding, w int) string {
 			pw += 2
 		}
 		if used+pw > w {
-			break
+			return out.String(), i
 		}
 		if i > 0 {
 			out.WriteString("  ")
@@ -348,7 +355,7 @@ func (m *Model) keyLegend(ks []binding, w int) string {
 		out.WriteString(p)
 		used += pw
 	}
-	return out.String()
+	return out.String(), len(parts)
 }
 
 // strategies are what s cycles through: the course's three, in its order.

@@ -109,6 +109,21 @@ func TestSpecialScreensGolden(t *testing.T) {
 				screentest.Fits(t, out, sz.W, sz.H)
 				screentest.Check(t, out)
 			})
+			t.Run(fmt.Sprintf("presenter-%s-%dx%d", lang, sz.W, sz.H), func(t *testing.T) {
+				f := newFakeLab()
+				m := New(f, nil, Options{Lang: lang, Presenter: true, Now: func() time.Time { return base }})
+				t.Cleanup(m.Close)
+				m.Update(tea.WindowSizeMsg{Width: sz.W, Height: sz.H})
+				feed(t, m, f, hops(t))
+				out := m.Render()
+				screentest.Fits(t, out, sz.W, sz.H)
+				for _, k := range []string{"w:", "u:", "K:", "f:", "b:"} {
+					if !strings.Contains(screentest.Plain(out), k) {
+						t.Errorf("the presenter's legend lacks %s", k)
+					}
+				}
+				screentest.Check(t, out)
+			})
 			t.Run(fmt.Sprintf("start-error-%s-%dx%d", lang, sz.W, sz.H), func(t *testing.T) {
 				err := &explain.Error{
 					What:  explain.T(`nginx: [emerg] bind() to 127.0.0.1:8080 failed (98: Address already in use)`, `nginx: [emerg] bind() to 127.0.0.1:8080 failed (98: Address already in use)`),

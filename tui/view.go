@@ -317,22 +317,26 @@ func (m *Model) tabLabels(w int) []string {
 		tight[i] = fmt.Sprintf("%d %s ", i+1, m.lang.T(k))
 		total += cell.Width(tight[i])
 	}
-	// still too wide: the longest unselected names go, their numbers stay
+	// still too wide: the names farthest from the selected tab go, their
+	// numbers stay, so the names left are the selected one's neighbours
 	for total > w {
-		longest := -1
+		far := -1
 		for i, t := range tight {
-			if detail(i) != m.det && cell.Width(t) > 2 && (longest < 0 || cell.Width(t) > cell.Width(tight[longest])) {
-				longest = i
+			d := abs(i - int(m.det))
+			if d > 0 && cell.Width(t) > 2 && (far < 0 || d > abs(far-int(m.det))) {
+				far = i
 			}
 		}
-		if longest < 0 {
+		if far < 0 {
 			break
 		}
-		total -= cell.Width(tight[longest]) - 2
-		tight[longest] = fmt.Sprintf("%d ", longest+1)
+		total -= cell.Width(tight[far]) - 2
+		tight[far] = fmt.Sprintf("%d ", far+1)
 	}
 	return tight
 }
+
+func abs(x int) int { return max(x, -x) }
 
 // tabWidths are the cells each detail tab takes on the tab line.
 func (m *Model) tabWidths() []int {
@@ -503,15 +507,36 @@ func (m *Model) fitKeepingTail(text string, w int) string {
 	if room := w - cell.Width(tail); room >= 12 {
 		return m.th.Fit(m.th.Trunc(head, room)+tail, w)
 	}
-	return m.th.Fit(text, w)
+	// the equivalent alone is already a line: it is the part to keep
+	return m.th.Fit(" "+strings.TrimPrefix(tail, m.th.G.Dot), w)
 }
 
 func (m *Model) footer() string {
 	ks := m.footerKeys()
 	if m.opts.Presenter {
-		// the key legend always on: two lines
-		first := m.keyLegend(ks, m.w-1)
-		return m.th.Fit(" "+first, m.w) + "\n" + m.th.Fit(" "+m.keyLegend(globalKeys, m.w-1), m.w)
+		// the key legend always on: the focus's keys, then every key on
+		// at most three more lines
+		first, n := m.keyLegendN(ks, m.w-1)
+		out := []string{m.th.Fit(" "+first, m.w)}
+		shown := map[string]bool{}
+		for _, b := range ks[:n] {
+			shown[b.keys] = true
+		}
+		var rest []binding
+		for _, b := range globalKeys {
+			if !shown[b.keys] {
+				rest = append(rest, b)
+			}
+		}
+		for len(rest) > 0 && len(out) < 4 {
+			line, n := m.keyLegendN(rest, m.w-1)
+			if n == 0 {
+				break
+			}
+			out = append(out, m.th.Fit(" "+line, m.w))
+			rest = rest[n:]
+		}
+		return strings.Join(out, "\n")
 	}
 	return m.th.Fit(" "+m.keyLegend(ks, m.w-1), m.w)
 }

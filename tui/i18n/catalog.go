@@ -147,7 +147,7 @@ var catalog = map[string]entry{
 	"key.pause":       {"pause", "暂停"},
 	"key.pausereplay": {"pause the replay", "暂停回放"},
 	"key.step":        {"step", "单步"},
-	"key.speed":       {"speed", "速度"},
+	"key.speed":       {"slow-mo speed", "慢放速度"},
 	"key.strategy":    {"next strategy", "切换负载均衡策略"},
 	"key.db":          {"stop/start db", "停止/启动数据库"},
 	"key.stopstart":   {"stop/start instance", "停止/启动实例"},

@@ -231,8 +231,8 @@ func (m Model) full(r snap.TrafficRun) []string {
 	parts = append(parts, errs, m.lang.F("traffic.rps", r.RPS))
 	lines = append(lines, m.flow(ind+label("traffic.count"), parts)...)
 	// how fast
-	lines = append(lines, ind+label("traffic.latency")+fmt.Sprintf("p50 %s   p90 %s   p99 %s   max %s",
-		dur(r.P50), dur(r.P90), dur(r.P99), dur(r.Max)))
+	lines = append(lines, m.flow(ind+label("traffic.latency"), []string{"p50 " + dur(r.P50), "p90 " + dur(r.P90),
+		"p99 " + dur(r.P99), "max " + dur(r.Max)})...)
 	// what came back
 	var sts []string
 	for _, code := range slices.Sorted(maps.Keys(r.Status)) {
