@@ -36,8 +36,10 @@ func (m *Model) footerKeys() []binding {
 		return []binding{{"g", "key.send"}, {"esc", "key.close"}, {"?", "key.help"}, {"q", "key.quit"}}
 	case m.over == overError && m.lab == nil:
 		return []binding{{"e", "key.edit"}, {"r", "key.retry"}, {"q", "key.quit"}}
-	case m.over == overError:
+	case m.over == overError && m.offersEdit():
 		return []binding{{"e", "key.edit"}, {"esc", "key.close"}}
+	case m.over == overError:
+		return []binding{{"esc", "key.close"}}
 	case m.input != inputNone:
 		return []binding{{"enter", "key.run"}, {"tab", "key.complete"}, {"esc", "key.cancel"}}
 	}
@@ -112,7 +114,9 @@ func (m *Model) onKey(k tea.KeyPressMsg) tea.Cmd {
 		case "q":
 			return tea.Quit
 		case "e":
-			return m.editFile(errorFile(m.overErr, m.snap))
+			if m.offersEdit() {
+				return m.editFile(errorFile(m.overErr, m.snap))
+			}
 		case "r":
 			if m.lab == nil {
 				return m.retry()

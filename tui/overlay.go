@@ -118,7 +118,9 @@ func (m *Model) errorText(w int) string {
 	var b []string
 	var e *explain.Error
 	if errorsAs(err, &e) {
-		b = append(b, s.ErrTitle.Render(e.What.In(m.lang.Code())))
+		for _, l := range cell.Wrap(e.What.In(m.lang.Code()), w) {
+			b = append(b, s.ErrTitle.Render(l))
+		}
 		field := func(label, v string) {
 			if v == "" {
 				return
@@ -143,12 +145,14 @@ func (m *Model) errorText(w int) string {
 	if m.lab == nil {
 		b = append(b, m.lang.T("err.notstarted"))
 	}
-	ed := m.editor()
-	file := errorFile(err, m.snap)
-	if ed == nil {
-		b = append(b, cell.Wrap(m.lang.F("status.noeditor", file), w)...)
-	} else {
-		b = append(b, m.lang.F("err.edit", strings.Join(ed, " "), file))
+	if m.offersEdit() {
+		ed := m.editor()
+		file := errorFile(err, m.snap)
+		if ed == nil {
+			b = append(b, cell.Wrap(m.lang.F("status.noeditor", file), w)...)
+		} else {
+			b = append(b, m.lang.F("err.edit", strings.Join(ed, " "), file))
+		}
 	}
 	if m.lab == nil {
 		b = append(b, m.lang.T("err.retry"))
@@ -177,4 +181,22 @@ func (m *Model) overlayWelcome(body string, h int) string {
 		bl[y] = strings.Repeat(" ", left) + l + strings.Repeat(" ", m.w-left-w)
 	}
 	return strings.Join(bl, "\n")
+}
+
+// offersEdit reports whether the error overlay offers to open a file: when
+// the lab did not start, or the error names a config file; never for a
+// recording, whose files are not the ones that ran.
+func (m *Model) offersEdit() bool {
+	if m.snap.Recording != nil {
+		return false
+	}
+	if m.lab == nil {
+		return true
+	}
+	var e *explain.Error
+	if !errorsAs(m.overErr, &e) || e.Where == "" {
+		return false
+	}
+	w := strings.Fields(e.Where)[0]
+	return strings.Contains(w, ".conf") || strings.Contains(w, ".ini")
 }

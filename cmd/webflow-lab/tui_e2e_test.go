@@ -162,6 +162,27 @@ func TestTUIEndToEnd(t *testing.T) {
 		})
 	})
 
+	t.Run("virtual browsers walk a journey, a load runs, both stop", func(t *testing.T) {
+		s.keys("w")
+		// a fresh workspace draws a real captcha: the screen offers the fix on the same key
+		s.waitText("press w again")
+		s.keys("w")
+		s.waitText("users 1–3, from")
+		s.waitFor("a virtual user's request in the list", 20*time.Second, func(scr string) bool {
+			return rowWith(scr, "/login/", "user ") != ""
+		})
+		s.keys("u")
+		s.waitText("the load generator, from 127.0.0.")
+		s.waitFor("the load's spread over the instances", 20*time.Second, func(scr string) bool {
+			return strings.Contains(scr, "served by") && rowWith(scr, "uwsgi-", "%") != ""
+		})
+		s.keys(":traffic stop all", "Enter")
+		s.waitText("stopped traffic")
+		if scr := s.capture(); strings.Contains(scr, "running  ") {
+			t.Errorf("a run still shows as running after traffic stop all:\n%s", scr)
+		}
+	})
+
 	t.Run("a breakpoint holds a request until released", func(t *testing.T) {
 		s.keys(":break app", "Enter")
 		s.waitText("armed at")
@@ -407,4 +428,63 @@ func running(bin string) []string {
 		}
 	}
 	return out
+}
+
+// TestTUIReplay records a short run with `webflow-lab record` and plays it
+// on the screen: the header says it is a recording, the virtual users'
+// requests come back, a control that would change a lab is refused with
+// the recording's explanation, :speed and space reach the playback, q
+// quits; --print still prints the events.
+func TestTUIReplay(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skipf("tmux not in PATH: %v (apt-get install tmux)", err)
+	}
+	if testing.Short() {
+		t.Skip("-short: the end-to-end run builds the binary and records a lab")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "webflow-lab")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	proxyPort, appPort := labPorts(t)
+	file := filepath.Join(dir, "walk.jsonl.gz")
+	rec := exec.Command(bin, "record", "--workspace", filepath.Join(dir, "ws"), "--port", fmt.Sprint(proxyPort),
+		"--app-port", fmt.Sprint(appPort), "--quiet", "--traffic", "2 browsers, journey open-list, every 500ms, 2 times", "-o", file)
+	if out, err := rec.CombinedOutput(); err != nil {
+		t.Fatalf("record: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "replay", file, "--print", "--speed", "100").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "end of the recording") {
+		t.Errorf("replay --print: %v\n%s", err, out)
+	}
+
+	s := &tmuxScreen{t: t, session: fmt.Sprintf("wfl-e2e-replay-%d", os.Getpid())}
+	cmd := fmt.Sprintf("env LANG=C.UTF-8 LC_ALL= NO_COLOR=1 %s replay %s --speed 0.5 2>%s", bin, file, filepath.Join(dir, "stderr"))
+	if out, err := s.tmux("new-session", "-d", "-s", s.session, "-x", "80", "-y", "24", cmd); err != nil {
+		t.Fatalf("tmux new-session: %v %s", err, out)
+	}
+	t.Cleanup(func() {
+		if s.alive() {
+			s.tmux("kill-session", "-t", s.session)
+		}
+	})
+	s.waitText("replay of walk.jsonl.gz")
+	s.waitFor("a virtual user's request", 20*time.Second, func(scr string) bool { return rowWith(scr, "GET", "user ") != "" })
+	s.keys("k")
+	s.waitText("this is a recording")
+	s.keys("Escape")
+	// an escape followed at once by ':' reads as alt+:, as in any terminal
+	s.waitFor("the refusal to close", 10*time.Second, func(scr string) bool { return !strings.Contains(scr, "why:") })
+	s.keys(":speed 2", "Enter")
+	s.waitText("· 2×")
+	s.keys("Space")
+	s.waitText("(paused)")
+	s.keys("L")
+	s.waitText("回放 walk.jsonl.gz")
+	s.keys("q")
+	s.waitFor("the program to exit", 15*time.Second, func(string) bool { return !s.alive() })
+	if b, _ := os.ReadFile(filepath.Join(dir, "stderr")); len(b) > 0 {
+		t.Errorf("stderr: %s", b)
+	}
 }
