@@ -19,6 +19,7 @@ var localCommands = []struct{ name, args, help string }{
 	{"send", "PATH", "cmd.send"},
 	{"edit", "FILE", "cmd.edit"},
 	{"logs", "FILE", "cmd.logs"},
+	{"lesson", "[N]", "cmd.lesson"},
 	{"help", "", "cmd.help"},
 	{"quit", "", "cmd.quit"},
 }
@@ -229,6 +230,12 @@ func (m *Model) command(line string) tea.Cmd {
 			arg = m.snap.Dir + "/" + arg
 		}
 		return m.editFile(arg)
+	case "lesson":
+		if n, err := strconv.Atoi(arg); err == nil {
+			return m.startLesson(n)
+		}
+		m.toggleLesson()
+		return nil
 	case "logs":
 		m.showDetail(detLogs)
 		if arg != "" {

@@ -22,7 +22,8 @@ var globalKeys = []binding{
 	{"g", "key.send"}, {"w", "key.walk"}, {"u", "key.load"}, {"s", "key.strategy"}, {"k", "key.stopstart"},
 	{"K", "key.kill"}, {"d", "key.db"}, {"f", "key.static"}, {"b", "key.break"}, {"R", "key.releaseall"},
 	{"space", "key.pause"}, {".", "key.step"}, {"+/-", "key.speed"}, {"e", "key.edit"}, {":", "key.command"},
-	{"/", "key.filter"}, {"tab", "key.focus"}, {"1-9", "key.views"}, {"L", "key.lang"}, {"?", "key.help"}, {"q", "key.quit"},
+	{"t", "key.lesson"}, {"/", "key.filter"}, {"tab", "key.focus"}, {"1-9", "key.views"}, {"L", "key.lang"}, {"?", "key.help"},
+	{"q", "key.quit"},
 }
 
 // footer lists the keys that work where the focus is, most useful first.
@@ -45,6 +46,8 @@ func (m *Model) footerKeys() []binding {
 	}
 	var ks []binding
 	switch m.focus {
+	case focusLesson:
+		ks = []binding{{"c", "key.lcheck"}, {"h", "key.lhint"}, {"n", "key.lnext"}, {"t", "key.lesson"}}
 	case focusTopology:
 		ks = []binding{{"↑/↓", "key.instance"}, {"k", "key.stopstart"}, {"e", "key.editini"}}
 	case focusRequests:
@@ -132,6 +135,11 @@ func (m *Model) onKey(k tea.KeyPressMsg) tea.Cmd {
 	}
 
 	// keys of the focused panel first
+	if m.focus == focusLesson && m.lessonShown() {
+		if cmd, ok := m.lessonKey(k); ok {
+			return cmd
+		}
+	}
 	if cmd, ok := m.panelKey(k); ok {
 		return cmd
 	}
@@ -148,13 +156,15 @@ func (m *Model) onKey(k tea.KeyPressMsg) tea.Cmd {
 		switch {
 		case m.currentFilter() != "":
 			m.setFilter("")
-		case m.focus == focusDetail:
+		case m.focus == focusDetail || m.focus == focusLesson:
 			m.focus = focusRequests
 		}
 	case "tab":
-		m.focus = (m.focus + 1) % 3
+		m.focus = (m.focus + 1) % m.panels()
 	case "shift+tab":
-		m.focus = (m.focus + 2) % 3
+		m.focus = (m.focus + m.panels() - 1) % m.panels()
+	case "t":
+		m.toggleLesson()
 	case "L":
 		m.setLang(m.lang.Other())
 	case "space":
@@ -377,4 +387,12 @@ func nextStrategy(s snap.Snapshot) string {
 		}
 	}
 	return strategies[1]
+}
+
+// panels is how many panels tab cycles through: the lesson's when shown.
+func (m *Model) panels() focus {
+	if m.lessonShown() {
+		return 4
+	}
+	return 3
 }

@@ -25,6 +25,7 @@ import (
 	"webflow-lab/tui/flow"
 	"webflow-lab/tui/i18n"
 	"webflow-lab/tui/inspector"
+	"webflow-lab/tui/lesson"
 	"webflow-lab/tui/logs"
 	"webflow-lab/tui/requests"
 	"webflow-lab/tui/snap"
@@ -48,6 +49,11 @@ type Options struct {
 	Getenv func(string) string
 	// Now is the wall clock (tests fix it).
 	Now func() time.Time
+	// Lesson configures the lesson panel for the lab now running (its
+	// runner works on that lab); nil, or ok false: no lesson panel.
+	Lesson func() (cfg lesson.Config, ok bool)
+	// Teacher lets the lesson panel apply a step's solution (s).
+	Teacher bool
 }
 
 // focus is the panel that takes keys.
@@ -57,6 +63,7 @@ const (
 	focusTopology focus = iota
 	focusRequests
 	focusDetail
+	focusLesson // the lesson panel, when shown
 )
 
 // detail is what the right-hand (or second) panel shows.
@@ -152,16 +159,18 @@ type Model struct {
 	captchaOffer bool // w refused for the captcha: w again sets a fixed one first
 	staticBroken bool // the screen's f broke the static path last
 
-	topo    topology.Model
-	reqs    requests.Model
-	wf      waterfall.Model
-	insp    inspector.Model
-	logs    logs.Model
-	stats   stats.Model
-	bps     breakpoints.Model
-	traffic traffic.Model
-	tail    logs.Tail
-	reading bool // a log read is on its way
+	topo     topology.Model
+	reqs     requests.Model
+	wf       waterfall.Model
+	insp     inspector.Model
+	logs     logs.Model
+	stats    stats.Model
+	bps      breakpoints.Model
+	traffic  traffic.Model
+	lesson   *lesson.Model // nil: no lessons (a recording, or the lab did not start)
+	lessonOn bool
+	tail     logs.Tail
+	reading  bool // a log read is on its way
 
 	// where panels were drawn, for the mouse
 	areas layoutAreas
@@ -231,6 +240,7 @@ func (m *Model) setLab(lab Lab, err error) {
 	m.watch = lab.Watch(watchBuffer)
 	m.store.UserOf = lab.UserOf
 	m.refreshSnap(true)
+	m.openLesson()
 	if rec := m.snap.Recording; rec != nil {
 		created := rec.Created
 		m.store.SeenAt = func(at time.Duration) time.Time { return created.Add(at) }
@@ -299,6 +309,9 @@ func (m *Model) setLang(l i18n.Lang) {
 	m.stats.SetLang(l)
 	m.bps.SetLang(l)
 	m.traffic.SetLang(l)
+	if m.lesson != nil {
+		m.lesson.SetLang(l.Code())
+	}
 }
 
 // Lang is the screen's language.

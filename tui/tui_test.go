@@ -9,9 +9,11 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"webflow-lab/lessons"
 	"webflow-lab/servers/explain"
 	"webflow-lab/tui/i18n"
 	"webflow-lab/tui/internal/screentest"
+	"webflow-lab/tui/lesson"
 	"webflow-lab/tui/snap"
 )
 
@@ -124,6 +126,20 @@ func TestSpecialScreensGolden(t *testing.T) {
 				}
 				screentest.Check(t, out)
 			})
+			t.Run(fmt.Sprintf("lesson-%s-%dx%d", lang, sz.W, sz.H), func(t *testing.T) {
+				f := newFakeLab()
+				m := New(f, nil, Options{Lang: lang, Now: func() time.Time { return base }, Lesson: lessonConfig(t)})
+				t.Cleanup(m.Close)
+				m.Update(tea.WindowSizeMsg{Width: sz.W, Height: sz.H})
+				feed(t, m, f, hops(t))
+				m.Update(key("t"))
+				out := m.Render()
+				screentest.Fits(t, out, sz.W, sz.H)
+				if !strings.Contains(screentest.Plain(out), "7.1") {
+					t.Errorf("the lesson panel does not show step 7.1:\n%s", screentest.Plain(out))
+				}
+				screentest.Check(t, out)
+			})
 			t.Run(fmt.Sprintf("start-error-%s-%dx%d", lang, sz.W, sz.H), func(t *testing.T) {
 				err := &explain.Error{
 					What:  explain.T(`nginx: [emerg] bind() to 127.0.0.1:8080 failed (98: Address already in use)`, `nginx: [emerg] bind() to 127.0.0.1:8080 failed (98: Address already in use)`),
@@ -187,5 +203,19 @@ func sampleTraffic() []snap.TrafficRun {
 			Sent: 103, Cached: 24, Walks: 7, RPS: 20.2, Status: map[int]int64{200: 47, 302: 11, 304: 45},
 			P50: 7520 * time.Microsecond, P90: 349 * ms, P99: 870 * ms, Max: 876 * ms,
 			Instances: map[string]int64{"uwsgi-1": 26, "uwsgi-2": 25, "proxy": 52}, Seen: 103},
+	}
+}
+
+// lessonConfig is the lesson panel on lesson 7, step 1 (the alias without
+// its slash), with no runner: what it shows, not what it does to a lab.
+func lessonConfig(t testing.TB) func() (lesson.Config, bool) {
+	c, err := lessons.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := &lessons.StepState{Lesson: c.Lessons[6].ID, Step: 1, Vars: map[string]string{
+		"url": "http://127.0.0.1:8080", "workspace": "workspace", "cmd": "webflow-lab", "proxy.port": "8080"}}
+	return func() (lesson.Config, bool) {
+		return lesson.Config{Curriculum: c, Progress: &lessons.Progress{Current: state, Lessons: map[string]*lessons.Record{}}}, true
 	}
 }

@@ -25,9 +25,9 @@ func (r rect) has(x, y int) bool { return x >= r.x && x < r.x+r.w && y >= r.y &&
 
 // layoutAreas are where the panels were drawn, for the mouse.
 type layoutAreas struct {
-	topo, list, detail rect
-	band               int // lines per instance in the topology
-	split              bool
+	topo, list, detail, lesson rect
+	band                       int // lines per instance in the topology
+	split                      bool
 }
 
 func cellWidth(s string) int { return cell.Width(s) }
@@ -75,6 +75,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.startLive()
 	case RunCommandMsg:
 		return m, m.run(msg.Command)
+	default:
+		// the lesson panel's own commands report back to it
+		if m.lesson != nil {
+			var cmd tea.Cmd
+			*m.lesson, cmd = m.lesson.Update(msg)
+			return m, cmd
+		}
 	}
 	return m, nil
 }
@@ -97,6 +104,8 @@ func (m *Model) onClick(p tea.Mouse) {
 				x -= w
 			}
 		}
+	case a.lesson.has(p.X, p.Y) && m.lessonShown():
+		m.focus = focusLesson
 	case a.topo.has(p.X, p.Y):
 		m.focus = focusTopology
 		if i := (p.Y - a.topo.y - 1) / max(a.band, 1); i >= 0 && i < len(m.snap.Instances) {
@@ -178,10 +187,20 @@ func (m *Model) tooSmall() string {
 }
 
 // main draws the topology and, under it, the request list and the detail
-// (side by side from 120 columns; at 80 one of them, tab switches).
+// (side by side from 120 columns; at 80 one of them, tab switches). With
+// the lesson panel shown, it sits beside the topology from 120 columns
+// (the topology narrower, the strip taller), and under it, in place of the
+// list and the detail, below. Beside from lessonBesideFrom columns: the
+// topology on one line a box needs about 80.
 func (m *Model) main(h int) string {
+	w := m.w
+	lessonBeside := m.lessonShown() && w >= lessonBesideFrom
+	tw := w
+	if lessonBeside {
+		tw = w - lessonWidth(w)
+	}
 	n := max(len(m.snap.Instances), 1)
-	boxed := m.w >= 118 && m.h >= 34
+	boxed := tw >= 118 && m.h >= 34
 	th := topology.Height(n, boxed) + 2
 	if th > h/2 && boxed {
 		boxed = false
@@ -192,7 +211,7 @@ func (m *Model) main(h int) string {
 		band = 3
 	}
 	m.topo.SetBoxed(boxed)
-	m.topo.SetSize(m.w-2, th-2)
+	m.topo.SetSize(tw-2, th-2)
 	m.topo.SetSnapshot(m.snap)
 	gs, busy, pick := m.frame()
 	m.topo.SetFrame(gs, busy, m.browsers, pick)
@@ -205,8 +224,17 @@ func (m *Model) main(h int) string {
 	if m.focus == focusTopology && len(m.snap.Instances) > 0 {
 		topoTitle += m.th.G.Dot + m.lang.F("topo.selected", m.snap.Instances[min(m.inst, len(m.snap.Instances)-1)].Name)
 	}
-	topo := m.th.Box(topoTitle, m.topo.View(), m.w, th, m.focus == focusTopology)
-	m.areas = layoutAreas{topo: rect{0, 1, m.w, th}, band: band}
+	topH := th
+	if lessonBeside {
+		topH = max(th, min(h*11/20, 20)) // the lesson's text needs the height more than the topology
+	}
+	topo := m.th.Box(topoTitle, m.topo.View(), tw, topH, m.focus == focusTopology)
+	m.areas = layoutAreas{topo: rect{0, 1, tw, topH}, band: band}
+	if lessonBeside {
+		topo = joinH(topo, m.lessonBox(w-tw, topH))
+		m.areas.lesson = rect{tw, 1, w - tw, topH}
+	}
+	th = topH
 
 	bh := h - th
 	sel := m.reqs.Selected()
@@ -223,31 +251,33 @@ func (m *Model) main(h int) string {
 	m.bps.SetSnapshot(m.snap, m.opts.Now(), m.breakOffered())
 	m.traffic.SetRuns(m.snap.Traffic, m.opts.Now())
 
-	if m.opts.Presenter {
-		m.areas.detail = rect{0, 1 + th, m.w, bh}
-		return topo + "\n" + m.detailBox(m.w, bh)
-	}
-	if m.w >= 120 {
-		lw := m.w * 11 / 20
+	switch {
+	case m.lessonShown() && !lessonBeside && m.focus == focusLesson:
+		m.areas.lesson = rect{0, 1 + th, w, bh}
+		return topo + "\n" + m.lessonBox(w, bh)
+	case m.opts.Presenter:
+		m.areas.detail = rect{0, 1 + th, w, bh}
+		return topo + "\n" + m.detailBox(w, bh)
+	case w >= 120:
+		lw := w * 11 / 20
 		switch {
 		case m.insp.Pinned() != nil && m.det >= detHTTP && m.det <= detSQL:
-			lw = m.w * 2 / 5 // room for two requests side by side
+			lw = w * 2 / 5 // room for two requests side by side
 		case m.det >= detHTTP && m.det <= detLogs:
-			lw = m.w * 9 / 20 // bytes and log lines need the width more than the list
+			lw = w * 9 / 20 // bytes and log lines need the width more than the list
 		}
 		list := m.listBox(lw, bh)
-		det := m.detailBox(m.w-lw, bh)
+		det := m.detailBox(w-lw, bh)
 		m.areas.list = rect{0, 1 + th, lw, bh}
-		m.areas.detail = rect{lw, 1 + th, m.w - lw, bh}
+		m.areas.detail = rect{lw, 1 + th, w - lw, bh}
 		m.areas.split = true
 		return topo + "\n" + joinH(list, det)
+	case m.focus == focusDetail:
+		m.areas.detail = rect{0, 1 + th, w, bh}
+		return topo + "\n" + m.detailBox(w, bh)
 	}
-	if m.focus == focusDetail {
-		m.areas.detail = rect{0, 1 + th, m.w, bh}
-		return topo + "\n" + m.detailBox(m.w, bh)
-	}
-	m.areas.list = rect{0, 1 + th, m.w, bh}
-	return topo + "\n" + m.listBox(m.w, bh)
+	m.areas.list = rect{0, 1 + th, w, bh}
+	return topo + "\n" + m.listBox(w, bh)
 }
 
 // trafficNow counts the virtual users and load runs of the lab's running traffic.

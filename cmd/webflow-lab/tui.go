@@ -13,9 +13,11 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/term"
 
+	"webflow-lab/lessons"
 	"webflow-lab/sim"
 	"webflow-lab/tui"
 	"webflow-lab/tui/i18n"
+	"webflow-lab/tui/lesson"
 	"webflow-lab/tui/theme"
 )
 
@@ -34,10 +36,11 @@ func runTUI(args []string, stdout, stderr io.Writer) int {
 	lang := fs.String("lang", "", "the screen's language, en or zh (default: from LC_ALL, LC_MESSAGES or LANG)")
 	ascii := fs.Bool("ascii", false, "draw with ASCII only: for terminals that draw box characters badly or count ─ · → as two cells")
 	presenter := fs.Bool("presenter", false, "projector mode: fewer panels, a slower replay, the keys always shown")
+	teacher := fs.Bool("teacher", false, "the lesson panel's s applies a step's solution, so the class sees the lab before and after")
 	port := fs.Int("port", sim.DefaultPorts.Proxy, "the proxy's port, written into a new workspace (as serve --port)")
 	appPort := fs.Int("app-port", sim.DefaultPorts.Instances[0].HTTP, "the first app server's http port, written into a new workspace (as serve --app-port)")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: webflow-lab [--workspace DIR] [--lang en|zh] [--ascii] [--presenter] [--port 8080] [--app-port 9000]\n\n")
+		fmt.Fprintf(fs.Output(), "usage: webflow-lab [--workspace DIR] [--lang en|zh] [--ascii] [--presenter] [--teacher] [--port 8080] [--app-port 9000]\n\n")
 		fmt.Fprintf(fs.Output(), "Starts the lab (as `serve` does) and its screen. NO_COLOR turns colour off.\n\n")
 		fs.PrintDefaults()
 	}
@@ -76,8 +79,29 @@ func runTUI(args []string, stdout, stderr io.Writer) int {
 	mu.Unlock()
 	th := theme.OptionsFromEnv()
 	th.ASCII = *ascii
+	// the lesson panel works on the lab this process runs, through the
+	// same runner as `webflow-lab lesson`
+	lessonCfg := func() (lesson.Config, bool) {
+		mu.Lock()
+		lab := running
+		mu.Unlock()
+		if lab == nil {
+			return lesson.Config{}, false
+		}
+		cur, err := lessons.Builtin()
+		if err != nil {
+			return lesson.Config{}, false
+		}
+		prog, err := lessons.LoadProgress(lab.Dir())
+		if err != nil {
+			fmt.Fprintln(stderr, "webflow-lab:", err)
+			return lesson.Config{}, false
+		}
+		return lesson.Config{Curriculum: cur, Progress: prog, Teacher: *teacher,
+			Runner: &lessons.Runner{Lab: lessons.Local(lab), Lang: l.Code(), Workspace: *dir, Cmd: selfCommand()}}, true
+	}
 	m := tui.New(lab, err, tui.Options{Lang: l, Theme: th, FirstRun: firstRun, Presenter: *presenter,
-		Start: start, Getenv: os.Getenv})
+		Start: start, Getenv: os.Getenv, Lesson: lessonCfg, Teacher: *teacher})
 	p := tea.NewProgram(m, tea.WithFPS(60))
 
 	// The lab's pid files name this process, so the real commands land

@@ -119,6 +119,9 @@ var catalog = map[string]entry{
 	"traffic.nospread":      {"no request has reached the proxy yet", "还没有请求到达反向代理"},
 	"traffic.error":         {"error: %s", "错误：%s"},
 
+	// lesson
+	"lesson.title": {"lesson", "课程"},
+
 	// logs
 	"logs.actions": {"actions", "操作记录"},
 	"logs.empty":   {"Nothing logged yet.", "还没有日志。"},
@@ -186,17 +189,22 @@ var catalog = map[string]entry{
 	"key.stopall":     {"stop all", "全部停止"},
 	"key.static":      {"break/fix static", "弄坏/修好静态路径"},
 	"key.kill":        {"kill -9 instance", "kill -9 实例"},
+	"key.lesson":      {"lesson on/off", "课程 开/关"},
+	"key.lcheck":      {"check", "检查"},
+	"key.lhint":       {"hint", "提示"},
+	"key.lnext":       {"next step", "下一步"},
 	"key.traffic":     {"traffic", "流量"},
 
 	// command line
-	"cmd.lang":  {"switch the language (en, zh)", "切换语言（en、zh）"},
-	"cmd.speed": {"set the slow motion's speed (also + and -)", "设置慢动作速度（也可用 + 和 -）"},
-	"cmd.pause": {"pause or resume the slow motion", "暂停或继续慢动作"},
-	"cmd.send":  {"send GET PATH through the proxy", "通过反向代理发送 GET PATH"},
-	"cmd.edit":  {"open a config file in $EDITOR, reload on return", "在 $EDITOR 中打开配置文件，返回后重新加载"},
-	"cmd.logs":  {"show a log file", "查看日志文件"},
-	"cmd.help":  {"this help", "本帮助"},
-	"cmd.quit":  {"quit and stop the lab", "退出并停止实验环境"},
+	"cmd.lang":   {"switch the language (en, zh)", "切换语言（en、zh）"},
+	"cmd.speed":  {"set the slow motion's speed (also + and -)", "设置慢动作速度（也可用 + 和 -）"},
+	"cmd.pause":  {"pause or resume the slow motion", "暂停或继续慢动作"},
+	"cmd.send":   {"send GET PATH through the proxy", "通过反向代理发送 GET PATH"},
+	"cmd.edit":   {"open a config file in $EDITOR, reload on return", "在 $EDITOR 中打开配置文件，返回后重新加载"},
+	"cmd.lesson": {"show lesson N (alone: show or hide the lesson panel)", "显示第 N 课（不带参数：显示或隐藏课程面板）"},
+	"cmd.logs":   {"show a log file", "查看日志文件"},
+	"cmd.help":   {"this help", "本帮助"},
+	"cmd.quit":   {"quit and stop the lab", "退出并停止实验环境"},
 
 	// help
 	"help.title":    {"help", "帮助"},
@@ -235,6 +243,7 @@ var catalog = map[string]entry{
 	"status.fromlog":      {"selected request #%d, which wrote that line", "已选中写下这行日志的请求 #%d"},
 	"status.captcha":      {"Virtual browsers cannot read the captcha the instances draw: press w again to run :%s first (it restarts the instances), or :browse 3 open-list.", "虚拟浏览器不会识别实例绘制的验证码：再按一次 w 会先执行 :%s（会重启各实例），或者用 :browse 3 open-list。"},
 	"status.replayhint":   {"A recording plays: no server runs. space pauses it, :speed 0.5 slows it, :restart plays it again, ?: help", "正在回放录制：没有服务器在运行。space 暂停，:speed 0.5 放慢，:restart 从头回放，?：帮助"},
+	"status.nolessons":    {"No lessons here: a recording has none, and a lab that did not start neither.", "这里没有课程：回放中没有，实验环境未启动时也没有。"},
 	"status.norun":        {"The selected traffic is not running.", "所选的流量没有在运行。"},
 	"status.nolinkedreq":  {"No request in the list wrote that line.", "列表中没有请求写下这行日志。"},
 

@@ -28,7 +28,13 @@ type Theme struct {
 	Options
 	S Styles
 	G Glyphs
+	// Palette is the colours behind S, for a panel drawn with lipgloss
+	// styles (the lesson panel); empty without colour.
+	Palette Palette
 }
+
+// Palette names the theme's colours by purpose, "#rrggbb" or "".
+type Palette struct{ Dim, Key, OK, Warn, Bad string }
 
 // Styles is every look the screens use, by purpose.
 type Styles struct {
@@ -56,8 +62,21 @@ type Styles struct {
 
 // New builds a Theme.
 func New(o Options) Theme {
-	return Theme{Options: o, S: newStyles(o), G: newGlyphs(o.ASCII)}
+	t := Theme{Options: o, S: newStyles(o), G: newGlyphs(o.ASCII)}
+	if o.Color {
+		t.Palette = Palette{Dim: dim, Key: key, OK: ok, Warn: warn, Bad: bad}
+	}
+	return t
 }
+
+// The palette's colours.
+const (
+	dim  = "#9ca3af"
+	key  = "#fbbf24"
+	ok   = "#4ade80"
+	warn = "#fbbf24"
+	bad  = "#f87171"
+)
 
 func newStyles(o Options) Styles {
 	c := func(s string) string {
@@ -73,13 +92,13 @@ func newStyles(o Options) Styles {
 		Border:   base.Foreground(c("#6b7280")),
 		Focus:    base.Foreground(c("#7dd3fc")),
 		PanelTtl: base.Bold(true),
-		Dim:      base.Foreground(c("#9ca3af")),
+		Dim:      base.Foreground(c(dim)),
 		Text:     base,
-		Key:      base.Bold(true).Foreground(c("#fbbf24")),
+		Key:      base.Bold(true).Foreground(c(key)),
 		Selected: base.Reverse(true),
-		OK:       base.Foreground(c("#4ade80")),
-		Warn:     base.Foreground(c("#fbbf24")),
-		Bad:      base.Foreground(c("#f87171")).Bold(true),
+		OK:       base.Foreground(c(ok)),
+		Warn:     base.Foreground(c(warn)),
+		Bad:      base.Foreground(c(bad)).Bold(true),
 		Busy:     base.Foreground(c("#38bdf8")).Bold(true),
 		Static:   base.Foreground(c("#c084fc")),
 		Highlt:   base.Reverse(true),
