@@ -466,3 +466,41 @@ func TestStatusKeepsTheEquivalent(t *testing.T) {
 		t.Errorf("status line %q, want what was done cut and the equivalent whole", status)
 	}
 }
+
+// simCommands is the fake lab with the real lab's vocabulary.
+type simCommands struct{ *fakeLab }
+
+func (simCommands) Commands() []snap.Command { return (&SimLab{}).Commands() }
+
+// TestEveryControlReachable: every control of the lab's vocabulary (and of
+// a recording's) has help in both languages and is listed in the help
+// overlay, whose every line the overlay scrolls to; every key of the help
+// has both languages.
+func TestEveryControlReachable(t *testing.T) {
+	for _, lab := range []Lab{simCommands{newFakeLab()}, &ReplayLab{}} {
+		for _, c := range lab.Commands() {
+			if c.Summary.EN == "" || c.Summary.ZH == "" {
+				t.Errorf("control %q lacks help in English or Chinese: %+v", c.Name, c.Summary)
+			}
+		}
+	}
+	for _, lang := range []i18n.Lang{i18n.EN, i18n.ZH} {
+		m := newTestModel(t, simCommands{newFakeLab()}, lang, 80, 24)
+		press(t, m, "?")
+		var seen strings.Builder
+		for range 20 {
+			seen.WriteString(screentest.Plain(m.Render()))
+			press(t, m, "pgdown")
+		}
+		for _, c := range (&SimLab{}).Commands() {
+			if !strings.Contains(seen.String(), ":"+c.Name+" ") && !strings.Contains(seen.String(), ":"+c.Name+"\n") {
+				t.Errorf("%s: the help does not list :%s", lang, c.Name)
+			}
+		}
+		for _, b := range globalKeys {
+			if strings.HasPrefix(lang.T(b.help), "[") {
+				t.Errorf("key %s has no %s help", b.keys, lang)
+			}
+		}
+	}
+}
