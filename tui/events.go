@@ -47,7 +47,7 @@ const frameEvery = time.Second / 30
 const (
 	busyBatch = 200
 	busyEvery = time.Second / 5
-	busyFrame = time.Second / 10
+	busyFrame = time.Second / 5
 	busyLogs  = time.Second
 )
 
@@ -61,8 +61,8 @@ const liveEvery = time.Second / 2
 // startLive arms the live refresh if something plays and it is not armed:
 // an idle lab asks for nothing.
 func (m *Model) startLive() tea.Cmd {
-	if m.living || !m.live() {
-		return nil
+	if m.living || !m.live() || m.busy {
+		return nil // under load each delivery reads the snapshot anyway
 	}
 	m.living = true
 	return tea.Tick(liveEvery, func(time.Time) tea.Msg { return liveMsg{} })

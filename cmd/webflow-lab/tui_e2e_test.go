@@ -19,9 +19,13 @@ import (
 type tmuxScreen struct {
 	t       *testing.T
 	session string
+	socket  string // a tmux server of its own (-L), when set
 }
 
 func (s *tmuxScreen) tmux(args ...string) (string, error) {
+	if s.socket != "" {
+		args = append([]string{"-L", s.socket}, args...)
+	}
 	out, err := exec.Command("tmux", args...).CombinedOutput()
 	return string(out), err
 }
