@@ -103,22 +103,29 @@ func (m Model) instances() []snap.Instance {
 type widths struct{ a, ab, b, bc, c, cd, d, de, e int }
 
 func (m Model) widths() widths {
+	var w widths
 	if m.boxed {
-		w := widths{a: 16, b: 17, c: 28, d: 9, e: 16}
+		w = widths{a: 16, b: 17, c: 28, d: 9, e: 16}
 		if m.w-(w.a+w.b+w.c+w.d+w.e) >= 64 {
 			w.a += 8 // room to name who sends: "3 users, load, curl"
 		}
-		rest := max(m.w-(w.a+w.b+w.c+w.d+w.e), 16)
-		w.ab, w.bc, w.cd, w.de = rest/4, rest/4, rest/4, rest-3*(rest/4)
-		return w
+	} else {
+		w = widths{a: 9, b: 11, c: 21, d: 3, e: 10}
+		for _, in := range m.instances() {
+			w.c = max(w.c, min(cellW(m.instanceBox(in).line)+1, 30))
+		}
+		w.b = max(w.b, min(cellW(m.nginxBox().line)+1, 16))
 	}
-	w := widths{a: 9, b: 11, c: 21, d: 3, e: 10}
-	for _, in := range m.instances() {
-		w.c = max(w.c, min(cellW(m.instanceBox(in).line)+1, 30))
+	// Edges need room: a fork (nginx → instances, EMS → db) draws its
+	// vertical two cells in and its arrow two from the end, so under six
+	// cells they collide; the instance box gives up cells first.
+	const minRest = 4 + 6 + 4 + 6
+	if rest := m.w - (w.a + w.b + w.c + w.d + w.e); rest < minRest {
+		w.c = max(w.c-(minRest-rest), 14)
 	}
-	w.b = max(w.b, min(cellW(m.nginxBox().line)+1, 16))
-	rest := max(m.w-(w.a+w.b+w.c+w.d+w.e), 16)
-	w.ab, w.bc, w.cd, w.de = rest/4, rest/4, rest/4, rest-3*(rest/4)
+	extra := max(m.w-(w.a+w.b+w.c+w.d+w.e)-minRest, 0)
+	w.ab, w.bc, w.cd = 4+extra/4, 6+extra/4, 4+extra/4
+	w.de = 6 + extra - 3*(extra/4)
 	return w
 }
 
