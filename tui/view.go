@@ -431,7 +431,7 @@ func (m *Model) header() string {
 		left = " " + s.Title.Render("webflow-lab") + "  " + s.Warn.Render(m.lang.F("hdr.replay", filepath.Base(rec.File)))
 	}
 	sp := m.lang.F("hdr.speed", speedText(speeds[m.speed]))
-	if m.paused {
+	if m.paused && (rec == nil || !rec.Paused) { // a paused recording says so once, by its position
 		sp = s.Warn.Render(m.lang.T("hdr.paused"))
 	}
 	// screen order, each with a priority: the lowest goes first when short
