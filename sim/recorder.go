@@ -38,8 +38,9 @@ func newRecorder(b *trace.Broker) *recorder {
 	return r
 }
 
-// Watched reports whether anyone reads: servers build PDUs only then.
-func (r *recorder) Watched() bool { return r.next.Watched() }
+// Watched reports whether anyone reads — a watcher, or the lab's own
+// traffic counter: servers build events only then.
+func (r *recorder) Watched() bool { return r.next.Watched() || r.tap.Load() != nil }
 
 // Admits reports whether a watcher would follow a request beginning now.
 func (r *recorder) Admits() bool { return r.next.Admits() }

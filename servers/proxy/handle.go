@@ -18,11 +18,12 @@ import (
 // request is one HTTP request on its way through the proxy: nginx's
 // ngx_http_request_t, reduced to what the lab serves.
 type request struct {
-	c   *conn
-	cf  *conf
-	g   *listenGroup
-	srv *vserver
-	loc *location
+	traced bool // this request's hop events are built: someone watched when it began
+	c      *conn
+	cf     *conf
+	g      *listenGroup
+	srv    *vserver
+	loc    *location
 
 	id        string
 	start     time.Time
@@ -224,10 +225,13 @@ func (r *request) event(e trace.Event) {
 func (r *request) serve() (keep bool) {
 	perr := r.readHead(r.g)
 	r.id = newID()
+	// Events are built only while someone watches: with the lab's recorder
+	// in place but no reader, a request costs no event at all.
+	r.traced = r.c.s.traced && trace.Watched(r.c.s.rec)
 	if perr == nil {
 		perr = r.processHeaders()
 	}
-	if r.c.s.traced {
+	if r.traced {
 		arrived := trace.Event{From: trace.Browser, To: trace.Proxy, Phase: trace.Arrived, Bytes: int(r.reqLen),
 			Instance: r.g.addr, Why: r.line, First: true, Conn: trace.ConnName(r.c.nc)}
 		if r.rawHead != nil {
@@ -416,10 +420,10 @@ func (r *request) find() {
 				return
 			}
 		}
-		m := findLocation(r.srv, r.uri, r.c.s.traced)
+		m := findLocation(r.srv, r.uri, r.traced)
 		r.loc = m.loc
 		r.setCaptures(m.re, m.captures)
-		if r.c.s.traced {
+		if r.traced {
 			r.event(trace.Event{From: trace.Proxy, To: trace.Proxy, Phase: trace.Info, Why: "location " + m.loc.String() + ": " + m.why})
 		}
 		if m.redirect {
@@ -671,7 +675,7 @@ func (r *request) finish() {
 	if r.status == 0 {
 		r.status = statusClientClosed
 	}
-	if r.c.s.traced {
+	if r.traced {
 		r.event(trace.Event{From: trace.Proxy, To: trace.Browser, Phase: trace.Returned, Status: r.status,
 			Bytes: int(r.bytesSent), Instance: r.g.addr, Last: true})
 	}

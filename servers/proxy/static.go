@@ -83,7 +83,7 @@ func (r *request) index() (redirect string, status int, handled bool) {
 		}
 		path := base + name
 		fi, err := os.Stat(path)
-		if r.c.s.traced {
+		if r.traced {
 			r.event(trace.Event{From: trace.Proxy, To: trace.Disk, Phase: trace.Sent, Why: "index " + path})
 		}
 		if err == nil && !fi.IsDir() {
@@ -136,7 +136,7 @@ func (r *request) serveFile() int {
 		}
 	}
 	if err != nil {
-		if r.c.s.traced {
+		if r.traced {
 			r.event(trace.Event{From: trace.Disk, To: trace.Proxy, Phase: trace.Failed, Why: path + ": " + errnoText(err)})
 		}
 		switch {
@@ -182,7 +182,7 @@ func (r *request) serveFile() int {
 	if r.errStatus == 0 && r.notModified(mtime, h.etag) {
 		h.status, h.contentType, h.contentLength, h.acceptRanges = 304, "", -2, false
 		r.writeHead(&h)
-		if r.c.s.traced {
+		if r.traced {
 			r.event(trace.Event{From: trace.Disk, To: trace.Proxy, Phase: trace.Returned, Status: 304, Why: path})
 		}
 		return 0
@@ -206,7 +206,7 @@ func (r *request) serveFile() int {
 		}
 	}
 	r.writeHead(&h)
-	if r.c.s.traced {
+	if r.traced {
 		r.event(trace.Event{From: trace.Disk, To: trace.Proxy, Phase: trace.Returned, Bytes: int(size), Why: path})
 	}
 	if r.headerOnly || size == 0 {
@@ -395,7 +395,7 @@ func (r *request) tryFiles() (redirect string, status int, named *location) {
 			r.logf(levelCrit, "stat() \"%s\" failed (%s)", path, errnoText(err))
 		}
 		ok := err == nil && fi.IsDir() == a.testDir
-		if r.c.s.traced {
+		if r.traced {
 			r.event(trace.Event{From: trace.Proxy, To: trace.Disk, Phase: trace.Sent, Why: "try_files " + path + map[bool]string{true: " found", false: " missing"}[ok]})
 		}
 		if !ok {

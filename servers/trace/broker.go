@@ -215,9 +215,8 @@ func (s *Subscription) admit(e *Event) bool {
 	default:
 		if _, ok := s.followed[e.ReqID]; !ok {
 			if _, ok := s.ended[e.ReqID]; !ok {
-				// A request skipped at its First event, or one that began
-				// before this subscription did.
-				s.dropped.Add(1)
+				// A request skipped at its First event (Skipped counted
+				// it), or one that began before this subscription did.
 				return false
 			}
 		}
@@ -323,8 +322,9 @@ func (s *Subscription) DrainTo(dst []Event) []Event {
 	return dst
 }
 
-// Dropped returns how many events this subscription lost: events of no
-// request past the buffer, and events of requests it does not follow.
+// Dropped returns how many events of no request this subscription lost to
+// a full buffer. The events of requests it skipped are not counted again:
+// Skipped counts those requests.
 func (s *Subscription) Dropped() int64 { return s.dropped.Load() }
 
 // Skipped returns how many whole requests this subscription skipped

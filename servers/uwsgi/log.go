@@ -100,6 +100,7 @@ func asctime(t time.Time) string { return t.Format("Mon Jan _2 15:04:05 2006") }
 // requestLog holds what core/logging.c's default format prints.
 type requestLog struct {
 	entry                   bool // the request began here (no request id came with it): its last event says so
+	traced                  bool // someone watched when the request began: its events are built
 	app, appReqs, totalReqs int64
 	remoteAddr, remoteUser  string
 	vars, varsBytes         int

@@ -159,8 +159,10 @@ func (s *Server) handle(ctx context.Context, c *core, j job, vars uwsgiproto.Var
 	// The packet's bytes and the environ are kept for the inspector only
 	// when a watcher follows this request (or, for one beginning here,
 	// would follow it).
-	watched := s.tracing && (entry && trace.Admits(s.rec) || !entry && trace.WantsPDU(s.rec, reqID))
-	if s.tracing {
+	// Events are built only while someone watches.
+	tracing := s.tracing && trace.Watched(s.rec)
+	watched := tracing && (entry && trace.Admits(s.rec) || !entry && trace.WantsPDU(s.rec, reqID))
+	if tracing {
 		// One event for the accept and the request it became: when it was
 		// accepted, how long it waited for a worker, which one took it.
 		took := "worker " + itoa(slot.id) + " core " + itoa(c.id) + " took it"
@@ -188,7 +190,7 @@ func (s *Server) handle(ctx context.Context, c *core, j job, vars uwsgiproto.Var
 	proto := get("SERVER_PROTOCOL")
 	lg := requestLog{app: 0, remoteAddr: get("REMOTE_ADDR"), remoteUser: get("REMOTE_USER"),
 		vars: 2 * len(vars), varsBytes: varsSize, start: start, method: get("REQUEST_METHOD"),
-		uri: get("REQUEST_URI"), proto: proto, core: c.id, entry: entry}
+		uri: get("REQUEST_URI"), proto: proto, core: c.id, entry: entry, traced: tracing}
 	if lg.uri == "" {
 		lg.uri = get("PATH_INFO")
 	}
@@ -257,7 +259,7 @@ func (s *Server) handle(ctx context.Context, c *core, j job, vars uwsgiproto.Var
 	if watched {
 		s.rec.Record(trace.Event{ReqID: reqID, From: trace.Uwsgi, To: trace.App, Instance: s.name, Phase: trace.Sent,
 			At: trace.Now(), Why: "app called", PDU: &trace.PDU{Kind: trace.Environ, Data: environText(vars)}})
-	} else if s.tracing {
+	} else if tracing {
 		s.rec.Record(trace.Event{ReqID: reqID, From: trace.Uwsgi, To: trace.App, Instance: s.name, Phase: trace.Sent,
 			At: trace.Now(), Why: "app called"})
 	}
@@ -322,7 +324,7 @@ func (s *Server) handle(ctx context.Context, c *core, j job, vars uwsgiproto.Var
 	if res.Err != nil {
 		s.rec.Record(trace.Event{ReqID: reqID, From: trace.App, To: trace.Uwsgi, Instance: s.name, Phase: trace.Failed,
 			At: trace.Now(), Status: lg.status, Why: res.Err.Error()})
-	} else if s.tracing {
+	} else if tracing {
 		s.rec.Record(trace.Event{ReqID: reqID, From: trace.App, To: trace.Uwsgi, Instance: s.name, Phase: trace.Returned,
 			At: trace.Now(), Status: lg.status, Bytes: int(res.BodyBytes), Why: "app returned " + res.StatusLine})
 	}
@@ -354,7 +356,7 @@ func (s *Server) finishRequest(c *core, lg *requestLog, start time.Time, reqID s
 	if !s.cfg.DisableLogging {
 		s.log.request(s.pid, lg)
 	}
-	if !s.tracing {
+	if !lg.traced {
 		return
 	}
 	s.rec.Record(trace.Event{ReqID: reqID, From: trace.Uwsgi, To: trace.Proxy, Instance: s.name, Phase: trace.Returned,

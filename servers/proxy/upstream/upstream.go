@@ -376,7 +376,7 @@ func (c *call) run() {
 			c.fail(502, why, name)
 			return
 		}
-		if c.rec != trace.Nop {
+		if trace.Watched(c.rec) {
 			c.rec.Record(trace.Event{ReqID: r.ID, From: trace.Proxy, To: c.to, Instance: addr, Phase: trace.Info, At: trace.Now(),
 				Why: why, WhyZH: bal.whyZH()})
 		}
