@@ -146,7 +146,16 @@ func TestDatabaseStopped(t *testing.T) {
 	if _, err := lab.Do(ctx10(t), "db stop"); err == nil {
 		t.Error("db stop twice: no error")
 	}
+	// An instance restarted while the database is down still loads its
+	// app, as Django starts with MySQL down; it serves once the database is
+	// back.
+	mustDo(t, lab, "reload uwsgi-1")
 	mustDo(t, lab, "db start")
+	for range 4 {
+		if res := c.Get("/employees/"); res.Status != 200 {
+			t.Fatalf("after db start, both instances: got %d, want 200", res.Status)
+		}
+	}
 	if res := c.Get("/employees/"); res.Status != 200 {
 		t.Errorf("after db start: got %d, want 200", res.Status)
 	}

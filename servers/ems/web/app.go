@@ -53,7 +53,8 @@ type App struct {
 	users     ems.UserService
 	router    *router
 	pages     map[string]*template.Template
-	secret    string
+	secret    string // guarded by secretMu: read lazily when the database was stopped at load
+	secretMu  sync.Mutex
 	// dummyHash is compared against when a username is unknown, so a
 	// wrong name costs as long as a wrong password. Made on first use: a
 	// bcrypt hash takes most of an instance's start otherwise (70 ms of
@@ -79,14 +80,16 @@ func Open(cfg Config) (*App, error) {
 	if cfg.Sessions == SessionsMemory {
 		a.sessions = newMemorySessions()
 	}
-	// What `manage.py clearsessions` does from cron: expired rows go at start.
-	if _, err := db.DeleteExpiredSessions(context.Background()); err != nil {
+	// What `manage.py clearsessions` does from cron: expired rows go at
+	// start. A stopped database does not stop the app from loading, as
+	// Django starts with MySQL down and fails at the first query.
+	if _, err := db.DeleteExpiredSessions(context.Background()); err != nil && !errors.Is(err, sqlite.ErrStopped) {
 		a.closeDB()
 		return nil, err
 	}
 	a.secret = cfg.SecretKey
 	if a.secret == "" {
-		if a.secret, err = db.SecretKey(context.Background()); err != nil {
+		if a.secret, err = db.SecretKey(context.Background()); err != nil && !errors.Is(err, sqlite.ErrStopped) {
 			a.closeDB()
 			return nil, err
 		}
@@ -314,4 +317,20 @@ func dummyHashFor(cost int) func() ([]byte, error) {
 		return bcrypt.GenerateFromPassword([]byte("no such user"), cost)
 	}))
 	return f.(func() ([]byte, error))
+}
+
+// secretKey is SECRET_KEY: the setting, or the one stored in the database,
+// read on first need when the database was stopped at load.
+func (a *App) secretKey(ctx context.Context) (string, error) {
+	a.secretMu.Lock()
+	defer a.secretMu.Unlock()
+	if a.secret != "" {
+		return a.secret, nil
+	}
+	k, err := a.db.SecretKey(ctx)
+	if err != nil {
+		return "", err
+	}
+	a.secret = k
+	return k, nil
 }

@@ -60,7 +60,11 @@ func (a *App) currentUser(r *request) (*ems.User, error) {
 	if err != nil {
 		return nil, err
 	}
-	if subtle.ConstantTimeCompare([]byte(s.get(keyUserHash)), []byte(authHash(a.secret, u))) != 1 {
+	secret, err := a.secretKey(a.dbctx(r))
+	if err != nil {
+		return nil, err
+	}
+	if subtle.ConstantTimeCompare([]byte(s.get(keyUserHash)), []byte(authHash(secret, u))) != 1 {
 		s.flush() // Django: "Session data corrupted" / password changed: log out
 		return nil, nil
 	}
@@ -166,10 +170,14 @@ func (a *App) login(r *request) (*response, error) {
 		values["errors"], values["username"] = errs, username
 		return a.render(r, 200, "login.html", values)
 	}
+	secret, err := a.secretKey(a.dbctx(r))
+	if err != nil {
+		return nil, err
+	}
 	s := r.sess
 	s.cycle()
 	s.set(keyUserID, itoa(u.ID))
-	s.set(keyUserHash, authHash(a.secret, u))
+	s.set(keyUserHash, authHash(secret, u))
 	a.flash(r, "success", "欢迎回来，"+u.RealName+"！")
 	if r.ajax {
 		return a.answer(r, map[string]any{"ok": true, "redirect": next}), nil
