@@ -392,10 +392,14 @@ func (l *Lab) Points() *trace.Points { return l.points }
 // what a learner opens in the browser; "" when the proxy does not run.
 func (l *Lab) URL() string {
 	p := l.current().proxy
-	if p == nil || len(p.Addrs()) == 0 {
+	if p == nil {
 		return ""
 	}
-	return "http://" + p.Addrs()[0].String()
+	addrs := p.Addrs() // once: the proxy may be stopping meanwhile
+	if len(addrs) == 0 {
+		return ""
+	}
+	return "http://" + addrs[0].String()
 }
 
 // Addrs lists what listens where, for the screen and `serve`.
