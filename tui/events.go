@@ -130,6 +130,11 @@ func (m *Model) onEvents(msg eventArrivedMsg) tea.Cmd {
 		}
 		done = done || r.Done
 		if len(r.Steps) == 1 {
+			if m.over == overWelcome {
+				// The welcome asked for a first request (g, or one from a
+				// browser): here it comes, so step aside and let it be seen.
+				m.over = overNone
+			}
 			m.startAnim(r)
 			if r.Browser != "" && r.Browser != "-" {
 				m.seeBrowser(r.Browser)
