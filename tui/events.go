@@ -293,8 +293,8 @@ func (m *Model) frame() ([]topology.Glyph, map[string]int, string) {
 	sort.SliceStable(gs, func(i, j int) bool { return !gs[i].Selected && gs[j].Selected })
 	pick := ""
 	for i := m.store.Len() - 1; i >= 0 && i >= m.store.Len()-50; i-- {
-		if p := m.store.At(i).Pick; p != "" {
-			pick = p
+		if r := m.store.At(i); r.Pick != "" {
+			pick = m.lang.Pick(r.Pick, r.PickZH)
 			break
 		}
 	}

@@ -49,6 +49,7 @@ type Request struct {
 	Start    time.Duration
 	End      time.Duration // when Done
 	Pick     string        // the balancer's reason
+	PickZH   string        // the same in Chinese ("" when the server gave none)
 	Steps    []Step
 }
 
@@ -199,7 +200,7 @@ func (r *Request) apply(st Step) {
 			r.Instance = st.Instance
 		}
 	case st.From == trace.Proxy && st.To == trace.Uwsgi && st.Phase == trace.Info:
-		r.Pick = st.Why
+		r.Pick, r.PickZH = st.Why, st.WhyZH
 	case st.To == trace.Uwsgi && st.Phase == trace.Arrived && isInstance(st.Instance):
 		r.Instance = st.Instance
 	case st.From == trace.Disk && st.To == trace.Proxy:
