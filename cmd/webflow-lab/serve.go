@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -10,6 +9,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"webflow-lab/servers/errno"
 	"webflow-lab/servers/explain"
 	"webflow-lab/sim"
 )
@@ -45,7 +45,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	lab, err := sim.StartWith(*dir, sim.Options{Ports: sim.PortsFrom(*port, *appPort)})
 	if err != nil {
 		printErr(stderr, err)
-		if errors.Is(err, syscall.EADDRINUSE) {
+		if errno.Is(err, errno.EADDRINUSE) {
 			// The ports live in the workspace's files, so the way out is to
 			// edit them there, or to start a new workspace elsewhere.
 			cmd := fmt.Sprintf("webflow-lab serve --workspace NEW_DIR --port %d --app-port %d", *port+100, *appPort+100)

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 
+	"webflow-lab/servers/errno"
 	"webflow-lab/servers/explain"
 	"webflow-lab/servers/uwsgi"
 	"webflow-lab/servers/uwsgi/ini"
@@ -223,7 +224,7 @@ func (in *standalone) reload(brutal bool) (code int, ended bool) {
 func signalPidfile(path string, sig syscall.Signal, stderr io.Writer) int {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		fmt.Fprintf(stderr, "open(\"%s\"): %s [core/io.c line 525]\n", path, cerr(err))
+		fmt.Fprintf(stderr, "open(\"%s\"): %s [core/io.c line 525]\n", path, errno.Strerror(err))
 		e := &explain.Error{
 			What:  explain.T("uwsgi: cannot read the pidfile "+path, "uwsgi: 无法读取 pidfile "+path),
 			Where: path,
@@ -249,19 +250,10 @@ func signalPidfile(path string, sig syscall.Signal, stderr io.Writer) int {
 		return code
 	}
 	if err := syscall.Kill(pid, sig); err != nil {
-		fmt.Fprintf(stderr, "signal_pidfile()/kill(): %s [core/uwsgi.c line 1669]\n", cerr(err))
+		fmt.Fprintf(stderr, "signal_pidfile()/kill(): %s [core/uwsgi.c line 1669]\n", errno.Strerror(err))
 		return 1
 	}
 	return 0
-}
-
-func cerr(err error) string {
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		s := errno.Error()
-		return strings.ToUpper(s[:1]) + s[1:]
-	}
-	return err.Error()
 }
 
 func uwsgiUsage(w io.Writer) {

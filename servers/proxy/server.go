@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"webflow-lab/servers/errno"
 	"webflow-lab/servers/explain"
 	"webflow-lab/servers/internal/sock"
 	"webflow-lab/servers/proxy/balance"
@@ -245,7 +246,7 @@ func (s *Server) openListeners(cf *conf) ([]*listener, error) {
 }
 
 func bindError(cf *conf, addr string, err error) error {
-	msg := fmt.Sprintf("bind() to %s failed (%s)", addr, errnoText(err))
+	msg := fmt.Sprintf("bind() to %s failed (%s)", addr, errno.Format(err))
 	cf.errorLog.log(time.Now(), levelEmerg, 0, msg, "")
 	where := cf.listenAt[addr] // the listen line, so a learner with several conf.d files finds it
 	if where == "" {
@@ -280,7 +281,7 @@ func (s *Server) serveListener(l *listener) {
 				if errors.As(err, &ne) && ne.Timeout() || isTemporary(err) {
 					// EMFILE and friends: nginx logs "accept() failed" and retries.
 					backoff = min(max(backoff*2, 5*time.Millisecond), time.Second)
-					s.cur.Load().errorLog.log(s.now(), levelCrit, 0, "accept() failed ("+errnoText(err)+")", "")
+					s.cur.Load().errorLog.log(s.now(), levelCrit, 0, "accept() failed ("+errno.Format(err)+")", "")
 					select {
 					case <-time.After(backoff):
 					case <-s.done:

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"webflow-lab/servers/errno"
 	"webflow-lab/servers/trace"
 )
 
@@ -173,7 +174,7 @@ func (s *Server) vacuum() {
 	}
 	if s.cfg.Chdir != "" && s.dir == "" {
 		if _, err := os.Stat(s.cfg.Chdir); err != nil {
-			s.log.Printf("chdir(): %s [core/uwsgi.c line 1649]", strerror(errors.Unwrap(err)))
+			s.log.Printf("chdir(): %s [core/uwsgi.c line 1649]", errno.Strerror(errors.Unwrap(err)))
 		}
 	}
 	for _, l := range s.listeners {

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"webflow-lab/servers/errno"
 	"webflow-lab/servers/explain"
 )
 
@@ -136,15 +137,14 @@ func bindError(cfg *Config, opt string, a addr, err error) ([]string, *explain.E
 		where = cfg.File + ": " + opt + " = " + a.raw
 	}
 	e := &explain.Error{Where: where, Err: err}
-	var errno syscall.Errno
-	errors.As(err, &errno)
+	no, _ := errno.Of(err)
 	// uWSGI's bind_to_unix and bind_to_tcp report from these source lines.
 	src := "[core/socket.c line 769]"
 	if a.network == "unix" {
 		src = "[core/socket.c line 230]"
 	}
-	switch errno {
-	case syscall.EADDRINUSE:
+	switch no {
+	case errno.EADDRINUSE:
 		lines = append(lines,
 			fmt.Sprintf("probably another instance of uWSGI is running on the same address (%s).", a.raw),
 			"bind(): Address already in use "+src)
@@ -153,7 +153,7 @@ func bindError(cfg *Config, opt string, a addr, err error) ([]string, *explain.E
 			"另一个程序 (通常是之前启动后没有关闭的 uWSGI 实例) 正在监听这个端口")
 		e.Try = explain.T("stop the old instance (`uwsgi --stop <pidfile>`, or find it with `ss -ltnp | grep "+itoa(a.port)+"`), or pick another port",
 			"先关闭旧实例 (`uwsgi --stop <pidfile>`，或用 `ss -ltnp | grep "+itoa(a.port)+"` 找到它)，或换一个端口")
-	case syscall.EADDRNOTAVAIL:
+	case errno.EADDRNOTAVAIL:
 		lines = append(lines, "bind(): Cannot assign requested address "+src)
 		e.What = explain.T("uwsgi: cannot bind "+a.raw+": that IP address is not on this machine",
 			"uwsgi: 无法绑定 "+a.raw+"：这台机器上没有这个 IP 地址")
@@ -161,7 +161,7 @@ func bindError(cfg *Config, opt string, a addr, err error) ([]string, *explain.E
 			"socket 只能监听本机网卡上的地址；从别的机器复制来的配置文件常常带着那台机器的 IP")
 		e.Try = explain.T("use 127.0.0.1 (this machine only), 0.0.0.0 or an empty host (all interfaces), or this host's real IP (`ip addr`)",
 			"改用 127.0.0.1 (仅本机)、0.0.0.0 或留空主机 (所有网卡)，或本机真实的 IP (`ip addr` 查看)")
-	case syscall.EACCES:
+	case errno.EACCES:
 		lines = append(lines, "bind(): Permission denied "+src)
 		e.What = explain.T("uwsgi: permission denied binding "+a.raw, "uwsgi: 没有权限绑定 "+a.raw)
 		e.Why = explain.T("ports below 1024 and some directories need privileges", "1024 以下的端口和某些目录需要特权")
@@ -179,22 +179,13 @@ func bindError(cfg *Config, opt string, a addr, err error) ([]string, *explain.E
 func cError(err error) string {
 	var se *os.SyscallError
 	if errors.As(err, &se) {
-		return se.Syscall + "(): " + strerror(se.Err)
+		return se.Syscall + "(): " + errno.Strerror(se.Err)
 	}
 	var pe *os.PathError
 	if errors.As(err, &pe) {
-		return pe.Op + "(): " + strerror(pe.Err)
+		return pe.Op + "(): " + errno.Strerror(pe.Err)
 	}
 	return err.Error()
-}
-
-// strerror capitalises Go's errno text as glibc's strerror does.
-func strerror(err error) string {
-	s := err.Error()
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // queue reads a TCP listening socket's accept queue: on a socket in LISTEN

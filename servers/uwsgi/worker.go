@@ -6,9 +6,9 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
+	"webflow-lab/servers/errno"
 	"webflow-lab/servers/trace"
 	"webflow-lab/servers/wsgi"
 )
@@ -178,7 +178,7 @@ func (s *Server) runCoreDirect(c *core, l *listener) {
 			}
 			var ne net.Error
 			switch {
-			case errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.EINTR):
+			case errno.Is(err, errno.ECONNABORTED) || errno.Is(err, errno.EINTR):
 				continue // one connection's trouble, not the socket's
 			case errors.As(err, &ne) && ne.Timeout():
 				// A reload's nudge, meant for retiring cores: a live core
@@ -353,9 +353,8 @@ func (s *Server) acceptLoop(l *listener, acceptFirst bool) {
 // acceptErrText is a failed accept in uwsgi_error()'s form:
 // "accept(): Invalid argument".
 func acceptErrText(err error) string {
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		return "accept(): " + strerror(errno)
+	if _, ok := errno.Of(err); ok {
+		return "accept(): " + errno.Strerror(err)
 	}
 	return "accept(): " + err.Error()
 }

@@ -8,9 +8,9 @@ import (
 	"os"
 	"runtime"
 	"sync"
-	"syscall"
 	"time"
 
+	"webflow-lab/servers/errno"
 	"webflow-lab/servers/internal/sock"
 	"webflow-lab/servers/trace"
 	"webflow-lab/servers/uwsgiproto"
@@ -244,11 +244,10 @@ func connectError(network, addr string, err error) (Level, string) {
 		return Error, "connect() failed " + errnoText(err)
 	}
 	level := Crit
-	var en syscall.Errno
-	if errors.As(err, &en) {
-		switch en {
-		case syscall.ECONNREFUSED, syscall.EAGAIN, syscall.ECONNRESET, syscall.ENETDOWN,
-			syscall.ENETUNREACH, syscall.EHOSTDOWN, syscall.EHOSTUNREACH:
+	if e, ok := errno.Of(err); ok {
+		switch e {
+		case errno.ECONNREFUSED, errno.EAGAIN, errno.ECONNRESET, errno.ENETDOWN,
+			errno.ENETUNREACH, errno.EHOSTDOWN, errno.EHOSTUNREACH:
 			level = Error
 		}
 	}
@@ -320,7 +319,7 @@ func (c *call) askPoints(network, addr string) (timedOut bool, err error) {
 	ctx, cancel := context.WithTimeout(c.ctx, c.s.ConnectTimeout)
 	defer cancel()
 	if err := pts.Ask(ctx, stop); err != nil {
-		return errors.Is(err, syscall.ETIMEDOUT), dialError(network, addr, err)
+		return errno.Is(err, errno.ETIMEDOUT), dialError(network, addr, err)
 	}
 	return false, nil
 }
