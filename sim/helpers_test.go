@@ -3,7 +3,6 @@ package sim
 import (
 	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -13,11 +12,11 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"webflow-lab/servers/ems/emstest"
+	"webflow-lab/servers/errno"
 	"webflow-lab/servers/trace"
 )
 
@@ -94,7 +93,7 @@ func startLab(t *testing.T, edit func(dir string)) *Lab {
 			edit(dir)
 		}
 		lab, err := StartWith(dir, opts)
-		if errors.Is(err, syscall.EADDRINUSE) && attempt < 5 {
+		if errno.Is(err, errno.EADDRINUSE) && attempt < 5 {
 			t.Logf("attempt %d: %v; again on other ports", attempt, err)
 			continue
 		}

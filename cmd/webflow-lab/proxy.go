@@ -81,7 +81,7 @@ func proxyTest(path string, opts proxy.Options, dump bool, stdout, stderr io.Wri
 // file), so a broken config signals nothing.
 func proxySignal(path string, opts proxy.Options, name string, stderr io.Writer) int {
 	signals := map[string]syscall.Signal{"stop": syscall.SIGTERM, "quit": syscall.SIGQUIT,
-		"reload": syscall.SIGHUP, "reopen": syscall.SIGUSR1}
+		"reload": syscall.SIGHUP, "reopen": sigReopen}
 	s, ok := signals[name]
 	if !ok {
 		fmt.Fprintf(stderr, "webflow-lab proxy: invalid option: \"-s %s\"\n", name)
@@ -117,7 +117,7 @@ func proxySignal(path string, opts proxy.Options, name string, stderr io.Writer)
 		fmt.Fprintf(stderr, "nginx: [error] invalid PID number \"%s\" in \"%s\"\n", strings.TrimSpace(string(b)), pidFile)
 		return 1
 	}
-	if err := syscall.Kill(pid, s); err != nil {
+	if err := kill(pid, s); err != nil {
 		fmt.Fprintf(stderr, "nginx: [alert] kill(%d, %d) failed (%s)\n", pid, int(s), errno.Format(err))
 		return 1
 	}
@@ -134,7 +134,7 @@ func proxyRun(path string, opts proxy.Options, stderr io.Writer) int {
 		fmt.Fprintln(stderr, w.String())
 	}
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGINT, sigReopen)
 	defer signal.Stop(sigs)
 	if err := srv.Start(); err != nil {
 		printErr(stderr, err)
@@ -168,7 +168,7 @@ func proxyRun(path string, opts proxy.Options, stderr io.Writer) int {
 				fmt.Fprintln(stderr, w.String())
 			}
 			fmt.Fprintln(stderr, "webflow-lab proxy: configuration reloaded")
-		case syscall.SIGUSR1:
+		case sigReopen:
 			srv.ReopenLogs()
 		case syscall.SIGQUIT:
 			fmt.Fprintln(stderr, "webflow-lab proxy: gracefully shutting down")

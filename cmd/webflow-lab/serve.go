@@ -72,7 +72,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	// reloads the lab, SIGUSR1 (`-s reopen`) reopens the proxy's logs, and
 	// SIGINT, SIGTERM and SIGQUIT (`-s quit`, `uwsgi --stop`) stop it gracefully.
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGUSR1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGQUIT, syscall.SIGHUP, sigReopen)
 	defer signal.Stop(sigs)
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
@@ -87,7 +87,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 				for _, w := range lab.Snapshot().Proxy.Warnings {
 					fmt.Fprintf(stdout, "  note: %s\n", w)
 				}
-			case syscall.SIGUSR1:
+			case sigReopen:
 				lab.ReopenLogs(ctx)
 			default:
 				stop()

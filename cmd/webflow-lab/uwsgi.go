@@ -249,7 +249,7 @@ func signalPidfile(path string, sig syscall.Signal, stderr io.Writer) int {
 	if code, ok := tellLab(filepath.Dir(absPath(path)), pid, []string{"uwsgi", action, absPath(path)}, os.Stdout, stderr); ok {
 		return code
 	}
-	if err := syscall.Kill(pid, sig); err != nil {
+	if err := kill(pid, sig); err != nil {
 		fmt.Fprintf(stderr, "signal_pidfile()/kill(): %s [core/uwsgi.c line 1669]\n", errno.Strerror(err))
 		return 1
 	}

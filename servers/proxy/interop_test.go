@@ -9,9 +9,10 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"webflow-lab/servers/internal/realpeer"
 )
 
 // startNginx runs the real nginx with conf under dir and waits until it
@@ -38,7 +39,7 @@ func runUntilAccepting(t *testing.T, cmd *exec.Cmd, addr string) {
 	t.Helper()
 	// if the test binary dies (a -timeout panic skips t.Cleanup), take the
 	// server with it rather than leave it listening
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	realpeer.Group(cmd)
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {

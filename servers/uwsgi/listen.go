@@ -10,8 +10,6 @@ import (
 	"strings"
 	"syscall"
 
-	"golang.org/x/sys/unix"
-
 	"webflow-lab/servers/errno"
 	"webflow-lab/servers/explain"
 )
@@ -40,25 +38,25 @@ func (l *listener) name() string {
 	return l.a.raw
 }
 
-// somaxconn is Linux's cap on a listen backlog; uWSGI refuses to start above it.
+// somaxconn is Linux's cap on a listen backlog, above which uWSGI refuses to
+// start; 0 where there is no such file to read (other systems: uWSGI checks
+// on Linux only).
 func somaxconn() int {
 	b, err := os.ReadFile("/proc/sys/net/core/somaxconn")
 	if err != nil {
-		return 4096
+		return 0
 	}
-	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil {
-		return 4096
-	}
+	n, _ := strconv.Atoi(strings.TrimSpace(string(b)))
 	return n
 }
 
 // bind creates a listening socket with backlog really passed to listen(2):
 // net.Listen always asks for somaxconn, which would hide the `listen`
 // option, so the socket is listened on again with the configured backlog
-// (Linux lets listen(2) change a listening socket's backlog). deferAccept
-// sets TCP_DEFER_ACCEPT as uWSGI does on its uwsgi sockets, so a connection
-// that sends nothing never reaches a worker. TCP keep-alive probes stay off
+// (Linux and macOS let listen(2) change a listening socket's backlog;
+// Windows keeps the first, see relisten). deferAccept sets TCP_DEFER_ACCEPT
+// as uWSGI does on its uwsgi sockets on Linux, so a connection that sends
+// nothing never reaches a worker (setDeferAccept). TCP keep-alive probes stay off
 // on accepted connections, as in uWSGI (and each would cost syscalls).
 func bind(a addr, backlog int, deferAccept int) (net.Listener, bool, error) {
 	lc := net.ListenConfig{KeepAlive: -1}
@@ -79,18 +77,11 @@ func bind(a addr, backlog int, deferAccept int) (net.Listener, bool, error) {
 			ip = a.ip
 		}
 		address = net.JoinHostPort(ip.String(), strconv.Itoa(a.port))
-		lc.Control = func(network, address string, c syscall.RawConn) error {
-			var serr error
-			err := c.Control(func(fd uintptr) {
+		if deferAccept > 0 {
+			lc.Control = func(network, address string, c syscall.RawConn) error {
 				// Go sets SO_REUSEADDR itself; uWSGI does too.
-				if deferAccept > 0 {
-					serr = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, syscall.TCP_DEFER_ACCEPT, deferAccept)
-				}
-			})
-			if err != nil {
-				return err
+				return setDeferAccept(c, deferAccept)
 			}
-			return serr
 		}
 	}
 	network := a.network
@@ -112,16 +103,7 @@ func bind(a addr, backlog int, deferAccept int) (net.Listener, bool, error) {
 	if ul, ok := ln.(*net.UnixListener); ok {
 		ul.SetUnlinkOnClose(false) // vacuum decides, as in uWSGI
 	}
-	sc := ln.(syscall.Conn)
-	rc, err := sc.SyscallConn()
-	if err == nil {
-		var lerr error
-		err = rc.Control(func(fd uintptr) { lerr = syscall.Listen(int(fd), backlog) })
-		if err == nil {
-			err = lerr
-		}
-	}
-	if err != nil {
+	if err := relisten(ln.(syscall.Conn), backlog); err != nil {
 		ln.Close()
 		return nil, created, os.NewSyscallError("listen", err)
 	}
@@ -186,28 +168,6 @@ func cError(err error) string {
 		return pe.Op + "(): " + errno.Strerror(pe.Err)
 	}
 	return err.Error()
-}
-
-// queue reads a TCP listening socket's accept queue: on a socket in LISTEN
-// state Linux reports the current queue length in tcpi_unacked and the
-// backlog in tcpi_sacked, which is what uWSGI's master samples each second.
-func queue(ln net.Listener) (cur, max int, ok bool) {
-	sc, isSC := ln.(syscall.Conn)
-	if !isSC {
-		return 0, 0, false
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return 0, 0, false
-	}
-	var info *unix.TCPInfo
-	var gerr error
-	if err := rc.Control(func(fd uintptr) {
-		info, gerr = unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO)
-	}); err != nil || gerr != nil {
-		return 0, 0, false
-	}
-	return int(info.Unacked), int(info.Sacked), true
 }
 
 // fdOf returns the listening socket's file descriptor number (for log lines).

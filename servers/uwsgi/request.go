@@ -29,7 +29,7 @@ var (
 // timeoutConn applies uWSGI's socket-timeout to every read and write, so a
 // client that sends half a packet and stalls (or stops reading) frees its
 // worker after the timeout instead of holding it forever. Its read errors
-// are sticky, like fdConn's (see readPacket).
+// are sticky, like the direct path's connection's (see readPacket).
 type timeoutConn struct {
 	net.Conn
 	d    time.Duration
@@ -55,8 +55,8 @@ func (c *timeoutConn) Write(p []byte) (int, error) {
 func (s *Server) serve(c *core, j job) {
 	conn := j.conn
 	defer conn.Close()
-	var rw io.ReadWriter = conn // an fdConn times out by itself (SO_RCVTIMEO)
-	if _, ok := conn.(*fdConn); !ok {
+	var rw io.ReadWriter = conn // the direct path's connection times out by itself
+	if _, ok := conn.(interface{ selfTimed() }); !ok {
 		rw = &timeoutConn{Conn: conn, d: s.socketTimeout}
 	}
 	br := readerPool.Get().(*bufio.Reader)
@@ -385,7 +385,7 @@ func resetOnClose(conn net.Conn) {
 	switch c := conn.(type) {
 	case *net.TCPConn:
 		c.SetLinger(0)
-	case *fdConn:
+	case interface{ resetOnClose() }: // the direct path's connection
 		c.resetOnClose()
 	}
 }

@@ -294,7 +294,7 @@ func (s *Server) start() error {
 				"给 nginx 用就加 `socket = 127.0.0.1:9001`，直接给浏览器用就加 `http = 127.0.0.1:9000`"),
 		}, "The -s/--socket option is missing and stdin is not a socket.")
 	}
-	if max := somaxconn(); s.cfg.Listen > max {
+	if max := somaxconn(); max > 0 && s.cfg.Listen > max {
 		return s.fail(1, &explain.Error{
 			What:  explain.T("uwsgi: listen = "+itoa(s.cfg.Listen)+" is larger than the system allows", "uwsgi: listen = "+itoa(s.cfg.Listen)+" 超过了系统上限"),
 			Where: s.where("listen", itoa(s.cfg.Listen)),
@@ -331,6 +331,7 @@ func (s *Server) start() error {
 		s.spawnWorker(slot)
 		s.log.Printf("spawned uWSGI worker %d (pid: %d, cores: %d)", i, s.pid, s.threads)
 	}
+	s.checkQueues() // the stats' first figures, before the master's first tick
 	s.wg.Add(1)
 	go s.master()
 	acceptFirst := len(s.workerSockets) > 1

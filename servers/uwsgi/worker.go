@@ -153,63 +153,6 @@ func (s *Server) runCore(c *core) {
 	}
 }
 
-// runCoreDirect is a core that accept()s on the socket itself, as a uWSGI
-// worker thread does: while it serves, it does not accept, so when every core
-// is busy new connections wait in the kernel's accept queue.
-func (s *Server) runCoreDirect(c *core, l *listener) {
-	var backoff time.Duration
-	a := newAcceptor(l)
-	for {
-		select {
-		case <-c.w.quit:
-			return
-		case <-s.closing:
-			return
-		default:
-		}
-		conn, err := acceptDirect(a, s.socketTimeout)
-		if err != nil {
-			select {
-			case <-s.closing:
-				return
-			case <-c.w.quit:
-				return
-			default:
-			}
-			var ne net.Error
-			switch {
-			case errno.Is(err, errno.ECONNABORTED) || errno.Is(err, errno.EINTR):
-				continue // one connection's trouble, not the socket's
-			case errors.As(err, &ne) && ne.Timeout():
-				// A reload's nudge, meant for retiring cores: a live core
-				// waits below rather than spin while it lasts.
-			default:
-				// EMFILE, or EINVAL once the socket no longer listens: the
-				// line in uwsgi_error()'s form, then a pause, never a spin.
-				s.log.Print(acceptErrText(err))
-			}
-			// Back off as net/http's Serve does, 5 ms doubling to 1 s, and
-			// stop at once when the worker or the server goes.
-			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-			t := time.NewTimer(backoff)
-			select {
-			case <-t.C:
-			case <-s.closing:
-				t.Stop()
-				return
-			case <-c.w.quit:
-				t.Stop()
-				return
-			}
-			continue
-		}
-		backoff = 0
-		// The accept is reported with the request it becomes (handle),
-		// once the packet says which request that is.
-		s.serve(c, job{conn: conn, l: l, accepted: time.Now()})
-	}
-}
-
 // putIdle adds c to the idle list and wakes a waiting acceptor.
 func (s *Server) putIdle(c *core) bool {
 	select {
@@ -390,15 +333,16 @@ func (s *Server) master() {
 }
 
 // checkQueues logs uWSGI's warning while a socket's accept queue is full
-// (core/master.c master_check_listen_queue).
+// (core/master.c master_check_listen_queue), and keeps the total for the
+// stats: -1 when no socket's queue can be read (see queueKnown).
 func (s *Server) checkQueues() {
-	total := 0
+	total := -1
 	for _, l := range s.workerSockets {
 		cur, maxq, ok := queue(l.raw)
 		if !ok {
 			continue
 		}
-		total += cur
+		total = max(total, 0) + cur
 		if cur > 0 {
 			s.rec.Record(trace.Event{To: trace.Uwsgi, Instance: s.name, Phase: trace.Info, At: trace.Now(),
 				Why: itoa(cur) + " connection(s) waiting in the listen queue of " + l.name()})
@@ -483,11 +427,18 @@ func (s *Server) terminate(w *worker) {
 		if c.conn != nil {
 			c.killed.Store(true)
 			switch conn := c.conn.(type) {
-			case *fdConn:
+			case interface{ abort() }: // the direct path's connection
 				conn.abort() // its core closes it
 			case *net.TCPConn:
+				// As abort does: the peer sees the connection end at
+				// once (nginx: "upstream prematurely closed connection"),
+				// and the core's read or write fails; the core closes it.
 				conn.SetLinger(0)
-				conn.Close()
+				conn.CloseWrite()
+				conn.CloseRead()
+			case *net.UnixConn:
+				conn.CloseWrite()
+				conn.CloseRead()
 			default:
 				conn.Close()
 			}

@@ -87,7 +87,7 @@ func start(t testing.TB, dir, name string, args ...string) *Proc {
 	p.Cmd = exec.Command(name, args...)
 	p.Cmd.Dir = dir
 	p.Cmd.Stdout, p.Cmd.Stderr = p, p
-	p.Cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	Group(p.Cmd)
 	if err := p.Cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
@@ -98,11 +98,11 @@ func start(t testing.TB, dir, name string, args ...string) *Proc {
 	}()
 	t.Cleanup(func() {
 		// SIGINT: both nginx (fast shutdown) and uWSGI (shutdown) stop on it.
-		p.Cmd.Process.Signal(syscall.SIGINT)
+		p.Cmd.Process.Signal(os.Interrupt)
 		select {
 		case <-done:
 		case <-time.After(10 * time.Second):
-			syscall.Kill(-p.Cmd.Process.Pid, syscall.SIGKILL)
+			KillGroup(p.Cmd)
 			<-done
 		}
 	})

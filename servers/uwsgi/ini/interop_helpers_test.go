@@ -8,9 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"webflow-lab/servers/internal/realpeer"
 )
 
 // These tests run the real uWSGI (2.0.21 with the python3 and http plugins)
@@ -115,7 +116,7 @@ func startUWSGI(t *testing.T, dir string, args ...string) *proc {
 	p.cmd = exec.Command(bin, append(append(append([]string{}, plugins...), stopFast...), args...)...)
 	p.cmd.Dir, p.cmd.Env = dir, minimalEnv(nil)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	realpeer.Group(p.cmd)
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -138,14 +139,14 @@ func (p *proc) stop(t *testing.T) {
 			return
 		default:
 		}
-		_ = p.cmd.Process.Signal(syscall.SIGINT)
+		_ = p.cmd.Process.Signal(os.Interrupt)
 		select {
 		case <-p.done:
 			return
 		case <-time.After(3 * time.Second):
 		}
 	}
-	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	_ = realpeer.KillGroup(p.cmd)
 	<-p.done
 	t.Errorf("uwsgi did not stop on SIGINT; killed\n%s", p.log.String())
 }

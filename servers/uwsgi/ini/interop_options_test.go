@@ -10,11 +10,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"webflow-lab/servers/explain"
+	"webflow-lab/servers/internal/realpeer"
 )
 
 // TestInteropGet compares, line by line, the option values uWSGI prints
@@ -212,8 +212,8 @@ func TestInteropFatal(t *testing.T) {
 			defer cancel()
 			cmd := exec.CommandContext(ctx, bin, append(append([]string{}, plugins...), tt.args...)...)
 			cmd.Dir, cmd.Env = dir, minimalEnv(nil)
-			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-			cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+			realpeer.Group(cmd)
+			cmd.Cancel = func() error { return realpeer.KillGroup(cmd) }
 			out, _ := cmd.CombinedOutput()
 			if code := cmd.ProcessState.ExitCode(); code != 1 {
 				t.Errorf("uwsgi exit code: got %d, want 1\n%s", code, out)

@@ -11,9 +11,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"webflow-lab/servers/internal/realpeer"
 )
 
 // TestInteropHTTPInlineComment: "http = 127.0.0.1:P # inline comment" binds
@@ -351,7 +352,7 @@ func stopDaemon(t *testing.T, bin, dir, pidPath, logPath string) {
 		return
 	}
 	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-	if pid <= 0 || syscall.Kill(pid, 0) != nil {
+	if pid <= 0 || !realpeer.Alive(pid) {
 		return
 	}
 	cmd := exec.Command(bin, "--stop", pidPath)
@@ -360,9 +361,11 @@ func stopDaemon(t *testing.T, bin, dir, pidPath, logPath string) {
 		t.Errorf("uwsgi --stop: %v\n%s", err, out)
 	}
 	deadline := time.Now().Add(20 * time.Second)
-	for syscall.Kill(pid, 0) == nil {
+	for realpeer.Alive(pid) {
 		if time.Now().After(deadline) {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
+			if p, err := os.FindProcess(pid); err == nil {
+				_ = p.Kill()
+			}
 			t.Errorf("daemon %d did not stop", pid)
 			return
 		}
