@@ -150,7 +150,7 @@ func (c *call) dial(network, address string) (conn net.Conn, stop func() bool, t
 			if err != nil {
 				return nil, nil, false, err
 			}
-			stop = afterFunc(c.ctx, func() { sc.SetDeadline(time.Unix(1, 0)) })
+			stop = context.AfterFunc(c.ctx, func() { sc.SetDeadline(time.Unix(1, 0)) })
 			// Like nginx, send only after the rest of the ready work: nginx
 			// returns to its event loop after connect(2) and writes when
 			// epoll reports the socket writable. Writing at once makes the
@@ -187,7 +187,7 @@ func (c *call) dial(network, address string) (conn net.Conn, stop func() bool, t
 		}
 		return nil, nil, timedOut, err
 	}
-	return conn, afterFunc(c.ctx, func() { conn.SetDeadline(time.Unix(1, 0)) }), false, nil
+	return conn, context.AfterFunc(c.ctx, func() { conn.SetDeadline(time.Unix(1, 0)) }), false, nil
 }
 
 func (c *call) headFailed(a *attempt, stop func() bool, ft NextUpstream, level Level, msg string) *attempt {
@@ -288,16 +288,6 @@ func (c *call) writeAll(conn net.Conn, bufs net.Buffers, timeout time.Duration) 
 		}
 	}
 	return nil // the deadline stays: nothing else is written before Close
-}
-
-// afterFunc is context.AfterFunc(ctx, f), or ctx's own AfterFunc method when
-// it has one (as the proxy's per-request context does): then an attempt
-// costs no extra context. Either way f runs in its own goroutine.
-func afterFunc(ctx context.Context, f func()) (stop func() bool) {
-	if a, ok := ctx.(interface{ AfterFunc(func()) func() bool }); ok {
-		return a.AfterFunc(f)
-	}
-	return context.AfterFunc(ctx, f)
 }
 
 // askPoints asks the lab's points about this attempt: the proxy→uwsgi hop
