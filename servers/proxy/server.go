@@ -36,7 +36,9 @@ type Options struct {
 	ConfFile string
 	// Recorder receives hop events; nil records nothing.
 	Recorder trace.Recorder
-	// Dialer connects to upstream peers; nil uses a net.Dialer.
+	// Dialer connects to upstream peers, within the connect_timeout the
+	// context's deadline carries. nil is the upstream engine's own
+	// (sock.Dialer): nginx's socket options on every path.
 	Dialer Dialer
 	// ErrorLog and AccessLog, when set, receive every error-log and access-log
 	// line instead of the files the config names (tests and the TUI use them).

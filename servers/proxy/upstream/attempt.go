@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net"
 	"os"
-	"runtime"
 	"sync"
 	"time"
 
@@ -140,42 +139,13 @@ func (c *call) attempt(addr string, packet []byte) *attempt {
 	}
 }
 
-// dial connects to a peer within connect_timeout. Once it has a socket it
-// arms stop: a client going away interrupts blocked I/O on it by setting a
-// past deadline. On error the socket is closed and stop disarmed.
+// dial connects to a peer within connect_timeout, with the Engine's Dialer.
+// Once it has a connection it arms stop: a client going away interrupts
+// blocked I/O on it by setting a past deadline.
 func (c *call) dial(network, address string) (conn net.Conn, stop func() bool, timedOut bool, err error) {
-	if c.e.Dialer == nil && network == "tcp" {
-		// The fast path: a peer given as an IP literal (sock.Dial).
-		if sc, ok, err := sock.Dial(address); ok {
-			if err != nil {
-				return nil, nil, false, err
-			}
-			stop = context.AfterFunc(c.ctx, func() { sc.SetDeadline(time.Unix(1, 0)) })
-			// Like nginx, send only after the rest of the ready work: nginx
-			// returns to its event loop after connect(2) and writes when
-			// epoll reports the socket writable. Writing at once makes the
-			// app server's worker wake for each request alone and preempt
-			// this thread: a context switch or two per request on each
-			// side, which doubled the app server's kernel time.
-			runtime.Gosched()
-			// On loopback the handshake is over by now: then no
-			// connect_timeout needs arming.
-			done, err := sc.Connected()
-			if !done {
-				c.setDeadline(sc.SetWriteDeadline, c.s.ConnectTimeout)
-				err = sc.WaitConnected()
-			}
-			if err != nil {
-				stop()
-				sc.Close()
-				return nil, nil, false, err // the caller tells a timeout by err
-			}
-			return sc, stop, false, nil
-		}
-	}
 	d := c.e.Dialer
 	if d == nil {
-		d = defaultDialer
+		d = sock.Dialer{}
 	}
 	dctx, cancel := context.WithTimeout(c.ctx, c.s.ConnectTimeout)
 	conn, err = d.DialContext(dctx, network, address)

@@ -209,9 +209,13 @@ func (r *Result) UpstreamResponseTime() string {
 }
 
 // An Engine runs the dynamic path. The zero value is ready: it dials with
-// net.Dialer and records nothing. An Engine is safe for concurrent use.
+// sock.Dialer and records nothing. An Engine is safe for concurrent use.
 type Engine struct {
-	Dialer   Dialer         // nil: sock.Dial for an IP literal, else a net.Dialer
+	// Dialer opens every connection to a peer, within connect_timeout (the
+	// context's deadline). nil is sock.Dialer: nginx's socket options (no
+	// TCP_NODELAY, no keep-alive probes) on every path, and on Linux raw
+	// system calls for an IP-literal peer.
+	Dialer   Dialer
 	Recorder trace.Recorder // nil: trace.Nop
 	// Points are the lab's switches at the proxy→uwsgi hop and at the
 	// firewall's (connect); nil is never armed. A fault they give runs the
@@ -219,11 +223,6 @@ type Engine struct {
 	// dropped waits out uwsgi_connect_timeout.
 	Points *trace.Points
 }
-
-// defaultDialer sets no TCP keepalive on upstream sockets: nginx's
-// uwsgi_socket_keepalive/proxy_socket_keepalive are off by default, and
-// each option is a setsockopt(2) per connection (four of them in Go).
-var defaultDialer = &net.Dialer{KeepAlive: -1}
 
 // dialAddr turns a peer address into Dial's arguments: "unix:/path" is a
 // UNIX socket, anything else TCP.
