@@ -29,7 +29,8 @@ var (
 // timeoutConn applies uWSGI's socket-timeout to every read and write, so a
 // client that sends half a packet and stalls (or stops reading) frees its
 // worker after the timeout instead of holding it forever. Its read errors
-// are sticky, like the direct path's connection's (see readPacket).
+// are sticky, like the direct path's connection's: a packet reader that
+// stopped at an error sees the same error again, not a second wait.
 type timeoutConn struct {
 	net.Conn
 	d    time.Duration
@@ -103,7 +104,8 @@ func (s *Server) serve(c *core, j job) {
 			body = bufio.NewReader(req.Body)
 		}
 	default:
-		pkt, err := readPacket(br, s.bufferSize, s.tracing && trace.Watched(s.rec))
+		pr := uwsgiproto.PacketReader{BufferSize: s.bufferSize, NoRaw: !(s.tracing && trace.Watched(s.rec))}
+		pkt, err := pr.Read(br)
 		if err != nil {
 			if err == io.EOF {
 				return // connected and closed without a byte: nothing to log

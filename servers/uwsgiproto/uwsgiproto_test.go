@@ -44,6 +44,28 @@ func TestEncodePacket(t *testing.T) {
 	}
 }
 
+// TestAppendPacket: appended after bytes already in the buffer, as the
+// proxy's pooled buffers have them; a refused block leaves dst as it was.
+func TestAppendPacket(t *testing.T) {
+	for _, tt := range packetTests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := AppendPacket([]byte("old"), tt.mod1, tt.mod2, tt.vars)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := append([]byte("old"), tt.wire...); !bytes.Equal(got, want) {
+				t.Errorf("got % x\nwant % x", got, want)
+			}
+		})
+	}
+	t.Run("too big", func(t *testing.T) {
+		got, err := AppendPacket([]byte("old"), 0, 0, Vars{{"X", strings.Repeat("x", 40000)}, {"Y", strings.Repeat("y", 40000)}})
+		if !errors.Is(err, ErrVarsTooBig) || string(got) != "old" {
+			t.Errorf("got %q, %v; want \"old\", ErrVarsTooBig", got, err)
+		}
+	})
+}
+
 func TestReadPacket(t *testing.T) {
 	for _, tt := range packetTests {
 		t.Run(tt.name, func(t *testing.T) {

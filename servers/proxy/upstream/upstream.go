@@ -312,21 +312,6 @@ func (e *Engine) Do(ctx context.Context, t Target, s Settings, r *Request) *Resu
 
 var packetBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
 
-// appendPacket is uwsgiproto.EncodePacket appending to dst: the 4-byte
-// header, then the vars block.
-func appendPacket(dst []byte, modifier1, modifier2 uint8, vs uwsgiproto.Vars) ([]byte, error) {
-	start := len(dst)
-	dst = append(dst, 0, 0, 0, 0)
-	dst, err := uwsgiproto.AppendVars(dst, vs)
-	if err != nil {
-		return dst[:start], err
-	}
-	h := uwsgiproto.Header{Modifier1: modifier1, Size: uint16(len(dst) - start - uwsgiproto.HeaderLen), Modifier2: modifier2}
-	b := h.Bytes()
-	copy(dst[start:], b[:])
-	return dst, nil
-}
-
 // run is ngx_http_upstream_init_request → connect → … → next, as a loop.
 func (c *call) run() {
 	s, r := c.s, c.r
@@ -337,7 +322,7 @@ func (c *call) run() {
 		pb := packetBufs.Get().(*[]byte)
 		defer func() { *pb = packet[:0]; packetBufs.Put(pb) }()
 		var err error
-		packet, err = appendPacket((*pb)[:0], s.Modifier1, s.Modifier2, r.Vars)
+		packet, err = uwsgiproto.AppendPacket((*pb)[:0], s.Modifier1, s.Modifier2, r.Vars)
 		if err != nil {
 			// ngx_http_uwsgi_create_request refuses before any peer is chosen.
 			c.log(LogEntry{Level: Alert, Msg: fmt.Sprintf("uwsgi request is too big: %d", r.Vars.Size())})
