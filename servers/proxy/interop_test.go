@@ -19,10 +19,7 @@ import (
 // accepts on addr. It is stopped in t.Cleanup.
 func startNginx(t *testing.T, dir, conf, addr string) {
 	t.Helper()
-	bin, err := exec.LookPath("nginx")
-	if err != nil {
-		t.Skipf("nginx not in PATH: %v", err)
-	}
+	bin := realpeer.Need(t, "nginx")
 	os.MkdirAll(filepath.Join(dir, "logs"), 0o755)
 	path := filepath.Join(dir, "nginx-real.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
@@ -278,9 +275,7 @@ var interopRequests = []struct{ name, req string }{
 // TestInteropStatic runs real nginx and our proxy on the same config and
 // files and checks that every answer is the same, byte for byte (but Date).
 func TestInteropStatic(t *testing.T) {
-	if _, err := exec.LookPath("nginx"); err != nil {
-		t.Skipf("nginx not in PATH: %v", err)
-	}
+	realpeer.Need(t, "nginx")
 	dir := t.TempDir()
 	os.Chmod(dir, 0o755)
 	writeFiles(t, dir, staticFiles)

@@ -133,10 +133,7 @@ func TestCourseIniFiles(t *testing.T) {
 				t.Errorf("ours: missing %q in\n%s", tt.want, got)
 			}
 
-			bin, err := exec.LookPath("uwsgi")
-			if err != nil {
-				t.Skipf("uwsgi not in PATH: %v", err)
-			}
+			bin := realpeer.NeedUWSGI(t)
 			cmd := exec.Command(bin, "--plugins", "python3", "--ini", tt.file)
 			cmd.Dir = theirs
 			out, _ := cmd.CombinedOutput() // daemonize: the parent returns at once

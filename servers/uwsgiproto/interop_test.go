@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -152,9 +151,7 @@ func rawBackend(t *testing.T) string {
 // proxy_pass to backend; it is stopped in Cleanup.
 func runNginx(t *testing.T, backend string) (addr, errLog string) {
 	t.Helper()
-	if _, err := exec.LookPath("nginx"); err != nil {
-		t.Skipf("nginx not in PATH: %v", err)
-	}
+	realpeer.Need(t, "nginx")
 	dir := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(dir, "logs"), 0o755); err != nil {
 		t.Fatal(err)

@@ -18,6 +18,30 @@ import (
 	"time"
 )
 
+// Need returns the path of the program name (nginx, uwsgi, wrk, tmux, or a
+// browser's path) or skips the test, naming what is missing, as Go's
+// internal/testenv.MustHaveExecPath does: a test that needs a real peer
+// never passes without one.
+func Need(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Skipf("%s not in PATH: %v", name, err)
+	}
+	return p
+}
+
+// NeedUWSGI is Need("uwsgi"), and skips too when uWSGI's python3 plugin
+// (Debian's uwsgi-plugin-python3) is not installed.
+func NeedUWSGI(t testing.TB) string {
+	t.Helper()
+	p := Need(t, "uwsgi")
+	if _, err := os.Stat("/usr/lib/uwsgi/plugins/python3_plugin.so"); err != nil {
+		t.Skipf("uWSGI's python3 plugin is not installed: %v", err)
+	}
+	return p
+}
+
 // FreePort returns a loopback TCP port that was free a moment ago.
 func FreePort(t testing.TB) int {
 	t.Helper()
@@ -114,9 +138,7 @@ func start(t testing.TB, dir, name string, args ...string) *Proc {
 // waits until every port in ports accepts.
 func Nginx(t testing.TB, uwsgiParams []byte, servers string, ports ...int) *Proc {
 	t.Helper()
-	if _, err := exec.LookPath("nginx"); err != nil {
-		t.Skipf("nginx not in PATH: %v", err)
-	}
+	Need(t, "nginx")
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "uwsgi_params"), uwsgiParams, 0o644); err != nil {
 		t.Fatal(err)
@@ -165,10 +187,7 @@ func NginxIn(t testing.TB, dir string, addrs ...string) *Proc {
 // addrs accepts.
 func NginxFile(t testing.TB, dir, conf, globals string, addrs ...string) *Proc {
 	t.Helper()
-	bin, err := exec.LookPath("nginx")
-	if err != nil {
-		t.Skipf("nginx not in PATH: %v", err)
-	}
+	bin := Need(t, "nginx")
 	os.MkdirAll(filepath.Join(dir, "logs"), 0o755)
 	p := start(t, dir, bin, "-p", dir, "-c", conf,
 		"-g", "daemon off; master_process on; worker_processes 1; pid "+filepath.Join(dir, "nginx.pid")+"; "+globals)
@@ -188,13 +207,7 @@ func ErrorLog(p *Proc) string {
 // args and waits until address accepts.
 func UWSGI(t testing.TB, dir, address string, args ...string) *Proc {
 	t.Helper()
-	bin, err := exec.LookPath("uwsgi")
-	if err != nil {
-		t.Skipf("uwsgi not in PATH: %v", err)
-	}
-	if _, err := os.Stat("/usr/lib/uwsgi/plugins/python3_plugin.so"); err != nil {
-		t.Skipf("uWSGI's python3 plugin is not installed: %v", err)
-	}
+	bin := NeedUWSGI(t)
 	p := start(t, dir, bin, args...)
 	network := "tcp"
 	if !strings.Contains(address, ":") {

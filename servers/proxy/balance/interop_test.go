@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"webflow-lab/servers/internal/realpeer"
 	"webflow-lab/servers/proxy/config"
 )
 
@@ -65,10 +66,7 @@ func startNginx(t *testing.T, method string, bs []backend, listenHost string) st
 // where nginx no longer checks `backup` against it.
 func startNginxOrder(t *testing.T, method string, bs []backend, listenHost string, methodLast bool) string {
 	t.Helper()
-	bin, err := exec.LookPath("nginx")
-	if err != nil {
-		t.Skipf("nginx not in PATH: %v", err)
-	}
+	bin := realpeer.Need(t, "nginx")
 	dir := t.TempDir()
 	ln, err := net.Listen("tcp", net.JoinHostPort(listenHost, "0"))
 	if err != nil {
@@ -337,9 +335,7 @@ func TestInteropNginxHeld(t *testing.T) {
 }
 
 func testHeld(t *testing.T, directive string, method Balancer, bs []backend, held int) {
-	if _, err := exec.LookPath("nginx"); err != nil {
-		t.Skipf("nginx not in PATH: %v", err)
-	}
+	realpeer.Need(t, "nginx")
 	arrived := make(chan string, 16)
 	release := make(chan struct{})
 	for i := range bs {

@@ -18,15 +18,6 @@ import (
 // on the same files and check that Config says what uWSGI did. They skip
 // when uwsgi is not installed.
 
-func needUWSGI(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("uwsgi")
-	if err != nil {
-		t.Skipf("uwsgi not in PATH: %v", err)
-	}
-	return p
-}
-
 // plugins makes the Debian build behave like pip's monolithic uWSGI.
 var plugins = []string{"--plugins", "python3,http"}
 
@@ -111,7 +102,7 @@ type proc struct {
 // its process group) and waits for it.
 func startUWSGI(t *testing.T, dir string, args ...string) *proc {
 	t.Helper()
-	bin := needUWSGI(t)
+	bin := realpeer.NeedUWSGI(t)
 	p := &proc{log: newLogBuf(), done: make(chan struct{})}
 	p.cmd = exec.Command(bin, append(append(append([]string{}, plugins...), stopFast...), args...)...)
 	p.cmd.Dir, p.cmd.Env = dir, minimalEnv(nil)

@@ -20,7 +20,7 @@ import (
 // TestInteropGet compares, line by line, the option values uWSGI prints
 // for --get (the first option of that name, after every pass) with ours.
 func TestInteropGet(t *testing.T) {
-	bin := needUWSGI(t)
+	bin := realpeer.NeedUWSGI(t)
 	tests := []struct {
 		name, text string
 		env        map[string]string
@@ -94,7 +94,7 @@ func TestInteropGet(t *testing.T) {
 // lines: getopt's abbreviations, short flags, "=" values, the order of ini
 // files and flags, and flags without a value.
 func TestInteropCommandLine(t *testing.T) {
-	bin := needUWSGI(t)
+	bin := realpeer.NeedUWSGI(t)
 	dir := t.TempDir()
 	files := map[string]string{
 		"a.ini": "[uwsgi]\nprocesses = 2\nname = a\n[dev]\nprocesses = 5\nname = dev\n",
@@ -161,7 +161,7 @@ func TestInteropCommandLine(t *testing.T) {
 // TestInteropFatal runs uWSGI on each mistake that stops it and checks
 // that it exits 1 printing the very lines our error names.
 func TestInteropFatal(t *testing.T) {
-	bin := needUWSGI(t)
+	bin := realpeer.NeedUWSGI(t)
 	dir := t.TempDir()
 	port := freePort(t)
 	sock := fmt.Sprintf("127.0.0.1:%d", port)
@@ -230,7 +230,7 @@ func TestInteropFatal(t *testing.T) {
 // TestInteropSymlinkMagic: for an ini file reached through a symlink, %d
 // and %p name the link, not its target (uWSGI does not resolve it).
 func TestInteropSymlinkMagic(t *testing.T) {
-	bin := needUWSGI(t)
+	bin := realpeer.NeedUWSGI(t)
 	dir, real := t.TempDir(), t.TempDir()
 	if err := os.WriteFile(filepath.Join(real, "target.ini"), []byte("[uwsgi]\nd = %d\np = %p\nn = %n\n"), 0o644); err != nil {
 		t.Fatal(err)
