@@ -528,7 +528,7 @@ func echoHTTP(c net.Conn) {
 // then the body.
 func echoUwsgi(c net.Conn) {
 	br := bufio.NewReader(c)
-	p, err := uwsgiproto.ReadPacket(br, 65535)
+	p, err := uwsgiproto.PacketReader{BufferSize: 65535}.Read(br)
 	if err != nil {
 		return
 	}
@@ -556,7 +556,7 @@ func answer(raw string) func(c net.Conn) {
 	return func(c net.Conn) {
 		br := bufio.NewReader(c)
 		if b, err := br.Peek(1); err == nil && b[0] == 0 {
-			uwsgiproto.ReadPacket(br, 65535)
+			uwsgiproto.PacketReader{BufferSize: 65535}.Read(br)
 		} else {
 			for {
 				line, err := br.ReadString('\n')

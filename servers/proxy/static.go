@@ -441,8 +441,6 @@ func (r *request) triedURI(name string) string {
 	return r.loc.name + name
 }
 
-func (r *request) locName() string { return r.loc.name }
-
 // mapTry maps a try_files name: root + name, or for alias the alias + the
 // name minus the location prefix when it starts with it.
 func (r *request) mapTry(name string) (string, int) {

@@ -165,9 +165,6 @@ func (c *fdConn) resetOnClose() {
 	syscall.SetsockoptLinger(c.fd, syscall.SOL_SOCKET, syscall.SO_LINGER, &syscall.Linger{Onoff: 1, Linger: 0})
 }
 
-// selfTimed tells serve that the connection applies socket-timeout itself.
-func (c *fdConn) selfTimed() {}
-
 func (c *fdConn) LocalAddr() net.Addr  { return c.laddr }
 func (c *fdConn) RemoteAddr() net.Addr { return rawAddr(&c.rsa) }
 
@@ -175,6 +172,13 @@ func (c *fdConn) RemoteAddr() net.Addr { return rawAddr(&c.rsa) }
 func (c *fdConn) SetDeadline(time.Time) error      { return nil }
 func (c *fdConn) SetReadDeadline(time.Time) error  { return nil }
 func (c *fdConn) SetWriteDeadline(time.Time) error { return nil }
+
+// selfTimed reports whether conn applies socket-timeout itself (a direct
+// path's connection does, in poll).
+func selfTimed(conn net.Conn) bool {
+	_, ok := conn.(*fdConn)
+	return ok
+}
 
 // rawAddr decodes the peer address accept4 filled in.
 func rawAddr(rsa *syscall.RawSockaddrAny) net.Addr {

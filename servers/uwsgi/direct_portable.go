@@ -2,7 +2,10 @@
 
 package uwsgi
 
-import "errors"
+import (
+	"errors"
+	"net"
+)
 
 // This build has no direct path (direct_linux.go): acceptLoop takes each
 // connection with net.Listener.Accept once a core is idle, so connections
@@ -15,3 +18,5 @@ func openDirect(*listener) error { return errors.ErrUnsupported }
 func (s *Server) runCoreDirect(*core, *listener) {}
 
 func (l *listener) nudge(bool) {}
+
+func selfTimed(net.Conn) bool { return false }

@@ -50,7 +50,7 @@ func FuzzServeConn(f *testing.F) {
 		c.(*net.TCPConn).CloseWrite()
 		got, _ := readAllConn(c)
 		c.Close()
-		pkt, perr := uwsgiproto.ReadPacket(bufio.NewReader(bytes.NewReader(data)), uwsgiproto.DefaultBufferSize)
+		pkt, perr := uwsgiproto.PacketReader{}.Read(bufio.NewReader(bytes.NewReader(data)))
 		if perr != nil || pkt.Header.Modifier1 != 0 {
 			if len(got) != 0 {
 				t.Fatalf("malformed %q (%v): got %q, want 0 bytes", data, perr, got)

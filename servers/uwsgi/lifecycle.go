@@ -369,17 +369,6 @@ func (s *Server) noWorkersLeft() {
 	s.noCoresO.Do(func() { close(s.noCores) })
 }
 
-// numWorkersRunning counts the live workers (for tests and the TUI).
-func (s *Server) numWorkersRunning() int {
-	n := 0
-	for _, slot := range s.slots {
-		if w := slot.cur.Load(); w != nil && !w.dead.Load() {
-			n++
-		}
-	}
-	return n
-}
-
 // Kill stops the instance the way `kill -9` on uWSGI's master does: every
 // connection in service is reset at once (the proxy reads "Connection reset
 // by peer"), nothing more is logged, and the pidfile stays behind, stale.

@@ -57,7 +57,7 @@ func (s *Server) serve(c *core, j job) {
 	conn := j.conn
 	defer conn.Close()
 	var rw io.ReadWriter = conn // the direct path's connection times out by itself
-	if _, ok := conn.(interface{ selfTimed() }); !ok {
+	if !selfTimed(conn) {
 		rw = &timeoutConn{Conn: conn, d: s.socketTimeout}
 	}
 	br := readerPool.Get().(*bufio.Reader)

@@ -56,7 +56,7 @@ func FuzzReadPacket(f *testing.F) {
 	}
 	f.Add([]byte{0, 0x88, 0x13, 0})
 	f.Fuzz(func(t *testing.T, wire []byte) {
-		p, err := ReadPacket(bufio.NewReader(bytes.NewReader(wire)), 0)
+		p, err := PacketReader{}.Read(bufio.NewReader(bytes.NewReader(wire)))
 		if err != nil {
 			return
 		}
@@ -64,7 +64,7 @@ func FuzzReadPacket(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p2, err := ReadPacket(bufio.NewReader(bytes.NewReader(enc)), 0)
+		p2, err := PacketReader{}.Read(bufio.NewReader(bytes.NewReader(enc)))
 		if err != nil || len(p2.Vars) != len(p.Vars) {
 			t.Fatalf("re-read: %v (%d vs %d vars)", err, len(p2.Vars), len(p.Vars))
 		}

@@ -124,7 +124,7 @@ func rawBackend(t *testing.T) string {
 				br := bufio.NewReader(c)
 				var uri string
 				if b, err := br.Peek(1); err == nil && b[0] == 0 {
-					p, err := ReadPacket(br, 0)
+					p, err := PacketReader{}.Read(br)
 					if err != nil {
 						return
 					}

@@ -15,17 +15,11 @@ type Packet struct {
 	Raw    []byte // header and vars block as received (for the inspector)
 }
 
-// ReadPacket reads one request packet from r, as a uWSGI worker does:
-// the 4-byte header, then datasize bytes of vars. A datasize above
-// bufferSize is refused before reading the block, with uWSGI's log line;
-// the caller should then close the connection without reading further
-// (uWSGI closes with unread data, so the peer sees a reset).
-// bufferSize ≤ 0 means DefaultBufferSize. Packet.Raw holds the bytes read.
-func ReadPacket(r *bufio.Reader, bufferSize int) (Packet, error) {
-	return PacketReader{BufferSize: bufferSize}.Read(r)
-}
-
-// A PacketReader reads request packets as ReadPacket does, with options.
+// A PacketReader reads request packets as a uWSGI worker does: the 4-byte
+// header, then datasize bytes of vars. A datasize above BufferSize is
+// refused before reading the block, with uWSGI's log line; the caller should
+// then close the connection without reading further (uWSGI closes with
+// unread data, so the peer sees a reset). The zero value is ready.
 type PacketReader struct {
 	BufferSize int  // uWSGI's buffer-size: the largest vars block taken; ≤ 0: DefaultBufferSize
 	NoRaw      bool // leave Packet.Raw nil: an app server nobody watches saves a copy of each packet

@@ -122,7 +122,7 @@ func (b *backend) serve(c net.Conn) {
 	var rv received
 	switch b.protocol {
 	case "uwsgi":
-		p, err := uwsgiproto.ReadPacket(br, 65536)
+		p, err := uwsgiproto.PacketReader{BufferSize: 65536}.Read(br)
 		if err != nil {
 			return
 		}

@@ -51,7 +51,8 @@ func BenchmarkParseHead(b *testing.B) {
 	b.SetBytes(int64(len(head)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := uwsgiproto.ParseHead(head, uwsgiproto.UwsgiModule); err != nil {
+		hp := uwsgiproto.HeadParser{Module: uwsgiproto.UwsgiModule}
+		if _, err := hp.Parse(head); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -78,7 +79,7 @@ func benchBackend(b *testing.B) string {
 				defer wg.Done()
 				defer c.Close()
 				br := bufio.NewReader(c)
-				if _, err := uwsgiproto.ReadPacket(br, 0); err != nil {
+				if _, err := (uwsgiproto.PacketReader{}).Read(br); err != nil {
 					return
 				}
 				io.WriteString(c, okResponse)
