@@ -80,8 +80,15 @@ func freeLabPorts(t testing.TB) Ports {
 // binding means a fresh workspace on fresh ports.
 func startLab(t *testing.T, edit func(dir string)) *Lab {
 	t.Helper()
+	return startLabIn(t, "ws", edit)
+}
+
+// startLabIn is startLab with the workspace folder named name (a path
+// relative to a fresh temporary folder).
+func startLabIn(t *testing.T, name string, edit func(dir string)) *Lab {
+	t.Helper()
 	for attempt := 1; ; attempt++ {
-		dir := filepath.Join(t.TempDir(), "ws")
+		dir := filepath.Join(t.TempDir(), name)
 		opts := Options{Ports: freeLabPorts(t)}
 		if _, err := EnsureWorkspace(dir, opts); err != nil {
 			t.Fatal(err)

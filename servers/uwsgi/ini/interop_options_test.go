@@ -42,6 +42,11 @@ func TestInteropGet(t *testing.T) {
 		{"immediate options are not expanded", "[uwsgi]\nset-ph = q=5\nlisten = %(q)\nx = %(listen)\n", nil, []string{"listen", "x"}, nil},
 		{"environment options", "[uwsgi]\nx = %(processes)\n", map[string]string{"UWSGI_PROCESSES": "3"}, []string{"processes", "x"}, nil},
 		{"quotes are kept", "[uwsgi]\nchdir = \"/srv/app\"\nname = 'x'\n", nil, []string{"chdir", "name"}, nil},
+		// A file saved by a Windows editor: CR is stripped from both ends of
+		// every line (ini_rstrip, ini_lstrip), but @(file) drops only the
+		// file's last byte when it is \n or \r, so a CRLF file keeps its \r.
+		{"CRLF file", "; lab\r\n[uwsgi]\r\nsocket = 127.0.0.1:9001\r\nchdir = %d\r\npidfile = %duwsgi-1.pid\r\nenv = EMS_INSTANCE=uwsgi-1\r\nstatic-map = /static=static\r\nw = @(w.txt)\r\n",
+			nil, []string{"socket", "chdir", "pidfile", "env", "static-map", "w"}, map[string]string{"w.txt": "from file\r\n"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
