@@ -42,6 +42,18 @@ func NeedUWSGI(t testing.TB) string {
 	return p
 }
 
+// NeedSource skips the test unless src, a loopback address a test client
+// connects from (ip_hash needs several), can be bound here: Linux and
+// Windows answer on all of 127.0.0.0/8, macOS only on the addresses lo0 has.
+func NeedSource(t testing.TB, src string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", net.JoinHostPort(src, "0"))
+	if err != nil {
+		t.Skipf("cannot connect from %s: %v (on macOS: sudo ifconfig lo0 alias %s up)", src, err, src)
+	}
+	ln.Close()
+}
+
 // FreePort returns a loopback TCP port that was free a moment ago.
 func FreePort(t testing.TB) int {
 	t.Helper()

@@ -151,6 +151,9 @@ http {
 // fresh connection and returns the body ("502" for a 502).
 func fetch(t *testing.T, listen string, from netip.Addr, uri string) string {
 	t.Helper()
+	if from.IsValid() {
+		realpeer.NeedSource(t, from.String())
+	}
 	body, err := fetchErr(listen, from, uri)
 	if err != nil {
 		t.Fatal(err)
