@@ -46,8 +46,9 @@ type Options struct {
 	AccessLog io.Writer
 	// Now is the clock for logs and Date headers; nil is time.Now.
 	Now func() time.Time
-	// Listen opens a listening socket; nil is net.Listen. The lab wraps it
-	// to inject faults (a firewall, a full backlog).
+	// Listen opens a listening socket; nil is a net.ListenConfig without
+	// TCP keep-alive on accepted connections (nginx's so_keepalive is off).
+	// The lab wraps it to inject faults (a firewall, a full backlog).
 	Listen func(network, address string) (net.Listener, error)
 	// Points are the lab's switches at the proxy's hops (browser→proxy,
 	// proxy→uwsgi, the connect to a peer, proxy→browser); nil is never
