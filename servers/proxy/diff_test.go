@@ -35,6 +35,7 @@ import (
 
 	"webflow-lab/servers/internal/realpeer"
 	"webflow-lab/servers/proxy/config"
+	"webflow-lab/servers/testenv"
 	"webflow-lab/servers/uwsgiproto"
 )
 
@@ -98,9 +99,7 @@ var diffGroups = map[string]*[]diffCase{}
 
 // TestDiff runs every case against real nginx and the lab.
 func TestDiff(t *testing.T) {
-	if _, err := exec.LookPath("nginx"); err != nil {
-		t.Skipf("nginx not in PATH: %v", err)
-	}
+	testenv.Need(t, "nginx")
 	names := make([]string, 0, len(diffGroups))
 	for n := range diffGroups {
 		names = append(names, n)

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"webflow-lab/servers/internal/realpeer"
+	"webflow-lab/servers/testenv"
 )
 
 // refusingDialer is a fault injector: every dial is refused, as a dead peer does.
@@ -197,7 +197,7 @@ func TestClientGoneIs499(t *testing.T) {
 // backend receives (request line, Host, Connection, headers) and what the
 // client gets back.
 func TestInteropProxyPass(t *testing.T) {
-	realpeer.Need(t, "nginx")
+	testenv.Need(t, "nginx")
 	var mu sync.Mutex
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"webflow-lab/assets"
-	"webflow-lab/servers/internal/realpeer"
+	"webflow-lab/servers/testenv"
 	"webflow-lab/servers/trace"
 	"webflow-lab/servers/uwsgi"
 )
@@ -24,7 +24,7 @@ import (
 // startRealUwsgi runs uWSGI 2.0 with testdata/echo.py on a loopback socket.
 func startRealUwsgi(t *testing.T, dir string) string {
 	t.Helper()
-	bin := realpeer.NeedUWSGI(t)
+	bin := testenv.NeedUWSGI(t)
 	echo, err := filepath.Abs("../uwsgi/testdata/echo.py")
 	if err != nil {
 		t.Fatal(err)
@@ -127,7 +127,7 @@ func echoView(t *testing.T, body string) string {
 }
 
 func TestInteropDynamic(t *testing.T) {
-	realpeer.Need(t, "nginx")
+	testenv.Need(t, "nginx")
 	big := bytes.Repeat([]byte("0123456789abcdef"), 2<<20/16) // 2 MB
 	sum := sha256.Sum256(big)
 	requests := []struct{ name, req string }{

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"webflow-lab/assets"
-	"webflow-lab/servers/internal/realpeer"
+	"webflow-lab/servers/testenv"
 )
 
 // TestInteropExamples loads each course snippet (assets/nginx/examples and
@@ -16,7 +16,7 @@ import (
 // ports moved to free ones and the app servers replaced by our echo
 // instances, and checks that both answer the same requests alike.
 func TestInteropExamples(t *testing.T) {
-	realpeer.Need(t, "nginx")
+	testenv.Need(t, "nginx")
 	app1, app2 := startOurUwsgi(t, "echo.py"), startOurUwsgi(t, "echo.py")
 	files := map[string]string{
 		"static/css/site.css":  "body{}\n",

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"webflow-lab/servers/internal/realpeer"
+	"webflow-lab/servers/testenv"
 )
 
 // TestInteropUpstreamStatus: the status line and headers a client sees for
@@ -15,7 +15,7 @@ import (
 // by side with real nginx. nginx relays the app's reason phrase as it is
 // ("404 Gone" stays "404 Gone") and passes the Status: header on.
 func TestInteropUpstreamStatus(t *testing.T) {
-	realpeer.Need(t, "nginx")
+	testenv.Need(t, "nginx")
 	heads := []struct{ name, head string }{
 		{"own reason", "HTTP/1.1 404 Gone\r\nContent-Length: 2\r\n\r\nno"},
 		{"no reason", "HTTP/1.1 404\r\nContent-Length: 2\r\n\r\nno"},

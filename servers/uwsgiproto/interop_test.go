@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"webflow-lab/servers/internal/realpeer"
+	"webflow-lab/servers/testenv"
 )
 
 // interopHeads are answers an app server might send, from ordinary to
@@ -151,7 +152,7 @@ func rawBackend(t *testing.T) string {
 // proxy_pass to backend; it is stopped in Cleanup.
 func runNginx(t *testing.T, backend string) (addr, errLog string) {
 	t.Helper()
-	realpeer.Need(t, "nginx")
+	testenv.Need(t, "nginx")
 	dir := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(dir, "logs"), 0o755); err != nil {
 		t.Fatal(err)

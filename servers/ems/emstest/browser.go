@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"webflow-lab/servers/internal/realpeer"
+	"webflow-lab/servers/testenv"
 
 	"github.com/chromedp/chromedp"
 )
@@ -42,7 +42,7 @@ type Page struct {
 // ChromiumPath or does not start.
 func NewPage(t testing.TB, o PageOptions) *Page {
 	t.Helper()
-	realpeer.Need(t, ChromiumPath)
+	testenv.Need(t, ChromiumPath)
 	if o.Timeout == 0 {
 		o.Timeout = time.Minute
 	}

@@ -12,7 +12,7 @@ import (
 	"webflow-lab/servers/ems"
 	"webflow-lab/servers/ems/emstest"
 	"webflow-lab/servers/ems/sqlite"
-	"webflow-lab/servers/internal/realpeer"
+	"webflow-lab/servers/testenv"
 )
 
 // TestWrkListPage measures the employee list (1,000 employees, logged in,
@@ -24,7 +24,7 @@ func TestWrkListPage(t *testing.T) {
 	if os.Getenv("EMS_WRK") == "" {
 		t.Skip("measurement; set EMS_WRK=1 to run wrk against the list page")
 	}
-	wrk := realpeer.Need(t, "wrk")
+	wrk := testenv.Need(t, "wrk")
 	dir := t.TempDir()
 	base := startEMS(t, dir)
 	db, err := sqlite.Open(filepath.Join(dir, "db.sqlite3"))

@@ -16,43 +16,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"webflow-lab/servers/testenv"
 )
-
-// Need returns the path of the program name (nginx, uwsgi, wrk, tmux, or a
-// browser's path) or skips the test, naming what is missing, as Go's
-// internal/testenv.MustHaveExecPath does: a test that needs a real peer
-// never passes without one.
-func Need(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Skipf("%s not in PATH: %v", name, err)
-	}
-	return p
-}
-
-// NeedUWSGI is Need("uwsgi"), and skips too when uWSGI's python3 plugin
-// (Debian's uwsgi-plugin-python3) is not installed.
-func NeedUWSGI(t testing.TB) string {
-	t.Helper()
-	p := Need(t, "uwsgi")
-	if _, err := os.Stat("/usr/lib/uwsgi/plugins/python3_plugin.so"); err != nil {
-		t.Skipf("uWSGI's python3 plugin is not installed: %v", err)
-	}
-	return p
-}
-
-// NeedSource skips the test unless src, a loopback address a test client
-// connects from (ip_hash needs several), can be bound here: Linux and
-// Windows answer on all of 127.0.0.0/8, macOS only on the addresses lo0 has.
-func NeedSource(t testing.TB, src string) {
-	t.Helper()
-	ln, err := net.Listen("tcp", net.JoinHostPort(src, "0"))
-	if err != nil {
-		t.Skipf("cannot connect from %s: %v (on macOS: sudo ifconfig lo0 alias %s up)", src, err, src)
-	}
-	ln.Close()
-}
 
 // FreePort returns a loopback TCP port that was free a moment ago.
 func FreePort(t testing.TB) int {
@@ -123,7 +89,7 @@ func start(t testing.TB, dir, name string, args ...string) *Proc {
 	p.Cmd = exec.Command(name, args...)
 	p.Cmd.Dir = dir
 	p.Cmd.Stdout, p.Cmd.Stderr = p, p
-	Group(p.Cmd)
+	testenv.Group(p.Cmd)
 	if err := p.Cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
@@ -138,7 +104,7 @@ func start(t testing.TB, dir, name string, args ...string) *Proc {
 		select {
 		case <-done:
 		case <-time.After(10 * time.Second):
-			KillGroup(p.Cmd)
+			testenv.KillGroup(p.Cmd)
 			<-done
 		}
 	})
@@ -150,7 +116,7 @@ func start(t testing.TB, dir, name string, args ...string) *Proc {
 // waits until every port in ports accepts.
 func Nginx(t testing.TB, uwsgiParams []byte, servers string, ports ...int) *Proc {
 	t.Helper()
-	Need(t, "nginx")
+	testenv.Need(t, "nginx")
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "uwsgi_params"), uwsgiParams, 0o644); err != nil {
 		t.Fatal(err)
@@ -199,7 +165,7 @@ func NginxIn(t testing.TB, dir string, addrs ...string) *Proc {
 // addrs accepts.
 func NginxFile(t testing.TB, dir, conf, globals string, addrs ...string) *Proc {
 	t.Helper()
-	bin := Need(t, "nginx")
+	bin := testenv.Need(t, "nginx")
 	os.MkdirAll(filepath.Join(dir, "logs"), 0o755)
 	p := start(t, dir, bin, "-p", dir, "-c", conf,
 		"-g", "daemon off; master_process on; worker_processes 1; pid "+filepath.Join(dir, "nginx.pid")+"; "+globals)
@@ -219,7 +185,7 @@ func ErrorLog(p *Proc) string {
 // args and waits until address accepts.
 func UWSGI(t testing.TB, dir, address string, args ...string) *Proc {
 	t.Helper()
-	bin := NeedUWSGI(t)
+	bin := testenv.NeedUWSGI(t)
 	p := start(t, dir, bin, args...)
 	network := "tcp"
 	if !strings.Contains(address, ":") {

@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"webflow-lab/servers/internal/realpeer"
 	"webflow-lab/servers/proxy/config"
+	"webflow-lab/servers/testenv"
 )
 
 // The interop tests run real nginx with the same upstream block and compare
@@ -66,7 +66,7 @@ func startNginx(t *testing.T, method string, bs []backend, listenHost string) st
 // where nginx no longer checks `backup` against it.
 func startNginxOrder(t *testing.T, method string, bs []backend, listenHost string, methodLast bool) string {
 	t.Helper()
-	bin := realpeer.Need(t, "nginx")
+	bin := testenv.Need(t, "nginx")
 	dir := t.TempDir()
 	ln, err := net.Listen("tcp", net.JoinHostPort(listenHost, "0"))
 	if err != nil {
@@ -152,7 +152,7 @@ http {
 func fetch(t *testing.T, listen string, from netip.Addr, uri string) string {
 	t.Helper()
 	if from.IsValid() {
-		realpeer.NeedSource(t, from.String())
+		testenv.NeedSource(t, from.String())
 	}
 	body, err := fetchErr(listen, from, uri)
 	if err != nil {
@@ -338,7 +338,7 @@ func TestInteropNginxHeld(t *testing.T) {
 }
 
 func testHeld(t *testing.T, directive string, method Balancer, bs []backend, held int) {
-	realpeer.Need(t, "nginx")
+	testenv.Need(t, "nginx")
 	arrived := make(chan string, 16)
 	release := make(chan struct{})
 	for i := range bs {

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"webflow-lab/servers/internal/realpeer"
+	"webflow-lab/servers/testenv"
 )
 
 // crlf rewrites text with CRLF line endings, as a Windows editor saves it.
@@ -52,7 +52,7 @@ func TestCRLFAssets(t *testing.T) {
 		})
 	}
 	t.Run("nginx -t", func(t *testing.T) {
-		bin := realpeer.Need(t, "nginx")
+		bin := testenv.Need(t, "nginx")
 		os.MkdirAll(filepath.Join(cr, "static"), 0o755)
 		if got := nginxVerdict(t, bin, cr, filepath.Join(cr, "nginx.conf")); got != "ok" {
 			t.Errorf("nginx -t on the CRLF nginx.conf: %s", got)
@@ -73,7 +73,7 @@ func TestInteropCRLF(t *testing.T) {
 		{"unterminated after CRLF", "events {}\r\nhttp {\r\n    server {\r\n"},
 		{"closing quote then CR", "events {}\r\nhttp {\r\n    server { listen 127.0.0.1:8080; return 200 \"x\"\r\n; }\r\n}\r\n"},
 	}
-	bin := realpeer.Need(t, "nginx")
+	bin := testenv.Need(t, "nginx")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()

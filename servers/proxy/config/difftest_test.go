@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"webflow-lab/servers/internal/realpeer"
+	"webflow-lab/servers/testenv"
 )
 
 var (
@@ -24,7 +24,7 @@ var (
 // message and file:line as real nginx -t. The seed is fixed, so a failure
 // is reproducible; -mutations raises the count.
 func TestInteropMutations(t *testing.T) {
-	bin := realpeer.Need(t, "nginx")
+	bin := testenv.Need(t, "nginx")
 	n := *mutations
 	if testing.Short() {
 		n = 50

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"webflow-lab/servers/internal/realpeer"
+	"webflow-lab/servers/testenv"
 	"webflow-lab/servers/uwsgiproto"
 )
 
@@ -19,7 +19,7 @@ import (
 // loopback uwsgi socket, stopped in Cleanup.
 func runUwsgi(t *testing.T) string {
 	t.Helper()
-	bin := realpeer.NeedUWSGI(t)
+	bin := testenv.NeedUWSGI(t)
 	app, err := filepath.Abs("testdata/app.py")
 	if err != nil {
 		t.Fatal(err)

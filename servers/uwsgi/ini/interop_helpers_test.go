@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"webflow-lab/servers/internal/realpeer"
+	"webflow-lab/servers/testenv"
 )
 
 // These tests run the real uWSGI (2.0.21 with the python3 and http plugins)
@@ -102,12 +102,12 @@ type proc struct {
 // its process group) and waits for it.
 func startUWSGI(t *testing.T, dir string, args ...string) *proc {
 	t.Helper()
-	bin := realpeer.NeedUWSGI(t)
+	bin := testenv.NeedUWSGI(t)
 	p := &proc{log: newLogBuf(), done: make(chan struct{})}
 	p.cmd = exec.Command(bin, append(append(append([]string{}, plugins...), stopFast...), args...)...)
 	p.cmd.Dir, p.cmd.Env = dir, minimalEnv(nil)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
-	realpeer.Group(p.cmd)
+	testenv.Group(p.cmd)
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func (p *proc) stop(t *testing.T) {
 		case <-time.After(3 * time.Second):
 		}
 	}
-	_ = realpeer.KillGroup(p.cmd)
+	_ = testenv.KillGroup(p.cmd)
 	<-p.done
 	t.Errorf("uwsgi did not stop on SIGINT; killed\n%s", p.log.String())
 }

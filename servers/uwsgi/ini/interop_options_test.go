@@ -14,13 +14,13 @@ import (
 	"time"
 
 	"webflow-lab/servers/explain"
-	"webflow-lab/servers/internal/realpeer"
+	"webflow-lab/servers/testenv"
 )
 
 // TestInteropGet compares, line by line, the option values uWSGI prints
 // for --get (the first option of that name, after every pass) with ours.
 func TestInteropGet(t *testing.T) {
-	bin := realpeer.NeedUWSGI(t)
+	bin := testenv.NeedUWSGI(t)
 	tests := []struct {
 		name, text string
 		env        map[string]string
@@ -99,7 +99,7 @@ func TestInteropGet(t *testing.T) {
 // lines: getopt's abbreviations, short flags, "=" values, the order of ini
 // files and flags, and flags without a value.
 func TestInteropCommandLine(t *testing.T) {
-	bin := realpeer.NeedUWSGI(t)
+	bin := testenv.NeedUWSGI(t)
 	dir := t.TempDir()
 	files := map[string]string{
 		"a.ini": "[uwsgi]\nprocesses = 2\nname = a\n[dev]\nprocesses = 5\nname = dev\n",
@@ -166,7 +166,7 @@ func TestInteropCommandLine(t *testing.T) {
 // TestInteropFatal runs uWSGI on each mistake that stops it and checks
 // that it exits 1 printing the very lines our error names.
 func TestInteropFatal(t *testing.T) {
-	bin := realpeer.NeedUWSGI(t)
+	bin := testenv.NeedUWSGI(t)
 	dir := t.TempDir()
 	port := freePort(t)
 	sock := fmt.Sprintf("127.0.0.1:%d", port)
@@ -217,8 +217,8 @@ func TestInteropFatal(t *testing.T) {
 			defer cancel()
 			cmd := exec.CommandContext(ctx, bin, append(append([]string{}, plugins...), tt.args...)...)
 			cmd.Dir, cmd.Env = dir, minimalEnv(nil)
-			realpeer.Group(cmd)
-			cmd.Cancel = func() error { return realpeer.KillGroup(cmd) }
+			testenv.Group(cmd)
+			cmd.Cancel = func() error { return testenv.KillGroup(cmd) }
 			out, _ := cmd.CombinedOutput()
 			if code := cmd.ProcessState.ExitCode(); code != 1 {
 				t.Errorf("uwsgi exit code: got %d, want 1\n%s", code, out)
@@ -235,7 +235,7 @@ func TestInteropFatal(t *testing.T) {
 // TestInteropSymlinkMagic: for an ini file reached through a symlink, %d
 // and %p name the link, not its target (uWSGI does not resolve it).
 func TestInteropSymlinkMagic(t *testing.T) {
-	bin := realpeer.NeedUWSGI(t)
+	bin := testenv.NeedUWSGI(t)
 	dir, real := t.TempDir(), t.TempDir()
 	if err := os.WriteFile(filepath.Join(real, "target.ini"), []byte("[uwsgi]\nd = %d\np = %p\nn = %n\n"), 0o644); err != nil {
 		t.Fatal(err)

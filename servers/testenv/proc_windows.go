@@ -1,4 +1,4 @@
-package realpeer
+package testenv
 
 import (
 	"os"

@@ -1,6 +1,6 @@
 //go:build unix
 
-package realpeer
+package testenv
 
 import (
 	"os/exec"

@@ -1,6 +1,6 @@
 //go:build unix && !linux
 
-package realpeer
+package testenv
 
 import (
 	"os/exec"
