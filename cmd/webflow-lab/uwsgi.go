@@ -229,7 +229,7 @@ func signalPidfile(path string, sig syscall.Signal, stderr io.Writer) int {
 			What:  explain.T("uwsgi: cannot read the pidfile "+path, "uwsgi: 无法读取 pidfile "+path),
 			Where: path,
 			Why:   explain.T("the instance was not started with this pidfile, already stopped (vacuum removes it), or the path is relative to another directory", "实例没有用这个 pidfile 启动、已经停止 (vacuum 会删除它)，或者相对路径是相对于另一个目录的"),
-			Try:   explain.T("run the command from the directory uwsgi was started in, or use the pidfile's absolute path; `ps -ef | grep uwsgi` shows what runs", "在启动 uwsgi 的目录里执行，或使用 pidfile 的绝对路径；`ps -ef | grep uwsgi` 可以看到正在运行的实例"),
+			Try:   explain.T("run the command from the directory uwsgi was started in, or use the pidfile's absolute path; `"+explain.ProcessesCmd("uwsgi")+"` shows what runs", "在启动 uwsgi 的目录里执行，或使用 pidfile 的绝对路径；`"+explain.ProcessesCmd("uwsgi")+"` 可以看到正在运行的实例"),
 			Err:   err,
 		}
 		fmt.Fprintf(stderr, "\n%s\n", e.Block(lang()))

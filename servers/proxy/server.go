@@ -259,8 +259,8 @@ func bindError(cf *conf, addr string, err error) error {
 		What:  explain.T("proxy: [emerg] "+msg, "proxy: [emerg] "+msg),
 		Where: where,
 		Why:   explain.T("another program is listening on "+addr, "端口被占用：另一个程序正在监听 "+addr),
-		Try: explain.T("stop the other program (ss -ltnp shows it) or change the listen line at "+where,
-			"停止占用端口的程序（ss -ltnp 可以看到它），或者修改 "+where+" 的 listen 指令"),
+		Try: explain.T("stop the other program ("+explain.ListenersCmd()+" shows it) or change the listen line at "+where,
+			"停止占用端口的程序（"+explain.ListenersCmd()+" 可以看到它），或者修改 "+where+" 的 listen 指令"),
 		Err: err,
 	}
 	return e

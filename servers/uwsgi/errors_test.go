@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -66,7 +67,11 @@ func TestStartupErrors(t *testing.T) {
 				}
 			}
 			fmt.Fprintf(&b, "\n%s\n\n%s\n", e.Block("en"), e.Block("zh"))
-			got := strings.ReplaceAll(b.String(), busyPort, "PORT")
+			// The goldens hold Linux's shell commands; another system's
+			// own (explain.PortOwnerCmd…) are mapped back first.
+			bp, _ := strconv.Atoi(busyPort)
+			got := strings.NewReplacer(explain.PortOwnerCmd(bp), "ss -ltnp | grep "+busyPort, explain.AddressesCmd(), "ip addr").Replace(b.String())
+			got = strings.ReplaceAll(got, busyPort, "PORT")
 			got = strings.ReplaceAll(got, fmt.Sprint(somaxconn()+1), "SOMAXCONN+1")
 			got = strings.ReplaceAll(got, fmt.Sprint(somaxconn()), "SOMAXCONN")
 			golden := filepath.Join("testdata", "errors", tt.name+".golden")

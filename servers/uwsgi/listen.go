@@ -133,16 +133,16 @@ func bindError(cfg *Config, opt string, a addr, err error) ([]string, *explain.E
 		e.What = explain.T("uwsgi: the address "+a.raw+" is already in use", "uwsgi: 地址 "+a.raw+" 已被占用 (端口被占用)")
 		e.Why = explain.T("another program (often a uWSGI instance started earlier and never stopped) is listening on that port",
 			"另一个程序 (通常是之前启动后没有关闭的 uWSGI 实例) 正在监听这个端口")
-		e.Try = explain.T("stop the old instance (`uwsgi --stop <pidfile>`, or find it with `ss -ltnp | grep "+itoa(a.port)+"`), or pick another port",
-			"先关闭旧实例 (`uwsgi --stop <pidfile>`，或用 `ss -ltnp | grep "+itoa(a.port)+"` 找到它)，或换一个端口")
+		e.Try = explain.T("stop the old instance (`uwsgi --stop <pidfile>`, or find it with `"+explain.PortOwnerCmd(a.port)+"`), or pick another port",
+			"先关闭旧实例 (`uwsgi --stop <pidfile>`，或用 `"+explain.PortOwnerCmd(a.port)+"` 找到它)，或换一个端口")
 	case errno.EADDRNOTAVAIL:
 		lines = append(lines, "bind(): Cannot assign requested address "+src)
 		e.What = explain.T("uwsgi: cannot bind "+a.raw+": that IP address is not on this machine",
 			"uwsgi: 无法绑定 "+a.raw+"：这台机器上没有这个 IP 地址")
 		e.Why = explain.T("a socket can only listen on an address of one of this host's interfaces; config files copied from another machine often carry its IP",
 			"socket 只能监听本机网卡上的地址；从别的机器复制来的配置文件常常带着那台机器的 IP")
-		e.Try = explain.T("use 127.0.0.1 (this machine only), 0.0.0.0 or an empty host (all interfaces), or this host's real IP (`ip addr`)",
-			"改用 127.0.0.1 (仅本机)、0.0.0.0 或留空主机 (所有网卡)，或本机真实的 IP (`ip addr` 查看)")
+		e.Try = explain.T("use 127.0.0.1 (this machine only), 0.0.0.0 or an empty host (all interfaces), or this host's real IP (`"+explain.AddressesCmd()+"`)",
+			"改用 127.0.0.1 (仅本机)、0.0.0.0 或留空主机 (所有网卡)，或本机真实的 IP (`"+explain.AddressesCmd()+"` 查看)")
 	case errno.EACCES:
 		lines = append(lines, "bind(): Permission denied "+src)
 		e.What = explain.T("uwsgi: permission denied binding "+a.raw, "uwsgi: 没有权限绑定 "+a.raw)
