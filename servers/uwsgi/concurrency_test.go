@@ -47,7 +47,7 @@ func sendClient(t *testing.T, address, id string) net.Conn {
 // Two clients are served at once; three more wait in the kernel's accept
 // queue (Linux holds backlog+1), visible in stats, and are served in order
 // as slots free up. The master logs the queue as full. A build that cannot
-// read the queue (queueKnown false) says -1 in the stats and logs nothing.
+// read the queue (QueueKnown false) says -1 in the stats and logs nothing.
 func TestSlotsAndListenQueue(t *testing.T) {
 	checkGoroutines(t)
 	g := newGate()
@@ -84,14 +84,14 @@ func TestSlotsAndListenQueue(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantQueue := 3
-	if !queueKnown {
+	if !QueueKnown {
 		wantQueue = -1
 	}
 	if st.ListenQueue != wantQueue || st.Sockets[0].Queue != wantQueue || st.Sockets[0].MaxQueue != 2 || st.Workers[0].Status != "busy" {
 		t.Errorf("stats: got listen_queue %d queue %d max_queue %d status %s, want %d %d 2 busy",
 			st.ListenQueue, st.Sockets[0].Queue, st.Sockets[0].MaxQueue, st.Workers[0].Status, wantQueue, wantQueue)
 	}
-	if queueKnown {
+	if QueueKnown {
 		log.waitFor(t, "full !!! (3/2) ***", 5*time.Second)
 	} else if strings.Contains(log.String(), "full !!!") {
 		t.Errorf("log: a full-queue line from a build that cannot read the queue:\n%s", log)

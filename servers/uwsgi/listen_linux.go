@@ -7,8 +7,9 @@ import (
 	"syscall"
 )
 
-// queueKnown: this build reads a listening socket's accept queue (queue).
-const queueKnown = true
+// QueueKnown reports whether this build can read a listening socket's
+// accept queue: on Linux, with TCP_INFO (queue).
+const QueueKnown = true
 
 // setDeferAccept sets TCP_DEFER_ACCEPT: the kernel hands a connection to
 // accept(2) only once its first bytes arrived, as uWSGI sets it on its uwsgi

@@ -155,7 +155,7 @@ func (s *Server) StatsJSON() []byte {
 	j.open('[')
 	for _, l := range s.workerSockets {
 		// A queue this build or this socket cannot read is -1, never a
-		// false 0 (queueKnown); its limit is then the configured listen.
+		// false 0 (QueueKnown); its limit is then the configured listen.
 		cur, maxq, ok := queue(l.raw)
 		if !ok {
 			cur, maxq = -1, s.cfg.Listen

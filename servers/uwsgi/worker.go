@@ -334,15 +334,17 @@ func (s *Server) master() {
 
 // checkQueues logs uWSGI's warning while a socket's accept queue is full
 // (core/master.c master_check_listen_queue), and keeps the total for the
-// stats: -1 when no socket's queue can be read (see queueKnown).
+// stats: -1 unless every socket's queue can be read (see QueueKnown), as
+// Stats says.
 func (s *Server) checkQueues() {
-	total := -1
+	total, known := 0, len(s.workerSockets) > 0
 	for _, l := range s.workerSockets {
 		cur, maxq, ok := queue(l.raw)
 		if !ok {
+			known = false
 			continue
 		}
-		total = max(total, 0) + cur
+		total += cur
 		if cur > 0 {
 			s.rec.Record(trace.Event{To: trace.Uwsgi, Instance: s.name, Phase: trace.Info, At: trace.Now(),
 				Why: itoa(cur) + " connection(s) waiting in the listen queue of " + l.name()})
@@ -351,6 +353,9 @@ func (s *Server) checkQueues() {
 			s.queueErrors.Add(1)
 			s.log.Printf("%s - *** uWSGI listen queue of socket \"%s\" (fd: %d) full !!! (%d/%d) ***", asctime(time.Now()), l.name(), l.fd, cur, maxq)
 		}
+	}
+	if !known {
+		total = -1
 	}
 	s.listenQueue.Store(int64(total))
 }
