@@ -475,7 +475,7 @@ func packetHas(events []trace.Event, want string) (bool, Text) {
 			continue
 		}
 		seen = true
-		pkt, err := uwsgiproto.ReadPacket(bufio.NewReader(bytes.NewReader(ev.PDU.Data)), 1<<16)
+		pkt, err := uwsgiproto.PacketReader{BufferSize: 1 << 16}.Read(bufio.NewReader(bytes.NewReader(ev.PDU.Data)))
 		if err != nil {
 			return false, tf("its uwsgi packet does not decode: %v", "它的 uwsgi 数据包无法解码：%v", err)
 		}

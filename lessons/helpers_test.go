@@ -2,15 +2,14 @@ package lessons
 
 import (
 	"context"
-	"errors"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"webflow-lab/servers/errno"
 	"webflow-lab/sim"
 )
 
@@ -76,7 +75,7 @@ func startLab(t *testing.T) *sim.Lab {
 			t.Fatal(err)
 		}
 		lab, err := sim.StartWith(dir, opts)
-		if errors.Is(err, syscall.EADDRINUSE) && attempt < 5 {
+		if errno.Is(err, errno.EADDRINUSE) && attempt < 5 {
 			t.Logf("attempt %d: %v; again on other ports", attempt, err)
 			continue
 		}

@@ -3,7 +3,6 @@ package sim
 import (
 	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -13,11 +12,11 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"webflow-lab/servers/ems/emstest"
+	"webflow-lab/servers/errno"
 	"webflow-lab/servers/trace"
 )
 
@@ -81,8 +80,15 @@ func freeLabPorts(t testing.TB) Ports {
 // binding means a fresh workspace on fresh ports.
 func startLab(t *testing.T, edit func(dir string)) *Lab {
 	t.Helper()
+	return startLabIn(t, "ws", edit)
+}
+
+// startLabIn is startLab with the workspace folder named name (a path
+// relative to a fresh temporary folder).
+func startLabIn(t *testing.T, name string, edit func(dir string)) *Lab {
+	t.Helper()
 	for attempt := 1; ; attempt++ {
-		dir := filepath.Join(t.TempDir(), "ws")
+		dir := filepath.Join(t.TempDir(), name)
 		opts := Options{Ports: freeLabPorts(t)}
 		if _, err := EnsureWorkspace(dir, opts); err != nil {
 			t.Fatal(err)
@@ -94,7 +100,7 @@ func startLab(t *testing.T, edit func(dir string)) *Lab {
 			edit(dir)
 		}
 		lab, err := StartWith(dir, opts)
-		if errors.Is(err, syscall.EADDRINUSE) && attempt < 5 {
+		if errno.Is(err, errno.EADDRINUSE) && attempt < 5 {
 			t.Logf("attempt %d: %v; again on other ports", attempt, err)
 			continue
 		}

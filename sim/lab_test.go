@@ -11,12 +11,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"webflow-lab/assets"
 	"webflow-lab/servers/ems/emstest"
+	"webflow-lab/servers/errno"
 	"webflow-lab/servers/explain"
 	"webflow-lab/servers/trace"
 )
@@ -50,7 +50,7 @@ func TestBusyPort(t *testing.T) {
 				t.Fatalf("StartWith: got a running lab with port %d busy, want an error", tt.busy(ports))
 			}
 			var e *explain.Error
-			if !errors.As(err, &e) || !errors.Is(err, syscall.EADDRINUSE) {
+			if !errors.As(err, &e) || !errno.Is(err, errno.EADDRINUSE) {
 				t.Fatalf("got %T %v, want an *explain.Error wrapping EADDRINUSE", err, err)
 			}
 			if !strings.Contains(strings.ToLower(e.Error()), tt.wantWhat) || !strings.Contains(e.Where, tt.wantWhere) || e.Try.EN == "" || e.Try.ZH == "" {
@@ -262,7 +262,7 @@ func TestLabListensWhereFilesSay(t *testing.T) {
 	noLeaks(t)
 	ports := freeLabPorts(t)
 	lab, err := StartWith(filepath.Join(t.TempDir(), "ws"), Options{Ports: ports})
-	if errors.Is(err, syscall.EADDRINUSE) {
+	if errno.Is(err, errno.EADDRINUSE) {
 		t.Skipf("a picked port was taken meanwhile: %v", err)
 	}
 	if err != nil {

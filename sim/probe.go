@@ -11,9 +11,9 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
+	"webflow-lab/servers/errno"
 	"webflow-lab/servers/explain"
 	"webflow-lab/servers/trace"
 )
@@ -180,9 +180,9 @@ func probeErr(err error, ctx context.Context, timeout time.Duration) string {
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return fmt.Sprintf("the client gave up after %s", timeout)
-	case errors.Is(err, syscall.ECONNREFUSED):
+	case errno.Is(err, errno.ECONNREFUSED):
 		return "connection refused"
-	case errors.Is(err, syscall.ECONNRESET):
+	case errno.Is(err, errno.ECONNRESET):
 		return "connection reset by peer"
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return "the server closed the connection without an answer"

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"webflow-lab/assets"
+	"webflow-lab/servers/testenv"
 	"webflow-lab/servers/uwsgiproto"
 )
 
@@ -218,18 +219,10 @@ func courseIni(t *testing.T, name, dir string, ports []int, venv string) string 
 
 // realUWSGI is the path of real uWSGI with the plugins the course's ini
 // files need; it skips the test, saying what is missing, when there is
-// none. (servers/internal/realpeer has the same checks; cmd cannot import it.)
+// none.
 func realUWSGI(t *testing.T) string {
 	t.Helper()
-	bin, err := exec.LookPath("uwsgi")
-	if err != nil {
-		t.Skipf("uwsgi not in PATH: %v", err)
-	}
-	for _, p := range []string{"python3", "http"} {
-		if _, err := os.Stat("/usr/lib/uwsgi/plugins/" + p + "_plugin.so"); err != nil {
-			t.Skipf("uWSGI's %s plugin is not installed: %v", p, err)
-		}
-	}
+	bin := testenv.NeedUWSGI(t, "http")
 	return bin
 }
 

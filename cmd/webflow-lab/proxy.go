@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 
+	"webflow-lab/servers/errno"
 	"webflow-lab/servers/explain"
 	"webflow-lab/servers/proxy"
 	"webflow-lab/servers/proxy/config"
@@ -81,7 +81,7 @@ func proxyTest(path string, opts proxy.Options, dump bool, stdout, stderr io.Wri
 // file), so a broken config signals nothing.
 func proxySignal(path string, opts proxy.Options, name string, stderr io.Writer) int {
 	signals := map[string]syscall.Signal{"stop": syscall.SIGTERM, "quit": syscall.SIGQUIT,
-		"reload": syscall.SIGHUP, "reopen": syscall.SIGUSR1}
+		"reload": syscall.SIGHUP, "reopen": sigReopen}
 	s, ok := signals[name]
 	if !ok {
 		fmt.Fprintf(stderr, "webflow-lab proxy: invalid option: \"-s %s\"\n", name)
@@ -102,7 +102,7 @@ func proxySignal(path string, opts proxy.Options, name string, stderr io.Writer)
 	srv.Close()
 	b, err := os.ReadFile(pidFile)
 	if err != nil {
-		fmt.Fprintf(stderr, "nginx: [error] open() \"%s\" failed (%s)\n", pidFile, errnoString(err))
+		fmt.Fprintf(stderr, "nginx: [error] open() \"%s\" failed (%s)\n", pidFile, errno.Format(err))
 		printErr(stderr, &explain.Error{
 			What:  explain.T("proxy: no pid file, so no running proxy to signal", "proxy: 没有 pid 文件，找不到正在运行的 proxy"),
 			Where: pidFile,
@@ -117,8 +117,8 @@ func proxySignal(path string, opts proxy.Options, name string, stderr io.Writer)
 		fmt.Fprintf(stderr, "nginx: [error] invalid PID number \"%s\" in \"%s\"\n", strings.TrimSpace(string(b)), pidFile)
 		return 1
 	}
-	if err := syscall.Kill(pid, s); err != nil {
-		fmt.Fprintf(stderr, "nginx: [alert] kill(%d, %d) failed (%s)\n", pid, int(s), errnoString(err))
+	if err := kill(pid, s); err != nil {
+		fmt.Fprintf(stderr, "nginx: [alert] kill(%d, %d) failed (%s)\n", pid, int(s), errno.Format(err))
 		return 1
 	}
 	return 0
@@ -134,7 +134,7 @@ func proxyRun(path string, opts proxy.Options, stderr io.Writer) int {
 		fmt.Fprintln(stderr, w.String())
 	}
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGINT, sigReopen)
 	defer signal.Stop(sigs)
 	if err := srv.Start(); err != nil {
 		printErr(stderr, err)
@@ -145,7 +145,7 @@ func proxyRun(path string, opts proxy.Options, stderr io.Writer) int {
 	if err := os.MkdirAll(filepath.Dir(pidFile), 0o755); err == nil {
 		err = os.WriteFile(pidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
 		if err != nil {
-			fmt.Fprintf(stderr, "nginx: [emerg] open() \"%s\" failed (%s)\n", pidFile, errnoString(err))
+			fmt.Fprintf(stderr, "nginx: [emerg] open() \"%s\" failed (%s)\n", pidFile, errno.Format(err))
 		}
 	}
 	defer os.Remove(pidFile)
@@ -168,7 +168,7 @@ func proxyRun(path string, opts proxy.Options, stderr io.Writer) int {
 				fmt.Fprintln(stderr, w.String())
 			}
 			fmt.Fprintln(stderr, "webflow-lab proxy: configuration reloaded")
-		case syscall.SIGUSR1:
+		case sigReopen:
 			srv.ReopenLogs()
 		case syscall.SIGQUIT:
 			fmt.Fprintln(stderr, "webflow-lab proxy: gracefully shutting down")
@@ -181,17 +181,4 @@ func proxyRun(path string, opts proxy.Options, stderr io.Writer) int {
 		}
 	}
 	return 0
-}
-
-// errnoString renders err as nginx's "2: No such file or directory".
-func errnoString(err error) string {
-	var en syscall.Errno
-	if errors.As(err, &en) {
-		text := en.Error()
-		if len(text) > 0 {
-			text = strings.ToUpper(text[:1]) + text[1:]
-		}
-		return fmt.Sprintf("%d: %s", int(en), text)
-	}
-	return err.Error()
 }

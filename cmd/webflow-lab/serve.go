@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -10,6 +9,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"webflow-lab/servers/errno"
 	"webflow-lab/servers/explain"
 	"webflow-lab/sim"
 )
@@ -45,7 +45,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	lab, err := sim.StartWith(*dir, sim.Options{Ports: sim.PortsFrom(*port, *appPort)})
 	if err != nil {
 		printErr(stderr, err)
-		if errors.Is(err, syscall.EADDRINUSE) {
+		if errno.Is(err, errno.EADDRINUSE) {
 			// The ports live in the workspace's files, so the way out is to
 			// edit them there, or to start a new workspace elsewhere.
 			cmd := fmt.Sprintf("webflow-lab serve --workspace NEW_DIR --port %d --app-port %d", *port+100, *appPort+100)
@@ -72,7 +72,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	// reloads the lab, SIGUSR1 (`-s reopen`) reopens the proxy's logs, and
 	// SIGINT, SIGTERM and SIGQUIT (`-s quit`, `uwsgi --stop`) stop it gracefully.
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGUSR1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGQUIT, syscall.SIGHUP, sigReopen)
 	defer signal.Stop(sigs)
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
@@ -87,7 +87,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 				for _, w := range lab.Snapshot().Proxy.Warnings {
 					fmt.Fprintf(stdout, "  note: %s\n", w)
 				}
-			case syscall.SIGUSR1:
+			case sigReopen:
 				lab.ReopenLogs(ctx)
 			default:
 				stop()

@@ -109,7 +109,7 @@ func runTUI(args []string, stdout, stderr io.Writer) int {
 	// reloads, SIGUSR1 reopens the proxy's logs, SIGQUIT and SIGTERM
 	// (`-s quit`, `uwsgi --stop`) quit.
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGQUIT, syscall.SIGTERM)
+	signal.Notify(sigs, syscall.SIGHUP, sigReopen, syscall.SIGQUIT, syscall.SIGTERM)
 	done := make(chan struct{})
 	var sigWG sync.WaitGroup
 	sigWG.Add(1)
@@ -130,7 +130,7 @@ func runTUI(args []string, stdout, stderr io.Writer) int {
 						continue
 					}
 					p.Send(tui.RunCommandMsg{Command: "reload-all"})
-				case syscall.SIGUSR1:
+				case sigReopen:
 					p.Send(tui.RunCommandMsg{Command: "reload-logs"})
 				default:
 					p.Quit()

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"webflow-lab/servers/testenv"
 )
 
 // tmuxScreen drives webflow-lab in a real terminal: tmux runs it, send-keys
@@ -104,9 +106,7 @@ func labPorts(t *testing.T) (int, int) {
 // another terminal shows up, the language switches live, and quitting
 // leaves no process, port or pid file behind.
 func TestTUIEndToEnd(t *testing.T) {
-	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skipf("tmux not in PATH: %v (apt-get install tmux)", err)
-	}
+	testenv.Need(t, "tmux")
 	if testing.Short() {
 		t.Skip("-short: the end-to-end run builds the binary and takes a few seconds")
 	}
@@ -327,9 +327,7 @@ func rowsWith(screen string, words ...string) []string {
 // shows the error in full, not a stack trace, and once the port is free r
 // starts the lab.
 func TestTUIBusyPortThenRetry(t *testing.T) {
-	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skipf("tmux not in PATH: %v (apt-get install tmux)", err)
-	}
+	testenv.Need(t, "tmux")
 	if testing.Short() {
 		t.Skip("-short: the end-to-end run builds the binary and takes a few seconds")
 	}
@@ -375,9 +373,7 @@ func TestTUIBusyPortThenRetry(t *testing.T) {
 // TestTUITerminalClosed closes the terminal under a running webflow-lab:
 // the hangup stops the lab, as a foreground nginx stops with its terminal.
 func TestTUITerminalClosed(t *testing.T) {
-	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skipf("tmux not in PATH: %v (apt-get install tmux)", err)
-	}
+	testenv.Need(t, "tmux")
 	if testing.Short() {
 		t.Skip("-short: the end-to-end run builds the binary and takes a few seconds")
 	}

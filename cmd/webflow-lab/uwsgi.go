@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 
+	"webflow-lab/servers/errno"
 	"webflow-lab/servers/explain"
 	"webflow-lab/servers/uwsgi"
 	"webflow-lab/servers/uwsgi/ini"
@@ -223,12 +224,12 @@ func (in *standalone) reload(brutal bool) (code int, ended bool) {
 func signalPidfile(path string, sig syscall.Signal, stderr io.Writer) int {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		fmt.Fprintf(stderr, "open(\"%s\"): %s [core/io.c line 525]\n", path, cerr(err))
+		fmt.Fprintf(stderr, "open(\"%s\"): %s [core/io.c line 525]\n", path, errno.Strerror(err))
 		e := &explain.Error{
 			What:  explain.T("uwsgi: cannot read the pidfile "+path, "uwsgi: 无法读取 pidfile "+path),
 			Where: path,
 			Why:   explain.T("the instance was not started with this pidfile, already stopped (vacuum removes it), or the path is relative to another directory", "实例没有用这个 pidfile 启动、已经停止 (vacuum 会删除它)，或者相对路径是相对于另一个目录的"),
-			Try:   explain.T("run the command from the directory uwsgi was started in, or use the pidfile's absolute path; `ps -ef | grep uwsgi` shows what runs", "在启动 uwsgi 的目录里执行，或使用 pidfile 的绝对路径；`ps -ef | grep uwsgi` 可以看到正在运行的实例"),
+			Try:   explain.T("run the command from the directory uwsgi was started in, or use the pidfile's absolute path; `"+explain.ProcessesCmd("uwsgi")+"` shows what runs", "在启动 uwsgi 的目录里执行，或使用 pidfile 的绝对路径；`"+explain.ProcessesCmd("uwsgi")+"` 可以看到正在运行的实例"),
 			Err:   err,
 		}
 		fmt.Fprintf(stderr, "\n%s\n", e.Block(lang()))
@@ -248,20 +249,11 @@ func signalPidfile(path string, sig syscall.Signal, stderr io.Writer) int {
 	if code, ok := tellLab(filepath.Dir(absPath(path)), pid, []string{"uwsgi", action, absPath(path)}, os.Stdout, stderr); ok {
 		return code
 	}
-	if err := syscall.Kill(pid, sig); err != nil {
-		fmt.Fprintf(stderr, "signal_pidfile()/kill(): %s [core/uwsgi.c line 1669]\n", cerr(err))
+	if err := kill(pid, sig); err != nil {
+		fmt.Fprintf(stderr, "signal_pidfile()/kill(): %s [core/uwsgi.c line 1669]\n", errno.Strerror(err))
 		return 1
 	}
 	return 0
-}
-
-func cerr(err error) string {
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		s := errno.Error()
-		return strings.ToUpper(s[:1]) + s[1:]
-	}
-	return err.Error()
 }
 
 func uwsgiUsage(w io.Writer) {

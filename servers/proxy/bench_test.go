@@ -7,7 +7,6 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -56,14 +55,6 @@ func keepAliveGet(b *testing.B, c net.Conn, br *bufio.Reader, path string) {
 	if _, err := br.Discard(n); err != nil {
 		b.Fatal(err)
 	}
-}
-
-// cpuTime is this process's user+system CPU time: a cost measure that other
-// programs on a busy machine disturb far less than wall time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // runGets has parallel keep-alive clients GET path, and reports the whole

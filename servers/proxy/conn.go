@@ -12,9 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
+	"webflow-lab/servers/errno"
 	"webflow-lab/servers/trace"
 )
 
@@ -212,7 +212,7 @@ func (c *conn) logWaitError(cf *conf, g *listenGroup, err error) {
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		el.log(c.s.now(), levelInfo, c.id, "client timed out (110: Connection timed out) while waiting for request", ctx)
 	default:
-		el.log(c.s.now(), levelInfo, c.id, "recv() failed ("+errnoText(err)+") while waiting for request", ctx)
+		el.log(c.s.now(), levelInfo, c.id, "recv() failed ("+errno.Format(err)+") while waiting for request", ctx)
 	}
 }
 
@@ -373,7 +373,7 @@ func (r *request) headReadError(err error, action string, hb *headBuffers) *pars
 	// ngx_http_read_request_header: the client closed (or reset) the
 	// connection in the middle of the head
 	msg := "client prematurely closed connection"
-	if errors.Is(err, syscall.ECONNRESET) {
+	if errno.Is(err, errno.ECONNRESET) {
 		msg = "recv() failed (104: Connection reset by peer)"
 	}
 	return &parseError{status: 400, msg: msg, action: action, closed: true}

@@ -35,6 +35,7 @@ import (
 
 	"webflow-lab/servers/internal/realpeer"
 	"webflow-lab/servers/proxy/config"
+	"webflow-lab/servers/testenv"
 	"webflow-lab/servers/uwsgiproto"
 )
 
@@ -98,9 +99,7 @@ var diffGroups = map[string]*[]diffCase{}
 
 // TestDiff runs every case against real nginx and the lab.
 func TestDiff(t *testing.T) {
-	if _, err := exec.LookPath("nginx"); err != nil {
-		t.Skipf("nginx not in PATH: %v", err)
-	}
+	testenv.Need(t, "nginx")
 	names := make([]string, 0, len(diffGroups))
 	for n := range diffGroups {
 		names = append(names, n)
@@ -528,7 +527,7 @@ func echoHTTP(c net.Conn) {
 // then the body.
 func echoUwsgi(c net.Conn) {
 	br := bufio.NewReader(c)
-	p, err := uwsgiproto.ReadPacket(br, 65535)
+	p, err := uwsgiproto.PacketReader{BufferSize: 65535}.Read(br)
 	if err != nil {
 		return
 	}
@@ -556,7 +555,7 @@ func answer(raw string) func(c net.Conn) {
 	return func(c net.Conn) {
 		br := bufio.NewReader(c)
 		if b, err := br.Peek(1); err == nil && b[0] == 0 {
-			uwsgiproto.ReadPacket(br, 65535)
+			uwsgiproto.PacketReader{BufferSize: 65535}.Read(br)
 		} else {
 			for {
 				line, err := br.ReadString('\n')

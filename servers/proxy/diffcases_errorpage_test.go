@@ -79,7 +79,7 @@ func statusBackend(c net.Conn) {
 	br := bufio.NewReader(c)
 	path := ""
 	if b, err := br.Peek(1); err == nil && b[0] == 0 {
-		p, err := uwsgiproto.ReadPacket(br, 65535)
+		p, err := uwsgiproto.PacketReader{BufferSize: 65535}.Read(br)
 		if err != nil {
 			return
 		}

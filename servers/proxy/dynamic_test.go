@@ -10,13 +10,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"sort"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"webflow-lab/servers/testenv"
 )
 
 // refusingDialer is a fault injector: every dial is refused, as a dead peer does.
@@ -196,9 +197,7 @@ func TestClientGoneIs499(t *testing.T) {
 // backend receives (request line, Host, Connection, headers) and what the
 // client gets back.
 func TestInteropProxyPass(t *testing.T) {
-	if _, err := exec.LookPath("nginx"); err != nil {
-		t.Skipf("nginx not in PATH: %v", err)
-	}
+	testenv.Need(t, "nginx")
 	var mu sync.Mutex
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"webflow-lab/servers/testenv"
 )
 
 // The balancing interop tests run real nginx (one worker) and our proxy on the
@@ -62,6 +64,7 @@ http {
 // from fetches url over a new connection whose source address is src.
 func from(t *testing.T, src, url string) string {
 	t.Helper()
+	testenv.NeedSource(t, src)
 	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 5 * time.Second}
 	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DialContext: d.DialContext, DisableKeepAlives: true}}
 	resp, err := c.Get(url)

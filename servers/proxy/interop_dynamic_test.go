@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"webflow-lab/assets"
+	"webflow-lab/servers/testenv"
 	"webflow-lab/servers/trace"
 	"webflow-lab/servers/uwsgi"
 )
@@ -23,10 +24,7 @@ import (
 // startRealUwsgi runs uWSGI 2.0 with testdata/echo.py on a loopback socket.
 func startRealUwsgi(t *testing.T, dir string) string {
 	t.Helper()
-	bin, err := exec.LookPath("uwsgi")
-	if err != nil {
-		t.Skipf("uwsgi not in PATH: %v", err)
-	}
+	bin := testenv.NeedUWSGI(t)
 	echo, err := filepath.Abs("../uwsgi/testdata/echo.py")
 	if err != nil {
 		t.Fatal(err)
@@ -129,9 +127,7 @@ func echoView(t *testing.T, body string) string {
 }
 
 func TestInteropDynamic(t *testing.T) {
-	if _, err := exec.LookPath("nginx"); err != nil {
-		t.Skipf("nginx not in PATH: %v", err)
-	}
+	testenv.Need(t, "nginx")
 	big := bytes.Repeat([]byte("0123456789abcdef"), 2<<20/16) // 2 MB
 	sum := sha256.Sum256(big)
 	requests := []struct{ name, req string }{

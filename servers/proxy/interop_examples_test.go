@@ -2,13 +2,13 @@ package proxy
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"webflow-lab/assets"
+	"webflow-lab/servers/testenv"
 )
 
 // TestInteropExamples loads each course snippet (assets/nginx/examples and
@@ -16,9 +16,7 @@ import (
 // ports moved to free ones and the app servers replaced by our echo
 // instances, and checks that both answer the same requests alike.
 func TestInteropExamples(t *testing.T) {
-	if _, err := exec.LookPath("nginx"); err != nil {
-		t.Skipf("nginx not in PATH: %v", err)
-	}
+	testenv.Need(t, "nginx")
 	app1, app2 := startOurUwsgi(t, "echo.py"), startOurUwsgi(t, "echo.py")
 	files := map[string]string{
 		"static/css/site.css":  "body{}\n",

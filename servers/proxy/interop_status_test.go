@@ -4,9 +4,10 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
+
+	"webflow-lab/servers/testenv"
 )
 
 // TestInteropUpstreamStatus: the status line and headers a client sees for
@@ -14,9 +15,7 @@ import (
 // by side with real nginx. nginx relays the app's reason phrase as it is
 // ("404 Gone" stays "404 Gone") and passes the Status: header on.
 func TestInteropUpstreamStatus(t *testing.T) {
-	if _, err := exec.LookPath("nginx"); err != nil {
-		t.Skipf("nginx not in PATH: %v", err)
-	}
+	testenv.Need(t, "nginx")
 	heads := []struct{ name, head string }{
 		{"own reason", "HTTP/1.1 404 Gone\r\nContent-Length: 2\r\n\r\nno"},
 		{"no reason", "HTTP/1.1 404\r\nContent-Length: 2\r\n\r\nno"},

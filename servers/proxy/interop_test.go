@@ -9,19 +9,17 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"webflow-lab/servers/testenv"
 )
 
 // startNginx runs the real nginx with conf under dir and waits until it
 // accepts on addr. It is stopped in t.Cleanup.
 func startNginx(t *testing.T, dir, conf, addr string) {
 	t.Helper()
-	bin, err := exec.LookPath("nginx")
-	if err != nil {
-		t.Skipf("nginx not in PATH: %v", err)
-	}
+	bin := testenv.Need(t, "nginx")
 	os.MkdirAll(filepath.Join(dir, "logs"), 0o755)
 	path := filepath.Join(dir, "nginx-real.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
@@ -38,7 +36,7 @@ func runUntilAccepting(t *testing.T, cmd *exec.Cmd, addr string) {
 	t.Helper()
 	// if the test binary dies (a -timeout panic skips t.Cleanup), take the
 	// server with it rather than leave it listening
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	testenv.Group(cmd)
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
@@ -277,9 +275,7 @@ var interopRequests = []struct{ name, req string }{
 // TestInteropStatic runs real nginx and our proxy on the same config and
 // files and checks that every answer is the same, byte for byte (but Date).
 func TestInteropStatic(t *testing.T) {
-	if _, err := exec.LookPath("nginx"); err != nil {
-		t.Skipf("nginx not in PATH: %v", err)
-	}
+	testenv.Need(t, "nginx")
 	dir := t.TempDir()
 	os.Chmod(dir, 0o755)
 	writeFiles(t, dir, staticFiles)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"webflow-lab/servers/errno"
 )
 
 // Error-log levels, most severe first, as nginx numbers them (ngx_log.c).
@@ -87,11 +89,11 @@ func (lf *logFiles) get(path string, override io.Writer) (*logFile, error) {
 		f.w = os.Stdout
 	default:
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return nil, fmt.Errorf("open() \"%s\" failed (%s)", path, errnoText(err))
+			return nil, fmt.Errorf("open() \"%s\" failed (%s)", path, errno.Format(err))
 		}
 		fh, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 		if err != nil {
-			return nil, fmt.Errorf("open() \"%s\" failed (%s)", path, errnoText(err))
+			return nil, fmt.Errorf("open() \"%s\" failed (%s)", path, errno.Format(err))
 		}
 		f.f, f.w = fh, fh
 	}
@@ -256,12 +258,4 @@ func appendEscaped(b []byte, v string) []byte {
 		b = append(b, c)
 	}
 	return b
-}
-
-// errnoText renders an error as nginx's "(2: No such file or directory)" body.
-func errnoText(err error) string {
-	if n, text, ok := errnoOf(err); ok {
-		return fmt.Sprintf("%d: %s", n, text)
-	}
-	return err.Error()
 }

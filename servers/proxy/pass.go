@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -73,10 +74,14 @@ func (r *request) pass() {
 	// up is nginx's 499 ("client prematurely closed connection"), and the
 	// engine gives up on the upstream as nginx does (unless
 	// ignore_client_abort is on). Ending ctx is how the engine hears it.
-	ctx := &abortCtx{}
+	// (A hand-made context cheaper than WithCancel's saved about 2 µs a
+	// request in a micro-benchmark, and nothing measurable in
+	// BenchmarkDynamicHello, about 195 µs of CPU a request: it went.)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	stop := func() {}
 	if !set.IgnoreClientAbort {
-		stop = r.watchClient(ctx.cancel)
+		stop = r.watchClient(cancel)
 	}
 	// A fast shutdown (Close) cuts the client connection, which the watch
 	// sees; a graceful one lets the upstream answer.

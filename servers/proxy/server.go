@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"webflow-lab/servers/errno"
 	"webflow-lab/servers/explain"
 	"webflow-lab/servers/internal/sock"
 	"webflow-lab/servers/proxy/balance"
@@ -35,7 +36,9 @@ type Options struct {
 	ConfFile string
 	// Recorder receives hop events; nil records nothing.
 	Recorder trace.Recorder
-	// Dialer connects to upstream peers; nil uses a net.Dialer.
+	// Dialer connects to upstream peers, within the connect_timeout the
+	// context's deadline carries. nil is the upstream engine's own
+	// (sock.Dialer): nginx's socket options on every path.
 	Dialer Dialer
 	// ErrorLog and AccessLog, when set, receive every error-log and access-log
 	// line instead of the files the config names (tests and the TUI use them).
@@ -43,8 +46,9 @@ type Options struct {
 	AccessLog io.Writer
 	// Now is the clock for logs and Date headers; nil is time.Now.
 	Now func() time.Time
-	// Listen opens a listening socket; nil is net.Listen. The lab wraps it
-	// to inject faults (a firewall, a full backlog).
+	// Listen opens a listening socket; nil is a net.ListenConfig without
+	// TCP keep-alive on accepted connections (nginx's so_keepalive is off).
+	// The lab wraps it to inject faults (a firewall, a full backlog).
 	Listen func(network, address string) (net.Listener, error)
 	// Points are the lab's switches at the proxy's hops (browser→proxy,
 	// proxy→uwsgi, the connect to a peer, proxy→browser); nil is never
@@ -245,7 +249,7 @@ func (s *Server) openListeners(cf *conf) ([]*listener, error) {
 }
 
 func bindError(cf *conf, addr string, err error) error {
-	msg := fmt.Sprintf("bind() to %s failed (%s)", addr, errnoText(err))
+	msg := fmt.Sprintf("bind() to %s failed (%s)", addr, errno.Format(err))
 	cf.errorLog.log(time.Now(), levelEmerg, 0, msg, "")
 	where := cf.listenAt[addr] // the listen line, so a learner with several conf.d files finds it
 	if where == "" {
@@ -255,8 +259,8 @@ func bindError(cf *conf, addr string, err error) error {
 		What:  explain.T("proxy: [emerg] "+msg, "proxy: [emerg] "+msg),
 		Where: where,
 		Why:   explain.T("another program is listening on "+addr, "端口被占用：另一个程序正在监听 "+addr),
-		Try: explain.T("stop the other program (ss -ltnp shows it) or change the listen line at "+where,
-			"停止占用端口的程序（ss -ltnp 可以看到它），或者修改 "+where+" 的 listen 指令"),
+		Try: explain.T("stop the other program ("+explain.ListenersCmd()+" shows it) or change the listen line at "+where,
+			"停止占用端口的程序（"+explain.ListenersCmd()+" 可以看到它），或者修改 "+where+" 的 listen 指令"),
 		Err: err,
 	}
 	return e
@@ -280,7 +284,7 @@ func (s *Server) serveListener(l *listener) {
 				if errors.As(err, &ne) && ne.Timeout() || isTemporary(err) {
 					// EMFILE and friends: nginx logs "accept() failed" and retries.
 					backoff = min(max(backoff*2, 5*time.Millisecond), time.Second)
-					s.cur.Load().errorLog.log(s.now(), levelCrit, 0, "accept() failed ("+errnoText(err)+")", "")
+					s.cur.Load().errorLog.log(s.now(), levelCrit, 0, "accept() failed ("+errno.Format(err)+")", "")
 					select {
 					case <-time.After(backoff):
 					case <-s.done:

@@ -10,9 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
+	"webflow-lab/servers/errno"
 	"webflow-lab/servers/trace"
 )
 
@@ -95,11 +95,11 @@ func (r *request) index() (redirect string, status int, handled bool) {
 			return r.uri + name, 0, true
 		}
 		switch {
-		case errors.Is(err, syscall.ENOTDIR), errors.Is(err, syscall.ENAMETOOLONG):
-			r.logf(levelError, "\"%s\" is not found (%s)", path, errnoText(err))
+		case errno.Is(err, errno.ENOTDIR), errno.Is(err, errno.ENAMETOOLONG):
+			r.logf(levelError, "\"%s\" is not found (%s)", path, errno.Format(err))
 			return "", 404, true
-		case errors.Is(err, syscall.EACCES):
-			r.logf(levelError, "\"%s\" is forbidden (%s)", path, errnoText(err))
+		case errno.Is(err, errno.EACCES):
+			r.logf(levelError, "\"%s\" is forbidden (%s)", path, errno.Format(err))
 			return "", 403, true
 		}
 		if !dirTested {
@@ -110,7 +110,7 @@ func (r *request) index() (redirect string, status int, handled bool) {
 			}
 			if _, derr := os.Stat(dir); derr != nil && errors.Is(derr, fs.ErrNotExist) {
 				if r.loc.s.logNotFound {
-					r.logf(levelError, "\"%s\" is not found (%s)", path, errnoText(derr))
+					r.logf(levelError, "\"%s\" is not found (%s)", path, errno.Format(derr))
 				}
 				return "", 404, true
 			}
@@ -137,19 +137,19 @@ func (r *request) serveFile() int {
 	}
 	if err != nil {
 		if r.traced {
-			r.event(trace.Event{From: trace.Disk, To: trace.Proxy, Phase: trace.Failed, Why: path + ": " + errnoText(err)})
+			r.event(trace.Event{From: trace.Disk, To: trace.Proxy, Phase: trace.Failed, Why: path + ": " + errno.Format(err)})
 		}
 		switch {
-		case errors.Is(err, syscall.ENOENT), errors.Is(err, syscall.ENOTDIR), errors.Is(err, syscall.ENAMETOOLONG):
+		case errno.Is(err, errno.ENOENT), errno.Is(err, errno.ENOTDIR), errno.Is(err, errno.ENAMETOOLONG):
 			if r.loc.s.logNotFound {
-				r.logf(levelError, "open() \"%s\" failed (%s)", path, errnoText(err))
+				r.logf(levelError, "open() \"%s\" failed (%s)", path, errno.Format(err))
 			}
 			return 404
-		case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.ELOOP):
-			r.logf(levelError, "open() \"%s\" failed (%s)", path, errnoText(err))
+		case errno.Is(err, errno.EACCES), errno.Is(err, errno.ELOOP):
+			r.logf(levelError, "open() \"%s\" failed (%s)", path, errno.Format(err))
 			return 403
 		}
-		r.logf(levelCrit, "open() \"%s\" failed (%s)", path, errnoText(err))
+		r.logf(levelCrit, "open() \"%s\" failed (%s)", path, errno.Format(err))
 		return 500
 	}
 	defer f.Close()
@@ -390,9 +390,9 @@ func (r *request) tryFiles() (redirect string, status int, named *location) {
 		name := a.t.eval(r)
 		path, _ := r.mapTry(name)
 		fi, err := os.Stat(path)
-		if err != nil && !errors.Is(err, syscall.ENOENT) && !errors.Is(err, syscall.ENOTDIR) &&
-			!errors.Is(err, syscall.ENAMETOOLONG) {
-			r.logf(levelCrit, "stat() \"%s\" failed (%s)", path, errnoText(err))
+		if err != nil && !errno.Is(err, errno.ENOENT) && !errno.Is(err, errno.ENOTDIR) &&
+			!errno.Is(err, errno.ENAMETOOLONG) {
+			r.logf(levelCrit, "stat() \"%s\" failed (%s)", path, errno.Format(err))
 		}
 		ok := err == nil && fi.IsDir() == a.testDir
 		if r.traced {
@@ -441,8 +441,6 @@ func (r *request) triedURI(name string) string {
 	return r.loc.name + name
 }
 
-func (r *request) locName() string { return r.loc.name }
-
 // mapTry maps a try_files name: root + name, or for alias the alias + the
 // name minus the location prefix when it starts with it.
 func (r *request) mapTry(name string) (string, int) {
@@ -472,13 +470,13 @@ func (r *request) autoindex() int {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		switch {
-		case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
+		case errors.Is(err, fs.ErrNotExist), errno.Is(err, errno.ENOTDIR):
 			if r.loc.s.logNotFound {
-				r.logf(levelError, "\"%s\" is not found (%s)", path, errnoText(err))
+				r.logf(levelError, "\"%s\" is not found (%s)", path, errno.Format(err))
 			}
 			return 404
 		case errors.Is(err, fs.ErrPermission):
-			r.logf(levelError, "opendir() \"%s\" failed (%s)", path, errnoText(err))
+			r.logf(levelError, "opendir() \"%s\" failed (%s)", path, errno.Format(err))
 			return 403
 		}
 		return 500

@@ -23,16 +23,6 @@ type tmplPart struct {
 	v   varFunc // nil for a literal part
 }
 
-// static reports whether t has no variables.
-func (t *tmpl) static() bool {
-	for _, p := range t.parts {
-		if p.v != nil {
-			return false
-		}
-	}
-	return true
-}
-
 func (t *tmpl) eval(r *request) string {
 	if len(t.parts) == 1 {
 		// a literal, or one variable (every uwsgi_param of uwsgi_params):

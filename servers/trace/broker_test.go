@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -252,3 +253,14 @@ func TestStateQueueIsBoundedWithResync(t *testing.T) {
 		t.Fatalf("got %d events starting with %v, want at most %d starting with a resync", len(got), got[0].Kind, MaxState)
 	}
 }
+
+// Counter is a Recorder that only counts events; Watched respects its Watched method.
+type Counter struct{ n atomic.Int64 }
+
+func (c *Counter) Record(Event) { c.n.Add(1) }
+
+// Count returns the number of events recorded so far.
+func (c *Counter) Count() int64 { return c.n.Load() }
+
+// Watched reports false: a Counter does not want PDUs.
+func (c *Counter) Watched() bool { return false }

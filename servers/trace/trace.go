@@ -15,7 +15,6 @@ package trace
 
 import (
 	"net"
-	"sync/atomic"
 	"time"
 )
 
@@ -205,17 +204,6 @@ func OrNop(r Recorder) Recorder {
 	}
 	return r
 }
-
-// Counter is a Recorder that only counts events; tests and benchmarks use it.
-type Counter struct{ n atomic.Int64 }
-
-func (c *Counter) Record(Event) { c.n.Add(1) }
-
-// Count returns the number of events recorded so far.
-func (c *Counter) Count() int64 { return c.n.Load() }
-
-// Watched reports false: a Counter does not want PDUs.
-func (c *Counter) Watched() bool { return false }
 
 // ConnName names a connection as Event.Conn does, "client→server", from
 // the side that holds it: accepted connections have the client as their

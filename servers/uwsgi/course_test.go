@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"webflow-lab/servers/internal/realpeer"
+	"webflow-lab/servers/testenv"
 	"webflow-lab/servers/uwsgi/ini"
 	"webflow-lab/servers/wsgi"
 )
@@ -133,10 +134,7 @@ func TestCourseIniFiles(t *testing.T) {
 				t.Errorf("ours: missing %q in\n%s", tt.want, got)
 			}
 
-			bin, err := exec.LookPath("uwsgi")
-			if err != nil {
-				t.Skipf("uwsgi not in PATH: %v", err)
-			}
+			bin := testenv.NeedUWSGI(t)
 			cmd := exec.Command(bin, "--plugins", "python3", "--ini", tt.file)
 			cmd.Dir = theirs
 			out, _ := cmd.CombinedOutput() // daemonize: the parent returns at once

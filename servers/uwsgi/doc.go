@@ -14,7 +14,9 @@
 //     size is `listen` (default 100), passed to listen(2) for real; a core
 //     drives its connection with non-blocking read/write/close and waits in
 //     poll(2) for at most `socket-timeout` (4 s), as a uWSGI thread does
-//     (direct.go), so a client that stalls mid-packet frees its core; a
+//     (direct_linux.go; on macOS, Windows and with -tags portable, Go's net
+//     package with a deadline does the same), so a client that stalls
+//     mid-packet frees its core; a
 //     failing accept(2) (EMFILE, or EINVAL once the socket no longer
 //     listens) is logged as "accept(): Invalid argument" and retried after
 //     a pause doubling from 5 ms to 1 s, never spun on;

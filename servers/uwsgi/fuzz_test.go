@@ -4,15 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
-	"fmt"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
-	"testing/iotest"
 	"time"
 
 	"webflow-lab/servers/uwsgiproto"
@@ -24,7 +20,7 @@ import (
 // gets the app's exact answer; and the server still serves a good request
 // afterwards.
 func FuzzServeConn(f *testing.F) {
-	seeds, _ := filepath.Glob("testdata/packets/*.bin")
+	seeds, _ := filepath.Glob("../uwsgiproto/testdata/packets/*.bin")
 	for _, p := range seeds {
 		b, err := os.ReadFile(p)
 		if err != nil {
@@ -54,7 +50,7 @@ func FuzzServeConn(f *testing.F) {
 		c.(*net.TCPConn).CloseWrite()
 		got, _ := readAllConn(c)
 		c.Close()
-		pkt, perr := uwsgiproto.ReadPacket(bufio.NewReader(bytes.NewReader(data)), uwsgiproto.DefaultBufferSize)
+		pkt, perr := uwsgiproto.PacketReader{}.Read(bufio.NewReader(bytes.NewReader(data)))
 		if perr != nil || pkt.Header.Modifier1 != 0 {
 			if len(got) != 0 {
 				t.Fatalf("malformed %q (%v): got %q, want 0 bytes", data, perr, got)
@@ -112,67 +108,4 @@ func FuzzParseAddr(f *testing.F) {
 			}
 		}
 	})
-}
-
-// FuzzReadPacket: readPacket (the cheap path) and uwsgiproto.ReadPacket
-// agree on every input — the same header, vars, raw bytes and error, and
-// the same bytes left unread for the body — whether the bytes come in one
-// read or one byte per read.
-func FuzzReadPacket(f *testing.F) {
-	seeds, _ := filepath.Glob("testdata/packets/*.bin")
-	for _, p := range seeds {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b, uint16(4096), false)
-	}
-	good, _ := uwsgiproto.EncodePacket(0, 0, nginxVars("GET", "/a?b=c"))
-	f.Add(append(good, "body"...), uint16(4096), true)
-	f.Add(good, uint16(20), false)
-	f.Fuzz(func(t *testing.T, data []byte, bufferSize uint16, oneByte bool) {
-		if len(data) > 1<<17 {
-			return
-		}
-		open := func() *bufio.Reader {
-			var r io.Reader = bytes.NewReader(data)
-			if oneByte {
-				r = iotest.OneByteReader(r)
-			}
-			return bufio.NewReaderSize(&stickyReader{r: r}, 4096)
-		}
-		ra, rb := open(), open()
-		got, gerr := readPacket(ra, int(bufferSize), true)
-		want, werr := uwsgiproto.ReadPacket(rb, int(bufferSize))
-		if fmt.Sprint(gerr) != fmt.Sprint(werr) {
-			t.Fatalf("error: got %v, want %v", gerr, werr)
-		}
-		if got.Header != want.Header || !reflect.DeepEqual(got.Vars, want.Vars) {
-			t.Fatalf("packet: got %+v %q, want %+v %q", got.Header, got.Vars, want.Header, want.Vars)
-		}
-		if werr == nil && !bytes.Equal(got.Raw, want.Raw) {
-			t.Fatalf("raw: got %q, want %q", got.Raw, want.Raw)
-		}
-		resta, _ := io.ReadAll(ra)
-		restb, _ := io.ReadAll(rb)
-		if !bytes.Equal(resta, restb) {
-			t.Fatalf("left unread: got %q, want %q", resta, restb)
-		}
-	})
-}
-
-// stickyReader returns its first error again on every later read, as the
-// server's connections do.
-type stickyReader struct {
-	r   io.Reader
-	err error
-}
-
-func (s *stickyReader) Read(p []byte) (int, error) {
-	if s.err != nil {
-		return 0, s.err
-	}
-	n, err := s.r.Read(p)
-	s.err = err
-	return n, err
 }

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"webflow-lab/servers/trace"
 	"webflow-lab/servers/uwsgiproto"
 	"webflow-lab/servers/wsgi"
 )
@@ -188,22 +187,4 @@ func mustWrite(t testing.TB, path, data string) {
 	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// recorder keeps every event; it wants PDUs.
-type recorder struct {
-	mu  sync.Mutex
-	evs []trace.Event
-}
-
-func (r *recorder) Record(e trace.Event) {
-	r.mu.Lock()
-	r.evs = append(r.evs, e)
-	r.mu.Unlock()
-}
-
-func (r *recorder) all() []trace.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]trace.Event(nil), r.evs...)
 }

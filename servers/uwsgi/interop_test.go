@@ -12,39 +12,26 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"webflow-lab/assets"
 	"webflow-lab/servers/internal/realpeer"
+	"webflow-lab/servers/internal/tracetest"
 	"webflow-lab/servers/trace"
 	"webflow-lab/servers/uwsgiproto"
 	"webflow-lab/servers/wsgi"
 )
 
-// packetRecorder keeps the raw uwsgi packets the server received.
-type packetRecorder struct {
-	mu      sync.Mutex
-	packets map[string][]byte // by request id
-}
-
-func (r *packetRecorder) Record(e trace.Event) {
-	if e.PDU == nil || e.PDU.Kind != trace.UwsgiPacket {
-		return
+// packetOf is the raw uwsgi packet the server received for request id.
+func packetOf(rec *tracetest.Recorder, id string) []byte {
+	var pkt []byte
+	for _, e := range rec.Events() {
+		if e.ReqID == id && e.PDU != nil && e.PDU.Kind == trace.UwsgiPacket {
+			pkt = e.PDU.Data
+		}
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.packets == nil {
-		r.packets = map[string][]byte{}
-	}
-	r.packets[e.ReqID] = e.PDU.Data
-}
-
-func (r *packetRecorder) get(id string) []byte {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.packets[id]
+	return pkt
 }
 
 // differs lists the environ keys that legitimately differ between the two
@@ -186,7 +173,7 @@ func compareEnviron(t *testing.T, got, want wsgi.EchoReply) {
 // exact packets nginx sent, to real uWSGI running echo.py, and checks that
 // the answer is the one nginx got from it.
 func TestInteropClientAgainstRealUWSGI(t *testing.T) {
-	var rec packetRecorder
+	var rec tracetest.Recorder
 	ours, _ := startServer(t, Config{Sockets: []string{"127.0.0.1:0"}, WSGIFile: "echo"}, Options{Recorder: &rec})
 	theirs := fmt.Sprintf("127.0.0.1:%d", realpeer.FreePort(t))
 	echoPy, _ := filepath.Abs("testdata/echo.py")
@@ -203,7 +190,7 @@ func TestInteropClientAgainstRealUWSGI(t *testing.T) {
 		t.Run(r.name, func(t *testing.T) {
 			id := fmt.Sprintf("client-%d", i)
 			doHTTP(t, fmt.Sprintf("http://127.0.0.1:%d", p1), r, id) // capture nginx's packet
-			pkt := rec.get(id)
+			pkt := packetOf(&rec, id)
 			if pkt == nil {
 				t.Fatal("no packet recorded")
 			}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"webflow-lab/servers/errno"
 	"webflow-lab/servers/trace"
 )
 
@@ -173,7 +174,7 @@ func (s *Server) vacuum() {
 	}
 	if s.cfg.Chdir != "" && s.dir == "" {
 		if _, err := os.Stat(s.cfg.Chdir); err != nil {
-			s.log.Printf("chdir(): %s [core/uwsgi.c line 1649]", strerror(errors.Unwrap(err)))
+			s.log.Printf("chdir(): %s [core/uwsgi.c line 1649]", errno.Strerror(errors.Unwrap(err)))
 		}
 	}
 	for _, l := range s.listeners {
@@ -366,17 +367,6 @@ func (s *Server) noWorkersLeft() {
 		}
 	}
 	s.noCoresO.Do(func() { close(s.noCores) })
-}
-
-// numWorkersRunning counts the live workers (for tests and the TUI).
-func (s *Server) numWorkersRunning() int {
-	n := 0
-	for _, slot := range s.slots {
-		if w := slot.cur.Load(); w != nil && !w.dead.Load() {
-			n++
-		}
-	}
-	return n
 }
 
 // Kill stops the instance the way `kill -9` on uWSGI's master does: every

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -241,9 +240,7 @@ func TestAcceptErrorBacksOff(t *testing.T) {
 				t.Fatal(err)
 			}
 			broken := s.workerSockets[0]
-			if err := syscall.Shutdown(broken.fd, syscall.SHUT_RDWR); err != nil {
-				t.Fatal(err)
-			}
+			stopListening(t, broken.fd)
 			// Wake whoever waits in the poller, as a connection would.
 			net.DialTimeout("tcp", broken.raw.Addr().String(), time.Second)
 			log.waitFor(t, "accept(): Invalid argument", 5*time.Second)

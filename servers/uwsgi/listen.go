@@ -10,8 +10,7 @@ import (
 	"strings"
 	"syscall"
 
-	"golang.org/x/sys/unix"
-
+	"webflow-lab/servers/errno"
 	"webflow-lab/servers/explain"
 )
 
@@ -39,25 +38,25 @@ func (l *listener) name() string {
 	return l.a.raw
 }
 
-// somaxconn is Linux's cap on a listen backlog; uWSGI refuses to start above it.
+// somaxconn is Linux's cap on a listen backlog, above which uWSGI refuses to
+// start; 0 where there is no such file to read (other systems: uWSGI checks
+// on Linux only).
 func somaxconn() int {
 	b, err := os.ReadFile("/proc/sys/net/core/somaxconn")
 	if err != nil {
-		return 4096
+		return 0
 	}
-	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil {
-		return 4096
-	}
+	n, _ := strconv.Atoi(strings.TrimSpace(string(b)))
 	return n
 }
 
 // bind creates a listening socket with backlog really passed to listen(2):
 // net.Listen always asks for somaxconn, which would hide the `listen`
 // option, so the socket is listened on again with the configured backlog
-// (Linux lets listen(2) change a listening socket's backlog). deferAccept
-// sets TCP_DEFER_ACCEPT as uWSGI does on its uwsgi sockets, so a connection
-// that sends nothing never reaches a worker. TCP keep-alive probes stay off
+// (Linux and macOS let listen(2) change a listening socket's backlog;
+// Windows keeps the first, see relisten). deferAccept sets TCP_DEFER_ACCEPT
+// as uWSGI does on its uwsgi sockets on Linux, so a connection that sends
+// nothing never reaches a worker (setDeferAccept). TCP keep-alive probes stay off
 // on accepted connections, as in uWSGI (and each would cost syscalls).
 func bind(a addr, backlog int, deferAccept int) (net.Listener, bool, error) {
 	lc := net.ListenConfig{KeepAlive: -1}
@@ -78,18 +77,11 @@ func bind(a addr, backlog int, deferAccept int) (net.Listener, bool, error) {
 			ip = a.ip
 		}
 		address = net.JoinHostPort(ip.String(), strconv.Itoa(a.port))
-		lc.Control = func(network, address string, c syscall.RawConn) error {
-			var serr error
-			err := c.Control(func(fd uintptr) {
+		if deferAccept > 0 {
+			lc.Control = func(network, address string, c syscall.RawConn) error {
 				// Go sets SO_REUSEADDR itself; uWSGI does too.
-				if deferAccept > 0 {
-					serr = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, syscall.TCP_DEFER_ACCEPT, deferAccept)
-				}
-			})
-			if err != nil {
-				return err
+				return setDeferAccept(c, deferAccept)
 			}
-			return serr
 		}
 	}
 	network := a.network
@@ -111,16 +103,7 @@ func bind(a addr, backlog int, deferAccept int) (net.Listener, bool, error) {
 	if ul, ok := ln.(*net.UnixListener); ok {
 		ul.SetUnlinkOnClose(false) // vacuum decides, as in uWSGI
 	}
-	sc := ln.(syscall.Conn)
-	rc, err := sc.SyscallConn()
-	if err == nil {
-		var lerr error
-		err = rc.Control(func(fd uintptr) { lerr = syscall.Listen(int(fd), backlog) })
-		if err == nil {
-			err = lerr
-		}
-	}
-	if err != nil {
+	if err := relisten(ln.(syscall.Conn), backlog); err != nil {
 		ln.Close()
 		return nil, created, os.NewSyscallError("listen", err)
 	}
@@ -136,32 +119,31 @@ func bindError(cfg *Config, opt string, a addr, err error) ([]string, *explain.E
 		where = cfg.File + ": " + opt + " = " + a.raw
 	}
 	e := &explain.Error{Where: where, Err: err}
-	var errno syscall.Errno
-	errors.As(err, &errno)
+	no, _ := errno.Of(err)
 	// uWSGI's bind_to_unix and bind_to_tcp report from these source lines.
 	src := "[core/socket.c line 769]"
 	if a.network == "unix" {
 		src = "[core/socket.c line 230]"
 	}
-	switch errno {
-	case syscall.EADDRINUSE:
+	switch no {
+	case errno.EADDRINUSE:
 		lines = append(lines,
 			fmt.Sprintf("probably another instance of uWSGI is running on the same address (%s).", a.raw),
 			"bind(): Address already in use "+src)
 		e.What = explain.T("uwsgi: the address "+a.raw+" is already in use", "uwsgi: 地址 "+a.raw+" 已被占用 (端口被占用)")
 		e.Why = explain.T("another program (often a uWSGI instance started earlier and never stopped) is listening on that port",
 			"另一个程序 (通常是之前启动后没有关闭的 uWSGI 实例) 正在监听这个端口")
-		e.Try = explain.T("stop the old instance (`uwsgi --stop <pidfile>`, or find it with `ss -ltnp | grep "+itoa(a.port)+"`), or pick another port",
-			"先关闭旧实例 (`uwsgi --stop <pidfile>`，或用 `ss -ltnp | grep "+itoa(a.port)+"` 找到它)，或换一个端口")
-	case syscall.EADDRNOTAVAIL:
+		e.Try = explain.T("stop the old instance (`uwsgi --stop <pidfile>`, or find it with `"+explain.PortOwnerCmd(a.port)+"`), or pick another port",
+			"先关闭旧实例 (`uwsgi --stop <pidfile>`，或用 `"+explain.PortOwnerCmd(a.port)+"` 找到它)，或换一个端口")
+	case errno.EADDRNOTAVAIL:
 		lines = append(lines, "bind(): Cannot assign requested address "+src)
 		e.What = explain.T("uwsgi: cannot bind "+a.raw+": that IP address is not on this machine",
 			"uwsgi: 无法绑定 "+a.raw+"：这台机器上没有这个 IP 地址")
 		e.Why = explain.T("a socket can only listen on an address of one of this host's interfaces; config files copied from another machine often carry its IP",
 			"socket 只能监听本机网卡上的地址；从别的机器复制来的配置文件常常带着那台机器的 IP")
-		e.Try = explain.T("use 127.0.0.1 (this machine only), 0.0.0.0 or an empty host (all interfaces), or this host's real IP (`ip addr`)",
-			"改用 127.0.0.1 (仅本机)、0.0.0.0 或留空主机 (所有网卡)，或本机真实的 IP (`ip addr` 查看)")
-	case syscall.EACCES:
+		e.Try = explain.T("use 127.0.0.1 (this machine only), 0.0.0.0 or an empty host (all interfaces), or this host's real IP (`"+explain.AddressesCmd()+"`)",
+			"改用 127.0.0.1 (仅本机)、0.0.0.0 或留空主机 (所有网卡)，或本机真实的 IP (`"+explain.AddressesCmd()+"` 查看)")
+	case errno.EACCES:
 		lines = append(lines, "bind(): Permission denied "+src)
 		e.What = explain.T("uwsgi: permission denied binding "+a.raw, "uwsgi: 没有权限绑定 "+a.raw)
 		e.Why = explain.T("ports below 1024 and some directories need privileges", "1024 以下的端口和某些目录需要特权")
@@ -179,44 +161,13 @@ func bindError(cfg *Config, opt string, a addr, err error) ([]string, *explain.E
 func cError(err error) string {
 	var se *os.SyscallError
 	if errors.As(err, &se) {
-		return se.Syscall + "(): " + strerror(se.Err)
+		return se.Syscall + "(): " + errno.Strerror(se.Err)
 	}
 	var pe *os.PathError
 	if errors.As(err, &pe) {
-		return pe.Op + "(): " + strerror(pe.Err)
+		return pe.Op + "(): " + errno.Strerror(pe.Err)
 	}
 	return err.Error()
-}
-
-// strerror capitalises Go's errno text as glibc's strerror does.
-func strerror(err error) string {
-	s := err.Error()
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-// queue reads a TCP listening socket's accept queue: on a socket in LISTEN
-// state Linux reports the current queue length in tcpi_unacked and the
-// backlog in tcpi_sacked, which is what uWSGI's master samples each second.
-func queue(ln net.Listener) (cur, max int, ok bool) {
-	sc, isSC := ln.(syscall.Conn)
-	if !isSC {
-		return 0, 0, false
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return 0, 0, false
-	}
-	var info *unix.TCPInfo
-	var gerr error
-	if err := rc.Control(func(fd uintptr) {
-		info, gerr = unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO)
-	}); err != nil || gerr != nil {
-		return 0, 0, false
-	}
-	return int(info.Unacked), int(info.Sacked), true
 }
 
 // fdOf returns the listening socket's file descriptor number (for log lines).

@@ -3,72 +3,36 @@ package uwsgi
 import (
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
-	"unsafe"
 )
 
 // logger is the instance's log stream: one whole line per write, no
-// timestamp prefix (uWSGI prints none by default).
+// timestamp prefix (uWSGI prints none by default). A log file is written
+// through its *os.File like any writer: a write to a regular file may block
+// (a workspace on a network drive, or WSL's /mnt/c), and the os package
+// tells Go's scheduler so, where a raw write(2) would stall a thread that
+// the scheduler thinks is running Go code. That safety costs: a raw write
+// saved about 10 µs of the app server's CPU per request behind nginx
+// (servers/uwsgi/testdata/bench.sh, medians of 5 alternating runs: 54-58 µs
+// with it, 62-71 µs without). Batching the request lines for a drain
+// goroutine, at once or after 1 ms, saved nothing (65 and 68 µs): the
+// wake-ups cost what the saved writes did.
 type logger struct {
 	mu  sync.Mutex
 	w   io.Writer
 	buf []byte
-	// file is w's RawConn when w is a regular file: request lines are then
-	// written with a raw write(2) (fileWrite).
-	file    syscall.RawConn
-	writeFn func(uintptr) bool
 }
 
 // newLogger logs to w.
-func newLogger(w io.Writer) *logger {
-	l := &logger{}
-	l.writeFn = l.writeBuf
-	l.setWriter(w)
-	return l
-}
+func newLogger(w io.Writer) *logger { return &logger{w: w} }
 
 // setWriter moves the log to w (daemonize).
 func (l *logger) setWriter(w io.Writer) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.w, l.file = w, nil
-	if f, ok := w.(*os.File); ok {
-		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
-			l.file, _ = f.SyscallConn()
-		}
-	}
-}
-
-// fileWrite writes l.buf to the log file with a raw write(2), without telling
-// Go's scheduler, as it does for the sockets' calls that cannot block (a
-// write to a regular file goes to the page cache). An ordinary write
-// system call per request kept waking Go's sysmon thread (each return from
-// a system call found it asleep), which cost about a tenth of the
-// server's CPU under load. The RawConn keeps the descriptor valid while it
-// is used: a closed file gives an error, never a write to a reused number.
-func (l *logger) fileWrite() {
-	l.file.Write(l.writeFn)
-}
-
-// writeBuf is fileWrite's callback (kept as a method value in writeFn, so
-// a request line allocates nothing); l.mu is held.
-func (l *logger) writeBuf(fd uintptr) bool {
-	b := l.buf
-	for len(b) > 0 {
-		n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
-		switch e {
-		case 0:
-			b = b[n:]
-		case syscall.EINTR:
-		default:
-			return true // as with Write: a log line that cannot be written is dropped
-		}
-	}
-	return true
+	l.w = w
 }
 
 func (l *logger) Printf(format string, args ...any) {
@@ -167,10 +131,6 @@ func appendRequestLog(b []byte, pid int, r *requestLog) []byte {
 func (l *logger) request(pid int, r *requestLog) {
 	l.mu.Lock()
 	l.buf = appendRequestLog(l.buf[:0], pid, r)
-	if l.file != nil {
-		l.fileWrite()
-	} else {
-		l.w.Write(l.buf)
-	}
+	l.w.Write(l.buf)
 	l.mu.Unlock()
 }

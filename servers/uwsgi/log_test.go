@@ -36,8 +36,8 @@ func TestRequestLogLine(t *testing.T) {
 }
 
 // TestRequestLogToFile: with a regular file as the log (the lab's
-// logs/uwsgi-N.log, or stderr redirected), request lines take the raw write
-// path and land whole, one per request, after the startup lines.
+// logs/uwsgi-N.log, or stderr redirected), request lines land whole, one
+// per request, after the startup lines.
 func TestRequestLogToFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "uwsgi.log")
 	f, err := os.Create(path)

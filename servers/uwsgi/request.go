@@ -29,7 +29,8 @@ var (
 // timeoutConn applies uWSGI's socket-timeout to every read and write, so a
 // client that sends half a packet and stalls (or stops reading) frees its
 // worker after the timeout instead of holding it forever. Its read errors
-// are sticky, like fdConn's (see readPacket).
+// are sticky, like the direct path's connection's: a packet reader that
+// stopped at an error sees the same error again, not a second wait.
 type timeoutConn struct {
 	net.Conn
 	d    time.Duration
@@ -55,8 +56,8 @@ func (c *timeoutConn) Write(p []byte) (int, error) {
 func (s *Server) serve(c *core, j job) {
 	conn := j.conn
 	defer conn.Close()
-	var rw io.ReadWriter = conn // an fdConn times out by itself (SO_RCVTIMEO)
-	if _, ok := conn.(*fdConn); !ok {
+	var rw io.ReadWriter = conn // the direct path's connection times out by itself
+	if !selfTimed(conn) {
 		rw = &timeoutConn{Conn: conn, d: s.socketTimeout}
 	}
 	br := readerPool.Get().(*bufio.Reader)
@@ -103,7 +104,8 @@ func (s *Server) serve(c *core, j job) {
 			body = bufio.NewReader(req.Body)
 		}
 	default:
-		pkt, err := readPacket(br, s.bufferSize, s.tracing && trace.Watched(s.rec))
+		pr := uwsgiproto.PacketReader{BufferSize: s.bufferSize, NoRaw: !(s.tracing && trace.Watched(s.rec))}
+		pkt, err := pr.Read(br)
 		if err != nil {
 			if err == io.EOF {
 				return // connected and closed without a byte: nothing to log
@@ -385,7 +387,7 @@ func resetOnClose(conn net.Conn) {
 	switch c := conn.(type) {
 	case *net.TCPConn:
 		c.SetLinger(0)
-	case *fdConn:
+	case interface{ resetOnClose() }: // the direct path's connection
 		c.resetOnClose()
 	}
 }

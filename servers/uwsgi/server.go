@@ -11,9 +11,9 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
+	"webflow-lab/servers/errno"
 	"webflow-lab/servers/explain"
 	"webflow-lab/servers/trace"
 	"webflow-lab/servers/wsgi"
@@ -241,7 +241,7 @@ func (s *Server) start() error {
 				Why:   pathWhy(cfg.Pidfile, err),
 				Try:   explain.T("check that the directory exists and that no comment follows the path on the same line", "检查目录是否存在，以及同一行路径后面是否跟了注释"),
 				Err:   err,
-			}, fmt.Sprintf("open(\"%s\"): %s [core/utils.c line 3624]", cfg.Pidfile, strerror(errors.Unwrap(err))))
+			}, fmt.Sprintf("open(\"%s\"): %s [core/utils.c line 3624]", cfg.Pidfile, errno.Strerror(errors.Unwrap(err))))
 		}
 		s.pidfileMade = true
 	}
@@ -262,7 +262,7 @@ func (s *Server) start() error {
 			var pe *fs.PathError
 			msg, msgZH := err.Error(), err.Error()
 			if errors.As(err, &pe) {
-				msg, msgZH = strerror(pe.Err), errnoZH(pe.Err)
+				msg, msgZH = errno.Strerror(pe.Err), errnoZH(pe.Err)
 			}
 			return s.fail(1, &explain.Error{
 				What:  explain.T("uwsgi: chdir() to "+cfg.Chdir+" failed", "uwsgi: chdir() 到 "+cfg.Chdir+" 失败"),
@@ -294,7 +294,7 @@ func (s *Server) start() error {
 				"给 nginx 用就加 `socket = 127.0.0.1:9001`，直接给浏览器用就加 `http = 127.0.0.1:9000`"),
 		}, "The -s/--socket option is missing and stdin is not a socket.")
 	}
-	if max := somaxconn(); s.cfg.Listen > max {
+	if max := somaxconn(); max > 0 && s.cfg.Listen > max {
 		return s.fail(1, &explain.Error{
 			What:  explain.T("uwsgi: listen = "+itoa(s.cfg.Listen)+" is larger than the system allows", "uwsgi: listen = "+itoa(s.cfg.Listen)+" 超过了系统上限"),
 			Where: s.where("listen", itoa(s.cfg.Listen)),
@@ -331,6 +331,7 @@ func (s *Server) start() error {
 		s.spawnWorker(slot)
 		s.log.Printf("spawned uWSGI worker %d (pid: %d, cores: %d)", i, s.pid, s.threads)
 	}
+	s.checkQueues() // the stats' first figures, before the master's first tick
 	s.wg.Add(1)
 	go s.master()
 	acceptFirst := len(s.workerSockets) > 1
@@ -358,7 +359,7 @@ func (s *Server) start() error {
 	return nil
 }
 
-var errNotDir = syscall.ENOTDIR
+var errNotDir = errno.ENOTDIR
 
 // logPythonInit logs what uWSGI's Python plugin logs once the sockets are
 // bound, as far as the lab has it: virtualenv sets PYTHONHOME.
@@ -400,7 +401,7 @@ func (s *Server) OpenDaemonizeLog() (*os.File, error) {
 		Why:   pathWhy(path, err),
 		Try:   explain.T("make sure the directory exists and is writable (and that no comment follows the path on the same line)", "确认目录存在且可写 (并且同一行路径后面没有注释)"),
 		Err:   err,
-	}, fmt.Sprintf("open(\"%s\"): %s [core/logging.c line 288]", path, strerror(errors.Unwrap(err))))
+	}, fmt.Sprintf("open(\"%s\"): %s [core/logging.c line 288]", path, errno.Strerror(errors.Unwrap(err))))
 }
 
 // pathWhy explains a file that could not be created, quoting the path as
@@ -409,7 +410,7 @@ func pathWhy(path string, err error) explain.Text {
 	var pe *fs.PathError
 	cause, causeZH := err.Error(), err.Error()
 	if errors.As(err, &pe) {
-		cause, causeZH = strerror(pe.Err), errnoZH(pe.Err)
+		cause, causeZH = errno.Strerror(pe.Err), errnoZH(pe.Err)
 	}
 	dir := filepath.Dir(path)
 	return explain.T(fmt.Sprintf("%s: the path is read literally as %q; its directory %q must exist", cause, path, dir),
@@ -419,14 +420,14 @@ func pathWhy(path string, err error) explain.Text {
 // errnoZH is strerror in Chinese for the errors a learner meets.
 func errnoZH(err error) string {
 	switch {
-	case errors.Is(err, syscall.ENOENT):
+	case errno.Is(err, errno.ENOENT):
 		return "没有那个文件或目录 (No such file or directory)"
-	case errors.Is(err, syscall.ENOTDIR):
+	case errno.Is(err, errno.ENOTDIR):
 		return "不是目录 (Not a directory)"
-	case errors.Is(err, syscall.EACCES):
+	case errno.Is(err, errno.EACCES):
 		return "权限不够 (Permission denied)"
 	}
-	return strerror(err)
+	return errno.Strerror(err)
 }
 
 // where names the config line for an error.

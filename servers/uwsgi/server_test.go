@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"webflow-lab/servers/internal/tracetest"
 	"webflow-lab/servers/trace"
 	"webflow-lab/servers/uwsgiproto"
 	"webflow-lab/servers/wsgi"
@@ -300,11 +301,11 @@ func TestStatsHTTP(t *testing.T) {
 }
 
 func TestTraceEvents(t *testing.T) {
-	var rec recorder
+	var rec tracetest.Recorder
 	s, _ := startServer(t, Config{Sockets: []string{"127.0.0.1:0"}, WSGIFile: "hello"}, Options{Recorder: &rec, Name: "uwsgi-1"})
 	uwsgiDo(t, "tcp", addrOf(t, s, "socket"), nginxVars("GET", "/", uwsgiproto.Var{Key: "HTTP_X_REQUEST_ID", Value: "r1"}), nil)
 	var sawPacket, sawEnviron, sawReturned bool
-	for _, ev := range rec.all() {
+	for _, ev := range rec.Events() {
 		if ev.ReqID != "r1" {
 			continue
 		}
@@ -322,7 +323,7 @@ func TestTraceEvents(t *testing.T) {
 		}
 	}
 	if !sawPacket || !sawEnviron || !sawReturned {
-		t.Errorf("events: packet %v environ %v returned %v, want all true; got %+v", sawPacket, sawEnviron, sawReturned, rec.all())
+		t.Errorf("events: packet %v environ %v returned %v, want all true; got %+v", sawPacket, sawEnviron, sawReturned, rec.Events())
 	}
 }
 

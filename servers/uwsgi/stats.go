@@ -122,7 +122,11 @@ func appendJSONString(b []byte, s string) []byte {
 }
 
 // StatsJSON returns what the stats server sends, in uWSGI 2.0.21's key order
-// and layout, with this instance's real counters.
+// and layout, with this instance's real counters. Where the accept queue
+// cannot be read (macOS, Windows, the portable build; a UNIX socket),
+// listen_queue, load and the socket's queue are -1: uWSGI's fields are
+// integers and its readers (uwsgitop) do arithmetic on them, and no real
+// queue is negative, so -1 says "unknown" where uWSGI on macOS says a false 0.
 func (s *Server) StatsJSON() []byte {
 	j := &jw{b: make([]byte, 0, 4096)}
 	j.open('{')
@@ -150,9 +154,11 @@ func (s *Server) StatsJSON() []byte {
 	j.key("sockets")
 	j.open('[')
 	for _, l := range s.workerSockets {
+		// A queue this build or this socket cannot read is -1, never a
+		// false 0 (QueueKnown); its limit is then the configured listen.
 		cur, maxq, ok := queue(l.raw)
 		if !ok {
-			maxq = s.cfg.Listen
+			cur, maxq = -1, s.cfg.Listen
 		}
 		j.obj()
 		j.str("name", l.name())

@@ -6,9 +6,9 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
+	"webflow-lab/servers/errno"
 	"webflow-lab/servers/trace"
 	"webflow-lab/servers/wsgi"
 )
@@ -150,63 +150,6 @@ func (s *Server) runCore(c *core) {
 		case <-s.quit:
 			return
 		}
-	}
-}
-
-// runCoreDirect is a core that accept()s on the socket itself, as a uWSGI
-// worker thread does: while it serves, it does not accept, so when every core
-// is busy new connections wait in the kernel's accept queue.
-func (s *Server) runCoreDirect(c *core, l *listener) {
-	var backoff time.Duration
-	a := newAcceptor(l)
-	for {
-		select {
-		case <-c.w.quit:
-			return
-		case <-s.closing:
-			return
-		default:
-		}
-		conn, err := acceptDirect(a, s.socketTimeout)
-		if err != nil {
-			select {
-			case <-s.closing:
-				return
-			case <-c.w.quit:
-				return
-			default:
-			}
-			var ne net.Error
-			switch {
-			case errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.EINTR):
-				continue // one connection's trouble, not the socket's
-			case errors.As(err, &ne) && ne.Timeout():
-				// A reload's nudge, meant for retiring cores: a live core
-				// waits below rather than spin while it lasts.
-			default:
-				// EMFILE, or EINVAL once the socket no longer listens: the
-				// line in uwsgi_error()'s form, then a pause, never a spin.
-				s.log.Print(acceptErrText(err))
-			}
-			// Back off as net/http's Serve does, 5 ms doubling to 1 s, and
-			// stop at once when the worker or the server goes.
-			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-			t := time.NewTimer(backoff)
-			select {
-			case <-t.C:
-			case <-s.closing:
-				t.Stop()
-				return
-			case <-c.w.quit:
-				t.Stop()
-				return
-			}
-			continue
-		}
-		backoff = 0
-		// The accept is reported with the request it becomes (handle),
-		// once the packet says which request that is.
-		s.serve(c, job{conn: conn, l: l, accepted: time.Now()})
 	}
 }
 
@@ -353,9 +296,8 @@ func (s *Server) acceptLoop(l *listener, acceptFirst bool) {
 // acceptErrText is a failed accept in uwsgi_error()'s form:
 // "accept(): Invalid argument".
 func acceptErrText(err error) string {
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		return "accept(): " + strerror(errno)
+	if _, ok := errno.Of(err); ok {
+		return "accept(): " + errno.Strerror(err)
 	}
 	return "accept(): " + err.Error()
 }
@@ -391,12 +333,15 @@ func (s *Server) master() {
 }
 
 // checkQueues logs uWSGI's warning while a socket's accept queue is full
-// (core/master.c master_check_listen_queue).
+// (core/master.c master_check_listen_queue), and keeps the total for the
+// stats: -1 unless every socket's queue can be read (see QueueKnown), as
+// Stats says.
 func (s *Server) checkQueues() {
-	total := 0
+	total, known := 0, len(s.workerSockets) > 0
 	for _, l := range s.workerSockets {
 		cur, maxq, ok := queue(l.raw)
 		if !ok {
+			known = false
 			continue
 		}
 		total += cur
@@ -408,6 +353,9 @@ func (s *Server) checkQueues() {
 			s.queueErrors.Add(1)
 			s.log.Printf("%s - *** uWSGI listen queue of socket \"%s\" (fd: %d) full !!! (%d/%d) ***", asctime(time.Now()), l.name(), l.fd, cur, maxq)
 		}
+	}
+	if !known {
+		total = -1
 	}
 	s.listenQueue.Store(int64(total))
 }
@@ -484,11 +432,18 @@ func (s *Server) terminate(w *worker) {
 		if c.conn != nil {
 			c.killed.Store(true)
 			switch conn := c.conn.(type) {
-			case *fdConn:
+			case interface{ abort() }: // the direct path's connection
 				conn.abort() // its core closes it
 			case *net.TCPConn:
+				// As abort does: the peer sees the connection end at
+				// once (nginx: "upstream prematurely closed connection"),
+				// and the core's read or write fails; the core closes it.
 				conn.SetLinger(0)
-				conn.Close()
+				conn.CloseWrite()
+				conn.CloseRead()
+			case *net.UnixConn:
+				conn.CloseWrite()
+				conn.CloseRead()
 			default:
 				conn.Close()
 			}

@@ -18,7 +18,7 @@
 // Decoding follows uWSGI's core/protocol.c byte for byte, including its log
 // wording, so what a learner reads in the lab's log is what uWSGI would print.
 //
-// The response head is read the way nginx 1.22 reads it (ParseHead):
+// The response head is read the way nginx 1.22 reads it (HeadParser):
 // ngx_http_parse_status_line, ngx_http_parse_header_line, then the uwsgi
 // module's CGI rules (a Status: header, else Location → 302, else 200) or, for
 // proxy_pass, HTTP/0.9 when there is no status line. The proxy's upstream
@@ -27,10 +27,10 @@
 // …", "upstream sent too big header").
 //
 // What it leaves out: modifier1 values other than 0 (WSGI) are decoded but not
-// interpreted; the server decides what to do with them. ParseHead parses from
-// the first byte on every call, where nginx resumes its state machines; the
-// two differ only for a status line split across reads that then turns out
-// invalid.
+// interpreted; the server decides what to do with them. HeadParser resumes
+// at the line it stopped in, where nginx resumes its state machines at the
+// byte; the two differ only for a status line split across reads that then
+// turns out invalid.
 //
 // Reference: https://uwsgi-docs.readthedocs.io/en/latest/Protocol.html
 package uwsgiproto

@@ -3,9 +3,11 @@ package uwsgiproto
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -54,7 +56,7 @@ func FuzzReadPacket(f *testing.F) {
 	}
 	f.Add([]byte{0, 0x88, 0x13, 0})
 	f.Fuzz(func(t *testing.T, wire []byte) {
-		p, err := ReadPacket(bufio.NewReader(bytes.NewReader(wire)), 0)
+		p, err := PacketReader{}.Read(bufio.NewReader(bytes.NewReader(wire)))
 		if err != nil {
 			return
 		}
@@ -62,7 +64,7 @@ func FuzzReadPacket(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p2, err := ReadPacket(bufio.NewReader(bytes.NewReader(enc)), 0)
+		p2, err := PacketReader{}.Read(bufio.NewReader(bytes.NewReader(enc)))
 		if err != nil || len(p2.Vars) != len(p.Vars) {
 			t.Fatalf("re-read: %v (%d vs %d vars)", err, len(p2.Vars), len(p.Vars))
 		}
@@ -112,4 +114,74 @@ func FuzzReadResponse(f *testing.F) {
 			t.Fatalf("body %q, one byte at a time %q (status %d), want %q", body, slowBody, slow.Status, rest)
 		}
 	})
+}
+
+// FuzzPacketPaths: PacketReader decodes a packet that fits in the reader's
+// buffer where it lies, and copies one that does not; both paths agree on
+// every input — the same header, vars, raw bytes (when kept) and error, and
+// the same bytes left unread for the body — whether the bytes come in one
+// read or one byte per read. Seeded with the packets in testdata/packets
+// (nginx's, and the malformed ones the app server's tests send).
+func FuzzPacketPaths(f *testing.F) {
+	seeds, _ := filepath.Glob("testdata/packets/*.bin")
+	for _, p := range seeds {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b, uint16(4096), false)
+	}
+	for _, tt := range packetTests {
+		f.Add(append(tt.wire, "body"...), uint16(4096), true)
+	}
+	f.Add(packetTests[1].wire, uint16(3), false)
+	f.Fuzz(func(t *testing.T, data []byte, bufferSize uint16, oneByte bool) {
+		if len(data) > 1<<17 {
+			return
+		}
+		open := func(size int) *bufio.Reader {
+			var r io.Reader = bytes.NewReader(data)
+			if oneByte {
+				r = iotest.OneByteReader(r)
+			}
+			return bufio.NewReaderSize(&stickyReader{r: r}, size)
+		}
+		// 16 is bufio's smallest buffer: blocks over 12 bytes are copied.
+		small, big := open(16), open(MaxVarsSize+HeaderLen)
+		want, werr := PacketReader{BufferSize: int(bufferSize)}.Read(small)
+		got, gerr := PacketReader{BufferSize: int(bufferSize), NoRaw: true}.Read(big)
+		if fmt.Sprint(gerr) != fmt.Sprint(werr) {
+			t.Fatalf("error: got %v, want %v", gerr, werr)
+		}
+		if got.Header != want.Header || !reflect.DeepEqual(got.Vars, want.Vars) {
+			t.Fatalf("packet: got %+v %q, want %+v %q", got.Header, got.Vars, want.Header, want.Vars)
+		}
+		if got.Raw != nil {
+			t.Fatalf("raw with NoRaw: got %q", got.Raw)
+		}
+		if werr == nil && !bytes.Equal(want.Raw, data[:len(want.Raw)]) {
+			t.Fatalf("raw: got %q, want the packet's bytes %q", want.Raw, data[:len(want.Raw)])
+		}
+		rest1, _ := io.ReadAll(small)
+		rest2, _ := io.ReadAll(big)
+		if !bytes.Equal(rest1, rest2) {
+			t.Fatalf("left unread: got %q, want %q", rest2, rest1)
+		}
+	})
+}
+
+// stickyReader returns its first error again on every later read, as the
+// app server's connections do.
+type stickyReader struct {
+	r   io.Reader
+	err error
+}
+
+func (s *stickyReader) Read(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	n, err := s.r.Read(p)
+	s.err = err
+	return n, err
 }

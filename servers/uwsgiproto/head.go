@@ -92,29 +92,11 @@ func (h *Head) first(name string) (string, bool) {
 // span locates one header line's name and value in the buffer.
 type span struct{ name, nameEnd, val, valEnd int }
 
-// ParseHead parses buf, which starts with the response, the way nginx 1.22
-// does: ngx_http_parse_status_line, then ngx_http_parse_header_line with
-// underscores allowed, then the module's rules (see Module).
-//
-// It returns ErrNeedMore while the head is incomplete and an
-// *InvalidHeaderError for what nginx answers with 502. The result depends
-// on the head's own bytes only: bytes after the head (the body) never
-// change it, and every proper prefix of a complete head is ErrNeedMore.
-//
-// ParseHead starts from the first byte on every call; a caller reading a
-// head in several reads uses a HeadParser, which resumes. buf is not kept.
-func ParseHead(buf []byte, m Module) (*Head, error) {
-	var local [16]span // most heads have fewer lines: no allocation for them
-	sc := headScan{m: m}
-	h, _, err := sc.scan(buf, local[:0])
-	return h, err
-}
-
 // A HeadParser reads one response head arriving over several reads into
 // one growing buffer, resuming where its last call stopped as nginx's state
 // machines do, so a head trickling in is still read in linear time (only an
-// incomplete line is read again). Results are those of ParseHead on the
-// same bytes. Its zero value uses UwsgiModule rules; use one per response.
+// incomplete line is read again). Results are those of one call on the
+// whole bytes (the tests' ParseHead). Its zero value uses UwsgiModule rules; use one per response.
 type HeadParser struct {
 	Module Module
 	sc     headScan
@@ -156,7 +138,7 @@ type headScan struct {
 
 // scan continues over buf, which must hold the bytes seen before and
 // possibly more; spans holds the header lines found so far and comes back
-// with the new ones (a parameter, not a field, so that ParseHead's spans
+// with the new ones (a parameter, not a field, so that a caller's spans
 // can live on its stack). Headers are located first and turned into strings
 // once the head is complete: an incomplete head costs no allocation, and a
 // complete one costs one string for all its text.

@@ -200,3 +200,22 @@ func FuzzParseHead(f *testing.F) {
 }
 
 func hdr(name, value string) Field { return Field{Name: name, Value: value} }
+
+// ParseHead is a HeadParser's answer for buf read in one go: the tests'
+// reference. It parses buf, which starts with the response, the way nginx 1.22
+// does: ngx_http_parse_status_line, then ngx_http_parse_header_line with
+// underscores allowed, then the module's rules (see Module).
+//
+// It returns ErrNeedMore while the head is incomplete and an
+// *InvalidHeaderError for what nginx answers with 502. The result depends
+// on the head's own bytes only: bytes after the head (the body) never
+// change it, and every proper prefix of a complete head is ErrNeedMore.
+//
+// ParseHead starts from the first byte on every call; a caller reading a
+// head in several reads uses a HeadParser, which resumes. buf is not kept.
+func ParseHead(buf []byte, m Module) (*Head, error) {
+	var local [16]span // most heads have fewer lines: no allocation for them
+	sc := headScan{m: m}
+	h, _, err := sc.scan(buf, local[:0])
+	return h, err
+}

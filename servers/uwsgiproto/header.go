@@ -30,9 +30,3 @@ func (h Header) Bytes() [HeaderLen]byte {
 	b[3] = h.Modifier2
 	return b
 }
-
-// Append appends the header's bytes to dst.
-func (h Header) Append(dst []byte) []byte {
-	b := h.Bytes()
-	return append(dst, b[:]...)
-}

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"webflow-lab/servers/internal/realpeer"
+	"webflow-lab/servers/testenv"
 )
 
 // interopHeads are answers an app server might send, from ordinary to
@@ -125,7 +125,7 @@ func rawBackend(t *testing.T) string {
 				br := bufio.NewReader(c)
 				var uri string
 				if b, err := br.Peek(1); err == nil && b[0] == 0 {
-					p, err := ReadPacket(br, 0)
+					p, err := PacketReader{}.Read(br)
 					if err != nil {
 						return
 					}
@@ -152,9 +152,7 @@ func rawBackend(t *testing.T) string {
 // proxy_pass to backend; it is stopped in Cleanup.
 func runNginx(t *testing.T, backend string) (addr, errLog string) {
 	t.Helper()
-	if _, err := exec.LookPath("nginx"); err != nil {
-		t.Skipf("nginx not in PATH: %v", err)
-	}
+	testenv.Need(t, "nginx")
 	dir := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(dir, "logs"), 0o755); err != nil {
 		t.Fatal(err)

@@ -44,11 +44,33 @@ func TestEncodePacket(t *testing.T) {
 	}
 }
 
+// TestAppendPacket: appended after bytes already in the buffer, as the
+// proxy's pooled buffers have them; a refused block leaves dst as it was.
+func TestAppendPacket(t *testing.T) {
+	for _, tt := range packetTests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := AppendPacket([]byte("old"), tt.mod1, tt.mod2, tt.vars)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := append([]byte("old"), tt.wire...); !bytes.Equal(got, want) {
+				t.Errorf("got % x\nwant % x", got, want)
+			}
+		})
+	}
+	t.Run("too big", func(t *testing.T) {
+		got, err := AppendPacket([]byte("old"), 0, 0, Vars{{"X", strings.Repeat("x", 40000)}, {"Y", strings.Repeat("y", 40000)}})
+		if !errors.Is(err, ErrVarsTooBig) || string(got) != "old" {
+			t.Errorf("got %q, %v; want \"old\", ErrVarsTooBig", got, err)
+		}
+	})
+}
+
 func TestReadPacket(t *testing.T) {
 	for _, tt := range packetTests {
 		t.Run(tt.name, func(t *testing.T) {
 			body := "BODY"
-			p, err := ReadPacket(bufio.NewReader(bytes.NewReader(append(tt.wire, body...))), 0)
+			p, err := PacketReader{}.Read(bufio.NewReader(bytes.NewReader(append(tt.wire, body...))))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -88,7 +110,7 @@ func TestReadPacketErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ReadPacket(bufio.NewReader(bytes.NewReader(tt.wire)), tt.bufSize)
+			_, err := PacketReader{BufferSize: tt.bufSize}.Read(bufio.NewReader(bytes.NewReader(tt.wire)))
 			if !errors.Is(err, tt.kind) {
 				t.Fatalf("got %v, want %v", err, tt.kind)
 			}
@@ -99,7 +121,7 @@ func TestReadPacketErrors(t *testing.T) {
 		})
 	}
 	t.Run("peer closed before sending", func(t *testing.T) {
-		if _, err := ReadPacket(bufio.NewReader(bytes.NewReader(nil)), 0); err != io.EOF {
+		if _, err := (PacketReader{}).Read(bufio.NewReader(bytes.NewReader(nil))); err != io.EOF {
 			t.Errorf("got %v, want io.EOF", err)
 		}
 	})
@@ -249,7 +271,7 @@ func TestWriteRequest(t *testing.T) {
 		t.Fatalf("n=%d len=%d err=%v", n, buf.Len(), err)
 	}
 	br := bufio.NewReader(&buf)
-	p, err := ReadPacket(br, 0)
+	p, err := PacketReader{}.Read(br)
 	if err != nil {
 		t.Fatal(err)
 	}

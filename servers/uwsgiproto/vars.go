@@ -53,15 +53,23 @@ func AppendVars(dst []byte, vs Vars) ([]byte, error) {
 
 // EncodePacket returns header and vars block (the body follows separately).
 func EncodePacket(modifier1, modifier2 uint8, vs Vars) ([]byte, error) {
-	buf := make([]byte, HeaderLen, HeaderLen+vs.Size())
-	buf, err := AppendVars(buf, vs)
+	return AppendPacket(make([]byte, 0, HeaderLen+vs.Size()), modifier1, modifier2, vs)
+}
+
+// AppendPacket appends the header and vars block to dst, as nginx's uwsgi
+// module builds them in one buffer (ngx_http_uwsgi_create_request). On
+// error dst is returned as it was.
+func AppendPacket(dst []byte, modifier1, modifier2 uint8, vs Vars) ([]byte, error) {
+	start := len(dst)
+	dst = append(dst, 0, 0, 0, 0)
+	dst, err := AppendVars(dst, vs)
 	if err != nil {
-		return nil, err
+		return dst[:start], err
 	}
-	h := Header{Modifier1: modifier1, Size: uint16(len(buf) - HeaderLen), Modifier2: modifier2}
+	h := Header{Modifier1: modifier1, Size: uint16(len(dst) - start - HeaderLen), Modifier2: modifier2}
 	b := h.Bytes()
-	copy(buf, b[:])
-	return buf, nil
+	copy(dst[start:], b[:])
+	return dst, nil
 }
 
 // DecodeVars decodes a vars block the way uWSGI's uwsgi_parse_vars does,
@@ -73,17 +81,22 @@ func EncodePacket(modifier1, modifier2 uint8, vs Vars) ([]byte, error) {
 //   - a value may be empty, even the last one, and must fit in the block;
 //   - at most MaxVars pairs.
 //
-// Strings share no memory with block.
-func DecodeVars(block []byte) (Vars, error) {
+// Strings share no memory with block: the block is copied once, and every
+// key and value is a piece of that copy (two allocations, whatever the
+// number of vars).
+func DecodeVars(block []byte) (Vars, error) { return decodeVars(string(block)) }
+
+func decodeVars(block string) (Vars, error) {
 	vs := make(Vars, 0, 24)
 	end := len(block)
 	p := 0
-	strsize := 0 // the last length read, which uWSGI prints in its error
+	strsize := 0                                                         // the last length read, which uWSGI prints in its error
+	u16 := func(p int) int { return int(block[p]) | int(block[p+1])<<8 } // little-endian
 	for p < end {
 		if p+2 >= end {
 			return vs, decodeErr(ErrTruncatedVars, p, fmt.Sprintf("invalid uwsgi request (current strsize: %d). skip.", strsize))
 		}
-		strsize = int(binary.LittleEndian.Uint16(block[p:]))
+		strsize = u16(p)
 		if strsize == 0 {
 			return vs, decodeErr(ErrNullKey, p, "uwsgi key cannot be null. skip this var.")
 		}
@@ -98,7 +111,7 @@ func DecodeVars(block []byte) (Vars, error) {
 		if p+2 > end {
 			return vs, decodeErr(ErrVarOverrun, p, fmt.Sprintf("invalid uwsgi request (current strsize: %d). skip.", strsize))
 		}
-		strsize = int(binary.LittleEndian.Uint16(block[p:]))
+		strsize = u16(p)
 		p += 2
 		if p+strsize > end {
 			return vs, decodeErr(ErrVarOverrun, p, fmt.Sprintf("invalid uwsgi request (current strsize: %d). skip.", strsize))
@@ -106,7 +119,7 @@ func DecodeVars(block []byte) (Vars, error) {
 		if len(vs) >= MaxVars {
 			return vs, decodeErr(ErrTooManyVars, p, "max vec size reached. skip this var.")
 		}
-		vs = append(vs, Var{Key: string(key), Value: string(block[p : p+strsize])})
+		vs = append(vs, Var{Key: key, Value: block[p : p+strsize]})
 		p += strsize
 	}
 	return vs, nil

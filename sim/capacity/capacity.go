@@ -88,7 +88,8 @@ type Result struct {
 	// Queue is what the stats server said about the listen queue while
 	// the load ran: the most connections seen waiting, and their mean
 	// over the samples. QueueKnown is false where the system does not
-	// report it (uWSGI reads it with TCP_INFO, on Linux only).
+	// report it (uWSGI reads it with TCP_INFO, on Linux only; the lab's
+	// app server says -1 elsewhere and in a portable build).
 	MaxQueue, MeanQueue float64
 	QueueKnown          bool
 	Samples             int
@@ -226,7 +227,9 @@ func readQueue(ctx context.Context, addr string) (int, bool) {
 			MaxQueue int `json:"max_queue"`
 		} `json:"sockets"`
 	}
-	if json.Unmarshal(b, &stats) != nil || len(stats.Sockets) == 0 {
+	// -1 is the lab's "cannot tell" (macOS, Windows, a portable build):
+	// no sample, rather than a false 0.
+	if json.Unmarshal(b, &stats) != nil || len(stats.Sockets) == 0 || stats.Sockets[0].Queue < 0 {
 		return 0, false
 	}
 	return stats.Sockets[0].Queue, true

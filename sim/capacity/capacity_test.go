@@ -9,10 +9,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
-	"syscall"
 	"testing"
 	"time"
+
+	"webflow-lab/servers/testenv"
+	"webflow-lab/servers/uwsgi"
 )
 
 func TestPredict(t *testing.T) {
@@ -71,7 +72,7 @@ func TestMeasure(t *testing.T) {
 	if r.Wait < 10*time.Millisecond {
 		t.Errorf("mean wait %v: with twice the clients as slots, want about one handler time (20ms)", r.Wait)
 	}
-	if runtime.GOOS == "linux" && (!r.QueueKnown || r.MaxQueue < 1) {
+	if uwsgi.QueueKnown && (!r.QueueKnown || r.MaxQueue < 1) {
 		t.Errorf("listen queue: known %v, max %v over %d samples; want clients seen waiting", r.QueueKnown, r.MaxQueue, r.Samples)
 	}
 }
@@ -126,29 +127,23 @@ func freePort(t *testing.T) int {
 // but internal/ is theirs alone.
 func startUWSGI(t *testing.T, dir, addr string, args ...string) {
 	t.Helper()
-	bin, err := exec.LookPath("uwsgi")
-	if err != nil {
-		t.Skipf("uwsgi not in PATH: %v", err)
-	}
-	if _, err := os.Stat("/usr/lib/uwsgi/plugins/python3_plugin.so"); err != nil {
-		t.Skipf("uWSGI's python3 plugin is not installed: %v", err)
-	}
+	bin := testenv.NeedUWSGI(t)
 	var out bytes.Buffer
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	testenv.Group(cmd)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
 	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGINT)
+		cmd.Process.Signal(os.Interrupt)
 		select {
 		case <-done:
 		case <-time.After(10 * time.Second):
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			testenv.KillGroup(cmd)
 			<-done
 		}
 	})

@@ -6,7 +6,8 @@ import (
 	"io"
 	"net"
 	"os"
-	"syscall"
+
+	"webflow-lab/servers/errno"
 )
 
 // An ErrorKind is what went wrong with a request that got no answer, in
@@ -59,9 +60,9 @@ func Kinds() []ErrorKind {
 // kindOf classifies a request's error.
 func kindOf(err error) ErrorKind {
 	switch {
-	case errors.Is(err, syscall.ECONNREFUSED):
+	case errno.Is(err, errno.ECONNREFUSED):
 		return Refused
-	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNABORTED):
+	case errno.Is(err, errno.ECONNRESET), errno.Is(err, errno.EPIPE), errno.Is(err, errno.ECONNABORTED):
 		return Reset
 	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, context.DeadlineExceeded):
 		return Timeout
@@ -78,5 +79,5 @@ func kindOf(err error) ErrorKind {
 }
 
 func isReset(err error) bool {
-	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+	return errno.Is(err, errno.ECONNRESET) || errno.Is(err, errno.EPIPE)
 }

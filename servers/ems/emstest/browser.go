@@ -4,10 +4,11 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"webflow-lab/servers/testenv"
 
 	"github.com/chromedp/chromedp"
 )
@@ -41,9 +42,7 @@ type Page struct {
 // ChromiumPath or does not start.
 func NewPage(t testing.TB, o PageOptions) *Page {
 	t.Helper()
-	if _, err := exec.LookPath(ChromiumPath); err != nil {
-		t.Skipf("chromium not installed at %s: %v", ChromiumPath, err)
-	}
+	testenv.Need(t, ChromiumPath)
 	if o.Timeout == 0 {
 		o.Timeout = time.Minute
 	}

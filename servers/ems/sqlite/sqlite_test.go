@@ -13,6 +13,7 @@ import (
 
 	"webflow-lab/servers/ems"
 	"webflow-lab/servers/ems/sqlite"
+	"webflow-lab/servers/internal/tracetest"
 	"webflow-lab/servers/trace"
 )
 
@@ -229,29 +230,18 @@ func TestOpenErrors(t *testing.T) {
 	}
 }
 
-// recorder keeps every event and wants PDUs.
-type recorder struct {
-	mu     sync.Mutex
-	events []trace.Event
-}
-
-func (r *recorder) Record(e trace.Event) {
-	r.mu.Lock()
-	r.events = append(r.events, e)
-	r.mu.Unlock()
-}
-
 func TestTraceEvents(t *testing.T) {
 	db := MustOpenDB(t)
-	rec := &recorder{}
+	rec := &tracetest.Recorder{}
 	ctx := sqlite.WithTrace(context.Background(), sqlite.Hop{Recorder: rec, ReqID: "req-1", Instance: "uwsgi-1"})
 	if err := db.CreateUser(ctx, &ems.User{Username: "bob", RealName: "Bob", PasswordHash: "$2a$10$secrethash"}); err != nil {
 		t.Fatal(err)
 	}
-	if len(rec.events) != 2 {
-		t.Fatalf("got %d events, want 2 (sent, returned)", len(rec.events))
+	evs := rec.Events()
+	if len(evs) != 2 {
+		t.Fatalf("got %d events, want 2 (sent, returned)", len(evs))
 	}
-	sent, ret := rec.events[0], rec.events[1]
+	sent, ret := evs[0], evs[1]
 	if sent.Phase != trace.Sent || ret.Phase != trace.Returned || ret.From != trace.App || ret.To != trace.DB ||
 		ret.ReqID != "req-1" || ret.Instance != "uwsgi-1" {
 		t.Fatalf("got events %+v / %+v", sent, ret)
@@ -265,10 +255,10 @@ func TestTraceEvents(t *testing.T) {
 		t.Fatalf("PDU %q: want the statement, \"bob\", the hash masked and the duration", pdu)
 	}
 	db.Stop()
-	rec.events = nil
+	rec.Reset()
 	db.FindEmployee(ctx, 1)
-	if len(rec.events) != 2 || rec.events[1].Phase != trace.Failed || !strings.Contains(rec.events[1].Why, "database service not started") {
-		t.Fatalf("stopped query events %+v, want a Failed event", rec.events)
+	if evs := rec.Events(); len(evs) != 2 || evs[1].Phase != trace.Failed || !strings.Contains(evs[1].Why, "database service not started") {
+		t.Fatalf("stopped query events %+v, want a Failed event", evs)
 	}
 }
 

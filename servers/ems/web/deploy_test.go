@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"webflow-lab/servers/ems/emstest"
+	"webflow-lab/servers/testenv"
 	"webflow-lab/servers/uwsgi"
 	"webflow-lab/servers/wsgi"
 )
@@ -58,10 +59,7 @@ func freePort(t *testing.T) string {
 // startNginx runs real nginx with conf (the http{} body) under a temp prefix.
 func startNginx(t *testing.T, conf string) {
 	t.Helper()
-	bin, err := exec.LookPath("nginx")
-	if err != nil {
-		t.Skipf("nginx not in PATH: %v", err)
-	}
+	bin := testenv.Need(t, "nginx")
 	prefix := t.TempDir()
 	os.MkdirAll(filepath.Join(prefix, "logs"), 0o755)
 	params, err := os.ReadFile(filepath.Join("..", "..", "..", "assets", "nginx", "uwsgi_params"))
@@ -108,9 +106,7 @@ func waitListening(t *testing.T, addr string, stderr *bytes.Buffer) {
 // { alias … }`, the page and its CSS load but an uploaded avatar is a 404
 // (the course's 头像不显示); a server that also aliases /media shows it.
 func TestNginxMediaLesson(t *testing.T) {
-	if _, err := exec.LookPath("nginx"); err != nil {
-		t.Skipf("nginx not in PATH: %v", err)
-	}
+	testenv.Need(t, "nginx")
 	dir := t.TempDir()
 	// nginx's workers run as an unprivileged user (nobody / www-data) when
 	// started as root: the folders it aliases must be readable by them,

@@ -3,31 +3,20 @@ package web
 import (
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"webflow-lab/servers/ems/emstest"
+	"webflow-lab/servers/internal/tracetest"
 	"webflow-lab/servers/trace"
 	"webflow-lab/servers/wsgi"
 )
-
-type events struct {
-	mu  sync.Mutex
-	all []trace.Event
-}
-
-func (e *events) Record(ev trace.Event) {
-	e.mu.Lock()
-	e.all = append(e.all, ev)
-	e.mu.Unlock()
-}
 
 // TestQueriesReportToTheEnvironsRecorder: the app's SQL shows up as App → DB
 // hops of the request that ran it, with the request id and instance, and the
 // password hash masked in the PDU.
 func TestQueriesReportToTheEnvironsRecorder(t *testing.T) {
 	a, _ := openApp(t, testConfig(t, ""))
-	rec := &events{}
+	rec := &tracetest.Recorder{}
 	h := wsgi.Handler(wsgi.AppFunc(func(env *wsgi.Environ, start wsgi.StartResponse) (wsgi.Body, error) {
 		env.Trace = rec
 		env.Server = wsgi.ServerInfo{Instance: "uwsgi-7", Worker: 1}
@@ -38,19 +27,18 @@ func TestQueriesReportToTheEnvironsRecorder(t *testing.T) {
 	c := emstest.NewClient(t, srv.URL)
 	c.Register("tracey", "secret1", "追踪")
 
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
+	all := rec.Events()
 	var insert *trace.Event
-	for i, ev := range rec.all {
+	for i, ev := range all {
 		if ev.From != trace.App || ev.To != trace.DB || ev.Instance != "uwsgi-7" {
 			t.Fatalf("event %+v: want App → DB on uwsgi-7", ev)
 		}
 		if ev.Phase == trace.Returned && strings.HasPrefix(ev.Why, "INSERT INTO users") {
-			insert = &rec.all[i]
+			insert = &all[i]
 		}
 	}
 	if insert == nil || insert.PDU == nil {
-		t.Fatalf("no INSERT INTO users event with a PDU among %d events", len(rec.all))
+		t.Fatalf("no INSERT INTO users event with a PDU among %d events", len(all))
 	}
 	pdu := string(insert.PDU.Data)
 	if !strings.Contains(pdu, `"tracey"`) || strings.Contains(pdu, "$2a$") || !strings.Contains(pdu, "'***'") {

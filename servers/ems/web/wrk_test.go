@@ -12,6 +12,7 @@ import (
 	"webflow-lab/servers/ems"
 	"webflow-lab/servers/ems/emstest"
 	"webflow-lab/servers/ems/sqlite"
+	"webflow-lab/servers/testenv"
 )
 
 // TestWrkListPage measures the employee list (1,000 employees, logged in,
@@ -23,10 +24,7 @@ func TestWrkListPage(t *testing.T) {
 	if os.Getenv("EMS_WRK") == "" {
 		t.Skip("measurement; set EMS_WRK=1 to run wrk against the list page")
 	}
-	wrk, err := exec.LookPath("wrk")
-	if err != nil {
-		t.Skipf("wrk not in PATH: %v", err)
-	}
+	wrk := testenv.Need(t, "wrk")
 	dir := t.TempDir()
 	base := startEMS(t, dir)
 	db, err := sqlite.Open(filepath.Join(dir, "db.sqlite3"))

@@ -13,9 +13,6 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files with what the tests produce")
 
-// Updating reports whether the test binary runs with -update.
-func Updating() bool { return *update }
-
 // Check compares got with the file at path. With -update it writes got there
 // instead, creating folders as needed. A missing file fails the test with a
 // hint to run -update.

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"webflow-lab/servers/testenv"
 )
 
 // FreePort returns a loopback TCP port that was free a moment ago.
@@ -87,7 +89,7 @@ func start(t testing.TB, dir, name string, args ...string) *Proc {
 	p.Cmd = exec.Command(name, args...)
 	p.Cmd.Dir = dir
 	p.Cmd.Stdout, p.Cmd.Stderr = p, p
-	p.Cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	testenv.Group(p.Cmd)
 	if err := p.Cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
@@ -98,11 +100,11 @@ func start(t testing.TB, dir, name string, args ...string) *Proc {
 	}()
 	t.Cleanup(func() {
 		// SIGINT: both nginx (fast shutdown) and uWSGI (shutdown) stop on it.
-		p.Cmd.Process.Signal(syscall.SIGINT)
+		p.Cmd.Process.Signal(os.Interrupt)
 		select {
 		case <-done:
 		case <-time.After(10 * time.Second):
-			syscall.Kill(-p.Cmd.Process.Pid, syscall.SIGKILL)
+			testenv.KillGroup(p.Cmd)
 			<-done
 		}
 	})
@@ -114,9 +116,7 @@ func start(t testing.TB, dir, name string, args ...string) *Proc {
 // waits until every port in ports accepts.
 func Nginx(t testing.TB, uwsgiParams []byte, servers string, ports ...int) *Proc {
 	t.Helper()
-	if _, err := exec.LookPath("nginx"); err != nil {
-		t.Skipf("nginx not in PATH: %v", err)
-	}
+	testenv.Need(t, "nginx")
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "uwsgi_params"), uwsgiParams, 0o644); err != nil {
 		t.Fatal(err)
@@ -165,10 +165,7 @@ func NginxIn(t testing.TB, dir string, addrs ...string) *Proc {
 // addrs accepts.
 func NginxFile(t testing.TB, dir, conf, globals string, addrs ...string) *Proc {
 	t.Helper()
-	bin, err := exec.LookPath("nginx")
-	if err != nil {
-		t.Skipf("nginx not in PATH: %v", err)
-	}
+	bin := testenv.Need(t, "nginx")
 	os.MkdirAll(filepath.Join(dir, "logs"), 0o755)
 	p := start(t, dir, bin, "-p", dir, "-c", conf,
 		"-g", "daemon off; master_process on; worker_processes 1; pid "+filepath.Join(dir, "nginx.pid")+"; "+globals)
@@ -188,13 +185,7 @@ func ErrorLog(p *Proc) string {
 // args and waits until address accepts.
 func UWSGI(t testing.TB, dir, address string, args ...string) *Proc {
 	t.Helper()
-	bin, err := exec.LookPath("uwsgi")
-	if err != nil {
-		t.Skipf("uwsgi not in PATH: %v", err)
-	}
-	if _, err := os.Stat("/usr/lib/uwsgi/plugins/python3_plugin.so"); err != nil {
-		t.Skipf("uWSGI's python3 plugin is not installed: %v", err)
-	}
+	bin := testenv.NeedUWSGI(t)
 	p := start(t, dir, bin, args...)
 	network := "tcp"
 	if !strings.Contains(address, ":") {

@@ -1,6 +1,9 @@
+//go:build !portable
+
 package sock
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -52,7 +55,7 @@ func (c *TCPConn) Writev(bufs net.Buffers) (int64, error) {
 	return n, opError("writev", c.RemoteAddr(), err)
 }
 
-// Conn is a TCP connection opened by Dial: a non-blocking socket the
+// Conn is a TCP connection opened by dialRaw: a non-blocking socket the
 // runtime's poller drives through an *os.File. It implements net.Conn.
 type Conn struct {
 	closed atomic.Bool // os.File says "use of closed file"; a net.Conn says net.ErrClosed
@@ -62,12 +65,62 @@ type Conn struct {
 	raddr  *net.TCPAddr
 }
 
-// Dial starts a TCP connect to address, a "host:port" whose host is an IP
+// DialContext connects to address. A TCP address whose host is an IP
+// literal takes the raw path (dialRaw); anything else (a name to resolve, a
+// UNIX socket) the net package's, with the same options (dialNet).
+func (Dialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	if network == "tcp" {
+		if c, ok, err := dialRaw(address); ok {
+			if err != nil {
+				return nil, err
+			}
+			if err := c.finishConnect(ctx); err != nil {
+				c.Close()
+				return nil, err
+			}
+			return c, nil
+		}
+	}
+	return dialNet(ctx, network, address)
+}
+
+// finishConnect waits for the connect dialRaw started, until ctx ends. Like
+// nginx, which returns to its event loop after connect(2) and writes when
+// epoll reports the socket writable, it first lets the rest of the ready
+// work run: writing at once made the app server's worker wake for each
+// request alone and preempt this thread, a context switch or two per request
+// on each side, which doubled the app server's kernel time. On loopback the
+// handshake is over by then, and no deadline needs arming.
+func (c *Conn) finishConnect(ctx context.Context) error {
+	runtime.Gosched()
+	done, err := c.Connected()
+	if done {
+		return err
+	}
+	if d, ok := ctx.Deadline(); ok {
+		c.SetWriteDeadline(d)
+	}
+	stop := context.AfterFunc(ctx, func() { c.SetWriteDeadline(time.Unix(1, 0)) })
+	err = c.WaitConnected()
+	if !stop() && err == nil {
+		err = ctx.Err() // ended meanwhile: its past deadline may land at any moment
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return c.opError("dial", ctx.Err())
+		}
+		return err
+	}
+	c.SetWriteDeadline(time.Time{})
+	return nil
+}
+
+// dialRaw starts a TCP connect to address, a "host:port" whose host is an IP
 // literal. ok is false when address is not one (a name to resolve): the
 // caller dials with the net package instead. The connect may still be in
-// progress when Dial returns: WaitConnected finishes it. On loopback the
+// progress when dialRaw returns: WaitConnected finishes it. On loopback the
 // kernel has usually done the whole handshake by then.
-func Dial(address string) (c *Conn, ok bool, err error) {
+func dialRaw(address string) (c *Conn, ok bool, err error) {
 	ap, perr := netip.ParseAddrPort(address)
 	if perr != nil {
 		return nil, false, nil
@@ -123,7 +176,7 @@ func rawConnect(fd int, sa syscall.Sockaddr) error {
 	}
 }
 
-// Connected tells, without waiting, whether the connect Dial started is
+// Connected tells, without waiting, whether the connect dialRaw started is
 // over: done with a nil error when it succeeded, done with the error when it
 // failed, not done while the handshake runs.
 func (c *Conn) Connected() (done bool, err error) {
@@ -133,7 +186,7 @@ func (c *Conn) Connected() (done bool, err error) {
 	return done, c.connectError(cerr)
 }
 
-// WaitConnected waits until the connect Dial started succeeds or fails, or
+// WaitConnected waits until the connect dialRaw started succeeds or fails, or
 // the write deadline passes (an error wrapping os.ErrDeadlineExceeded).
 func (c *Conn) WaitConnected() error {
 	var cerr error
@@ -209,6 +262,9 @@ func (c *Conn) LocalAddr() net.Addr {
 	}
 	return &net.TCPAddr{}
 }
+
+// SyscallConn gives the socket, as a *net.TCPConn's does.
+func (c *Conn) SyscallConn() (syscall.RawConn, error) { return c.raw.rc, nil }
 
 func (c *Conn) RemoteAddr() net.Addr               { return c.raddr }
 func (c *Conn) SetDeadline(t time.Time) error      { return c.f.SetDeadline(t) }

@@ -1,3 +1,5 @@
+//go:build !portable
+
 package sock
 
 import (
@@ -23,12 +25,12 @@ func listen(t *testing.T) net.Listener {
 	return ln
 }
 
-// dial connects with Dial and waits for the handshake.
+// dial connects with dialRaw and waits for the handshake.
 func dial(t *testing.T, addr string) *Conn {
 	t.Helper()
-	c, ok, err := Dial(addr)
+	c, ok, err := dialRaw(addr)
 	if !ok || err != nil {
-		t.Fatalf("Dial(%q) = %v, ok %v", addr, err, ok)
+		t.Fatalf("dialRaw(%q) = %v, ok %v", addr, err, ok)
 	}
 	c.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	if err := c.WaitConnected(); err != nil {
@@ -57,8 +59,8 @@ func pair(t *testing.T) (*Conn, *TCPConn) {
 
 func TestDialDeclinesNames(t *testing.T) {
 	for _, addr := range []string{"localhost:80", "example.com:http", "/tmp/x.sock", ""} {
-		if _, ok, _ := Dial(addr); ok {
-			t.Errorf("Dial(%q) took an address it cannot dial without a resolver", addr)
+		if _, ok, _ := dialRaw(addr); ok {
+			t.Errorf("dialRaw(%q) took an address it cannot dial without a resolver", addr)
 		}
 	}
 }
@@ -67,7 +69,7 @@ func TestDialRefused(t *testing.T) {
 	ln := listen(t)
 	addr := ln.Addr().String()
 	ln.Close()
-	c, ok, err := Dial(addr)
+	c, ok, err := dialRaw(addr)
 	if !ok {
 		t.Fatal("declined an IP literal")
 	}
@@ -167,7 +169,7 @@ func TestNoLeak(t *testing.T) {
 	count := func() int { fds, _ := os.ReadDir("/proc/self/fd"); return len(fds) }
 	before := count()
 	for range 200 {
-		c, _, err := Dial(ln.Addr().String())
+		c, _, err := dialRaw(ln.Addr().String())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -190,7 +192,7 @@ func TestConnected(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	r, _, err := Dial(addr)
+	r, _, err := dialRaw(addr)
 	if err != nil {
 		if !errors.Is(err, syscall.ECONNREFUSED) {
 			t.Fatal(err)
@@ -216,7 +218,7 @@ func TestConnected(t *testing.T) {
 // A connect nobody answers ends at the write deadline, as connect_timeout.
 func TestWaitConnectedDeadline(t *testing.T) {
 	addr := testnet.UnansweredAddr(t)
-	c, _, err := Dial(addr)
+	c, _, err := dialRaw(addr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,18 +1,16 @@
-//go:build !linux
+//go:build !linux || portable
 
 package sock
 
-import "net"
+import (
+	"context"
+	"net"
+)
 
-// Off Linux the net package does the work: Wrap returns its argument and
-// Dial declines every address.
-
+// Wrap returns its argument: the net package reads and writes.
 func Wrap(nc net.Conn) net.Conn { return nc }
 
-type Conn struct{ net.Conn }
-
-func (*Conn) WaitConnected() error { return nil }
-
-func (*Conn) Connected() (bool, error) { return true, nil }
-
-func Dial(address string) (*Conn, bool, error) { return nil, false, nil }
+// DialContext connects with the net package (dialNet).
+func (Dialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	return dialNet(ctx, network, address)
+}

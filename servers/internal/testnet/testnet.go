@@ -3,7 +3,6 @@ package testnet
 
 import (
 	"net"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -13,22 +12,16 @@ import (
 // to a peer that does not answer, without sending a packet off the machine.
 func UnansweredAddr(tb testing.TB) string {
 	tb.Helper()
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { syscall.Close(fd) })
-	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+	tb.Cleanup(func() { ln.Close() })
+	// net.Listen asks for the longest queue; a second listen(2) shortens it.
+	if err := shortenQueue(tb, ln.(*net.TCPListener)); err != nil {
 		tb.Fatal(err)
 	}
-	if err := syscall.Listen(fd, 0); err != nil {
-		tb.Fatal(err)
-	}
-	sa, err := syscall.Getsockname(fd)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	addr := (&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: sa.(*syscall.SockaddrInet4).Port}).String()
+	addr := ln.Addr().String()
 	// Fill the queue with connections that complete but are never accepted.
 	for range 4 {
 		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)

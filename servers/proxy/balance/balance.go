@@ -94,12 +94,6 @@ func ByDirective(name string, args []string, rnd *rand.Rand) (Balancer, error) {
 	return mk(args, rnd)
 }
 
-// Directives lists the balancing directives ByDirective knows, in the
-// order a menu would show them ("" is round robin).
-func Directives() []string {
-	return []string{"", "least_conn", "ip_hash", "hash", "random"}
-}
-
 func argCountError(name string) error {
 	usage := map[string]string{
 		"ip_hash":    "ip_hash;",

@@ -1,6 +1,7 @@
 package balance
 
 import (
+	"math/rand/v2"
 	"net/netip"
 	"strings"
 	"testing"
@@ -106,3 +107,17 @@ func seq(t testing.TB, u *Upstream, n int, client netip.Addr, key string) string
 }
 
 var lo = netip.MustParseAddr("127.0.0.1")
+
+// WithClock sets the clock (default time.Now). Only whole seconds are used,
+// as nginx's ngx_time() gives them, so tests can step it exactly.
+func WithClock(now func() time.Time) Option {
+	return func(u *Upstream) {
+		if now != nil {
+			u.now = now
+		}
+	}
+}
+
+// NewRandom returns `random;` (two=false) or `random two least_conn;`
+// drawing from rnd (nil: the global generator). rnd may be shared.
+func NewRandom(two bool, rnd *rand.Rand) Random { return Random{Two: two, rnd: rnd} }

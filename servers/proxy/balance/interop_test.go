@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"webflow-lab/servers/proxy/config"
+	"webflow-lab/servers/testenv"
 )
 
 // The interop tests run real nginx with the same upstream block and compare
@@ -65,10 +66,7 @@ func startNginx(t *testing.T, method string, bs []backend, listenHost string) st
 // where nginx no longer checks `backup` against it.
 func startNginxOrder(t *testing.T, method string, bs []backend, listenHost string, methodLast bool) string {
 	t.Helper()
-	bin, err := exec.LookPath("nginx")
-	if err != nil {
-		t.Skipf("nginx not in PATH: %v", err)
-	}
+	bin := testenv.Need(t, "nginx")
 	dir := t.TempDir()
 	ln, err := net.Listen("tcp", net.JoinHostPort(listenHost, "0"))
 	if err != nil {
@@ -153,6 +151,9 @@ http {
 // fresh connection and returns the body ("502" for a 502).
 func fetch(t *testing.T, listen string, from netip.Addr, uri string) string {
 	t.Helper()
+	if from.IsValid() {
+		testenv.NeedSource(t, from.String())
+	}
 	body, err := fetchErr(listen, from, uri)
 	if err != nil {
 		t.Fatal(err)
@@ -337,9 +338,7 @@ func TestInteropNginxHeld(t *testing.T) {
 }
 
 func testHeld(t *testing.T, directive string, method Balancer, bs []backend, held int) {
-	if _, err := exec.LookPath("nginx"); err != nil {
-		t.Skipf("nginx not in PATH: %v", err)
-	}
+	testenv.Need(t, "nginx")
 	arrived := make(chan string, 16)
 	release := make(chan struct{})
 	for i := range bs {

@@ -25,10 +25,6 @@ type Random struct {
 
 var _ Balancer = Random{}
 
-// NewRandom returns `random;` (two=false) or `random two least_conn;`
-// drawing from rnd (nil: the global generator). rnd may be shared.
-func NewRandom(two bool, rnd *rand.Rand) Random { return Random{Two: two, rnd: rnd} }
-
 func (m Random) String() string {
 	if m.Two {
 		return "random two least_conn"

@@ -69,16 +69,6 @@ type Upstream struct {
 // An Option changes how NewUpstream builds an Upstream.
 type Option func(*Upstream)
 
-// WithClock sets the clock (default time.Now). Only whole seconds are used,
-// as nginx's ngx_time() gives them, so tests can step it exactly.
-func WithClock(now func() time.Time) Option {
-	return func(u *Upstream) {
-		if now != nil {
-			u.now = now
-		}
-	}
-}
-
 // MethodAfterServers tells NewUpstream that the balancing directive came
 // after the server lines. nginx checks `backup` against the method only when
 // it parses the server line, so in that order ip_hash, hash and random keep

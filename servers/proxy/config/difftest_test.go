@@ -4,12 +4,13 @@ import (
 	"flag"
 	"math/rand"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"webflow-lab/servers/testenv"
 )
 
 var (
@@ -23,10 +24,7 @@ var (
 // message and file:line as real nginx -t. The seed is fixed, so a failure
 // is reproducible; -mutations raises the count.
 func TestInteropMutations(t *testing.T) {
-	bin, err := exec.LookPath("nginx")
-	if err != nil {
-		t.Skipf("nginx not in PATH: %v", err)
-	}
+	bin := testenv.Need(t, "nginx")
 	n := *mutations
 	if testing.Short() {
 		n = 50

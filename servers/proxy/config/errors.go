@@ -1,12 +1,10 @@
 package config
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"strings"
-	"syscall"
 
+	"webflow-lab/servers/errno"
 	"webflow-lab/servers/explain"
 )
 
@@ -84,42 +82,23 @@ func newError(ne *NginxError, kind errKind, h hint) *explain.Error {
 	return &explain.Error{What: explain.T(ne.Msg, ne.Msg), Where: where, Why: why, Try: try, Err: ne}
 }
 
-var errIsDir = syscall.EISDIR
+var errIsDir = errno.EISDIR
 
 // errnoText is the "(2: No such file or directory)" part of nginx's system
-// errors, with glibc's strerror wording.
+// errors, with glibc's strerror wording; an error without an errno reads as
+// a failed read.
 func errnoText(err error) string {
-	var no syscall.Errno
-	switch {
-	case errors.As(err, &no):
-	case errors.Is(err, fs.ErrNotExist):
-		no = syscall.ENOENT
-	case errors.Is(err, fs.ErrPermission):
-		no = syscall.EACCES
-	default:
-		return "(5: Input/output error)"
+	if _, ok := errno.Of(err); !ok {
+		return "(" + errno.Format(errno.EIO) + ")"
 	}
-	text := map[syscall.Errno]string{
-		syscall.ENOENT:  "No such file or directory",
-		syscall.EACCES:  "Permission denied",
-		syscall.EISDIR:  "Is a directory",
-		syscall.ENOTDIR: "Not a directory",
-		syscall.ELOOP:   "Too many levels of symbolic links",
-		syscall.EMFILE:  "Too many open files",
-	}[no]
-	if text == "" {
-		text = no.Error()
-		text = strings.ToUpper(text[:1]) + text[1:]
-	}
-	return fmt.Sprintf("(%d: %s)", int(no), text)
+	return "(" + errno.Format(err) + ")"
 }
 
 // openError is nginx's failure to open a config file: `open() "x" failed
 // (2: No such file or directory) in including-file:line`. A directory opens
 // but cannot be read, which nginx reports from pread().
 func openError(name, from string, line int, err error) error {
-	var no syscall.Errno
-	if errors.As(err, &no) && no == syscall.EISDIR {
+	if errno.Is(err, errno.EISDIR) {
 		// open() succeeds on a directory; ngx_read_file's pread() then
 		// fails, logged at crit level and without the config position.
 		ne := &NginxError{Level: "crit", Msg: fmt.Sprintf(`pread() "%s" failed %s`, name, errnoText(err))}

@@ -12,6 +12,7 @@ import (
 	"testing/fstest"
 
 	"webflow-lab/assets"
+	"webflow-lab/servers/testenv"
 )
 
 // nginxVerdict runs the real `nginx -t` on main (inside dir, which becomes
@@ -74,10 +75,7 @@ func copyTree(t *testing.T, src string, dir string) {
 // TestInteropCheck runs real nginx -t and our parser on the same files and
 // wants the same verdict, message and file:line.
 func TestInteropCheck(t *testing.T) {
-	bin, err := exec.LookPath("nginx")
-	if err != nil {
-		t.Skipf("nginx not in PATH: %v", err)
-	}
+	bin := testenv.Need(t, "nginx")
 	dir := t.TempDir()
 	copyTree(t, "testdata/check", dir)
 	if err := os.MkdirAll(filepath.Join(dir, "logs"), 0o755); err != nil {
@@ -98,10 +96,7 @@ func TestInteropCheck(t *testing.T) {
 // TestInteropLexer feeds nginx the tokenizer corner cases through `return`,
 // whose argument nginx echoes, and compares the verdicts and error lines.
 func TestInteropLexer(t *testing.T) {
-	bin, err := exec.LookPath("nginx")
-	if err != nil {
-		t.Skipf("nginx not in PATH: %v", err)
-	}
+	bin := testenv.Need(t, "nginx")
 	cases := map[string]string{
 		"hash-in-token":     "return 200 a#b;",
 		"quote-then-char":   `return 200 "x"y;`,
@@ -134,10 +129,7 @@ func TestInteropLexer(t *testing.T) {
 
 // TestInteropAssets checks that real nginx accepts the lab's shipped configs.
 func TestInteropAssets(t *testing.T) {
-	bin, err := exec.LookPath("nginx")
-	if err != nil {
-		t.Skipf("nginx not in PATH: %v", err)
-	}
+	bin := testenv.Need(t, "nginx")
 	dir := t.TempDir()
 	copyTree(t, "../../../assets/nginx", dir)
 	for _, sub := range []string{"logs", "static", "media", "dist"} {
@@ -255,10 +247,7 @@ func filepathGlobFS(pattern string) ([]string, error) {
 // TestInteropWarnings compares nginx's own [warn] lines (not the lab's "has
 // no effect" ones) for every config of the corpus.
 func TestInteropWarnings(t *testing.T) {
-	bin, err := exec.LookPath("nginx")
-	if err != nil {
-		t.Skipf("nginx not in PATH: %v", err)
-	}
+	bin := testenv.Need(t, "nginx")
 	dir := t.TempDir()
 	copyTree(t, "testdata/check", dir)
 	files, _ := filepath.Glob(filepath.Join(dir, "*.conf"))
@@ -286,10 +275,7 @@ func TestInteropWarnings(t *testing.T) {
 
 // TestInteropDump compares Dump with `nginx -T`'s stdout.
 func TestInteropDump(t *testing.T) {
-	bin, err := exec.LookPath("nginx")
-	if err != nil {
-		t.Skipf("nginx not in PATH: %v", err)
-	}
+	bin := testenv.Need(t, "nginx")
 	dir := t.TempDir()
 	copyTree(t, "testdata/check", dir)
 	main := filepath.Join(dir, "good-syntax.conf")

@@ -6,11 +6,10 @@ import (
 	"errors"
 	"net"
 	"os"
-	"runtime"
 	"sync"
-	"syscall"
 	"time"
 
+	"webflow-lab/servers/errno"
 	"webflow-lab/servers/internal/sock"
 	"webflow-lab/servers/trace"
 	"webflow-lab/servers/uwsgiproto"
@@ -140,42 +139,13 @@ func (c *call) attempt(addr string, packet []byte) *attempt {
 	}
 }
 
-// dial connects to a peer within connect_timeout. Once it has a socket it
-// arms stop: a client going away interrupts blocked I/O on it by setting a
-// past deadline. On error the socket is closed and stop disarmed.
+// dial connects to a peer within connect_timeout, with the Engine's Dialer.
+// Once it has a connection it arms stop: a client going away interrupts
+// blocked I/O on it by setting a past deadline.
 func (c *call) dial(network, address string) (conn net.Conn, stop func() bool, timedOut bool, err error) {
-	if c.e.Dialer == nil && network == "tcp" {
-		// The fast path: a peer given as an IP literal (sock.Dial).
-		if sc, ok, err := sock.Dial(address); ok {
-			if err != nil {
-				return nil, nil, false, err
-			}
-			stop = afterFunc(c.ctx, func() { sc.SetDeadline(time.Unix(1, 0)) })
-			// Like nginx, send only after the rest of the ready work: nginx
-			// returns to its event loop after connect(2) and writes when
-			// epoll reports the socket writable. Writing at once makes the
-			// app server's worker wake for each request alone and preempt
-			// this thread: a context switch or two per request on each
-			// side, which doubled the app server's kernel time.
-			runtime.Gosched()
-			// On loopback the handshake is over by now: then no
-			// connect_timeout needs arming.
-			done, err := sc.Connected()
-			if !done {
-				c.setDeadline(sc.SetWriteDeadline, c.s.ConnectTimeout)
-				err = sc.WaitConnected()
-			}
-			if err != nil {
-				stop()
-				sc.Close()
-				return nil, nil, false, err // the caller tells a timeout by err
-			}
-			return sc, stop, false, nil
-		}
-	}
 	d := c.e.Dialer
 	if d == nil {
-		d = defaultDialer
+		d = sock.Dialer{}
 	}
 	dctx, cancel := context.WithTimeout(c.ctx, c.s.ConnectTimeout)
 	conn, err = d.DialContext(dctx, network, address)
@@ -187,7 +157,7 @@ func (c *call) dial(network, address string) (conn net.Conn, stop func() bool, t
 		}
 		return nil, nil, timedOut, err
 	}
-	return conn, afterFunc(c.ctx, func() { conn.SetDeadline(time.Unix(1, 0)) }), false, nil
+	return conn, context.AfterFunc(c.ctx, func() { conn.SetDeadline(time.Unix(1, 0)) }), false, nil
 }
 
 func (c *call) headFailed(a *attempt, stop func() bool, ft NextUpstream, level Level, msg string) *attempt {
@@ -244,11 +214,10 @@ func connectError(network, addr string, err error) (Level, string) {
 		return Error, "connect() failed " + errnoText(err)
 	}
 	level := Crit
-	var en syscall.Errno
-	if errors.As(err, &en) {
-		switch en {
-		case syscall.ECONNREFUSED, syscall.EAGAIN, syscall.ECONNRESET, syscall.ENETDOWN,
-			syscall.ENETUNREACH, syscall.EHOSTDOWN, syscall.EHOSTUNREACH:
+	if e, ok := errno.Of(err); ok {
+		switch e {
+		case errno.ECONNREFUSED, errno.EAGAIN, errno.ECONNRESET, errno.ENETDOWN,
+			errno.ENETUNREACH, errno.EHOSTDOWN, errno.EHOSTUNREACH:
 			level = Error
 		}
 	}
@@ -291,16 +260,6 @@ func (c *call) writeAll(conn net.Conn, bufs net.Buffers, timeout time.Duration) 
 	return nil // the deadline stays: nothing else is written before Close
 }
 
-// afterFunc is context.AfterFunc(ctx, f), or ctx's own AfterFunc method when
-// it has one (as the proxy's per-request context does): then an attempt
-// costs no extra context. Either way f runs in its own goroutine.
-func afterFunc(ctx context.Context, f func()) (stop func() bool) {
-	if a, ok := ctx.(interface{ AfterFunc(func()) func() bool }); ok {
-		return a.AfterFunc(f)
-	}
-	return context.AfterFunc(ctx, f)
-}
-
 // askPoints asks the lab's points about this attempt: the proxy→uwsgi hop
 // (a breakpoint holds the request here, before any connection exists), then
 // the firewall at the peer's port, inside uwsgi_connect_timeout as a
@@ -320,7 +279,7 @@ func (c *call) askPoints(network, addr string) (timedOut bool, err error) {
 	ctx, cancel := context.WithTimeout(c.ctx, c.s.ConnectTimeout)
 	defer cancel()
 	if err := pts.Ask(ctx, stop); err != nil {
-		return errors.Is(err, syscall.ETIMEDOUT), dialError(network, addr, err)
+		return errno.Is(err, errno.ETIMEDOUT), dialError(network, addr, err)
 	}
 	return false, nil
 }

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"webflow-lab/servers/proxy/balance"
-	"webflow-lab/servers/trace"
 	"webflow-lab/servers/uwsgiproto"
 	"webflow-lab/servers/wsgi"
 )
@@ -123,7 +122,7 @@ func (b *backend) serve(c net.Conn) {
 	var rv received
 	switch b.protocol {
 	case "uwsgi":
-		p, err := uwsgiproto.ReadPacket(br, 65536)
+		p, err := uwsgiproto.PacketReader{BufferSize: 65536}.Read(br)
 		if err != nil {
 			return
 		}
@@ -286,22 +285,4 @@ type errDialer struct{ errno syscall.Errno }
 
 func (d errDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
 	return nil, &net.OpError{Op: "dial", Net: network, Err: os.NewSyscallError("connect", d.errno)}
-}
-
-// events collects trace events.
-type events struct {
-	mu sync.Mutex
-	ev []trace.Event
-}
-
-func (e *events) Record(ev trace.Event) {
-	e.mu.Lock()
-	e.ev = append(e.ev, ev)
-	e.mu.Unlock()
-}
-
-func (e *events) all() []trace.Event {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return append([]trace.Event(nil), e.ev...)
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"webflow-lab/servers/internal/tracetest"
 	"webflow-lab/servers/trace"
 	"webflow-lab/servers/uwsgiproto"
 )
@@ -22,7 +23,7 @@ func BenchmarkDo(b *testing.B) {
 		rec  trace.Recorder
 	}{
 		{"no recorder", nil},
-		{"watched recorder", &events{}},
+		{"watched recorder", &tracetest.Recorder{}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			be := benchBackend(b)
@@ -37,10 +38,8 @@ func BenchmarkDo(b *testing.B) {
 				}
 				io.Copy(io.Discard, res.Body)
 				res.Body.Close()
-				if ev, ok := bc.rec.(*events); ok {
-					ev.mu.Lock()
-					ev.ev = ev.ev[:0]
-					ev.mu.Unlock()
+				if r, ok := bc.rec.(*tracetest.Recorder); ok {
+					r.Reset()
 				}
 			}
 		})
@@ -52,7 +51,8 @@ func BenchmarkParseHead(b *testing.B) {
 	b.SetBytes(int64(len(head)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := uwsgiproto.ParseHead(head, uwsgiproto.UwsgiModule); err != nil {
+		hp := uwsgiproto.HeadParser{Module: uwsgiproto.UwsgiModule}
+		if _, err := hp.Parse(head); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -79,7 +79,7 @@ func benchBackend(b *testing.B) string {
 				defer wg.Done()
 				defer c.Close()
 				br := bufio.NewReader(c)
-				if _, err := uwsgiproto.ReadPacket(br, 0); err != nil {
+				if _, err := (uwsgiproto.PacketReader{}).Read(br); err != nil {
 					return
 				}
 				io.WriteString(c, okResponse)

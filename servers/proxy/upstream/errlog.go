@@ -3,11 +3,10 @@ package upstream
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
-	"strings"
-	"syscall"
+
+	"webflow-lab/servers/errno"
 )
 
 // Level is an error.log severity, most severe first, as nginx orders them.
@@ -80,48 +79,18 @@ type BodyError struct {
 func (e *BodyError) Error() string { return "upstream: " + e.Entry.Text() }
 func (e *BodyError) Unwrap() error { return e.Err }
 
-// strerror gives glibc's text for the errnos a proxy meets; nginx prints
-// "(errno: strerror)". Go's own table is lower-case, glibc's is not.
-var strerror = map[syscall.Errno]string{
-	syscall.ENOENT:        "No such file or directory",
-	syscall.EACCES:        "Permission denied",
-	syscall.EAGAIN:        "Resource temporarily unavailable",
-	syscall.EPIPE:         "Broken pipe",
-	syscall.ECONNREFUSED:  "Connection refused",
-	syscall.ECONNRESET:    "Connection reset by peer",
-	syscall.ETIMEDOUT:     "Connection timed out",
-	syscall.ENETUNREACH:   "Network is unreachable",
-	syscall.EHOSTUNREACH:  "No route to host",
-	syscall.EHOSTDOWN:     "Host is down",
-	syscall.ENETDOWN:      "Network is down",
-	syscall.EADDRNOTAVAIL: "Cannot assign requested address",
-}
-
 // errnoText renders err the way nginx renders a system error: "(111: Connection refused)".
 // Errors without an errno (an injected fault, say) are shown as they are.
-func errnoText(err error) string {
-	var en syscall.Errno
-	if errors.As(err, &en) {
-		text, ok := strerror[en]
-		if !ok {
-			text = en.Error()
-			if text != "" {
-				text = strings.ToUpper(text[:1]) + text[1:]
-			}
-		}
-		return fmt.Sprintf("(%d: %s)", int(en), text)
-	}
-	return "(" + err.Error() + ")"
-}
+func errnoText(err error) string { return "(" + errno.Format(err) + ")" }
 
 // timedOut is nginx's NGX_ETIMEDOUT text, used for every upstream timeout.
-var timedOut = "upstream timed out " + errnoText(syscall.ETIMEDOUT)
+var timedOut = "upstream timed out " + errnoText(errno.ETIMEDOUT)
 
 // isTimeout reports a deadline that passed. (net.Error's Timeout is no
 // good here: it is also true for EAGAIN, which nginx reports as an error.)
 func isTimeout(err error) bool {
 	return errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) ||
-		errors.Is(err, syscall.ETIMEDOUT)
+		errno.Is(err, errno.ETIMEDOUT)
 }
 
 func isEOF(err error) bool {

@@ -20,7 +20,7 @@ func serveOnce(ln net.Listener) {
 		return
 	}
 	defer c.Close()
-	if _, err := uwsgiproto.ReadPacket(bufio.NewReader(c), 0); err != nil {
+	if _, err := (uwsgiproto.PacketReader{}).Read(bufio.NewReader(c)); err != nil {
 		return
 	}
 	io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nhello from uwsgi")

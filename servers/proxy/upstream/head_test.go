@@ -1,7 +1,6 @@
 package upstream
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net"
@@ -95,36 +94,6 @@ func TestHeadOneBytePerRead(t *testing.T) {
 			if h.Status != tt.status || h.StatusLine != tt.line || last != tt.header || len(h.Header) != tt.headers || body != tt.body || err != nil {
 				t.Errorf("got %d %q, %d headers, last %q, body %q (%v); want %d %q, %d, %q, %q",
 					h.Status, h.StatusLine, len(h.Header), last, body, err, tt.status, tt.line, tt.headers, tt.header, tt.body)
-			}
-		})
-	}
-}
-
-// TestAppendPacket: the pooled encoder writes what uwsgiproto.EncodePacket
-// does, into a used buffer too, and refuses what it refuses.
-func TestAppendPacket(t *testing.T) {
-	tests := []struct {
-		name   string
-		m1, m2 uint8
-		vars   uwsgiproto.Vars
-	}{
-		{"empty", 0, 0, nil},
-		{"hello", 0, 0, uwsgiproto.Vars{{Key: "REQUEST_METHOD", Value: "GET"}, {Key: "PATH_INFO", Value: "/app/hello"}, {Key: "QUERY_STRING", Value: ""}}},
-		{"modifiers", 5, 7, uwsgiproto.Vars{{Key: "A", Value: "b"}}},
-		{"too big", 0, 0, uwsgiproto.Vars{{Key: "X", Value: strings.Repeat("x", 40000)}, {Key: "Y", Value: strings.Repeat("y", 40000)}}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			want, wantErr := uwsgiproto.EncodePacket(tt.m1, tt.m2, tt.vars)
-			got, err := appendPacket([]byte("old bytes"), tt.m1, tt.m2, tt.vars)
-			if (err != nil) != (wantErr != nil) {
-				t.Fatalf("error: got %v, want %v", err, wantErr)
-			}
-			if err != nil {
-				return
-			}
-			if !bytes.Equal(got[len("old bytes"):], want) {
-				t.Errorf("got %x, want %x", got[len("old bytes"):], want)
 			}
 		})
 	}

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -15,6 +14,7 @@ import (
 
 	"webflow-lab/servers/internal/realpeer"
 	"webflow-lab/servers/proxy/balance"
+	"webflow-lab/servers/testenv"
 )
 
 // nginxLog is one parsed error.log line.
@@ -26,9 +26,7 @@ var errLine = regexp.MustCompile(`^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[(\w+)\] \d+#
 // and returns its address and error.log path. It is stopped in Cleanup.
 func runNginx(t *testing.T, serverBody, httpBody string) (addr, errLog string) {
 	t.Helper()
-	if _, err := exec.LookPath("nginx"); err != nil {
-		t.Skipf("nginx not in PATH: %v", err)
-	}
+	testenv.Need(t, "nginx")
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "logs"), 0o755)
 	addr = refusedAddr(t)
@@ -77,9 +75,7 @@ func readNginxLog(t *testing.T, path string, offset int64) ([]nginxLog, int64) {
 // TestAgainstNginx runs the same failures through real nginx 1.22 and through
 // the engine and compares status codes and error.log entries.
 func TestAgainstNginx(t *testing.T) {
-	if _, err := exec.LookPath("nginx"); err != nil {
-		t.Skipf("nginx not in PATH: %v", err)
-	}
+	testenv.Need(t, "nginx")
 	checkLeaks(t)
 	refused := refusedAddr(t)
 	closer := newBackend(t, "uwsgi", closeNow)

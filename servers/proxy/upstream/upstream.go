@@ -209,9 +209,13 @@ func (r *Result) UpstreamResponseTime() string {
 }
 
 // An Engine runs the dynamic path. The zero value is ready: it dials with
-// net.Dialer and records nothing. An Engine is safe for concurrent use.
+// sock.Dialer and records nothing. An Engine is safe for concurrent use.
 type Engine struct {
-	Dialer   Dialer         // nil: sock.Dial for an IP literal, else a net.Dialer
+	// Dialer opens every connection to a peer, within connect_timeout (the
+	// context's deadline). nil is sock.Dialer: nginx's socket options (no
+	// TCP_NODELAY, no keep-alive probes) on every path, and on Linux raw
+	// system calls for an IP-literal peer.
+	Dialer   Dialer
 	Recorder trace.Recorder // nil: trace.Nop
 	// Points are the lab's switches at the proxy→uwsgi hop and at the
 	// firewall's (connect); nil is never armed. A fault they give runs the
@@ -219,11 +223,6 @@ type Engine struct {
 	// dropped waits out uwsgi_connect_timeout.
 	Points *trace.Points
 }
-
-// defaultDialer sets no TCP keepalive on upstream sockets: nginx's
-// uwsgi_socket_keepalive/proxy_socket_keepalive are off by default, and
-// each option is a setsockopt(2) per connection (four of them in Go).
-var defaultDialer = &net.Dialer{KeepAlive: -1}
 
 // dialAddr turns a peer address into Dial's arguments: "unix:/path" is a
 // UNIX socket, anything else TCP.
@@ -313,21 +312,6 @@ func (e *Engine) Do(ctx context.Context, t Target, s Settings, r *Request) *Resu
 
 var packetBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
 
-// appendPacket is uwsgiproto.EncodePacket appending to dst: the 4-byte
-// header, then the vars block.
-func appendPacket(dst []byte, modifier1, modifier2 uint8, vs uwsgiproto.Vars) ([]byte, error) {
-	start := len(dst)
-	dst = append(dst, 0, 0, 0, 0)
-	dst, err := uwsgiproto.AppendVars(dst, vs)
-	if err != nil {
-		return dst[:start], err
-	}
-	h := uwsgiproto.Header{Modifier1: modifier1, Size: uint16(len(dst) - start - uwsgiproto.HeaderLen), Modifier2: modifier2}
-	b := h.Bytes()
-	copy(dst[start:], b[:])
-	return dst, nil
-}
-
 // run is ngx_http_upstream_init_request → connect → … → next, as a loop.
 func (c *call) run() {
 	s, r := c.s, c.r
@@ -338,7 +322,7 @@ func (c *call) run() {
 		pb := packetBufs.Get().(*[]byte)
 		defer func() { *pb = packet[:0]; packetBufs.Put(pb) }()
 		var err error
-		packet, err = appendPacket((*pb)[:0], s.Modifier1, s.Modifier2, r.Vars)
+		packet, err = uwsgiproto.AppendPacket((*pb)[:0], s.Modifier1, s.Modifier2, r.Vars)
 		if err != nil {
 			// ngx_http_uwsgi_create_request refuses before any peer is chosen.
 			c.log(LogEntry{Level: Alert, Msg: fmt.Sprintf("uwsgi request is too big: %d", r.Vars.Size())})

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"webflow-lab/servers/internal/testnet"
+	"webflow-lab/servers/internal/tracetest"
 	"webflow-lab/servers/proxy/balance"
 	"webflow-lab/servers/trace"
 	"webflow-lab/servers/uwsgiproto"
@@ -484,7 +485,7 @@ func TestUwsgiWire(t *testing.T) {
 	checkLeaks(t)
 	b := newBackend(t, "uwsgi", respond(okResponse))
 	req := uwsgiReq("POST", "/employees", "name=张三")
-	rec := &events{}
+	rec := &tracetest.Recorder{}
 	res := (&Engine{Recorder: rec}).Do(context.Background(), Target{Addr: b.addr}, Settings{Modifier1: 0, Modifier2: 0}, req)
 	readBody(t, res)
 	got := <-b.got
@@ -497,7 +498,7 @@ func TestUwsgiWire(t *testing.T) {
 	}
 	// The trace: the balancer's pick, the packet sent, the head returned.
 	var kinds []string
-	for _, ev := range rec.all() {
+	for _, ev := range rec.Events() {
 		k := ev.From + "→" + ev.To + " " + ev.Phase.String()
 		if ev.PDU != nil {
 			k += " pdu"

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"webflow-lab/servers/testenv"
 	"webflow-lab/servers/uwsgiproto"
 )
 
@@ -18,10 +19,7 @@ import (
 // loopback uwsgi socket, stopped in Cleanup.
 func runUwsgi(t *testing.T) string {
 	t.Helper()
-	bin, err := exec.LookPath("uwsgi")
-	if err != nil {
-		t.Skipf("uwsgi not in PATH: %v", err)
-	}
+	bin := testenv.NeedUWSGI(t)
 	app, err := filepath.Abs("testdata/app.py")
 	if err != nil {
 		t.Fatal(err)

@@ -42,9 +42,6 @@ type Addr struct {
 	Opt     Option // where it was configured
 }
 
-// IsZero reports whether no address was configured.
-func (a Addr) IsZero() bool { return a.Raw == "" && a.Network == "" }
-
 // A StaticMap is one static-map line: requests whose PATH_INFO starts with
 // Mount are looked up under Dir (relative to chdir) before the app runs.
 type StaticMap struct {

@@ -8,23 +8,15 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"webflow-lab/servers/testenv"
 )
 
 // These tests run the real uWSGI (2.0.21 with the python3 and http plugins)
 // on the same files and check that Config says what uWSGI did. They skip
 // when uwsgi is not installed.
-
-func needUWSGI(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("uwsgi")
-	if err != nil {
-		t.Skipf("uwsgi not in PATH: %v", err)
-	}
-	return p
-}
 
 // plugins makes the Debian build behave like pip's monolithic uWSGI.
 var plugins = []string{"--plugins", "python3,http"}
@@ -110,12 +102,12 @@ type proc struct {
 // its process group) and waits for it.
 func startUWSGI(t *testing.T, dir string, args ...string) *proc {
 	t.Helper()
-	bin := needUWSGI(t)
+	bin := testenv.NeedUWSGI(t)
 	p := &proc{log: newLogBuf(), done: make(chan struct{})}
 	p.cmd = exec.Command(bin, append(append(append([]string{}, plugins...), stopFast...), args...)...)
 	p.cmd.Dir, p.cmd.Env = dir, minimalEnv(nil)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	testenv.Group(p.cmd)
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -138,14 +130,14 @@ func (p *proc) stop(t *testing.T) {
 			return
 		default:
 		}
-		_ = p.cmd.Process.Signal(syscall.SIGINT)
+		_ = p.cmd.Process.Signal(os.Interrupt)
 		select {
 		case <-p.done:
 			return
 		case <-time.After(3 * time.Second):
 		}
 	}
-	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	_ = testenv.KillGroup(p.cmd)
 	<-p.done
 	t.Errorf("uwsgi did not stop on SIGINT; killed\n%s", p.log.String())
 }

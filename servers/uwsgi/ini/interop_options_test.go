@@ -10,17 +10,17 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"webflow-lab/servers/explain"
+	"webflow-lab/servers/testenv"
 )
 
 // TestInteropGet compares, line by line, the option values uWSGI prints
 // for --get (the first option of that name, after every pass) with ours.
 func TestInteropGet(t *testing.T) {
-	bin := needUWSGI(t)
+	bin := testenv.NeedUWSGI(t)
 	tests := []struct {
 		name, text string
 		env        map[string]string
@@ -42,6 +42,11 @@ func TestInteropGet(t *testing.T) {
 		{"immediate options are not expanded", "[uwsgi]\nset-ph = q=5\nlisten = %(q)\nx = %(listen)\n", nil, []string{"listen", "x"}, nil},
 		{"environment options", "[uwsgi]\nx = %(processes)\n", map[string]string{"UWSGI_PROCESSES": "3"}, []string{"processes", "x"}, nil},
 		{"quotes are kept", "[uwsgi]\nchdir = \"/srv/app\"\nname = 'x'\n", nil, []string{"chdir", "name"}, nil},
+		// A file saved by a Windows editor: CR is stripped from both ends of
+		// every line (ini_rstrip, ini_lstrip), but @(file) drops only the
+		// file's last byte when it is \n or \r, so a CRLF file keeps its \r.
+		{"CRLF file", "; lab\r\n[uwsgi]\r\nsocket = 127.0.0.1:9001\r\nchdir = %d\r\npidfile = %duwsgi-1.pid\r\nenv = EMS_INSTANCE=uwsgi-1\r\nstatic-map = /static=static\r\nw = @(w.txt)\r\n",
+			nil, []string{"socket", "chdir", "pidfile", "env", "static-map", "w"}, map[string]string{"w.txt": "from file\r\n"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -94,7 +99,7 @@ func TestInteropGet(t *testing.T) {
 // lines: getopt's abbreviations, short flags, "=" values, the order of ini
 // files and flags, and flags without a value.
 func TestInteropCommandLine(t *testing.T) {
-	bin := needUWSGI(t)
+	bin := testenv.NeedUWSGI(t)
 	dir := t.TempDir()
 	files := map[string]string{
 		"a.ini": "[uwsgi]\nprocesses = 2\nname = a\n[dev]\nprocesses = 5\nname = dev\n",
@@ -161,7 +166,7 @@ func TestInteropCommandLine(t *testing.T) {
 // TestInteropFatal runs uWSGI on each mistake that stops it and checks
 // that it exits 1 printing the very lines our error names.
 func TestInteropFatal(t *testing.T) {
-	bin := needUWSGI(t)
+	bin := testenv.NeedUWSGI(t)
 	dir := t.TempDir()
 	port := freePort(t)
 	sock := fmt.Sprintf("127.0.0.1:%d", port)
@@ -212,8 +217,8 @@ func TestInteropFatal(t *testing.T) {
 			defer cancel()
 			cmd := exec.CommandContext(ctx, bin, append(append([]string{}, plugins...), tt.args...)...)
 			cmd.Dir, cmd.Env = dir, minimalEnv(nil)
-			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-			cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+			testenv.Group(cmd)
+			cmd.Cancel = func() error { return testenv.KillGroup(cmd) }
 			out, _ := cmd.CombinedOutput()
 			if code := cmd.ProcessState.ExitCode(); code != 1 {
 				t.Errorf("uwsgi exit code: got %d, want 1\n%s", code, out)
@@ -230,7 +235,7 @@ func TestInteropFatal(t *testing.T) {
 // TestInteropSymlinkMagic: for an ini file reached through a symlink, %d
 // and %p name the link, not its target (uWSGI does not resolve it).
 func TestInteropSymlinkMagic(t *testing.T) {
-	bin := needUWSGI(t)
+	bin := testenv.NeedUWSGI(t)
 	dir, real := t.TempDir(), t.TempDir()
 	if err := os.WriteFile(filepath.Join(real, "target.ini"), []byte("[uwsgi]\nd = %d\np = %p\nn = %n\n"), 0o644); err != nil {
 		t.Fatal(err)

@@ -11,16 +11,17 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"webflow-lab/servers/testenv"
 )
 
 // TestInteropHTTPInlineComment: "http = 127.0.0.1:P # inline comment" binds
 // port P, and every request's SERVER_PORT is "P # inline comment"; the same
 // for http-socket.
 func TestInteropHTTPInlineComment(t *testing.T) {
-	needUWSGI(t)
+	testenv.NeedUWSGI(t)
 	tests := []struct{ key, bound string }{
 		{"http", "uWSGI http bound on %s fd"},
 		{"http-socket", "uwsgi socket 0 bound to TCP address %s fd"},
@@ -51,7 +52,7 @@ func TestInteropHTTPInlineComment(t *testing.T) {
 }
 
 func TestInteropMasterAndProcesses(t *testing.T) {
-	needUWSGI(t)
+	testenv.NeedUWSGI(t)
 	tests := []struct{ name, lines string }{
 		{"semicolon comment keeps master on", "master = false ; semicolon comment\nprocesses = 2 # two workers\n"},
 		{"master off", "master = false\nprocesses = 1\n"},
@@ -95,7 +96,7 @@ func TestInteropMasterAndProcesses(t *testing.T) {
 }
 
 func TestInteropChdirComment(t *testing.T) {
-	needUWSGI(t)
+	testenv.NeedUWSGI(t)
 	base := t.TempDir()
 	if err := os.Mkdir(filepath.Join(base, "app"), 0o755); err != nil {
 		t.Fatal(err)
@@ -118,7 +119,7 @@ func TestInteropChdirComment(t *testing.T) {
 }
 
 func TestInteropUnixSocketComment(t *testing.T) {
-	needUWSGI(t)
+	testenv.NeedUWSGI(t)
 	base := t.TempDir()
 	dir, c := writeINI(t, fmt.Sprintf("[uwsgi]\nsocket = %s/app.sock # x\nwsgi-file = app.py\n", base))
 	a := c.Sockets[0]
@@ -139,7 +140,7 @@ func TestInteropUnixSocketComment(t *testing.T) {
 }
 
 func TestInteropHTTPColonInComment(t *testing.T) {
-	needUWSGI(t)
+	testenv.NeedUWSGI(t)
 	port := freePort(t)
 	dir, c := writeINI(t, fmt.Sprintf("[uwsgi]\nhttp = :%d # see: docs\nwsgi-file = app.py\n", port))
 	a := c.HTTP[0]
@@ -198,7 +199,7 @@ func listeningOn(t *testing.T, ip string) []int {
 // name holds the comment, and its log (named with the comment too) ends
 // with the chdir failure. Config must name those very files.
 func TestInteropCourseConfig(t *testing.T) {
-	needUWSGI(t)
+	testenv.NeedUWSGI(t)
 	src, err := os.ReadFile("../../../assets/uwsgi/course/config.ini")
 	if err != nil {
 		t.Fatal(err)
@@ -245,7 +246,7 @@ func TestInteropCourseConfig(t *testing.T) {
 // daemonizes, writes uwsgi.pid and uwsgi.log where it started, runs 4
 // workers of 50 threads under a master, and stops with --stop uwsgi.pid.
 func TestInteropCourseUWSGI(t *testing.T) {
-	bin := needUWSGI(t)
+	bin := testenv.NeedUWSGI(t)
 	src, err := os.ReadFile("../../../assets/uwsgi/course/uwsgi.ini")
 	if err != nil {
 		t.Fatal(err)
@@ -351,7 +352,7 @@ func stopDaemon(t *testing.T, bin, dir, pidPath, logPath string) {
 		return
 	}
 	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-	if pid <= 0 || syscall.Kill(pid, 0) != nil {
+	if pid <= 0 || !testenv.Alive(pid) {
 		return
 	}
 	cmd := exec.Command(bin, "--stop", pidPath)
@@ -360,9 +361,11 @@ func stopDaemon(t *testing.T, bin, dir, pidPath, logPath string) {
 		t.Errorf("uwsgi --stop: %v\n%s", err, out)
 	}
 	deadline := time.Now().Add(20 * time.Second)
-	for syscall.Kill(pid, 0) == nil {
+	for testenv.Alive(pid) {
 		if time.Now().After(deadline) {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
+			if p, err := os.FindProcess(pid); err == nil {
+				_ = p.Kill()
+			}
 			t.Errorf("daemon %d did not stop", pid)
 			return
 		}
@@ -391,7 +394,7 @@ func waitFile(t *testing.T, path, s string) string {
 // every request 500), writes its pid to "u.pid # pid", and its static-map
 // misses the file that exists, falling through to the (missing) app.
 func TestInteropPathComments(t *testing.T) {
-	needUWSGI(t)
+	testenv.NeedUWSGI(t)
 	base := t.TempDir()
 	if err := os.Mkdir(filepath.Join(base, "static"), 0o755); err != nil {
 		t.Fatal(err)

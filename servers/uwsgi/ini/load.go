@@ -3,11 +3,11 @@ package ini
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"webflow-lab/servers/errno"
 	"webflow-lab/servers/explain"
 )
 
@@ -226,7 +226,7 @@ func (ld *loader) loadINI(from Option, spec string) error {
 	}
 	abs, err := ld.realpath(path)
 	if err != nil {
-		return fatal(from, fmt.Sprintf("realpath() of %s failed: %s [core/utils.c line 3662]", path, cError(err)),
+		return fatal(from, fmt.Sprintf("realpath() of %s failed: %s [core/utils.c line 3662]", path, errno.Strerror(err)),
 			explain.T("uWSGI could not find the config file "+path+" (relative paths start at the current directory)",
 				"uWSGI 找不到配置文件 "+path+"（相对路径从当前目录算起）"),
 			explain.T("check the path; run the command from the directory that holds the file, or give an absolute path",
@@ -234,7 +234,7 @@ func (ld *loader) loadINI(from Option, spec string) error {
 	}
 	data, err := ld.h.readFile(path)
 	if err != nil {
-		return fatal(from, fmt.Sprintf("open(\"%s\"): %s [core/io.c line 525]", path, cError(err)),
+		return fatal(from, fmt.Sprintf("open(\"%s\"): %s [core/io.c line 525]", path, errno.Strerror(err)),
 			explain.T("the config file exists but cannot be read", "配置文件存在但无法读取"),
 			explain.T("check its permissions", "检查文件权限"))
 	}
@@ -287,24 +287,6 @@ func (ld *loader) realpath(p string) (string, error) {
 		return ld.h.cwd() + "/" + p, nil
 	}
 	return filepath.EvalSymlinks(full)
-}
-
-// cError is the strerror text uWSGI prints for err.
-func cError(err error) string {
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return "No such file or directory"
-	case errors.Is(err, fs.ErrPermission):
-		return "Permission denied"
-	}
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		s := pe.Err.Error()
-		if s != "" {
-			return strings.ToUpper(s[:1]) + s[1:]
-		}
-	}
-	return err.Error()
 }
 
 // truth is uwsgi_opt_true: every value is true except false, off, no (any

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"webflow-lab/servers/errno"
 	"webflow-lab/servers/explain"
 )
 
@@ -107,7 +108,7 @@ func (ld *loader) atFile(path string) (string, bool, error) {
 	b, err := ld.h.readFile(path)
 	if err != nil {
 		return "", false, &explain.Error{
-			What: explain.T(fmt.Sprintf("open(\"%s\"): %s [core/io.c line 525]", path, cError(err)), fmt.Sprintf("open(\"%s\"): %s [core/io.c line 525]", path, cError(err))),
+			What: explain.T(fmt.Sprintf("open(\"%s\"): %s [core/io.c line 525]", path, errno.Strerror(err)), fmt.Sprintf("open(\"%s\"): %s [core/io.c line 525]", path, errno.Strerror(err))),
 			Why:  explain.T("@(file) is replaced by the contents of the file, and uWSGI stops when it cannot open it", "@(文件) 会被替换成文件内容，文件打不开时 uWSGI 直接退出"),
 			Try:  explain.T("check the path inside @( ) (relative to the directory uWSGI was started in)", "检查 @( ) 里的路径（相对于启动 uWSGI 时的当前目录）"),
 		}

@@ -7,6 +7,8 @@
 #   servers/uwsgi/testdata/bench.sh            (from the repository root)
 #   DURATION=30s CONNS=64 servers/uwsgi/testdata/bench.sh
 #   OURS_ENV="env GOMAXPROCS=1" servers/uwsgi/testdata/bench.sh
+#   WFL=/tmp/wfl-portable servers/uwsgi/testdata/bench.sh   (a binary built
+#       beforehand, e.g. go build -tags portable -o /tmp/wfl-portable ./cmd/webflow-lab)
 #
 # Besides wrk's figures it prints the CPU time each program used per request
 # (from /proc), which stays meaningful on a machine busy with other work.
@@ -33,7 +35,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-go build -o "$dir/webflow-lab" ./cmd/webflow-lab
+if [[ -n ${WFL:-} ]]; then
+	cp "$WFL" "$dir/webflow-lab"
+else
+	go build -o "$dir/webflow-lab" ./cmd/webflow-lab
+fi
 cp assets/nginx/uwsgi_params "$dir/uwsgi_params"
 mkdir -p "$dir/tmp"
 

@@ -1,3 +1,5 @@
+//go:build !portable
+
 package uwsgi
 
 import (
@@ -10,6 +12,8 @@ import (
 	"syscall"
 	"time"
 	"unsafe"
+
+	"webflow-lab/servers/errno"
 
 	"golang.org/x/sys/unix"
 )
@@ -27,7 +31,10 @@ import (
 // can wake idle workers.
 //
 // It is used when the workers accept on exactly one socket and no Listener
-// hook wraps it; otherwise connections go through net.Conn.
+// hook wraps it; otherwise connections go through net.Conn. It exists on
+// Linux only, and not in a build with the portable tag (direct_portable.go):
+// then acceptLoop feeds the cores, with the same accept-queue behaviour, log
+// lines and events (the whole test suite runs both ways).
 
 // fdConn is an accepted, non-blocking connection. Only its core reads,
 // writes and closes it; harakiri may abort it from the master.
@@ -166,6 +173,13 @@ func (c *fdConn) SetDeadline(time.Time) error      { return nil }
 func (c *fdConn) SetReadDeadline(time.Time) error  { return nil }
 func (c *fdConn) SetWriteDeadline(time.Time) error { return nil }
 
+// selfTimed reports whether conn applies socket-timeout itself (a direct
+// path's connection does, in poll).
+func selfTimed(conn net.Conn) bool {
+	_, ok := conn.(*fdConn)
+	return ok
+}
+
 // rawAddr decodes the peer address accept4 filled in.
 func rawAddr(rsa *syscall.RawSockaddrAny) net.Addr {
 	switch rsa.Addr.Family {
@@ -280,5 +294,62 @@ func (l *listener) nudge(past bool) {
 		l.file.SetReadDeadline(time.Unix(1, 0))
 	} else {
 		l.file.SetReadDeadline(time.Time{})
+	}
+}
+
+// runCoreDirect is a core that accept()s on the socket itself, as a uWSGI
+// worker thread does: while it serves, it does not accept, so when every core
+// is busy new connections wait in the kernel's accept queue.
+func (s *Server) runCoreDirect(c *core, l *listener) {
+	var backoff time.Duration
+	a := newAcceptor(l)
+	for {
+		select {
+		case <-c.w.quit:
+			return
+		case <-s.closing:
+			return
+		default:
+		}
+		conn, err := acceptDirect(a, s.socketTimeout)
+		if err != nil {
+			select {
+			case <-s.closing:
+				return
+			case <-c.w.quit:
+				return
+			default:
+			}
+			var ne net.Error
+			switch {
+			case errno.Is(err, errno.ECONNABORTED) || errno.Is(err, errno.EINTR):
+				continue // one connection's trouble, not the socket's
+			case errors.As(err, &ne) && ne.Timeout():
+				// A reload's nudge, meant for retiring cores: a live core
+				// waits below rather than spin while it lasts.
+			default:
+				// EMFILE, or EINVAL once the socket no longer listens: the
+				// line in uwsgi_error()'s form, then a pause, never a spin.
+				s.log.Print(acceptErrText(err))
+			}
+			// Back off as net/http's Serve does, 5 ms doubling to 1 s, and
+			// stop at once when the worker or the server goes.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			t := time.NewTimer(backoff)
+			select {
+			case <-t.C:
+			case <-s.closing:
+				t.Stop()
+				return
+			case <-c.w.quit:
+				t.Stop()
+				return
+			}
+			continue
+		}
+		backoff = 0
+		// The accept is reported with the request it becomes (handle),
+		// once the packet says which request that is.
+		s.serve(c, job{conn: conn, l: l, accepted: time.Now()})
 	}
 }
