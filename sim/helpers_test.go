@@ -5,7 +5,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,6 +16,7 @@ import (
 
 	"webflow-lab/servers/ems/emstest"
 	"webflow-lab/servers/errno"
+	"webflow-lab/servers/testenv"
 	"webflow-lab/servers/trace"
 )
 
@@ -48,26 +48,8 @@ func noLeaks(t *testing.T) {
 // freePorts returns n distinct loopback ports that were free a moment ago:
 // all n are held open together (so they differ), then closed for the lab to
 // bind. Another process may take one meanwhile; startLab retries then.
-func freePorts(t testing.TB, n int) []int {
-	t.Helper()
-	var out []int
-	var lns []net.Listener
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		lns = append(lns, ln)
-		out = append(out, ln.Addr().(*net.TCPAddr).Port)
-	}
-	for _, ln := range lns {
-		ln.Close()
-	}
-	return out
-}
-
 func freeLabPorts(t testing.TB) Ports {
-	p := freePorts(t, 7)
+	p := testenv.FreePorts(t, 7)
 	return Ports{Proxy: p[0], Instances: []InstancePorts{
 		{Socket: p[1], HTTP: p[2], Stats: p[3]},
 		{Socket: p[4], HTTP: p[5], Stats: p[6]},

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"webflow-lab/servers/ems/emstest"
+	"webflow-lab/servers/testenv"
 	"webflow-lab/servers/trace"
 )
 
@@ -130,7 +131,7 @@ func TestStartStopLeavesNothing(t *testing.T) {
 func TestThirdInstance(t *testing.T) {
 	noLeaks(t)
 	lab := startLab(t, nil)
-	extra := freePorts(t, 3)
+	extra := testenv.FreePorts(t, 3)
 	src := readFile(t, filepath.Join(lab.Dir(), "uwsgi-2.ini"))
 	snap := lab.Snapshot()
 	two := snap.Instances[1]

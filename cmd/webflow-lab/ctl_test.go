@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"webflow-lab/servers/testenv"
 )
 
 // TestShellCommandsReachTheLab runs the built binary as a learner does: the
@@ -26,7 +27,7 @@ func TestShellCommandsReachTheLab(t *testing.T) {
 	// tests run labs too): then serve exits, and a new pair is tried.
 	var url string
 	for attempt := 1; ; attempt++ {
-		ports := freePorts(t, 2)
+		ports := testenv.FreePorts(t, 2)
 		serve := exec.Command(bin, "serve", "--workspace", ws, "--quiet",
 			"--port", strconv.Itoa(ports[0]), "--app-port", strconv.Itoa(ports[1]))
 		serve.Dir = dir

@@ -226,14 +226,6 @@ func realUWSGI(t *testing.T) string {
 	return bin
 }
 
-func freePorts(t *testing.T, n int) []int {
-	var ps []int
-	for range n {
-		ps = append(ps, freePort(t))
-	}
-	return ps
-}
-
 // The course's config.ini, its paths as written after the value:
 // chdir's and daemonize's glued comments are part of the paths.
 const (
@@ -264,7 +256,7 @@ func TestDaemonizeCourseConfigIni(t *testing.T) {
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "ems"), 0o755)
 	os.MkdirAll(filepath.Join(dir, "ems_project"), 0o755)
-	ports := freePorts(t, 3)
+	ports := testenv.FreePorts(t, 3)
 	courseIni(t, "config.ini", dir, ports, "")
 	reapDaemon(t, filepath.Join(dir, "ems", coursePidfile))
 
@@ -356,7 +348,7 @@ func TestDaemonizeCourseUwsgiIni(t *testing.T) {
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "P8", "P8"), 0o755)
 	os.WriteFile(filepath.Join(dir, "P8", "P8", "wsgi.py"), []byte("from django.core.wsgi import get_wsgi_application\napplication = get_wsgi_application()\n"), 0o644)
-	ports := freePorts(t, 1)
+	ports := testenv.FreePorts(t, 1)
 	ini := courseIni(t, "uwsgi.ini", dir, ports, "/root/.virtualenvs/text_dev")
 	pidPath, logPath := filepath.Join(dir, "uwsgi.pid"), filepath.Join(dir, "uwsgi.log")
 	reapDaemon(t, pidPath)
@@ -526,7 +518,7 @@ func TestInteropDaemonize(t *testing.T) {
 		runs := setup(t, "config.ini", func(dir string) {
 			os.MkdirAll(filepath.Join(dir, "ems"), 0o755)
 			os.MkdirAll(filepath.Join(dir, "ems_project"), 0o755)
-			courseIni(t, "config.ini", dir, freePorts(t, 3), "")
+			courseIni(t, "config.ini", dir, testenv.FreePorts(t, 3), "")
 			reapDaemon(t, filepath.Join(dir, "ems", coursePidfile))
 		})
 		out := map[string][]string{}
@@ -567,7 +559,7 @@ func TestInteropDaemonize(t *testing.T) {
 			os.MkdirAll(filepath.Join(dir, "P8", "P8"), 0o755)
 			// Real uWSGI runs this file; the lab runs the EMS for any wsgi.py.
 			os.WriteFile(filepath.Join(dir, "P8", "P8", "wsgi.py"), []byte("def application(env, start_response):\n    start_response('200 OK', [('Content-Type', 'text/plain')])\n    return [b'hello']\n"), 0o644)
-			p := freePorts(t, 1)
+			p := testenv.FreePorts(t, 1)
 			ports[dir] = p[0]
 			// virtualenv = /usr: a Python home that exists, so real uWSGI's
 			// Python starts (the lab notes the line either way). threads = 2,

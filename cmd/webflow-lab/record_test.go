@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"webflow-lab/servers/testenv"
 )
 
 // appPorts returns a base N whose lab ports (N, N+1, N+2 for uwsgi-1, N+10,
@@ -15,7 +16,7 @@ import (
 func appPorts(t *testing.T) int {
 	t.Helper()
 	for range 50 {
-		n := freePort(t)
+		n := testenv.FreePort(t)
 		if n+12 > 65535 {
 			continue
 		}
@@ -44,7 +45,7 @@ func TestRecordReplayCommands(t *testing.T) {
 	dir := t.TempDir()
 	ws := filepath.Join(dir, "ws")
 	file := filepath.Join(dir, "run.jsonl")
-	ports := []string{"--port", strconv.Itoa(freePort(t)), "--app-port", strconv.Itoa(appPorts(t))}
+	ports := []string{"--port", strconv.Itoa(testenv.FreePort(t)), "--app-port", strconv.Itoa(appPorts(t))}
 	var out, errb bytes.Buffer
 	code := run(append([]string{"record", "--workspace", ws, "-o", file, "--quiet", "--traffic", "1 browser, journey open-list, 2 times"}, ports...), &out, &errb)
 	if code != 0 || !strings.Contains(out.String(), "started traffic 1: 1 browser, journey open-list, 2 times") ||

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"webflow-lab/assets"
+	"webflow-lab/servers/testenv"
 )
 
 // TestUwsgiHelperProcess is not a test: it is `webflow-lab` itself when the
@@ -51,16 +51,6 @@ func (l *lockedBuf) String() string {
 	return l.b.String()
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // waitUntil polls cond (an external process's state) until it holds or d passes.
 func waitUntil(t *testing.T, what string, d time.Duration, cond func() bool, out func() string) {
 	t.Helper()
@@ -87,7 +77,7 @@ func get(url string) (string, error) {
 // then `--reload` and `--stop` on its pidfile, as the course does.
 func TestUwsgiStopReload(t *testing.T) {
 	dir := t.TempDir()
-	port := freePort(t)
+	port := testenv.FreePort(t)
 	pid := filepath.Join(dir, "uwsgi.pid")
 	ini := fmt.Sprintf("[uwsgi]\nhttp = 127.0.0.1:%d\nwsgi-file = hello\nprocesses = 2\nmaster = true\npidfile = %s\nvacuum = true\n", port, pid)
 	if err := os.WriteFile(filepath.Join(dir, "app.ini"), []byte(ini), 0o644); err != nil {
@@ -184,9 +174,9 @@ func TestUwsgiLabIniRunsEMS(t *testing.T) {
 	}
 	os.MkdirAll(filepath.Join(dir, "ems_project"), 0o755)
 	os.WriteFile(filepath.Join(dir, "ems_project", "wsgi.py"), wsgiPy, 0o644)
-	port := freePort(t)
+	port := testenv.FreePort(t)
 	ini := string(src)
-	for old, p := range map[string]int{"127.0.0.1:9000": port, "127.0.0.1:9001": freePort(t), "127.0.0.1:9002": freePort(t)} {
+	for old, p := range map[string]int{"127.0.0.1:9000": port, "127.0.0.1:9001": testenv.FreePort(t), "127.0.0.1:9002": testenv.FreePort(t)} {
 		ini = strings.ReplaceAll(ini, old, fmt.Sprintf("127.0.0.1:%d", p))
 	}
 	os.WriteFile(filepath.Join(dir, "uwsgi-1.ini"), []byte(ini), 0o644)
@@ -228,7 +218,7 @@ func TestUwsgiLabIniRunsEMS(t *testing.T) {
 // with exit status 1.
 func TestUwsgiReloadRereadsIni(t *testing.T) {
 	dir := t.TempDir()
-	port := freePort(t)
+	port := testenv.FreePort(t)
 	pid := filepath.Join(dir, "uwsgi.pid")
 	ini := fmt.Sprintf("[uwsgi]\nhttp = 127.0.0.1:%d\nwsgi-file = hello\nprocesses = 2 # two\npidfile = %s\n", port, pid)
 	path := filepath.Join(dir, "app.ini")

@@ -10,12 +10,14 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"webflow-lab/servers/proxy/config"
+	"webflow-lab/servers/testenv"
 )
 
 // syncBuffer is a goroutine-safe log sink.
@@ -173,10 +175,5 @@ func get(path string) string {
 // so the config package, refuse port 0).
 func freePort(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
+	return strconv.Itoa(testenv.FreePort(t))
 }

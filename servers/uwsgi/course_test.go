@@ -40,7 +40,7 @@ func getEcho(t *testing.T, url string) wsgi.EchoReply {
 // comment", with real uWSGI and with us.
 func TestCourseHTTPWithComment(t *testing.T) {
 	const comment = " # uWSGI服务器访问地址  保证ip地址正确"
-	port := realpeer.FreePort(t)
+	port := testenv.FreePort(t)
 	value := fmt.Sprintf("127.0.0.1:%d%s", port, comment)
 	_, log := startServer(t, Config{HTTP: []string{value}, WSGIFile: "echo"}, Options{})
 	if want := "uWSGI http bound on " + value + " fd "; !strings.Contains(log.String(), want) {
@@ -51,7 +51,7 @@ func TestCourseHTTPWithComment(t *testing.T) {
 		t.Errorf("SERVER_PORT: got %q, want %q", got.Environ["SERVER_PORT"], want)
 	}
 
-	theirPort := realpeer.FreePort(t)
+	theirPort := testenv.FreePort(t)
 	echoPy, _ := filepath.Abs("testdata/echo.py")
 	theirValue := fmt.Sprintf("127.0.0.1:%d%s", theirPort, comment)
 	p := realpeer.UWSGI(t, t.TempDir(), fmt.Sprintf("127.0.0.1:%d", theirPort),
@@ -73,13 +73,13 @@ func TestCourseStaticMapWithComment(t *testing.T) {
 	os.MkdirAll(filepath.Join(dir, "static"), 0o755)
 	mustWrite(t, filepath.Join(dir, "static", "style.css"), "body{}")
 	const value = "/static=static  # 只在你写的static-map中找静态资源"
-	port := realpeer.FreePort(t)
+	port := testenv.FreePort(t)
 	startServer(t, Config{HTTP: []string{fmt.Sprintf("127.0.0.1:%d", port)}, Chdir: dir, WSGIFile: "echo", StaticMaps: []string{value}}, Options{})
 	got := getEcho(t, fmt.Sprintf("http://127.0.0.1:%d/static/style.css", port))
 	if got.Environ["PATH_INFO"] != "/static/style.css" {
 		t.Errorf("ours: got PATH_INFO %q at the app, want /static/style.css (static-map missed)", got.Environ["PATH_INFO"])
 	}
-	theirPort := realpeer.FreePort(t)
+	theirPort := testenv.FreePort(t)
 	echoPy, _ := filepath.Abs("testdata/echo.py")
 	realpeer.UWSGI(t, dir, fmt.Sprintf("127.0.0.1:%d", theirPort), "--plugins", "python3,http",
 		"--http", fmt.Sprintf("127.0.0.1:%d", theirPort), "--wsgi-file", echoPy, "--static-map", value)

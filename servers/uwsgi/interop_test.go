@@ -18,6 +18,7 @@ import (
 	"webflow-lab/assets"
 	"webflow-lab/servers/internal/realpeer"
 	"webflow-lab/servers/internal/tracetest"
+	"webflow-lab/servers/testenv"
 	"webflow-lab/servers/trace"
 	"webflow-lab/servers/uwsgiproto"
 	"webflow-lab/servers/wsgi"
@@ -98,7 +99,7 @@ func doHTTP(t *testing.T, base string, r interopReq, id string) (int, http.Heade
 // the same requests to both and compares the environ key by key.
 func TestInteropNginxEcho(t *testing.T) {
 	ours, _ := startServer(t, Config{Sockets: []string{"127.0.0.1:0"}, WSGIFile: "echo", Processes: 2, Threads: 2}, Options{})
-	theirPort := realpeer.FreePort(t)
+	theirPort := testenv.FreePort(t)
 	theirs := fmt.Sprintf("127.0.0.1:%d", theirPort)
 	echoPy, _ := filepath.Abs("testdata/echo.py")
 	realpeer.UWSGI(t, t.TempDir(), theirs, "--plugins", "python3", "--socket", theirs, "--wsgi-file", echoPy,
@@ -107,7 +108,7 @@ func TestInteropNginxEcho(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p1, p2 := realpeer.FreePort(t), realpeer.FreePort(t)
+	p1, p2 := testenv.FreePort(t), testenv.FreePort(t)
 	block := func(port int, upstream string) string {
 		return fmt.Sprintf(`	server {
 		listen 127.0.0.1:%d;
@@ -175,11 +176,11 @@ func compareEnviron(t *testing.T, got, want wsgi.EchoReply) {
 func TestInteropClientAgainstRealUWSGI(t *testing.T) {
 	var rec tracetest.Recorder
 	ours, _ := startServer(t, Config{Sockets: []string{"127.0.0.1:0"}, WSGIFile: "echo"}, Options{Recorder: &rec})
-	theirs := fmt.Sprintf("127.0.0.1:%d", realpeer.FreePort(t))
+	theirs := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
 	echoPy, _ := filepath.Abs("testdata/echo.py")
 	realpeer.UWSGI(t, t.TempDir(), theirs, "--plugins", "python3", "--socket", theirs, "--wsgi-file", echoPy)
 	params, _ := assets.FS.ReadFile("nginx/uwsgi_params")
-	p1, p2 := realpeer.FreePort(t), realpeer.FreePort(t)
+	p1, p2 := testenv.FreePort(t), testenv.FreePort(t)
 	servers := fmt.Sprintf(`	server { listen 127.0.0.1:%d; server_name lab.local; client_max_body_size 10m;
 		location / { include uwsgi_params; uwsgi_pass %s; } }
 	server { listen 127.0.0.1:%d; server_name lab.local; client_max_body_size 10m;
@@ -247,7 +248,7 @@ func TestInteropNginxSeesUwsgiFailures(t *testing.T) {
 	ours, _ := startServer(t, Config{Sockets: []string{"127.0.0.1:0"}, WSGIFile: "x", Harakiri: 1},
 		Options{Loader: func(AppRef) (wsgi.App, error) { return slow, nil }})
 	params, _ := assets.FS.ReadFile("nginx/uwsgi_params")
-	port := realpeer.FreePort(t)
+	port := testenv.FreePort(t)
 	ngx := realpeer.Nginx(t, params, fmt.Sprintf(`	server { listen 127.0.0.1:%d; server_name lab.local;
 		location / { include uwsgi_params; uwsgi_pass %s; } }
 `, port, addrOf(t, ours, "socket")), port)

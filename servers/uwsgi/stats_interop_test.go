@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"webflow-lab/servers/internal/realpeer"
+	"webflow-lab/servers/testenv"
 )
 
 // statsSkeleton is a stats answer with the values that belong to one run
@@ -55,7 +56,7 @@ func TestInteropStats(t *testing.T) {
 	const get = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n"
 	for _, statsHTTP := range []bool{false, true} {
 		t.Run(fmt.Sprintf("stats-http=%v", statsHTTP), func(t *testing.T) {
-			sock, stats := fmt.Sprintf("127.0.0.1:%d", realpeer.FreePort(t)), fmt.Sprintf("127.0.0.1:%d", realpeer.FreePort(t))
+			sock, stats := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)), fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
 			args := []string{"--plugins", "python3", "--socket", sock, "--wsgi-file", hello, "--stats", stats}
 			if statsHTTP {
 				args = append(args, "--stats-http")

@@ -90,7 +90,7 @@ func TestRealUWSGI(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(dir, "sleep.py"), src, 0o644)
-	port, stats := freePort(t), freePort(t)
+	port, stats := testenv.FreePort(t), testenv.FreePort(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	startUWSGI(t, dir, addr, "--plugin", "python3", "--http-socket", addr, "--stats", fmt.Sprintf("127.0.0.1:%d", stats),
 		"--processes", "2", "--threads", "1", "--wsgi-file", "sleep.py", "--env", "SLEEP_MS=20", "--master", "--disable-logging")
@@ -109,16 +109,6 @@ func TestRealUWSGI(t *testing.T) {
 	if r.MaxQueue < 1 {
 		t.Errorf("real uWSGI's stats: max listen queue %v over %d samples, want clients seen waiting", r.MaxQueue, r.Samples)
 	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // startUWSGI runs real uWSGI (Debian's, with its python3 plugin) in dir

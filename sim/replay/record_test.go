@@ -3,61 +3,16 @@ package replay
 import (
 	"bytes"
 	"context"
-	"errors"
-	"net"
-	"path/filepath"
 	"reflect"
 	"strings"
-	"syscall"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"webflow-lab/servers/trace"
 	"webflow-lab/sim"
+	"webflow-lab/sim/simtest"
 )
-
-func freeLabPorts(t *testing.T) sim.Ports {
-	t.Helper()
-	var ps []int
-	var lns []net.Listener
-	for range 7 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		lns = append(lns, ln)
-		ps = append(ps, ln.Addr().(*net.TCPAddr).Port)
-	}
-	for _, ln := range lns {
-		ln.Close()
-	}
-	return sim.Ports{Proxy: ps[0], Instances: []sim.InstancePorts{
-		{Socket: ps[1], HTTP: ps[2], Stats: ps[3]},
-		{Socket: ps[4], HTTP: ps[5], Stats: ps[6]},
-	}}
-}
-
-func startLab(t *testing.T) *sim.Lab {
-	t.Helper()
-	for attempt := 1; ; attempt++ {
-		lab, err := sim.StartWith(filepath.Join(t.TempDir(), "ws"), sim.Options{Ports: freeLabPorts(t), NoControl: true})
-		if errors.Is(err, syscall.EADDRINUSE) && attempt < 5 {
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			if err := lab.Shutdown(ctx); err != nil {
-				t.Errorf("Shutdown: %v", err)
-			}
-		})
-		return lab
-	}
-}
 
 func do(t *testing.T, lab *sim.Lab, line string) {
 	t.Helper()
@@ -73,7 +28,7 @@ func do(t *testing.T, lab *sim.Lab, line string) {
 // events in the same order, and recording the replay writes the original
 // file again, byte for byte.
 func TestRecordReplay(t *testing.T) {
-	lab := startLab(t)
+	lab := simtest.StartLab(t, simtest.Options{RealCaptcha: true, NoControl: true})
 	var file bytes.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan struct{})

@@ -2,83 +2,20 @@ package traffic_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"webflow-lab/servers/ems/emstest"
 	"webflow-lab/servers/proxy/balance"
 	"webflow-lab/servers/trace"
-	"webflow-lab/sim"
+	"webflow-lab/sim/simtest"
 	"webflow-lab/sim/traffic"
 )
-
-func freeLabPorts(t *testing.T) sim.Ports {
-	t.Helper()
-	var ps []int
-	var lns []net.Listener
-	for range 7 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		lns = append(lns, ln)
-		ps = append(ps, ln.Addr().(*net.TCPAddr).Port)
-	}
-	for _, ln := range lns {
-		ln.Close()
-	}
-	return sim.Ports{Proxy: ps[0], Instances: []sim.InstancePorts{
-		{Socket: ps[1], HTTP: ps[2], Stats: ps[3]},
-		{Socket: ps[4], HTTP: ps[5], Stats: ps[6]},
-	}}
-}
-
-// startLab starts the default topology on free ports with the fixed
-// captcha, after edit has changed its files as a learner would.
-func startLab(t *testing.T, edit func(dir string)) (*sim.Lab, sim.Ports) {
-	t.Helper()
-	for attempt := 1; ; attempt++ {
-		dir := filepath.Join(t.TempDir(), "ws")
-		ports := freeLabPorts(t)
-		if _, err := sim.EnsureWorkspace(dir, sim.Options{Ports: ports}); err != nil {
-			t.Fatal(err)
-		}
-		for _, ini := range []string{"uwsgi-1.ini", "uwsgi-2.ini"} {
-			f, err := os.OpenFile(filepath.Join(dir, ini), os.O_APPEND|os.O_WRONLY, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			fmt.Fprintf(f, "env = EMS_CAPTCHA=fixed:%s\n", emstest.Captcha)
-			f.Close()
-		}
-		if edit != nil {
-			edit(dir)
-		}
-		lab, err := sim.StartWith(dir, sim.Options{Ports: ports})
-		if errors.Is(err, syscall.EADDRINUSE) && attempt < 5 {
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			if err := lab.Shutdown(ctx); err != nil {
-				t.Errorf("Shutdown: %v", err)
-			}
-		})
-		return lab, ports
-	}
-}
 
 func newBrowser(t *testing.T, n int, base string) *traffic.Browser {
 	t.Helper()
@@ -96,7 +33,7 @@ func newBrowser(t *testing.T, n int, base string) *traffic.Browser {
 // else did, each arrival's connection names user 3, and the access log
 // names the browser's own address.
 func TestJourneyThroughProxy(t *testing.T) {
-	lab, _ := startLab(t, nil)
+	lab, _ := simtest.Start(t, simtest.Options{})
 	sub := lab.Watch(1 << 16)
 	defer sub.Close()
 	users := &traffic.Users{}
@@ -197,7 +134,7 @@ func TestIPHashSourceAddresses(t *testing.T) {
 	if ok, note := traffic.OwnAddresses(); !ok {
 		t.Skipf("no own source addresses here: %s", note.EN)
 	}
-	lab, ports := startLab(t, func(dir string) {
+	lab, ports := simtest.Start(t, simtest.Options{Edit: func(dir string) {
 		conf := filepath.Join(dir, "conf.d", "ems.conf")
 		b, err := os.ReadFile(conf)
 		if err != nil {
@@ -205,7 +142,7 @@ func TestIPHashSourceAddresses(t *testing.T) {
 		}
 		s := strings.Replace(string(b), "upstream ems {", "upstream ems {\n    ip_hash;", 1)
 		os.WriteFile(conf, []byte(s), 0o644)
-	})
+	}})
 	iphash, _ := balance.ByDirective("ip_hash", nil, nil)
 	var peers []*balance.Peer
 	for _, in := range ports.Instances {
@@ -241,7 +178,7 @@ func TestIPHashSourceAddresses(t *testing.T) {
 
 // TestRunSpec: a spec's three kinds of line at once against the lab.
 func TestRunSpec(t *testing.T) {
-	lab, _ := startLab(t, nil)
+	lab, _ := simtest.Start(t, simtest.Options{})
 	spec, err := traffic.Parse("demo.traffic", `
 2 browsers, journey open-login-list, every 50ms, 2 times
 10 GET /login/ from 3 users

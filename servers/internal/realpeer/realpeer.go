@@ -20,17 +20,6 @@ import (
 	"webflow-lab/servers/testenv"
 )
 
-// FreePort returns a loopback TCP port that was free a moment ago.
-func FreePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // WaitDial polls address until it accepts a connection or d passes; polling
 // is how one waits for an external process to be ready.
 func WaitDial(t testing.TB, network, address string, d time.Duration, logs func() string) {

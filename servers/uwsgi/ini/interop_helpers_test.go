@@ -2,7 +2,6 @@ package ini
 
 import (
 	"bytes"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,16 +25,6 @@ var plugins = []string{"--plugins", "python3,http"}
 // worker-reload-mercy (60 s) before killing it. It changes nothing the
 // tests check.
 var stopFast = []string{"--worker-reload-mercy", "3"}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
 
 // minimalEnv is the environment the real uWSGI gets: no UWSGI_* leaking in.
 func minimalEnv(extra map[string]string) []string {

@@ -168,7 +168,7 @@ func TestInteropCommandLine(t *testing.T) {
 func TestInteropFatal(t *testing.T) {
 	bin := testenv.NeedUWSGI(t)
 	dir := t.TempDir()
-	port := freePort(t)
+	port := testenv.FreePort(t)
 	sock := fmt.Sprintf("127.0.0.1:%d", port)
 	files := map[string]string{
 		"strict.ini": "[uwsgi]\nstrict = true\nsocket = " + sock + "\nbase = /srv\n",

@@ -28,7 +28,7 @@ func TestInteropHTTPInlineComment(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.key, func(t *testing.T) {
-			port := freePort(t)
+			port := testenv.FreePort(t)
 			dir, c := writeINI(t, fmt.Sprintf("[uwsgi]\n%s = 127.0.0.1:%d # inline comment\nwsgi-file = app.py\n", tt.key, port))
 			a := append(c.HTTP, c.HTTPSockets...)[0]
 			if a.Address != fmt.Sprintf("127.0.0.1:%d", port) || a.Port != fmt.Sprintf("%d # inline comment", port) {
@@ -63,9 +63,9 @@ func TestInteropMasterAndProcesses(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			lines := tt.lines
 			if strings.Contains(lines, "%d") {
-				lines = fmt.Sprintf(lines, freePort(t))
+				lines = fmt.Sprintf(lines, testenv.FreePort(t))
 			}
-			dir, c := writeINI(t, fmt.Sprintf("[uwsgi]\nhttp-socket = 127.0.0.1:%d\nwsgi-file = app.py\n%s", freePort(t), lines))
+			dir, c := writeINI(t, fmt.Sprintf("[uwsgi]\nhttp-socket = 127.0.0.1:%d\nwsgi-file = app.py\n%s", testenv.FreePort(t), lines))
 			p := startUWSGI(t, dir, "--ini", "app.ini")
 			last := fmt.Sprintf("spawned uWSGI worker %d ", c.Processes)
 			if c.Processes == 1 && !c.Master {
@@ -101,7 +101,7 @@ func TestInteropChdirComment(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(base, "app"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	dir, c := writeINI(t, fmt.Sprintf("[uwsgi]\nhttp-socket = 127.0.0.1:%d\nchdir = %s/app # project dir\n", freePort(t), base))
+	dir, c := writeINI(t, fmt.Sprintf("[uwsgi]\nhttp-socket = 127.0.0.1:%d\nchdir = %s/app # project dir\n", testenv.FreePort(t), base))
 	if want := base + "/app # project dir"; c.Chdir != want {
 		t.Fatalf("Config chdir: got %q, want %q", c.Chdir, want)
 	}
@@ -141,7 +141,7 @@ func TestInteropUnixSocketComment(t *testing.T) {
 
 func TestInteropHTTPColonInComment(t *testing.T) {
 	testenv.NeedUWSGI(t)
-	port := freePort(t)
+	port := testenv.FreePort(t)
 	dir, c := writeINI(t, fmt.Sprintf("[uwsgi]\nhttp = :%d # see: docs\nwsgi-file = app.py\n", port))
 	a := c.HTTP[0]
 	if a.Address != "255.255.255.255:0" || a.Port != " docs" {
@@ -211,9 +211,9 @@ func TestInteropCourseConfig(t *testing.T) {
 		}
 	}
 	text := strings.NewReplacer(
-		"192.168.134.128:9000", fmt.Sprintf("127.0.0.1:%d", freePort(t)),
-		"192.168.134.128:9001", fmt.Sprintf("127.0.0.1:%d", freePort(t)),
-		"192.168.134.128:9002", fmt.Sprintf("127.0.0.1:%d", freePort(t)),
+		"192.168.134.128:9000", fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)),
+		"192.168.134.128:9001", fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)),
+		"192.168.134.128:9002", fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)),
 		"/usr/local/django_projects", base,
 		"/usr/local/项目目录", base,
 	).Replace(string(src))
@@ -258,7 +258,7 @@ func TestInteropCourseUWSGI(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "P8", "P8", "wsgi.py"), []byte(serverPortApp), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	port := freePort(t)
+	port := testenv.FreePort(t)
 	text := strings.NewReplacer(
 		"127.0.0.1:3031", fmt.Sprintf("127.0.0.1:%d", port),
 		"/root/from/P8", filepath.Join(dir, "P8"),
@@ -403,7 +403,7 @@ func TestInteropPathComments(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir, c := writeINI(t, fmt.Sprintf("[uwsgi]\nhttp-socket = 127.0.0.1:%d\nwsgi-file = app.py # the app\npidfile = %s/u.pid # pid\nstatic-map = /static=%s/static # files\n",
-		freePort(t), base, base))
+		testenv.FreePort(t), base, base))
 	if c.WSGIFile != "app.py # the app" || c.Pidfile != base+"/u.pid # pid" || c.StaticMaps[0].Dir != base+"/static # files" {
 		t.Fatalf("Config: wsgi-file %q pidfile %q static-map dir %q", c.WSGIFile, c.Pidfile, c.StaticMaps[0].Dir)
 	}
