@@ -5,8 +5,10 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -256,14 +258,39 @@ func (m *Model) onSent(msg requestSentMsg) {
 	m.status, m.statusOK = m.lang.F("status.sent", "GET "+msg.path, msg.status, m.snap.URL+msg.path), msg.status < 500
 }
 
-// editor returns the learner's editor: $VISUAL, then $EDITOR.
+// editor returns the learner's editor: $VISUAL, then $EDITOR, then on
+// Windows Notepad (always there; Unix has no editor every newcomer can
+// leave, so there the screen asks for one).
 func (m *Model) editor() []string {
 	for _, k := range []string{"VISUAL", "EDITOR"} {
-		if v := strings.TrimSpace(m.opts.Getenv(k)); v != "" {
-			return strings.Fields(v)
+		if ed := editorCommand(m.opts.Getenv(k)); ed != nil {
+			return ed
 		}
 	}
+	if runtime.GOOS == "windows" {
+		return []string{"notepad"}
+	}
 	return nil
+}
+
+// editorCommand splits an $EDITOR value into program and arguments the way
+// a learner writes it: `vim`, `code --wait`, a program path with spaces
+// (C:\Program Files\Notepad++\notepad++.exe, as it is when nothing is
+// quoted) or a quoted one followed by arguments.
+func editorCommand(v string) []string {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return nil
+	}
+	if q := v[0]; q == '"' || q == '\'' {
+		if prog, rest, ok := strings.Cut(v[1:], string(q)); ok {
+			return append([]string{prog}, strings.Fields(rest)...)
+		}
+	}
+	if _, err := os.Stat(v); err == nil {
+		return []string{v}
+	}
+	return strings.Fields(v)
 }
 
 // editConfig opens the config that fits the focus: the selected
@@ -281,7 +308,7 @@ func (m *Model) editConfig() tea.Cmd {
 	}
 	// the upstream block lives in an included file: open that one
 	if len(m.snap.Upstreams) > 0 {
-		if file, _, ok := strings.Cut(m.snap.Upstreams[0].Where, ":"); ok && file != "" {
+		if file, _ := splitWhere(m.snap.Upstreams[0].Where); file != "" {
 			f = file
 		}
 	}
@@ -315,14 +342,15 @@ func (m *Model) editFile(where string) tea.Cmd {
 }
 
 func takesPlusLine(ed string) bool {
-	switch filepath.Base(ed) {
+	switch strings.TrimSuffix(strings.ToLower(filepath.Base(ed)), ".exe") {
 	case "vi", "vim", "nvim", "nano", "emacs", "micro", "kak", "joe", "mg", "ne", "hx", "helix":
 		return true
 	}
 	return false
 }
 
-// splitWhere splits "path:line" (a path may hold no colon but the last).
+// splitWhere splits "path:line" at its last colon (a Windows path has one
+// after its drive letter); with no line after it, where is all path.
 func splitWhere(w string) (string, int) {
 	i := strings.LastIndex(w, ":")
 	if i < 0 {

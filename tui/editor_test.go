@@ -1,0 +1,65 @@
+package tui
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+// TestEditorCommand: $EDITOR as learners write it on each system.
+func TestEditorCommand(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "Program Files", "Notepad++")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	spaced := filepath.Join(dir, "notepad++.exe")
+	if err := os.WriteFile(spaced, nil, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		in   string
+		want []string
+	}{
+		{"", nil},
+		{"  ", nil},
+		{"vim", []string{"vim"}},
+		{"code --wait", []string{"code", "--wait"}},
+		{spaced, []string{spaced}},
+		{`"` + spaced + `" -multiInst -nosession`, []string{spaced, "-multiInst", "-nosession"}},
+		{`'/opt/my editor/ed' -n`, []string{"/opt/my editor/ed", "-n"}},
+		{`"unclosed quote`, []string{`"unclosed`, "quote"}},
+	} {
+		if got := editorCommand(c.in); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("editorCommand(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// TestSplitWhere: "file:line" as the lab reports a directive's place, a
+// Windows path's drive colon included.
+func TestSplitWhere(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		file string
+		line int
+	}{
+		{"/ws/conf.d/ems.conf:3", "/ws/conf.d/ems.conf", 3},
+		{`C:\Users\李雷\webflow lab\conf.d\ems.conf:12`, `C:\Users\李雷\webflow lab\conf.d\ems.conf`, 12},
+		{`C:\ws\nginx.conf`, `C:\ws\nginx.conf`, 0},
+		{"/ws/nginx.conf", "/ws/nginx.conf", 0},
+		{"", "", 0},
+	} {
+		if f, l := splitWhere(c.in); f != c.file || l != c.line {
+			t.Errorf("splitWhere(%q) = %q, %d; want %q, %d", c.in, f, l, c.file, c.line)
+		}
+	}
+}
+
+func TestTakesPlusLine(t *testing.T) {
+	for ed, want := range map[string]bool{"vim": true, "/usr/bin/nano": true, filepath.Join("Tools", "VIM.EXE"): true, "notepad": false, "code": false} {
+		if got := takesPlusLine(ed); got != want {
+			t.Errorf("takesPlusLine(%q) = %v, want %v", ed, got, want)
+		}
+	}
+}
