@@ -217,6 +217,12 @@ func (m *Model) toggleInstance() tea.Cmd {
 	return m.runKey("start " + in.Name)
 }
 
+// firstPath is what g sends: the EMS's "is this username taken?" check,
+// which the register form calls as one types. Unlike "/" (a redirect the
+// app answers alone) it goes all the way to the database and back, as the
+// welcome promises, without changing anything there.
+const firstPath = "/api/check-username/?username=admin"
+
 // sendRequest sends GET path through the proxy, as a browser would: the
 // newcomer's first animated request is one key away.
 func (m *Model) sendRequest(path string) tea.Cmd {

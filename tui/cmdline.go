@@ -216,7 +216,7 @@ func (m *Model) command(line string) tea.Cmd {
 	case "send", "get":
 		p := arg
 		if p == "" {
-			p = "/"
+			p = firstPath
 		}
 		if !strings.HasPrefix(p, "/") {
 			p = "/" + p

@@ -105,7 +105,7 @@ func (m *Model) onKey(k tea.KeyPressMsg) tea.Cmd {
 			return tea.Quit
 		case "g", "enter":
 			m.over = overNone
-			return m.sendRequest("/")
+			return m.sendRequest(firstPath)
 		case "?":
 			m.over = overHelp
 		case "esc", "space":
@@ -186,7 +186,7 @@ func (m *Model) onKey(k tea.KeyPressMsg) tea.Cmd {
 	case "-", "_":
 		m.speed = max(m.speed-1, 0)
 	case "g":
-		return m.sendRequest("/")
+		return m.sendRequest(firstPath)
 	case "w":
 		return m.walk()
 	case "u":

@@ -199,7 +199,7 @@ var catalog = map[string]entry{
 	"cmd.lang":   {"switch the language (en, zh)", "切换语言（en、zh）"},
 	"cmd.speed":  {"set the slow motion's speed (also + and -)", "设置慢动作速度（也可用 + 和 -）"},
 	"cmd.pause":  {"pause or resume the slow motion", "暂停或继续慢动作"},
-	"cmd.send":   {"send GET PATH through the proxy", "通过反向代理发送 GET PATH"},
+	"cmd.send":   {"send GET PATH through the proxy (no PATH: what g sends)", "通过反向代理发送 GET PATH（不写 PATH：与 g 相同）"},
 	"cmd.edit":   {"open a config file in $EDITOR, reload on return", "在 $EDITOR 中打开配置文件，返回后重新加载"},
 	"cmd.lesson": {"show lesson N (alone: show or hide the lesson panel)", "显示第 N 课（不带参数：显示或隐藏课程面板）"},
 	"cmd.logs":   {"show a log file", "查看日志文件"},
@@ -249,5 +249,5 @@ var catalog = map[string]entry{
 
 	// welcome
 	"welcome.title": {"welcome to webflow-lab", "欢迎使用 webflow-lab"},
-	"welcome.body":  {"A real deployment runs on your computer: nginx (a reverse proxy) in front of two uWSGI app servers running the Employee Management System, with one database.\n\nPress g to send a request and watch it travel browser → nginx → uWSGI → EMS → database and back, slowed down so you can see each hop. Or open %s in your browser: every page you load shows up here.\n\ng: send a request   esc: close   ?: all keys   L: 中文", "你的电脑上运行着一个真实的部署：nginx（反向代理）在前，后面是两个运行员工管理系统 (EMS) 的 uWSGI 应用服务器，共用一个数据库。\n\n按 g 发送一个请求，观察它如何经过 浏览器 → nginx → uWSGI → EMS → 数据库 再返回，速度被放慢，每一跳都看得见。也可以在浏览器中打开 %s：你打开的每个页面都会出现在这里。\n\ng：发送请求   esc：关闭   ?：全部按键   L：English"},
+	"welcome.body":  {"A real deployment runs on your computer: nginx (a reverse proxy) in front of two uWSGI app servers running the Employee Management System, with one database.\n\nPress g to send a request (the EMS asks its database whether the username admin is taken) and watch it travel browser → nginx → uWSGI → EMS → database and back, slowed down so you can see each hop. Or open %s in your browser: every page you load shows up here.\n\ng: send a request   esc: close   ?: all keys   L: 中文", "你的电脑上运行着一个真实的部署：nginx（反向代理）在前，后面是两个运行员工管理系统 (EMS) 的 uWSGI 应用服务器，共用一个数据库。\n\n按 g 发送一个请求（EMS 向数据库查询用户名 admin 是否已被占用），观察它如何经过 浏览器 → nginx → uWSGI → EMS → 数据库 再返回，速度被放慢，每一跳都看得见。也可以在浏览器中打开 %s：你打开的每个页面都会出现在这里。\n\ng：发送请求   esc：关闭   ?：全部按键   L：English"},
 }
