@@ -452,7 +452,7 @@ func (m *Model) header() string {
 	}
 	if len(m.snap.Upstreams) > 0 {
 		u := m.snap.Upstreams[0]
-		parts = append(parts, part{"upstream " + u.Name + ": " + u.Strategy, 1})
+		parts = append(parts, part{"upstream " + u.Name + ": " + m.lang.Strategy(u.Strategy), 1})
 	}
 	parts = append(parts, part{sp, 5}, part{m.lang.F("hdr.inflight", m.inFlight()), 4})
 	if m.skipped > 0 {

@@ -89,3 +89,19 @@ func Keys() []string {
 }
 
 type entry struct{ en, zh string }
+
+// Strategy names an upstream's balancing strategy as the lab reports it
+// ("round robin", "weight", "ip_hash", …) in l: Chinese gives the course's
+// terms for the two it translates (轮询, 加权轮询) and keeps the directives'
+// own names, as the course does.
+func (l Lang) Strategy(name string) string {
+	if l == ZH {
+		switch name {
+		case "round robin":
+			return "轮询"
+		case "weight":
+			return "加权轮询"
+		}
+	}
+	return name
+}

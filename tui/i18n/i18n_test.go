@@ -46,3 +46,22 @@ func TestMissingKeyShows(t *testing.T) {
 		t.Errorf("got %q, want [no.such.key]", got)
 	}
 }
+
+func TestStrategy(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		en, zh string
+	}{
+		{"round robin", "round robin", "轮询"},
+		{"weight", "weight", "加权轮询"},
+		{"ip_hash", "ip_hash", "ip_hash"},
+		{"least_conn", "least_conn", "least_conn"},
+	} {
+		if got := EN.Strategy(c.name); got != c.en {
+			t.Errorf("EN.Strategy(%q) = %q, want %q", c.name, got, c.en)
+		}
+		if got := ZH.Strategy(c.name); got != c.zh {
+			t.Errorf("ZH.Strategy(%q) = %q, want %q", c.name, got, c.zh)
+		}
+	}
+}

@@ -510,7 +510,7 @@ func (m Model) strategyLine() string {
 		return s.Dim.Render(m.lang.T("topo.noupstream"))
 	}
 	u := m.snap.Upstreams[0]
-	line := fmt.Sprintf("upstream %s: %s", u.Name, s.Key.Render(u.Strategy))
+	line := fmt.Sprintf("upstream %s: %s", u.Name, s.Key.Render(m.lang.Strategy(u.Strategy)))
 	pick := m.pick
 	if p := u.LastPick.In(m.lang.Code()); p != "" {
 		pick = p
