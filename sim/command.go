@@ -154,14 +154,16 @@ var commands = []Command{
 			}
 			return l.SetErrors(ctx, a[0], n)
 		}},
-	{Name: "static", Args: "break|fix", Summary: explain.T("break or fix the static path (alias without its trailing slash)", "弄坏或修好静态文件路径（alias 少了结尾斜杠）"),
-		Values: []string{"break", "fix"},
+	{Name: "static", Args: "break|fix|toggle", Summary: explain.T("break or fix the static path (alias without its trailing slash); toggle does whichever undoes its state now", "弄坏或修好静态文件路径（alias 少了结尾斜杠）；toggle 按当前状态切换"),
+		Values: []string{"break", "fix", "toggle"},
 		run: func(ctx context.Context, l *Lab, a []string) (Result, error) {
 			switch strings.Join(a, " ") {
 			case "break":
 				return l.BreakStatic(ctx)
 			case "fix":
 				return l.FixStatic(ctx)
+			case "toggle":
+				return l.ToggleStatic(ctx)
 			}
 			return Result{}, usage("static break")
 		}},

@@ -88,6 +88,19 @@ func (l *Lab) FixStatic(ctx context.Context) (Result, error) {
 	return l.control(func() (Result, error) { return l.static(false) })
 }
 
+// ToggleStatic breaks the static path when it works and fixes it when it
+// is broken, as the workspace's config has it now (whoever changed it last:
+// the TUI, a lesson, `ctl`, the learner's editor).
+func (l *Lab) ToggleStatic(ctx context.Context) (Result, error) {
+	return l.control(func() (Result, error) {
+		d, err := findStaticAlias(l.confFile())
+		if err != nil {
+			return Result{}, err
+		}
+		return l.static(d.Name != "alias" || strings.HasSuffix(d.Args[0], "/"))
+	})
+}
+
 func (l *Lab) static(breakIt bool) (Result, error) {
 	d, err := findStaticAlias(l.confFile())
 	if err != nil {

@@ -179,6 +179,13 @@ func TestStaticPathBroken(t *testing.T) {
 	if res := c.Get(css); res.Status != 200 {
 		t.Errorf("fixed: got %d, want 200", res.Status)
 	}
+	// toggle reads the config, whoever changed it last (the TUI's f)
+	for i, want := range []int{404, 200, 404} {
+		mustDo(t, lab, "static toggle")
+		if res := c.Get(css); res.Status != want {
+			t.Errorf("toggle %d: got %d, want %d", i+1, res.Status, want)
+		}
+	}
 }
 
 func TestSeparateDatabasesControl(t *testing.T) {

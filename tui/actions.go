@@ -109,10 +109,6 @@ func (m *Model) onControl(msg controlDoneMsg) tea.Cmd {
 		return nil
 	}
 	switch msg.command {
-	case "static break":
-		m.staticBroken = true
-	case "static fix":
-		m.staticBroken = false
 	case "pause", "resume", "restart":
 		if m.snap.Recording != nil {
 			m.paused = msg.command == "pause"
@@ -178,10 +174,7 @@ func (m *Model) walk() tea.Cmd {
 
 // toggleStatic breaks the static path the course's way, or fixes it.
 func (m *Model) toggleStatic() tea.Cmd {
-	if m.staticBroken {
-		return m.runKey("static fix")
-	}
-	return m.runKey("static break")
+	return m.runKey("static toggle") // the config says which: another client may have changed it
 }
 
 // killInstance kills the selected instance (kill -9).

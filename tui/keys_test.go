@@ -411,7 +411,7 @@ func TestSingleKeys(t *testing.T) {
 	f := newFakeLab()
 	m := newTestModel(t, f, i18n.EN, 120, 36)
 	press(t, m, "s", "d", "f", "f", "b", "R", "K")
-	want := []string{"strategy ip_hash", "db stop", "static break", "static fix", "break app", "release all", "kill uwsgi-1"}
+	want := []string{"strategy ip_hash", "db stop", "static toggle", "static toggle", "break app", "release all", "kill uwsgi-1"}
 	if strings.Join(f.did, "|") != strings.Join(want, "|") {
 		t.Errorf("the lab ran %q, want %q", f.did, want)
 	}

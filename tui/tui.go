@@ -157,7 +157,6 @@ type Model struct {
 	// for results that name no real equivalent
 	typedAs      map[int64]string
 	captchaOffer bool // w refused for the captcha: w again sets a fixed one first
-	staticBroken bool // the screen's f broke the static path last
 
 	topo     topology.Model
 	reqs     requests.Model
