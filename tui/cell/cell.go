@@ -144,9 +144,13 @@ func Block(s string, w, h int, tail string) string {
 	return strings.Join(Lines(s, w, h, tail), "\n")
 }
 
-// Wrap breaks s into lines of at most w cells: at spaces, and between
-// any two CJK characters (Chinese has no spaces to break at). A line that
-// fits is kept as it is, spaces included.
+// Wrap breaks s into lines of at most w cells. A word of Latin letters (a
+// URL, a path) moves whole to the next line when it fits there; Chinese, and
+// a word wider than a line, break where Unicode's line breaking rules
+// (UAX #14, as uniseg implements them) allow: between two Chinese
+// characters (Chinese has no spaces to break at) but never before 。，：）
+// or after （, at a slash or hyphen. A line that fits is kept as it is,
+// spaces included; what has no break at all is cut between characters.
 func Wrap(s string, w int) []string {
 	var out []string
 	for _, para := range strings.Split(s, "\n") {
@@ -154,52 +158,62 @@ func Wrap(s string, w int) []string {
 			out = append(out, para)
 			continue
 		}
-		line := ""
-		for _, tok := range tokens(para) {
-			if tok == " " {
-				if line != "" && Width(line) < w {
-					line += " "
-				}
+		var l wrapLine
+		for _, word := range strings.SplitAfter(para, " ") {
+			if ww := Width(strings.TrimRight(word, " ")); ww > w || l.w+ww > w && hasWide(word) {
+				l.segments(word, w, &out) // Chinese, or longer than a line
 				continue
 			}
-			if Width(line)+Width(tok) > w && strings.TrimSpace(line) != "" {
-				out = append(out, strings.TrimRight(line, " "))
-				line = ""
-			}
-			for Width(tok) > w {
-				cut := Trunc(tok, w, "")
-				out = append(out, cut)
-				tok = tok[len(cut):]
-			}
-			line += tok
+			l.add(word, w, &out)
 		}
-		out = append(out, strings.TrimRight(line, " "))
+		out = append(out, l.String())
 	}
 	return out
 }
 
-// tokens splits s into words, single spaces and single wide characters.
-func tokens(s string) []string {
-	var out []string
-	word := ""
+// hasWide reports whether s holds a wide (Chinese) character.
+func hasWide(s string) bool {
 	for _, r := range s {
-		switch {
-		case r == ' ':
-			if word != "" {
-				out, word = append(out, word), ""
-			}
-			out = append(out, " ")
-		case Width(string(r)) == 2:
-			if word != "" {
-				out, word = append(out, word), ""
-			}
-			out = append(out, string(r))
-		default:
-			word += string(r)
+		if r >= 0x1100 && uniseg.StringWidth(string(r)) == 2 {
+			return true
 		}
 	}
-	if word != "" {
-		out = append(out, word)
+	return false
+}
+
+// wrapLine is the line Wrap is filling.
+type wrapLine struct {
+	b strings.Builder
+	w int // its width, its trailing spaces included
+}
+
+func (l *wrapLine) String() string { return strings.TrimRight(l.b.String(), " ") }
+
+// add appends piece, after the line so far if its text (not its trailing
+// spaces) fits, on a new line if not.
+func (l *wrapLine) add(piece string, w int, out *[]string) {
+	if l.w > 0 && l.w+Width(strings.TrimRight(piece, " ")) > w {
+		*out = append(*out, l.String())
+		l.b.Reset()
+		l.w = 0
 	}
-	return out
+	l.b.WriteString(piece)
+	l.w += Width(piece)
+}
+
+// segments appends word piece by piece at its line break opportunities,
+// cutting a piece with none between characters.
+func (l *wrapLine) segments(word string, w int, out *[]string) {
+	state := -1
+	for rest := word; rest != ""; {
+		var seg string
+		seg, rest, _, state = uniseg.FirstLineSegmentInString(rest, state)
+		if Width(strings.TrimRight(seg, " ")) <= w {
+			l.add(seg, w, out)
+			continue
+		}
+		for g := uniseg.NewGraphemes(seg); g.Next(); {
+			l.add(g.Str(), w, out)
+		}
+	}
 }

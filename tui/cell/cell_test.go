@@ -70,6 +70,9 @@ func TestWrap(t *testing.T) {
 		{"chinese between characters", "虚拟浏览器走一遍流程", 8, []string{"虚拟浏览", "器走一遍", "流程"}},
 		{"a word longer than the line is cut", "abcdefghij", 4, []string{"abcd", "efgh", "ij"}},
 		{"paragraphs kept", "a\nb", 3, []string{"a", "b"}},
+		{"no line starts with Chinese punctuation", "请求样式表。然后看日志", 10, []string{"请求样式", "表。然后看", "日志"}},
+		{"mixed", "写着 nginx 试图打开的文件", 12, []string{"写着 nginx", "试图打开的文", "件"}},
+		{"a path breaks after a slash", "see /static/ems/css/style.css now", 16, []string{"see /static/ems/", "css/style.css", "now"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -23,6 +23,7 @@ import (
 
 	"webflow-lab/lessons"
 	"webflow-lab/servers/explain"
+	"webflow-lab/tui/cell"
 )
 
 // Styles are the panel's looks, by purpose; the root fills them from its
@@ -280,9 +281,7 @@ func (m Model) view() string {
 	w, h := max(m.w, 20), max(m.h, 6)
 	st := m.cfg.Styles
 	if m.step == nil {
-		lines := wrap(st.Text.Render(m.tr("No lesson in progress. Press a lesson's number on the lesson list, or run `webflow-lab lesson start 1`.",
-			"当前没有进行中的课程。在课程列表中选择一节课，或运行 `webflow-lab lesson start 1`。")), w)
-		return fit(lines, w, h)
+		return fit(m.listLines(w), w, h)
 	}
 	count := fmt.Sprintf(" %d/%d", m.step.N, len(m.lesson.Steps))
 	head := ansi.Truncate(fmt.Sprintf("%d.%d %s", m.lesson.N, m.step.N, m.t(m.step.Title)), w-lipgloss.Width(count), "…")
@@ -292,7 +291,7 @@ func (m Model) view() string {
 		st.Dim.Render(ansi.Truncate(m.t(m.lesson.Title), w, "…")),
 	}
 	var body []string
-	body = append(body, wrapStyled(m.t(m.step.Text), w, st.Text)...)
+	body = append(body, wrapProse(m.t(m.step.Text), w, st.Text)...)
 	body = append(body, "")
 	if len(m.before) > 0 {
 		body = append(body, st.Title.Render(m.tr("Before the solution", "应用参考做法之前")))
@@ -306,7 +305,7 @@ func (m Model) view() string {
 		body = append(body, "")
 		for i := 0; i < m.state.Hints && i < len(m.step.Hints); i++ {
 			label := fmt.Sprintf(m.tr("Hint %d/%d: ", "提示 %d/%d："), i+1, len(m.step.Hints))
-			body = append(body, wrapStyled(label+m.t(m.step.Hints[i]), w, st.Hint)...)
+			body = append(body, wrapProse(label+m.t(m.step.Hints[i]), w, st.Hint)...)
 		}
 		if m.state.Hints > len(m.step.Hints) {
 			body = append(body, st.Hint.Render(m.tr("The solution:", "参考做法：")))
@@ -317,7 +316,7 @@ func (m Model) view() string {
 	}
 	if lessons.Passed(m.results) && m.step.Done.EN != "" {
 		body = append(body, "")
-		body = append(body, wrapStyled("✓ "+m.t(m.step.Done), w, st.Pass)...)
+		body = append(body, wrapProse("✓ "+m.t(m.step.Done), w, st.Pass)...)
 	}
 	if len(m.did) > 0 {
 		body = append(body, "")
@@ -396,9 +395,33 @@ func (m Model) legend(w int) string {
 
 // wrap breaks text into lines of at most w cells (words where it can, CJK
 // anywhere).
-func wrap(s string, w int) []string {
-	return strings.Split(lipgloss.Wrap(s, w, ""), "\n")
+// listLines is the panel with no lesson in progress: how to start one, and
+// the curriculum with each lesson's progress (✓ finished, · begun).
+func (m Model) listLines(w int) []string {
+	st := m.cfg.Styles
+	lines := wrapStyled(m.tr("No lesson in progress. Type :lesson N to start lesson N (:lesson 1 to begin), or run `webflow-lab lesson start N` in a second terminal.",
+		"当前没有进行中的课程。输入 :lesson N 开始第 N 课（从 :lesson 1 开始），或在另一个终端运行 `webflow-lab lesson start N`。"), w, st.Text)
+	if m.cfg.Curriculum == nil {
+		return lines
+	}
+	lines = append(lines, "")
+	for _, l := range m.cfg.Curriculum.Lessons {
+		mark := " "
+		if p := m.cfg.Progress; p != nil {
+			if r := p.Lessons[l.ID]; r != nil {
+				mark = m.glyph("·")
+				if !r.Finished.IsZero() {
+					mark = m.glyph("✓")
+				}
+			}
+		}
+		line := fmt.Sprintf("%s %2d  %s", mark, l.N, m.t(l.Title))
+		lines = append(lines, ansi.Truncate(line, w, m.glyph("…")))
+	}
+	return lines
 }
+
+func wrap(s string, w int) []string { return cell.Wrap(s, w) }
 
 func wrapStyled(s string, w int, style lipgloss.Style) []string {
 	var out []string

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/rivo/uniseg"
@@ -110,8 +111,36 @@ func TestPanelKeys(t *testing.T) {
 	if v := panel(t, "en", true).View(); !strings.Contains(v, "s solve") {
 		t.Errorf("teacher's legend lacks s:\n%s", v)
 	}
-	if v := New(Config{Lang: "zh"}).View(); !strings.Contains(v, "当前没有进行中的课程") {
+	if v := sized(New(Config{Lang: "zh"}), 80, 24).View(); !strings.Contains(v, "当前没有进行中的课程") {
 		t.Errorf("no lesson: got\n%s", v)
+	}
+}
+
+// TestPanelList: with no lesson in progress the panel lists the
+// curriculum, how to start a lesson, and what the learner has done.
+func TestPanelList(t *testing.T) {
+	c, err := lessons.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &lessons.Progress{Lessons: map[string]*lessons.Record{
+		c.Lessons[0].ID: {Passed: []int{1, 2}, Finished: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)},
+		c.Lessons[1].ID: {Passed: []int{1}},
+	}}
+	for _, lang := range []string{"en", "zh"} {
+		m := New(Config{Curriculum: c, Progress: p, Lang: lang})
+		m.SetSize(78, 22)
+		v := m.View()
+		for _, want := range []string{":lesson N", "✓  1  " + c.Lessons[0].Title.In(lang), "·  2  " + c.Lessons[1].Title.In(lang), "   3  " + c.Lessons[2].Title.In(lang)} {
+			if !strings.Contains(v, want) {
+				t.Errorf("%s: the list lacks %q:\n%s", lang, want, v)
+			}
+		}
+		for i, l := range strings.Split(v, "\n") {
+			if w := uniseg.StringWidth(l); w > 78 {
+				t.Errorf("%s: line %d is %d cells wide, more than 78: %q", lang, i+1, w, l)
+			}
+		}
 	}
 }
 
@@ -134,4 +163,9 @@ func TestPanelASCII(t *testing.T) {
 	if !strings.Contains(v, "X nginx.conf") {
 		t.Errorf("ASCII mode: no X mark:\n%s", v)
 	}
+}
+
+func sized(m Model, w, h int) Model {
+	m.SetSize(w, h)
+	return m
 }
