@@ -116,9 +116,5 @@ func tf(en, zh string, a ...any) Text {
 	return explain.T(fmt.Sprintf(en, a...), fmt.Sprintf(zh, a...))
 }
 
-func errWord(w word, want, wantZH string) error {
-	return errText("unexpected "+quote(w.String())+": "+want, "不认识 "+quote(w.String())+"："+wantZH)
-}
-
 // show writes a learner's text in quotes that need no escaping: “"GET /" 200”.
 func show(s string) string { return "“" + s + "”" }

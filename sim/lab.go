@@ -140,9 +140,6 @@ type Options struct {
 	NoControl bool
 }
 
-// Start is StartWith(dir, Options{}): the course's default ports.
-func Start(dir string) (*Lab, error) { return StartWith(dir, Options{}) }
-
 // StartWith builds the topology from the workspace at dir (creating it
 // first if needed, with opts) and starts it: the database, app servers,
 // then the proxy, as a real deployment does. On any error — a busy port is

@@ -2,8 +2,6 @@ package tui
 
 import (
 	"context"
-	"errors"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -124,14 +122,6 @@ func fromTraffic(t sim.TrafficRun) snap.TrafficRun {
 		Started: t.Started, Ended: t.Ended, Sent: t.Sent, Cached: t.Cached, Errors: t.Errors, Walks: t.Walks,
 		Failed: t.Failed, Status: t.Status, P50: t.P50, P90: t.P90, P99: t.P99, Max: t.Max, RPS: t.RPS,
 		Instances: t.Instances, Seen: t.Seen, Error: t.Error, Note: t.Note}
-}
-
-// PortBusy reports whether err is a port already in use (a second lab, or
-// another program, on the workspace's ports).
-func PortBusy(err error) bool {
-	var op *net.OpError
-	return errors.As(err, &op) && strings.Contains(op.Err.Error(), "address already in use") ||
-		err != nil && strings.Contains(err.Error(), "Address already in use")
 }
 
 // logsDir is where the lab's logs are, given a snapshot.

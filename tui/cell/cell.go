@@ -112,15 +112,6 @@ func Fit(s string, w int, tail string) string { return Pad(Trunc(s, w, tail), w)
 // FitLeft cuts s to w cells and right-aligns it in exactly w.
 func FitLeft(s string, w int, tail string) string { return PadLeft(Trunc(s, w, tail), w) }
 
-// Center places s in the middle of w cells.
-func Center(s string, w int) string {
-	n := w - Width(s)
-	if n <= 0 {
-		return s
-	}
-	return strings.Repeat(" ", n/2) + s + strings.Repeat(" ", n-n/2)
-}
-
 // Lines fits every line of s to w cells and gives exactly h lines: extra
 // lines are dropped, missing ones are blank.
 func Lines(s string, w, h int, tail string) []string {
