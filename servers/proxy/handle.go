@@ -233,7 +233,7 @@ func (r *request) serve() (keep bool) {
 	}
 	if r.traced {
 		arrived := trace.Event{From: trace.Browser, To: trace.Proxy, Phase: trace.Arrived, Bytes: int(r.reqLen),
-			Instance: r.g.addr, Why: r.line, First: true, Conn: trace.ConnName(r.c.nc)}
+			Instance: r.g.addr, Why: r.line, WhyZH: r.line, First: true, Conn: trace.ConnName(r.c.nc)}
 		if r.rawHead != nil {
 			arrived.PDU = &trace.PDU{Kind: trace.HTTPHead, Data: r.rawHead}
 		}
@@ -424,7 +424,9 @@ func (r *request) find() {
 		r.loc = m.loc
 		r.setCaptures(m.re, m.captures)
 		if r.traced {
-			r.event(trace.Event{From: trace.Proxy, To: trace.Proxy, Phase: trace.Info, Why: "location " + m.loc.String() + ": " + m.why})
+			loc := "location " + m.loc.String()
+			r.event(trace.Event{From: trace.Proxy, To: trace.Proxy, Phase: trace.Info,
+				Why: loc + ": " + m.why, WhyZH: loc + "：" + m.whyZH})
 		}
 		if m.redirect {
 			// ngx_http_core_find_config_phase: 301 to the same URI with '/'.

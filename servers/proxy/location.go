@@ -23,9 +23,10 @@ type match struct {
 	loc      *location
 	redirect bool // rcDone: 301 to uri + "/"
 	why      string
+	whyZH    string         // why in Simplified Chinese, built next to why
 	re       *regexp.Regexp // the regex that matched last; nil: none
 	captures []string
-	explain  bool // build why (only when someone watches the trace)
+	explain  bool // build why and whyZH (only when someone watches the trace)
 }
 
 // findLocation picks the location for uri in srv, in nginx's exact order:
@@ -39,6 +40,7 @@ func findLocation(srv *vserver, uri string, explain bool) match {
 	m.redirect = rc == rcDone
 	if m.why == "" {
 		m.why = "no location matched: server-level settings"
+		m.whyZH = "没有匹配的 location：使用 server 级的设置"
 	}
 	return m
 }
@@ -56,8 +58,10 @@ func findIn(parent *location, uri string, m *match) findRC {
 		}
 		if rc == rcOK {
 			m.why = "exact match \"= " + found.name + "\""
+			m.whyZH = "精确匹配 \"= " + found.name + "\""
 		} else {
 			m.why = "\"" + uri + "\" is \"" + found.name + "\" without its slash: 301"
+			m.whyZH = "\"" + uri + "\" 是 \"" + found.name + "\" 去掉了结尾斜杠：301"
 		}
 		return rc
 	case rcAgain:
@@ -66,8 +70,10 @@ func findIn(parent *location, uri string, m *match) findRC {
 		if !m.explain {
 		} else if noregex {
 			m.why = "longest prefix \"^~ " + found.name + "\": regexes skipped"
+			m.whyZH = "最长前缀 \"^~ " + found.name + "\"：跳过正则"
 		} else {
 			m.why = "longest prefix \"" + found.name + "\""
+			m.whyZH = "最长前缀 \"" + found.name + "\""
 		}
 		rc = findIn(found, uri, m)
 		if rc == rcOK || rc == rcDone {
@@ -87,8 +93,10 @@ func findIn(parent *location, uri string, m *match) findRC {
 			if !m.explain {
 			} else if found != nil {
 				m.why = "regex \"" + l.String() + "\" beats prefix \"" + found.name + "\""
+				m.whyZH = "正则 \"" + l.String() + "\" 优先于前缀 \"" + found.name + "\""
 			} else {
 				m.why = "regex \"" + l.String() + "\" matched"
+				m.whyZH = "正则 \"" + l.String() + "\" 匹配"
 			}
 			findIn(l, uri, m)
 			return rcOK

@@ -84,7 +84,8 @@ func (r *request) index() (redirect string, status int, handled bool) {
 		path := base + name
 		fi, err := os.Stat(path)
 		if r.traced {
-			r.event(trace.Event{From: trace.Proxy, To: trace.Disk, Phase: trace.Sent, Why: "index " + path})
+			r.event(trace.Event{From: trace.Proxy, To: trace.Disk, Phase: trace.Sent, Why: "index " + path,
+				WhyZH: "index 查找 " + path})
 		}
 		if err == nil && !fi.IsDir() {
 			return r.uri + name, 0, true
@@ -137,7 +138,9 @@ func (r *request) serveFile() int {
 	}
 	if err != nil {
 		if r.traced {
-			r.event(trace.Event{From: trace.Disk, To: trace.Proxy, Phase: trace.Failed, Why: path + ": " + errno.Format(err)})
+			msg := errno.Format(err)
+			r.event(trace.Event{From: trace.Disk, To: trace.Proxy, Phase: trace.Failed, Why: path + ": " + msg,
+				WhyZH: "无法打开 " + path + "：" + msg})
 		}
 		switch {
 		case errno.Is(err, errno.ENOENT), errno.Is(err, errno.ENOTDIR), errno.Is(err, errno.ENAMETOOLONG):
@@ -183,7 +186,7 @@ func (r *request) serveFile() int {
 		h.status, h.contentType, h.contentLength, h.acceptRanges = 304, "", -2, false
 		r.writeHead(&h)
 		if r.traced {
-			r.event(trace.Event{From: trace.Disk, To: trace.Proxy, Phase: trace.Returned, Status: 304, Why: path})
+			r.event(trace.Event{From: trace.Disk, To: trace.Proxy, Phase: trace.Returned, Status: 304, Why: path, WhyZH: path})
 		}
 		return 0
 	}
@@ -207,7 +210,7 @@ func (r *request) serveFile() int {
 	}
 	r.writeHead(&h)
 	if r.traced {
-		r.event(trace.Event{From: trace.Disk, To: trace.Proxy, Phase: trace.Returned, Bytes: int(size), Why: path})
+		r.event(trace.Event{From: trace.Disk, To: trace.Proxy, Phase: trace.Returned, Bytes: int(size), Why: path, WhyZH: path})
 	}
 	if r.headerOnly || size == 0 {
 		return 0
@@ -396,7 +399,12 @@ func (r *request) tryFiles() (redirect string, status int, named *location) {
 		}
 		ok := err == nil && fi.IsDir() == a.testDir
 		if r.traced {
-			r.event(trace.Event{From: trace.Proxy, To: trace.Disk, Phase: trace.Sent, Why: "try_files " + path + map[bool]string{true: " found", false: " missing"}[ok]})
+			found, foundZH := " missing", " 不存在"
+			if ok {
+				found, foundZH = " found", " 存在"
+			}
+			r.event(trace.Event{From: trace.Proxy, To: trace.Disk, Phase: trace.Sent,
+				Why: "try_files " + path + found, WhyZH: "try_files " + path + foundZH})
 		}
 		if !ok {
 			continue

@@ -78,7 +78,7 @@ func (c *call) attempt(addr string, packet []byte) *attempt {
 	}
 	if trace.Watched(c.rec) {
 		ev := trace.Event{ReqID: c.r.ID, From: trace.Proxy, To: c.to, Instance: addr, Phase: trace.Sent,
-			At: trace.Now(), Bytes: len(packet) + len(c.r.Body), Why: c.r.Method, Conn: trace.DialedConnName(conn)}
+			At: trace.Now(), Bytes: len(packet) + len(c.r.Body), Why: c.r.Method, WhyZH: c.r.Method, Conn: trace.DialedConnName(conn)}
 		if trace.WantsPDU(c.rec, c.r.ID) {
 			kind := trace.UwsgiPacket
 			if s.Protocol == "http" {

@@ -32,7 +32,7 @@ func (c *call) relay(a *attempt, bal peers) {
 	idx := len(c.res.Attempts) - 1
 
 	ev := trace.Event{ReqID: c.r.ID, From: c.to, To: trace.Proxy, Instance: a.addr, Phase: trace.Returned,
-		At: trace.Now(), Bytes: h.Size, Status: h.Status, Why: h.StatusLine}
+		At: trace.Now(), Bytes: h.Size, Status: h.Status, Why: h.StatusLine, WhyZH: h.StatusLine}
 	if !h.HTTP09 && trace.WantsPDU(c.rec, c.r.ID) {
 		ev.PDU = &trace.PDU{Kind: trace.HTTPHead, Data: append([]byte(nil), a.buf[:h.Size]...)}
 	}

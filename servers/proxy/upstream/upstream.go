@@ -325,8 +325,14 @@ func (c *call) run() {
 		packet, err = uwsgiproto.AppendPacket((*pb)[:0], s.Modifier1, s.Modifier2, r.Vars)
 		if err != nil {
 			// ngx_http_uwsgi_create_request refuses before any peer is chosen.
-			c.log(LogEntry{Level: Alert, Msg: fmt.Sprintf("uwsgi request is too big: %d", r.Vars.Size())})
-			c.fail(500, fmt.Sprintf("uwsgi request is too big: %d", r.Vars.Size()), "")
+			msg := fmt.Sprintf("uwsgi request is too big: %d", r.Vars.Size())
+			c.log(LogEntry{Level: Alert, Msg: msg})
+			whyZH := ""
+			if trace.Watched(c.rec) {
+				whyZH = "uwsgi 请求太大，无法打包：" + msg
+			}
+			c.failed("", msg, whyZH, 500)
+			c.fail(500)
 			return
 		}
 	} else {
@@ -353,11 +359,19 @@ func (c *call) run() {
 			name := c.t.name()
 			c.res.Attempts = append(c.res.Attempts, Attempt{Addr: name, Status: 502})
 			c.log(LogEntry{Level: Error, Msg: "no live upstreams", Action: ActConnecting, Upstream: c.url(name)})
-			if why == "" {
+			noReason := why == ""
+			if noReason {
 				why = "no live upstreams"
 			}
-			c.failed(name, why, 502)
-			c.fail(502, why, name)
+			whyZH := ""
+			if trace.Watched(c.rec) {
+				whyZH = "没有可用的 upstream 服务器：no live upstreams"
+				if !noReason {
+					whyZH = bal.whyZH()
+				}
+			}
+			c.failed(name, why, whyZH, 502)
+			c.fail(502)
 			return
 		}
 		if trace.Watched(c.rec) {
@@ -381,7 +395,7 @@ func (c *call) run() {
 				c.endAttempt(a, a.head.Status)
 				disabled := bal.free(ft != NextHTTP403 && ft != NextHTTP404)
 				tries--
-				c.failed(addr, a.head.StatusLine, failStatus(ft))
+				c.failed(addr, a.head.StatusLine, a.head.StatusLine, failStatus(ft))
 				c.disabled(disabled, addr, ActReadHead)
 				continue
 			}
@@ -394,7 +408,7 @@ func (c *call) run() {
 			c.endAttempt(a, 0)
 			bal.free(false)
 			c.log(LogEntry{Level: Info, Msg: clientClosed, Action: a.action, Upstream: c.url(addr)})
-			c.fail(499, "client closed the connection", addr)
+			c.fail(499)
 			return
 		}
 		status := failStatus(a.ft)
@@ -407,9 +421,13 @@ func (c *call) run() {
 			// balancer's "temporarily disabled" warning.
 			c.log(LogEntry{Level: Error, Msg: timedOut, Action: a.action, Upstream: c.url(addr)})
 		}
-		c.failed(addr, a.why, status)
+		whyZH := ""
+		if trace.Watched(c.rec) {
+			whyZH = failedZH(a.ft) + a.why
+		}
+		c.failed(addr, a.why, whyZH, status)
 		if c.abort() {
-			c.fail(499, "client closed the connection", addr)
+			c.fail(499)
 			return
 		}
 		ft := a.ft
@@ -456,21 +474,34 @@ func (c *call) disabled(disabled bool, addr, action string) {
 	}
 	c.log(LogEntry{Level: Warn, Msg: "upstream server temporarily disabled", Action: action, Upstream: c.url(addr)})
 	c.rec.Record(trace.Event{ReqID: c.r.ID, From: trace.Proxy, To: c.to, Instance: addr, Phase: trace.Info,
-		At: trace.Now(), Why: "upstream server temporarily disabled", State: true})
+		At: trace.Now(), Why: "upstream server temporarily disabled",
+		WhyZH: "upstream 服务器暂时停用：upstream server temporarily disabled", State: true})
 }
 
-func (c *call) failed(addr, why string, status int) {
+// failed reports a failed attempt. why is nginx's own text (its error log
+// message, or the peer's status line); whyZH is why in Chinese, built only
+// when someone watches.
+func (c *call) failed(addr, why, whyZH string, status int) {
 	c.rec.Record(trace.Event{ReqID: c.r.ID, From: trace.Proxy, To: c.to, Instance: addr, Phase: trace.Failed,
-		At: trace.Now(), Status: status, Why: why})
+		At: trace.Now(), Status: status, Why: why, WhyZH: whyZH})
+}
+
+// failedZH says in Chinese what kind of failure ft is; nginx's error log
+// text follows it untranslated.
+func failedZH(ft NextUpstream) string {
+	switch ft {
+	case NextTimeout:
+		return "等待 upstream 超时："
+	case NextInvalidHeader:
+		return "upstream 返回的响应头无效："
+	}
+	return "与 upstream 通信出错："
 }
 
 // fail ends the request with an nginx error status.
-func (c *call) fail(status int, why, addr string) {
+func (c *call) fail(status int) {
 	c.res.Status = status
 	c.res.Head, c.res.Body = nil, nil
-	if status == 500 {
-		c.failed(addr, why, status)
-	}
 }
 
 func (c *call) endAttempt(a *attempt, status int) {
