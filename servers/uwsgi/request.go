@@ -86,7 +86,7 @@ func (s *Server) serve(c *core, j job) {
 		req, err := http.ReadRequest(br)
 		if err != nil {
 			if err != io.EOF {
-				s.badRequest(c, j, "http-socket: invalid HTTP request: "+err.Error(), err)
+				s.badRequest(c, j, "http-socket: invalid HTTP request: "+err.Error(), "")
 			}
 			return
 		}
@@ -115,20 +115,21 @@ func (s *Server) serve(c *core, j job) {
 			if errors.As(err, &de) {
 				msg = de.Log
 			}
+			stalled := ""
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() || strings.Contains(msg, "i/o timeout") {
-				msg += " -- the client stalled longer than socket-timeout (" + s.socketTimeout.String() + ")"
+				stalled = s.socketTimeout.String()
 			}
 			if errors.Is(err, uwsgiproto.ErrBlockTooBig) {
 				// uWSGI closes with the block unread, so the peer gets a
 				// reset (nginx: "recv() failed (104: Connection reset by peer)").
 				resetOnClose(conn)
 			}
-			s.badRequest(c, j, msg, err)
+			s.badRequest(c, j, msg, stalled)
 			return
 		}
 		if pkt.Header.Modifier1 != 0 {
-			s.badRequest(c, j, fmt.Sprintf("-- unavailable modifier requested: %d --", pkt.Header.Modifier1), nil)
+			s.badRequest(c, j, fmt.Sprintf("-- unavailable modifier requested: %d --", pkt.Header.Modifier1), "")
 			return
 		}
 		vars, varsSize, raw = pkt.Vars, int(pkt.Header.Size), pkt.Raw
@@ -137,11 +138,23 @@ func (s *Server) serve(c *core, j job) {
 }
 
 // badRequest logs a malformed request and records it; the caller closes.
-func (s *Server) badRequest(c *core, j job, msg string, err error) {
-	s.log.Print(msg)
+// msg is uWSGI's log text; stalled is socket-timeout when the client
+// stalled past it.
+func (s *Server) badRequest(c *core, j job, msg, stalled string) {
+	why := msg
+	if stalled != "" {
+		why += " -- the client stalled longer than socket-timeout (" + stalled + ")"
+	}
+	s.log.Print(why)
 	c.w.slot.cores[c.id].readErrors.Add(1)
-	s.rec.Record(trace.Event{From: s.fromNode(j.l), To: trace.Uwsgi, Instance: s.name, Phase: trace.Failed,
-		At: trace.Now(), Why: msg})
+	if trace.Watched(s.rec) {
+		whyZH := "无法读取请求：" + msg
+		if stalled != "" {
+			whyZH += "（客户端停顿超过了 socket-timeout " + stalled + "）"
+		}
+		s.rec.Record(trace.Event{From: s.fromNode(j.l), To: trace.Uwsgi, Instance: s.name, Phase: trace.Failed,
+			At: trace.Now(), Why: why, WhyZH: whyZH})
+	}
 }
 
 // handle runs one decoded request: static-map first, then the app.
@@ -218,8 +231,11 @@ func (s *Server) handle(ctx context.Context, c *core, j job, vars uwsgiproto.Var
 	if sr, ok := s.lookupStatic(get("PATH_INFO"), lg.method); ok {
 		n, hn, hb, status, err := s.serveStatic(bw, proto, sr, vars)
 		bw.Flush()
-		s.rec.Record(trace.Event{ReqID: reqID, From: trace.Uwsgi, To: trace.Disk, Instance: s.name, Phase: trace.Info,
-			At: trace.Now(), Why: "static-map " + sr.mount + " → " + sr.path})
+		if tracing {
+			s.rec.Record(trace.Event{ReqID: reqID, From: trace.Uwsgi, To: trace.Disk, Instance: s.name, Phase: trace.Info,
+				At: trace.Now(), Why: "static-map " + sr.mount + " → " + sr.path,
+				WhyZH: "static-map 把 " + sr.mount + " 映射到 " + sr.path})
+		}
 		if c.killed.Load() {
 			return
 		}
@@ -260,10 +276,10 @@ func (s *Server) handle(ctx context.Context, c *core, j job, vars uwsgiproto.Var
 	env.Errors = s.log
 	if watched {
 		s.rec.Record(trace.Event{ReqID: reqID, From: trace.Uwsgi, To: trace.App, Instance: s.name, Phase: trace.Sent,
-			At: trace.Now(), Why: "app called", PDU: &trace.PDU{Kind: trace.Environ, Data: environText(vars)}})
+			At: trace.Now(), Why: "app called", WhyZH: "调用应用", PDU: &trace.PDU{Kind: trace.Environ, Data: environText(vars)}})
 	} else if tracing {
 		s.rec.Record(trace.Event{ReqID: reqID, From: trace.Uwsgi, To: trace.App, Instance: s.name, Phase: trace.Sent,
-			At: trace.Now(), Why: "app called"})
+			At: trace.Now(), Why: "app called", WhyZH: "调用应用"})
 	}
 	app := h.app
 	if s.points.Armed() {
@@ -323,12 +339,17 @@ func (s *Server) handle(ctx context.Context, c *core, j job, vars uwsgiproto.Var
 	default:
 		lg.switches = 1
 	}
-	if res.Err != nil {
+	if res.Err != nil && trace.Watched(s.rec) {
+		msg, whyZH := res.Err.Error(), "应用出错："
+		if res.WriteErr {
+			whyZH = "写回应答失败："
+		}
 		s.rec.Record(trace.Event{ReqID: reqID, From: trace.App, To: trace.Uwsgi, Instance: s.name, Phase: trace.Failed,
-			At: trace.Now(), Status: lg.status, Why: res.Err.Error()})
-	} else if tracing {
+			At: trace.Now(), Status: lg.status, Why: msg, WhyZH: whyZH + msg})
+	} else if res.Err == nil && tracing {
 		s.rec.Record(trace.Event{ReqID: reqID, From: trace.App, To: trace.Uwsgi, Instance: s.name, Phase: trace.Returned,
-			At: trace.Now(), Status: lg.status, Bytes: int(res.BodyBytes), Why: "app returned " + res.StatusLine})
+			At: trace.Now(), Status: lg.status, Bytes: int(res.BodyBytes), Why: "app returned " + res.StatusLine,
+			WhyZH: "应用返回 " + res.StatusLine})
 	}
 	s.finishRequest(c, &lg, start, reqID, true, int64(res.HeaderBytes)+res.BodyBytes)
 }

@@ -153,8 +153,14 @@ func (r *router) forward(client net.Conn, req *http.Request, bw *bufio.Writer) b
 	// connection between them.
 	var idb [64]byte
 	reqID := string(strconv.AppendUint(append(append(idb[:0], s.name...), "-http-"...), reqSeq.Add(1), 36))
-	s.rec.Record(trace.Event{ReqID: reqID, From: trace.Browser, To: trace.Uwsgi, Instance: s.name, Phase: trace.Arrived,
-		At: trace.Now(), First: true, Conn: trace.ConnName(client), Why: "http router: " + req.Method + " " + req.RequestURI})
+	// Reasons are built only while someone watches (a recorder drops
+	// events nobody watches anyway).
+	watched := trace.Watched(s.rec)
+	if watched {
+		line := req.Method + " " + req.RequestURI
+		s.rec.Record(trace.Event{ReqID: reqID, From: trace.Browser, To: trace.Uwsgi, Instance: s.name, Phase: trace.Arrived,
+			At: trace.Now(), First: true, Conn: trace.ConnName(client), Why: "http router: " + line, WhyZH: "http 路由：" + line})
+	}
 	ended := false // a last event was recorded
 	defer func() {
 		if !ended {
@@ -182,9 +188,11 @@ func (r *router) forward(client net.Conn, req *http.Request, bw *bufio.Writer) b
 		return false
 	}
 	defer up.Close()
-	if s.tracing {
+	if watched {
+		name := r.target.name()
 		s.rec.Record(trace.Event{ReqID: reqID, From: trace.Uwsgi, To: trace.Uwsgi, Instance: s.name, Phase: trace.Sent,
-			At: trace.Now(), Conn: trace.DialedConnName(up), Why: "http router → worker socket " + r.target.name()})
+			At: trace.Now(), Conn: trace.DialedConnName(up), Why: "http router → worker socket " + name,
+			WhyZH: "http 路由 → 工作进程的 socket " + name})
 	}
 	// uWSGI's http-timeout (60 s): a worker that neither reads nor answers
 	// for that long does not hold the router's connection (nor Shutdown)
@@ -204,8 +212,11 @@ func (r *router) forward(client net.Conn, req *http.Request, bw *bufio.Writer) b
 		// client gets the same nothing uWSGI's router gives it.
 		up.Close()
 		<-sent
-		s.rec.Record(trace.Event{ReqID: reqID, From: trace.Uwsgi, To: trace.Browser, Instance: s.name, Phase: trace.Failed,
-			At: trace.Now(), Last: true, Why: "http router: " + err.Error()})
+		if trace.Watched(s.rec) {
+			msg := err.Error()
+			s.rec.Record(trace.Event{ReqID: reqID, From: trace.Uwsgi, To: trace.Browser, Instance: s.name, Phase: trace.Failed,
+				At: trace.Now(), Last: true, Why: "http router: " + msg, WhyZH: "http 路由没有收到工作进程的应答：" + msg})
+		}
 		ended = true
 		return false
 	}
@@ -255,8 +266,12 @@ func (r *router) forward(client net.Conn, req *http.Request, bw *bufio.Writer) b
 		// close it, as uWSGI's router and nginx do with a truncated answer.
 		s.log.Printf("[uwsgi-http] %s %s: the answer from \"%s\" broke off after %d body bytes: %v",
 			req.Method, req.RequestURI, r.target.name(), copied, cerr)
-		s.rec.Record(trace.Event{ReqID: reqID, From: trace.Uwsgi, To: trace.Browser, Instance: s.name, Phase: trace.Failed,
-			At: trace.Now(), Status: resp.Status, Last: true, Why: "http router: answer cut short: " + cerr.Error()})
+		if trace.Watched(s.rec) {
+			msg := cerr.Error()
+			s.rec.Record(trace.Event{ReqID: reqID, From: trace.Uwsgi, To: trace.Browser, Instance: s.name, Phase: trace.Failed,
+				At: trace.Now(), Status: resp.Status, Last: true, Why: "http router: answer cut short: " + msg,
+				WhyZH: "http 路由：应答被截断：" + msg})
+		}
 		ended = true
 		return false
 	}

@@ -345,9 +345,11 @@ func (s *Server) checkQueues() {
 			continue
 		}
 		total += cur
-		if cur > 0 {
+		if cur > 0 && trace.Watched(s.rec) {
+			n, name := itoa(cur), l.name()
 			s.rec.Record(trace.Event{To: trace.Uwsgi, Instance: s.name, Phase: trace.Info, At: trace.Now(),
-				Why: itoa(cur) + " connection(s) waiting in the listen queue of " + l.name()})
+				Why:   n + " connection(s) waiting in the listen queue of " + name,
+				WhyZH: n + " 个连接在 " + name + " 的监听队列中等待"})
 		}
 		if maxq > 0 && cur >= maxq {
 			s.queueErrors.Add(1)
@@ -405,7 +407,8 @@ func (s *Server) kill(w *worker) {
 	s.terminate(w)
 	s.rec.Record(trace.Event{To: trace.Uwsgi, Instance: s.name, Phase: trace.Failed, At: trace.Now(), State: true,
 		Kind: trace.InstanceFailed, Subject: s.name,
-		Why: "harakiri: worker " + itoa(slot.id) + " killed after " + itoa(s.cfg.Harakiri) + " s"})
+		Why:   "harakiri: worker " + itoa(slot.id) + " killed after " + itoa(s.cfg.Harakiri) + " s",
+		WhyZH: "harakiri：工作进程 " + itoa(slot.id) + " 运行超过 " + itoa(s.cfg.Harakiri) + " 秒，被杀死"})
 	s.log.Printf("DAMN ! worker %d (pid: %d) died, killed by signal 9 :( trying respawn ...", slot.id, pid)
 	select {
 	case <-s.closing:
