@@ -68,9 +68,15 @@ func (h Hop) ask(ctx context.Context, hop trace.Hop) error {
 // someone watches, the statement and masked arguments as a PDU.
 func (db *DB) traced(ctx context.Context, query string, args []any, fn func(*sql.DB) error) error {
 	h := hopOf(ctx)
-	summary := summarize(query)
-	h.Recorder.Record(trace.Event{ReqID: h.ReqID, From: trace.App, To: trace.DB, Instance: h.Instance,
-		Phase: trace.Sent, At: trace.Now(), Why: summary})
+	// Reasons are built only while someone watches; the statement reads
+	// the same in both languages.
+	watched := trace.Watched(h.Recorder)
+	var summary string
+	if watched {
+		summary = summarize(query)
+		h.Recorder.Record(trace.Event{ReqID: h.ReqID, From: trace.App, To: trace.DB, Instance: h.Instance,
+			Phase: trace.Sent, At: trace.Now(), Why: summary, WhyZH: summary})
+	}
 	start := time.Now()
 	err := h.ask(ctx, trace.AppToDB)
 	if err == nil {
@@ -79,18 +85,33 @@ func (db *DB) traced(ctx context.Context, query string, args []any, fn func(*sql
 			err = h.ask(ctx, trace.DBToApp)
 		}
 	}
+	if !watched {
+		return err
+	}
 	d := time.Since(start)
+	why := fmt.Sprintf("%s (%s)", summary, roundDuration(d))
 	ev := trace.Event{ReqID: h.ReqID, From: trace.App, To: trace.DB, Instance: h.Instance,
-		Phase: trace.Returned, At: trace.Now(), Why: fmt.Sprintf("%s (%s)", summary, roundDuration(d))}
+		Phase: trace.Returned, At: trace.Now(), Why: why, WhyZH: why}
 	if err != nil {
 		ev.Phase = trace.Failed
 		ev.Why = fmt.Sprintf("%s: %v", summary, err)
+		ev.WhyZH = summary + "：" + errZH(err)
 	}
 	if trace.WantsPDU(h.Recorder, h.ReqID) {
 		ev.PDU = &trace.PDU{Kind: trace.SQL, Data: []byte(FormatSQL(query, args, d))}
 	}
 	h.Recorder.Record(ev)
 	return err
+}
+
+// errZH words a failed statement's error in Chinese: an *ems.Error's own
+// message, else the driver's text after a Chinese prefix.
+func errZH(err error) string {
+	var e *ems.Error
+	if errors.As(err, &e) && e.Message != "" {
+		return e.Message
+	}
+	return "数据库出错：" + err.Error()
 }
 
 func (db *DB) run(fn func(*sql.DB) error) error {
