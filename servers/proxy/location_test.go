@@ -74,6 +74,39 @@ func TestFindLocation(t *testing.T) {
 	}
 }
 
+// TestFindLocationWhy: the reason comes in both languages when explaining,
+// and a lookup nobody explains builds no text.
+func TestFindLocationWhy(t *testing.T) {
+	cf := compileForTest(t, `
+    server {
+        listen 127.0.0.1:FREEPORT;
+        location ~ \.txt$ { }
+        location ^~ /pre/ { }
+        location = /exact { }
+        location /static { }
+        location /app/ { uwsgi_pass 127.0.0.1:9; }
+    }`)
+	srv := cf.servers[0]
+	tests := []struct{ uri, why, whyZH string }{
+		{"/exact", `exact match "= /exact"`, `精确匹配 "= /exact"`},
+		{"/static/x", `longest prefix "/static"`, `最长前缀 "/static"`},
+		{"/pre/x.txt", `longest prefix "^~ /pre/": regexes skipped`, `最长前缀 "^~ /pre/"：跳过正则`},
+		{"/static/a.txt", `regex "~ \.txt$" beats prefix "/static"`, `正则 "~ \.txt$" 优先于前缀 "/static"`},
+		{"/a.txt", `regex "~ \.txt$" matched`, `正则 "~ \.txt$" 匹配`},
+		{"/app", `"/app" is "/app/" without its slash: 301`, `"/app" 是 "/app/" 去掉了结尾斜杠：301`},
+		{"/nothing", "no location matched: server-level settings", "没有匹配的 location：使用 server 级的设置"},
+	}
+	for _, tt := range tests {
+		m := findLocation(srv, tt.uri, true)
+		if m.why != tt.why || m.whyZH != tt.whyZH {
+			t.Errorf("%s: got %q / %q, want %q / %q", tt.uri, m.why, m.whyZH, tt.why, tt.whyZH)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { findLocation(srv, "/static/x", false) }); n != 0 {
+		t.Errorf("an unexplained lookup allocates %v times, want 0", n)
+	}
+}
+
 func TestFindServer(t *testing.T) {
 	cf := compileForTest(t, `
     server { listen 127.0.0.1:FREEPORT; server_name first; }
