@@ -262,7 +262,7 @@ func (m Model) sqlLines() []string {
 			out = append(out, l)
 		}
 		if st.Phase == trace.Failed {
-			out = append(out, m.th.S.Bad.Render(st.Why))
+			out = append(out, m.th.S.Bad.Render(m.lang.Pick(st.Why, st.WhyZH)))
 		}
 	}
 	return out
