@@ -35,8 +35,14 @@ type grouped struct {
 	cur *balance.Peer
 }
 
-func newGrouped(u *balance.Upstream, client netip.Addr, key string) *grouped {
-	return &grouped{u: u, r: u.NewRequest(client, key)}
+// newGrouped starts a request's balancing; quiet (nobody watches the
+// trace) skips building the balancer's reasons, which nobody would read.
+func newGrouped(u *balance.Upstream, client netip.Addr, key string, quiet bool) *grouped {
+	r := u.NewRequest(client, key)
+	if quiet {
+		r.Quiet()
+	}
+	return &grouped{u: u, r: r}
 }
 
 func (g *grouped) get() (string, string, error) {

@@ -341,7 +341,7 @@ func (c *call) run() {
 
 	var bal peers
 	if c.t.Group != nil {
-		bal = newGrouped(c.t.Group, r.Client, r.HashKey)
+		bal = newGrouped(c.t.Group, r.Client, r.HashKey, !trace.Watched(c.rec))
 	} else {
 		bal = &single{addr: c.t.Addr}
 	}
