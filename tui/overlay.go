@@ -90,23 +90,41 @@ func (m *Model) helpLines(w int) []string {
 		b = append(b, " "+l)
 	}
 	b = append(b, "", s.PanelTtl.Render(m.lang.T("help.commands")))
-	cmdLine := func(name, args, help string) string {
+	type command struct{ name, help string }
+	var cmds []command
+	add := func(name, args, help string) {
 		c := ":" + name
 		if args != "" {
 			c += " " + strings.ToLower(args)
 		}
-		return " " + s.Key.Render(m.th.Fit(c, 24)) + " " + help
+		cmds = append(cmds, command{c, help})
 	}
 	if m.lab != nil {
 		for _, c := range m.lab.Commands() {
-			b = append(b, cmdLine(c.Name, c.Args, c.Summary.In(m.lang.Code())))
+			add(c.Name, c.Args, c.Summary.In(m.lang.Code()))
 		}
 	}
 	for _, c := range localCommands {
 		if m.snap.Recording != nil && (c.name == "speed" || c.name == "pause") {
 			continue // the recording's own speed and pause take these names
 		}
-		b = append(b, cmdLine(c.name, c.args, m.lang.T(c.help)))
+		add(c.name, c.args, m.lang.T(c.help))
+	}
+	// the command column is as wide as its longest entry, up to 2/5 of the
+	// screen; the help wraps beside it
+	cw := 0
+	for _, c := range cmds {
+		cw = max(cw, cell.Width(c.name))
+	}
+	cw = min(cw, max(24, w*2/5))
+	for _, c := range cmds {
+		for i, l := range cell.Wrap(c.help, max(w-cw-3, 10)) {
+			left := strings.Repeat(" ", cw)
+			if i == 0 {
+				left = s.Key.Render(m.th.Fit(c.name, cw))
+			}
+			b = append(b, " "+left+" "+l)
+		}
 	}
 	b = append(b, "", m.lang.F("help.replay", speedText(speeds[m.speed])), m.lang.T("help.legend"))
 	return b
