@@ -8,6 +8,7 @@ package cell
 
 import (
 	"strings"
+	"unicode"
 
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -162,10 +163,11 @@ func Wrap(s string, w int) []string {
 	return out
 }
 
-// hasWide reports whether s holds a wide (Chinese) character.
+// hasWide reports whether s holds a wide (Chinese) letter; wide
+// punctuation alone, as in "--reload）", leaves a word Latin.
 func hasWide(s string) bool {
 	for _, r := range s {
-		if r >= 0x1100 && uniseg.StringWidth(string(r)) == 2 {
+		if r >= 0x1100 && !unicode.IsPunct(r) && uniseg.StringWidth(string(r)) == 2 {
 			return true
 		}
 	}

@@ -71,6 +71,7 @@ func TestWrap(t *testing.T) {
 		{"a word longer than the line is cut", "abcdefghij", 4, []string{"abcd", "efgh", "ij"}},
 		{"paragraphs kept", "a\nb", 3, []string{"a", "b"}},
 		{"no line starts with Chinese punctuation", "请求样式表。然后看日志", 10, []string{"请求样式", "表。然后看", "日志"}},
+		{"a Latin word with Chinese punctuation moves whole", "重新读取配置（nginx -s reload，uwsgi --reload）", 24, []string{"重新读取配置（nginx -s", "reload，uwsgi --reload）"}},
 		{"mixed", "写着 nginx 试图打开的文件", 12, []string{"写着 nginx", "试图打开的文", "件"}},
 		{"a path breaks after a slash", "see /static/ems/css/style.css now", 16, []string{"see /static/ems/", "css/style.css", "now"}},
 	}
