@@ -294,7 +294,12 @@ func (m *Model) frame() ([]topology.Glyph, map[string]int, string) {
 	pick := ""
 	for i := m.store.Len() - 1; i >= 0 && i >= m.store.Len()-50; i-- {
 		if r := m.store.At(i); r.Pick != "" {
+			// the instance first: the reason numbers peers by their server
+			// lines ("peer 1"), and a narrow screen cuts the reason's end
 			pick = m.lang.Pick(r.Pick, r.PickZH)
+			if r.Instance != "" {
+				pick = r.Instance + " · " + pick
+			}
 			break
 		}
 	}
