@@ -3,6 +3,7 @@ package balance
 import (
 	"fmt"
 	"time"
+	"webflow-lab/servers/proxy/config"
 )
 
 // Peer is one `server` line (one resolved address) of an upstream block.
@@ -43,28 +44,11 @@ func NewPeer(addr string) *Peer {
 // reasons number peers from 1.
 func (p *Peer) Index() int { return p.index }
 
-// String returns the server line as nginx would accept it.
+// String returns the server line as nginx would accept it (config.Peer's
+// String: one writer of the server line).
 func (p *Peer) String() string {
-	s := "server " + p.Name
-	if p.Weight != 1 {
-		s += fmt.Sprintf(" weight=%d", p.Weight)
-	}
-	if p.MaxFails != 1 {
-		s += fmt.Sprintf(" max_fails=%d", p.MaxFails)
-	}
-	if p.FailTimeout != 10*time.Second {
-		s += fmt.Sprintf(" fail_timeout=%ds", int64(p.FailTimeout/time.Second))
-	}
-	if p.MaxConns != 0 {
-		s += fmt.Sprintf(" max_conns=%d", p.MaxConns)
-	}
-	if p.Backup {
-		s += " backup"
-	}
-	if p.Down {
-		s += " down"
-	}
-	return s
+	return config.Peer{Name: p.Name, Weight: p.Weight, MaxFails: p.MaxFails, FailTimeout: p.FailTimeout,
+		MaxConns: p.MaxConns, Backup: p.Backup, Down: p.Down}.String()
 }
 
 // Cause says why a peer cannot take an attempt; down, failed and full are
