@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -465,5 +466,42 @@ func TestControlErrorsChangeNothing(t *testing.T) {
 	}
 	if after := readFile(t, conf); after != before {
 		t.Errorf("a refused control changed %s:\n%s", conf, unifiedDiff("ems.conf", before, after))
+	}
+}
+
+// TestHeldClientHangsUp: a browser that gives up on a request held at
+// browser→proxy (or before the answer goes out) ends the hold: it leaves
+// the held list at once, not at its timeout, and access.log says 499, as
+// nginx logs a client that closed first.
+func TestHeldClientHangsUp(t *testing.T) {
+	noLeaks(t)
+	lab := startLab(t, nil)
+	for _, hop := range []string{"proxy", "response"} {
+		t.Run(hop, func(t *testing.T) {
+			mustDo(t, lab, "break "+hop+" /login/")
+			defer mustDo(t, lab, "clear all")
+			c, err := net.Dial("tcp", strings.TrimPrefix(lab.URL(), "http://"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Write([]byte("GET /login/?hangup=" + hop + " HTTP/1.1\r\nHost: lab\r\n\r\n")); err != nil {
+				t.Fatal(err)
+			}
+			waitHeld(t, lab, 1)
+			c.Close()
+			deadline := time.Now().Add(5 * time.Second)
+			for len(lab.Snapshot().Held) > 0 {
+				if time.Now().After(deadline) {
+					t.Fatalf("the held request stayed held 5 s after its client hung up")
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			for !strings.Contains(logFile(t, lab, "access.log"), "hangup="+hop+" HTTP/1.1\" 499 ") {
+				if time.Now().After(deadline) {
+					t.Fatalf("access.log has no 499 for the request:\n%s", logFile(t, lab, "access.log"))
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		})
 	}
 }

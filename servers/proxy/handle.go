@@ -711,15 +711,21 @@ func (r *request) clientAddr() netip.Addr {
 }
 
 // ask asks the lab's point at hop whether the request goes on: while a
-// breakpoint holds it the browser waits for real. A fault there resets the
-// client's connection, as a proxy that died would; then the request ends
-// with nginx's 499-style nothing and ask reports false.
+// breakpoint holds it the browser waits for real, and a browser that hangs
+// up meanwhile ends the hold (the proxy watches the connection as it does
+// while an upstream answers). A fault there resets the client's connection,
+// as a proxy that died would; either way the request ends with nginx's 499
+// and ask reports false.
 func (r *request) ask(hop trace.Hop) bool {
 	pts := r.c.s.opts.Points
 	if !pts.Armed() {
 		return true
 	}
-	err := pts.Ask(context.Background(), trace.Stop{Hop: hop, ReqID: r.id, Instance: r.g.addr, Method: r.method, Path: r.uri})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stop := r.watchClient(cancel)
+	err := pts.Ask(ctx, trace.Stop{Hop: hop, ReqID: r.id, Instance: r.g.addr, Method: r.method, Path: r.uri})
+	stop()
 	if err == nil {
 		return true
 	}
