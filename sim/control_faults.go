@@ -88,7 +88,7 @@ func (l *Lab) DBStatus() (running bool, files []string) {
 // The rule applies where the lab's proxy connects to its peers.
 func (l *Lab) BlockPort(ctx context.Context, port int, mode BlockMode) (Result, error) {
 	return l.control(func() (Result, error) {
-		if err := l.labPort(port); err != nil {
+		if err := l.firewallPort(port); err != nil {
 			return Result{}, err
 		}
 		if mode != Refuse && mode != Drop {
@@ -107,9 +107,9 @@ func (l *Lab) BlockPort(ctx context.Context, port int, mode BlockMode) (Result, 
 		l.blocked[port] = blockRule{mode: mode, rule: id}
 		p := strconv.Itoa(port)
 		l.state(trace.PortBlocked, p, explain.T("firewall: port "+p+" "+string(mode), "防火墙：端口 "+p+" "+string(mode)))
-		did := explain.T("the firewall refuses connections to port "+p, "防火墙拒绝连接端口 "+p)
+		did := explain.T("the firewall refuses nginx's connections to port "+p, "防火墙拒绝 nginx 到端口 "+p+" 的连接")
 		if mode == Drop {
-			did = explain.T("the firewall silently drops packets to port "+p+": clients wait until they time out", "防火墙静默丢弃发往端口 "+p+" 的数据包：客户端会一直等到超时")
+			did = explain.T("the firewall silently drops nginx's packets to port "+p+": nginx waits until uwsgi_connect_timeout", "防火墙静默丢弃 nginx 发往端口 "+p+" 的数据包：nginx 一直等到 uwsgi_connect_timeout 超时")
 		}
 		return l.done(Result{Did: did, Equivalent: "iptables -A INPUT -p tcp --dport " + p + " -j " + target})
 	})
@@ -131,47 +131,31 @@ func (l *Lab) OpenPort(ctx context.Context, port int) (Result, error) {
 	})
 }
 
-// labPort checks that port is one the lab's servers use. The caller holds l.mu.
-func (l *Lab) labPort(port int) error {
+// firewallPort checks that port is one nginx connects to: an app server's
+// socket or http port. The lab's firewall stands where nginx connects to
+// its upstreams (the Connect hop); browsers, curl and the stats readers
+// connect from outside it. The caller holds l.mu.
+func (l *Lab) firewallPort(port int) error {
 	var ports []string
-	for _, u := range l.portList() {
-		if u == port {
-			return nil
-		}
-		ports = append(ports, strconv.Itoa(u))
-	}
-	p := strconv.Itoa(port)
-	return stateError(explain.T("lab: port "+p+" is not one of the lab's", "lab: 端口 "+p+" 不属于本实验"),
-		explain.T("the lab's servers use "+strings.Join(ports, ", "), "实验的服务器使用端口 "+strings.Join(ports, ", ")),
-		explain.T("block one of those ports", "请封锁其中一个端口"), "")
-}
-
-func (l *Lab) portList() []int {
-	var out []int
-	add := func(addr string) {
-		if i := strings.LastIndex(addr, ":"); i >= 0 {
-			if n, err := strconv.Atoi(addr[i+1:]); err == nil {
-				out = append(out, n)
+	for _, in := range l.instances {
+		for _, a := range append(append([]string(nil), in.cfg.Sockets...), in.cfg.HTTP...) {
+			i := strings.LastIndex(a, ":")
+			if i < 0 {
+				continue
+			}
+			if n, err := strconv.Atoi(a[i+1:]); err == nil {
+				if n == port {
+					return nil
+				}
+				ports = append(ports, a[i+1:])
 			}
 		}
 	}
-	if l.proxy != nil {
-		for _, a := range l.proxy.Addrs() {
-			add(a.String())
-		}
-	}
-	for _, in := range l.instances {
-		for _, a := range in.cfg.Sockets {
-			add(a)
-		}
-		for _, a := range in.cfg.HTTP {
-			add(a)
-		}
-		if in.cfg.Stats != "" {
-			add(in.cfg.Stats)
-		}
-	}
-	return out
+	p := strconv.Itoa(port)
+	return stateError(explain.T("lab: port "+p+" is not one nginx connects to", "lab: 端口 "+p+" 不是 nginx 连接的端口"),
+		explain.T("the lab's firewall stands between nginx and the app servers, on nginx's connections to "+strings.Join(ports, ", ")+"; browsers and curl connect from outside it",
+			"实验的防火墙位于 nginx 与应用服务器之间，作用于 nginx 到 "+strings.Join(ports, ", ")+" 的连接；浏览器和 curl 从外面连接，不经过它"),
+		explain.T("block one of those ports (the app servers' sockets: nginx's uwsgi_pass)", "请封锁其中一个端口（应用服务器的 socket：nginx 的 uwsgi_pass）"), "")
 }
 
 // SetLatency makes every request at an instance wait d before its app runs

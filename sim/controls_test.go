@@ -290,6 +290,18 @@ func TestBlockedPort(t *testing.T) {
 	if _, err := lab.Do(ctx10(t), "block 1 refuse"); err == nil {
 		t.Error("block 1: no error for a port the lab does not use")
 	}
+	// the firewall stands on nginx's connections: nginx's own port and the
+	// stats ports are refused with the reason, not silently "blocked"
+	proxyPort := lab.URL()[strings.LastIndex(lab.URL(), ":")+1:]
+	statsPort := lab.Snapshot().Instances[0].Stats[strings.LastIndex(lab.Snapshot().Instances[0].Stats, ":")+1:]
+	for _, p := range []string{proxyPort, statsPort} {
+		_, err := lab.Do(ctx10(t), "block "+p+" refuse")
+		if err == nil {
+			t.Errorf("block %s: no error for a port nginx does not connect to", p)
+			continue
+		}
+		mustContain(t, "block "+p, err.Error(), "nginx connects to")
+	}
 }
 
 // TestSlowInstanceLeastConn: with one instance slow, least_conn sends most
