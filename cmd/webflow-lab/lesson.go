@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -160,14 +161,33 @@ func (c *lessonCLI) findLab(dir string) error {
 // selfCommand is how the learner ran this program, for the commands lesson
 // texts show: "go run ./cmd/webflow-lab" under go run, else the name typed.
 func selfCommand() string {
-	arg0 := os.Args[0]
+	wd, _ := os.Getwd()
+	return commandFor(os.Args[0], wd, exec.LookPath)
+}
+
+// commandFor is selfCommand for a program started as arg0 from folder wd:
+// what the learner would type again there. A shell that reports the full
+// path (PowerShell, cmd) gets the name when it is on the PATH, .\name from
+// its own folder, else the path; ".exe" is left off, as Windows allows.
+func commandFor(arg0, wd string, lookPath func(string) (string, error)) string {
 	if strings.Contains(arg0, "go-build") || strings.Contains(arg0, string(filepath.Separator)+"exe"+string(filepath.Separator)) {
 		return "go run ./cmd/webflow-lab"
 	}
-	if strings.ContainsRune(arg0, filepath.Separator) && !filepath.IsAbs(arg0) {
+	arg0 = strings.TrimSuffix(arg0, ".exe")
+	name := filepath.Base(arg0)
+	switch {
+	case !strings.ContainsRune(arg0, filepath.Separator) && !strings.ContainsRune(arg0, '/'):
+		return name
+	case !filepath.IsAbs(arg0):
 		return arg0 // ./webflow-lab
 	}
-	return "webflow-lab"
+	if p, err := lookPath(name); err == nil && strings.TrimSuffix(p, ".exe") == arg0 {
+		return name
+	}
+	if filepath.Dir(arg0) == filepath.Clean(wd) {
+		return "." + string(filepath.Separator) + name
+	}
+	return arg0
 }
 
 func (c *lessonCLI) t(t explain.Text) string { return t.In(c.lang) }
