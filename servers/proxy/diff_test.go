@@ -378,7 +378,13 @@ func readOne(br *bufio.Reader, head bool) (view string, closeAfter bool, err err
 	switch {
 	case head || status == 204 || status == 304 || status/100 == 1:
 	case chunked:
-		body, err = io.ReadAll(httputil.NewChunkedReader(br))
+		cc := &chunkCounter{br: br}
+		body, err = io.ReadAll(httputil.NewChunkedReader(cc))
+		if gz {
+			// the compressed bytes differ (zlib vs compress/flate), but
+			// how many chunks carry them is the gzip filter's buffering
+			fmt.Fprintf(&b, "(%d chunks)\n", cc.chunks)
+		}
 		for err == nil { // the trailer, up to its empty line
 			var line string
 			if line, err = br.ReadString('\n'); strings.TrimRight(line, "\r\n") == "" {
@@ -401,6 +407,49 @@ func readOne(br *bufio.Reader, head bool) (view string, closeAfter bool, err err
 	b.WriteString("\n")
 	b.Write(body)
 	return b.String(), closeAfter, err
+}
+
+// chunkCounter counts the chunk-size lines a chunked body is read through
+// (the last, empty chunk included).
+type chunkCounter struct {
+	br     *bufio.Reader
+	atLine bool // the next byte starts a chunk-size line
+	left   int  // bytes of the current chunk's data and CRLF still to pass
+	chunks int
+}
+
+func (c *chunkCounter) Read(p []byte) (int, error) {
+	if c.left == 0 && !c.atLine {
+		c.atLine = true
+	}
+	if c.atLine {
+		line, err := c.br.ReadString('\n')
+		if err != nil {
+			return 0, err
+		}
+		c.atLine = false
+		c.chunks++
+		size, _ := strconv.ParseInt(strings.TrimSpace(strings.SplitN(line, ";", 2)[0]), 16, 64)
+		c.left = int(size) + 2
+		if size == 0 {
+			c.left = 0
+			c.atLine = false
+			c.chunks += 0
+			n := copy(p, line)
+			c.left = -1 // the trailer follows: pass the rest through
+			return n, nil
+		}
+		return copy(p, line), nil
+	}
+	if c.left < 0 {
+		return c.br.Read(p)
+	}
+	if len(p) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.br.Read(p)
+	c.left -= n
+	return n, err
 }
 
 var (

@@ -254,6 +254,36 @@ func gzipQuantity(s string) int {
 	return q
 }
 
+// gzipBuffers is what nginx's gzip_buffers hold on a 4 KiB-page system
+// (the default "32 4k"): the filter sends its output when all of them are
+// full or the body ends, so an answer that compresses to less is one
+// chunk (gzip's header, data and trailer together) as nginx sends it.
+const gzipBuffers = 32 * 4096
+
+// gzipOut gathers the gzip writer's output into gzipBuffers-sized sends.
+type gzipOut struct {
+	w   rawBody
+	buf []byte
+}
+
+func (g *gzipOut) Write(p []byte) (int, error) {
+	g.buf = append(g.buf, p...)
+	for len(g.buf) >= gzipBuffers {
+		if err := g.w.send(g.buf[:gzipBuffers]); err != nil {
+			return 0, err
+		}
+		g.buf = append(g.buf[:0], g.buf[gzipBuffers:]...)
+	}
+	return len(p), nil
+}
+
+// Flush sends what is gathered.
+func (g *gzipOut) Flush() error {
+	err := g.w.send(g.buf)
+	g.buf = nil
+	return err
+}
+
 // The body of an answer goes through writeBody and ends with endBody:
 // compressed when the gzip filter took it, chunked when the head said so.
 
@@ -261,7 +291,8 @@ func gzipQuantity(s string) int {
 func (r *request) startBody(chunked, gz bool) {
 	r.bodyChunked = chunked
 	if gz {
-		r.gz, _ = gzip.NewWriterLevel(rawBody{r}, r.loc0().s.gzip.level)
+		r.gzOut = &gzipOut{w: rawBody{r}}
+		r.gz, _ = gzip.NewWriterLevel(r.gzOut, r.loc0().s.gzip.level)
 	}
 }
 
@@ -284,7 +315,10 @@ func (r *request) endBody() error {
 	}
 	if r.gz != nil {
 		err := r.gz.Close()
-		r.gz = nil
+		if err == nil {
+			err = r.gzOut.Flush()
+		}
+		r.gz, r.gzOut = nil, nil
 		if err != nil {
 			return err
 		}

@@ -72,6 +72,7 @@ type request struct {
 	headerOnly  bool
 	bodyChunked bool         // the body goes out in chunks
 	gz          *gzip.Writer // the gzip filter's, while the body goes out
+	gzOut       *gzipOut     // its output, gathered as nginx's gzip_buffers gather it
 	noPadding   bool
 
 	passing      bool      // the request is being passed on (the proxy modules' context exists)
