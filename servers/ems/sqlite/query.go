@@ -92,7 +92,13 @@ func (db *DB) traced(ctx context.Context, query string, args []any, fn func(*sql
 	why := fmt.Sprintf("%s (%s)", summary, roundDuration(d))
 	ev := trace.Event{ReqID: h.ReqID, From: trace.App, To: trace.DB, Instance: h.Instance,
 		Phase: trace.Returned, At: trace.Now(), Why: why, WhyZH: why}
-	if err != nil {
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		// the database answered: with no row (a username not taken yet),
+		// which the app reads as an answer, not as a failure
+		ev.Why = fmt.Sprintf("%s (%s): no rows", summary, roundDuration(d))
+		ev.WhyZH = fmt.Sprintf("%s（%s）：没有结果行", summary, roundDuration(d))
+	case err != nil:
 		ev.Phase = trace.Failed
 		ev.Why = fmt.Sprintf("%s: %v", summary, err)
 		ev.WhyZH = summary + "：" + errZH(err)

@@ -254,6 +254,15 @@ func TestTraceEvents(t *testing.T) {
 		!strings.HasPrefix(pdu, "INSERT INTO users") || !strings.Contains(pdu, "-- took: ") {
 		t.Fatalf("PDU %q: want the statement, \"bob\", the hash masked and the duration", pdu)
 	}
+	// a query that finds no row is an answer, not a failure (the register
+	// form's "is this username taken?" asks one)
+	rec.Reset()
+	if _, err := db.FindUserByUsername(ctx, "nobody"); err == nil {
+		t.Fatal("FindUserByUsername(nobody): no error")
+	}
+	if evs := rec.Events(); len(evs) != 2 || evs[1].Phase != trace.Returned || !strings.HasSuffix(evs[1].Why, "no rows") || !strings.HasSuffix(evs[1].WhyZH, "没有结果行") {
+		t.Fatalf("no-row query events %+v, want Returned with \"no rows\"", evs)
+	}
 	db.Stop()
 	rec.Reset()
 	db.FindEmployee(ctx, 1)
