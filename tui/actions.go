@@ -323,6 +323,11 @@ func (m *Model) editFile(where string) tea.Cmd {
 		return nil
 	}
 	file, line := splitWhere(where)
+	if !filepath.IsAbs(file) && m.snap.Dir != "" {
+		// the lab names files relative to its workspace; the editor runs
+		// in the terminal's folder, which need not be the workspace
+		file = filepath.Join(m.snap.Dir, file)
+	}
 	if ed == nil {
 		m.status, m.statusOK = m.lang.F("status.noeditor", file), false
 		return nil
@@ -337,7 +342,7 @@ func (m *Model) editFile(where string) tea.Cmd {
 	}
 	args = append(args, file)
 	c := exec.Command(ed[0], args...)
-	return tea.ExecProcess(c, func(err error) tea.Msg { return editorClosedMsg{file: file, err: err} })
+	return m.opts.Exec(c, func(err error) tea.Msg { return editorClosedMsg{file: file, err: err} })
 }
 
 func takesPlusLine(ed string) bool {

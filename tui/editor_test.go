@@ -2,9 +2,13 @@ package tui
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"testing"
+	"webflow-lab/tui/i18n"
+
+	tea "charm.land/bubbletea/v2"
 )
 
 // TestEditorCommand: $EDITOR as learners write it on each system.
@@ -61,5 +65,35 @@ func TestTakesPlusLine(t *testing.T) {
 		if got := takesPlusLine(ed); got != want {
 			t.Errorf("takesPlusLine(%q) = %v, want %v", ed, got, want)
 		}
+	}
+}
+
+// TestEditOpensTheWorkspaceFile: e gives the editor the config's full path
+// in the workspace (the lab names it relative to the workspace, and the
+// editor runs in the terminal's folder), at the line where it takes one.
+func TestEditOpensTheWorkspaceFile(t *testing.T) {
+	ed, err := exec.LookPath("go") // any program that exists, standing for the editor
+	if err != nil {
+		t.Skip("go not in PATH")
+	}
+	f := newFakeLab()
+	f.snap.Upstreams[0].Where = filepath.Join("conf.d", "ems.conf") + ":3"
+	m := newTestModel(t, f, i18n.EN, 80, 24)
+	m.opts.Getenv = func(k string) string {
+		if k == "EDITOR" {
+			return ed
+		}
+		return ""
+	}
+	var ran *exec.Cmd
+	m.opts.Exec = func(c *exec.Cmd, _ tea.ExecCallback) tea.Cmd { ran = c; return nil }
+	press(t, m, "tab") // the list: e opens the proxy's config, where the upstream is
+	press(t, m, "e")
+	if ran == nil {
+		t.Fatalf("e ran no editor; status %q", m.status)
+	}
+	want := filepath.Join(f.snap.Dir, "conf.d", "ems.conf")
+	if got := ran.Args[len(ran.Args)-1]; got != want {
+		t.Errorf("the editor got %q, want %q", got, want)
 	}
 }

@@ -15,6 +15,7 @@ package tui
 
 import (
 	"context"
+	"os/exec"
 	"time"
 
 	"charm.land/bubbles/v2/textinput"
@@ -47,6 +48,9 @@ type Options struct {
 	Start func(ctx context.Context) (Lab, error)
 	// Getenv reads $VISUAL and $EDITOR (tests pass their own).
 	Getenv func(string) string
+	// Exec runs the editor, the screen paused meanwhile; nil is
+	// tea.ExecProcess (tests see the command instead).
+	Exec func(*exec.Cmd, tea.ExecCallback) tea.Cmd
 	// Now is the wall clock (tests fix it).
 	Now func() time.Time
 	// Lesson configures the lesson panel for the lab now running (its
@@ -188,6 +192,9 @@ var speeds = []float64{0.25, 0.5, 1, 2, 4}
 func New(lab Lab, startErr error, opts Options) *Model {
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Exec == nil {
+		opts.Exec = tea.ExecProcess
 	}
 	if opts.Getenv == nil {
 		opts.Getenv = func(string) string { return "" }
