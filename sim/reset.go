@@ -39,6 +39,11 @@ func Reset(dir string, opts Options) (backup string, err error) {
 			}
 		}
 	}
+	if opts.Ports.Proxy == 0 && len(opts.Ports.Instances) == 0 {
+		if p, ok := savedPorts(abs); ok {
+			opts.Ports = p
+		}
+	}
 	backup = filepath.Join(backupDir(abs), time.Now().Format("2006-01-02T15-04-05"))
 	moved := false
 	for _, e := range entries {

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -68,7 +69,36 @@ func EnsureWorkspace(dir string, opts Options) (created bool, err error) {
 	if _, err := web.CollectStatic(filepath.Join(dir, "static")); err != nil {
 		return false, fmt.Errorf("lab: collectstatic: %w", err)
 	}
+	if err := savePorts(dir, ports); err != nil {
+		return false, err
+	}
 	return true, nil
+}
+
+// portsPath is where a workspace keeps the ports it was made with, so that
+// `webflow-lab reset` writes the same ones again (a learner who moved off
+// a busy 8080 stays off it).
+func portsPath(dir string) string { return filepath.Join(dir, ".webflow-lab", "ports.json") }
+
+func savePorts(dir string, p Ports) error {
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(portsPath(dir)), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(portsPath(dir), append(b, '\n'), 0o644)
+}
+
+// savedPorts reads the ports the workspace at dir was made with; ok is false
+// for a workspace made before they were kept, or a damaged file.
+func savedPorts(dir string) (p Ports, ok bool) {
+	b, err := os.ReadFile(portsPath(dir))
+	if err != nil || json.Unmarshal(b, &p) != nil || p.Proxy == 0 {
+		return Ports{}, false
+	}
+	return p, true
 }
 
 // copyAsset copies one shipped file, or every file below a shipped folder,
