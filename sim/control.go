@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"webflow-lab/servers/explain"
+	"webflow-lab/servers/proxy/config"
 )
 
 // The lab's servers are goroutines in one process, yet a learner in a
@@ -107,7 +108,20 @@ type wireError struct {
 	Where string       `json:"where,omitempty"`
 	Why   explain.Text `json:"why"`
 	Try   explain.Text `json:"try"`
+	Said  string       `json:"said,omitempty"`
 }
+
+// A RemoteError is a control the running lab refused, as a command typed
+// in another terminal receives it: the explanation, and Said, the line the
+// real server prints on the terminal for the same failure (`nginx: [emerg]
+// unexpected "}" in …/conf.d/ems.conf:20`), "" when it prints none.
+type RemoteError struct {
+	Err  *explain.Error
+	Said string
+}
+
+func (e *RemoteError) Error() string { return e.Err.Error() }
+func (e *RemoteError) Unwrap() error { return e.Err }
 
 func (c *controlServer) handle(conn net.Conn) {
 	defer conn.Close()
@@ -136,10 +150,15 @@ func (c *controlServer) handle(conn net.Conn) {
 
 func toWire(err error) *wireError {
 	var e *explain.Error
-	if errors.As(err, &e) {
-		return &wireError{What: e.What, Where: e.Where, Why: e.Why, Try: e.Try}
+	var said string
+	var ne *config.NginxError
+	if errors.As(err, &ne) {
+		said = "nginx: [" + ne.Level + "] " + ne.Error()
 	}
-	return &wireError{What: explain.T(err.Error(), err.Error())}
+	if errors.As(err, &e) {
+		return &wireError{What: e.What, Where: e.Where, Why: e.Why, Try: e.Try, Said: said}
+	}
+	return &wireError{What: explain.T(err.Error(), err.Error()), Said: said}
 }
 
 func (c *controlServer) close() error {
@@ -204,7 +223,8 @@ func Send(ctx context.Context, cf ControlFile, args []string) (Result, error) {
 		return Result{}, fmt.Errorf("lab: a garbled answer: %v", err)
 	}
 	if resp.Error != nil {
-		return Result{}, &explain.Error{What: resp.Error.What, Where: resp.Error.Where, Why: resp.Error.Why, Try: resp.Error.Try}
+		w := resp.Error
+		return Result{}, &RemoteError{Err: &explain.Error{What: w.What, Where: w.Where, Why: w.Why, Try: w.Try}, Said: w.Said}
 	}
 	if resp.Result == nil {
 		return Result{}, errors.New("lab: an empty answer")

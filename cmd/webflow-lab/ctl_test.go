@@ -114,8 +114,8 @@ func TestShellCommandsReachTheLab(t *testing.T) {
 	good, _ := os.ReadFile(conf)
 	os.WriteFile(conf, []byte(strings.Replace(string(good), "alias static/;", "alias static/", 1)), 0o644)
 	_, e, code := shellRun(t, dir, bin, "proxy", "-p", ws, "-c", "nginx.conf", "-s", "reload")
-	if code != 1 || !strings.Contains(e, `unexpected "}"`) {
-		t.Errorf("reload of a broken config: exit %d, stderr %q; want 1 and nginx's message", code, e)
+	if code != 1 || !strings.Contains(e, `nginx: [emerg] unexpected "}" in `) {
+		t.Errorf("reload of a broken config: exit %d, stderr %q; want 1 and nginx's [emerg] line", code, e)
 	}
 	errlog, _ := os.ReadFile(filepath.Join(ws, "logs", "error.log"))
 	if !strings.Contains(string(errlog), `[emerg]`) || !strings.Contains(string(errlog), `unexpected "}"`) {

@@ -15,6 +15,7 @@ import (
 	"runtime/debug"
 
 	"webflow-lab/servers/explain"
+	"webflow-lab/sim"
 )
 
 // A command is one subcommand: its name, a one-line summary and its entry point.
@@ -124,6 +125,10 @@ func exitCode(err error) int {
 // printErr prints a learner-facing error as its block (after a blank line,
 // to set it apart from the server log above it), anything else as is.
 func printErr(w io.Writer, err error) {
+	var re *sim.RemoteError
+	if errors.As(err, &re) && re.Said != "" {
+		fmt.Fprintln(w, re.Said) // what the real server prints, then why
+	}
 	var e *explain.Error
 	if errors.As(err, &e) {
 		fmt.Fprintf(w, "\n%s\n", e.Block(lang()))
