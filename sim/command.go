@@ -318,7 +318,7 @@ func (l *Lab) DoArgs(ctx context.Context, words []string) (Result, error) {
 	return Result{}, &explain.Error{
 		What: explain.T("lab: unknown command "+strconv.Quote(words[0]), "lab: 未知命令 "+strconv.Quote(words[0])),
 		Why:  explain.T("the lab's commands are "+strings.Join(names, ", "), "实验的命令有："+strings.Join(names, ", ")),
-		Try:  explain.T("help lists what each does", "help 会列出每条命令的作用")}
+		Try:  explain.T("webflow-lab ctl --help lists what each does (in the screen: ?)", "webflow-lab ctl --help 会列出每条命令的作用（界面中按 ?）")}
 }
 
 // realCommand runs the real servers' commands: nginx's -s, uWSGI's

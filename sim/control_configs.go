@@ -277,7 +277,9 @@ func (l *Lab) RestoreConfig(ctx context.Context) (Result, error) {
 	return l.control(func() (Result, error) {
 		matches, _ := filepath.Glob(filepath.Join(backupDir(l.dir), "*.before-break"))
 		if len(matches) == 0 {
-			return Result{}, stateError(explain.T("lab: no broken config to restore", "lab: 没有需要恢复的配置"), explain.Text{}, explain.Text{}, "")
+			return Result{}, stateError(explain.T("lab: no broken config to restore", "lab: 没有需要恢复的配置"),
+				explain.T("config restore undoes what config break changed, and it changed nothing now", "config restore 只撤销 config break 做的修改，而现在没有这样的修改"),
+				explain.T("to put back your own edits' files, webflow-lab reset (it keeps a backup)", "要恢复自己改过的文件，用 webflow-lab reset（会保留备份）"), "")
 		}
 		var edits []fileEdit
 		for _, m := range matches {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -115,13 +116,32 @@ func (l *Lab) BlockPort(ctx context.Context, port int, mode BlockMode) (Result, 
 	})
 }
 
+// blockedList names the blocked ports, or says there are none.
+func blockedList(b map[int]blockRule, none string) string {
+	if len(b) == 0 {
+		return none
+	}
+	var ports []int
+	for p := range b {
+		ports = append(ports, p)
+	}
+	slices.Sort(ports)
+	var out []string
+	for _, p := range ports {
+		out = append(out, strconv.Itoa(p)+" "+string(b[p].mode))
+	}
+	return strings.Join(out, ", ")
+}
+
 // OpenPort removes a firewall rule.
 func (l *Lab) OpenPort(ctx context.Context, port int) (Result, error) {
 	return l.control(func() (Result, error) {
 		b, ok := l.blocked[port]
 		p := strconv.Itoa(port)
 		if !ok {
-			return Result{}, stateError(explain.T("lab: port "+p+" is not blocked", "lab: 端口 "+p+" 没有被封锁"), explain.Text{}, explain.Text{}, "")
+			return Result{}, stateError(explain.T("lab: port "+p+" is not blocked", "lab: 端口 "+p+" 没有被封锁"),
+				explain.T("the firewall's rules: "+blockedList(l.blocked, "none"), "防火墙规则："+blockedList(l.blocked, "无")),
+				explain.T("status lists the firewall rules", "status 会列出防火墙规则"), "")
 		}
 		l.points.Disarm(b.rule)
 		delete(l.blocked, port)
