@@ -20,8 +20,9 @@ import (
 	"webflow-lab/servers/trace"
 )
 
-// A Dialer opens connections to upstream peers. *net.Dialer is one; the lab's
-// fault injector supplies another (refuse, delay, reset) through this seam.
+// A Dialer opens connections to upstream peers. *net.Dialer is one; a test
+// may supply another. The lab's faults do not come through here: they are
+// Points, asked on the normal path (see Options.Points).
 type Dialer interface {
 	DialContext(ctx context.Context, network, address string) (net.Conn, error)
 }
@@ -48,7 +49,7 @@ type Options struct {
 	Now func() time.Time
 	// Listen opens a listening socket; nil is a net.ListenConfig without
 	// TCP keep-alive on accepted connections (nginx's so_keepalive is off).
-	// The lab wraps it to inject faults (a firewall, a full backlog).
+	// Tests use it; the lab leaves it nil (its faults are Points).
 	Listen func(network, address string) (net.Listener, error)
 	// Points are the lab's switches at the proxy's hops (browser→proxy,
 	// proxy→uwsgi, the connect to a peer, proxy→browser); nil is never

@@ -116,10 +116,12 @@ type Options struct {
 	// Name is the instance's name in trace events and wsgi.ServerInfo;
 	// "" means the first socket's address.
 	Name string
-	// Listener wraps each listening socket the workers accept on (fault
-	// injection); connections then come through it as net.Conns. nil leaves
-	// the sockets as they are, and a lone worker socket on Linux is then
-	// accepted on by the cores themselves (the direct path, direct_linux.go).
+	// Listener wraps each listening socket the workers accept on (tests
+	// use it; the lab leaves it nil, its faults being Points); connections
+	// then come through it as net.Conns, and the direct path is off. nil
+	// leaves the sockets as they are, and a lone worker socket on Linux is
+	// then accepted on by the cores themselves (the direct path,
+	// direct_linux.go).
 	Listener func(net.Listener) net.Listener
 	// Points are the lab's switches at this instance's hops (queue→worker,
 	// worker→app, app→worker, uwsgi→proxy, and the app's queries); nil is
