@@ -174,6 +174,40 @@ func (h *Histogram) Percentile(q float64) time.Duration {
 	return h.Max() // recording went on while we read
 }
 
+// CorrectedLikeWrk returns a copy of h with wrk's own correction applied,
+// the one wrk makes before it prints its latencies (stats_correct in wrk's
+// stats.c, with expected = the run's time ÷ the requests each connection
+// answered): every latency L of two expected intervals or more adds, with
+// its count, the latencies L−expected, L−2·expected, … down to above one
+// interval, standing for the requests a closed-loop client would have sent
+// meanwhile. bench prints its latencies uncorrected without --rate (and
+// corrected from each request's schedule with it, as wrk2); this gives the
+// figures wrk would print for the same run, to put beside wrk's.
+func (h *Histogram) CorrectedLikeWrk(expected time.Duration) *Histogram {
+	out := NewHistogram()
+	out.Merge(h)
+	e := int64(expected)
+	if e <= 0 {
+		return out
+	}
+	for i := range h.counts {
+		c := h.counts[i].Load()
+		if c == 0 {
+			continue
+		}
+		v := int64(math.Round(h.mid(i)))
+		if v < 2*e {
+			continue
+		}
+		for m := v - e; m > e; m -= e {
+			out.counts[bucketOf(m)].Add(c)
+			out.n.Add(c)
+			out.sum.Add(c * m)
+		}
+	}
+	return out
+}
+
 // A Bar is one line of the text histogram: how many latencies were at or
 // below Upto (and above the previous bar's Upto).
 type Bar struct {

@@ -147,3 +147,35 @@ func BenchmarkRecord(b *testing.B) {
 		}
 	})
 }
+
+// TestCorrectedLikeWrk: wrk's stats_correct, worked by hand. With an
+// expected interval of 10 ms, one 35 ms latency adds 25 and 15 ms (not 5:
+// only values above one interval), one 15 ms latency adds nothing (below
+// two intervals), and the 1 ms ones stay as they are.
+func TestCorrectedLikeWrk(t *testing.T) {
+	h := NewHistogram()
+	for range 8 {
+		h.Record(time.Millisecond)
+	}
+	h.Record(15 * time.Millisecond)
+	h.Record(35 * time.Millisecond)
+	w := h.CorrectedLikeWrk(10 * time.Millisecond)
+	if w.Count() != 12 {
+		t.Fatalf("corrected count %d, want 12 (10 recorded + 25 ms and 15 ms added)", w.Count())
+	}
+	near := func(got, want time.Duration) bool { return got > want*99/100 && got < want*101/100 }
+	for _, c := range []struct {
+		q    float64
+		want time.Duration
+	}{{50, time.Millisecond}, {75, 15 * time.Millisecond}, {90, 25 * time.Millisecond}, {100, 35 * time.Millisecond}} {
+		if got := w.Percentile(c.q); !near(got, c.want) {
+			t.Errorf("corrected p%v = %v, want %v", c.q, got, c.want)
+		}
+	}
+	if h.Count() != 10 || !near(h.Percentile(90), 15*time.Millisecond) {
+		t.Errorf("the original changed: %d recorded, p90 %v", h.Count(), h.Percentile(90))
+	}
+	if w := h.CorrectedLikeWrk(0); w.Count() != 10 {
+		t.Errorf("no interval: count %d, want the original 10", w.Count())
+	}
+}

@@ -57,6 +57,13 @@ func (r Report) Text(lang string) string {
 		fmt.Fprintf(&b, "  %-8s%10s   %-8s%10s   %-8s%10s\n", t("min", "最小"), Dur(h.Min()), t("mean", "平均"), Dur(h.Mean()), t("stdev", "标准差"), Dur(h.Stdev()))
 		fmt.Fprintf(&b, "  %-8s%10s   %-8s%10s   %-8s%10s   %-8s%10s\n",
 			"p50", Dur(h.Percentile(50)), "p90", Dur(h.Percentile(90)), "p99", Dur(h.Percentile(99)), t("max", "最大"), Dur(h.Max()))
+		if r.Spec.Rate == 0 && r.Spec.Connections > 0 && r.Requests/int64(r.Spec.Connections) > 0 {
+			// what wrk would print for this run: it corrects its figures
+			// before printing them (see CorrectedLikeWrk)
+			w := h.CorrectedLikeWrk(r.Elapsed / time.Duration(r.Requests/int64(r.Spec.Connections)))
+			fmt.Fprintf(&b, "  %s p50 %s  p90 %s  p99 %s\n", t("as wrk prints them (its own correction):", "按 wrk 的算法（它自己的校正）："),
+				Dur(w.Percentile(50)), Dur(w.Percentile(90)), Dur(w.Percentile(99)))
+		}
 		if r.Spec.Rate > 0 && r.Service.Count() > 0 {
 			s := r.Service
 			fmt.Fprintf(&b, "  %s p50 %s  p99 %s  %s %s\n", t("service time alone (send to answer):", "仅服务时间（发出到答复）："),
