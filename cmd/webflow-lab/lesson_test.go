@@ -151,3 +151,43 @@ func TestLessonNoLab(t *testing.T) {
 		t.Errorf("list --lessons: got %d\n%s", code, out)
 	}
 }
+
+// TestLessonTextFits: every step of the built-in curriculum, as `lesson
+// start` and `lesson teach` print it on an 80-column terminal, keeps its
+// lines inside 80 columns (display width) and its words whole; teacher
+// mode does not tell the class to run `lesson check`.
+func TestLessonTextFits(t *testing.T) {
+	for _, lang := range []string{"en", "zh"} {
+		var out bytes.Buffer
+		c := &lessonCLI{out: &out, lang: lang, width: 80}
+		if err := c.load(""); err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range c.cur.Lessons {
+			for _, st := range l.Steps {
+				state := &lessons.StepState{Lesson: l.ID, Step: st.N, Vars: map[string]string{
+					"url": "http://127.0.0.1:28380", "workspace": "/home/student/webflow-lab/workspace", "cmd": "webflow-lab", "proxy.port": "28380"}}
+				for _, teacher := range []bool{false, true} {
+					out.Reset()
+					c.show(l, st, state, teacher)
+					for i, line := range strings.Split(out.String(), "\n") {
+						if w := displayWidth(line); w > 80 {
+							t.Errorf("%s %d.%d: line %d is %d columns, want at most 80: %q", lang, l.N, st.N, i+1, w, line)
+						}
+					}
+					if lang == "en" {
+						text := state.Expand(c.t(st.Text))
+						for _, word := range strings.Fields(text) {
+							if displayWidth(word) == len(word) && len(word) < 70 && !strings.Contains(out.String(), word) {
+								t.Errorf("%d.%d: the word %q is broken:\n%s", l.N, st.N, word, out.String())
+							}
+						}
+					}
+					if says := strings.Contains(out.String(), "When you are done:"); lang == "en" && says == teacher {
+						t.Errorf("%d.%d teacher=%v: says `lesson check`: %v\n%s", l.N, st.N, teacher, says, out.String())
+					}
+				}
+			}
+		}
+	}
+}

@@ -22,6 +22,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"webflow-lab/lessons"
+	"webflow-lab/lessons/prose"
 	"webflow-lab/servers/explain"
 	"webflow-lab/tui/cell"
 )
@@ -433,18 +434,7 @@ func wrapStyled(s string, w int, style lipgloss.Style) []string {
 
 // wrapIndent wraps s to w cells; lines after the first are indented by ind.
 func wrapIndent(s string, w int, style lipgloss.Style, ind string) []string {
-	lines := wrap(s, w)
-	if len(lines) > 1 {
-		rest := wrap(strings.Join(lines[1:], " "), w-lipgloss.Width(ind))
-		lines = append(lines[:1], rest...)
-		for i := 1; i < len(lines); i++ {
-			lines[i] = ind + lines[i]
-		}
-	}
-	for i := range lines {
-		lines[i] = style.Render(lines[i])
-	}
-	return lines
+	return render(prose.Hang(s, w, ind, wrap), style)
 }
 
 // fit makes exactly h lines, none wider than w cells.
