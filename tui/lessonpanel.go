@@ -110,3 +110,16 @@ func lessonStyles(th theme.Theme) lesson.Styles {
 		Error: st(p.Bad),
 	}
 }
+
+// lessonChecked shows a check's results in the panel and counts them in
+// the status line: at 80×24 the panel is short, and a learner who pressed
+// c must see that it did something.
+func (m *Model) lessonChecked(msg lesson.CheckedMsg) tea.Cmd {
+	if m.lesson == nil {
+		return nil
+	}
+	var cmd tea.Cmd
+	*m.lesson, cmd = m.lesson.Update(msg)
+	m.status, m.statusOK = m.lesson.Summary()
+	return cmd
+}

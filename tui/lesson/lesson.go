@@ -96,9 +96,6 @@ type (
 		did    []string
 		err    error
 	}
-	checkedMsg struct {
-		results []lessons.Result
-	}
 	solvedMsg struct {
 		did    []string
 		before []lessons.Result
@@ -106,6 +103,29 @@ type (
 		err    error
 	}
 )
+
+// CheckedMsg is the step's checks run: the panel shows what each saw,
+// scrolled into view, and the screen says how many passed in its status
+// line (Summary), since the panel may be too short to show them whole.
+type CheckedMsg struct{ Results []lessons.Result }
+
+// Summary is one line on the last check: "2 of 3 checks pass — see the
+// panel", and whether all passed; "" before any check.
+func (m Model) Summary() (string, bool) {
+	if m.results == nil {
+		return "", false
+	}
+	n := 0
+	for _, r := range m.results {
+		if r.Pass {
+			n++
+		}
+	}
+	if n == len(m.results) {
+		return fmt.Sprintf(m.tr("All %d checks pass — n for the next step", "全部 %d 项检查通过——按 n 进入下一步"), n), true
+	}
+	return fmt.Sprintf(m.tr("%d of %d checks pass — see the lesson panel", "%d/%d 项检查通过——请看课程面板"), n, len(m.results)), false
+}
 
 // Start prepares lesson n (from 1) at its first step not done yet, as
 // `webflow-lab lesson start n` does.
@@ -146,7 +166,7 @@ func (m Model) check() (Model, tea.Cmd) {
 	return m, func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		return checkedMsg{results: r.Check(ctx, st, state)}
+		return CheckedMsg{Results: r.Check(ctx, st, state)}
 	}
 }
 
@@ -175,9 +195,10 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 			m.results, m.before, m.scroll = nil, nil, 0
 			m.save(func(p *lessons.Progress) { p.Record(msg.lesson); p.Current = msg.state })
 		}
-	case checkedMsg:
-		m.busy, m.results = "", msg.results
-		if lessons.Passed(msg.results) {
+	case CheckedMsg:
+		m.busy, m.results = "", msg.Results
+		m.scrollTo(func(a anchors) (int, int) { return a.checks, a.checksEnd })
+		if lessons.Passed(msg.Results) {
 			l, st := m.lesson, m.step
 			m.save(func(p *lessons.Progress) { p.Record(l).Mark(l, st.N, true) })
 		}
@@ -201,6 +222,7 @@ func (m Model) key(k string) (Model, tea.Cmd) {
 			m.state.Hints++
 			l := m.lesson
 			m.save(func(p *lessons.Progress) { p.Record(l).Hints++ })
+			m.scrollTo(func(a anchors) (int, int) { return a.hint, a.hintEnd })
 		}
 	case "n":
 		if m.step != nil {
@@ -252,11 +274,35 @@ func (m Model) tr(en, zh string) string {
 }
 
 func (m Model) t(t explain.Text) string {
-	s := t.In(m.cfg.Lang)
+	s := m.inScreen(t.In(m.cfg.Lang))
 	if m.state != nil {
-		s = m.state.Expand(s)
+		s = m.inScreen(m.state.Expand(s))
 	}
 	return s
+}
+
+// show is what a line of the solution does, as the panel's learner does it.
+func (m Model) show(a *lessons.Action) string {
+	return m.inScreen(a.Show(m.state).In(m.cfg.Lang))
+}
+
+// inScreen rewrites the shell's `webflow-lab lesson answer …` in a
+// lesson's text as the screen's own command, `:lesson answer …`: the
+// learner reading the panel types it here, not in a second terminal.
+func (m Model) inScreen(s string) string {
+	if !strings.Contains(s, "lesson answer") {
+		return s
+	}
+	cmd := "webflow-lab"
+	if m.state != nil && m.state.Vars["cmd"] != "" {
+		cmd = m.state.Vars["cmd"]
+	}
+	var pairs []string
+	for _, c := range []string{cmd, "webflow-lab", "{cmd}"} {
+		pairs = append(pairs, "run: "+c+" lesson answer", "type :lesson answer",
+			"运行："+c+" lesson answer", "输入 :lesson answer", c+" lesson answer", ":lesson answer")
+	}
+	return strings.NewReplacer(pairs...).Replace(s)
 }
 
 // glyph returns the panel's mark g, or its ASCII stand-in.
@@ -291,9 +337,51 @@ func (m Model) view() string {
 		st.Title.Render(head) + gap + st.Dim.Render(count),
 		st.Dim.Render(ansi.Truncate(m.t(m.lesson.Title), w, "…")),
 	}
+	body, _ := m.body(w)
+	foot := m.legend(w)
+	room := h - len(top) - 1
+	scroll := min(m.scroll, max(0, len(body)-room))
+	body = body[scroll:]
+	if len(body) > room {
+		body = body[:room]
+	}
+	lines := append(top, body...)
+	for len(lines) < h-1 {
+		lines = append(lines, "")
+	}
+	return fit(append(lines, foot), w, h)
+}
+
+// anchors are where the body's parts begin and end, in lines: what a check
+// or a hint scrolls into view.
+type anchors struct {
+	checks, checksEnd int // the checks' title and results
+	hint, hintEnd     int // the last hint shown (or the solution)
+}
+
+// headLines is how many lines the fixed head above the body takes.
+const headLines = 2
+
+// scrollTo scrolls the body so the part span picks is in view: its end if
+// it fits below the top, its start always.
+func (m *Model) scrollTo(span func(anchors) (from, to int)) {
+	_, a := m.body(max(m.w, 20))
+	from, to := span(a)
+	room := max(m.h, 6) - headLines - 1
+	if from < m.scroll || to > m.scroll+room {
+		m.scroll = max(0, min(from, to-room))
+	}
+}
+
+// body is the part of the panel that scrolls: what to do, the checks, the
+// hints, what the last action did.
+func (m Model) body(w int) ([]string, anchors) {
+	st := m.cfg.Styles
+	var a anchors
 	var body []string
 	body = append(body, wrapProse(m.t(m.step.Text), w, st.Text)...)
 	body = append(body, "")
+	a.checks = len(body)
 	if len(m.before) > 0 {
 		body = append(body, st.Title.Render(m.tr("Before the solution", "应用参考做法之前")))
 		body = append(body, m.checkLines(m.before, w)...)
@@ -302,18 +390,22 @@ func (m Model) view() string {
 		body = append(body, st.Title.Render(m.tr("Checks", "检查")))
 	}
 	body = append(body, m.checkLines(m.results, w)...)
+	a.checksEnd = len(body)
 	if m.state != nil && m.state.Hints > 0 {
 		body = append(body, "")
 		for i := 0; i < m.state.Hints && i < len(m.step.Hints); i++ {
 			label := fmt.Sprintf(m.tr("Hint %d/%d: ", "提示 %d/%d："), i+1, len(m.step.Hints))
+			a.hint = len(body)
 			body = append(body, wrapProse(label+m.t(m.step.Hints[i]), w, st.Hint)...)
 		}
 		if m.state.Hints > len(m.step.Hints) {
+			a.hint = len(body)
 			body = append(body, st.Hint.Render(m.tr("The solution:", "参考做法：")))
-			for _, a := range m.step.Solution {
-				body = append(body, wrapStyled("• "+a.Show(m.state).In(m.cfg.Lang), w, st.Hint)...)
+			for _, act := range m.step.Solution {
+				body = append(body, wrapStyled("• "+m.show(act), w, st.Hint)...)
 			}
 		}
+		a.hintEnd = len(body)
 	}
 	if lessons.Passed(m.results) && m.step.Done.EN != "" {
 		body = append(body, "")
@@ -333,18 +425,7 @@ func (m Model) view() string {
 		}
 		body = append(body, wrapStyled(msg, w, st.Error)...)
 	}
-	foot := m.legend(w)
-	room := h - len(top) - 1
-	scroll := min(m.scroll, max(0, len(body)-room))
-	body = body[scroll:]
-	if len(body) > room {
-		body = body[:room]
-	}
-	lines := append(top, body...)
-	for len(lines) < h-1 {
-		lines = append(lines, "")
-	}
-	return fit(append(lines, foot), w, h)
+	return body, a
 }
 
 // ascii is View's text with the ambiguous-width marks replaced, in ASCII mode.
