@@ -47,3 +47,72 @@ func TestLessonCheckShows(t *testing.T) {
 		}
 	}
 }
+
+// TestLessonLegend: with no step in progress the footer offers how to
+// start one, not c/h/n, which would do nothing; a question step offers
+// :lesson answer.
+func TestLessonLegend(t *testing.T) {
+	c, err := lessons.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	none := func() (lesson.Config, bool) {
+		return lesson.Config{Curriculum: c, Progress: &lessons.Progress{Lessons: map[string]*lessons.Record{}}}, true
+	}
+	out := screentest.Plain(lessonModel(t, i18n.EN, 80, 24, none).Render())
+	if strings.Contains(out, "c:check") || strings.Contains(out, "n:next") || !strings.Contains(out, ":lesson N:start lesson N") {
+		t.Errorf("no lesson running: the legend offers c/n, or not :lesson N:\n%s", out)
+	}
+	question := func() (lesson.Config, bool) {
+		return lesson.Config{Curriculum: c, Progress: &lessons.Progress{Lessons: map[string]*lessons.Record{},
+			Current: &lessons.StepState{Lesson: c.Lessons[0].ID, Step: 2}}}, true
+	}
+	out = screentest.Plain(lessonModel(t, i18n.EN, 120, 30, question).Render())
+	if !strings.Contains(out, ":lesson answer:answer") || !strings.Contains(out, "c:check") {
+		t.Errorf("a question step: the legend lacks :lesson answer or c:\n%s", out)
+	}
+}
+
+// TestLessonCommandLine: :lesson answer, :lesson skip and :lesson status
+// act on the step in progress as `webflow-lab lesson` does.
+func TestLessonCommandLine(t *testing.T) {
+	c, err := lessons.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := &lessons.StepState{Lesson: c.Lessons[0].ID, Step: 2}
+	prog := &lessons.Progress{Lessons: map[string]*lessons.Record{}, Current: state}
+	cfg := func() (lesson.Config, bool) { return lesson.Config{Curriculum: c, Progress: prog}, true }
+	m := lessonModel(t, i18n.EN, 80, 24, cfg)
+	m.command("lesson status")
+	if !strings.Contains(m.status, "Lesson 1, step 2 of 3") || !strings.Contains(m.status, "0 of 14 lessons finished") {
+		t.Errorf(":lesson status: got %q", m.status)
+	}
+	m.command(`lesson answer "nginx"`)
+	if state.Answer != "nginx" {
+		t.Errorf(":lesson answer: got answer %q, want nginx", state.Answer)
+	}
+	m.command("lesson answer")
+	if m.statusOK || !strings.Contains(m.status, "what is your answer") {
+		t.Errorf(":lesson answer alone: got %q", m.status)
+	}
+	m.command("lesson skip")
+	if r := prog.Lessons[c.Lessons[0].ID]; r == nil || len(r.Skipped) != 1 || r.Skipped[0] != 2 {
+		t.Errorf(":lesson skip: got %+v, want step 2 skipped", r)
+	}
+}
+
+// TestLessonPollOnlyShown: the slow poll of the saved progress is armed
+// while the panel is shown and not re-armed once it is hidden.
+func TestLessonPollOnlyShown(t *testing.T) {
+	m := New(newFakeLab(), nil, Options{Lang: i18n.EN, Now: func() time.Time { return base }, Lesson: lessonConfig(t)})
+	t.Cleanup(m.Close)
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	if _, cmd := m.Update(key("t")); !m.lessonPolling || cmd == nil {
+		t.Fatalf("showing the panel arms no poll (cmd %v)", cmd)
+	}
+	m.Update(key("t"))
+	if cmd := m.onLessonPolled(); cmd != nil || m.lessonPolling {
+		t.Error("a hidden panel polls on")
+	}
+}

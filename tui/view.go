@@ -78,6 +78,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.run(msg.Command)
 	case lesson.CheckedMsg:
 		return m, m.lessonChecked(msg)
+	case lessonPolledMsg:
+		return m, m.onLessonPolled()
 	default:
 		// the lesson panel's own commands report back to it
 		if m.lesson != nil {

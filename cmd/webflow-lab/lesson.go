@@ -509,16 +509,7 @@ func (c *lessonCLI) status() error {
 	} else {
 		c.say("No step in progress.\n", "当前没有进行中的步骤。\n")
 	}
-	passed, total, finished := 0, 0, 0
-	for _, l := range c.cur.Lessons {
-		total += len(l.Steps)
-		if rec := c.progress.Lessons[l.ID]; rec != nil {
-			passed += len(rec.Passed)
-			if !rec.Finished.IsZero() {
-				finished++
-			}
-		}
-	}
+	finished, passed, total := c.progress.Totals(c.cur)
 	c.say("%d of %d lessons finished, %d of %d steps passed.\n\n", "%d/%d 节课已完成，%d/%d 步已通过。\n\n", finished, len(c.cur.Lessons), passed, total)
 	c.list(c.progress)
 	return nil

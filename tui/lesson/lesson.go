@@ -45,9 +45,12 @@ type Config struct {
 	Runner     *lessons.Runner
 	Curriculum *lessons.Curriculum
 	Progress   *lessons.Progress // saved in the workspace after each change
-	Lang       string            // "en" or "zh"
-	Styles     Styles
-	Teacher    bool // the `s` key applies the step's solution
+	// Workspace is the folder whose saved progress the panel writes and
+	// follows; "" means the runner's lab's.
+	Workspace string
+	Lang      string // "en" or "zh"
+	Styles    Styles
+	Teacher   bool // the `s` key applies the step's solution
 	// ASCII draws the panel's own marks with ASCII only (ok/X, -, >, *):
 	// ✓ ✗ · ▸ • ↑↓ “” are East-Asian-ambiguous, two cells wide in some
 	// Chinese terminals, as the screen's --ascii says.
@@ -67,6 +70,7 @@ type Model struct {
 	busy    string           // what is running, "" when idle
 	err     error
 	scroll  int
+	seen    stamp // the saved progress as last read or written
 }
 
 // New returns the panel. With a step in progress (saved by `webflow-lab
@@ -77,6 +81,9 @@ func New(cfg Config) Model {
 		if l, err := cfg.Curriculum.Find(p.Current.Lesson); err == nil && p.Current.Step >= 1 && p.Current.Step <= len(l.Steps) {
 			m.lesson, m.step, m.state = l, l.Steps[p.Current.Step-1], p.Current
 		}
+	}
+	if m.dir() != "" {
+		m.seen = m.fileStamp()
 	}
 	return m
 }
@@ -157,6 +164,20 @@ func (m Model) begin(l *lessons.Lesson, st *lessons.Step) (Model, tea.Cmd) {
 	}
 }
 
+// next goes on to step st of l: a step already current in the saved
+// progress (`webflow-lab lesson check` in a second terminal prepared it)
+// is shown as it is, not prepared again.
+func (m Model) next(l *lessons.Lesson, st *lessons.Step) (Model, tea.Cmd) {
+	if m.cfg.Progress == nil {
+		return m.begin(l, st)
+	}
+	if cur := m.cfg.Progress.Current; cur != nil && cur.Lesson == l.ID && cur.Step == st.N && !cur.Began.IsZero() && !cur.Same(m.state) {
+		m, _ = m.follow(cur)
+		return m, nil
+	}
+	return m.begin(l, st)
+}
+
 func (m Model) check() (Model, tea.Cmd) {
 	if m.step == nil || m.cfg.Runner == nil || m.busy != "" {
 		return m, nil
@@ -225,13 +246,17 @@ func (m Model) key(k string) (Model, tea.Cmd) {
 			m.scrollTo(func(a anchors) (int, int) { return a.hint, a.hintEnd })
 		}
 	case "n":
+		var moved bool
+		if m, moved = m.Sync(); moved || m.busy != "" {
+			return m, nil // `webflow-lab lesson` moved on: n shows where to
+		}
 		if m.step != nil {
 			l, st := m.lesson, m.step
 			if lessons.Passed(m.results) || m.cfg.Teacher {
 				m.save(func(p *lessons.Progress) { p.Record(l).Mark(l, st.N, lessons.Passed(m.results)) })
 			}
 			if st.N < len(l.Steps) {
-				return m.begin(l, l.Steps[st.N])
+				return m.next(l, l.Steps[st.N])
 			}
 			if l.N < len(m.cfg.Curriculum.Lessons) {
 				return m.Start(l.N + 1)
@@ -255,13 +280,6 @@ func (m Model) key(k string) (Model, tea.Cmd) {
 		m.scroll += m.h / 2
 	}
 	return m, nil
-}
-
-func (m Model) save(f func(*lessons.Progress)) {
-	if p := m.cfg.Progress; p != nil && m.cfg.Runner != nil {
-		f(p)
-		p.Save(m.cfg.Runner.Lab.Dir())
-	}
 }
 
 func (m Model) zh() bool { return strings.HasPrefix(m.cfg.Lang, "zh") }
