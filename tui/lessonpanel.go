@@ -43,6 +43,9 @@ func (m *Model) openLesson() {
 	cfg.Styles = lessonStyles(m.th)
 	p := lesson.New(cfg)
 	m.lesson = &p
+	if cfg.Err != nil {
+		m.status, m.statusOK = m.lang.T("status.lessonerr")+" "+oneLine(cfg.Err, m.lang.Code()), false
+	}
 }
 
 // toggleLesson shows or hides the panel.

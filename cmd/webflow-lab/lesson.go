@@ -123,12 +123,17 @@ type lessonCLI struct {
 
 func (c *lessonCLI) load(from string) error {
 	var err error
-	if from != "" {
-		c.cur, err = lessons.LoadDir(from)
-	} else {
-		c.cur, err = lessons.Builtin()
-	}
+	c.cur, err = loadCurriculum(from)
 	return err
+}
+
+// loadCurriculum is the lessons in folder from (--lessons), or the
+// built-in ones: for `webflow-lab lesson` and the screen alike.
+func loadCurriculum(from string) (*lessons.Curriculum, error) {
+	if from != "" {
+		return lessons.LoadDir(from)
+	}
+	return lessons.Builtin()
 }
 
 // findLab finds the running lab: the --workspace folder, else ./workspace,

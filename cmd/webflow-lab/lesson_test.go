@@ -13,6 +13,7 @@ import (
 
 	"webflow-lab/lessons"
 	"webflow-lab/sim"
+	"webflow-lab/tui/lesson"
 )
 
 // startLessonLab runs a lab in a new workspace on free ports, with its
@@ -189,5 +190,37 @@ func TestLessonTextFits(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestScreenLessons: the screen's --lessons DIR gives its lesson panel a
+// teacher's own lessons, as `webflow-lab lesson --lessons DIR` has them; a
+// folder with a mistake is shown in the panel, where and why.
+func TestScreenLessons(t *testing.T) {
+	var out bytes.Buffer
+	if code := runTUI([]string{"--help"}, &out, &out); code == 1 || !strings.Contains(out.String(), "-lessons") {
+		t.Errorf("webflow-lab --help (%d) lacks --lessons:\n%s", code, out.String())
+	}
+	bad := t.TempDir()
+	if err := os.WriteFile(filepath.Join(bad, "01-bad.lesson"), []byte("title: A broken lesson\nstep: One\ncheck: bogus thing\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cur, err := loadCurriculum(bad)
+	if err == nil {
+		t.Fatal("a malformed folder loads")
+	}
+	p := lesson.New(screenLesson(cur, err, nil, "en", "ws", false))
+	p.SetSize(80, 24)
+	if v := p.View(); !strings.Contains(v, "The lessons did not load") || !strings.Contains(v, "01-bad.lesson") {
+		t.Errorf("the panel does not show the folder's mistake:\n%s", v)
+	}
+	if testing.Short() {
+		t.Skip("starts a lab")
+	}
+	lab := startLessonLab(t)
+	cur, err = loadCurriculum("../../lessons/testdata/teacher")
+	cfg := screenLesson(cur, err, lab, "en", "ws", false)
+	if cfg.Err != nil || cfg.Runner == nil || cfg.Curriculum.Lessons[0].Title.EN != "Maintenance without downtime" {
+		t.Errorf("--lessons DIR: got %+v, want the teacher's lessons and a runner", cfg)
 	}
 }

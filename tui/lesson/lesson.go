@@ -45,6 +45,9 @@ type Config struct {
 	Runner     *lessons.Runner
 	Curriculum *lessons.Curriculum
 	Progress   *lessons.Progress // saved in the workspace after each change
+	// Err is why the curriculum did not load (a --lessons folder with a
+	// mistake): the panel shows it, where and how to fix it.
+	Err error
 	// Workspace is the folder whose saved progress the panel writes and
 	// follows; "" means the runner's lab's.
 	Workspace string
@@ -499,6 +502,16 @@ func (m Model) legend(w int) string {
 // the curriculum with each lesson's progress (✓ finished, · begun).
 func (m Model) listLines(w int) []string {
 	st := m.cfg.Styles
+	if m.cfg.Err != nil {
+		msg := m.cfg.Err.Error()
+		if e, ok := m.cfg.Err.(*explain.Error); ok {
+			msg = e.Block(m.cfg.Lang)
+		}
+		lines := wrapStyled(m.tr("The lessons did not load:", "课程没有加载成功："), w, st.Error)
+		lines = append(lines, wrapStyled(msg, w, st.Error)...)
+		lines = append(lines, "")
+		return append(lines, wrapStyled(m.tr("Fix the folder, then start the screen again.", "改好文件夹后，重新启动本程序。"), w, st.Text)...)
+	}
 	lines := wrapStyled(m.tr("No lesson in progress. Type :lesson N to start lesson N (:lesson 1 to begin), or run `webflow-lab lesson start N` in a second terminal.",
 		"当前没有进行中的课程。输入 :lesson N 开始第 N 课（从 :lesson 1 开始），或在另一个终端运行 `webflow-lab lesson start N`。"), w, st.Text)
 	if m.cfg.Curriculum == nil {
