@@ -44,7 +44,7 @@ func (m *Model) openLesson() {
 	p := lesson.New(cfg)
 	m.lesson = &p
 	if cfg.Err != nil {
-		m.status, m.statusOK = m.lang.T("status.lessonerr")+" "+oneLine(cfg.Err, m.lang.Code()), false
+		m.status, m.statusOK = m.lang.T("status.lessonerr")+oneLine(cfg.Err, m.lang.Code()), false
 	}
 }
 
@@ -119,6 +119,8 @@ func oneLine(err error, lang string) string {
 // that act, so with no step in progress, how to start one.
 func (m *Model) lessonKeys() []binding {
 	switch {
+	case m.lesson != nil && m.lesson.Failed():
+		return []binding{{"t", "key.lesson"}}
 	case m.lesson == nil || !m.lesson.Running():
 		return []binding{{":lesson N", "key.lstart"}, {"t", "key.lesson"}}
 	case m.lesson.Question():

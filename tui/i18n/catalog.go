@@ -248,7 +248,7 @@ var catalog = map[string]entry{
 	"status.fromlog":      {"selected request #%d, which wrote that line", "已选中写下这行日志的请求 #%d"},
 	"status.captcha":      {"Virtual browsers cannot read the captcha the instances draw: press w again to run :%s first (it restarts the instances), or :browse 3 open-list.", "虚拟浏览器不会识别实例绘制的验证码：再按一次 w 会先执行 :%s（会重启各实例），或者用 :browse 3 open-list。"},
 	"status.replayhint":   {"A recording plays: no server runs. space pauses it, :speed 0.5 slows it, :restart plays it again, ?: help", "正在回放录制：没有服务器在运行。space 暂停，:speed 0.5 放慢，:restart 从头回放，?：帮助"},
-	"status.lessonerr":    {"The lessons did not load (t shows why):", "课程没有加载成功（按 t 查看原因）："},
+	"status.lessonerr":    {"The lessons did not load (t shows why): ", "课程没有加载成功（按 t 查看原因）："},
 	"status.lessonmoved":  {"The saved lesson progress moved on (webflow-lab lesson): now at step %s", "保存的课程进度已更新（webflow-lab lesson）：现在是第 %s 步"},
 	"status.nolessons":    {"No lessons here: a recording has none, and a lab that did not start neither.", "这里没有课程：回放中没有，实验环境未启动时也没有。"},
 	"status.norun":        {"The selected traffic is not running.", "所选的流量没有在运行。"},

@@ -24,6 +24,9 @@ var errNoStep = &explain.Error{
 // Running reports whether a step is shown (c, h, n, r act on it).
 func (m Model) Running() bool { return m.step != nil }
 
+// Failed reports whether the curriculum did not load (Config.Err).
+func (m Model) Failed() bool { return m.cfg.Err != nil }
+
 // Question reports whether the step shown is answered with :lesson answer.
 func (m Model) Question() bool {
 	if m.step == nil {
