@@ -118,3 +118,37 @@ func (r *Record) Next(l *Lesson) *Step {
 	}
 	return nil
 }
+
+// UpdateProgress applies change to the workspace's progress as saved now,
+// and saves it: the screen and `webflow-lab lesson` in a second terminal
+// both write the same file, so a change is made to what the other wrote
+// last, not to an old copy read when the screen started.
+func UpdateProgress(dir string, change func(*Progress)) (*Progress, error) {
+	p, err := LoadProgress(dir)
+	if err != nil {
+		return nil, err
+	}
+	change(p)
+	return p, p.Save(dir)
+}
+
+// Same reports whether a and b are the same run of a step: its lesson, its
+// number and when it began (a step prepared again is a new run).
+func (a *StepState) Same(b *StepState) bool {
+	return a != nil && b != nil && a.Lesson == b.Lesson && a.Step == b.Step && a.Began.Equal(b.Began)
+}
+
+// Totals sums the progress over curriculum c: lessons finished, steps
+// passed, steps in all (`lesson status` and the screen's :lesson status).
+func (p *Progress) Totals(c *Curriculum) (finished, passed, total int) {
+	for _, l := range c.Lessons {
+		total += len(l.Steps)
+		if rec := p.Lessons[l.ID]; rec != nil {
+			passed += len(rec.Passed)
+			if !rec.Finished.IsZero() {
+				finished++
+			}
+		}
+	}
+	return finished, passed, total
+}

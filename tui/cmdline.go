@@ -20,6 +20,9 @@ var localCommands = []struct{ name, args, help string }{
 	{"edit", "FILE", "cmd.edit"},
 	{"logs", "FILE", "cmd.logs"},
 	{"lesson", "[N]", "cmd.lesson"},
+	{"lesson", "answer TEXT", "cmd.lanswer"},
+	{"lesson", "skip", "cmd.lskip"},
+	{"lesson", "status", "cmd.lstatus"},
 	{"help", "", "cmd.help"},
 	{"quit", "", "cmd.quit"},
 }
@@ -104,6 +107,8 @@ func (m *Model) argsFor(name string) []string {
 		return append([]string{"access.log", "error.log"}, fileNames(insts, ".log")...)
 	case "edit":
 		return append([]string{"nginx.conf", "conf.d/ems.conf"}, fileNames(insts, ".ini")...)
+	case "lesson":
+		return []string{"answer", "skip", "status"}
 	}
 	if m.lab == nil {
 		return nil
@@ -231,11 +236,16 @@ func (m *Model) command(line string) tea.Cmd {
 		}
 		return m.editFile(arg)
 	case "lesson":
+		switch arg {
+		case "answer", "skip", "status":
+			rest := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line[len(f[0]):]), arg))
+			return m.lessonCommand(arg, rest)
+		}
 		if n, err := strconv.Atoi(arg); err == nil {
 			return m.startLesson(n)
 		}
 		m.toggleLesson()
-		return nil
+		return m.pollLesson()
 	case "logs":
 		m.showDetail(detLogs)
 		if arg != "" {

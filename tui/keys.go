@@ -47,7 +47,7 @@ func (m *Model) footerKeys() []binding {
 	var ks []binding
 	switch m.focus {
 	case focusLesson:
-		ks = []binding{{"c", "key.lcheck"}, {"h", "key.lhint"}, {"n", "key.lnext"}, {"t", "key.lesson"}}
+		ks = m.lessonKeys()
 	case focusTopology:
 		ks = []binding{{"↑/↓", "key.instance"}, {"k", "key.stopstart"}, {"e", "key.editini"}}
 	case focusRequests:
@@ -165,6 +165,7 @@ func (m *Model) onKey(k tea.KeyPressMsg) tea.Cmd {
 		m.focus = (m.focus + m.panels() - 1) % m.panels()
 	case "t":
 		m.toggleLesson()
+		return m.pollLesson()
 	case "L":
 		m.setLang(m.lang.Other())
 	case "space":

@@ -172,8 +172,10 @@ type Model struct {
 	traffic  traffic.Model
 	lesson   *lesson.Model // nil: no lessons (a recording, or the lab did not start)
 	lessonOn bool
-	tail     logs.Tail
-	reading  bool // a log read is on its way
+	// lessonPolling: a poll of the saved progress is armed (lessonpanel.go)
+	lessonPolling bool
+	tail          logs.Tail
+	reading       bool // a log read is on its way
 
 	// where panels were drawn, for the mouse
 	areas layoutAreas

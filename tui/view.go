@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"webflow-lab/tui/cell"
+	"webflow-lab/tui/lesson"
 	"webflow-lab/tui/snap"
 	"webflow-lab/tui/topology"
 )
@@ -75,6 +76,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.startLive()
 	case RunCommandMsg:
 		return m, m.run(msg.Command)
+	case lesson.CheckedMsg:
+		return m, m.lessonChecked(msg)
+	case lessonPolledMsg:
+		return m, m.onLessonPolled()
 	default:
 		// the lesson panel's own commands report back to it
 		if m.lesson != nil {

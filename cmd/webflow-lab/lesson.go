@@ -11,15 +11,15 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/rivo/uniseg"
 
-	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/term"
 
 	"webflow-lab/lessons"
+	"webflow-lab/lessons/prose"
 	"webflow-lab/servers/explain"
+	"webflow-lab/tui/cell"
 )
 
 // stdin is where teacher mode reads the teacher's keys (a test replaces it).
@@ -64,7 +64,7 @@ func runLesson(args []string, stdout, stderr io.Writer) int {
 	if lg == "" {
 		lg = lang()
 	}
-	c := &lessonCLI{out: stdout, lang: lg}
+	c := &lessonCLI{out: stdout, lang: lg, width: termWidth(stdout)}
 	if err := c.load(*from); err != nil {
 		printErr(stderr, err)
 		return 1
@@ -118,16 +118,22 @@ type lessonCLI struct {
 	ws       string // the workspace as the learner named it
 	progress *lessons.Progress
 	runner   *lessons.Runner
+	width    int // the terminal's columns, which lesson text is wrapped to
 }
 
 func (c *lessonCLI) load(from string) error {
 	var err error
-	if from != "" {
-		c.cur, err = lessons.LoadDir(from)
-	} else {
-		c.cur, err = lessons.Builtin()
-	}
+	c.cur, err = loadCurriculum(from)
 	return err
+}
+
+// loadCurriculum is the lessons in folder from (--lessons), or the
+// built-in ones: for `webflow-lab lesson` and the screen alike.
+func loadCurriculum(from string) (*lessons.Curriculum, error) {
+	if from != "" {
+		return lessons.LoadDir(from)
+	}
+	return lessons.Builtin()
 }
 
 // findLab finds the running lab: the --workspace folder, else ./workspace,
@@ -194,7 +200,14 @@ func (c *lessonCLI) t(t explain.Text) string { return t.In(c.lang) }
 
 func (c *lessonCLI) zh() bool { return strings.HasPrefix(c.lang, "zh") }
 
-// say prints en or zh; the commands it names are written the way the
+func (c *lessonCLI) tr(en, zh string) string {
+	if c.zh() {
+		return zh
+	}
+	return en
+}
+
+// say prints en or zh, wrapped to the terminal; the commands it names are written the way the
 // learner runs this program (`go run ./cmd/webflow-lab lesson check`).
 func (c *lessonCLI) say(en, zh string, a ...any) {
 	f := en
@@ -205,7 +218,11 @@ func (c *lessonCLI) say(en, zh string, a ...any) {
 	if cmd := selfCommand(); cmd != "webflow-lab" {
 		s = strings.ReplaceAll(s, "webflow-lab lesson", cmd+" lesson")
 	}
-	io.WriteString(c.out, s)
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = strings.Join(cell.Wrap(l, c.cols()), "\n")
+	}
+	io.WriteString(c.out, strings.Join(lines, "\n"))
 }
 
 func (c *lessonCLI) save() error { return c.progress.Save(c.lab.Dir()) }
@@ -306,78 +323,66 @@ func (c *lessonCLI) begin(ctx context.Context, l *lessons.Lesson, st *lessons.St
 	if err := c.save(); err != nil {
 		return err
 	}
-	c.show(l, st, state)
+	c.show(l, st, state, false)
 	return nil
 }
 
-// show prints a step: where it is, what to do, how to go on.
-func (c *lessonCLI) show(l *lessons.Lesson, st *lessons.Step, state *lessons.StepState) {
+// show prints a step: where it is, what to do, how to go on (in teacher
+// mode the teacher goes on with a key, and the class is not told to run
+// `lesson check`).
+func (c *lessonCLI) show(l *lessons.Lesson, st *lessons.Step, state *lessons.StepState, teacher bool) {
 	fmt.Fprintln(c.out)
 	title := fmt.Sprintf("%d.%d  %s", l.N, st.N, state.Expand(c.t(st.Title)))
-	fmt.Fprintf(c.out, "%s   (%s · %d/%d)\n%s\n\n", title, c.t(l.Title), st.N, len(l.Steps), strings.Repeat("─", min(78, displayWidth(title))))
-	fmt.Fprintln(c.out, indent2(state.Expand(c.t(st.Text))))
-	c.say("\nWhen you are done: webflow-lab lesson check    (stuck? webflow-lab lesson hint)\n",
-		"\n完成后：webflow-lab lesson check    （卡住了？webflow-lab lesson hint）\n")
+	head := fmt.Sprintf("%s   (%s · %d/%d)", title, c.t(l.Title), st.N, len(l.Steps))
+	fmt.Fprintf(c.out, "%s\n%s\n\n", strings.Join(cell.Wrap(head, c.cols()), "\n"), strings.Repeat("─", min(c.cols()-2, displayWidth(title))))
+	fmt.Fprintln(c.out, c.prose(state.Expand(c.t(st.Text))))
+	if !teacher {
+		c.say("\nWhen you are done: webflow-lab lesson check    (stuck? webflow-lab lesson hint)\n",
+			"\n完成后：webflow-lab lesson check    （卡住了？webflow-lab lesson hint）\n")
+	}
 }
 
-// indent2 indents every non-empty line by two spaces. A paragraph of prose
-// (lines starting at the margin) with a line wider than 78 columns once the
-// lab's addresses are filled in is flowed again at 78; indented lines are
-// commands to copy and stay whole.
-func indent2(s string) string {
-	var out, para []string
-	flush := func() {
-		if len(para) == 0 {
-			return
-		}
-		wide := false
-		for _, l := range para {
-			wide = wide || displayWidth(l) > 78
-		}
-		if wide {
-			text := para[0]
-			for _, l := range para[1:] {
-				if cjk(lastRune(text)) || cjk(firstRune(l)) {
-					text += l
-				} else {
-					text += " " + l
-				}
-			}
-			para = strings.Split(lipgloss.Wrap(text, 78, ""), "\n")
-		}
-		for _, l := range para {
-			out = append(out, "  "+strings.TrimRight(l, " "))
-		}
-		para = nil
+// cols is the width lesson text is wrapped to: the terminal's, else 80.
+func (c *lessonCLI) cols() int {
+	if c.width < 20 {
+		return 80
 	}
-	for _, l := range strings.Split(s, "\n") {
-		switch {
-		case l == "":
-			flush()
-			out = append(out, "")
-		case strings.HasPrefix(l, " "):
-			flush()
-			out = append(out, "  "+l)
-		default:
-			para = append(para, l)
+	return c.width
+}
+
+// termWidth is the width of the terminal out writes to, or 0 when it is
+// not one (a file, a pipe, a test's buffer).
+func termWidth(out io.Writer) int {
+	f, ok := out.(*os.File)
+	if !ok || !term.IsTerminal(f.Fd()) {
+		return 0
+	}
+	w, _, err := term.GetSize(f.Fd())
+	if err != nil {
+		return 0
+	}
+	return w
+}
+
+// prose is a lesson's text indented by two spaces and reflowed to the
+// terminal as the screen's lesson panel reflows it (lessons/prose):
+// paragraphs join, items hang, commands to copy keep their lines.
+func (c *lessonCLI) prose(s string) string {
+	lines := prose.Reflow(s, c.cols()-2, cell.Wrap)
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = "  " + l
 		}
 	}
-	flush()
-	return strings.Join(out, "\n")
+	return strings.Join(lines, "\n")
 }
 
-func cjk(r rune) bool {
-	return unicode.Is(unicode.Han, r) || unicode.In(r, unicode.Hiragana, unicode.Katakana) || r >= 0x3000 && r <= 0x303f || r >= 0xff00 && r <= 0xffef
-}
-
-func lastRune(s string) rune {
-	r, _ := utf8.DecodeLastRuneInString(s)
-	return r
-}
-
-func firstRune(s string) rune {
-	r, _ := utf8.DecodeRuneInString(s)
-	return r
+// hang prints s wrapped to the terminal, its first line after first, its
+// later lines indented by ind.
+func (c *lessonCLI) hang(first, s, ind string) {
+	for _, l := range prose.Hang(first+s, c.cols(), ind, cell.Wrap) {
+		fmt.Fprintln(c.out, l)
+	}
 }
 
 // displayWidth is how many columns s takes on a terminal (CJK: two each).
@@ -392,13 +397,7 @@ func (c *lessonCLI) check(ctx context.Context) error {
 	}
 	results := c.runner.Check(ctx, st, state)
 	c.say("Lesson %d, step %d: %s\n", "第 %d 课第 %d 步：%s\n", l.N, st.N, state.Expand(c.t(st.Title)))
-	for _, r := range results {
-		mark := "✗"
-		if r.Pass {
-			mark = "✓"
-		}
-		fmt.Fprintf(c.out, "  %s %s\n      %s\n", mark, state.Expand(c.t(r.Check.What())), c.t(r.Saw))
-	}
+	c.printResults(results, state)
 	if !lessons.Passed(results) {
 		c.say("\nNot yet. Look at what the lab showed above; `webflow-lab lesson hint` gives a hint.\n",
 			"\n还没有完成。看看上面实验显示的情况；`webflow-lab lesson hint` 可以给一个提示。\n")
@@ -407,7 +406,7 @@ func (c *lessonCLI) check(ctx context.Context) error {
 	rec := c.progress.Record(l)
 	rec.Mark(l, st.N, true)
 	if st.Done.EN != "" {
-		fmt.Fprintf(c.out, "\n%s\n", indent2(state.Expand(c.t(st.Done))))
+		fmt.Fprintf(c.out, "\n%s\n", c.prose(state.Expand(c.t(st.Done))))
 	}
 	c.say("\n✓ Step %d done.\n", "\n✓ 第 %d 步完成。\n", st.N)
 	return c.next(ctx, l, rec)
@@ -454,7 +453,7 @@ func (c *lessonCLI) hint() error {
 		c.progress.Record(l).Hints++
 	}
 	for i := 0; i < state.Hints && i < len(st.Hints); i++ {
-		c.say("Hint %d/%d: %s\n", "提示 %d/%d：%s\n", i+1, len(st.Hints), state.Expand(c.t(st.Hints[i])))
+		c.hang(fmt.Sprintf(c.tr("Hint %d/%d: ", "提示 %d/%d："), i+1, len(st.Hints)), state.Expand(c.t(st.Hints[i])), "  ")
 	}
 	if state.Hints > len(st.Hints) {
 		c.say("No more hints. What a learner would do:\n", "没有更多提示了。参考做法：\n")
@@ -515,16 +514,7 @@ func (c *lessonCLI) status() error {
 	} else {
 		c.say("No step in progress.\n", "当前没有进行中的步骤。\n")
 	}
-	passed, total, finished := 0, 0, 0
-	for _, l := range c.cur.Lessons {
-		total += len(l.Steps)
-		if rec := c.progress.Lessons[l.ID]; rec != nil {
-			passed += len(rec.Passed)
-			if !rec.Finished.IsZero() {
-				finished++
-			}
-		}
-	}
+	finished, passed, total := c.progress.Totals(c.cur)
 	c.say("%d of %d lessons finished, %d of %d steps passed.\n\n", "%d/%d 节课已完成，%d/%d 步已通过。\n\n", finished, len(c.cur.Lessons), passed, total)
 	c.list(c.progress)
 	return nil
@@ -563,7 +553,7 @@ func (c *lessonCLI) teach(ctx context.Context, args []string, keys *bufio.Scanne
 		if err != nil {
 			return err
 		}
-		c.show(l, st, state)
+		c.show(l, st, state, true)
 		c.say("\nBefore:\n", "\n之前：\n")
 		c.printResults(c.runner.Check(ctx, st, state), state)
 	solve:
@@ -576,7 +566,7 @@ func (c *lessonCLI) teach(ctx context.Context, args []string, keys *bufio.Scanne
 			case "h":
 				if state.Hints < len(st.Hints) {
 					state.Hints++
-					c.say("Hint %d/%d: %s\n", "提示 %d/%d：%s\n", state.Hints, len(st.Hints), state.Expand(c.t(st.Hints[state.Hints-1])))
+					c.hang(fmt.Sprintf(c.tr("Hint %d/%d: ", "提示 %d/%d："), state.Hints, len(st.Hints)), state.Expand(c.t(st.Hints[state.Hints-1])), "  ")
 				} else {
 					c.say("(no more hints)\n", "（没有更多提示了）\n")
 				}
@@ -593,7 +583,7 @@ func (c *lessonCLI) teach(ctx context.Context, args []string, keys *bufio.Scanne
 				c.say("\nAfter:\n", "\n之后：\n")
 				c.printResults(c.runner.Check(ctx, st, state), state)
 				if st.Done.EN != "" {
-					fmt.Fprintf(c.out, "\n%s\n", indent2(state.Expand(c.t(st.Done))))
+					fmt.Fprintf(c.out, "\n%s\n", c.prose(state.Expand(c.t(st.Done))))
 				}
 				if k := key(explain.T("[enter] next step · [q] quit ›", "[回车] 下一步 · [q] 退出 ›")); k == "q" {
 					return nil
@@ -612,6 +602,7 @@ func (c *lessonCLI) printResults(rs []lessons.Result, state *lessons.StepState) 
 		if r.Pass {
 			mark = "✓"
 		}
-		fmt.Fprintf(c.out, "  %s %s\n      %s\n", mark, state.Expand(c.t(r.Check.What())), c.t(r.Saw))
+		c.hang("  "+mark+" ", state.Expand(c.t(r.Check.What())), "    ")
+		c.hang("      ", c.t(r.Saw), "      ")
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"webflow-lab/lessons"
 	"webflow-lab/sim"
+	"webflow-lab/tui/lesson"
 )
 
 // startLessonLab runs a lab in a new workspace on free ports, with its
@@ -149,5 +150,77 @@ func TestLessonNoLab(t *testing.T) {
 	}
 	if out, code := lessonCmd(t, dir, "--lessons", "../../lessons/testdata/teacher", "list"); code != 0 || !strings.Contains(out, "Maintenance without downtime") {
 		t.Errorf("list --lessons: got %d\n%s", code, out)
+	}
+}
+
+// TestLessonTextFits: every step of the built-in curriculum, as `lesson
+// start` and `lesson teach` print it on an 80-column terminal, keeps its
+// lines inside 80 columns (display width) and its words whole; teacher
+// mode does not tell the class to run `lesson check`.
+func TestLessonTextFits(t *testing.T) {
+	for _, lang := range []string{"en", "zh"} {
+		var out bytes.Buffer
+		c := &lessonCLI{out: &out, lang: lang, width: 80}
+		if err := c.load(""); err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range c.cur.Lessons {
+			for _, st := range l.Steps {
+				state := &lessons.StepState{Lesson: l.ID, Step: st.N, Vars: map[string]string{
+					"url": "http://127.0.0.1:28380", "workspace": "/home/student/webflow-lab/workspace", "cmd": "webflow-lab", "proxy.port": "28380"}}
+				for _, teacher := range []bool{false, true} {
+					out.Reset()
+					c.show(l, st, state, teacher)
+					for i, line := range strings.Split(out.String(), "\n") {
+						if w := displayWidth(line); w > 80 {
+							t.Errorf("%s %d.%d: line %d is %d columns, want at most 80: %q", lang, l.N, st.N, i+1, w, line)
+						}
+					}
+					if lang == "en" {
+						text := state.Expand(c.t(st.Text))
+						for _, word := range strings.Fields(text) {
+							if displayWidth(word) == len(word) && len(word) < 70 && !strings.Contains(out.String(), word) {
+								t.Errorf("%d.%d: the word %q is broken:\n%s", l.N, st.N, word, out.String())
+							}
+						}
+					}
+					if says := strings.Contains(out.String(), "When you are done:"); lang == "en" && says == teacher {
+						t.Errorf("%d.%d teacher=%v: says `lesson check`: %v\n%s", l.N, st.N, teacher, says, out.String())
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestScreenLessons: the screen's --lessons DIR gives its lesson panel a
+// teacher's own lessons, as `webflow-lab lesson --lessons DIR` has them; a
+// folder with a mistake is shown in the panel, where and why.
+func TestScreenLessons(t *testing.T) {
+	var out bytes.Buffer
+	if code := runTUI([]string{"--help"}, &out, &out); code == 1 || !strings.Contains(out.String(), "-lessons") {
+		t.Errorf("webflow-lab --help (%d) lacks --lessons:\n%s", code, out.String())
+	}
+	bad := t.TempDir()
+	if err := os.WriteFile(filepath.Join(bad, "01-bad.lesson"), []byte("title: A broken lesson\nstep: One\ncheck: bogus thing\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cur, err := loadCurriculum(bad)
+	if err == nil {
+		t.Fatal("a malformed folder loads")
+	}
+	p := lesson.New(screenLesson(cur, err, nil, "en", "ws", false))
+	p.SetSize(80, 24)
+	if v := p.View(); !strings.Contains(v, "The lessons did not load") || !strings.Contains(v, "01-bad.lesson") {
+		t.Errorf("the panel does not show the folder's mistake:\n%s", v)
+	}
+	if testing.Short() {
+		t.Skip("starts a lab")
+	}
+	lab := startLessonLab(t)
+	cur, err = loadCurriculum("../../lessons/testdata/teacher")
+	cfg := screenLesson(cur, err, lab, "en", "ws", false)
+	if cfg.Err != nil || cfg.Runner == nil || cfg.Curriculum.Lessons[0].Title.EN != "Maintenance without downtime" {
+		t.Errorf("--lessons DIR: got %+v, want the teacher's lessons and a runner", cfg)
 	}
 }

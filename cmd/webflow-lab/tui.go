@@ -38,9 +38,10 @@ func runTUI(args []string, stdout, stderr io.Writer) int {
 	presenter := fs.Bool("presenter", false, "projector mode: fewer panels, a slower replay, the keys always shown")
 	teacher := fs.Bool("teacher", false, "the lesson panel's s applies a step's solution, so the class sees the lab before and after")
 	port := fs.Int("port", sim.DefaultPorts.Proxy, "the proxy's port, written into a new workspace (as serve --port)")
+	from := fs.String("lessons", "", "a folder of your own .lesson files instead of the built-in curriculum (as `webflow-lab lesson --lessons`)")
 	appPort := fs.Int("app-port", sim.DefaultPorts.Instances[0].HTTP, "the first app server's http port, written into a new workspace (as serve --app-port)")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: webflow-lab [--workspace DIR] [--lang en|zh] [--ascii] [--presenter] [--teacher] [--port 8080] [--app-port 9000]\n\n")
+		fmt.Fprintf(fs.Output(), "usage: webflow-lab [--workspace DIR] [--lang en|zh] [--ascii] [--presenter] [--teacher] [--lessons DIR] [--port 8080] [--app-port 9000]\n\n")
 		fmt.Fprintf(fs.Output(), "Starts the lab (as `serve` does) and its screen. NO_COLOR turns colour off.\n\n")
 		fs.PrintDefaults()
 	}
@@ -80,7 +81,9 @@ func runTUI(args []string, stdout, stderr io.Writer) int {
 	th := theme.OptionsFromEnv()
 	th.ASCII = *ascii
 	// the lesson panel works on the lab this process runs, through the
-	// same runner as `webflow-lab lesson`
+	// same runner as `webflow-lab lesson`; a --lessons folder that does
+	// not load is shown in the panel, and the lab runs on
+	cur, curErr := loadCurriculum(*from)
 	lessonCfg := func() (lesson.Config, bool) {
 		mu.Lock()
 		lab := running
@@ -88,17 +91,7 @@ func runTUI(args []string, stdout, stderr io.Writer) int {
 		if lab == nil {
 			return lesson.Config{}, false
 		}
-		cur, err := lessons.Builtin()
-		if err != nil {
-			return lesson.Config{}, false
-		}
-		prog, err := lessons.LoadProgress(lab.Dir())
-		if err != nil {
-			fmt.Fprintln(stderr, "webflow-lab:", err)
-			return lesson.Config{}, false
-		}
-		return lesson.Config{Curriculum: cur, Progress: prog, Teacher: *teacher,
-			Runner: &lessons.Runner{Lab: lessons.Local(lab), Lang: l.Code(), Workspace: *dir, Cmd: selfCommand()}}, true
+		return screenLesson(cur, curErr, lab, l.Code(), *dir, *teacher), true
 	}
 	m := tui.New(lab, err, tui.Options{Lang: l, Theme: th, FirstRun: firstRun, Presenter: *presenter,
 		Start: start, Getenv: os.Getenv, Lesson: lessonCfg, Teacher: *teacher})
@@ -161,4 +154,22 @@ func runTUI(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return code
+}
+
+// screenLesson is the lesson panel's setup for the lab running in this
+// process: curriculum cur (or the error loading it), the progress saved in
+// lab's workspace (ws as the learner typed it), the runner.
+func screenLesson(cur *lessons.Curriculum, curErr error, lab *sim.Lab, lang, ws string, teacher bool) lesson.Config {
+	cfg := lesson.Config{Curriculum: cur, Err: curErr, Teacher: teacher}
+	if curErr != nil {
+		return cfg
+	}
+	prog, err := lessons.LoadProgress(lab.Dir())
+	if err != nil {
+		cfg.Err = err
+		return cfg
+	}
+	cfg.Progress = prog
+	cfg.Runner = &lessons.Runner{Lab: lessons.Local(lab), Lang: lang, Workspace: ws, Cmd: selfCommand()}
+	return cfg
 }

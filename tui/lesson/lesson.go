@@ -22,6 +22,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"webflow-lab/lessons"
+	"webflow-lab/lessons/prose"
 	"webflow-lab/servers/explain"
 	"webflow-lab/tui/cell"
 )
@@ -44,9 +45,15 @@ type Config struct {
 	Runner     *lessons.Runner
 	Curriculum *lessons.Curriculum
 	Progress   *lessons.Progress // saved in the workspace after each change
-	Lang       string            // "en" or "zh"
-	Styles     Styles
-	Teacher    bool // the `s` key applies the step's solution
+	// Err is why the curriculum did not load (a --lessons folder with a
+	// mistake): the panel shows it, where and how to fix it.
+	Err error
+	// Workspace is the folder whose saved progress the panel writes and
+	// follows; "" means the runner's lab's.
+	Workspace string
+	Lang      string // "en" or "zh"
+	Styles    Styles
+	Teacher   bool // the `s` key applies the step's solution
 	// ASCII draws the panel's own marks with ASCII only (ok/X, -, >, *):
 	// ✓ ✗ · ▸ • ↑↓ “” are East-Asian-ambiguous, two cells wide in some
 	// Chinese terminals, as the screen's --ascii says.
@@ -66,6 +73,7 @@ type Model struct {
 	busy    string           // what is running, "" when idle
 	err     error
 	scroll  int
+	seen    stamp // the saved progress as last read or written
 }
 
 // New returns the panel. With a step in progress (saved by `webflow-lab
@@ -76,6 +84,9 @@ func New(cfg Config) Model {
 		if l, err := cfg.Curriculum.Find(p.Current.Lesson); err == nil && p.Current.Step >= 1 && p.Current.Step <= len(l.Steps) {
 			m.lesson, m.step, m.state = l, l.Steps[p.Current.Step-1], p.Current
 		}
+	}
+	if m.dir() != "" {
+		m.seen = m.fileStamp()
 	}
 	return m
 }
@@ -95,9 +106,6 @@ type (
 		did    []string
 		err    error
 	}
-	checkedMsg struct {
-		results []lessons.Result
-	}
 	solvedMsg struct {
 		did    []string
 		before []lessons.Result
@@ -105,6 +113,29 @@ type (
 		err    error
 	}
 )
+
+// CheckedMsg is the step's checks run: the panel shows what each saw,
+// scrolled into view, and the screen says how many passed in its status
+// line (Summary), since the panel may be too short to show them whole.
+type CheckedMsg struct{ Results []lessons.Result }
+
+// Summary is one line on the last check: "2 of 3 checks pass — see the
+// panel", and whether all passed; "" before any check.
+func (m Model) Summary() (string, bool) {
+	if m.results == nil {
+		return "", false
+	}
+	n := 0
+	for _, r := range m.results {
+		if r.Pass {
+			n++
+		}
+	}
+	if n == len(m.results) {
+		return fmt.Sprintf(m.tr("All %d checks pass — n for the next step", "全部 %d 项检查通过——按 n 进入下一步"), n), true
+	}
+	return fmt.Sprintf(m.tr("%d of %d checks pass — see the lesson panel", "%d/%d 项检查通过——请看课程面板"), n, len(m.results)), false
+}
 
 // Start prepares lesson n (from 1) at its first step not done yet, as
 // `webflow-lab lesson start n` does.
@@ -136,6 +167,20 @@ func (m Model) begin(l *lessons.Lesson, st *lessons.Step) (Model, tea.Cmd) {
 	}
 }
 
+// next goes on to step st of l: a step already current in the saved
+// progress (`webflow-lab lesson check` in a second terminal prepared it)
+// is shown as it is, not prepared again.
+func (m Model) next(l *lessons.Lesson, st *lessons.Step) (Model, tea.Cmd) {
+	if m.cfg.Progress == nil {
+		return m.begin(l, st)
+	}
+	if cur := m.cfg.Progress.Current; cur != nil && cur.Lesson == l.ID && cur.Step == st.N && !cur.Began.IsZero() && !cur.Same(m.state) {
+		m, _ = m.follow(cur)
+		return m, nil
+	}
+	return m.begin(l, st)
+}
+
 func (m Model) check() (Model, tea.Cmd) {
 	if m.step == nil || m.cfg.Runner == nil || m.busy != "" {
 		return m, nil
@@ -145,7 +190,7 @@ func (m Model) check() (Model, tea.Cmd) {
 	return m, func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		return checkedMsg{results: r.Check(ctx, st, state)}
+		return CheckedMsg{Results: r.Check(ctx, st, state)}
 	}
 }
 
@@ -174,9 +219,10 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 			m.results, m.before, m.scroll = nil, nil, 0
 			m.save(func(p *lessons.Progress) { p.Record(msg.lesson); p.Current = msg.state })
 		}
-	case checkedMsg:
-		m.busy, m.results = "", msg.results
-		if lessons.Passed(msg.results) {
+	case CheckedMsg:
+		m.busy, m.results = "", msg.Results
+		m.scrollTo(func(a anchors) (int, int) { return a.checks, a.checksEnd })
+		if lessons.Passed(msg.Results) {
 			l, st := m.lesson, m.step
 			m.save(func(p *lessons.Progress) { p.Record(l).Mark(l, st.N, true) })
 		}
@@ -200,15 +246,20 @@ func (m Model) key(k string) (Model, tea.Cmd) {
 			m.state.Hints++
 			l := m.lesson
 			m.save(func(p *lessons.Progress) { p.Record(l).Hints++ })
+			m.scrollTo(func(a anchors) (int, int) { return a.hint, a.hintEnd })
 		}
 	case "n":
+		var moved bool
+		if m, moved = m.Sync(); moved || m.busy != "" {
+			return m, nil // `webflow-lab lesson` moved on: n shows where to
+		}
 		if m.step != nil {
 			l, st := m.lesson, m.step
 			if lessons.Passed(m.results) || m.cfg.Teacher {
 				m.save(func(p *lessons.Progress) { p.Record(l).Mark(l, st.N, lessons.Passed(m.results)) })
 			}
 			if st.N < len(l.Steps) {
-				return m.begin(l, l.Steps[st.N])
+				return m.next(l, l.Steps[st.N])
 			}
 			if l.N < len(m.cfg.Curriculum.Lessons) {
 				return m.Start(l.N + 1)
@@ -234,13 +285,6 @@ func (m Model) key(k string) (Model, tea.Cmd) {
 	return m, nil
 }
 
-func (m Model) save(f func(*lessons.Progress)) {
-	if p := m.cfg.Progress; p != nil && m.cfg.Runner != nil {
-		f(p)
-		p.Save(m.cfg.Runner.Lab.Dir())
-	}
-}
-
 func (m Model) zh() bool { return strings.HasPrefix(m.cfg.Lang, "zh") }
 
 func (m Model) tr(en, zh string) string {
@@ -251,11 +295,35 @@ func (m Model) tr(en, zh string) string {
 }
 
 func (m Model) t(t explain.Text) string {
-	s := t.In(m.cfg.Lang)
+	s := m.inScreen(t.In(m.cfg.Lang))
 	if m.state != nil {
-		s = m.state.Expand(s)
+		s = m.inScreen(m.state.Expand(s))
 	}
 	return s
+}
+
+// show is what a line of the solution does, as the panel's learner does it.
+func (m Model) show(a *lessons.Action) string {
+	return m.inScreen(a.Show(m.state).In(m.cfg.Lang))
+}
+
+// inScreen rewrites the shell's `webflow-lab lesson answer …` in a
+// lesson's text as the screen's own command, `:lesson answer …`: the
+// learner reading the panel types it here, not in a second terminal.
+func (m Model) inScreen(s string) string {
+	if !strings.Contains(s, "lesson answer") {
+		return s
+	}
+	cmd := "webflow-lab"
+	if m.state != nil && m.state.Vars["cmd"] != "" {
+		cmd = m.state.Vars["cmd"]
+	}
+	var pairs []string
+	for _, c := range []string{cmd, "webflow-lab", "{cmd}"} {
+		pairs = append(pairs, "run: "+c+" lesson answer", "type :lesson answer",
+			"运行："+c+" lesson answer", "输入 :lesson answer", c+" lesson answer", ":lesson answer")
+	}
+	return strings.NewReplacer(pairs...).Replace(s)
 }
 
 // glyph returns the panel's mark g, or its ASCII stand-in.
@@ -290,9 +358,51 @@ func (m Model) view() string {
 		st.Title.Render(head) + gap + st.Dim.Render(count),
 		st.Dim.Render(ansi.Truncate(m.t(m.lesson.Title), w, "…")),
 	}
+	body, _ := m.body(w)
+	foot := m.legend(w)
+	room := h - len(top) - 1
+	scroll := min(m.scroll, max(0, len(body)-room))
+	body = body[scroll:]
+	if len(body) > room {
+		body = body[:room]
+	}
+	lines := append(top, body...)
+	for len(lines) < h-1 {
+		lines = append(lines, "")
+	}
+	return fit(append(lines, foot), w, h)
+}
+
+// anchors are where the body's parts begin and end, in lines: what a check
+// or a hint scrolls into view.
+type anchors struct {
+	checks, checksEnd int // the checks' title and results
+	hint, hintEnd     int // the last hint shown (or the solution)
+}
+
+// headLines is how many lines the fixed head above the body takes.
+const headLines = 2
+
+// scrollTo scrolls the body so the part span picks is in view: its end if
+// it fits below the top, its start always.
+func (m *Model) scrollTo(span func(anchors) (from, to int)) {
+	_, a := m.body(max(m.w, 20))
+	from, to := span(a)
+	room := max(m.h, 6) - headLines - 1
+	if from < m.scroll || to > m.scroll+room {
+		m.scroll = max(0, min(from, to-room))
+	}
+}
+
+// body is the part of the panel that scrolls: what to do, the checks, the
+// hints, what the last action did.
+func (m Model) body(w int) ([]string, anchors) {
+	st := m.cfg.Styles
+	var a anchors
 	var body []string
 	body = append(body, wrapProse(m.t(m.step.Text), w, st.Text)...)
 	body = append(body, "")
+	a.checks = len(body)
 	if len(m.before) > 0 {
 		body = append(body, st.Title.Render(m.tr("Before the solution", "应用参考做法之前")))
 		body = append(body, m.checkLines(m.before, w)...)
@@ -301,18 +411,22 @@ func (m Model) view() string {
 		body = append(body, st.Title.Render(m.tr("Checks", "检查")))
 	}
 	body = append(body, m.checkLines(m.results, w)...)
+	a.checksEnd = len(body)
 	if m.state != nil && m.state.Hints > 0 {
 		body = append(body, "")
 		for i := 0; i < m.state.Hints && i < len(m.step.Hints); i++ {
 			label := fmt.Sprintf(m.tr("Hint %d/%d: ", "提示 %d/%d："), i+1, len(m.step.Hints))
+			a.hint = len(body)
 			body = append(body, wrapProse(label+m.t(m.step.Hints[i]), w, st.Hint)...)
 		}
 		if m.state.Hints > len(m.step.Hints) {
+			a.hint = len(body)
 			body = append(body, st.Hint.Render(m.tr("The solution:", "参考做法：")))
-			for _, a := range m.step.Solution {
-				body = append(body, wrapStyled("• "+a.Show(m.state).In(m.cfg.Lang), w, st.Hint)...)
+			for _, act := range m.step.Solution {
+				body = append(body, wrapStyled("• "+m.show(act), w, st.Hint)...)
 			}
 		}
+		a.hintEnd = len(body)
 	}
 	if lessons.Passed(m.results) && m.step.Done.EN != "" {
 		body = append(body, "")
@@ -332,18 +446,7 @@ func (m Model) view() string {
 		}
 		body = append(body, wrapStyled(msg, w, st.Error)...)
 	}
-	foot := m.legend(w)
-	room := h - len(top) - 1
-	scroll := min(m.scroll, max(0, len(body)-room))
-	body = body[scroll:]
-	if len(body) > room {
-		body = body[:room]
-	}
-	lines := append(top, body...)
-	for len(lines) < h-1 {
-		lines = append(lines, "")
-	}
-	return fit(append(lines, foot), w, h)
+	return body, a
 }
 
 // ascii is View's text with the ambiguous-width marks replaced, in ASCII mode.
@@ -399,6 +502,16 @@ func (m Model) legend(w int) string {
 // the curriculum with each lesson's progress (✓ finished, · begun).
 func (m Model) listLines(w int) []string {
 	st := m.cfg.Styles
+	if m.cfg.Err != nil {
+		msg := m.cfg.Err.Error()
+		if e, ok := m.cfg.Err.(*explain.Error); ok {
+			msg = e.Block(m.cfg.Lang)
+		}
+		lines := wrapStyled(m.tr("The lessons did not load:", "课程没有加载成功："), w, st.Error)
+		lines = append(lines, wrapStyled(msg, w, st.Error)...)
+		lines = append(lines, "")
+		return append(lines, wrapStyled(m.tr("Fix the folder, then start the screen again.", "改好文件夹后，重新启动本程序。"), w, st.Text)...)
+	}
 	lines := wrapStyled(m.tr("No lesson in progress. Type :lesson N to start lesson N (:lesson 1 to begin), or run `webflow-lab lesson start N` in a second terminal.",
 		"当前没有进行中的课程。输入 :lesson N 开始第 N 课（从 :lesson 1 开始），或在另一个终端运行 `webflow-lab lesson start N`。"), w, st.Text)
 	if m.cfg.Curriculum == nil {
@@ -433,18 +546,7 @@ func wrapStyled(s string, w int, style lipgloss.Style) []string {
 
 // wrapIndent wraps s to w cells; lines after the first are indented by ind.
 func wrapIndent(s string, w int, style lipgloss.Style, ind string) []string {
-	lines := wrap(s, w)
-	if len(lines) > 1 {
-		rest := wrap(strings.Join(lines[1:], " "), w-lipgloss.Width(ind))
-		lines = append(lines[:1], rest...)
-		for i := 1; i < len(lines); i++ {
-			lines[i] = ind + lines[i]
-		}
-	}
-	for i := range lines {
-		lines[i] = style.Render(lines[i])
-	}
-	return lines
+	return render(prose.Hang(s, w, ind, wrap), style)
 }
 
 // fit makes exactly h lines, none wider than w cells.

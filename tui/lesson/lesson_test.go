@@ -32,7 +32,7 @@ func panel(t *testing.T, lang string, teacher bool) Model {
 		"url": "http://127.0.0.1:8080", "workspace": "workspace", "cmd": "webflow-lab", "proxy.port": "8080"}}
 	m := New(Config{Curriculum: c, Progress: &lessons.Progress{Current: state, Lessons: map[string]*lessons.Record{}}, Lang: lang, Teacher: teacher})
 	m.SetSize(80, 24)
-	m, _ = m.Update(checkedMsg{results: []lessons.Result{
+	m, _ = m.Update(CheckedMsg{Results: []lessons.Result{
 		{Check: st.Checks[0], Pass: false, Saw: explain.T("want `alias static/;`, the config says `alias static;` at conf.d/ems.conf:19",
 			"期望 `alias static/;`，配置中是 `alias static;`（conf.d/ems.conf:19）")},
 		{Check: st.Checks[1], Pass: false, Saw: explain.T("/static/ems/css/style.css got 404 from nginx: workspace/staticems/css/style.css: No such file or directory; want 200",
@@ -58,6 +58,7 @@ func TestPanelGolden(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			m := panel(t, tt.lang, tt.teacher)
+			m.scroll = 0 // from the top, whatever the check scrolled to
 			for range tt.scroll {
 				m, _ = m.Update(tea.KeyPressMsg{Code: tea.KeyDown})
 			}
@@ -168,4 +169,43 @@ func TestPanelASCII(t *testing.T) {
 func sized(m Model, w, h int) Model {
 	m.SetSize(w, h)
 	return m
+}
+
+// TestCheckScrollsIntoView: at 80×24 the step's text fills the panel, so
+// a check's results and a new hint are scrolled into view (the learner who
+// pressed c or h sees what it did), and the summary for the status line
+// counts the passing checks.
+func TestCheckScrollsIntoView(t *testing.T) {
+	for _, lang := range []string{"en", "zh"} {
+		t.Run(lang, func(t *testing.T) {
+			m := panel(t, lang, false)
+			m.results, m.scroll = nil, 0
+			m.state.Hints = 0
+			if v := m.View(); strings.Contains(v, "✗") {
+				t.Fatalf("before a check the panel shows a result:\n%s", v)
+			}
+			st := m.step
+			m, _ = m.Update(CheckedMsg{Results: []lessons.Result{
+				{Check: st.Checks[0], Pass: true, Saw: explain.T("saw-one", "saw-one")},
+				{Check: st.Checks[1], Pass: false, Saw: explain.T("saw-two", "saw-two")},
+			}})
+			v := m.View()
+			for _, want := range []string{"✓", "✗", "saw-one", "saw-two"} {
+				if !strings.Contains(v, want) {
+					t.Errorf("after a check the panel does not show %q:\n%s", want, v)
+				}
+			}
+			sum, all := m.Summary()
+			if want := map[string]string{"en": "1 of 2 checks pass", "zh": "1/2 项检查通过"}[lang]; !strings.Contains(sum, want) || all {
+				t.Errorf("summary: got %q, %v; want %q, false", sum, all, want)
+			}
+			m.scroll = 0
+			for i, want := range []string{"1/2", "2/2"} {
+				m, _ = m.Update(tea.KeyPressMsg{Code: 'h', Text: "h"})
+				if v := m.View(); !strings.Contains(v, want) {
+					t.Errorf("hint %d is not in view:\n%s", i+1, v)
+				}
+			}
+		})
+	}
 }
