@@ -13,7 +13,9 @@
 #   CASES="static:10 static:50 ems:10" sh sim/load/testdata/vs-wrk.sh /tmp/wfl 5 5
 #
 # For each case (name:connections) it prints every round's req/s, p50 and p99
-# for both tools, then the medians and bench's req/s as a fraction of wrk's.
+# for both tools (bench's as measured, and as wrk would print them: wrk
+# corrects its histogram before printing, see Histogram.CorrectedLikeWrk),
+# then the medians and bench's req/s as a fraction of wrk's.
 # wrk runs with one thread and bench with GOMAXPROCS=1 (its default on two
 # cores when the target is this machine), so each leaves the server the same
 # CPUs. It exits 1 when a median ratio falls outside 0.8–1.2, and 0 with a
@@ -107,26 +109,29 @@ for c in $CASES; do
     esac
     echo
     echo "== $name: $url, $conns connections"
-    printf '%-6s %12s %10s %10s %12s %10s %10s\n' round "wrk req/s" p50 p99 "bench req/s" p50 p99
+    printf '%-6s %12s %10s %10s %12s %10s %10s %10s %10s\n' round "wrk req/s" p50 p99 "bench req/s" p50 p99 "wrk-p50" "wrk-p99"
     : >"$D/$name.wrk"; : >"$D/$name.bench"
     for r in $(seq "$ROUNDS"); do
         wrk -t1 -c"$conns" -d"${SECS}s" --latency -H "$hdr" "$url" >"$D/wrk.out"
         w_rps=$(awk '/^Requests\/sec:/ { print $2 }' "$D/wrk.out")
         w_p50=$(us "$(awk '$1 == "50%" { print $2 }' "$D/wrk.out")")
         w_p99=$(us "$(awk '$1 == "99%" { print $2 }' "$D/wrk.out")")
-        GOMAXPROCS=1 "$WFL" bench "$url" -c "$conns" -d "${SECS}s" -H "$hdr" >"$D/bench.out"
+        LC_ALL=C GOMAXPROCS=1 "$WFL" bench "$url" -c "$conns" -d "${SECS}s" -H "$hdr" >"$D/bench.out"
         b_rps=$(awk '$1 == "Requests/sec:" { print $2 }' "$D/bench.out")
         b_p50=$(us "$(awk '$1 == "p50" { print $2 }' "$D/bench.out")")
         b_p99=$(us "$(awk '$1 == "p50" { print $6 }' "$D/bench.out")")
-        printf '%-6s %12.0f %8.0fus %8.0fus %12.0f %8.0fus %8.0fus\n' "$r" "$w_rps" "$w_p50" "$w_p99" "$b_rps" "$b_p50" "$b_p99"
+        # bench's percentiles as wrk prints its own (wrk corrects them first)
+        b_wp50=$(us "$(awk '/as wrk prints them/ { print $9 }' "$D/bench.out")")
+        b_wp99=$(us "$(awk '/as wrk prints them/ { print $13 }' "$D/bench.out")")
+        printf '%-6s %12.0f %8.0fus %8.0fus %12.0f %8.0fus %8.0fus %8.0fus %8.0fus\n' "$r" "$w_rps" "$w_p50" "$w_p99" "$b_rps" "$b_p50" "$b_p99" "$b_wp50" "$b_wp99"
         echo "$w_rps $w_p50 $w_p99" >>"$D/$name.wrk"
-        echo "$b_rps $b_p50 $b_p99 $(awk -v b="$b_rps" -v w="$w_rps" 'BEGIN { print b / w }')" >>"$D/$name.bench"
+        echo "$b_rps $b_p50 $b_p99 $(awk -v b="$b_rps" -v w="$w_rps" 'BEGIN { print b / w }') $b_wp50 $b_wp99" >>"$D/$name.bench"
     done
     m() { awk "{ print \$$2 }" "$1" | median; }
     ratio=$(m "$D/$name.bench" 4)
-    printf '%-6s %12.0f %8.0fus %8.0fus %12.0f %8.0fus %8.0fus   bench/wrk req/s: median %.2f\n' median \
+    printf '%-6s %12.0f %8.0fus %8.0fus %12.0f %8.0fus %8.0fus %8.0fus %8.0fus   bench/wrk req/s: median of the rounds %.2f\n' median \
         "$(m "$D/$name.wrk" 1)" "$(m "$D/$name.wrk" 2)" "$(m "$D/$name.wrk" 3)" \
-        "$(m "$D/$name.bench" 1)" "$(m "$D/$name.bench" 2)" "$(m "$D/$name.bench" 3)" "$ratio"
+        "$(m "$D/$name.bench" 1)" "$(m "$D/$name.bench" 2)" "$(m "$D/$name.bench" 3)" "$(m "$D/$name.bench" 5)" "$(m "$D/$name.bench" 6)" "$ratio"
     if awk -v r="$ratio" 'BEGIN { exit !(r < 0.8 || r > 1.2) }'; then
         echo "   outside ±20%"
         status=1
