@@ -297,13 +297,25 @@ func (m *Model) frame() ([]topology.Glyph, map[string]int, string) {
 			// the instance first: the reason numbers peers by their server
 			// lines ("peer 1"), and a narrow screen cuts the reason's end
 			pick = m.lang.Pick(r.Pick, r.PickZH)
-			if r.Instance != "" {
+			if m.isAppServer(r.Instance) {
 				pick = r.Instance + " · " + pick
 			}
 			break
 		}
 	}
 	return gs, busy, pick
+}
+
+// isAppServer reports whether name is one of the lab's app servers: a
+// request no peer answered has the proxy ("nginx") as its Instance, and
+// "nginx · peer 1 skipped" would name the proxy as the balancer's pick.
+func (m *Model) isAppServer(name string) bool {
+	for _, in := range m.snap.Instances {
+		if in.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // busyIn names the instance whose worker a request occupies at p: from
