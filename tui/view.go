@@ -152,9 +152,9 @@ func (m *Model) Render() string {
 		return m.tooSmall()
 	}
 	header := m.header()
-	status := m.statusLine()
+	status := m.statusLines()
 	footer := m.footer()
-	bodyH := m.h - 1 - 1 - lines(footer)
+	bodyH := m.h - 1 - len(status) - lines(footer)
 	var body string
 	switch {
 	case m.over == overHelp:
@@ -169,7 +169,7 @@ func (m *Model) Render() string {
 			body = m.overlayWelcome(body, bodyH)
 		}
 	}
-	return strings.Join([]string{header, body, status, footer}, "\n")
+	return strings.Join([]string{header, body, strings.Join(status, "\n"), footer}, "\n")
 }
 
 func lines(s string) int { return strings.Count(s, "\n") + 1 }
@@ -490,55 +490,6 @@ func speedText(x float64) string {
 		return "½×"
 	}
 	return fmt.Sprintf("%g×", x)
-}
-
-func (m *Model) statusLine() string {
-	if m.input != inputNone {
-		m.ti.SetWidth(m.w - 2)
-		return m.th.Fit(m.ti.View(), m.w)
-	}
-	st := m.th.S.Status
-	if !m.statusOK {
-		st = m.th.S.Bad
-	}
-	text := m.status
-	if text == "" && m.over == overError {
-		text = m.lang.T("status.fixhint")
-		st = m.th.S.Dim
-	} else if text == "" && m.snap.Recording != nil {
-		text = m.lang.T("status.replayhint")
-		st = m.th.S.Dim
-	} else if text == "" {
-		text = m.lang.T("status.hint")
-		if m.snap.URL != "" {
-			text = m.lang.F("status.hinturl", m.snap.URL)
-		}
-		st = m.th.S.Dim
-	}
-	return st.Render(m.fitKeepingTail(" "+text, m.w))
-}
-
-// fitKeepingTail fits a status line into w cells; when it is too long and
-// ends in a control's real equivalent ("· ≈ uwsgi --stop uwsgi-1.pid") or
-// the command a key typed ("· :browse 3 …"), what was done is cut instead,
-// so the equivalent stays in sight: it is what the learner takes away.
-func (m *Model) fitKeepingTail(text string, w int) string {
-	if cell.Width(text) <= w {
-		return m.th.Fit(text, w)
-	}
-	i := strings.LastIndex(text, m.th.G.Dot+"≈ ")
-	if i < 0 {
-		i = strings.LastIndex(text, m.th.G.Dot+":")
-	}
-	if i <= 0 {
-		return m.th.Fit(text, w)
-	}
-	head, tail := text[:i], text[i:]
-	if room := w - cell.Width(tail); room >= 12 {
-		return m.th.Fit(m.th.Trunc(head, room)+tail, w)
-	}
-	// the equivalent alone is already a line: it is the part to keep
-	return m.th.Fit(" "+strings.TrimPrefix(tail, m.th.G.Dot), w)
 }
 
 func (m *Model) footer() string {
