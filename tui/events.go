@@ -245,6 +245,22 @@ func (m *Model) moving() bool {
 	return false
 }
 
+// playing lists the requests whose replay has not reached its end (the
+// answer back at the browser), by id.
+func (m *Model) playing() map[string]bool {
+	out := map[string]bool{}
+	for _, a := range m.anims {
+		r := m.store.Get(a.id)
+		if r == nil {
+			continue
+		}
+		if p, _ := m.replay.At(r.Stops(), m.clock-a.start, r.Done); !p.Done {
+			out[r.ID] = true
+		}
+	}
+	return out
+}
+
 // step moves the paused replay to the next stop of any moving request.
 func (m *Model) step() {
 	var next time.Duration = -1

@@ -246,6 +246,7 @@ func (m *Model) main(h int) string {
 		m.logs.SetRequest(sel, false)
 	}
 	m.reqs.SetHeld(m.heldIDs())
+	m.reqs.SetPlaying(m.playing())
 	m.reqs.SetDropped(m.dropped, m.skippedReqs)
 	m.stats.SetSnapshot(m.snap, m.rps)
 	m.bps.SetSnapshot(m.snap, m.opts.Now(), m.breakOffered())
@@ -412,11 +413,14 @@ func (m *Model) detailBox(w, h int) string {
 	return m.th.Box(title, tabs.String()+"\n"+body, w, h, m.focus == focusDetail)
 }
 
-// inFlight counts requests the browser still waits for.
+// inFlight counts the requests not yet answered as the screen shows them:
+// those the lab still works on, and those whose slowed replay has not yet
+// brought the answer back (a ● still moving is a request in flight).
 func (m *Model) inFlight() int {
 	n := 0
+	playing := m.playing()
 	for i := m.store.Len() - 1; i >= 0 && i >= m.store.Len()-500; i-- {
-		if !m.store.At(i).Done {
+		if r := m.store.At(i); !r.Done || playing[r.ID] {
 			n++
 		}
 	}
