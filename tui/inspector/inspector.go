@@ -269,7 +269,9 @@ func (m Model) sqlLines() []string {
 			out = append(out, hang(l, m.w, indent)...)
 		}
 		if st.Phase == trace.Failed {
-			out = append(out, m.th.S.Bad.Render(m.lang.Pick(st.Why, st.WhyZH)))
+			for _, l := range hang(m.lang.Pick(st.Why, st.WhyZH), m.w, 4) {
+				out = append(out, m.th.S.Bad.Render(l))
+			}
 		}
 	}
 	return out

@@ -250,10 +250,12 @@ func TestDumpShowsEveryByte(t *testing.T) {
 func TestSQLWraps(t *testing.T) {
 	stmt := "SELECT e.id, e.name, e.email, e.department, e.salary, e.hired_at FROM employees AS e JOIN users AS u ON u.employee_id = e.id WHERE u.username = ? AND e.active = 1 ORDER BY e.name LIMIT 50"
 	args := `["alice", 1, "some quite long argument value that will not fit on a line at eighty columns"]`
+	why := "SELECT e.id, e.name, e.email FROM employees AS e ...: sql: no rows in result set, so the app answers 404 to this request"
 	req := request(t)
 	for i, st := range req.Steps {
 		if st.PDU != nil && st.PDU.Kind == trace.SQL {
 			req.Steps[i].PDU = &trace.PDU{Kind: trace.SQL, Data: []byte(stmt + "\n-- args: " + args + "\n-- took: 52µs\n")}
+			req.Steps[i].Phase, req.Steps[i].Why = trace.Failed, why
 		}
 	}
 	for _, w := range []int{78, 158} {
@@ -266,7 +268,7 @@ func TestSQLWraps(t *testing.T) {
 				v := m.View()
 				screentest.Fits(t, v, w, 22)
 				plain := strings.Join(strings.Fields(screentest.Plain(v)), " ")
-				for _, want := range []string{stmt, "-- args: " + args, "-- took: 52µs"} {
+				for _, want := range []string{stmt, "-- args: " + args, "-- took: 52µs", why} {
 					if !strings.Contains(plain, want) {
 						t.Errorf("the SQL view cut %q:\n%s", want, screentest.Plain(v))
 					}
