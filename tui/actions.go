@@ -66,7 +66,7 @@ func (m *Model) control(key bool, commands ...string) tea.Cmd {
 		return nil
 	}
 	lab, ctx := m.lab, m.ctx
-	m.status, m.statusOK = m.lang.F("status.running", strings.Join(commands, "; ")), true
+	m.sayKey(true, "status.running", strings.Join(commands, "; "))
 	return func() tea.Msg {
 		var out controlsDoneMsg
 		for _, c := range commands {
@@ -95,7 +95,7 @@ func (m *Model) onControl(msg controlDoneMsg) tea.Cmd {
 			// a virtual browser cannot read the captcha: offer the fix on
 			// the same key rather than an error to read
 			m.captchaOffer = true
-			m.status, m.statusOK = m.lang.F("status.captcha", traffic.CaptchaCommand), false
+			m.sayKey(false, "status.captcha", traffic.CaptchaCommand)
 			m.logs.Append(logs.Actions, []string{m.opts.Now().Format("15:04:05") + "  " + msg.command + ": " +
 				firstLine(errText(msg.err, m.lang.Code()))})
 			return nil
@@ -104,7 +104,7 @@ func (m *Model) onControl(msg controlDoneMsg) tea.Cmd {
 		if errors.As(msg.err, &e) && (e.Where != "" || e.Why.EN != "") {
 			m.over, m.overErr = overError, msg.err
 		}
-		m.status, m.statusOK = firstLine(errText(msg.err, m.lang.Code())), false
+		m.sayErr(msg.err)
 		m.logs.Append(logs.Actions, []string{m.opts.Now().Format("15:04:05") + "  " + msg.command + ": " + m.status})
 		return nil
 	}
@@ -119,7 +119,7 @@ func (m *Model) onControl(msg controlDoneMsg) tea.Cmd {
 	}
 	if msg.res.At.IsZero() || msg.res.At.After(m.seenAction) {
 		eq := msg.res.Equivalent
-		m.logAction(msg.res.Did.In(m.lang.Code()), eq, m.typedAs[msg.res.At.UnixNano()])
+		m.logAction(msg.res.Did, eq, m.typedAs[msg.res.At.UnixNano()])
 		if msg.res.At.After(m.seenAction) {
 			m.seenAction = msg.res.At
 		}
@@ -224,10 +224,10 @@ func (m *Model) sendRequest(path string) tea.Cmd {
 	}
 	url := m.snap.URL
 	if m.lab == nil || url == "" {
-		m.status, m.statusOK = m.lang.T("status.noproxy"), false
+		m.sayKey(false, "status.noproxy")
 		return nil
 	}
-	m.status, m.statusOK = m.lang.F("status.sending", "GET "+path, url), true
+	m.sayKey(true, "status.sending", "GET "+path, url)
 	m.reqs.Follow() // the request about to appear is the one to watch
 	ctx := m.ctx
 	return func() tea.Msg {
@@ -251,10 +251,10 @@ func (m *Model) sendRequest(path string) tea.Cmd {
 
 func (m *Model) onSent(msg requestSentMsg) {
 	if msg.err != nil {
-		m.status, m.statusOK = m.lang.F("status.sendfailed", "GET "+msg.path, msg.err), false
+		m.sayKey(false, "status.sendfailed", "GET "+msg.path, msg.err)
 		return
 	}
-	m.status, m.statusOK = m.lang.F("status.sent", "GET "+msg.path, msg.status, m.snap.URL+msg.path), msg.status < 500
+	m.sayKey(msg.status < 500, "status.sent", "GET "+msg.path, msg.status, m.snap.URL+msg.path)
 }
 
 // editor returns the learner's editor: $VISUAL, then $EDITOR, then on
@@ -319,7 +319,7 @@ func (m *Model) editConfig() tea.Cmd {
 func (m *Model) editFile(where string) tea.Cmd {
 	ed := m.editor()
 	if where == "" {
-		m.status, m.statusOK = m.lang.T("status.nofile"), false
+		m.sayKey(false, "status.nofile")
 		return nil
 	}
 	file, line := splitWhere(where)
@@ -329,11 +329,11 @@ func (m *Model) editFile(where string) tea.Cmd {
 		file = filepath.Join(m.snap.Dir, file)
 	}
 	if ed == nil {
-		m.status, m.statusOK = m.lang.F("status.noeditor", file), false
+		m.sayKey(false, "status.noeditor", file)
 		return nil
 	}
 	if _, err := exec.LookPath(ed[0]); err != nil {
-		m.status, m.statusOK = m.lang.F("status.editorfailed", strings.Join(ed, " "), err), false
+		m.sayKey(false, "status.editorfailed", strings.Join(ed, " "), err)
 		return nil
 	}
 	args := append([]string(nil), ed[1:]...)
@@ -372,7 +372,7 @@ func splitWhere(w string) (string, int) {
 // lab yet → retry starting it.
 func (m *Model) afterEdit(msg editorClosedMsg) tea.Cmd {
 	if msg.err != nil {
-		m.status, m.statusOK = m.lang.F("status.editorfailed", strings.Join(m.editor(), " "), msg.err), false
+		m.sayKey(false, "status.editorfailed", strings.Join(m.editor(), " "), msg.err)
 		return nil
 	}
 	if m.lab == nil {
@@ -391,7 +391,7 @@ func (m *Model) retry() tea.Cmd {
 		return nil
 	}
 	start := m.opts.Start
-	m.status, m.statusOK = m.lang.T("status.starting"), true
+	m.sayKey(true, "status.starting")
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
@@ -403,11 +403,11 @@ func (m *Model) retry() tea.Cmd {
 func (m *Model) onStarted(msg labStartedMsg) tea.Cmd {
 	if msg.err != nil {
 		m.overErr = msg.err
-		m.status, m.statusOK = m.lang.T("status.stillfails"), false
+		m.sayKey(false, "status.stillfails")
 		return nil
 	}
 	m.setLab(msg.lab, nil)
-	m.status, m.statusOK = m.lang.T("status.started"), true
+	m.sayKey(true, "status.started")
 	return tea.Batch(m.waitEvents(time.Time{}), m.readLogs(0), m.startLive())
 }
 
@@ -436,10 +436,10 @@ func errorFile(err error, s snap.Snapshot) string {
 func (m *Model) selectFromLog(line string) {
 	if r := logs.FindRequest(m.store.All(), line); r != nil {
 		m.reqs.Select(r.ID)
-		m.status, m.statusOK = m.lang.F("status.fromlog", r.Seq), true
+		m.sayKey(true, "status.fromlog", r.Seq)
 		return
 	}
-	m.status, m.statusOK = m.lang.T("status.nolinkedreq"), false
+	m.sayKey(false, "status.nolinkedreq")
 }
 
 func errorsAs(err error, target any) bool { return err != nil && errors.As(err, target) }

@@ -41,10 +41,12 @@ func (m *Model) openInput(kind input, value string) {
 
 func (m *Model) closeInput() {
 	m.input = inputNone
+	m.cands = nil
 	m.ti.Blur()
 }
 
 func (m *Model) onInputKey(k tea.KeyPressMsg) tea.Cmd {
+	m.cands = nil // the candidates answer the last tab only
 	switch k.String() {
 	case "esc":
 		if m.input == inputFilter {
@@ -171,9 +173,9 @@ func (m *Model) complete(v string) string {
 	if len(match) == 1 {
 		return head + common + " "
 	}
-	if common == prefix {
-		m.status, m.statusOK = strings.Join(match, "  "), true
-	}
+	// several fit: the status line is hidden under the prompt, so they are
+	// listed above it until the next key
+	m.cands = match
 	return head + common
 }
 
@@ -216,7 +218,7 @@ func (m *Model) command(line string) tea.Cmd {
 			m.speed = i
 			return nil
 		}
-		m.status, m.statusOK = m.lang.F("status.badspeed", arg), false
+		m.sayKey(false, "status.badspeed", arg)
 		return nil
 	case "send", "get":
 		p := arg

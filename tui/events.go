@@ -6,8 +6,10 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"webflow-lab/servers/explain"
 	"webflow-lab/servers/trace"
 	"webflow-lab/tui/flow"
+	"webflow-lab/tui/i18n"
 	"webflow-lab/tui/logs"
 	"webflow-lab/tui/topology"
 )
@@ -121,7 +123,7 @@ func (m *Model) onEvents(msg eventArrivedMsg) tea.Cmd {
 	for _, e := range m.buf {
 		if e.State {
 			state = true
-			m.logState(m.lang.Pick(e.Why, e.WhyZH))
+			m.logState(e.Why, e.WhyZH)
 			continue
 		}
 		r := m.store.Add(e)
@@ -243,6 +245,22 @@ func (m *Model) moving() bool {
 	return false
 }
 
+// playing lists the requests whose replay has not reached its end (the
+// answer back at the browser), by id.
+func (m *Model) playing() map[string]bool {
+	out := map[string]bool{}
+	for _, a := range m.anims {
+		r := m.store.Get(a.id)
+		if r == nil {
+			continue
+		}
+		if p, _ := m.replay.At(r.Stops(), m.clock-a.start, r.Done); !p.Done {
+			out[r.ID] = true
+		}
+	}
+	return out
+}
+
 // step moves the paused replay to the next stop of any moving request.
 func (m *Model) step() {
 	var next time.Duration = -1
@@ -297,13 +315,25 @@ func (m *Model) frame() ([]topology.Glyph, map[string]int, string) {
 			// the instance first: the reason numbers peers by their server
 			// lines ("peer 1"), and a narrow screen cuts the reason's end
 			pick = m.lang.Pick(r.Pick, r.PickZH)
-			if r.Instance != "" {
+			if m.isAppServer(r.Instance) {
 				pick = r.Instance + " · " + pick
 			}
 			break
 		}
 	}
 	return gs, busy, pick
+}
+
+// isAppServer reports whether name is one of the lab's app servers: a
+// request no peer answered has the proxy ("nginx") as its Instance, and
+// "nginx · peer 1 skipped" would name the proxy as the balancer's pick.
+func (m *Model) isAppServer(name string) bool {
+	for _, in := range m.snap.Instances {
+		if in.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // busyIn names the instance whose worker a request occupies at p: from
@@ -384,26 +414,27 @@ func (m *Model) onLogs(msg logsReadMsg) {
 // logState records a state change the servers reported ("upstream server
 // temporarily disabled"); the status line shows it unless a control's result
 // is there from the last few seconds (that one names its real equivalent).
-func (m *Model) logState(why string) {
+func (m *Model) logState(why, whyZH string) {
 	stamp := m.opts.Now().Format("15:04:05")
-	m.logs.Append(logs.Actions, []string{stamp + "  " + why})
+	m.logs.Append(logs.Actions, []string{stamp + "  " + m.lang.Pick(why, whyZH)})
 	if m.opts.Now().Sub(m.statusAt) > 3*time.Second {
-		m.status, m.statusOK = why, true
+		m.say(true, func(l i18n.Lang) string { return l.Pick(why, whyZH) })
 	}
 }
 
 // logAction records a control and its real equivalent ("≈ uwsgi --stop
 // uwsgi-1.pid"); a control with none that a single key sent names the
 // ':' command the key typed.
-func (m *Model) logAction(did, equivalent, typed string) {
-	line := did
+func (m *Model) logAction(did explain.Text, equivalent, typed string) {
+	tail := ""
 	switch {
 	case equivalent != "":
-		line += m.th.G.Dot + "≈ " + equivalent
+		tail = m.th.G.Dot + "≈ " + equivalent
 	case typed != "":
-		line += m.th.G.Dot + ":" + typed
+		tail = m.th.G.Dot + ":" + typed
 	}
-	m.status, m.statusOK, m.statusAt = line, true, m.opts.Now()
+	m.sayText(true, did, tail)
+	m.statusAt = m.opts.Now()
 	stamp := m.opts.Now().Format("15:04:05")
-	m.logs.Append(logs.Actions, []string{stamp + "  " + line})
+	m.logs.Append(logs.Actions, []string{stamp + "  " + m.status})
 }

@@ -116,6 +116,10 @@ func (f *fakeLab) Complete(line string) []string {
 		vals = []string{"proxy", "uwsgi-1", "uwsgi-2"}
 	case "strategy":
 		vals = []string{"round-robin", "weight", "ip_hash", "least_conn", "hash", "random"}
+	case "break":
+		vals = []string{"proxy", "upstream", "queue", "app", "db", "db-return", "app-return", "uwsgi-return", "response"}
+	case "browse":
+		vals = []string{"3", "open-list", "login-list"}
 	}
 	var out []string
 	for _, v := range vals {

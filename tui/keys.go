@@ -317,7 +317,7 @@ func (m *Model) panelKey(k tea.KeyPressMsg) (tea.Cmd, bool) {
 				if r, ok := m.traffic.Selected(); ok && r.Running() {
 					return m.runKey("traffic stop " + itoa(r.ID)), true
 				}
-				m.status, m.statusOK = m.lang.T("status.norun"), false
+				m.sayKey(false, "status.norun")
 				return nil, true
 			case "X":
 				return m.runKey("traffic stop all"), true

@@ -104,6 +104,49 @@ func TestCompletion(t *testing.T) {
 	}
 }
 
+// TestCompletionShowsCandidates: with several candidates, tab completes
+// their common prefix and lists them above the ':' prompt (the status line,
+// where they used to go, is hidden while the prompt is open); the next key
+// takes the list away.
+func TestCompletionShowsCandidates(t *testing.T) {
+	tests := []struct {
+		typed, want string
+		cands       []string
+	}{
+		{"br", "br", []string{"break", "browse"}},
+		{"break ", "break ", []string{"proxy", "upstream", "queue", "app", "db", "db-return", "app-return", "uwsgi-return", "response"}},
+		{"break a", "break app", []string{"app", "app-return"}},
+		{"break u", "break u", []string{"upstream", "uwsgi-return"}},
+	}
+	for _, lang := range []i18n.Lang{i18n.EN, i18n.ZH} {
+		for _, tt := range tests {
+			t.Run(string(lang)+"/"+tt.typed, func(t *testing.T) {
+				m := newTestModel(t, simCommands{newFakeLab()}, lang, 80, 24)
+				press(t, m, ":")
+				typeText(m, tt.typed)
+				press(t, m, "tab")
+				if got := m.ti.Value(); got != tt.want {
+					t.Errorf("tab after %q gave %q, want %q", tt.typed, got, tt.want)
+				}
+				out := m.Render()
+				screentest.Fits(t, out, 80, 24)
+				lines := strings.Split(screentest.Plain(out), "\n")
+				above, prompt := lines[len(lines)-4], lines[len(lines)-3]
+				if prompt != strings.TrimRight(":"+tt.want, " ") { // Plain trims the line
+					t.Errorf("prompt line %q, want %q", prompt, ":"+tt.want)
+				}
+				if got := strings.Fields(above); strings.Join(got, " ") != strings.Join(tt.cands, " ") {
+					t.Errorf("line above the prompt %q, want the candidates %q", above, tt.cands)
+				}
+				typeText(m, "x")
+				if strings.Contains(screentest.Plain(m.Render()), strings.Join(tt.cands, "  ")) {
+					t.Errorf("the candidates stay after the next key")
+				}
+			})
+		}
+	}
+}
+
 func TestLanguageSwitchesLive(t *testing.T) {
 	m := newTestModel(t, newFakeLab(), i18n.EN, 80, 24)
 	if !strings.Contains(m.Render(), "requests") {
@@ -458,12 +501,15 @@ func TestOutputOverlay(t *testing.T) {
 // status line is cut before its real equivalent, never the equivalent.
 func TestStatusKeepsTheEquivalent(t *testing.T) {
 	m := newTestModel(t, newFakeLab(), i18n.EN, 80, 24)
-	m.logAction("stopped uwsgi-1 gracefully: it finished its requests in flight, then closed its sockets and removed its pidfile",
+	m.logAction(explain.T("stopped uwsgi-1 gracefully: it finished its requests in flight, then closed its sockets and removed its pidfile, "+
+		"and the proxy marked it down after its next failed connect, as nginx does after max_fails", "已停止 uwsgi-1"),
 		"uwsgi --stop uwsgi-1.pid", "")
-	lines := strings.Split(screentest.Plain(m.Render()), "\n")
-	status := lines[len(lines)-3]
-	if !strings.HasSuffix(strings.TrimSpace(status), "≈ uwsgi --stop uwsgi-1.pid") || !strings.HasPrefix(status, " stopped uwsgi-1") {
-		t.Errorf("status line %q, want what was done cut and the equivalent whole", status)
+	out := m.Render()
+	screentest.Fits(t, out, 80, 24)
+	lines := strings.Split(screentest.Plain(out), "\n")
+	first, second := lines[len(lines)-4], lines[len(lines)-3]
+	if !strings.HasSuffix(strings.TrimSpace(second), "≈ uwsgi --stop uwsgi-1.pid") || !strings.HasPrefix(first, " stopped uwsgi-1") {
+		t.Errorf("status lines %q, %q, want what was done cut and the equivalent whole", first, second)
 	}
 }
 

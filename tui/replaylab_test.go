@@ -67,6 +67,7 @@ func TestReplayGolden(t *testing.T) {
 		for _, sz := range screentest.Sizes {
 			t.Run(fmt.Sprintf("%s-%dx%d", lang, sz.W, sz.H), func(t *testing.T) {
 				m, _ := playedReplay(t, lang, sz.W, sz.H)
+				settle(m) // the screen's slowed replay over too
 				m.Update(key("9"))
 				out := m.Render()
 				screentest.Fits(t, out, sz.W, sz.H)

@@ -153,9 +153,12 @@ type Model struct {
 	ti         textinput.Model
 	status     string // the last action and its real equivalent
 	statusOK   bool
-	statusAt   time.Time // when a control last wrote the status line
-	seenAction time.Time // the newest of the lab's actions already logged
-	startedAt  time.Time // actions before this one happened before the screen
+	statusOf   func(i18n.Lang) string // renders status in a language (status.go)
+	statusWas  string                 // status as statusOf last rendered it
+	cands      []string               // the last tab's candidates, shown above the ':' line
+	statusAt   time.Time              // when a control last wrote the status line
+	seenAction time.Time              // the newest of the lab's actions already logged
+	startedAt  time.Time              // actions before this one happened before the screen
 	actions    []string
 	// typedAs is the ':' command a single key ran, by its result's time,
 	// for results that name no real equivalent
@@ -298,7 +301,7 @@ func (m *Model) refreshSnap(force bool) {
 		if a.At.After(m.seenAction) {
 			m.seenAction = a.At
 			if !a.At.Before(m.startedAt) {
-				m.logAction(a.Did.In(m.lang.Code()), a.Equivalent, m.typedAs[a.At.UnixNano()])
+				m.logAction(a.Did, a.Equivalent, m.typedAs[a.At.UnixNano()])
 			}
 		}
 	}
@@ -320,6 +323,7 @@ func (m *Model) setLang(l i18n.Lang) {
 	if m.lesson != nil {
 		m.lesson.SetLang(l.Code())
 	}
+	m.restatus()
 }
 
 // Lang is the screen's language.

@@ -80,6 +80,9 @@ func TestScreensGolden(t *testing.T) {
 					f := newFakeLab()
 					m := newTestModel(t, f, lang, sz.W, sz.H)
 					feed(t, m, f, hops(t))
+					if sc.name != "animated" {
+						settle(m) // the screen at rest: the replays over
+					}
 					sc.setup(m)
 					out := m.Render()
 					screentest.Fits(t, out, sz.W, sz.H)
@@ -91,6 +94,12 @@ func TestScreensGolden(t *testing.T) {
 			}
 		}
 	}
+}
+
+// settle plays the replays to their end, as a minute of frames would.
+func settle(m *Model) {
+	m.clock += time.Minute
+	m.prune()
 }
 
 func TestSpecialScreensGolden(t *testing.T) {
@@ -117,6 +126,7 @@ func TestSpecialScreensGolden(t *testing.T) {
 				t.Cleanup(m.Close)
 				m.Update(tea.WindowSizeMsg{Width: sz.W, Height: sz.H})
 				feed(t, m, f, hops(t))
+				settle(m)
 				out := m.Render()
 				screentest.Fits(t, out, sz.W, sz.H)
 				for _, k := range []string{"w:", "u:", "K:", "f:", "b:"} {
@@ -132,6 +142,7 @@ func TestSpecialScreensGolden(t *testing.T) {
 				t.Cleanup(m.Close)
 				m.Update(tea.WindowSizeMsg{Width: sz.W, Height: sz.H})
 				feed(t, m, f, hops(t))
+				settle(m)
 				m.Update(key("t"))
 				out := m.Render()
 				screentest.Fits(t, out, sz.W, sz.H)

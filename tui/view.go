@@ -157,9 +157,9 @@ func (m *Model) Render() string {
 		return m.tooSmall()
 	}
 	header := m.header()
-	status := m.statusLine()
+	status := m.statusLines()
 	footer := m.footer()
-	bodyH := m.h - 1 - 1 - lines(footer)
+	bodyH := m.h - 1 - len(status) - lines(footer)
 	var body string
 	switch {
 	case m.over == overHelp:
@@ -174,7 +174,7 @@ func (m *Model) Render() string {
 			body = m.overlayWelcome(body, bodyH)
 		}
 	}
-	return strings.Join([]string{header, body, status, footer}, "\n")
+	return strings.Join([]string{header, body, strings.Join(status, "\n"), footer}, "\n")
 }
 
 func lines(s string) int { return strings.Count(s, "\n") + 1 }
@@ -251,6 +251,7 @@ func (m *Model) main(h int) string {
 		m.logs.SetRequest(sel, false)
 	}
 	m.reqs.SetHeld(m.heldIDs())
+	m.reqs.SetPlaying(m.playing())
 	m.reqs.SetDropped(m.dropped, m.skippedReqs)
 	m.stats.SetSnapshot(m.snap, m.rps)
 	m.bps.SetSnapshot(m.snap, m.opts.Now(), m.breakOffered())
@@ -417,11 +418,14 @@ func (m *Model) detailBox(w, h int) string {
 	return m.th.Box(title, tabs.String()+"\n"+body, w, h, m.focus == focusDetail)
 }
 
-// inFlight counts requests the browser still waits for.
+// inFlight counts the requests not yet answered as the screen shows them:
+// those the lab still works on, and those whose slowed replay has not yet
+// brought the answer back (a ● still moving is a request in flight).
 func (m *Model) inFlight() int {
 	n := 0
+	playing := m.playing()
 	for i := m.store.Len() - 1; i >= 0 && i >= m.store.Len()-500; i-- {
-		if !m.store.At(i).Done {
+		if r := m.store.At(i); !r.Done || playing[r.ID] {
 			n++
 		}
 	}
@@ -495,55 +499,6 @@ func speedText(x float64) string {
 		return "½×"
 	}
 	return fmt.Sprintf("%g×", x)
-}
-
-func (m *Model) statusLine() string {
-	if m.input != inputNone {
-		m.ti.SetWidth(m.w - 2)
-		return m.th.Fit(m.ti.View(), m.w)
-	}
-	st := m.th.S.Status
-	if !m.statusOK {
-		st = m.th.S.Bad
-	}
-	text := m.status
-	if text == "" && m.over == overError {
-		text = m.lang.T("status.fixhint")
-		st = m.th.S.Dim
-	} else if text == "" && m.snap.Recording != nil {
-		text = m.lang.T("status.replayhint")
-		st = m.th.S.Dim
-	} else if text == "" {
-		text = m.lang.T("status.hint")
-		if m.snap.URL != "" {
-			text = m.lang.F("status.hinturl", m.snap.URL)
-		}
-		st = m.th.S.Dim
-	}
-	return st.Render(m.fitKeepingTail(" "+text, m.w))
-}
-
-// fitKeepingTail fits a status line into w cells; when it is too long and
-// ends in a control's real equivalent ("· ≈ uwsgi --stop uwsgi-1.pid") or
-// the command a key typed ("· :browse 3 …"), what was done is cut instead,
-// so the equivalent stays in sight: it is what the learner takes away.
-func (m *Model) fitKeepingTail(text string, w int) string {
-	if cell.Width(text) <= w {
-		return m.th.Fit(text, w)
-	}
-	i := strings.LastIndex(text, m.th.G.Dot+"≈ ")
-	if i < 0 {
-		i = strings.LastIndex(text, m.th.G.Dot+":")
-	}
-	if i <= 0 {
-		return m.th.Fit(text, w)
-	}
-	head, tail := text[:i], text[i:]
-	if room := w - cell.Width(tail); room >= 12 {
-		return m.th.Fit(m.th.Trunc(head, room)+tail, w)
-	}
-	// the equivalent alone is already a line: it is the part to keep
-	return m.th.Fit(" "+strings.TrimPrefix(tail, m.th.G.Dot), w)
 }
 
 func (m *Model) footer() string {

@@ -99,6 +99,11 @@ func labPorts(t *testing.T) (int, int) {
 	return 0, 0
 }
 
+// answered is how long a row may take to show its status: the list shows it
+// once the screen's slowed replay has brought the answer back (a dynamic
+// page's replay takes several seconds at 1×).
+const answered = 30 * time.Second
+
 // TestTUIEndToEnd runs the real binary in tmux: a request sent with an HTTP
 // client shows up in the list, the strategy switches to ip_hash, stopping
 // instances sends the next requests to the other and then gives a 502, a
@@ -152,7 +157,7 @@ func TestTUIEndToEnd(t *testing.T) {
 		if st := get("/login/"); st != 200 {
 			t.Fatalf("GET /login/ = %d", st)
 		}
-		s.waitFor("/login/ 200 in the list", 10*time.Second, func(scr string) bool {
+		s.waitFor("/login/ 200 in the list", answered, func(scr string) bool {
 			return rowWith(scr, "GET", "/login/", "200") != ""
 		})
 	})
@@ -161,7 +166,7 @@ func TestTUIEndToEnd(t *testing.T) {
 		s.keys(":strategy ip_hash", "Enter")
 		s.waitText("upstream ems: ip_hash")
 		get("/login/")
-		s.waitFor("the request after the switch", 10*time.Second, func(scr string) bool {
+		s.waitFor("the request after the switch", answered, func(scr string) bool {
 			return len(rowsWith(scr, "GET  /login/", " 200 ")) >= 2
 		})
 	})
@@ -242,7 +247,7 @@ func TestTUIEndToEnd(t *testing.T) {
 				t.Fatalf("GET /register/ with uwsgi-2 up = %d", st)
 			}
 		}
-		scr := s.waitFor("two answered /register/ rows", 10*time.Second, func(scr string) bool {
+		scr := s.waitFor("two answered /register/ rows", answered, func(scr string) bool {
 			return len(rowsWith(scr, "GET  /register/", " 200 ")) == 2
 		})
 		for _, l := range rowsWith(scr, "GET  /register/") {
@@ -255,7 +260,7 @@ func TestTUIEndToEnd(t *testing.T) {
 		if st := get("/employees/"); st != 502 {
 			t.Errorf("GET /employees/ with both stopped = %d, want 502", st)
 		}
-		s.waitFor("a 502 row", 10*time.Second, func(scr string) bool {
+		s.waitFor("a 502 row", answered, func(scr string) bool {
 			return rowWith(scr, "/employees/", "502") != ""
 		})
 		s.keys(":start uwsgi-1", "Enter")

@@ -12,6 +12,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"webflow-lab/tui/cell"
 	"webflow-lab/tui/i18n"
 	"webflow-lab/tui/snap"
 	"webflow-lab/tui/theme"
@@ -72,11 +73,17 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 func (m Model) View() string {
 	s := m.th.S
 	var lines []string
+	// the advice wraps: its end (":break HOP [PATH]") is the part to act on
+	wrap := func(text string, st theme.Style) {
+		for _, l := range cell.Wrap(text, m.w) {
+			lines = append(lines, st.Render(l))
+		}
+	}
 	if !m.offered {
-		lines = append(lines, s.Dim.Render(m.lang.T("bp.notyet")))
+		wrap(m.lang.T("bp.notyet"), s.Dim)
 	}
 	if len(m.snap.Breakpoints) == 0 {
-		lines = append(lines, m.lang.T("bp.none"))
+		wrap(m.lang.T("bp.none"), theme.NewStyle())
 	}
 	for _, b := range m.snap.Breakpoints {
 		where := b.Hop
@@ -99,7 +106,8 @@ func (m Model) View() string {
 		}
 		lines = append(lines, mark+line)
 	}
-	lines = append(lines, "", s.Dim.Render(m.lang.T("bp.keys")))
+	lines = append(lines, "")
+	wrap(m.lang.T("bp.keys"), s.Dim)
 	out := make([]string, m.h)
 	for i := range out {
 		if i < len(lines) {

@@ -239,7 +239,7 @@ var catalog = map[string]entry{
 	"status.sent":         {"%s → %d  (≈ curl -i %s)", "%s → %d  （≈ curl -i %s）"},
 	"status.sendfailed":   {"%s failed: %v", "%s 失败：%v"},
 	"status.nofile":       {"No file to edit.", "没有可编辑的文件。"},
-	"status.noeditor":     {"$EDITOR is not set (start webflow-lab after export EDITOR=nano, or vim): edit %s in another terminal, then press r.", "没有设置 $EDITOR（可先 export EDITOR=nano 或 vim 再启动 webflow-lab）：请在另一个终端编辑 %s，然后按 r。"},
+	"status.noeditor":     {"Edit %s in another terminal, then press r ($EDITOR is not set: start webflow-lab after export EDITOR=nano, or vim).", "请在另一个终端编辑 %s，然后按 r（没有设置 $EDITOR：可先 export EDITOR=nano 或 vim 再启动 webflow-lab）。"},
 	"status.editorfailed": {"The editor %q failed: %v", "编辑器 %q 运行失败：%v"},
 	"status.starting":     {"starting the lab …", "正在启动实验环境 …"},
 	"status.stillfails":   {"The lab still cannot start: see the error above.", "实验环境仍然无法启动：见上面的错误。"},

@@ -259,10 +259,19 @@ func (m Model) sqlLines() []string {
 		}
 		out = append(out, m.th.S.PanelTtl.Render(head))
 		for _, l := range strings.Split(strings.TrimRight(string(st.PDU.Data), "\n"), "\n") {
-			out = append(out, l)
+			// the statement and its arguments are what this tab is for:
+			// wrapped, never cut; a comment's continuation lines under its
+			// text ("-- args: " hangs), the statement's indented
+			indent := 4
+			if c, _, ok := strings.Cut(l, ": "); ok && strings.HasPrefix(c, "-- ") && !strings.Contains(c[3:], " ") {
+				indent = cellW(c) + 2
+			}
+			out = append(out, hang(l, m.w, indent)...)
 		}
 		if st.Phase == trace.Failed {
-			out = append(out, m.th.S.Bad.Render(m.lang.Pick(st.Why, st.WhyZH)))
+			for _, l := range hang(m.lang.Pick(st.Why, st.WhyZH), m.w, 4) {
+				out = append(out, m.th.S.Bad.Render(l))
+			}
 		}
 	}
 	return out
@@ -323,47 +332,86 @@ func (m Model) uwsgiLines() ([]string, int) {
 	}
 	out := []string{m.th.S.PanelTtl.Render(title)}
 	focus := -1
+	// offset, hex, label, length, then the text; its column is what is left
+	pre := 2 + 4 + 2 + hexW + 1 + 6 + 1 + 4 + 2
+	textW := max(m.w-pre, 12)
 	for _, f := range fields {
-		hex := hexRun(f.Bytes, lenBytes(f.Kind), limit, "|", " "+g.Ellipsis)
 		label := m.lang.T("insp." + f.Kind)
-		text := f.Text
+		var texts []string // the text column, line by line
 		switch f.Kind {
 		case "key":
-			text = Printable(text)
+			texts = cell.Wrap(Printable(f.Text), textW)
 		case "value":
-			text = `"` + Printable(text) + `"`
+			texts = cell.Wrap(`"`+Printable(f.Text)+`"`, textW)
 		case "body":
-			text = fmt.Sprintf("%s  %s", m.lang.F("insp.bytes", f.Len), f.Text)
+			texts = cell.Wrap(fmt.Sprintf("%s  %s", m.lang.F("insp.bytes", f.Len), f.Text), textW)
+		case "header":
+			// one header field a line when they do not fit on one
+			if cellW(f.Text) > textW {
+				for _, p := range strings.Split(f.Text, "  ") {
+					texts = append(texts, cell.Wrap(p, textW)...)
+				}
+			} else {
+				texts = []string{f.Text}
+			}
+		default:
+			texts = cell.Wrap(f.Text, textW)
 		}
 		ln := ""
 		if f.Kind == "key" || f.Kind == "value" {
 			ln = fmt.Sprintf("%4d", f.Len)
 		}
-		line := fmt.Sprintf("%04x  %s %s %s  %s", f.Offset, m.th.Fit(hex, hexW), m.th.Fit(label, 6), m.th.FitLeft(ln, 4), text)
-		mark := "  "
-		if f.Var >= 0 && f.Var == sel {
-			mark = g.Cursor + " "
-			line = m.th.S.Highlt.Render(line)
-			if focus < 0 {
-				focus = len(out)
+		// as a hex dump does: limit bytes a line, each line at its offset,
+		// so that every byte is shown; the 2 length bytes set apart by |
+		rows := max((len(f.Bytes)+limit-1)/limit, 1)
+		selected := f.Var >= 0 && f.Var == sel
+		for r := 0; r < max(rows, len(texts)); r++ {
+			var line string
+			switch {
+			case r < rows:
+				lo, hi := r*limit, min((r+1)*limit, len(f.Bytes))
+				hex := hexRun(f.Bytes[lo:hi], lenBytes(f.Kind)-lo, limit, "|", "")
+				line = fmt.Sprintf("%04x  %s ", f.Offset+lo, m.th.Fit(hex, hexW))
+			default:
+				line = strings.Repeat(" ", 6+hexW+1)
 			}
-		}
-		if f.Kind == "bad" {
-			line = m.th.S.Bad.Render(line)
-		}
-		if f.Kind == "header" && cellW(line)+2 > m.w {
-			// one header field a line when they do not fit on one
-			parts := strings.Split(f.Text, "  ")
-			pre := fmt.Sprintf("%04x  %s %s %s  ", f.Offset, m.th.Fit(hex, hexW), m.th.Fit(label, 6), m.th.FitLeft(ln, 4))
-			out = append(out, mark+pre+parts[0])
-			for _, p := range parts[1:] {
-				out = append(out, "  "+strings.Repeat(" ", cellW(pre))+p)
+			if r == 0 {
+				line += m.th.Fit(label, 6) + " " + m.th.FitLeft(ln, 4) + "  "
+			} else {
+				line += strings.Repeat(" ", 6+1+4+2)
 			}
-			continue
+			if r < len(texts) {
+				line += texts[r]
+			}
+			mark := "  "
+			switch {
+			case selected:
+				mark = g.Cursor + " "
+				line = m.th.S.Highlt.Render(line)
+				if focus < 0 {
+					focus = len(out)
+				}
+			case f.Kind == "bad":
+				line = m.th.S.Bad.Render(line)
+			}
+			out = append(out, mark+line)
 		}
-		out = append(out, mark+line)
 	}
 	return out, focus
+}
+
+// hang wraps line to w cells, its continuation lines indented by indent.
+func hang(line string, w, indent int) []string {
+	if cellW(line) <= w || w <= indent+8 {
+		return []string{line}
+	}
+	first := cell.Wrap(line, w)[0]
+	rest := strings.TrimLeft(strings.TrimPrefix(line, first), " ")
+	out := []string{first}
+	for _, l := range cell.Wrap(rest, w-indent) {
+		out = append(out, strings.Repeat(" ", indent)+l)
+	}
+	return out
 }
 
 func lenBytes(kind string) int {

@@ -187,3 +187,98 @@ func TestASCII(t *testing.T) {
 		}
 	}
 }
+
+// TestDumpShowsEveryByte reads the uwsgi tab back as a hex dump: at each
+// width every byte of the packet is on screen at its offset, the header's
+// notes are whole, and the selected var's cursor marks all its lines.
+func TestDumpShowsEveryByte(t *testing.T) {
+	pkt := knownPacket(t)
+	for _, w := range []int{60, 78, 118, 158} {
+		for _, lang := range []i18n.Lang{i18n.EN, i18n.ZH} {
+			t.Run(fmt.Sprintf("%s-%d", lang, w), func(t *testing.T) {
+				m := New(theme.New(theme.Options{}), lang)
+				m.SetSize(w, 200)
+				m.SetRequest(request(t))
+				m.SetTab(Uwsgi)
+				m.Select(4) // REQUEST_URI
+				v := m.View()
+				screentest.Fits(t, v, w, 200)
+				got := map[int]byte{}
+				marked := 0
+				for _, l := range strings.Split(screentest.Plain(v), "\n")[1:] {
+					if strings.HasPrefix(l, "▶ ") {
+						marked++
+					}
+					l = strings.TrimPrefix(strings.TrimPrefix(l, "▶ "), "  ")
+					var off int
+					if _, err := fmt.Sscanf(l, "%04x", &off); err != nil || len(l) < 6 || l[4:6] != "  " {
+						continue // a note's continuation
+					}
+					for _, p := range strings.Fields(strings.ReplaceAll(l[6:], "|", " ")) {
+						var b byte
+						if len(p) != 2 {
+							break
+						}
+						if _, err := fmt.Sscanf(p, "%02x", &b); err != nil {
+							break
+						}
+						got[off] = b
+						off++
+					}
+				}
+				for i, b := range pkt {
+					if g, ok := got[i]; !ok || g != b {
+						t.Fatalf("byte %#04x: the dump shows %02x (shown: %v), the packet has %02x:\n%s", i, g, ok, b, screentest.Plain(v))
+					}
+				}
+				plain := strings.Join(strings.Fields(screentest.Plain(v)), " ")
+				if !strings.Contains(plain, "little-endian)") || !strings.Contains(plain, "datasize=280") {
+					t.Errorf("the header's note is cut:\n%s", screentest.Plain(v))
+				}
+				// REQUEST_URI: 2+11 bytes of key, 2+7 of value
+				lim := map[int]int{60: 4, 78: 8, 118: 16, 158: 16}[w]
+				if want := (13+lim-1)/lim + (9+lim-1)/lim; marked != want {
+					t.Errorf("%d lines marked as the selected var, want %d (all its bytes)", marked, want)
+				}
+			})
+		}
+	}
+}
+
+// TestSQLWraps: the statement and its arguments are wrapped, never cut,
+// under their query.
+func TestSQLWraps(t *testing.T) {
+	stmt := "SELECT e.id, e.name, e.email, e.department, e.salary, e.hired_at FROM employees AS e JOIN users AS u ON u.employee_id = e.id WHERE u.username = ? AND e.active = 1 ORDER BY e.name LIMIT 50"
+	args := `["alice", 1, "some quite long argument value that will not fit on a line at eighty columns"]`
+	why := "SELECT e.id, e.name, e.email FROM employees AS e ...: sql: no rows in result set, so the app answers 404 to this request"
+	req := request(t)
+	for i, st := range req.Steps {
+		if st.PDU != nil && st.PDU.Kind == trace.SQL {
+			req.Steps[i].PDU = &trace.PDU{Kind: trace.SQL, Data: []byte(stmt + "\n-- args: " + args + "\n-- took: 52µs\n")}
+			req.Steps[i].Phase, req.Steps[i].Why = trace.Failed, why
+		}
+	}
+	for _, w := range []int{78, 158} {
+		for _, lang := range []i18n.Lang{i18n.EN, i18n.ZH} {
+			t.Run(fmt.Sprintf("%s-%d", lang, w), func(t *testing.T) {
+				m := New(theme.New(theme.Options{}), lang)
+				m.SetSize(w, 22)
+				m.SetRequest(req)
+				m.SetTab(SQL)
+				v := m.View()
+				screentest.Fits(t, v, w, 22)
+				plain := strings.Join(strings.Fields(screentest.Plain(v)), " ")
+				for _, want := range []string{stmt, "-- args: " + args, "-- took: 52µs", why} {
+					if !strings.Contains(plain, want) {
+						t.Errorf("the SQL view cut %q:\n%s", want, screentest.Plain(v))
+					}
+				}
+				for _, l := range strings.Split(screentest.Plain(v), "\n")[2:] {
+					if l != "" && !strings.HasPrefix(l, "-- ") && !strings.HasPrefix(l, "SELECT") && !strings.HasPrefix(l, "    ") {
+						t.Errorf("continuation line %q does not hang under its query", l)
+					}
+				}
+			})
+		}
+	}
+}

@@ -1,8 +1,9 @@
 // Package requests is the request list, like a browser's network panel: one
 // row per request with its time, method, path, status, the instance that
 // served it, its duration and the browser that sent it; newest at the bottom,
-// filterable, with the selected request marked. Requests still in flight
-// show "…" for a status; a request held at a breakpoint shows "held".
+// filterable, with the selected request marked. Requests still in flight,
+// in the lab or on the screen's slowed replay, show "…" for a status; a
+// request held at a breakpoint shows "held".
 package requests
 
 import (
@@ -30,6 +31,7 @@ type Model struct {
 	top     int // first row shown
 	w, h    int
 	held    map[string]bool
+	playing map[string]bool
 	dropped int64
 	skipped int64
 	rows    []*flow.Request // the filtered rows of the last layout
@@ -58,6 +60,11 @@ func (m Model) Filter() string { return m.filter }
 
 // SetHeld marks the requests held at breakpoints.
 func (m *Model) SetHeld(ids map[string]bool) { m.held = ids }
+
+// SetPlaying marks the requests whose replay has not yet brought the answer
+// back to the browser: their status and duration wait for it, so that the
+// row does not tell the end of the story the topology is still telling.
+func (m *Model) SetPlaying(ids map[string]bool) { m.playing = ids }
 
 // SetDropped sets how many events the screen lost to a full queue, and
 // how many whole requests it did not follow under load.
@@ -291,9 +298,12 @@ func (m *Model) View() string {
 		}
 		st := "…"
 		stStyle := s.Busy
+		dur := ms(r.Duration())
 		switch {
 		case m.held[r.ID]:
 			st, stStyle = m.lang.T("req.held"), s.Warn
+		case m.playing[r.ID] && r.Done:
+			dur = "" // answered, but not yet on the screen's replay
 		case r.Done:
 			st, stStyle = strconv.Itoa(r.Status), s.Outcome(r.Status, r.Status == 0)
 		}
@@ -315,7 +325,7 @@ func (m *Model) View() string {
 		}
 		line += m.th.Fit(r.Method, c.meth) + " " + m.th.Fit(r.Path, c.path) + " " +
 			paint(stStyle, m.th.FitLeft(st, c.st)) + " " + paint(viaStyle, m.th.Fit(via, c.via)) + " " +
-			m.th.FitLeft(ms(r.Duration()), c.ms)
+			m.th.FitLeft(dur, c.ms)
 		if c.br > 0 {
 			line += " " + paint(s.Dim, m.th.Fit(m.browser(r), c.br))
 		}
