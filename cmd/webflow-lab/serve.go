@@ -69,7 +69,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 
 	// Every server of the lab is this one process, so the signals nginx and
 	// uWSGI take all land here: SIGHUP (`proxy -s reload`, `uwsgi --reload`)
-	// reloads the lab, SIGUSR1 (`-s reopen`) reopens the proxy's logs, and
+	// reloads the lab (unless it is the terminal hanging up), SIGUSR1 (`-s
+	// reopen`) reopens the proxy's logs, and
 	// SIGINT, SIGTERM and SIGQUIT (`-s quit`, `uwsgi --stop`) stop it gracefully.
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGQUIT, syscall.SIGHUP, sigReopen)
@@ -80,7 +81,14 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		for sig := range sigs {
 			switch sig {
 			case syscall.SIGHUP:
-				fmt.Fprintln(stdout, "webflow-lab: reloading (nginx.conf read again, app servers restarted from their ini files)")
+				// The terminal closing sends SIGHUP too, and then nothing
+				// can be written to it any more: that one ends the lab, as
+				// closing the window ends any program in it; a SIGHUP sent
+				// with kill while the terminal lives reloads.
+				if _, err := fmt.Fprintln(stdout, "webflow-lab: reloading (nginx.conf read again, app servers restarted from their ini files)"); err != nil {
+					stop()
+					return
+				}
 				if err := lab.Reload(ctx); err != nil {
 					printErr(stderr, err)
 				}

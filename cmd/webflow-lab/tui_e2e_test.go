@@ -493,3 +493,49 @@ func TestTUIReplay(t *testing.T) {
 		t.Errorf("stderr: %s", b)
 	}
 }
+
+// TestServeTerminalClosed: `serve` in a terminal window that is closed
+// (SIGHUP, and the terminal gone) stops and frees its ports, as the screen
+// does; before, it took the SIGHUP for a reload and served on, orphaned.
+func TestServeTerminalClosed(t *testing.T) {
+	testenv.Need(t, "tmux")
+	if testing.Short() {
+		t.Skip("-short: the end-to-end run builds the binary and takes a few seconds")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "webflow-lab")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	proxyPort, appPort := labPorts(t)
+	s := &tmuxScreen{t: t, session: fmt.Sprintf("wfl-e2e-serve-hup-%d", os.Getpid())}
+	cmd := fmt.Sprintf("%s serve --workspace %s --port %d --app-port %d", bin, filepath.Join(dir, "ws"), proxyPort, appPort)
+	if out, err := s.tmux("new-session", "-d", "-s", s.session, "-x", "80", "-y", "24", cmd); err != nil {
+		t.Fatalf("tmux new-session: %v %s", err, out)
+	}
+	s.waitText("Ctrl-C stops")
+	s.tmux("kill-session", "-t", s.session)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", proxyPort), time.Second)
+		if err != nil {
+			break
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("serve still serves 15 s after its terminal closed")
+		}
+		<-tick.C
+	}
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		pids := running(bin)
+		if len(pids) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("process left after the terminal closed: %v", pids)
+		}
+		<-tick.C
+	}
+}
