@@ -8,10 +8,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"webflow-lab/servers/ems/emstest"
 	"webflow-lab/servers/testenv"
 )
 
@@ -152,4 +154,142 @@ func serving(url string, exited <-chan error) bool {
 		}
 	}
 	return false
+}
+
+// TestShellCourseFailures produces the course's other failures from a
+// shell with `webflow-lab ctl`, against the built binary's running lab, and
+// observes each through HTTP and the logs: the static path broken, a port
+// blocked, a slow instance, separate databases, per-instance sessions under
+// round robin and ip_hash, both instances stopped.
+func TestShellCourseFailures(t *testing.T) {
+	bin := builtBinary(t)
+	dir := t.TempDir()
+	ws := filepath.Join(dir, "workspace")
+	var url string
+	var app int
+	for attempt := 1; ; attempt++ {
+		ports := testenv.FreePorts(t, 1)
+		app = testenv.FreePort(t) / 100 * 100 // the instances' ports are app+0…app+12
+		serve := exec.Command(bin, "serve", "--workspace", ws, "--quiet",
+			"--port", strconv.Itoa(ports[0]), "--app-port", strconv.Itoa(app))
+		serve.Dir = dir
+		var stderr strings.Builder
+		serve.Stdout, serve.Stderr = io.Discard, &stderr
+		if err := serve.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- serve.Wait() }()
+		url = "http://127.0.0.1:" + strconv.Itoa(ports[0])
+		if serving(url+"/login/", exited) {
+			t.Cleanup(func() {
+				serve.Process.Signal(os.Interrupt)
+				select {
+				case <-exited:
+				case <-time.After(20 * time.Second):
+					serve.Process.Kill()
+					<-exited
+				}
+			})
+			break
+		}
+		if attempt == 3 || !strings.Contains(stderr.String(), "already in use") {
+			t.Fatalf("serve never served %s:\n%s", url, stderr.String())
+		}
+		os.RemoveAll(ws)
+	}
+	ctl := func(args ...string) string {
+		t.Helper()
+		o, e, code := shellRun(t, dir, bin, append([]string{"ctl", "--workspace", ws}, args...)...)
+		if code != 0 {
+			t.Fatalf("webflow-lab ctl %s: exit %d\n%s%s", strings.Join(args, " "), code, o, e)
+		}
+		return o
+	}
+	errorLog := func() string { b, _ := os.ReadFile(filepath.Join(ws, "logs", "error.log")); return string(b) }
+	inst := func(i int) string { return "http://127.0.0.1:" + strconv.Itoa(app+10*i) }
+	c := emstest.NewClient(t, url)
+	ctl("captcha", "fixed:"+emstest.Captcha)
+
+	// the static path broken: the CSS is a 404 with nginx's open() line
+	ctl("static", "break")
+	if res := c.Get("/static/ems/css/style.css"); res.Status != 404 {
+		t.Errorf("static break: CSS got %d, want 404", res.Status)
+	}
+	if !strings.Contains(errorLog(), `staticems/css/style.css" failed (2: No such file or directory)`) {
+		t.Errorf("static break: error.log has no open() line:\n%s", errorLog())
+	}
+	ctl("static", "fix")
+
+	// uwsgi-2's socket blocked: every request goes to uwsgi-1, nginx logs the refusal
+	ctl("block", strconv.Itoa(app+11), "refuse")
+	for range 4 {
+		if by := servedByOf(c.Get("/login/").Body); by != "uwsgi-1" {
+			t.Fatalf("with uwsgi-2's port blocked: served by %q", by)
+		}
+	}
+	if !strings.Contains(errorLog(), "connect() failed (111: Connection refused) while connecting to upstream") {
+		t.Errorf("block: error.log has no refused connect:\n%s", errorLog())
+	}
+	ctl("unblock", strconv.Itoa(app+11))
+	ctl("reload", "proxy") // nginx counted uwsgi-2 failed: a fresh balancer tries it again
+
+	// uwsgi-2 slow: its answers take the latency
+	ctl("latency", "uwsgi-2", "300ms")
+	start := time.Now()
+	if res := c.At(inst(1)).Get("/login/"); res.Status != 200 || time.Since(start) < 300*time.Millisecond {
+		t.Errorf("latency: uwsgi-2 answered %d after %s, want 200 after 300ms", res.Status, time.Since(start))
+	}
+	ctl("latency", "uwsgi-2", "off")
+
+	// separate databases: registered on uwsgi-1, unknown to uwsgi-2
+	ctl("databases", "separate")
+	if res := c.At(inst(0)).Register("dora", "secret123", "朵拉"); res.Status != 302 {
+		t.Fatalf("register on uwsgi-1: got %d", res.Status)
+	}
+	if res := c.At(inst(1)).Login("dora", "secret123"); res.Status == 302 {
+		t.Error("separate databases: the login on uwsgi-2 passed")
+	}
+	ctl("databases", "shared")
+
+	// per-instance sessions: round robin loses the captcha, ip_hash keeps it
+	if res := c.At(inst(0)).Register("emil", "secret123", "埃米尔"); res.Status != 302 {
+		t.Fatalf("register: got %d", res.Status)
+	}
+	ctl("sessions", "per-instance")
+	failed := 0
+	for range 4 {
+		if emstest.NewClient(t, url).Login("emil", "secret123").Status != 302 {
+			failed++
+		}
+	}
+	if failed == 0 {
+		t.Error("per-instance sessions behind round robin: every login passed")
+	}
+	ctl("strategy", "ip_hash")
+	for range 3 {
+		if s := emstest.NewClient(t, url).Login("emil", "secret123").Status; s != 302 {
+			t.Fatalf("per-instance sessions with ip_hash: got %d, want 302", s)
+		}
+	}
+	ctl("strategy", "round-robin")
+	ctl("sessions", "shared")
+
+	// both instances stopped: 502
+	ctl("stop", "uwsgi-1")
+	ctl("stop", "uwsgi-2")
+	if res := c.Get("/login/"); res.Status != 502 {
+		t.Errorf("both stopped: got %d, want 502", res.Status)
+	}
+	ctl("start", "uwsgi-1")
+	ctl("start", "uwsgi-2")
+}
+
+var servedByPat = regexp.MustCompile(`served by <b>([^<]+)</b>`)
+
+func servedByOf(body string) string {
+	if m := servedByPat.FindStringSubmatch(body); m != nil {
+		return m[1]
+	}
+	return ""
 }
