@@ -538,7 +538,15 @@ func errorLogLine(line string) string {
 	if line == "" || strings.Contains(line, "[notice]") || strings.Contains(line, "webflow-lab:") {
 		return ""
 	}
-	return errLogPrefix.ReplaceAllString(line, "[$1] *N ")
+	norm := errLogPrefix.ReplaceAllString(line, "[$1] *N ")
+	if len(line) >= 2047 {
+		// nginx cuts an error-log line at NGX_MAX_ERROR_STR (2048 bytes
+		// with its newline), so how much of a long request it shows
+		// depends on the digits of its pid and connection number, which
+		// the normalizing blanks: compare up to where both have text.
+		norm = norm[:min(len(norm), 1900)] + "…(cut at nginx's 2048-byte log line)"
+	}
+	return norm
 }
 
 // Backends for the cases that pass requests on.
