@@ -25,43 +25,7 @@ func TestShellCommandsReachTheLab(t *testing.T) {
 	bin := builtBinary(t)
 	dir := t.TempDir()
 	ws := filepath.Join(dir, "workspace")
-	// Ports picked free may be taken by the time serve binds them (other
-	// tests run labs too): then serve exits, and a new pair is tried.
-	var url string
-	for attempt := 1; ; attempt++ {
-		ports := testenv.FreePorts(t, 2)
-		serve := exec.Command(bin, "serve", "--workspace", ws, "--quiet",
-			"--port", strconv.Itoa(ports[0]), "--app-port", strconv.Itoa(ports[1]))
-		serve.Dir = dir
-		out, err := serve.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var stderr strings.Builder
-		serve.Stderr = &stderr
-		if err := serve.Start(); err != nil {
-			t.Fatal(err)
-		}
-		exited := make(chan error, 1)
-		go func() { io.Copy(io.Discard, out); exited <- serve.Wait() }()
-		url = "http://127.0.0.1:" + strconv.Itoa(ports[0])
-		if serving(url+"/login/", exited) {
-			t.Cleanup(func() {
-				serve.Process.Signal(os.Interrupt)
-				select {
-				case <-exited:
-				case <-time.After(20 * time.Second):
-					serve.Process.Kill()
-					<-exited
-				}
-			})
-			break
-		}
-		if attempt == 3 || !strings.Contains(stderr.String(), "already in use") {
-			t.Fatalf("serve never served %s:\n%s", url, stderr.String())
-		}
-		os.RemoveAll(ws) // the ports are written into a new workspace
-	}
+	url, _ := startServe(t, bin, dir, ws)
 	get := func(path string) (int, string) {
 		t.Helper()
 		res, err := http.Get(url + path)
@@ -138,6 +102,46 @@ func TestShellCommandsReachTheLab(t *testing.T) {
 	}
 }
 
+// startServe runs `webflow-lab serve` on free ports in a new workspace ws
+// (from dir) until the test ends, and returns the proxy's URL and the app
+// servers' first port (uwsgi-N's http is app+10·(N−1), its socket one more).
+// Ports picked free may be taken by the time serve binds them (other tests
+// run labs too): then serve exits, and new ones are tried.
+func startServe(t *testing.T, bin, dir, ws string) (url string, app int) {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		proxy := testenv.FreePort(t)
+		app = testenv.FreePort(t) / 100 * 100
+		serve := exec.Command(bin, "serve", "--workspace", ws, "--quiet",
+			"--port", strconv.Itoa(proxy), "--app-port", strconv.Itoa(app))
+		serve.Dir = dir
+		var stderr strings.Builder
+		serve.Stdout, serve.Stderr = io.Discard, &stderr
+		if err := serve.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- serve.Wait() }()
+		url = "http://127.0.0.1:" + strconv.Itoa(proxy)
+		if serving(url+"/login/", exited) {
+			t.Cleanup(func() {
+				serve.Process.Signal(os.Interrupt)
+				select {
+				case <-exited:
+				case <-time.After(20 * time.Second):
+					serve.Process.Kill()
+					<-exited
+				}
+			})
+			return url, app
+		}
+		if attempt == 3 || !strings.Contains(stderr.String(), "already in use") {
+			t.Fatalf("serve never served %s:\n%s", url, stderr.String())
+		}
+		os.RemoveAll(ws) // the ports are written into a new workspace
+	}
+}
+
 // serving waits until url answers, or the process ends (false).
 func serving(url string, exited <-chan error) bool {
 	deadline := time.Now().Add(30 * time.Second)
@@ -165,39 +169,7 @@ func TestShellCourseFailures(t *testing.T) {
 	bin := builtBinary(t)
 	dir := t.TempDir()
 	ws := filepath.Join(dir, "workspace")
-	var url string
-	var app int
-	for attempt := 1; ; attempt++ {
-		ports := testenv.FreePorts(t, 1)
-		app = testenv.FreePort(t) / 100 * 100 // the instances' ports are app+0…app+12
-		serve := exec.Command(bin, "serve", "--workspace", ws, "--quiet",
-			"--port", strconv.Itoa(ports[0]), "--app-port", strconv.Itoa(app))
-		serve.Dir = dir
-		var stderr strings.Builder
-		serve.Stdout, serve.Stderr = io.Discard, &stderr
-		if err := serve.Start(); err != nil {
-			t.Fatal(err)
-		}
-		exited := make(chan error, 1)
-		go func() { exited <- serve.Wait() }()
-		url = "http://127.0.0.1:" + strconv.Itoa(ports[0])
-		if serving(url+"/login/", exited) {
-			t.Cleanup(func() {
-				serve.Process.Signal(os.Interrupt)
-				select {
-				case <-exited:
-				case <-time.After(20 * time.Second):
-					serve.Process.Kill()
-					<-exited
-				}
-			})
-			break
-		}
-		if attempt == 3 || !strings.Contains(stderr.String(), "already in use") {
-			t.Fatalf("serve never served %s:\n%s", url, stderr.String())
-		}
-		os.RemoveAll(ws)
-	}
+	url, app := startServe(t, bin, dir, ws)
 	ctl := func(args ...string) string {
 		t.Helper()
 		o, e, code := shellRun(t, dir, bin, append([]string{"ctl", "--workspace", ws}, args...)...)

@@ -378,48 +378,7 @@ func TestTUIBusyPortThenRetry(t *testing.T) {
 // TestTUITerminalClosed closes the terminal under a running webflow-lab:
 // the hangup stops the lab, as a foreground nginx stops with its terminal.
 func TestTUITerminalClosed(t *testing.T) {
-	testenv.Need(t, "tmux")
-	if testing.Short() {
-		t.Skip("-short: the end-to-end run builds the binary and takes a few seconds")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "webflow-lab")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	proxyPort, appPort := labPorts(t)
-	s := &tmuxScreen{t: t, session: fmt.Sprintf("wfl-e2e-hup-%d", os.Getpid())}
-	cmd := fmt.Sprintf("%s --workspace %s --port %d --app-port %d", bin, filepath.Join(dir, "ws"), proxyPort, appPort)
-	if out, err := s.tmux("new-session", "-d", "-s", s.session, "-x", "80", "-y", "24", cmd); err != nil {
-		t.Fatalf("tmux new-session: %v %s", err, out)
-	}
-	s.waitText("welcome")
-	s.tmux("kill-session", "-t", s.session)
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(15 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", proxyPort), time.Second)
-		if err != nil {
-			break
-		}
-		c.Close()
-		select {
-		case <-deadline:
-			t.Fatal("the lab still serves 15 s after its terminal closed")
-		case <-tick.C:
-		}
-	}
-	for deadline := time.Now().Add(15 * time.Second); ; {
-		pids := running(bin)
-		if len(pids) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("process left after the terminal closed: %v", pids)
-		}
-		<-tick.C
-	}
+	terminalClosed(t, "wfl-e2e-hup", "", "welcome")
 }
 
 // running lists the processes executing bin (by /proc/PID/exe, so that a
@@ -498,6 +457,13 @@ func TestTUIReplay(t *testing.T) {
 // (SIGHUP, and the terminal gone) stops and frees its ports, as the screen
 // does; before, it took the SIGHUP for a reload and served on, orphaned.
 func TestServeTerminalClosed(t *testing.T) {
+	terminalClosed(t, "wfl-e2e-serve-hup", "serve ", "Ctrl-C stops")
+}
+
+// terminalClosed runs `webflow-lab SUBCOMMAND…` in a tmux window, waits for
+// ready on its screen, closes the window, and wants the lab's port closed
+// and no process left within 15 s.
+func terminalClosed(t *testing.T, name, subcommand, ready string) {
 	testenv.Need(t, "tmux")
 	if testing.Short() {
 		t.Skip("-short: the end-to-end run builds the binary and takes a few seconds")
@@ -508,12 +474,12 @@ func TestServeTerminalClosed(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	proxyPort, appPort := labPorts(t)
-	s := &tmuxScreen{t: t, session: fmt.Sprintf("wfl-e2e-serve-hup-%d", os.Getpid())}
-	cmd := fmt.Sprintf("%s serve --workspace %s --port %d --app-port %d", bin, filepath.Join(dir, "ws"), proxyPort, appPort)
+	s := &tmuxScreen{t: t, session: fmt.Sprintf("%s-%d", name, os.Getpid())}
+	cmd := fmt.Sprintf("%s %s--workspace %s --port %d --app-port %d", bin, subcommand, filepath.Join(dir, "ws"), proxyPort, appPort)
 	if out, err := s.tmux("new-session", "-d", "-s", s.session, "-x", "80", "-y", "24", cmd); err != nil {
 		t.Fatalf("tmux new-session: %v %s", err, out)
 	}
-	s.waitText("Ctrl-C stops")
+	s.waitText(ready)
 	s.tmux("kill-session", "-t", s.session)
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
@@ -524,7 +490,7 @@ func TestServeTerminalClosed(t *testing.T) {
 		}
 		c.Close()
 		if time.Now().After(deadline) {
-			t.Fatal("serve still serves 15 s after its terminal closed")
+			t.Fatal("the lab still serves 15 s after its terminal closed")
 		}
 		<-tick.C
 	}
