@@ -111,15 +111,7 @@ const answered = 30 * time.Second
 // another terminal shows up, the language switches live, and quitting
 // leaves no process, port or pid file behind.
 func TestTUIEndToEnd(t *testing.T) {
-	testenv.Need(t, "tmux")
-	if testing.Short() {
-		t.Skip("-short: the end-to-end run builds the binary and takes a few seconds")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "webflow-lab")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	dir, bin := tmuxBinary(t)
 	ws := filepath.Join(dir, "workspace")
 	proxyPort, appPort := labPorts(t)
 	s := &tmuxScreen{t: t, session: fmt.Sprintf("wfl-e2e-%d", os.Getpid())}
@@ -332,15 +324,7 @@ func rowsWith(screen string, words ...string) []string {
 // shows the error in full, not a stack trace, and once the port is free r
 // starts the lab.
 func TestTUIBusyPortThenRetry(t *testing.T) {
-	testenv.Need(t, "tmux")
-	if testing.Short() {
-		t.Skip("-short: the end-to-end run builds the binary and takes a few seconds")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "webflow-lab")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	dir, bin := tmuxBinary(t)
 	proxyPort, appPort := labPorts(t)
 	busy, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", proxyPort))
 	if err != nil {
@@ -400,17 +384,7 @@ func running(bin string) []string {
 // the recording's explanation, :speed and space reach the playback, q
 // quits; --print still prints the events.
 func TestTUIReplay(t *testing.T) {
-	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skipf("tmux not in PATH: %v (apt-get install tmux)", err)
-	}
-	if testing.Short() {
-		t.Skip("-short: the end-to-end run builds the binary and records a lab")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "webflow-lab")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	dir, bin := tmuxBinary(t)
 	proxyPort, appPort := labPorts(t)
 	file := filepath.Join(dir, "walk.jsonl.gz")
 	rec := exec.Command(bin, "record", "--workspace", filepath.Join(dir, "ws"), "--port", fmt.Sprint(proxyPort),
@@ -464,15 +438,7 @@ func TestServeTerminalClosed(t *testing.T) {
 // ready on its screen, closes the window, and wants the lab's port closed
 // and no process left within 15 s.
 func terminalClosed(t *testing.T, name, subcommand, ready string) {
-	testenv.Need(t, "tmux")
-	if testing.Short() {
-		t.Skip("-short: the end-to-end run builds the binary and takes a few seconds")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "webflow-lab")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	dir, bin := tmuxBinary(t)
 	proxyPort, appPort := labPorts(t)
 	s := &tmuxScreen{t: t, session: fmt.Sprintf("%s-%d", name, os.Getpid())}
 	cmd := fmt.Sprintf("%s %s--workspace %s --port %d --app-port %d", bin, subcommand, filepath.Join(dir, "ws"), proxyPort, appPort)
@@ -504,4 +470,23 @@ func terminalClosed(t *testing.T, name, subcommand, ready string) {
 		}
 		<-tick.C
 	}
+}
+
+// tmuxBinary skips without tmux (or with -short) and gives the test its
+// own copy of the built binary in a new folder, so that the processes it
+// leaves, if any, are told from other tests' by their path.
+func tmuxBinary(t *testing.T) (dir, bin string) {
+	t.Helper()
+	testenv.Need(t, "tmux")
+	shared := builtBinary(t)
+	dir = t.TempDir()
+	bin = filepath.Join(dir, "webflow-lab")
+	b, err := os.ReadFile(shared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir, bin
 }
