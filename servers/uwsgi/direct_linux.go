@@ -334,15 +334,7 @@ func (s *Server) runCoreDirect(c *core, l *listener) {
 			}
 			// Back off as net/http's Serve does, 5 ms doubling to 1 s, and
 			// stop at once when the worker or the server goes.
-			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-			t := time.NewTimer(backoff)
-			select {
-			case <-t.C:
-			case <-s.closing:
-				t.Stop()
-				return
-			case <-c.w.quit:
-				t.Stop()
+			if !s.backOff(&backoff, c.w.quit) {
 				return
 			}
 			continue

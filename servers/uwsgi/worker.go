@@ -259,12 +259,7 @@ func (s *Server) acceptLoop(l *listener, acceptFirst bool) {
 			// Whatever else fails (EMFILE, EINVAL...), log it and back off
 			// rather than spin or stop serving.
 			s.log.Print(acceptErrText(err))
-			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-			t := time.NewTimer(backoff)
-			select {
-			case <-t.C:
-			case <-s.closing:
-				t.Stop()
+			if !s.backOff(&backoff, nil) {
 				return
 			}
 			if c != nil {
@@ -456,4 +451,20 @@ func (s *Server) terminate(w *worker) {
 		}
 		c.mu.Unlock()
 	}
+}
+
+// backOff waits after a failed accept as net/http's Serve does, 5 ms
+// doubling to 1 s (*backoff keeps the current pause), and reports false
+// when the server closes or quit (a worker's) ends the wait first.
+func (s *Server) backOff(backoff *time.Duration, quit <-chan struct{}) bool {
+	*backoff = min(max(2**backoff, 5*time.Millisecond), time.Second)
+	t := time.NewTimer(*backoff)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-s.closing:
+	case <-quit:
+	}
+	return false
 }
