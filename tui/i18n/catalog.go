@@ -42,6 +42,8 @@ var catalog = map[string]entry{
 	"topo.title":      {"topology: how a request flows", "拓扑：请求处理流程"},
 	"topo.selected":   {"selected: %s", "已选中：%s"},
 	"topo.browsers":   {"browsers", "浏览器"},
+	"node.browser":    {"browser", "浏览器"},
+	"node.disk":       {"disk", "磁盘"},
 	"topo.nobrowser":  {"none yet", "暂无"},
 	"topo.users":      {"%d users", "%d 个用户"},
 	"topo.load":       {"load", "负载"},

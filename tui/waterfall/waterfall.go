@@ -61,9 +61,14 @@ type row struct {
 	status   int
 }
 
-// node names a hop's end the way the course does: nginx, uwsgi-1, EMS, db.
-func node(n, inst string) string {
+// node names a hop's end the way the course does: nginx, uwsgi-1, EMS, db,
+// and the browser and the disk in the screen's language.
+func (m Model) node(n, inst string) string {
 	switch n {
+	case trace.Browser:
+		return m.lang.T("node.browser")
+	case trace.Disk:
+		return m.lang.T("node.disk")
 	case trace.Proxy:
 		return "nginx"
 	case trace.Uwsgi:
@@ -85,7 +90,7 @@ func (m Model) rows() []row {
 	var sqlSent []time.Duration
 	note := ""
 	for i, st := range r.Steps {
-		lbl := node(st.From, st.Instance) + to + node(st.To, st.Instance)
+		lbl := m.node(st.From, st.Instance) + to + m.node(st.To, st.Instance)
 		switch {
 		case st.Phase == trace.Info:
 			if why := m.lang.Pick(st.Why, st.WhyZH); why != "" {
