@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -150,6 +151,10 @@ func BenchmarkLabWatchedRSS(b *testing.B) {
 	tr := &http.Transport{MaxIdleConnsPerHost: 64}
 	client := &http.Client{Transport: tr}
 	defer tr.CloseIdleConnections()
+	// RSS is read at each quarter of the run too: flat means the last
+	// three quarters add nothing the first did not.
+	var reached, rss [4]atomic.Int64
+	var n atomic.Int64
 	b.SetParallelism(4)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -160,8 +165,18 @@ func BenchmarkLabWatchedRSS(b *testing.B) {
 			}
 			io.Copy(io.Discard, res.Body)
 			res.Body.Close()
+			if i := n.Add(1); b.N >= 4 && i%int64(b.N/4) == 0 && i/int64(b.N/4) <= 3 {
+				q := i/int64(b.N/4) - 1
+				rss[q].Store(int64(rssKB()))
+				reached[q].Store(i)
+			}
 		}
 	})
+	for q := range 3 {
+		if reached[q].Load() > 0 {
+			b.ReportMetric(float64(rss[q].Load())/1024, fmt.Sprintf("RSS-MB-at-%d%%", 25*(q+1)))
+		}
+	}
 	b.ReportMetric(float64(rssKB())/1024, "RSS-MB")
 	b.ReportMetric(float64(w.Skipped()), "skipped")
 }
