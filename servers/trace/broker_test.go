@@ -2,6 +2,7 @@ package trace
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -264,3 +265,67 @@ func (c *Counter) Count() int64 { return c.n.Load() }
 
 // Watched reports false: a Counter does not want PDUs.
 func (c *Counter) Watched() bool { return false }
+
+// BenchmarkWatcherFollowRate measures how many whole requests a second a
+// watcher follows before it starts to sample: requests of ten events each
+// are recorded at a steady rate for half a second while the watcher drains
+// its subscription 60 times a second, as the screen does, and the share of
+// requests it skipped is reported. Run it once per case:
+//
+//	go test -run X -bench WatcherFollowRate -benchtime 1x ./servers/trace/
+func BenchmarkWatcherFollowRate(b *testing.B) {
+	for _, buffer := range []int{1024, 4096} {
+		for _, rate := range []int{2000, 5000, 10000, 20000, 40000, 80000} {
+			b.Run(fmt.Sprintf("buffer=%d/rate=%d", buffer, rate), func(b *testing.B) {
+				var skipped, total int64
+				for b.Loop() {
+					s, n := followRun(buffer, rate, 500*time.Millisecond)
+					skipped += s
+					total += n
+				}
+				b.ReportMetric(100*float64(skipped)/float64(max(total, 1)), "skipped-%")
+				b.ReportMetric(float64(total)/0.5/float64(b.N), "req/s-offered")
+			})
+		}
+	}
+}
+
+// followRun records rate ten-event requests a second for d into a broker
+// whose one subscription is drained every 1/60 s, and returns how many
+// requests the subscription skipped and how many were recorded.
+func followRun(buffer, rate int, d time.Duration) (skipped, total int64) {
+	br := NewBroker()
+	s := br.Subscribe(buffer)
+	defer s.Close()
+	stop := make(chan struct{})
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		tick := time.NewTicker(time.Second / 60)
+		defer tick.Stop()
+		var buf []Event
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				buf = s.DrainTo(buf[:0])
+			}
+		}
+	}()
+	start := time.Now()
+	n := 0
+	for time.Since(start) < d {
+		due := int(float64(rate) * time.Since(start).Seconds())
+		for ; n < due; n++ {
+			id := strconv.Itoa(n)
+			for k := range 10 {
+				br.Record(Event{ReqID: id, At: Now(), First: k == 0, Last: k == 9})
+			}
+		}
+		time.Sleep(200 * time.Microsecond) // the next batch: a steady rate, not one burst
+	}
+	close(stop)
+	<-drained
+	return s.Skipped(), int64(n)
+}
