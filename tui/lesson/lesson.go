@@ -231,6 +231,8 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		if msg.err != nil && !lessons.IsNeedsBrowser(msg.err) {
 			m.err = msg.err
 		}
+		// the class watches before and after: show them, as c does
+		m.scrollTo(func(a anchors) (int, int) { return a.checks, a.checksEnd })
 	case tea.KeyPressMsg:
 		return m.key(msg.String())
 	}

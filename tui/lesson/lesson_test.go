@@ -209,3 +209,26 @@ func TestCheckScrollsIntoView(t *testing.T) {
 		})
 	}
 }
+
+// TestSolveScrollsIntoView: the teacher's s shows the checks before and
+// after the solution, as c shows a check's results (a class watches them).
+func TestSolveScrollsIntoView(t *testing.T) {
+	m := panel(t, "en", true)
+	m.SetSize(80, 12) // the step's text alone fills it
+	m.results, m.scroll = nil, 0
+	m.state.Hints = 0
+	if v := m.View(); strings.Contains(v, "Checks") {
+		t.Fatalf("the panel is tall enough to show the checks unscrolled:\n%s", v)
+	}
+	st := m.step
+	m, _ = m.Update(solvedMsg{
+		before: []lessons.Result{{Check: st.Checks[0], Pass: false, Saw: explain.T("saw-before", "saw-before")}},
+		after:  []lessons.Result{{Check: st.Checks[0], Pass: true, Saw: explain.T("saw-after", "saw-after")}},
+	})
+	v := m.View()
+	for _, want := range []string{"Before the solution", "saw-before", "After"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("after s the panel does not show %q:\n%s", want, v)
+		}
+	}
+}
