@@ -82,13 +82,36 @@ func joinLines(a, b string) string {
 func Reflow(s string, w int, wrap func(s string, w int) []string) []string {
 	var out []string
 	for _, b := range Blocks(s) {
-		if b.Hang == 0 || b.Verbatim {
+		if b.Verbatim {
+			// a code or table line too long for the width continues under
+			// its second column ("proxy→uwsgi     `location /` says …"),
+			// or two cells in from its own indent
+			out = append(out, Hang(b.Text, w, strings.Repeat(" ", verbatimHang(b.Text, w)), wrap)...)
+			continue
+		}
+		if b.Hang == 0 {
 			out = append(out, wrap(b.Text, w)...)
 			continue
 		}
 		out = append(out, Hang(b.Text, w, strings.Repeat(" ", b.Hang), wrap)...)
 	}
 	return out
+}
+
+// columnGap finds a table line's second column: a run of two spaces or
+// more after the first word.
+var columnGap = regexp.MustCompile(`^( *\S+(?: \S+)*  +)\S`)
+
+// verbatimHang is how far a verbatim line's continuation lines are
+// indented: to its second column when it has one within half the width,
+// else two cells past its own indent.
+func verbatimHang(line string, w int) int {
+	if m := columnGap.FindStringSubmatch(line); m != nil {
+		if h := uniseg.StringWidth(m[1]); h <= w/2 {
+			return h
+		}
+	}
+	return len(line) - len(strings.TrimLeft(line, " ")) + 2
 }
 
 // Hang wraps s to w cells with wrap; lines after the first are indented by
