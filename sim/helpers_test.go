@@ -3,8 +3,6 @@ package sim
 import (
 	"bytes"
 	"context"
-	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -19,8 +17,6 @@ import (
 	"webflow-lab/servers/testenv"
 	"webflow-lab/servers/trace"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // noLeaks fails t if goroutines started during the test are still running
 // once it ends. Call it first, so its cleanup runs last (after the lab's
@@ -219,23 +215,3 @@ func mustContain(t *testing.T, what, got, want string) {
 		t.Fatalf("%s: got\n%.2000s\nwant it to contain %q", what, got, want)
 	}
 }
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		os.MkdirAll("testdata", 0o755)
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./sim -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s: got\n%s\nwant\n%s", path, got, want)
-	}
-}
-
-var _ = fmt.Sprint

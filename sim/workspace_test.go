@@ -11,6 +11,7 @@ import (
 
 	"webflow-lab/assets"
 	"webflow-lab/servers/explain"
+	"webflow-lab/servers/testenv/golden"
 	"webflow-lab/servers/uwsgi/ini"
 )
 
@@ -169,7 +170,7 @@ func TestWorkspaceRefused(t *testing.T) {
 				t.Errorf("folder entries: got %d after the refusal, want %d (nothing written)", len(after), len(before))
 			}
 			text := strings.ReplaceAll(e.Block("en")+"\n"+e.Block("zh")+"\n", dir, "DIR")
-			golden(t, "refused-"+tt.name, text)
+			golden.Check(t, filepath.Join("testdata", "refused-"+tt.name+".golden"), text)
 		})
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"webflow-lab/servers/explain"
-	goldenfile "webflow-lab/servers/internal/golden"
+	goldenfile "webflow-lab/servers/testenv/golden"
 )
 
 // golden compares got with testdata/golden/name (go test -update rewrites it).

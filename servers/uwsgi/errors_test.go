@@ -2,10 +2,8 @@ package uwsgi
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -13,9 +11,8 @@ import (
 	"testing"
 
 	"webflow-lab/servers/explain"
+	"webflow-lab/servers/testenv/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/errors")
 
 // errLine matches the lines uWSGI prints for a fatal startup error.
 var errLine = regexp.MustCompile(`\[core/|^probably another|^The -s/--socket|^invalid document root|^Listen queue size|^chdir\(\) to`)
@@ -74,20 +71,7 @@ func TestStartupErrors(t *testing.T) {
 			got = strings.ReplaceAll(got, busyPort, "PORT")
 			got = strings.ReplaceAll(got, fmt.Sprint(somaxconn()+1), "SOMAXCONN+1")
 			got = strings.ReplaceAll(got, fmt.Sprint(somaxconn()), "SOMAXCONN")
-			golden := filepath.Join("testdata", "errors", tt.name+".golden")
-			if *update {
-				os.MkdirAll(filepath.Dir(golden), 0o755)
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("got:\n%s\nwant (%s):\n%s", got, golden, want)
-			}
+			golden.Check(t, filepath.Join("testdata", "errors", tt.name+".golden"), got)
 			if err := s.Start(); err == nil {
 				t.Errorf("Start after a failed Start: got nil, want an error")
 			}

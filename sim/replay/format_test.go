@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -13,11 +12,10 @@ import (
 	"time"
 
 	"webflow-lab/servers/explain"
+	"webflow-lab/servers/testenv/golden"
 	"webflow-lab/servers/trace"
 	"webflow-lab/sim"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/ from the code")
 
 // sample is a small recording of one request and one state change, in
 // every shape an entry takes.
@@ -89,18 +87,10 @@ func encode(t testing.TB, r *Recording) []byte {
 func TestSampleFile(t *testing.T) {
 	got := encode(t, sample())
 	path := filepath.Join("testdata", "sample.jsonl")
-	if *update {
-		os.MkdirAll("testdata", 0o755)
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	golden.Check(t, path, string(got))
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (go test ./sim/replay -run TestSampleFile -update writes it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("the encoder's output differs from %s:\ngot\n%s", path, got)
+		t.Fatal(err)
 	}
 	rec, err := Decode(bytes.NewReader(want), path)
 	if err != nil {

@@ -1,8 +1,6 @@
 package lesson
 
 import (
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,9 +11,8 @@ import (
 
 	"webflow-lab/lessons"
 	"webflow-lab/servers/explain"
+	"webflow-lab/servers/testenv/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // panel shows lesson 7, step 1 (the alias without its slash) as a learner
 // sees it after a check and two hints: the step, a failing and a passing
@@ -73,17 +70,7 @@ func TestPanelGolden(t *testing.T) {
 				}
 			}
 			path := filepath.Join("testdata", "TestPanelGolden", tt.name+".golden")
-			if *update {
-				os.MkdirAll(filepath.Dir(path), 0o755)
-				os.WriteFile(path, []byte(got), 0o644)
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (go test ./tui/lesson -update writes it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("got\n%s\nwant\n%s", got, want)
-			}
+			golden.Check(t, path, got)
 		})
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"webflow-lab/servers/explain"
-	"webflow-lab/servers/internal/golden"
+	"webflow-lab/servers/testenv/golden"
 )
 
 func TestByDirective(t *testing.T) {

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"webflow-lab/servers/internal/golden"
+	"webflow-lab/servers/testenv/golden"
 )
 
 // TestCheckGolden loads every testdata/check/*.conf and compares the -t

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"webflow-lab/servers/explain"
-	goldenfile "webflow-lab/servers/internal/golden"
+	goldenfile "webflow-lab/servers/testenv/golden"
 )
 
 // TestExplainGolden renders the learner's block for every error.log entry

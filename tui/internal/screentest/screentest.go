@@ -6,18 +6,15 @@
 package screentest
 
 import (
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/charmbracelet/x/ansi"
 
+	"webflow-lab/servers/testenv/golden"
 	"webflow-lab/tui/cell"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files with what the tests produce")
 
 // Sizes are the terminal sizes every view is checked at: the smallest the
 // TUI supports and a large one.
@@ -49,22 +46,5 @@ func Fits(t testing.TB, screen string, w, h int) {
 // Check compares Plain(screen) with testdata/<t.Name()>.golden.
 func Check(t testing.TB, screen string) {
 	t.Helper()
-	got := Plain(screen)
-	path := filepath.Join("testdata", filepath.FromSlash(t.Name())+".golden")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (go test -update rewrites it)\n--- got:\n%s\n--- want:\n%s", path, got, want)
-	}
+	golden.Check(t, filepath.Join("testdata", filepath.FromSlash(t.Name())+".golden"), Plain(screen))
 }
