@@ -154,7 +154,7 @@ func (t *trafficSet) start(items []traffic.Item, opts traffic.Options) ([]*traff
 			defer close(r.done)
 			defer cancel()
 			announce(rec, r, trace.TrafficStarted)
-			r.run(ctx, opts)
+			r.run(ctx, opts, func() { t.settle(r) })
 			t.ended()
 			announce(rec, r, trace.TrafficEnded)
 		}()
@@ -353,6 +353,28 @@ func (t *trafficSet) see(e trace.Event) {
 	}
 }
 
+// settle waits, half a second at most, until the tap has seen the answer
+// of every request of r it saw arrive. The proxy records an answer's event
+// just after writing it, so a run's last answers can reach its browsers a
+// moment before the tap counts them; a run reported done counts them all.
+func (t *trafficSet) settle(r *trafficRun) {
+	for deadline := time.Now().Add(500 * time.Millisecond); time.Now().Before(deadline); {
+		t.mu.Lock()
+		pending := false
+		for _, f := range t.inflight {
+			if f.run == r {
+				pending = true
+				break
+			}
+		}
+		t.mu.Unlock()
+		if !pending {
+			return
+		}
+		time.Sleep(2 * time.Millisecond) // an event a moment away, bounded by the deadline
+	}
+}
+
 // runOf is the running run a client address belongs to; the caller holds t.mu.
 func (t *trafficSet) runOf(client string) *trafficRun {
 	ap, err := netip.ParseAddrPort(client)
@@ -388,7 +410,7 @@ func (r *trafficRun) stopping() {
 }
 
 // run plays the run's item until it is done or ctx ends.
-func (r *trafficRun) run(ctx context.Context, opts traffic.Options) {
+func (r *trafficRun) run(ctx context.Context, opts traffic.Options, settle func()) {
 	var sum traffic.Summary
 	if v, ok := r.item.(*traffic.Load); ok {
 		sum = r.runLoad(ctx, v, opts.Base)
@@ -405,6 +427,7 @@ func (r *trafficRun) run(ctx context.Context, opts traffic.Options) {
 		r.walks.Store(sum.Walks)
 		r.failed.Store(sum.Failed)
 	}
+	settle()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.ended = time.Now()
