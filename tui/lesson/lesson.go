@@ -538,13 +538,7 @@ func (m Model) listLines(w int) []string {
 
 func wrap(s string, w int) []string { return cell.Wrap(s, w) }
 
-func wrapStyled(s string, w int, style lipgloss.Style) []string {
-	var out []string
-	for _, l := range wrap(s, w) {
-		out = append(out, style.Render(l))
-	}
-	return out
-}
+func wrapStyled(s string, w int, style lipgloss.Style) []string { return render(wrap(s, w), style) }
 
 // wrapIndent wraps s to w cells; lines after the first are indented by ind.
 func wrapIndent(s string, w int, style lipgloss.Style, ind string) []string {
